@@ -1,0 +1,264 @@
+"""``reviewer-app``: the command line. With no command it opens the window.
+
+Refusals are one line on stderr and exit status 2; an unexpected failure is logged with
+its traceback and reported in one line that says where the log is (exit status 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from reviewer_app import __version__
+from reviewer_app.config import AppPaths, resolve_paths
+from reviewer_app.domain.model import SubmissionStatus
+from reviewer_app.errors import UserError
+from reviewer_app.jobs import Job
+from reviewer_app.logs import setup_logging
+
+log = logging.getLogger("reviewer_app.cli")
+
+EXIT_OK, EXIT_BUG, EXIT_REFUSED, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reviewer-app",
+        description="Review micro-credential evidence offline. With no command, opens the window.")
+    parser.add_argument("--version", action="version", version=f"reviewer-app {__version__}")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="where the database, evidence and logs live "
+                             "(default: $REVIEWER_APP_DATA or the platform's user data folder)")
+    parser.add_argument("--database-url", metavar="URL",
+                        help="use this database instead of SQLite in the data folder, e.g. "
+                             "postgresql+psycopg://user@host/reviewer "
+                             "(default: $REVIEWER_APP_DATABASE_URL)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("import", help="import submission packages (.zip files or folders)")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("list", help="list submission attempts")
+    p.add_argument("--credential", metavar="ID", help="only this credential")
+    p.add_argument("--status", choices=[s.value for s in SubmissionStatus], help="only this status")
+    p.add_argument("--search", default="", help="text in the submission id or credential title")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="show one submission attempt")
+    p.add_argument("id", metavar="ID", help="a submission id from 'list'")
+    p.add_argument("--attempt", type=int, help="which attempt (default: the latest)")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("export", help="export reviews and decisions")
+    p.add_argument("--format", choices=["csv", "json"], required=True, dest="fmt")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("demo", help="load demo submissions (real video, PDF, photo, audio)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("gui", help="open the window (the default)")
+    p.set_defaults(func=cmd_gui)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace, AppPaths], int] = getattr(args, "func", cmd_gui)
+    try:
+        paths = resolve_paths(args.data_dir, args.database_url)
+        setup_logging(paths.log_file)
+    except OSError as exc:
+        print(f"error: cannot use the data folder: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    log.info("reviewer-app %s: %s", __version__, args.command or "gui")
+    try:
+        return func(args, paths)
+    except UserError as exc:
+        log.info("refused: %s", exc.message)
+        print(f"error: {exc.message}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception:
+        log.exception("unexpected error in %s", args.command)
+        print(f"error: something unexpected went wrong; the details are in {paths.log_file}",
+              file=sys.stderr)
+        return EXIT_BUG
+
+
+def _open(paths: AppPaths):  # noqa: ANN202 - AppContext, imported late to keep --help fast
+    from reviewer_app.services.context import AppContext
+
+    return AppContext.open(paths)
+
+
+# -- commands --------------------------------------------------------------------------------
+
+def cmd_import(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.errors import PackageError
+    from reviewer_app.services.imports import import_package
+
+    status = EXIT_OK
+    with _open(paths) as ctx:
+        for path in args.paths:
+            with _progress_bar(path.name) as job:
+                try:
+                    outcome = import_package(ctx, path, job)
+                except PackageError as exc:
+                    job.close_bar()
+                    log.info("refused %s: %s", path, exc.message)
+                    print(f"error: {exc.message}", file=sys.stderr)
+                    status = EXIT_REFUSED
+                    continue
+                except KeyboardInterrupt:
+                    job.close_bar()
+                    print(f"Import cancelled: nothing from {path.name} was stored.", file=sys.stderr)
+                    return EXIT_INTERRUPTED
+            print(outcome.describe())
+    return status
+
+
+def cmd_list(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.services.submissions import QueueQuery, iter_submissions
+
+    query = QueueQuery(search=args.search, credential_key=args.credential,
+                       status=SubmissionStatus(args.status) if args.status else None)
+    with _open(paths) as ctx:
+        header = ("ID", "CREDENTIAL", "ATTEMPT", "STATUS", "EVIDENCE")
+        rows = [(r.key, f"{r.credential_title} (v{r.credential_version})", str(r.attempt),
+                 r.status.value, str(r.evidence_count)) for r in iter_submissions(ctx, query)]
+    if not rows:
+        print("No submissions. Import a package with 'reviewer-app import PATH', "
+              "or load the demo with 'reviewer-app demo'.")
+        return EXIT_OK
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    for line in (header, *rows):
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.services.submissions import get_submission
+
+    with _open(paths) as ctx:
+        d = get_submission(ctx, args.id, args.attempt)
+    out = [
+        f"Submission {d.key}, attempt {d.attempt} of {len(d.attempts)} "
+        f"(attempts held: {', '.join(map(str, d.attempts))})",
+        f"Credential:  {d.credential.title} ({d.credential.key}, version {d.credential.version})",
+        f"Candidate:   {d.candidate.key} (name hidden: blind review)",
+        f"Submitted:   {d.submitted_at.isoformat()}",
+        f"Imported:    {d.imported_at.isoformat(timespec='seconds')}",
+        f"Status:      {d.status.value}",
+        "",
+        f"Rubric: {d.rubric.title} ({d.rubric.key}, version {d.rubric.version})",
+    ]
+    for c in d.rubric.criteria:
+        need = c.level(c.required_level)
+        out.append(f"  - {c.key}: {c.title} (required: {c.required_level}"
+                   f"{' ' + need.label if need else ''})")
+        for lv in c.levels:
+            out.append(f"      {lv.value} {lv.label}{': ' + lv.descriptor if lv.descriptor else ''}")
+    out.append("")
+    out.append(f"Evidence ({len(d.evidence)}):")
+    for e in d.evidence:
+        crit = f"  criteria: {', '.join(e.criteria)}" if e.criteria else ""
+        out.append(f"  - {e.key} [{e.kind.value}] {e.title} ({_size(e.size)}, {e.path}, "
+                   f"sha256 {e.sha256[:12]}){crit}")
+    if d.reflections:
+        out.append("")
+        out.append("Written reflections:")
+        for r in d.reflections:
+            out.append(f"  Q: {r.prompt}")
+            out.append(f"  A: {r.text}")
+    print("\n".join(out))
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.exports.reviews import export_reviews
+
+    with _open(paths) as ctx:
+        summary = export_reviews(ctx, args.fmt, args.out)
+    print(f"Exported {summary.reviews} reviews ({summary.rows} rows) to {summary.path}")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.services.demo import load_demo
+
+    with _open(paths) as ctx:
+        for line in load_demo(ctx):
+            print(line)
+    print("Run 'reviewer-app list' to see them, or 'reviewer-app' to open the window.")
+    return EXIT_OK
+
+
+def cmd_gui(args: argparse.Namespace, paths: AppPaths) -> int:
+    try:
+        # Imported by name: the core must not depend on the GUI package (import-linter).
+        gui = importlib.import_module("reviewer_app.gui.app")
+    except ImportError as exc:
+        raise UserError("The window needs PySide6, which is not installed: "
+                        "pip install 'reviewer-app[gui]'", details=str(exc)) from None
+    return int(gui.run(paths))
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{n} bytes"
+
+
+class _BarJob(Job):
+    """A Job whose progress draws a terminal bar (bytes, rate, ETA) when stderr is a terminal."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self._label = label
+        self._bar = None
+        self._shown = 0
+        self.progress = self._on_progress
+
+    def _on_progress(self, done: int, total: int, message: str) -> None:
+        if self._bar is None:
+            if not sys.stderr.isatty():
+                return
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total or None, unit="B", unit_scale=True, unit_divisor=1024,
+                             desc=self._label, leave=False, dynamic_ncols=True)
+        self._bar.update(done - self._shown)
+        self._shown = done
+
+    def close_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def __enter__(self) -> _BarJob:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close_bar()
+
+
+def _progress_bar(label: str) -> _BarJob:
+    return _BarJob(label)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Exports: reviews and decisions as CSV or JSON (later: batches, letters)."""

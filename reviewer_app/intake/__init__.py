@@ -1,0 +1,1 @@
+"""Submission packages: the format, safe reading of zips and folders, verification, import."""

@@ -1,0 +1,305 @@
+"""Import one submission package, all or nothing.
+
+1. Open the package and check its structure (``package.py``), then the manifest and the
+   rubric (``manifest.py``) and that every evidence file is present with its declared size.
+2. Stream every evidence file into a private staging folder, checking size, SHA-256 and
+   that the content matches its kind as the bytes pass (one read; constant memory).
+3. Under the store's lock, publish the staged files and commit the rows in one
+   transaction. If anything fails, the rows roll back and the files this import added go.
+
+Any refusal is a ``PackageError`` whose message names the package and the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from reviewer_app.domain.model import EvidenceKind
+from reviewer_app.errors import PackageError
+from reviewer_app.intake.manifest import (
+    FormatError,
+    Manifest,
+    RubricDef,
+    canonical_sha256,
+    MAX_JSON_BYTES,
+    parse_manifest,
+    parse_rubric,
+)
+from reviewer_app.intake.package import Package, PackageFault, open_package, safe_relpath
+from reviewer_app.intake.sniff import ContentMismatch, KindSniffer
+from reviewer_app.jobs import Job
+from reviewer_app.store import models as m
+from reviewer_app.store.evidence import EvidenceStore, StagedFile
+
+log = logging.getLogger(__name__)
+
+CHUNK = 1024 * 1024
+DISK_MARGIN = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    source: Path
+    status: Literal["imported", "already imported"]
+    submission_key: str
+    attempt: int
+    evidence_count: int
+    bytes_copied: int = 0
+
+    def describe(self) -> str:
+        what = f"submission {self.submission_key} attempt {self.attempt}"
+        if self.status == "already imported":
+            return f"{self.source.name}: {what} is already imported; nothing changed"
+        return f"{self.source.name}: imported {what} ({self.evidence_count} evidence files)"
+
+
+@dataclass(frozen=True)
+class _Checked:
+    manifest: Manifest
+    rubric: RubricDef
+    manifest_sha256: str
+    paths: dict[str, str]  # evidence id -> entry name in the package
+
+
+class Importer:
+    def __init__(self, session_factory, evidence: EvidenceStore) -> None:  # noqa: ANN001
+        self._sessions = session_factory
+        self._evidence = evidence
+
+    def import_path(self, path: Path, job: Job | None = None) -> ImportOutcome:
+        job = job or Job()
+        source = Path(path)
+        label = source.name or str(source)
+        try:
+            with open_package(source) as package:
+                checked = self._check(package)
+                already = self._already_imported(checked)
+                if already is not None:
+                    return ImportOutcome(source, "already imported", checked.manifest.submission_id,
+                                         checked.manifest.attempt, len(checked.manifest.evidence))
+                return self._import(source, package, checked, job)
+        except PackageFault as exc:
+            raise PackageError(label, str(exc)) from None
+        except FormatError as exc:
+            raise PackageError(label, str(exc)) from None
+
+    # -- step 1: everything that can be checked without copying ----------------------------
+    def _check(self, package: Package) -> _Checked:
+        if "manifest.json" not in package.entries:
+            raise PackageFault("manifest.json is missing from the package root")
+        raw_manifest = package.read_limited("manifest.json", MAX_JSON_BYTES)
+        manifest = parse_manifest(raw_manifest)
+        rubric_name = _entry_name(manifest.rubric, "field 'rubric'")
+        if rubric_name not in package.entries:
+            raise PackageFault(f"the rubric file {manifest.rubric!r} named in manifest.json is missing")
+        rubric = parse_rubric(package.read_limited(rubric_name, MAX_JSON_BYTES), rubric_name)
+        criteria = {c.id for c in rubric.criteria}
+        paths: dict[str, str] = {}
+        for index, item in enumerate(manifest.evidence):
+            name = _entry_name(item.path, f"field 'evidence[{index}].path'")
+            entry = package.entries.get(name)
+            if entry is None:
+                raise PackageFault(f"evidence file {item.path!r} (evidence {item.id!r}) is missing "
+                                   "from the package")
+            if entry.size != item.size:
+                raise PackageFault(f"{name}: size is {entry.size:,} bytes but manifest.json "
+                                   f"declares {item.size:,}")
+            unknown = [c for c in item.criteria if c not in criteria]
+            if unknown:
+                raise PackageFault(f"manifest.json: evidence {item.id!r} names criterion "
+                                   f"{unknown[0]!r}, which the rubric does not have")
+            paths[item.id] = name
+        manifest_sha = canonical_sha256(json.loads(raw_manifest.decode("utf-8-sig")))
+        return _Checked(manifest, rubric, manifest_sha, paths)
+
+    def _already_imported(self, checked: _Checked) -> m.Attempt | None:
+        mf = checked.manifest
+        with self._sessions() as session:
+            attempt = session.scalars(
+                select(m.Attempt).join(m.Submission)
+                .where(m.Submission.key == mf.submission_id, m.Attempt.number == mf.attempt)
+            ).first()
+        if attempt is None:
+            return None
+        if attempt.manifest_sha256 != checked.manifest_sha256:
+            raise PackageFault(f"submission {mf.submission_id} attempt {mf.attempt} is already "
+                               "imported from a different package; a resubmission needs a new "
+                               "attempt number")
+        return attempt
+
+    # -- step 2 and 3 -------------------------------------------------------------------
+    def _import(self, source: Path, package: Package, checked: _Checked, job: Job) -> ImportOutcome:
+        mf = checked.manifest
+        # Every file is read and verified; one whose bytes the store already holds is only
+        # hashed, not written again.
+        new = {item.id for item in mf.evidence if not self._evidence.has(item.sha256)}
+        need = sum(item.size for item in mf.evidence if item.id in new)
+        self._check_space(need)
+        job.start(sum(item.size for item in mf.evidence), f"Importing {source.name}")
+        staged: list[StagedFile] = []
+        with self._evidence.staging() as folder:
+            for item in mf.evidence:
+                job.check()
+                copy = self._verify(package, checked.paths[item.id], item,
+                                    folder if item.id in new else None, job)
+                if copy is not None:
+                    staged.append(copy)
+            with self._evidence.lock():
+                self._evidence.recover(self._is_referenced)
+                journal = self._evidence.publish(staged)
+                try:
+                    self._commit_rows(checked)
+                except BaseException:
+                    self._evidence.rollback(journal)
+                    raise
+                self._evidence.finish(journal)
+        log.info("imported %s: submission %s attempt %d, %d evidence files, %d bytes copied",
+                 source, mf.submission_id, mf.attempt, len(mf.evidence), need)
+        return ImportOutcome(source, "imported", mf.submission_id, mf.attempt, len(mf.evidence), need)
+
+    def _check_space(self, need: int) -> None:
+        root = self._evidence.root
+        root.mkdir(parents=True, exist_ok=True)
+        free = shutil.disk_usage(root).free
+        if need + DISK_MARGIN > free:
+            raise PackageFault(f"not enough disk space: the evidence needs {need:,} bytes and "
+                               f"{free:,} are free in {root}")
+
+    def _verify(self, package: Package, name: str, item, folder: Path | None,  # noqa: ANN001
+                job: Job) -> StagedFile | None:
+        """Stream one evidence file, checking size, kind and SHA-256 as it passes.
+
+        With a ``folder`` the bytes are also written there (and fsynced) for publishing.
+        """
+        kind = EvidenceKind(item.kind)
+        sniffer = KindSniffer(kind)
+        digest = hashlib.sha256()
+        target = folder / item.sha256 if folder is not None else None
+        copied = 0
+        try:
+            with package.open(name) as src, \
+                    (open(target, "wb") if target is not None else open(os.devnull, "wb")) as out:
+                while True:
+                    job.check()
+                    chunk = src.read(CHUNK)
+                    if not chunk:
+                        break
+                    copied += len(chunk)
+                    if copied > item.size:
+                        raise PackageFault(f"{name}: holds more than the {item.size:,} bytes "
+                                           "manifest.json declares")
+                    sniffer.feed(chunk)
+                    digest.update(chunk)
+                    if target is not None:
+                        out.write(chunk)
+                    job.advance(len(chunk))
+                if target is not None:
+                    out.flush()
+                    os.fsync(out.fileno())
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise PackageFault(f"{name}: the zip entry is damaged ({exc})") from None
+        except ContentMismatch as exc:
+            raise PackageFault(f"{name}: declared as {kind.value}, but {exc}") from None
+        except OSError as exc:
+            raise PackageFault(f"{name}: cannot be read ({exc.strerror or exc})") from None
+        if copied != item.size:
+            raise PackageFault(f"{name}: holds {copied:,} bytes but manifest.json declares {item.size:,}")
+        try:
+            sniffer.finish()
+        except ContentMismatch as exc:
+            raise PackageFault(f"{name}: declared as {kind.value}, but {exc}") from None
+        actual = digest.hexdigest()
+        if actual != item.sha256:
+            raise PackageFault(f"{name}: SHA-256 checksum does not match manifest.json "
+                               f"(declared {item.sha256[:12]}\u2026, actual {actual[:12]}\u2026)")
+        return StagedFile(actual, copied, target) if target is not None else None
+
+    def _is_referenced(self, sha256: str) -> bool:
+        with self._sessions() as session:
+            return bool(session.scalar(select(exists().where(m.EvidenceItem.sha256 == sha256))))
+
+    def _commit_rows(self, checked: _Checked) -> None:
+        try:
+            with self._sessions() as session, session.begin():
+                _insert(session, checked)
+        except IntegrityError as exc:
+            log.warning("import lost a race or hit a constraint: %s", exc)
+            raise PackageFault(f"submission {checked.manifest.submission_id} attempt "
+                               f"{checked.manifest.attempt} was imported by another process "
+                               "at the same time; nothing was changed") from None
+
+
+def _entry_name(path: str, field: str) -> str:
+    try:
+        return safe_relpath(path)
+    except PackageFault as exc:
+        raise PackageFault(f"manifest.json: {field}: {exc}") from None
+
+
+def _get_or_create_rubric(session: Session, rubric: RubricDef) -> m.Rubric:
+    sha = rubric.content_sha256()
+    row = session.scalars(select(m.Rubric).where(m.Rubric.key == rubric.id,
+                                                 m.Rubric.version == rubric.version)).first()
+    if row is not None:
+        if row.content_sha256 != sha:
+            raise PackageFault(f"rubric {rubric.id!r} version {rubric.version} is already known "
+                               "with different content; a changed rubric needs a new version")
+        return row
+    row = m.Rubric(key=rubric.id, version=rubric.version, title=rubric.title, content_sha256=sha)
+    for position, crit in enumerate(rubric.criteria):
+        row.criteria.append(m.Criterion(
+            key=crit.id, position=position, title=crit.title, guidance=crit.guidance or "",
+            required_level=crit.required_level,
+            levels=[m.CriterionLevel(value=lv.value, label=lv.label, descriptor=lv.descriptor)
+                    for lv in sorted(crit.levels, key=lambda lv: lv.value)]))
+    session.add(row)
+    return row
+
+
+def _insert(session: Session, checked: _Checked) -> None:
+    mf = checked.manifest
+    cred = session.scalars(select(m.Credential).where(
+        m.Credential.key == mf.credential.id, m.Credential.version == mf.credential.version)).first()
+    if cred is None:
+        cred = m.Credential(key=mf.credential.id, version=mf.credential.version,
+                            title=mf.credential.title)
+        session.add(cred)
+    rubric = _get_or_create_rubric(session, checked.rubric)
+    sub = session.scalars(select(m.Submission).where(m.Submission.key == mf.submission_id)).first()
+    if sub is None:
+        sub = m.Submission(key=mf.submission_id, credential_key=mf.credential.id,
+                           candidate_key=mf.candidate.id)
+        session.add(sub)
+    elif sub.candidate_key != mf.candidate.id or sub.credential_key != mf.credential.id:
+        raise PackageFault(f"submission {mf.submission_id} is already known for another "
+                           "candidate or credential; the package contradicts it")
+    recipient = mf.candidate.recipient
+    attempt = m.Attempt(
+        submission=sub, number=mf.attempt, credential=cred, rubric=rubric,
+        submitted_at=mf.submitted_at_dt, candidate_display_name=mf.candidate.display_name,
+        recipient_type=recipient.type if recipient else None,
+        recipient_identity=recipient.identity if recipient else None,
+        manifest_sha256=checked.manifest_sha256,
+        manifest_json=json.dumps(mf.model_dump(mode="json"), ensure_ascii=False))
+    for position, item in enumerate(mf.evidence):
+        attempt.evidence.append(m.EvidenceItem(
+            key=item.id, position=position, kind=EvidenceKind(item.kind), title=item.title,
+            path=checked.paths[item.id], sha256=item.sha256, size=item.size,
+            criteria_keys=" ".join(item.criteria)))
+    for position, refl in enumerate(mf.reflections):
+        attempt.reflections.append(m.Reflection(position=position, prompt=refl.prompt, text=refl.text))
+    session.add(attempt)
+    session.flush()

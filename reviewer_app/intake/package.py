@@ -1,0 +1,223 @@
+"""Reading a submission package (a .zip or a folder) without trusting it.
+
+Everything structural is checked when the package is opened, before a byte of evidence
+is copied: names (UTF-8, no traversal, no absolute paths or drive letters, no
+duplicates, not even by case), entry types (no symlinks, devices or encrypted entries),
+and for zips the zip-bomb signs (declared sizes against limits, compression ratio,
+entries whose data overlap). While evidence streams, the zip layer checks each entry's
+CRC and caps it at its declared size, and the importer counts the actual bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import stat
+import zipfile
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+MAX_ENTRIES = 10_000
+MAX_ENTRY_BYTES = 64 * 1024**3  # one evidence file: 64 GiB
+MAX_TOTAL_BYTES = 256 * 1024**3
+MAX_RATIO = 100  # uncompressed : compressed, for entries above RATIO_FLOOR
+RATIO_FLOOR = 1024 * 1024
+_ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+class PackageFault(Exception):
+    """A structural problem; the message names the file and says what is wrong."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str  # normalised relative POSIX path
+    size: int
+    compressed_size: int | None = None
+
+
+def safe_relpath(name: str, what: str = "path") -> str:
+    """Normalise a path inside a package, refusing anything that could leave it."""
+    if "\x00" in name:
+        raise PackageFault(f"{what} {name!r} contains a NUL character")
+    if name.startswith(("/", "\\")):
+        raise PackageFault(f"{what} {name!r} is absolute; package paths must be relative")
+    if _DRIVE.match(name):
+        raise PackageFault(f"{what} {name!r} names a drive; package paths must be relative")
+    parts = [p for p in re.split(r"[\\/]", name) if p not in ("", ".")]
+    if any(p == ".." for p in parts):
+        raise PackageFault(f"{what} {name!r} climbs out of the package with '..'")
+    if not parts:
+        raise PackageFault(f"{what} {name!r} is empty")
+    return "/".join(parts)
+
+
+class Package(ABC):
+    """A package opened for reading; use as a context manager."""
+
+    def __init__(self, source: Path) -> None:
+        self.source = source
+        self.entries: dict[str, Entry] = {}
+
+    @property
+    def label(self) -> str:
+        return self.source.name
+
+    def _add(self, name: str, size: int, compressed: int | None = None) -> None:
+        if name in self.entries:
+            raise PackageFault(f"{name!r} appears twice in the package")
+        folded = name.casefold()
+        for other in self.entries:
+            if other.casefold() == folded:
+                raise PackageFault(f"{name!r} and {other!r} differ only by case; names must be unique")
+        if len(self.entries) >= MAX_ENTRIES:
+            raise PackageFault(f"the package holds more than {MAX_ENTRIES:,} files")
+        self.entries[name] = Entry(name, size, compressed)
+
+    def read_limited(self, name: str, limit: int) -> bytes:
+        entry = self.entries[name]
+        if entry.size > limit:
+            raise PackageFault(f"{name} is {entry.size:,} bytes; the limit is {limit:,} (1 MiB)")
+        with self.open(name) as fh:
+            data = fh.read(limit + 1)
+        if len(data) > limit:
+            raise PackageFault(f"{name} is larger than the limit of {limit:,} bytes (1 MiB)")
+        return data
+
+    @abstractmethod
+    def open(self, name: str) -> BinaryIO: ...
+
+    def close(self) -> None:  # noqa: B027 - folders hold nothing open
+        pass
+
+    def __enter__(self) -> Package:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ZipPackage(Package):
+    def __init__(self, source: Path) -> None:
+        super().__init__(source)
+        try:
+            self._zip = zipfile.ZipFile(source)
+        except zipfile.BadZipFile as exc:
+            raise PackageFault(f"not a valid zip file ({exc})") from None
+        except UnicodeDecodeError:
+            raise PackageFault("a file name in the zip is marked UTF-8 but is not UTF-8") from None
+        except (OSError, EOFError) as exc:
+            raise PackageFault(f"cannot read the zip file ({exc})") from None
+        try:
+            self._scan()
+        except BaseException:
+            self._zip.close()
+            raise
+
+    def _scan(self) -> None:
+        infos = self._zip.infolist()
+        if len(infos) > MAX_ENTRIES:
+            raise PackageFault(f"the zip holds {len(infos):,} entries; the limit is {MAX_ENTRIES:,}")
+        total = 0
+        self._infos: dict[str, zipfile.ZipInfo] = {}
+        for info in infos:
+            raw_name = info.orig_filename
+            if not info.flag_bits & 0x800:
+                try:
+                    raw_name = raw_name.encode("cp437").decode("utf-8")
+                except UnicodeDecodeError:
+                    shown = raw_name.encode("cp437")
+                    raise PackageFault(f"file name {shown!r} is not UTF-8") from None
+                except UnicodeEncodeError:
+                    pass
+            if info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16):
+                raise PackageFault(f"{raw_name!r} is a symbolic link; packages may not hold links")
+            name = safe_relpath(raw_name, "file name")
+            if raw_name.endswith(("/", "\\")) or info.is_dir():
+                continue
+            if info.flag_bits & 0x1:
+                raise PackageFault(f"{name} is encrypted; packages may not be password-protected")
+            if info.compress_type not in _ZIP_METHODS:
+                raise PackageFault(f"{name} uses an unsupported compression method "
+                                   f"({info.compress_type}); use deflate or store")
+            if info.file_size > MAX_ENTRY_BYTES:
+                raise PackageFault(f"{name} declares {info.file_size:,} bytes, over the limit of "
+                                   f"{MAX_ENTRY_BYTES:,}")
+            if info.file_size > RATIO_FLOOR and (
+                    info.compress_size == 0 or info.file_size / info.compress_size > MAX_RATIO):
+                ratio = info.file_size / max(info.compress_size, 1)
+                raise PackageFault(f"{name} expands {ratio:,.0f}:1 (limit {MAX_RATIO}:1): "
+                                   "refused as a possible zip bomb")
+            total += info.file_size
+            if total > MAX_TOTAL_BYTES:
+                raise PackageFault(f"the zip declares more than {MAX_TOTAL_BYTES:,} bytes in all: "
+                                   "refused as a possible zip bomb")
+            self._add(name, info.file_size, info.compress_size)
+            self._infos[name] = info
+        self._check_overlap(infos)
+
+    def _check_overlap(self, infos: list[zipfile.ZipInfo]) -> None:
+        """Entries whose data overlap (the 'non-recursive zip bomb') are refused."""
+        ordered = sorted(infos, key=lambda i: i.header_offset)
+        end_of_data = self._zip.start_dir
+        for here, after in zip(ordered, [*ordered[1:], None]):
+            limit = after.header_offset if after is not None else end_of_data
+            if here.header_offset + 30 + here.compress_size > limit:
+                raise PackageFault(f"{here.filename!r} overlaps another entry's data: "
+                                   "refused as a possible zip bomb")
+
+    def open(self, name: str) -> BinaryIO:
+        return self._zip.open(self._infos[name])  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self._zip.close()
+
+
+class FolderPackage(Package):
+    def __init__(self, source: Path) -> None:
+        super().__init__(source)
+        self._scan(source, "")
+
+    def _scan(self, folder: Path, prefix: str) -> None:
+        try:
+            with os.scandir(folder) as it:
+                items = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            raise PackageFault(f"cannot read folder {prefix or '.'} ({exc.strerror})") from None
+        for item in items:
+            try:
+                name = os.fsencode(item.name).decode("utf-8")
+            except UnicodeDecodeError:
+                raise PackageFault(f"file name {os.fsencode(item.name)!r} in "
+                                   f"{prefix or 'the package'} is not UTF-8") from None
+            rel = f"{prefix}{name}"
+            if item.is_symlink():
+                raise PackageFault(f"{rel!r} is a symbolic link; packages may not hold links")
+            if item.is_dir(follow_symlinks=False):
+                self._scan(Path(item.path), rel + "/")
+            elif item.is_file(follow_symlinks=False):
+                self._add(safe_relpath(rel, "file name"), item.stat(follow_symlinks=False).st_size)
+            else:
+                raise PackageFault(f"{rel!r} is not a regular file")
+
+    def open(self, name: str) -> BinaryIO:
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(self.source.joinpath(*PurePosixPath(name).parts), flags)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise PackageFault(f"{name!r} is not a regular file")
+        return io.FileIO(fd, "rb")  # type: ignore[return-value]
+
+
+def open_package(path: Path) -> Package:
+    if path.is_dir():
+        return FolderPackage(path)
+    if path.is_file():
+        return ZipPackage(path)
+    if not path.exists():
+        raise PackageFault("no such file or folder")
+    raise PackageFault("not a zip file or a folder")

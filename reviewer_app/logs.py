@@ -1,0 +1,37 @@
+"""Logging to a rotating file in the data directory (and warnings to stderr)."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"
+_configured: Path | None = None
+
+
+def setup_logging(log_file: Path, *, level: int = logging.INFO, max_bytes: int = 2_000_000,
+                  backups: int = 5) -> Path:
+    """Send every log record to ``log_file`` (rotated at ``max_bytes``, ``backups`` kept)."""
+    global _configured
+    if _configured == log_file:
+        return log_file
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_reviewer", False):
+            root.removeHandler(handler)
+            handler.close()
+    handler = logging.handlers.RotatingFileHandler(
+        log_file, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(_FORMAT))
+    handler._reviewer = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    logging.captureWarnings(True)
+    _configured = log_file
+    return log_file
+
+
+def current_log_file() -> Path | None:
+    return _configured

@@ -1,0 +1,142 @@
+"""Scoring: every change is committed the moment it is made; submitting locks a review."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from reviewer_app.domain.model import CriterionScore, Decision, Review, ReviewStatus
+from reviewer_app.domain.rules import decide, submission_problems
+from reviewer_app.errors import NotFound, UserError
+from reviewer_app.services.context import AppContext
+from reviewer_app.services.profiles import current_profile
+from reviewer_app.services.submissions import rubric_to_domain
+from reviewer_app.store import models as m
+from reviewer_app.store.types import utcnow
+
+
+class ReviewLocked(UserError):
+    """The review was submitted; its scores can no longer change."""
+
+
+class ReviewIncomplete(UserError):
+    """Submit was refused; ``problems`` lists why, one plain sentence each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("The review cannot be submitted yet: " + " ".join(problems),
+                         details="\n".join(problems))
+        self.problems = problems
+
+
+def _to_review(row: m.Review) -> Review:
+    scores = {s.criterion.key: s for s in row.scores}
+    return Review(
+        uid=row.uid, reviewer_uid=row.reviewer.uid, status=row.status,
+        scores=tuple(CriterionScore(c.key, scores[c.key].level if c.key in scores else None,
+                                    scores[c.key].comment if c.key in scores else "")
+                     for c in row.attempt.rubric.criteria),
+        feedback=row.feedback, decision=row.decision, submitted_at=row.submitted_at,
+        created_at=row.created_at, updated_at=row.updated_at)
+
+
+def _load(session: Session, review_uid: str) -> m.Review:
+    row = session.scalars(
+        select(m.Review).where(m.Review.uid == review_uid)
+        .options(selectinload(m.Review.scores).selectinload(m.ReviewScore.criterion),
+                 selectinload(m.Review.reviewer),
+                 selectinload(m.Review.attempt).selectinload(m.Attempt.rubric)
+                 .selectinload(m.Rubric.criteria).selectinload(m.Criterion.levels))).first()
+    if row is None:
+        raise NotFound(f"No review {review_uid}")
+    return row
+
+
+def _editable(row: m.Review) -> m.Review:
+    if row.status is ReviewStatus.SUBMITTED:
+        raise ReviewLocked("This review was submitted and can no longer be changed.")
+    return row
+
+
+def start_review(ctx: AppContext, attempt_id: int) -> Review:
+    """The current profile's review of an attempt, created as a draft on first open."""
+    me = current_profile(ctx)
+    with ctx.transaction() as session:
+        profile = session.scalars(select(m.Profile).where(m.Profile.uid == me.uid)).one()
+        if session.get(m.Attempt, attempt_id) is None:
+            raise NotFound(f"No submission attempt {attempt_id}")
+        row = session.scalars(select(m.Review).where(m.Review.attempt_id == attempt_id,
+                                                     m.Review.reviewer_id == profile.id)).first()
+        if row is None:
+            row = m.Review(attempt_id=attempt_id, reviewer_id=profile.id)
+            session.add(row)
+            session.flush()
+        return _to_review(_load(session, row.uid))
+
+
+def get_review(ctx: AppContext, review_uid: str) -> Review:
+    with ctx.sessions() as session:
+        return _to_review(_load(session, review_uid))
+
+
+def _score_row(session: Session, row: m.Review, criterion_key: str) -> m.ReviewScore:
+    criterion = next((c for c in row.attempt.rubric.criteria if c.key == criterion_key), None)
+    if criterion is None:
+        raise NotFound(f"The rubric has no criterion {criterion_key!r}")
+    score = next((s for s in row.scores if s.criterion_id == criterion.id), None)
+    if score is None:
+        score = m.ReviewScore(criterion=criterion, comment="")
+        row.scores.append(score)
+    return score
+
+
+def set_level(ctx: AppContext, review_uid: str, criterion_key: str, level: int | None) -> Review:
+    with ctx.transaction() as session:
+        row = _editable(_load(session, review_uid))
+        score = _score_row(session, row, criterion_key)
+        if level is not None and level not in {lv.value for lv in score.criterion.levels}:
+            raise UserError(f"Criterion \u201c{score.criterion.title}\u201d has no level {level}.")
+        score.level, score.updated_at = level, utcnow()
+        row.updated_at = utcnow()
+        session.flush()
+        return _to_review(row)
+
+
+def set_comment(ctx: AppContext, review_uid: str, criterion_key: str, comment: str) -> Review:
+    with ctx.transaction() as session:
+        row = _editable(_load(session, review_uid))
+        score = _score_row(session, row, criterion_key)
+        score.comment, score.updated_at = comment, utcnow()
+        row.updated_at = utcnow()
+        session.flush()
+        return _to_review(row)
+
+
+def set_feedback(ctx: AppContext, review_uid: str, feedback: str) -> Review:
+    with ctx.transaction() as session:
+        row = _editable(_load(session, review_uid))
+        row.feedback, row.updated_at = feedback, utcnow()
+        session.flush()
+        return _to_review(row)
+
+
+def current_decision(ctx: AppContext, review_uid: str) -> Decision | None:
+    with ctx.sessions() as session:
+        row = _load(session, review_uid)
+        rubric = rubric_to_domain(row.attempt.rubric)
+        return decide(rubric, _to_review(row).levels())
+
+
+def submit_review(ctx: AppContext, review_uid: str) -> Review:
+    """Lock the review with its decision, or raise ``ReviewIncomplete`` saying what is missing."""
+    with ctx.transaction() as session:
+        row = _editable(_load(session, review_uid))
+        review = _to_review(row)
+        rubric = rubric_to_domain(row.attempt.rubric)
+        problems = submission_problems(rubric, review.levels(), row.feedback)
+        if problems:
+            raise ReviewIncomplete(problems)
+        now = utcnow()
+        row.decision = decide(rubric, review.levels())
+        row.status, row.submitted_at, row.updated_at = ReviewStatus.SUBMITTED, now, now
+        session.flush()
+        return _to_review(row)

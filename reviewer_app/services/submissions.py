@@ -1,0 +1,213 @@
+"""The queue of submission attempts, and one attempt in detail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from reviewer_app.domain.model import (
+    Candidate,
+    Credential,
+    Criterion,
+    EvidenceItem,
+    Level,
+    Recipient,
+    ReviewStatus,
+    Rubric,
+    SubmissionStatus,
+)
+from reviewer_app.errors import NotFound
+from reviewer_app.services.context import AppContext
+from reviewer_app.store import models as m
+
+
+@dataclass(frozen=True)
+class SubmissionRow:
+    """One line of the queue: a submission attempt."""
+
+    attempt_id: int
+    key: str
+    attempt: int
+    credential_key: str
+    credential_title: str
+    credential_version: str
+    submitted_at: datetime
+    status: SubmissionStatus
+    evidence_count: int
+
+
+@dataclass(frozen=True)
+class Reflection:
+    prompt: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SubmissionDetail:
+    attempt_id: int
+    key: str
+    attempt: int
+    attempts: tuple[int, ...]  # every attempt number of this submission held locally
+    submitted_at: datetime
+    imported_at: datetime
+    credential: Credential
+    rubric: Rubric
+    candidate: Candidate  # display name and recipient only when revealed
+    status: SubmissionStatus
+    evidence: tuple[EvidenceItem, ...]
+    reflections: tuple[Reflection, ...]
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    search: str = ""
+    credential_key: str | None = None
+    status: SubmissionStatus | None = None
+    sort: str = "submitted_at"  # a key of SORT_COLUMNS
+    descending: bool = False
+
+
+def _status_expr():  # noqa: ANN202 - a SQL expression
+    submitted = exists().where(m.Review.attempt_id == m.Attempt.id,
+                               m.Review.status == ReviewStatus.SUBMITTED)
+    any_review = exists().where(m.Review.attempt_id == m.Attempt.id)
+    return case((submitted, SubmissionStatus.SUBMITTED.value),
+                (any_review, SubmissionStatus.IN_PROGRESS.value),
+                else_=SubmissionStatus.NEW.value)
+
+
+def _evidence_count_expr():  # noqa: ANN202
+    return (select(func.count(m.EvidenceItem.id))
+            .where(m.EvidenceItem.attempt_id == m.Attempt.id).scalar_subquery())
+
+
+SORT_COLUMNS = {
+    "key": m.Submission.key,
+    "attempt": m.Attempt.number,
+    "credential": m.Credential.title,
+    "submitted_at": m.Attempt.submitted_at,
+    "imported_at": m.Attempt.imported_at,
+}
+
+
+def _queue_select(query: QueueQuery) -> Select:
+    status = _status_expr().label("status")
+    stmt = (select(m.Attempt.id, m.Submission.key, m.Attempt.number, m.Credential.key,
+                   m.Credential.title, m.Credential.version, m.Attempt.submitted_at, status,
+                   _evidence_count_expr().label("evidence_count"))
+            .join(m.Submission, m.Attempt.submission_id == m.Submission.id)
+            .join(m.Credential, m.Attempt.credential_id == m.Credential.id))
+    return _filtered(stmt, query)
+
+
+def _filtered(stmt: Select, query: QueueQuery) -> Select:
+    conditions = []
+    if query.search.strip():
+        pattern = f"%{_escape_like(query.search.strip())}%"
+        conditions.append(or_(m.Submission.key.ilike(pattern, escape="\\"),
+                              m.Credential.title.ilike(pattern, escape="\\")))
+    if query.credential_key:
+        conditions.append(m.Credential.key == query.credential_key)
+    if query.status is not None:
+        conditions.append(_status_expr() == query.status.value)
+    return stmt.where(and_(*conditions)) if conditions else stmt
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _to_row(r) -> SubmissionRow:  # noqa: ANN001
+    return SubmissionRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], SubmissionStatus(r[7]), r[8])
+
+
+def list_submissions(ctx: AppContext, query: QueueQuery = QueueQuery(), *, offset: int = 0,
+                     limit: int | None = None) -> list[SubmissionRow]:
+    """A page of the queue (all of it when ``limit`` is None)."""
+    column = SORT_COLUMNS.get(query.sort, m.Attempt.submitted_at)
+    order = [column.desc() if query.descending else column.asc(), m.Attempt.id.asc()]
+    stmt = _queue_select(query).order_by(*order).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    with ctx.sessions() as session:
+        return [_to_row(r) for r in session.execute(stmt)]
+
+
+def iter_submissions(ctx: AppContext, query: QueueQuery = QueueQuery(),
+                     batch: int = 1000) -> Iterator[SubmissionRow]:
+    """The whole queue, in batches, without holding it all in memory."""
+    offset = 0
+    while True:
+        rows = list_submissions(ctx, query, offset=offset, limit=batch)
+        yield from rows
+        if len(rows) < batch:
+            return
+        offset += batch
+
+
+def count_submissions(ctx: AppContext, query: QueueQuery = QueueQuery()) -> int:
+    stmt = _filtered(select(func.count(m.Attempt.id))
+                     .join(m.Submission, m.Attempt.submission_id == m.Submission.id)
+                     .join(m.Credential, m.Attempt.credential_id == m.Credential.id), query)
+    with ctx.sessions() as session:
+        return int(session.scalar(stmt) or 0)
+
+
+def credentials(ctx: AppContext) -> list[Credential]:
+    with ctx.sessions() as session:
+        rows = session.scalars(select(m.Credential).order_by(m.Credential.title, m.Credential.version))
+        return [Credential(r.key, r.version, r.title) for r in rows]
+
+
+def rubric_to_domain(row: m.Rubric) -> Rubric:
+    return Rubric(
+        key=row.key, version=row.version, title=row.title,
+        criteria=tuple(
+            Criterion(key=c.key, title=c.title, guidance=c.guidance, required_level=c.required_level,
+                      levels=tuple(Level(lv.value, lv.label, lv.descriptor) for lv in c.levels))
+            for c in row.criteria))
+
+
+def get_submission(ctx: AppContext, key: str, attempt: int | None = None, *,
+                   reveal_candidate: bool = False) -> SubmissionDetail:
+    """One attempt of a submission (the latest when ``attempt`` is None).
+
+    The candidate's name and badge recipient are withheld unless ``reveal_candidate``:
+    reviewers score blind by default.
+    """
+    with ctx.sessions() as session:
+        sub = session.scalars(select(m.Submission).where(m.Submission.key == key)
+                              .options(selectinload(m.Submission.attempts))).first()
+        if sub is None or not sub.attempts:
+            raise NotFound(f"No submission {key!r} in this database (reviewer-app list shows them)")
+        numbers = tuple(a.number for a in sub.attempts)
+        wanted = numbers[-1] if attempt is None else attempt
+        if wanted not in numbers:
+            raise NotFound(f"Submission {key} has no attempt {wanted} (it has "
+                           f"{', '.join(map(str, numbers))})")
+        row = session.scalars(
+            select(m.Attempt).where(m.Attempt.submission_id == sub.id, m.Attempt.number == wanted)
+            .options(selectinload(m.Attempt.evidence), selectinload(m.Attempt.reflections),
+                     selectinload(m.Attempt.credential),
+                     selectinload(m.Attempt.rubric).selectinload(m.Rubric.criteria)
+                     .selectinload(m.Criterion.levels))).one()
+        status = SubmissionStatus(session.scalar(select(_status_expr()).where(m.Attempt.id == row.id)))
+        recipient = None
+        if reveal_candidate and row.recipient_type and row.recipient_identity:
+            recipient = Recipient(row.recipient_type, row.recipient_identity)
+        return SubmissionDetail(
+            attempt_id=row.id, key=sub.key, attempt=row.number, attempts=numbers,
+            submitted_at=row.submitted_at, imported_at=row.imported_at,
+            credential=Credential(row.credential.key, row.credential.version, row.credential.title),
+            rubric=rubric_to_domain(row.rubric),
+            candidate=Candidate(sub.candidate_key,
+                                row.candidate_display_name if reveal_candidate else None, recipient),
+            status=status,
+            evidence=tuple(EvidenceItem(e.key, e.kind, e.title, e.path, e.sha256, e.size,
+                                        tuple(e.criteria_keys.split()))
+                           for e in row.evidence),
+            reflections=tuple(Reflection(r.prompt, r.text) for r in row.reflections))

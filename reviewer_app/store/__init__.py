@@ -1,0 +1,1 @@
+"""Local storage: typed SQLAlchemy models, sessions, Alembic migrations, evidence files."""

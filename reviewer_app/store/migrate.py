@@ -1,0 +1,89 @@
+"""Bring a database to the newest schema, safely.
+
+At every start: if the database is behind, an SQLite database file is first copied
+(SQLite's online backup API, so a WAL file is included) into ``backups/`` beside it,
+then every pending Alembic revision runs inside one transaction: either the whole
+upgrade lands or none of it does. A database written by a newer version of the app is
+refused rather than touched.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from reviewer_app.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+KEEP_BACKUPS = 5
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, *, target: str = "head", sqlite_path: Path | None = None,
+            backup_dir: Path | None = None) -> str | None:
+    """Upgrade to ``target``; returns the path of the backup made, if one was."""
+    cfg = alembic_config()
+    script = ScriptDirectory.from_config(cfg)
+    current = current_revision(engine)
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current is not None and current not in known:
+        raise StoreError(
+            "This database was written by a newer version of Reviewer "
+            f"(schema {current}); update the app to open it.")
+    wanted = script.get_current_head() if target == "head" else target
+    if current == wanted:
+        return None
+    backup = None
+    if current is not None and sqlite_path is not None and sqlite_path.exists():
+        backup = backup_sqlite(sqlite_path, backup_dir or sqlite_path.parent / "backups", current)
+    log.info("upgrading database schema from %s to %s", current or "empty", wanted)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, target)
+    return str(backup) if backup else None
+
+
+def backup_sqlite(db_path: Path, backup_dir: Path, revision: str) -> Path:
+    backup_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = backup_dir / f"{db_path.stem}-{revision}-{stamp}{db_path.suffix}"
+    src = sqlite3.connect(db_path)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    log.info("backed up database to %s before upgrading", target)
+    old = sorted(backup_dir.glob(f"{db_path.stem}-*{db_path.suffix}"))
+    for stale in old[:-KEEP_BACKUPS]:
+        stale.unlink(missing_ok=True)
+    return target

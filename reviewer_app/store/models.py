@@ -1,0 +1,231 @@
+"""The database schema as typed SQLAlchemy 2.0 models.
+
+Natural keys from packages (``key`` columns) sit beside integer surrogate keys; rows
+that travel between machines (profiles, reviews) also carry a ``uid`` (UUID4 text).
+Change the schema only together with a new Alembic revision in ``migrations/versions``;
+``tests/core/test_migrations.py`` fails when the two disagree.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    BigInteger,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from reviewer_app.domain.model import Decision, EvidenceKind, ReviewStatus, Role
+from reviewer_app.store.types import UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _enum(cls: type, name: str) -> Enum:
+    return Enum(cls, name=name, native_enum=False, create_constraint=True, length=24,
+                values_callable=lambda e: [m.value for m in e], validate_strings=True)
+
+
+def new_uid() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), str: Text()}
+
+
+class Credential(Base):
+    __tablename__ = "credential"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str]
+
+
+class Rubric(Base):
+    __tablename__ = "rubric"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str]
+    #: SHA-256 of the rubric's canonical JSON: the same key and version must mean the same rubric.
+    content_sha256: Mapped[str] = mapped_column(String(64))
+
+    criteria: Mapped[list[Criterion]] = relationship(
+        back_populates="rubric", order_by="Criterion.position", cascade="all, delete-orphan")
+
+
+class Criterion(Base):
+    __tablename__ = "criterion"
+    __table_args__ = (UniqueConstraint("rubric_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rubric_id: Mapped[int] = mapped_column(ForeignKey("rubric.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int]
+    title: Mapped[str]
+    guidance: Mapped[str] = mapped_column(default="")
+    required_level: Mapped[int]
+
+    rubric: Mapped[Rubric] = relationship(back_populates="criteria")
+    levels: Mapped[list[CriterionLevel]] = relationship(
+        order_by="CriterionLevel.value", cascade="all, delete-orphan")
+
+
+class CriterionLevel(Base):
+    __tablename__ = "criterion_level"
+    __table_args__ = (UniqueConstraint("criterion_id", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id", ondelete="CASCADE"))
+    value: Mapped[int]
+    label: Mapped[str]
+    descriptor: Mapped[str] = mapped_column(default="")
+
+
+class Submission(Base):
+    """A candidate's submission for a credential; each resubmission is a new attempt."""
+
+    __tablename__ = "submission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    credential_key: Mapped[str] = mapped_column(String(200))
+    candidate_key: Mapped[str] = mapped_column(String(200))
+
+    attempts: Mapped[list[Attempt]] = relationship(
+        back_populates="submission", order_by="Attempt.number", cascade="all, delete-orphan")
+
+
+class Attempt(Base):
+    __tablename__ = "attempt"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+        Index("ix_attempt_imported_at", "imported_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    credential_id: Mapped[int] = mapped_column(ForeignKey("credential.id"), index=True)
+    rubric_id: Mapped[int] = mapped_column(ForeignKey("rubric.id"))
+    submitted_at: Mapped[datetime]
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    candidate_display_name: Mapped[str | None]
+    recipient_type: Mapped[str | None] = mapped_column(String(20))
+    recipient_identity: Mapped[str | None]
+    #: SHA-256 of the canonical manifest: a second import of the same attempt is recognised.
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    manifest_json: Mapped[str]
+
+    submission: Mapped[Submission] = relationship(back_populates="attempts")
+    credential: Mapped[Credential] = relationship()
+    rubric: Mapped[Rubric] = relationship()
+    evidence: Mapped[list[EvidenceItem]] = relationship(
+        back_populates="attempt", order_by="EvidenceItem.position", cascade="all, delete-orphan")
+    reflections: Mapped[list[Reflection]] = relationship(
+        order_by="Reflection.position", cascade="all, delete-orphan")
+    reviews: Mapped[list[Review]] = relationship(back_populates="attempt")
+
+
+class EvidenceItem(Base):
+    __tablename__ = "evidence_item"
+    __table_args__ = (UniqueConstraint("attempt_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int]
+    kind: Mapped[EvidenceKind] = mapped_column(_enum(EvidenceKind, "evidence_kind"))
+    title: Mapped[str]
+    path: Mapped[str]
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    #: Space-separated keys of the rubric criteria this item supports.
+    criteria_keys: Mapped[str] = mapped_column(default="")
+
+    attempt: Mapped[Attempt] = relationship(back_populates="evidence")
+
+
+class Reflection(Base):
+    __tablename__ = "reflection"
+    __table_args__ = (UniqueConstraint("attempt_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    prompt: Mapped[str]
+    text: Mapped[str]
+
+
+class Profile(Base):
+    """A reviewer or lead assessor. ``is_self`` marks the person using this database."""
+
+    __tablename__ = "profile"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    name: Mapped[str]
+    role: Mapped[Role] = mapped_column(_enum(Role, "profile_role"))
+    is_self: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Review(Base):
+    __tablename__ = "review"
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "reviewer_id"),
+        CheckConstraint("(status = 'submitted') = (submitted_at IS NOT NULL)",
+                        name="submitted_has_time"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("profile.id"), index=True)
+    status: Mapped[ReviewStatus] = mapped_column(
+        _enum(ReviewStatus, "review_status"), default=ReviewStatus.DRAFT)
+    decision: Mapped[Decision | None] = mapped_column(_enum(Decision, "review_decision"))
+    feedback: Mapped[str] = mapped_column(default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+
+    attempt: Mapped[Attempt] = relationship(back_populates="reviews")
+    reviewer: Mapped[Profile] = relationship()
+    scores: Mapped[list[ReviewScore]] = relationship(cascade="all, delete-orphan")
+
+
+class ReviewScore(Base):
+    __tablename__ = "review_score"
+    __table_args__ = (UniqueConstraint("review_id", "criterion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"))
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id"))
+    level: Mapped[int | None]
+    comment: Mapped[str] = mapped_column(default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    criterion: Mapped[Criterion] = relationship()
