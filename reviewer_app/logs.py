@@ -29,6 +29,7 @@ def setup_logging(log_file: Path, *, level: int = logging.INFO, max_bytes: int =
     root.addHandler(handler)
     root.setLevel(level)
     logging.captureWarnings(True)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     _configured = log_file
     return log_file
 

@@ -133,6 +133,14 @@ _SUBMISSIONS = [
 ]
 
 
+# Which criteria each item supports when it is evidence for the discussion credential.
+_CL_CRITERIA = {
+    "photo": ["group-structures"],
+    "audio": ["equitable-participation"],
+    "written": ["discourse-moves", "equitable-participation"],
+}
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -153,6 +161,8 @@ def build_demo_packages(dest: Path) -> list[Path]:
         evidence = []
         for name in items:
             filename, kind, title, criteria = _EVIDENCE[name]
+            if cred is CL:
+                criteria = _CL_CRITERIA.get(name, criteria)
             src = media / filename
             evidence.append({"id": name, "kind": kind, "path": f"evidence/{filename}",
                              "sha256": _sha256(src), "size": src.stat().st_size, "title": title,

@@ -28,9 +28,9 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 KEEP_BACKUPS = 5
 
 
-def alembic_config() -> Config:
+def alembic_config(script_location: Path = MIGRATIONS_DIR) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(script_location))
     return cfg
 
 
@@ -46,9 +46,9 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, *, target: str = "head", sqlite_path: Path | None = None,
-            backup_dir: Path | None = None) -> str | None:
+            backup_dir: Path | None = None, script_location: Path = MIGRATIONS_DIR) -> str | None:
     """Upgrade to ``target``; returns the path of the backup made, if one was."""
-    cfg = alembic_config()
+    cfg = alembic_config(script_location)
     script = ScriptDirectory.from_config(cfg)
     current = current_revision(engine)
     known = {rev.revision for rev in script.walk_revisions()}

@@ -17,6 +17,9 @@ def _run(connection) -> None:  # noqa: ANN001
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies tables
         compare_type=True,
         transaction_per_migration=False,
+        # The caller's connection is inside one real transaction (SQLite included: see
+        # store/db.py), so the whole upgrade commits or rolls back as one.
+        transactional_ddl=True,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,55 @@
+"""The one way the window shows an error: plain words, copyable details, and a log."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from types import TracebackType
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from reviewer_app.errors import Cancelled, UserError
+from reviewer_app.logs import current_log_file
+
+log = logging.getLogger(__name__)
+
+
+def describe(exc: BaseException) -> tuple[str, str]:
+    """(plain words, details) for any exception."""
+    if isinstance(exc, UserError):
+        return exc.message, exc.details
+    details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return ("Something unexpected went wrong. Your work is saved; the details below are "
+            "also in the log.", details)
+
+
+def show_error(parent: QWidget | None, exc: BaseException, title: str = "Reviewer") -> QMessageBox | None:
+    if isinstance(exc, Cancelled):
+        return None  # the user asked for it: not an error
+    text, details = describe(exc)
+    log_file = current_log_file()
+    if log_file is not None:
+        details = (details + "\n\n" if details else "") + f"Log file: {log_file}"
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setObjectName("errorDialog")
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if details:
+        box.setDetailedText(details)
+    box.setWindowModality(Qt.WindowModality.WindowModal)
+    box.open()
+    return box
+
+
+def install_excepthook() -> None:
+    """Unhandled exceptions on the GUI thread are logged and shown, never silently lost."""
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        log.error("unhandled exception", exc_info=(kind, exc, tb))
+        if QApplication.instance() is not None:
+            show_error(QApplication.activeWindow(), exc.with_traceback(tb))
+        else:
+            sys.__excepthook__(kind, exc, tb)
+
+    sys.excepthook = hook

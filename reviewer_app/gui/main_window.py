@@ -1,0 +1,152 @@
+"""The main window: the queue of submissions, with search, filters and import."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, QUrl, Qt
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressDialog
+
+from reviewer_app import APP_NAME, __version__
+from reviewer_app.gui.errors import show_error
+from reviewer_app.gui.forms.ui_main_window import Ui_MainWindow
+from reviewer_app.gui.submission_model import STATUS_CHOICES, SubmissionTableModel
+from reviewer_app.gui.tasks import Task, run_task
+from reviewer_app.services import submissions as svc
+from reviewer_app.services.context import AppContext
+from reviewer_app.services.imports import import_package
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.ui = Ui_MainWindow()
+        self.ui.setupUi(self)
+        self.setWindowTitle(APP_NAME)
+        self.model = SubmissionTableModel(ctx, self)
+        table = self.ui.submissionTable
+        table.setModel(self.model)
+        table.verticalHeader().hide()
+        table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
+        self.count_label = QLabel(self)
+        self.ui.statusbar.addPermanentWidget(self.count_label)
+        self.ui.statusbar.showMessage(f"Data: {ctx.paths.data_dir}")
+        self._import_task: Task | None = None
+        self._progress: QProgressDialog | None = None
+
+        for label, status in STATUS_CHOICES:
+            self.ui.statusCombo.addItem(label, status)
+        self.ui.credentialCombo.addItem("All credentials", None)
+        self._search_timer = QTimer(self, singleShot=True, interval=200)
+        self._search_timer.timeout.connect(self._apply_filters)
+        self.ui.searchEdit.textChanged.connect(self._search_timer.start)
+        self.ui.statusCombo.currentIndexChanged.connect(self._apply_filters)
+        self.ui.credentialCombo.currentIndexChanged.connect(self._apply_filters)
+        self.model.loaded.connect(self._on_loaded)
+        self.model.failed.connect(lambda exc: show_error(self, exc))
+        self.ui.actionImport.triggered.connect(self.choose_and_import)
+        self.ui.actionRefresh.triggered.connect(self.refresh)
+        self.ui.actionQuit.triggered.connect(self.close)
+        self.ui.actionAbout.triggered.connect(self.show_about)
+        self.ui.actionOpenLog.triggered.connect(
+            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(ctx.paths.log_dir))))
+        self.ui.emptyLabel.hide()
+        self.refresh()
+
+    # -- the queue ---------------------------------------------------------------------------
+    def refresh(self) -> None:
+        ctx = self.ctx
+        run_task(lambda job: svc.credentials(ctx), on_success=self._set_credentials,
+                 on_error=lambda exc: show_error(self, exc))
+        self.model.refresh()
+
+    def _set_credentials(self, creds) -> None:  # noqa: ANN001
+        combo = self.ui.credentialCombo
+        current = combo.currentData()
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem("All credentials", None)
+        for cred in {c.key: c for c in creds}.values():
+            combo.addItem(cred.title, cred.key)
+        combo.setCurrentIndex(max(0, combo.findData(current)))
+        combo.blockSignals(False)
+
+    def _apply_filters(self) -> None:
+        query = replace(self.model.query, search=self.ui.searchEdit.text(),
+                        credential_key=self.ui.credentialCombo.currentData(),
+                        status=self.ui.statusCombo.currentData())
+        self.model.set_query(query)
+
+    def _on_loaded(self, total: int) -> None:
+        filtered = self.model.query != replace(svc.QueueQuery(), sort=self.model.query.sort,
+                                               descending=self.model.query.descending)
+        self.count_label.setText(f"{total} submission{'s' if total != 1 else ''}"
+                                 + (" match" if filtered else ""))
+        self.ui.emptyLabel.setVisible(total == 0 and not filtered)
+        self.ui.submissionTable.setVisible(total > 0 or filtered)
+        table = self.ui.submissionTable
+        table.resizeColumnsToContents()
+        table.horizontalHeader().setSectionResizeMode(2, table.horizontalHeader().ResizeMode.Stretch)
+
+    # -- import ------------------------------------------------------------------------------
+    def choose_and_import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import Submission Package", str(Path.home()),
+            "Submission packages (*.zip);;All files (*)")
+        if path:
+            self.import_path(Path(path))
+
+    def import_path(self, path: Path) -> Task:
+        """Import a package on a worker thread, with a progress dialog that can cancel it."""
+        ctx = self.ctx
+        dialog = QProgressDialog(f"Importing {path.name}\u2026", "Cancel", 0, 1000, self)
+        dialog.setObjectName("importProgress")
+        dialog.setWindowTitle("Import")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(300)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        task = run_task(lambda job: import_package(ctx, path, job),
+                        on_success=self._import_done, on_error=self._import_failed,
+                        on_cancel=self._import_cancelled, on_progress=self._import_progress)
+        dialog.canceled.connect(task.cancel)
+        self._import_task, self._progress = task, dialog
+        return task
+
+    def _import_progress(self, done: int, total: int, message: str) -> None:
+        if self._progress is not None and total:
+            self._progress.setValue(int(1000 * done / total))
+
+    def _close_progress(self) -> None:
+        if self._progress is not None:
+            self._progress.close()
+            self._progress.deleteLater()
+        self._progress, self._import_task = None, None
+
+    def _import_done(self, outcome) -> None:  # noqa: ANN001
+        self._close_progress()
+        self.ui.statusbar.showMessage(outcome.describe(), 10_000)
+        self.refresh()
+
+    def _import_failed(self, exc: BaseException) -> None:
+        self._close_progress()
+        show_error(self, exc, "Import refused")
+
+    def _import_cancelled(self) -> None:
+        self._close_progress()
+        self.ui.statusbar.showMessage("Import cancelled; nothing was stored.", 10_000)
+
+    # -- help --------------------------------------------------------------------------------
+    def show_about(self) -> None:
+        from PySide6 import __version__ as pyside_version
+        from PySide6.QtCore import qVersion
+
+        QMessageBox.about(
+            self, f"About {APP_NAME}",
+            f"<h3>{APP_NAME} {__version__}</h3>"
+            "<p>Review educators' micro-credential evidence, offline.</p>"
+            f"<p>Qt {qVersion()} \u00b7 PySide6 {pyside_version}</p>"
+            f"<p>Data folder: {self.ctx.paths.data_dir}</p>")

@@ -1,0 +1,146 @@
+"""The queue as a lazily fetched table model.
+
+Rows arrive a page at a time from ``services.submissions`` on a worker thread
+(``canFetchMore``/``fetchMore``): the view asks for more as the user scrolls, so a
+queue of any size never sits in memory at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+
+from reviewer_app.domain.model import SubmissionStatus
+from reviewer_app.gui.tasks import run_task
+from reviewer_app.services import submissions as svc
+from reviewer_app.services.context import AppContext
+
+Index = QModelIndex | QPersistentModelIndex
+
+COLUMNS = [  # (header, sort key in services.submissions.SORT_COLUMNS)
+    ("Submission", "key"),
+    ("Attempt", "attempt"),
+    ("Credential", "credential"),
+    ("Submitted", "submitted_at"),
+    ("Status", None),
+    ("Evidence", None),
+]
+PAGE = 200
+
+
+class SubmissionTableModel(QAbstractTableModel):
+    loaded = Signal(int)  # total rows matching the current query
+    failed = Signal(object)
+
+    def __init__(self, ctx: AppContext, parent=None) -> None:  # noqa: ANN001
+        super().__init__(parent)
+        self._ctx = ctx
+        self._query = svc.QueueQuery()
+        self._rows: list[svc.SubmissionRow] = []
+        self._total = 0
+        self._generation = 0  # answers to an outdated query are dropped
+        self._fetching = False
+
+    # -- queries -----------------------------------------------------------------------------
+    @property
+    def query(self) -> svc.QueueQuery:
+        return self._query
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    def set_query(self, query: svc.QueueQuery) -> None:
+        self._query = query
+        self.refresh()
+
+    def refresh(self) -> None:
+        self._generation += 1
+        generation, query, ctx = self._generation, self._query, self._ctx
+        self._fetching = True
+
+        def load(job):  # noqa: ANN001, ANN202 - runs on a worker thread
+            return (svc.count_submissions(ctx, query),
+                    svc.list_submissions(ctx, query, offset=0, limit=PAGE))
+
+        run_task(load, on_success=lambda result: self._reset(generation, *result),
+                 on_error=self._failed)
+
+    def _reset(self, generation: int, total: int, rows: list[svc.SubmissionRow]) -> None:
+        if generation != self._generation:
+            return
+        self.beginResetModel()
+        self._rows, self._total, self._fetching = rows, total, False
+        self.endResetModel()
+        self.loaded.emit(total)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._fetching = False
+        self.failed.emit(exc)
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008, N802
+        return not parent.isValid() and len(self._rows) < self._total
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008, N802
+        if parent.isValid() or self._fetching or len(self._rows) >= self._total:
+            return
+        self._fetching = True
+        generation, query, offset, ctx = self._generation, self._query, len(self._rows), self._ctx
+        run_task(lambda job: svc.list_submissions(ctx, query, offset=offset, limit=PAGE),
+                 on_success=lambda rows: self._append(generation, offset, rows),
+                 on_error=self._failed)
+
+    def _append(self, generation: int, offset: int, rows: list[svc.SubmissionRow]) -> None:
+        if generation != self._generation or offset != len(self._rows):
+            return
+        self._fetching = False
+        if rows:
+            self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(rows) - 1)
+            self._rows.extend(rows)
+            self.endInsertRows()
+
+    # -- the model ---------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole):  # noqa: ANN201
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section][0]
+        return None
+
+    def row(self, index: int) -> svc.SubmissionRow:
+        return self._rows[index]
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: ANN201
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        r = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return [
+                r.key, str(r.attempt), f"{r.credential_title} (v{r.credential_version})",
+                r.submitted_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                r.status.value.capitalize(), str(r.evidence_count),
+            ][column]
+        if role == Qt.ItemDataRole.ToolTipRole and column == 3:
+            return r.submitted_at.isoformat()
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (1, 5):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.UserRole:
+            return r
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        key = COLUMNS[column][1]
+        if key is None:
+            return
+        self.set_query(replace(self._query, sort=key,
+                               descending=order == Qt.SortOrder.DescendingOrder))
+
+
+STATUS_CHOICES = [("All statuses", None)] + [(s.value.capitalize(), s) for s in SubmissionStatus]

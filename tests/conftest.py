@@ -1,0 +1,57 @@
+"""Fixtures shared by every test folder. Widgets run offscreen; nothing is mocked."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from reviewer_app.config import resolve_paths  # noqa: E402
+from reviewer_app.services.context import AppContext  # noqa: E402
+from reviewer_app.services.demo import build_demo_packages  # noqa: E402
+
+PG_URL_ENV = "REVIEWER_APP_TEST_DATABASE_URL"
+
+
+@pytest.fixture(scope="session")
+def demo_packages(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The demo submission packages (real zips with real media), built once per run."""
+    return build_demo_packages(tmp_path_factory.mktemp("demo-packages"))
+
+
+@pytest.fixture
+def app_ctx(tmp_path: Path) -> Iterator[AppContext]:
+    """An empty app on a private data folder (SQLite)."""
+    ctx = AppContext.open(resolve_paths(data_dir=tmp_path / "data"))
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(scope="session")
+def _demo_data_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from reviewer_app.services.demo import load_demo
+
+    folder = tmp_path_factory.mktemp("demo-template") / "data"
+    with AppContext.open(resolve_paths(data_dir=folder)) as ctx:
+        load_demo(ctx)
+    return folder
+
+
+@pytest.fixture
+def demo_data_dir(tmp_path: Path, _demo_data_template: Path) -> Path:
+    """A private copy of a data folder holding the demo submissions and reviews."""
+    target = tmp_path / "data"
+    shutil.copytree(_demo_data_template, target)
+    return target
+
+
+@pytest.fixture
+def demo_ctx(demo_data_dir: Path) -> Iterator[AppContext]:
+    ctx = AppContext.open(resolve_paths(data_dir=demo_data_dir))
+    yield ctx
+    ctx.close()
