@@ -10,6 +10,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressDialog
 
 from reviewer_app import APP_NAME, __version__
+from reviewer_app.domain.model import SubmissionStatus
 from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.forms.ui_main_window import Ui_MainWindow
 from reviewer_app.gui.submission_model import STATUS_CHOICES, SubmissionTableModel
@@ -77,7 +78,8 @@ class MainWindow(QMainWindow):
     def _apply_filters(self) -> None:
         query = replace(self.model.query, search=self.ui.searchEdit.text(),
                         credential_key=self.ui.credentialCombo.currentData(),
-                        status=self.ui.statusCombo.currentData())
+                        status=SubmissionStatus(status) if (status := self.ui.statusCombo.currentData())
+                        else None)
         self.model.set_query(query)
 
     def _on_loaded(self, total: int) -> None:

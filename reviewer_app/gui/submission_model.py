@@ -143,4 +143,5 @@ class SubmissionTableModel(QAbstractTableModel):
                                descending=order == Qt.SortOrder.DescendingOrder))
 
 
-STATUS_CHOICES = [("All statuses", None)] + [(s.value.capitalize(), s) for s in SubmissionStatus]
+# Item data holds the status's value: Qt stores a StrEnum as a plain string anyway.
+STATUS_CHOICES = [("All statuses", None)] + [(s.value.capitalize(), s.value) for s in SubmissionStatus]

@@ -1,0 +1,110 @@
+"""The same store on a real PostgreSQL server (``.ci/run`` starts one).
+
+Runs when REVIEWER_APP_TEST_DATABASE_URL names a server; each test gets its own schema.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from reviewer_app.config import AppPaths, resolve_paths
+from reviewer_app.domain import Decision, ReviewStatus, SubmissionStatus
+from reviewer_app.errors import PackageError
+from reviewer_app.exports.reviews import export_reviews
+from reviewer_app.services import reviews
+from reviewer_app.services.context import AppContext
+from reviewer_app.services.imports import import_package
+from reviewer_app.services.submissions import get_submission, list_submissions
+from reviewer_app.store import models as m
+from reviewer_app.store.migrate import current_revision, head_revision
+
+URL = os.environ.get("REVIEWER_APP_TEST_DATABASE_URL", "")
+pytestmark = [pytest.mark.postgres,
+              pytest.mark.skipif(not URL.startswith("postgresql"),
+                                 reason="set REVIEWER_APP_TEST_DATABASE_URL to a PostgreSQL URL")]
+
+
+@pytest.fixture
+def pg_paths(tmp_path: Path) -> Iterator[AppPaths]:
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield resolve_paths(data_dir=tmp_path / "data",
+                            database_url=url.render_as_string(hide_password=False))
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def test_migrates_an_empty_database_to_the_models(pg_paths: AppPaths):
+    with AppContext.open(pg_paths) as ctx:
+        assert ctx.engine.dialect.name == "postgresql"
+        assert current_revision(ctx.engine) == head_revision()
+        with ctx.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+                                    m.Base.metadata)
+        assert diff == []
+
+
+def test_import_score_submit_export(pg_paths: AppPaths, demo_packages, tmp_path: Path):
+    with AppContext.open(pg_paths) as ctx:
+        for package in demo_packages:
+            assert import_package(ctx, package).status == "imported"
+        assert import_package(ctx, demo_packages[0]).status == "already imported"
+        assert len(list_submissions(ctx)) == 4
+        detail = get_submission(ctx, "DEMO-1001")
+        assert detail.submitted_at == datetime(2026, 9, 14, 14, 20, tzinfo=timezone.utc)
+        review = reviews.start_review(ctx, detail.attempt_id)
+        for key, level in [("learning-goals", 4), ("checks-for-understanding", 3),
+                           ("feedback", 3), ("adjusting-instruction", 3)]:
+            reviews.set_level(ctx, review.uid, key, level)
+        done = reviews.submit_review(ctx, review.uid)
+        assert (done.status, done.decision) == (ReviewStatus.SUBMITTED, Decision.EARNED)
+        statuses = {(r.key, r.attempt): r.status for r in list_submissions(ctx)}
+        assert statuses[("DEMO-1001", 1)] is SubmissionStatus.SUBMITTED
+        summary = export_reviews(ctx, "csv", tmp_path / "out.csv")
+        assert (summary.reviews, summary.rows) == (1, 4)
+
+
+def test_a_refused_package_leaves_postgres_unchanged(pg_paths: AppPaths, demo_packages, tmp_path):
+    import json
+    import zipfile
+
+    with AppContext.open(pg_paths) as ctx:
+        import_package(ctx, demo_packages[0])
+        # Same rubric id and version, different content: refused inside the transaction.
+        src = zipfile.ZipFile(demo_packages[1])
+        changed = tmp_path / "changed.zip"
+        with zipfile.ZipFile(changed, "w") as out:
+            for info in src.infolist():
+                data = src.read(info)
+                if info.filename == "rubric.json":
+                    rubric = json.loads(data)
+                    rubric["criteria"][0]["title"] = "Something else"
+                    data = json.dumps(rubric).encode()
+                out.writestr(info, data)
+        with ctx.sessions() as session:
+            before = [session.scalar(select(func.count()).select_from(t)) for t in
+                      (m.Submission, m.Attempt, m.Rubric, m.Criterion, m.EvidenceItem)]
+        blobs = sorted(p.name for p in ctx.evidence.blobs())
+        with pytest.raises(PackageError, match="rubric"):
+            import_package(ctx, changed)
+        with ctx.sessions() as session:
+            after = [session.scalar(select(func.count()).select_from(t)) for t in
+                     (m.Submission, m.Attempt, m.Rubric, m.Criterion, m.EvidenceItem)]
+        assert after == before
+        assert sorted(p.name for p in ctx.evidence.blobs()) == blobs
