@@ -1,0 +1,1 @@
+"""Video and audio evidence, played by libvlc (python-vlc)."""

@@ -1,0 +1,1 @@
+"""PDF evidence: the pane, and the client of the out-of-process renderer."""
