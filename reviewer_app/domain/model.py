@@ -141,3 +141,60 @@ class Review:
 
     def levels(self) -> dict[str, int | None]:
         return {s.criterion_key: s.level for s in self.scores}
+
+
+class AnnotationKind(enum.StrEnum):
+    TIME = "time"  # a point or a range on a video or audio item
+    PAGE = "page"  # a region on a PDF page
+
+
+@dataclass(frozen=True)
+class Region:
+    """A rectangle on a page, in PDF points, in the page's displayed (upright) orientation."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A reviewer's note anchored to a moment or a place in one evidence item."""
+
+    uid: str
+    number: int  # 1, 2, 3... within a review; cited in comments as [note N]
+    evidence_key: str
+    kind: AnnotationKind
+    text: str
+    criterion_key: str | None = None
+    start_ms: int | None = None
+    end_ms: int | None = None  # None for a point in time
+    page: int | None = None  # 0-based page index
+    region: Region | None = None
+
+    @property
+    def is_range(self) -> bool:
+        return self.kind is AnnotationKind.TIME and self.end_ms is not None
+
+    def where(self) -> str:
+        """Where the note points, as a reviewer reads it: '01:23.4', '01:23.4–01:30.0' or 'p. 3'."""
+        if self.kind is AnnotationKind.PAGE:
+            return f"p. {(self.page or 0) + 1}"
+        start = format_ms(self.start_ms or 0)
+        return f"{start}\u2013{format_ms(self.end_ms)}" if self.end_ms is not None else start
+
+    @property
+    def citation(self) -> str:
+        return f"[note {self.number}]"
+
+
+def format_ms(ms: int) -> str:
+    """01:23.4 (or 1:02:03.4 past an hour)."""
+    ms = max(0, int(ms))
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds = rest / 1000
+    if hours:
+        return f"{hours}:{minutes:02d}:{seconds:04.1f}"
+    return f"{minutes:02d}:{seconds:04.1f}"

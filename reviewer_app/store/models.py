@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     CheckConstraint,
+    Float,
     Enum,
     ForeignKey,
     Index,
@@ -24,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from reviewer_app.domain.model import Decision, EvidenceKind, ReviewStatus, Role
+from reviewer_app.domain.model import AnnotationKind, Decision, EvidenceKind, ReviewStatus, Role
 from reviewer_app.store.types import UTCDateTime, utcnow
 
 NAMING = {
@@ -123,6 +124,7 @@ class Attempt(Base):
         UniqueConstraint("submission_id", "number"),
         CheckConstraint("number >= 1", name="number_positive"),
         Index("ix_attempt_imported_at", "imported_at"),
+        Index("ix_attempt_submitted_at", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -211,10 +213,14 @@ class Review(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
+    #: How many note numbers this review has handed out; a deleted note's number is not reused.
+    notes_issued: Mapped[int] = mapped_column(default=0, server_default="0")
 
     attempt: Mapped[Attempt] = relationship(back_populates="reviews")
     reviewer: Mapped[Profile] = relationship()
     scores: Mapped[list[ReviewScore]] = relationship(cascade="all, delete-orphan")
+    annotations: Mapped[list[Annotation]] = relationship(
+        back_populates="review", order_by="Annotation.number", cascade="all, delete-orphan")
 
 
 class ReviewScore(Base):
@@ -229,3 +235,40 @@ class ReviewScore(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     criterion: Mapped[Criterion] = relationship()
+
+
+class Annotation(Base):
+    """A reviewer's note on a moment of a video or audio item, or a region of a PDF page."""
+
+    __tablename__ = "annotation"
+    __table_args__ = (
+        UniqueConstraint("review_id", "number"),
+        CheckConstraint(
+            "(kind = 'time' AND start_ms IS NOT NULL AND start_ms >= 0 AND page IS NULL"
+            " AND (end_ms IS NULL OR end_ms > start_ms))"
+            " OR (kind = 'page' AND page IS NOT NULL AND page >= 0 AND start_ms IS NULL)",
+            name="anchor"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    review_id: Mapped[int] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"), index=True)
+    #: Stable within the review (never reused), so "[note 3]" in a comment keeps its meaning.
+    number: Mapped[int]
+    evidence_item_id: Mapped[int] = mapped_column(ForeignKey("evidence_item.id", ondelete="CASCADE"))
+    criterion_id: Mapped[int | None] = mapped_column(ForeignKey("criterion.id"))
+    kind: Mapped[AnnotationKind] = mapped_column(_enum(AnnotationKind, "annotation_kind"))
+    start_ms: Mapped[int | None]
+    end_ms: Mapped[int | None]
+    page: Mapped[int | None]
+    x0: Mapped[float | None] = mapped_column(Float)
+    y0: Mapped[float | None] = mapped_column(Float)
+    x1: Mapped[float | None] = mapped_column(Float)
+    y1: Mapped[float | None] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    review: Mapped[Review] = relationship(back_populates="annotations")
+    evidence_item: Mapped[EvidenceItem] = relationship()
+    criterion: Mapped[Criterion | None] = relationship()
