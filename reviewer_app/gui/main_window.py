@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, QUrl, Qt
+from PySide6.QtCore import QSettings, QTimer, QUrl, Qt
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressDialog
 
@@ -13,6 +13,7 @@ from reviewer_app import APP_NAME, __version__
 from reviewer_app.domain.model import SubmissionStatus
 from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.forms.ui_main_window import Ui_MainWindow
+from reviewer_app.gui.settings import open_settings
 from reviewer_app.gui.submission_model import STATUS_CHOICES, SubmissionTableModel
 from reviewer_app.gui.tasks import Task, run_task
 from reviewer_app.services import submissions as svc
@@ -21,9 +22,10 @@ from reviewer_app.services.imports import import_package
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: AppContext, settings: QSettings | None = None) -> None:
         super().__init__()
         self.ctx = ctx
+        self.settings = settings if settings is not None else open_settings(ctx.paths.data_dir)
         self.ui = Ui_MainWindow()
         self.ui.setupUi(self)
         self.setWindowTitle(APP_NAME)
@@ -36,6 +38,7 @@ class MainWindow(QMainWindow):
         self.ui.statusbar.addPermanentWidget(self.count_label)
         self.ui.statusbar.showMessage(f"Data: {ctx.paths.data_dir}")
         self._import_task: Task | None = None
+        self._open_after_import = False
         self._progress: QProgressDialog | None = None
 
         for label, status in STATUS_CHOICES:
@@ -46,8 +49,11 @@ class MainWindow(QMainWindow):
         self.ui.searchEdit.textChanged.connect(self._search_timer.start)
         self.ui.statusCombo.currentIndexChanged.connect(self._apply_filters)
         self.ui.credentialCombo.currentIndexChanged.connect(self._apply_filters)
+        self.ui.draftCheck.toggled.connect(self._apply_filters)
         self.model.loaded.connect(self._on_loaded)
         self.model.failed.connect(lambda exc: show_error(self, exc))
+        table.activated.connect(self._open_index)
+        table.doubleClicked.connect(self._open_index)
         self.ui.actionImport.triggered.connect(self.choose_and_import)
         self.ui.actionRefresh.triggered.connect(self.refresh)
         self.ui.actionQuit.triggered.connect(self.close)
@@ -79,7 +85,8 @@ class MainWindow(QMainWindow):
         query = replace(self.model.query, search=self.ui.searchEdit.text(),
                         credential_key=self.ui.credentialCombo.currentData(),
                         status=SubmissionStatus(status) if (status := self.ui.statusCombo.currentData())
-                        else None)
+                        else None,
+                        has_draft=True if self.ui.draftCheck.isChecked() else None)
         self.model.set_query(query)
 
     def _on_loaded(self, total: int) -> None:
@@ -93,6 +100,16 @@ class MainWindow(QMainWindow):
         table.resizeColumnsToContents()
         table.horizontalHeader().setSectionResizeMode(2, table.horizontalHeader().ResizeMode.Stretch)
 
+    def _open_index(self, index) -> None:  # noqa: ANN001
+        row = self.model.row(index.row())
+        self.open_submission(row.key, row.attempt)
+
+    def open_submission(self, key: str, attempt: int | None = None, on_open=None) -> None:  # noqa: ANN001
+        """Open the workspace on a submission attempt (the latest when ``attempt`` is None)."""
+        from reviewer_app.gui.workspace.opener import open_workspace
+
+        open_workspace(self.ctx, self.settings, key, attempt, self, on_open)
+
     # -- import ------------------------------------------------------------------------------
     def choose_and_import(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -101,7 +118,7 @@ class MainWindow(QMainWindow):
         if path:
             self.import_path(Path(path))
 
-    def import_path(self, path: Path) -> Task:
+    def import_path(self, path: Path, open_after: bool = False) -> Task:
         """Import a package on a worker thread, with a progress dialog that can cancel it."""
         ctx = self.ctx
         dialog = QProgressDialog(f"Importing {path.name}\u2026", "Cancel", 0, 1000, self)
@@ -111,6 +128,7 @@ class MainWindow(QMainWindow):
         dialog.setMinimumDuration(300)
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
+        self._open_after_import = open_after
         task = run_task(lambda job: import_package(ctx, path, job),
                         on_success=self._import_done, on_error=self._import_failed,
                         on_cancel=self._import_cancelled, on_progress=self._import_progress)
@@ -132,6 +150,8 @@ class MainWindow(QMainWindow):
         self._close_progress()
         self.ui.statusbar.showMessage(outcome.describe(), 10_000)
         self.refresh()
+        if self._open_after_import:
+            self.open_submission(outcome.submission_key, outcome.attempt)
 
     def _import_failed(self, exc: BaseException) -> None:
         self._close_progress()

@@ -67,6 +67,7 @@ class QueueQuery:
     search: str = ""
     credential_key: str | None = None
     status: SubmissionStatus | None = None
+    has_draft: bool | None = None  # only attempts with (True) or without (False) a draft review
     sort: str = "submitted_at"  # a key of SORT_COLUMNS
     descending: bool = False
 
@@ -114,6 +115,10 @@ def _filtered(stmt: Select, query: QueueQuery) -> Select:
         conditions.append(m.Credential.key == query.credential_key)
     if query.status is not None:
         conditions.append(_status_expr() == query.status.value)
+    if query.has_draft is not None:
+        draft = exists().where(m.Review.attempt_id == m.Attempt.id,
+                               m.Review.status == ReviewStatus.DRAFT)
+        conditions.append(draft if query.has_draft else ~draft)
     return stmt.where(and_(*conditions)) if conditions else stmt
 
 

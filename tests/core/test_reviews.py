@@ -84,3 +84,9 @@ def test_blind_review_hides_the_candidate_unless_revealed(demo_ctx: AppContext):
     open_ = get_submission(demo_ctx, "DEMO-1001", reveal_candidate=True)
     assert open_.candidate.display_name == "Alex Morgan"
     assert open_.candidate.recipient.identity == "alex.morgan@example.org"
+
+
+def test_has_a_draft_filter(demo_ctx: AppContext):
+    drafts = list_submissions(demo_ctx, QueueQuery(has_draft=True))
+    assert [(r.key, r.attempt) for r in drafts] == [("DEMO-1001", 1)]
+    assert len(list_submissions(demo_ctx, QueueQuery(has_draft=False))) == 3

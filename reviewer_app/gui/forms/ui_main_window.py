@@ -16,10 +16,10 @@ from PySide6.QtGui import (QAction, QBrush, QColor, QConicalGradient,
     QIcon, QImage, QKeySequence, QLinearGradient,
     QPainter, QPalette, QPixmap, QRadialGradient,
     QTransform)
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QHBoxLayout,
-    QHeaderView, QLabel, QLineEdit, QMainWindow,
-    QMenu, QMenuBar, QSizePolicy, QStatusBar,
-    QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QComboBox,
+    QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+    QMainWindow, QMenu, QMenuBar, QSizePolicy,
+    QStatusBar, QTableView, QVBoxLayout, QWidget)
 
 class Ui_MainWindow(object):
     def setupUi(self, MainWindow):
@@ -68,6 +68,11 @@ class Ui_MainWindow(object):
         self.statusCombo.setObjectName(u"statusCombo")
 
         self.filterBar.addWidget(self.statusCombo)
+
+        self.draftCheck = QCheckBox(self.centralwidget)
+        self.draftCheck.setObjectName(u"draftCheck")
+
+        self.filterBar.addWidget(self.draftCheck)
 
 
         self.mainLayout.addLayout(self.filterBar)
@@ -139,6 +144,10 @@ class Ui_MainWindow(object):
         self.searchEdit.setPlaceholderText(QCoreApplication.translate("MainWindow", u"Search submission id or credential\u2026", None))
         self.credentialLabel.setText(QCoreApplication.translate("MainWindow", u"&Credential:", None))
         self.statusLabel.setText(QCoreApplication.translate("MainWindow", u"&Status:", None))
+        self.draftCheck.setText(QCoreApplication.translate("MainWindow", u"&Has a draft", None))
+#if QT_CONFIG(tooltip)
+        self.draftCheck.setToolTip(QCoreApplication.translate("MainWindow", u"Only submissions with a review in progress", None))
+#endif // QT_CONFIG(tooltip)
         self.emptyLabel.setText(QCoreApplication.translate("MainWindow", u"No submissions yet. Use File \u25b8 Import Package\u2026 to add a submission package.", None))
         self.menuFile.setTitle(QCoreApplication.translate("MainWindow", u"&File", None))
         self.menuHelp.setTitle(QCoreApplication.translate("MainWindow", u"&Help", None))
