@@ -30,7 +30,8 @@ PAGE = 200
 
 
 class SubmissionTableModel(QAbstractTableModel):
-    loaded = Signal(int)  # total rows matching the current query
+    pageShown = Signal(int)  # the first page of a new query is on screen (its row count)
+    loaded = Signal(int)  # ...and the total matching the query is known
     failed = Signal(object)
 
     def __init__(self, ctx: AppContext, parent=None) -> None:  # noqa: ANN001
@@ -38,7 +39,8 @@ class SubmissionTableModel(QAbstractTableModel):
         self._ctx = ctx
         self._query = svc.QueueQuery()
         self._rows: list[svc.SubmissionRow] = []
-        self._total = 0
+        self._total: int | None = None
+        self._more = False
         self._generation = 0  # answers to an outdated query are dropped
         self._fetching = False
 
@@ -49,41 +51,49 @@ class SubmissionTableModel(QAbstractTableModel):
 
     @property
     def total(self) -> int:
-        return self._total
+        return self._total if self._total is not None else len(self._rows)
 
     def set_query(self, query: svc.QueueQuery) -> None:
         self._query = query
         self.refresh()
 
     def refresh(self) -> None:
+        """Reload for the current query: the first page as soon as it is read, the count after."""
         self._generation += 1
         generation, query, ctx = self._generation, self._query, self._ctx
-        self._fetching = True
+        self._fetching, self._total = True, None
+        run_task(lambda job: svc.list_submissions(ctx, query, offset=0, limit=PAGE),
+                 on_success=lambda rows: self._reset(generation, rows), on_error=self._failed)
+        run_task(lambda job: svc.count_submissions(ctx, query),
+                 on_success=lambda total: self._counted(generation, total), on_error=self._failed)
 
-        def load(job):  # noqa: ANN001, ANN202 - runs on a worker thread
-            return (svc.count_submissions(ctx, query),
-                    svc.list_submissions(ctx, query, offset=0, limit=PAGE))
-
-        run_task(load, on_success=lambda result: self._reset(generation, *result),
-                 on_error=self._failed)
-
-    def _reset(self, generation: int, total: int, rows: list[svc.SubmissionRow]) -> None:
+    def _reset(self, generation: int, rows: list[svc.SubmissionRow]) -> None:
         if generation != self._generation:
             return
         self.beginResetModel()
-        self._rows, self._total, self._fetching = rows, total, False
+        self._rows, self._fetching = rows, False
+        self._more = len(rows) == PAGE
         self.endResetModel()
-        self.loaded.emit(total)
+        self.pageShown.emit(len(rows))
+        if self._total is not None:
+            self.loaded.emit(self._total)
+
+    def _counted(self, generation: int, total: int) -> None:
+        if generation != self._generation:
+            return
+        self._total = total
+        if not self._fetching:  # else _reset announces it with the page
+            self.loaded.emit(total)
 
     def _failed(self, exc: BaseException) -> None:
         self._fetching = False
         self.failed.emit(exc)
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008, N802
-        return not parent.isValid() and len(self._rows) < self._total
+        return not parent.isValid() and self._more
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008, N802
-        if parent.isValid() or self._fetching or len(self._rows) >= self._total:
+        if parent.isValid() or self._fetching or not self._more:
             return
         self._fetching = True
         generation, query, offset, ctx = self._generation, self._query, len(self._rows), self._ctx
@@ -95,6 +105,7 @@ class SubmissionTableModel(QAbstractTableModel):
         if generation != self._generation or offset != len(self._rows):
             return
         self._fetching = False
+        self._more = len(rows) == PAGE
         if rows:
             self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(rows) - 1)
             self._rows.extend(rows)

@@ -236,10 +236,17 @@ class Importer:
             with self._sessions() as session, session.begin():
                 _insert(session, checked)
         except IntegrityError as exc:
-            log.warning("import lost a race or hit a constraint: %s", exc)
-            raise PackageFault(f"submission {checked.manifest.submission_id} attempt "
-                               f"{checked.manifest.attempt} was imported by another process "
-                               "at the same time; nothing was changed") from None
+            mf = checked.manifest
+            try:
+                raced = self._already_imported(checked) is not None
+            except PackageFault:
+                raced = True  # a different package for the attempt got there first
+            if raced:
+                raise PackageFault(f"submission {mf.submission_id} attempt {mf.attempt} was "
+                                   "imported by another process at the same time; nothing "
+                                   "was changed") from None
+            log.error("the database refused an import: %s", exc)
+            raise PackageFault(f"the database refused the package ({exc.orig})") from None
 
 
 def _entry_name(path: str, field: str) -> str:
@@ -292,7 +299,7 @@ def _insert(session: Session, checked: _Checked) -> None:
         submitted_at=mf.submitted_at_dt, candidate_display_name=mf.candidate.display_name,
         recipient_type=recipient.type if recipient else None,
         recipient_identity=recipient.identity if recipient else None,
-        manifest_sha256=checked.manifest_sha256,
+        manifest_sha256=checked.manifest_sha256, evidence_count=len(mf.evidence),
         manifest_json=json.dumps(mf.model_dump(mode="json"), ensure_ascii=False))
     for position, item in enumerate(mf.evidence):
         attempt.evidence.append(m.EvidenceItem(

@@ -69,7 +69,7 @@ class EvidenceEntry(_Strict):
     kind: Literal["video", "pdf", "image", "audio", "text"]
     path: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
     sha256: Sha256
-    size: int = Field(ge=0)
+    size: int = Field(ge=0, le=2**63 - 1)
     title: Text
     criteria: list[Key] = Field(default_factory=list)
 
@@ -82,7 +82,7 @@ class ReflectionEntry(_Strict):
 class Manifest(_Strict):
     format: Literal["mcred-submission/1"]
     submission_id: Key
-    attempt: int = Field(ge=1)
+    attempt: int = Field(ge=1, le=1_000_000)
     submitted_at: str
     credential: CredentialRef
     candidate: Candidate
@@ -108,7 +108,7 @@ class Manifest(_Strict):
 
 
 class LevelDef(_Strict):
-    value: int
+    value: int = Field(ge=-1_000_000, le=1_000_000)
     label: Text
     descriptor: str = ""
 
@@ -117,7 +117,7 @@ class CriterionDef(_Strict):
     id: Key
     title: Text
     guidance: str | None = None
-    required_level: int
+    required_level: int = Field(ge=-1_000_000, le=1_000_000)
     levels: list[LevelDef] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -196,6 +196,16 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Two readers could take different values from a repeated key: refuse it.
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"key {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
 def load_json(data: bytes, what: str) -> Any:
     if len(data) > MAX_JSON_BYTES:
         raise FormatError(f"{what} is {len(data):,} bytes; the limit is {MAX_JSON_BYTES:,} (1 MiB)")
@@ -204,7 +214,7 @@ def load_json(data: bytes, what: str) -> Any:
     except UnicodeDecodeError as exc:
         raise FormatError(f"{what} is not UTF-8 (invalid byte at offset {exc.start})") from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise FormatError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} "
                           f"column {exc.colno}") from None
@@ -291,6 +301,11 @@ def describe_error(error: dict[str, Any], raw: Any) -> str:
         return f"field '{where}' must be 64 hexadecimal characters (a SHA-256 digest)"
     if kind == "string_pattern_mismatch":
         return f"field '{where}' must not be blank or start or end with spaces"
+    if kind in ("less_than_equal", "greater_than_equal", "greater_than", "less_than"):
+        limit = next(iter(error.get("ctx", {}).values()), "")
+        words = {"less_than_equal": "at most", "greater_than_equal": "at least",
+                 "greater_than": "more than", "less_than": "less than"}[kind]
+        return f"field '{where}' must be {words} {limit} (got {error.get('input')!r})"
     if kind == "string_too_short":
         return f"field '{where}' must not be empty"
     msg = error.get("msg", "is not valid")

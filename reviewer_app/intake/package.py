@@ -15,6 +15,7 @@ import os
 import re
 import stat
 import zipfile
+import zlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -82,8 +83,13 @@ class Package(ABC):
         entry = self.entries[name]
         if entry.size > limit:
             raise PackageFault(f"{name} is {entry.size:,} bytes; the limit is {limit:,} (1 MiB)")
-        with self.open(name) as fh:
-            data = fh.read(limit + 1)
+        try:
+            with self.open(name) as fh:
+                data = fh.read(limit + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise PackageFault(f"{name}: the zip entry is damaged ({exc})") from None
+        except OSError as exc:
+            raise PackageFault(f"{name}: cannot be read ({exc.strerror or exc})") from None
         if len(data) > limit:
             raise PackageFault(f"{name} is larger than the limit of {limit:,} bytes (1 MiB)")
         return data
@@ -108,8 +114,9 @@ class ZipPackage(Package):
             self._zip = zipfile.ZipFile(source)
         except zipfile.BadZipFile as exc:
             raise PackageFault(f"not a valid zip file ({exc})") from None
-        except UnicodeDecodeError:
-            raise PackageFault("a file name in the zip is marked UTF-8 but is not UTF-8") from None
+        except UnicodeDecodeError as exc:
+            raw = exc.object if isinstance(exc.object, bytes | bytearray) else b""
+            raise PackageFault(f"file name {bytes(raw)!r} is marked UTF-8 but is not UTF-8") from None
         except (OSError, EOFError) as exc:
             raise PackageFault(f"cannot read the zip file ({exc})") from None
         try:
@@ -134,8 +141,11 @@ class ZipPackage(Package):
                     raise PackageFault(f"file name {shown!r} is not UTF-8") from None
                 except UnicodeEncodeError:
                     pass
-            if info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16):
+            mode = info.external_attr >> 16 if info.create_system == 3 else 0
+            if stat.S_ISLNK(mode):
                 raise PackageFault(f"{raw_name!r} is a symbolic link; packages may not hold links")
+            if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
+                raise PackageFault(f"{raw_name!r} is not a regular file (a device, pipe or socket)")
             name = safe_relpath(raw_name, "file name")
             if raw_name.endswith(("/", "\\")) or info.is_dir():
                 continue
@@ -195,6 +205,9 @@ class FolderPackage(Package):
                 raise PackageFault(f"file name {os.fsencode(item.name)!r} in "
                                    f"{prefix or 'the package'} is not UTF-8") from None
             rel = f"{prefix}{name}"
+            if "\\" in name:
+                raise PackageFault(f"file name {rel!r} contains a backslash; use '/' between folders "
+                                   "and no backslash in names")
             if item.is_symlink():
                 raise PackageFault(f"{rel!r} is a symbolic link; packages may not hold links")
             if item.is_dir(follow_symlinks=False):

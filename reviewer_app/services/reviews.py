@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, selectinload
 from reviewer_app.domain.model import CriterionScore, Decision, Review, ReviewStatus
 from reviewer_app.domain.rules import decide, submission_problems
 from reviewer_app.errors import NotFound, UserError
+from reviewer_app.services import queue_state
 from reviewer_app.services.context import AppContext
 from reviewer_app.services.profiles import current_profile
 from reviewer_app.services.submissions import rubric_to_domain
@@ -70,6 +71,7 @@ def start_review(ctx: AppContext, attempt_id: int) -> Review:
             row = m.Review(attempt_id=attempt_id, reviewer_id=profile.id)
             session.add(row)
             session.flush()
+            queue_state.refresh(session, [attempt_id])
         return _to_review(_load(session, row.uid))
 
 
@@ -139,4 +141,5 @@ def submit_review(ctx: AppContext, review_uid: str) -> Review:
         row.decision = decide(rubric, review.levels())
         row.status, row.submitted_at, row.updated_at = ReviewStatus.SUBMITTED, now, now
         session.flush()
+        queue_state.refresh(session, [row.attempt_id])
         return _to_review(row)

@@ -112,7 +112,13 @@ class EvidenceStore:
         journal.unlink(missing_ok=True)
 
     def rollback(self, journal: Path) -> None:
-        self._remove(_journal_paths(journal))
+        paths = _journal_paths(journal)
+        self._remove(paths)
+        for folder in {p.parent for p in paths}:
+            try:
+                folder.rmdir()  # only if empty: other blobs may share the shard
+            except OSError:
+                pass
         journal.unlink(missing_ok=True)
 
     def recover(self, is_referenced: Callable[[str], bool]) -> int:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from reviewer_app.domain.model import AnnotationKind, Decision, EvidenceKind, ReviewStatus, Role
@@ -125,6 +126,8 @@ class Attempt(Base):
         CheckConstraint("number >= 1", name="number_positive"),
         Index("ix_attempt_imported_at", "imported_at"),
         Index("ix_attempt_submitted_at", "submitted_at"),
+        Index("ix_attempt_queue_status", "queue_status", "submitted_at"),
+        Index("ix_attempt_has_draft", "has_draft", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -140,6 +143,12 @@ class Attempt(Base):
     #: SHA-256 of the canonical manifest: a second import of the same attempt is recognised.
     manifest_sha256: Mapped[str] = mapped_column(String(64))
     manifest_json: Mapped[str]
+    #: The queue's status and draft flag, kept by ``services.queue_state.refresh`` from the
+    #: attempt's reviews whenever they change, so that a queue of 100,000 filters on an index.
+    queue_status: Mapped[str] = mapped_column(String(20), default="new", server_default="new")
+    #: Fixed at import (evidence never changes afterwards); shown in the queue.
+    evidence_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    has_draft: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     submission: Mapped[Submission] = relationship(back_populates="attempts")
     credential: Mapped[Credential] = relationship()

@@ -90,3 +90,16 @@ def test_has_a_draft_filter(demo_ctx: AppContext):
     drafts = list_submissions(demo_ctx, QueueQuery(has_draft=True))
     assert [(r.key, r.attempt) for r in drafts] == [("DEMO-1001", 1)]
     assert len(list_submissions(demo_ctx, QueueQuery(has_draft=False))) == 3
+
+
+def test_the_stored_queue_status_always_equals_the_derived_one(demo_ctx: AppContext):
+    from reviewer_app.services import queue_state
+
+    review = reviews.start_review(demo_ctx, get_submission(demo_ctx, "DEMO-2001").attempt_id)
+    for key, level in [("group-structures", 2), ("discourse-moves", 3), ("equitable-participation", 3)]:
+        reviews.set_level(demo_ctx, review.uid, key, level)
+    reviews.submit_review(demo_ctx, review.uid)
+    with demo_ctx.sessions() as session:
+        assert queue_state.mismatches(session) == []
+    statuses = {(r.key, r.attempt): r.status for r in list_submissions(demo_ctx)}
+    assert statuses[("DEMO-2001", 1)] is SubmissionStatus.SUBMITTED

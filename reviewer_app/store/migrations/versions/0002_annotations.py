@@ -1,4 +1,4 @@
-"""Annotations: time-coded and page-anchored notes; an index for the queue's default sort.
+"""Annotations (time-coded and page-anchored notes); the queue's stored status and indexes.
 
 Revision ID: 0002
 Revises: 0001
@@ -47,7 +47,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_annotation_review_id'), ['review_id'], unique=False)
 
     with op.batch_alter_table('attempt', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('queue_status', sa.String(length=20), server_default='new', nullable=False))
+        batch_op.add_column(sa.Column('has_draft', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column('evidence_count', sa.Integer(), server_default='0', nullable=False))
         batch_op.create_index('ix_attempt_submitted_at', ['submitted_at'], unique=False)
+        batch_op.create_index('ix_attempt_queue_status', ['queue_status', 'submitted_at'], unique=False)
+        batch_op.create_index('ix_attempt_has_draft', ['has_draft', 'submitted_at'], unique=False)
+    # Existing attempts get the status their reviews give them (as services/queue_state.py derives it).
+    op.execute("UPDATE attempt SET queue_status = CASE"
+               " WHEN EXISTS (SELECT 1 FROM review r WHERE r.attempt_id = attempt.id AND r.status = 'submitted') THEN 'submitted'"
+               " WHEN EXISTS (SELECT 1 FROM review r WHERE r.attempt_id = attempt.id) THEN 'in progress'"
+               " ELSE 'new' END,"
+               " has_draft = EXISTS (SELECT 1 FROM review r WHERE r.attempt_id = attempt.id AND r.status = 'draft'),"
+               " evidence_count = (SELECT count(*) FROM evidence_item e WHERE e.attempt_id = attempt.id)")
 
     with op.batch_alter_table('review', schema=None) as batch_op:
         batch_op.add_column(sa.Column('notes_issued', sa.Integer(), server_default='0', nullable=False))
@@ -58,7 +70,12 @@ def downgrade() -> None:
         batch_op.drop_column('notes_issued')
 
     with op.batch_alter_table('attempt', schema=None) as batch_op:
+        batch_op.drop_index('ix_attempt_has_draft')
+        batch_op.drop_index('ix_attempt_queue_status')
         batch_op.drop_index('ix_attempt_submitted_at')
+        batch_op.drop_column('evidence_count')
+        batch_op.drop_column('has_draft')
+        batch_op.drop_column('queue_status')
 
     with op.batch_alter_table('annotation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_annotation_review_id'))
