@@ -33,6 +33,15 @@ class MainWindow(QMainWindow):
         table = self.ui.submissionTable
         table.setModel(self.model)
         table.verticalHeader().hide()
+        # Widths are set once from the font: measuring rows on every load costs more than
+        # the query itself on a large queue.
+        header = table.horizontalHeader()
+        em = table.fontMetrics().horizontalAdvance("M")
+        for column, width in enumerate([9, 5, 0, 10, 7, 6]):
+            if width:
+                header.resizeSection(column, width * em)
+        header.setSectionResizeMode(2, header.ResizeMode.Stretch)
+        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
         table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
         self.count_label = QLabel(self)
         self.ui.statusbar.addPermanentWidget(self.count_label)
@@ -96,9 +105,6 @@ class MainWindow(QMainWindow):
                                  + (" match" if filtered else ""))
         self.ui.emptyLabel.setVisible(total == 0 and not filtered)
         self.ui.submissionTable.setVisible(total > 0 or filtered)
-        table = self.ui.submissionTable
-        table.resizeColumnsToContents()
-        table.horizontalHeader().setSectionResizeMode(2, table.horizontalHeader().ResizeMode.Stretch)
 
     def _open_index(self, index) -> None:  # noqa: ANN001
         row = self.model.row(index.row())

@@ -64,6 +64,10 @@ class SubmissionTableModel(QAbstractTableModel):
         self._fetching, self._total = True, None
         run_task(lambda job: svc.list_submissions(ctx, query, offset=0, limit=PAGE),
                  on_success=lambda rows: self._reset(generation, rows), on_error=self._failed)
+
+    def _count(self, generation: int) -> None:
+        # After the page, not beside it: the rows on screen come first.
+        query, ctx = self._query, self._ctx
         run_task(lambda job: svc.count_submissions(ctx, query),
                  on_success=lambda total: self._counted(generation, total), on_error=self._failed)
 
@@ -75,15 +79,13 @@ class SubmissionTableModel(QAbstractTableModel):
         self._more = len(rows) == PAGE
         self.endResetModel()
         self.pageShown.emit(len(rows))
-        if self._total is not None:
-            self.loaded.emit(self._total)
+        self._count(generation)
 
     def _counted(self, generation: int, total: int) -> None:
         if generation != self._generation:
             return
         self._total = total
-        if not self._fetching:  # else _reset announces it with the page
-            self.loaded.emit(total)
+        self.loaded.emit(total)
 
     def _failed(self, exc: BaseException) -> None:
         self._fetching = False

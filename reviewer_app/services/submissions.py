@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from reviewer_app.domain.model import (
@@ -94,8 +94,11 @@ def _filtered(session: Session, stmt: Select, query: QueueQuery) -> Select:
     if query.search.strip():
         conditions.append(_search_condition(session, query.search.strip()))
     if query.credential_key:
-        conditions.append(m.Attempt.credential_id.in_(
-            select(m.Credential.id).where(m.Credential.key == query.credential_key)))
+        ids = list(session.scalars(select(m.Credential.id)
+                                   .where(m.Credential.key == query.credential_key)))
+        # One version (the usual case) is an equality, which walks the index in date order.
+        conditions.append(m.Attempt.credential_id == ids[0] if len(ids) == 1
+                          else m.Attempt.credential_id.in_(ids))
     if query.status is not None:
         conditions.append(m.Attempt.queue_status == query.status.value)
     if query.has_draft is not None:
@@ -114,11 +117,18 @@ def _search_condition(session: Session, text: str):  # noqa: ANN202 - a SQL cond
     by_key = select(m.Submission.id).where(m.Submission.key.ilike(pattern, escape="\\"))
     credential_ids = list(session.scalars(
         select(m.Credential.id).where(m.Credential.title.ilike(pattern, escape="\\"))))
+    key_ids = list(session.scalars(by_key.limit(_FEW + 1)))
+    # Few matching ids are looked up by index and sorted; many are checked along the sort.
+    key_condition = (m.Attempt.submission_id.in_(key_ids) if len(key_ids) <= _FEW
+                     else m.Attempt.submission_id.in_(by_key))
     if not credential_ids:
-        return m.Attempt.submission_id.in_(by_key)
-    if not session.scalar(select(exists(by_key))):
-        return m.Attempt.credential_id.in_(credential_ids)
-    return or_(m.Attempt.submission_id.in_(by_key), m.Attempt.credential_id.in_(credential_ids))
+        return key_condition
+    by_credential = (m.Attempt.credential_id == credential_ids[0] if len(credential_ids) == 1
+                     else m.Attempt.credential_id.in_(credential_ids))
+    return or_(key_condition, by_credential) if key_ids else by_credential
+
+
+_FEW = 500
 
 
 def _escape_like(text: str) -> str:

@@ -128,12 +128,13 @@ class Attempt(Base):
         Index("ix_attempt_submitted_at", "submitted_at"),
         Index("ix_attempt_queue_status", "queue_status", "submitted_at"),
         Index("ix_attempt_has_draft", "has_draft", "submitted_at"),
+        Index("ix_attempt_credential_sort", "credential_id", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"))
     number: Mapped[int]
-    credential_id: Mapped[int] = mapped_column(ForeignKey("credential.id"), index=True)
+    credential_id: Mapped[int] = mapped_column(ForeignKey("credential.id"))
     rubric_id: Mapped[int] = mapped_column(ForeignKey("rubric.id"))
     submitted_at: Mapped[datetime]
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
