@@ -14,7 +14,7 @@ run_pkgs=(
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core
 )
-test_pkgs=(ffmpeg xvfb)
+test_pkgs=(ffmpeg xvfb gnome-keyring dbus openssl)
 
 pkgs=("${run_pkgs[@]}")
 [ "$profile" = "test" ] && pkgs+=("${test_pkgs[@]}")

@@ -63,6 +63,82 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="load demo submissions (real video, PDF, photo, audio)")
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser("open", help="open the workspace on a submission id, or import a "
+                                    "package (.zip or folder) and open it")
+    p.add_argument("target", metavar="ID|PACKAGE")
+    p.add_argument("--attempt", type=int, help="which attempt (default: the latest)")
+    p.set_defaults(func=cmd_open)
+
+    p = sub.add_parser("sync", help="send submitted decisions to the issuer, then download the "
+                                    "submissions assigned to you")
+    p.add_argument("--profile", metavar="NAME", help="issuer profile (default: the default one)")
+    p.add_argument("--no-pull", action="store_true", help="only send decisions")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("issuer", help="issuer profiles and sign-in: add, set, list, remove, login, "
+                                      "logout; the outbox; Open Badges 3.0 export")
+    isub = p.add_subparsers(dest="issuer_command", metavar="ACTION", required=True)
+    q = isub.add_parser("add", help="add an issuer profile")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--url", required=True, help="the issuer's address (https://...)")
+    q.add_argument("--username", required=True, help="the user name you sign in with")
+    q.add_argument("--kind", choices=["reference", "badgr"], default="reference",
+                   help="reference: the issuer API (openapi.yaml); badgr: a Badgr v2 server")
+    _issuer_options(q)
+    q.set_defaults(func=cmd_issuer_add)
+    q = isub.add_parser("set", help="change an issuer profile")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--url", help="the issuer's address")
+    q.add_argument("--username", help="the user name you sign in with")
+    _issuer_options(q)
+    q.set_defaults(func=cmd_issuer_set)
+    q = isub.add_parser("list", help="list issuer profiles")
+    q.set_defaults(func=cmd_issuer_list)
+    q = isub.add_parser("remove", help="remove an issuer profile and its tokens")
+    q.add_argument("name", metavar="NAME")
+    q.set_defaults(func=cmd_issuer_remove)
+    q = isub.add_parser("login", help="sign in (the password is asked, or read from "
+                                      "$REVIEWER_APP_ISSUER_PASSWORD); tokens go to the keyring")
+    q.add_argument("name", metavar="NAME", nargs="?", help="profile (default: the default one)")
+    q.set_defaults(func=cmd_issuer_login)
+    q = isub.add_parser("logout", help="sign out: the tokens are deleted from the keyring")
+    q.add_argument("name", metavar="NAME", nargs="?", help="profile (default: the default one)")
+    q.set_defaults(func=cmd_issuer_logout)
+    q = isub.add_parser("outbox", help="list submitted decisions and their delivery state")
+    q.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    q.set_defaults(func=cmd_issuer_outbox)
+    q = isub.add_parser("retry", help="queue a rejected decision again (by submission id)")
+    q.add_argument("id", metavar="ID", help="a submission id from 'issuer outbox'")
+    q.add_argument("--attempt", type=int, help="which attempt (default: every rejected one)")
+    q.set_defaults(func=cmd_issuer_retry)
+    q = isub.add_parser("ob3", help="export an earned decision as an Open Badges 3.0 credential (JSON)")
+    q.add_argument("id", metavar="ID", help="a submission id")
+    q.add_argument("--attempt", type=int, help="which attempt (default: the latest decided)")
+    q.add_argument("--out", type=Path, required=True, metavar="FILE")
+    q.add_argument("--profile", metavar="NAME", help="issuer profile naming the issuer")
+    q.set_defaults(func=cmd_issuer_ob3)
+
+    p = sub.add_parser("issuer-serve", help="run the reference issuer (a local HTTP server for the "
+                                            "demo and the tests)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free port)")
+    # (Not "--data": argparse would take it for an abbreviation of --data-dir.)
+    p.add_argument("--issuer-data", type=Path, metavar="DIR",
+                   help="its own data folder (default: reference-issuer/ in the data folder)")
+    p.add_argument("--faults", default="", metavar="SPEC",
+                   help='inject faults, e.g. "error=0.05,drop=0.05,lose=0.05,expire=0.05,'
+                        'latency=20ms,seed=7"')
+    p.add_argument("--user", action="append", default=[], metavar="NAME:PASSWORD",
+                   help="add a user (repeatable; default when it has none: demo:demo)")
+    p.add_argument("--package", action="append", default=[], type=Path, metavar="ZIP",
+                   help="offer a submission package to the first user (repeatable)")
+    p.add_argument("--demo", action="store_true", help="offer the demo packages to the first user")
+    p.add_argument("--token-ttl", type=float, default=3600, metavar="SECONDS",
+                   help="lifetime of access tokens (default 3600)")
+    p.add_argument("--admin-key", metavar="KEY",
+                   help="require this X-Admin-Key on /admin (default: /admin from this machine only)")
+    p.set_defaults(func=cmd_issuer_serve)
+
     p = sub.add_parser("gui", help="open the window (the default)")
     p.set_defaults(func=cmd_gui)
     return parser
@@ -208,15 +284,250 @@ def cmd_demo(args: argparse.Namespace, paths: AppPaths) -> int:
     return EXIT_OK
 
 
-def cmd_gui(args: argparse.Namespace, paths: AppPaths) -> int:
+def _gui():  # noqa: ANN202 - the reviewer_app.gui.app module
     try:
         # Imported by name: the core must not depend on the GUI package (import-linter).
-        gui = importlib.import_module("reviewer_app.gui.app")
+        return importlib.import_module("reviewer_app.gui.app")
     except ImportError as exc:
         raise UserError("The window needs PySide6, which is not installed: "
                         "pip install 'reviewer-app[gui]'", details=str(exc)) from None
-    return int(gui.run(paths))
 
+
+def cmd_gui(args: argparse.Namespace, paths: AppPaths) -> int:
+    return int(_gui().run(paths))
+
+
+def cmd_open(args: argparse.Namespace, paths: AppPaths) -> int:
+    target = Path(args.target)
+    if not target.exists():
+        # Say "no such submission" here, before a window opens, like 'show' does.
+        from reviewer_app.services.submissions import get_submission
+
+        with _open(paths) as ctx:
+            get_submission(ctx, args.target, args.attempt)
+    return int(_gui().run(paths, open_target=args.target, attempt=args.attempt))
+
+
+def _issuer_options(q: argparse.ArgumentParser) -> None:
+    q.add_argument("--allow-http", action=argparse.BooleanOptionalAction, default=None,
+                   help="allow plain http to this (non-local) host: tokens would travel unprotected")
+    q.add_argument("--default", action="store_true", help="make it the default profile")
+    q.add_argument("--badge-class", action="append", default=[], metavar="CREDENTIAL=ENTITYID",
+                   help="Badgr: the badge class awarded for a credential (repeatable)")
+    q.add_argument("--evidence-url", metavar="TEMPLATE",
+                   help="Badgr: evidence link, with {submission_id} and {attempt}")
+    q.add_argument("--hash-recipient", action=argparse.BooleanOptionalAction, default=None,
+                   help="Badgr: have the recipient's email hashed (default: yes)")
+
+
+def _issuer_settings(args: argparse.Namespace, kind: str, current: dict | None = None) -> dict:
+    settings = dict(current or {})
+    if kind != "badgr":
+        if args.badge_class or args.evidence_url or args.hash_recipient is not None:
+            raise UserError("--badge-class, --evidence-url and --hash-recipient are for Badgr profiles.")
+        return settings
+    classes = dict(settings.get("badge_classes", {}))
+    for item in args.badge_class:
+        credential, sep, entity = item.partition("=")
+        if not sep or not credential.strip() or not entity.strip():
+            raise UserError(f"--badge-class takes CREDENTIAL=ENTITYID (got {item!r}).")
+        classes[credential.strip()] = entity.strip()
+    settings["badge_classes"] = classes
+    if args.evidence_url is not None:
+        settings["evidence_url"] = args.evidence_url or None
+    if args.hash_recipient is not None:
+        settings["recipient_hashed"] = args.hash_recipient
+    return settings
+
+
+def cmd_sync(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.sync.engine import SyncSettings
+    from reviewer_app.sync.service import sync_now
+    from reviewer_app.sync.terminal import TerminalProgress
+
+    with _open(paths) as ctx, TerminalProgress() as job:
+        try:
+            report = sync_now(ctx, args.profile, job, settings=SyncSettings(pull=not args.no_pull))
+        except KeyboardInterrupt:
+            job.close_bar()
+            print("Sync interrupted: nothing is lost; decisions not confirmed stay queued.",
+                  file=sys.stderr)
+            return EXIT_INTERRUPTED
+    for label, reason in report.rejections:
+        print(f"rejected: {label}: {reason}", file=sys.stderr)
+    for problem in report.problems:
+        print(f"error: {problem}", file=sys.stderr)
+    for line in report.imported:
+        print(f"downloaded: {line}")
+    print(report.summary())
+    return EXIT_OK if report.online and not report.problems else EXIT_REFUSED
+
+
+def cmd_issuer_add(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.sync.service import add_profile
+
+    with _open(paths) as ctx:
+        profile = add_profile(ctx, args.name, args.kind, args.url, args.username,
+                              allow_http=bool(args.allow_http),
+                              settings=_issuer_settings(args, args.kind), make_default=args.default)
+    print(f"Added issuer profile {profile.name} ({profile.kind}, {profile.base_url})"
+          f"{', the default' if profile.is_default else ''}. Sign in with: "
+          f"reviewer-app issuer login {profile.name}")
+    return EXIT_OK
+
+
+def cmd_issuer_set(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.sync.service import get_profile, update_profile
+
+    with _open(paths) as ctx:
+        current = get_profile(ctx, args.name)
+        settings = _issuer_settings(args, current.kind, current.settings)
+        profile = update_profile(ctx, args.name, base_url=args.url, username=args.username,
+                                 allow_http=args.allow_http, settings=settings,
+                                 make_default=args.default)
+    print(f"Updated issuer profile {profile.name} ({profile.kind}, {profile.base_url}).")
+    return EXIT_OK
+
+
+def cmd_issuer_list(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.sync.service import list_profiles
+
+    with _open(paths) as ctx:
+        rows = list_profiles(ctx)
+    if not rows:
+        print("No issuer profiles. Add one with 'reviewer-app issuer add NAME --url URL --username USER'.")
+        return EXIT_OK
+    for p in rows:
+        last = p.last_sync_at.astimezone().strftime("%Y-%m-%d %H:%M") if p.last_sync_at else "never"
+        print(f"{'*' if p.is_default else ' '} {p.name}  {p.kind}  {p.base_url}  {p.username}  "
+              f"last sync: {last}")
+    return EXIT_OK
+
+
+def cmd_issuer_remove(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.sync.service import remove_profile
+
+    with _open(paths) as ctx:
+        remove_profile(ctx, args.name)
+    print(f"Removed issuer profile {args.name} and its sign-in.")
+    return EXIT_OK
+
+
+def cmd_issuer_login(args: argparse.Namespace, paths: AppPaths) -> int:
+    import getpass
+
+    from reviewer_app.sync.secrets import default_store
+    from reviewer_app.sync.service import get_profile, login
+
+    with _open(paths) as ctx:
+        profile = get_profile(ctx, args.name)
+        default_store().backend()  # no keyring: refuse before asking for a password
+        password = os.environ.get("REVIEWER_APP_ISSUER_PASSWORD")
+        if password is None:
+            password = getpass.getpass(f"Password for {profile.username} at {profile.base_url}: ")
+        login(ctx, profile.name, password)
+    print(f"Signed in to {profile.name} as {profile.username}; the tokens are in the system keyring.")
+    return EXIT_OK
+
+
+def cmd_issuer_logout(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.sync.service import logout
+
+    with _open(paths) as ctx:
+        profile = logout(ctx, args.name)
+    print(f"Signed out of {profile.name}; its tokens were deleted from the keyring.")
+    return EXIT_OK
+
+
+def cmd_issuer_outbox(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.sync.service import outbox_entries
+
+    with _open(paths) as ctx:
+        rows = outbox_entries(ctx, limit=args.limit)
+    if not rows:
+        print("The outbox is empty: no submitted decisions yet.")
+        return EXIT_OK
+    for e in rows:
+        note = e.reason or (e.last_error if e.state in ("queued", "sending") else "") or ""
+        print(f"{e.submission_key}  attempt {e.attempt}  {e.decision}  {e.state}"
+              + (f" ({e.result})" if e.result and e.result != e.state else "")
+              + (f"  {note}" if note else ""))
+    return EXIT_OK
+
+
+def cmd_issuer_retry(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.sync.service import outbox_entries, retry_entry
+
+    with _open(paths) as ctx:
+        wanted = [e for e in outbox_entries(ctx) if e.submission_key == args.id
+                  and e.state == "rejected" and args.attempt in (None, e.attempt)]
+        if not wanted:
+            raise UserError(f"No rejected decision for submission {args.id!r}"
+                            + (f" attempt {args.attempt}" if args.attempt else "") + ".")
+        for e in wanted:
+            retry_entry(ctx, e.uid)
+    print(f"Queued again: {len(wanted)} decision{'s' if len(wanted) != 1 else ''}; "
+          "'reviewer-app sync' sends it.")
+    return EXIT_OK
+
+
+def cmd_issuer_ob3(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.sync.service import export_open_badge
+
+    with _open(paths) as ctx:
+        out = export_open_badge(ctx, args.id, args.out, args.attempt, profile=args.profile)
+    print(f"Wrote an unsigned Open Badges 3.0 credential to {out}")
+    return EXIT_OK
+
+
+def cmd_issuer_serve(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.sync.reference_issuer.faults import FaultConfig
+    from reviewer_app.sync.reference_issuer.server import IssuerConfig, IssuerServer
+
+    try:
+        faults = FaultConfig.parse(args.faults)
+    except ValueError as exc:
+        raise UserError(f"--faults: {exc}") from None
+    users = []
+    for item in args.user:
+        name, sep, password = item.partition(":")
+        if not sep or not name or not password:
+            raise UserError(f"--user takes NAME:PASSWORD (got {item!r}).")
+        users.append((name, password))
+    data = args.issuer_data or paths.data_dir / "reference-issuer"
+    first = users[0][0] if users else "demo"
+    packages = [(p, first) for p in args.package]
+    for p in args.package:
+        if not p.is_file():
+            raise UserError(f"--package: no such file {p}")
+    if args.demo:
+        import tempfile
+
+        from reviewer_app.services.demo import build_demo_packages
+
+        folder = Path(tempfile.mkdtemp(prefix="reviewer-demo-packages-"))
+        packages += [(p, first) for p in build_demo_packages(folder)]
+    config = IssuerConfig(data_dir=data, host=args.host, port=args.port, faults=faults, users=users,
+                          packages=packages, access_ttl=args.token_ttl, admin_key=args.admin_key)
+    try:
+        server = IssuerServer(config)
+    except OSError as exc:
+        raise UserError(f"Cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    if not server.store.has_users():
+        server.store.add_user("demo", "demo")
+        users = [("demo", "demo")]
+    errors = logging.StreamHandler(sys.stderr)
+    errors.setLevel(logging.WARNING)
+    logging.getLogger("uvicorn.error").addHandler(errors)
+    print(f"Reference issuer listening on {server.url} (data in {data}"
+          + (f"; user {users[0][0]}" if users else "")
+          + (f"; faults {args.faults}" if args.faults else "") + "). Ctrl+C stops it.", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:  # Ctrl+C is how it is meant to stop
+        pass
+    print("Reference issuer stopped.", flush=True)
+    return EXIT_OK
 
 # -- helpers ---------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
@@ -30,7 +31,9 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def run(paths: AppPaths) -> int:
+def run(paths: AppPaths, open_target: str | None = None, attempt: int | None = None) -> int:
+    """Open the main window; ``open_target`` (a submission id or a package path) opens a
+    workspace on it, importing the package first through the same importer."""
     app = make_application()
     install_excepthook()
     try:
@@ -44,6 +47,12 @@ def run(paths: AppPaths) -> int:
 
     window = MainWindow(ctx)
     window.show()
+    if open_target:
+        target = Path(open_target)
+        if target.exists():
+            window.import_path(target, open_after=True)
+        else:
+            window.open_submission(open_target, attempt)
     try:
         return app.exec()
     finally:

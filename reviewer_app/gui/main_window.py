@@ -70,13 +70,19 @@ class MainWindow(QMainWindow):
         self.ui.actionOpenLog.triggered.connect(
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(ctx.paths.log_dir))))
         self.ui.emptyLabel.hide()
+        from reviewer_app.gui.sync import install_sync
+
+        self.sync_controller = install_sync(self, ctx)
+        # Help stays the last menu.
+        self.menuBar().removeAction(self.ui.menuHelp.menuAction())
+        self.menuBar().addAction(self.ui.menuHelp.menuAction())
         self.refresh()
 
     # -- the queue ---------------------------------------------------------------------------
     def refresh(self) -> None:
         ctx = self.ctx
         run_task(lambda job: svc.credentials(ctx), on_success=self._set_credentials,
-                 on_error=lambda exc: show_error(self, exc))
+                 on_error=lambda exc: show_error(self, exc), owner=self)
         self.model.refresh()
 
     def _set_credentials(self, creds) -> None:  # noqa: ANN001

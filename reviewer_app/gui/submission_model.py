@@ -63,13 +63,15 @@ class SubmissionTableModel(QAbstractTableModel):
         generation, query, ctx = self._generation, self._query, self._ctx
         self._fetching, self._total = True, None
         run_task(lambda job: svc.list_submissions(ctx, query, offset=0, limit=PAGE),
-                 on_success=lambda rows: self._reset(generation, rows), on_error=self._failed)
+                 on_success=lambda rows: self._reset(generation, rows), on_error=self._failed,
+                 owner=self)
 
     def _count(self, generation: int) -> None:
         # After the page, not beside it: the rows on screen come first.
         query, ctx = self._query, self._ctx
         run_task(lambda job: svc.count_submissions(ctx, query),
-                 on_success=lambda total: self._counted(generation, total), on_error=self._failed)
+                 on_success=lambda total: self._counted(generation, total), on_error=self._failed,
+                 owner=self)
 
     def _reset(self, generation: int, rows: list[svc.SubmissionRow]) -> None:
         if generation != self._generation:
@@ -101,7 +103,7 @@ class SubmissionTableModel(QAbstractTableModel):
         generation, query, offset, ctx = self._generation, self._query, len(self._rows), self._ctx
         run_task(lambda job: svc.list_submissions(ctx, query, offset=offset, limit=PAGE),
                  on_success=lambda rows: self._append(generation, offset, rows),
-                 on_error=self._failed)
+                 on_error=self._failed, owner=self)
 
     def _append(self, generation: int, offset: int, rows: list[svc.SubmissionRow]) -> None:
         if generation != self._generation or offset != len(self._rows):

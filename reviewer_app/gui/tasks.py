@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from reviewer_app.errors import Cancelled
@@ -69,20 +70,34 @@ class Task(QRunnable):
 _running: set[Task] = set()
 
 
+def _alive(owner: QObject | None, callback: Callable[..., None]) -> Callable[..., None]:
+    """The callback, dropped once ``owner`` (the widget it updates) has been destroyed."""
+    if owner is None:
+        return callback
+
+    def guarded(*args: Any) -> None:
+        if shiboken6.isValid(owner):
+            callback(*args)
+
+    return guarded
+
+
 def run_task(fn: Callable[[Job], Any], *, on_success: Callable[[Any], None] | None = None,
              on_error: Callable[[BaseException], None] | None = None,
              on_progress: Callable[[int, int, str], None] | None = None,
              on_cancel: Callable[[], None] | None = None,
-             pool: QThreadPool | None = None) -> Task:
+             pool: QThreadPool | None = None, owner: QObject | None = None) -> Task:
+    """Run ``fn(job)`` off the GUI thread; callbacks run on the GUI thread, and not at all
+    if ``owner`` was destroyed meanwhile (a window closed while its work finished)."""
     task = Task(fn)
     if on_success:
-        task.signals.succeeded.connect(on_success)
+        task.signals.succeeded.connect(_alive(owner, on_success))
     if on_error:
-        task.signals.failed.connect(on_error)
+        task.signals.failed.connect(_alive(owner, on_error))
     if on_progress:
-        task.signals.progress.connect(on_progress)
+        task.signals.progress.connect(_alive(owner, on_progress))
     if on_cancel:
-        task.signals.cancelled.connect(on_cancel)
+        task.signals.cancelled.connect(_alive(owner, on_cancel))
     _running.add(task)
     task.signals.finished.connect(lambda: _running.discard(task))
     (pool or QThreadPool.globalInstance()).start(task)

@@ -17,10 +17,14 @@ from reviewer_app.store import models as m
 
 
 def status_expr():  # noqa: ANN201 - a SQL expression over m.Attempt
+    synced = exists().where(m.Review.attempt_id == m.Attempt.id,
+                            m.OutboxEntry.review_id == m.Review.id,
+                            m.OutboxEntry.state == "accepted")
     submitted = exists().where(m.Review.attempt_id == m.Attempt.id,
                                m.Review.status == ReviewStatus.SUBMITTED)
     any_review = exists().where(m.Review.attempt_id == m.Attempt.id)
-    return case((submitted, SubmissionStatus.SUBMITTED.value),
+    return case((synced, SubmissionStatus.SYNCED.value),
+                (submitted, SubmissionStatus.SUBMITTED.value),
                 (any_review, SubmissionStatus.IN_PROGRESS.value),
                 else_=SubmissionStatus.NEW.value)
 

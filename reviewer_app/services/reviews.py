@@ -14,6 +14,7 @@ from reviewer_app.services.profiles import current_profile
 from reviewer_app.services.submissions import rubric_to_domain
 from reviewer_app.store import models as m
 from reviewer_app.store.types import utcnow
+from reviewer_app.sync.outbox import enqueue_decision
 
 
 class ReviewLocked(UserError):
@@ -142,4 +143,6 @@ def submit_review(ctx: AppContext, review_uid: str) -> Review:
         row.status, row.submitted_at, row.updated_at = ReviewStatus.SUBMITTED, now, now
         session.flush()
         queue_state.refresh(session, [row.attempt_id])
+        # The decision is queued for the issuer in this same transaction (exactly once).
+        enqueue_decision(session, row)
         return _to_review(row)

@@ -282,3 +282,73 @@ class Annotation(Base):
     review: Mapped[Review] = relationship(back_populates="annotations")
     evidence_item: Mapped[EvidenceItem] = relationship()
     criterion: Mapped[Criterion | None] = relationship()
+
+
+class IssuerProfile(Base):
+    """A badge issuer this app syncs with (the reference issuer or a Badgr server).
+
+    Its sign-in tokens are never stored here: they live in the OS keyring only
+    (``reviewer_app.sync.secrets``). ``settings_json`` holds the kind's own options
+    (for Badgr: the badge class of each credential, the evidence link, recipient hashing).
+    """
+
+    __tablename__ = "issuer_profile"
+    __table_args__ = (
+        CheckConstraint("kind IN ('reference', 'badgr')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    base_url: Mapped[str]
+    username: Mapped[str]
+    #: Plain http to a host other than localhost, allowed explicitly by the user.
+    allow_http: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    is_default: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    settings_json: Mapped[str] = mapped_column(default="{}", server_default="{}")
+    #: Where the next pull of assigned submissions starts (the issuer's opaque ``next_since``).
+    pull_cursor: Mapped[str | None]
+    last_sync_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxEntry(Base):
+    """A submitted decision on its way to the issuer, written in the submit transaction.
+
+    ``uid`` is the idempotency key: made once, never changed, sent with every try, so the
+    issuer can answer a replay with "duplicate" instead of recording a second decision.
+    ``payload_json`` is the decision as submitted and never changes either (the
+    migration adds a trigger that refuses it). Only the delivery columns move:
+    queued -> sending -> accepted | rejected; a crash leaves "sending", which the next
+    sync puts back in the queue (safe, because of the key).
+    """
+
+    __tablename__ = "sync_outbox"
+    __table_args__ = (
+        CheckConstraint("state IN ('queued', 'sending', 'accepted', 'rejected')", name="state"),
+        Index("ix_sync_outbox_due", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    review_id: Mapped[int] = mapped_column(ForeignKey("review.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="decision")
+    submission_key: Mapped[str] = mapped_column(String(200))
+    attempt_number: Mapped[int]
+    decision: Mapped[str] = mapped_column(String(20))
+    payload_json: Mapped[str]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[str] = mapped_column(String(12), default="queued")
+    tries: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claim_id: Mapped[str | None] = mapped_column(String(36))
+    claimed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None]
+    #: accepted | duplicate | rejected, as the issuer answered.
+    result: Mapped[str | None] = mapped_column(String(12))
+    reason: Mapped[str | None]
+    #: The issuer's id for what it recorded (a decision id, a Badgr assertion entityId).
+    remote_id: Mapped[str | None] = mapped_column(String(200))
+    #: The issuer profile that answered.
+    issuer: Mapped[str | None] = mapped_column(String(100))
+    done_at: Mapped[datetime | None]

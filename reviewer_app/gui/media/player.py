@@ -1,0 +1,1389 @@
+"""The playback engine behind the media pane: libvlc with video callbacks, driven from Qt.
+
+Threads. libvlc calls Python on its own threads: the video callbacks (format/lock/unlock/
+display, on the video output thread), player events, and the parser's event. None of them
+calls libvlc (python-vlc is not re-entrant). The display callback copies the decoded picture
+into a ``QImage`` and emits it through :class:`_Bridge`, a parentless QObject connected to the
+engine with *queued* connections, so every decision is taken on the GUI thread.
+:class:`_Session` owns the libvlc objects and the pixel buffers; ``shutdown()`` stops and
+releases the player before anything is freed, and it also runs when the engine is destroyed
+and at interpreter exit.
+
+What libvlc 3.0.24 does (measured on the demo video: H.264 with B-frames, 25 fps, picture
+identified by its burnt-in timestamp), and what the engine does about it:
+
+* ``set_time`` while *playing* keeps showing up to a few pictures decoded before the seek,
+  and at 2x/4x the first new picture is often 0.5-1.5 s past the target. A seek while playing
+  restarts the input at the target instead (``stop`` is synchronous, then ``:start-time``, at
+  1x until the first picture is shown): no stale picture can follow, ~40 ms at 1x.
+* ``set_time`` while *paused* shows one new picture in ~10 ms, but only when nothing was
+  queued: after a pause that followed playback it may show a stale picture first. The engine
+  uses it only right after another paused ``set_time`` ("safe"); otherwise it restarts the
+  input and pauses on its first picture (~40 ms). Either way VLC's precise seek lands on the
+  target or up to ~4 frames before it on B-frame streams (its preroll ends on a decode
+  timestamp); libvlc 3 gives no picture timestamps to do better.
+* After a paused ``set_time`` VLC ignores the first ``next_frame`` and skips a frame on the
+  next, and resuming jumps about a second ahead. ``next_frame`` is exact after a pause that
+  followed playback, but resuming after it jumps too. So "play" restarts the input just after
+  the frame on screen unless a plain pause/resume is known to be clean.
+* The same frame decodes to the same bytes whichever way it was reached. The engine keeps the
+  consecutive frames it has seen; a step outside them replays the few frames around the
+  frame on screen (muted, not shown), finds that frame by its pixels and shows its neighbour,
+  so steps are exact. After a paused seek, once idle, the same replay ("prefetch") fills the
+  cache and checks the seek's picture is among its neighbours (VLC's paused seek very rarely
+  shows one about a second off), then a hidden paused ``set_time`` makes the next seek safe.
+* While paused, libvlc repaints the same picture every ~60 ms; the display callback drops a
+  picture identical to the previous one, so only new pictures reach the GUI thread.
+* At rates below 1, libvlc 3 holds the first picture after a (re)start for about
+  (1/rate - 1) s before playing on; that is VLC's clock, not the engine.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import logging
+import math
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QImage
+
+from reviewer_app.gui.media.probe import (
+    PARSE_TIMEOUT_MS,
+    ProbeResult,
+    cannot_play_message,
+    inspect_media,
+    kind_of,
+)
+from reviewer_app.gui.media.pyside_guard import guard as _guard_pyside
+from reviewer_app.gui.media.timecode import format_ms
+from reviewer_app.gui.media.vlc_loader import VlcUnavailable, get_instance, load_vlc
+
+log = logging.getLogger(__name__)
+
+RATES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0)
+MIN_RATE, MAX_RATE = RATES[0], RATES[-1]
+MAX_FRAME_WIDTH = 1280
+MAX_FRAME_HEIGHT = 1280
+DEFAULT_FPS = 25.0
+
+TICK_MS = 40                 # seek bar and watchdog poll
+END_QUIET_S = 0.3            # after libvlc's "end reached", the last pictures come within this
+SETTLE_S = 0.12              # a pause is settled once no new picture came for this long
+FIRST_FRAME_TIMEOUT_S = 6.0  # a video that shows no picture by then cannot be played
+SEEK_RETRY_S = 0.25          # paused seek: ask again if no picture came
+SEEK_GIVE_UP_S = 0.7         # ... then restart the input at the target instead
+STEP_TIMEOUT_S = 0.35        # next_frame that shows nothing: capture instead
+CAPTURE_MARGIN_FRAMES = 6    # a capture starts this many frames before the frame on screen
+CAPTURE_MAX_FRAMES = 40
+PREFETCH_DELAY_S = 0.15      # after a paused seek, once idle, decode the frames around it
+PREFETCH_AHEAD = 3           # ... this many past the frame on screen
+CACHE_BYTES = 96 * 1024 * 1024
+TARGET_WAIT_S = 0.5          # the format callback waits this long for the parsed size
+
+_live_sessions: weakref.WeakSet[_Session] = weakref.WeakSet()
+
+
+class _Bridge(QObject):
+    """Signals emitted on libvlc threads, delivered (queued) on the GUI thread."""
+
+    frame = Signal(int, QImage, float)   # input epoch, picture, monotonic time of display
+    vlcEvent = Signal(int, str)          # input epoch, event name
+    parsed = Signal(int)                 # load token
+
+
+_FORMAT_CB = ctypes.CFUNCTYPE(ctypes.c_uint, ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p,
+                              ctypes.POINTER(ctypes.c_uint), ctypes.POINTER(ctypes.c_uint),
+                              ctypes.POINTER(ctypes.c_uint), ctypes.POINTER(ctypes.c_uint))
+_CLEANUP_CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+_set_format_callbacks: Any = None
+
+
+def _format_callbacks_setter(vlc: Any) -> Any:
+    """``libvlc_video_set_format_callbacks`` with a writable chroma: python-vlc declares that
+    argument ``c_char_p``, which hands the callback a copy, so "RV32" could not be written."""
+    global _set_format_callbacks
+    if _set_format_callbacks is None:
+        _set_format_callbacks = ctypes.CFUNCTYPE(None, ctypes.c_void_p, _FORMAT_CB, _CLEANUP_CB)(
+            ("libvlc_video_set_format_callbacks", vlc.dll))
+    return _set_format_callbacks
+
+
+class _FrameSink:
+    """The pixel buffers libvlc decodes into, and the video callbacks.
+
+    The size is decided in the format callback, on libvlc's thread, when the video output is
+    created: from :attr:`target` (set by the GUI thread from the parsed video track, normally
+    milliseconds before) or, if the parse is late, from the decoder's size. Size and buffer are
+    chosen together there, so libvlc never writes a picture of one size into a buffer of
+    another. Buffers stay alive until the session is shut down.
+    """
+
+    def __init__(self, vlc: Any, bridge: _Bridge) -> None:
+        self._bridge = bridge
+        self.target: tuple[int, int] | None = None
+        self.target_known = threading.Event()  # set with target, or when closing
+        self.configured: tuple[int, int] | None = None
+        self._buffers: list[Any] = []
+        self._address = 0
+        self._view: QImage | None = None
+        self._last: QImage | None = None
+        self.epoch = 0
+        self.open = True
+        self.setup_cb = _FORMAT_CB(self._setup)
+        self.cleanup_cb = _CLEANUP_CB(self._cleanup)
+        self.lock_cb = vlc.CallbackDecorators.VideoLockCb(self._lock)
+        self.unlock_cb = vlc.CallbackDecorators.VideoUnlockCb(self._unlock)
+        self.display_cb = vlc.CallbackDecorators.VideoDisplayCb(self._display)
+
+    def attach(self, vlc: Any, player: Any) -> None:
+        player.video_set_callbacks(self.lock_cb, self.unlock_cb, self.display_cb, None)
+        _format_callbacks_setter(vlc)(player._as_parameter_, self.setup_cb, self.cleanup_cb)
+
+    def _setup(self, _opaque: Any, chroma: int, width: Any, height: Any, pitches: Any,
+               lines: Any) -> int:
+        # libvlc's video output thread, creating the output. No libvlc call in here.
+        try:
+            if self.target is None:
+                # The parse is normally done by now; give it a moment rather than guess (the
+                # decoder's size here is padded, e.g. 640x386 for a 640x360 video).
+                self.target_known.wait(TARGET_WAIT_S)
+            if not self.open:
+                return 0
+            w, h = self.target or frame_size_for(width[0], height[0])
+            ctypes.memmove(chroma, b"RV32", 4)
+            width[0], height[0] = w, h
+            pitches[0], lines[0] = w * 4, h
+            buffer = (ctypes.c_ubyte * (w * 4 * h))()
+            self._buffers.append(buffer)
+            self._view = QImage(buffer, w, h, w * 4, QImage.Format.Format_RGB32)
+            self._address = ctypes.addressof(buffer)
+            self._last = None
+            self.configured = (w, h)
+            return 1
+        except Exception:  # noqa: BLE001 - an exception must never unwind into libvlc
+            log.exception("video format callback failed")
+            return 0
+
+    def _cleanup(self, _opaque: Any) -> None:
+        return None
+
+    def _lock(self, _opaque: Any, planes: Any) -> None:
+        planes[0] = self._address
+        return None
+
+    def _unlock(self, _opaque: Any, _picture: Any, _planes: Any) -> None:
+        return None
+
+    def _display(self, _opaque: Any, _picture: Any) -> None:
+        # libvlc's video output thread. No libvlc call in here.
+        view = self._view
+        if not self.open or view is None:
+            return
+        try:
+            if self._last is not None and view == self._last:
+                return  # libvlc repainting the same picture (it does so while paused)
+            image = view.copy()  # the buffer is rewritten for the next picture
+            self._last = image
+            self._bridge.frame.emit(self.epoch, image, time.monotonic())
+        except Exception:  # noqa: BLE001 - an exception must never unwind into libvlc
+            log.exception("video display callback failed")
+
+    def forget_last(self) -> None:
+        self._last = None
+
+
+class _Session:
+    """The libvlc objects of one loaded file. ``shutdown()`` is idempotent."""
+
+    def __init__(self, vlc: Any, instance: Any, path: Path, bridge: _Bridge) -> None:
+        self.vlc = vlc
+        self.instance = instance
+        self.path = path
+        self.bridge = bridge
+        self.parse_media: Any = None
+        self.parse_events: Any = None
+        self.player: Any = None
+        self.player_events: Any = None
+        self.media: Any = None
+        self.sink: _FrameSink | None = None
+        self.epoch = 0
+        self.no_video = False
+        self.closed = False
+        self._watched: list[Any] = []
+        _live_sessions.add(self)
+
+    # -- parsing ----------------------------------------------------------------------------
+    def start_parse(self, token: int) -> None:
+        vlc = self.vlc
+        media = self.instance.media_new_path(str(self.path))
+        if media is None:
+            raise OSError(f"libvlc could not open {self.path}")
+        self.parse_media = media
+        self.parse_events = media.event_manager()
+
+        def parsed(_event: Any) -> None:  # libvlc's preparser thread
+            if not self.closed:
+                self.bridge.parsed.emit(token)
+
+        self.parse_events.event_attach(vlc.EventType.MediaParsedChanged, parsed)
+        media.parse_with_options(vlc.MediaParseFlag.local, PARSE_TIMEOUT_MS)
+
+    def end_parse(self) -> None:
+        if self.parse_media is not None:
+            try:
+                self.parse_events.event_detach(self.vlc.EventType.MediaParsedChanged)
+                self.parse_media.parse_stop()
+            except Exception:  # noqa: BLE001
+                log.debug("parse cleanup", exc_info=True)
+
+    # -- playing ----------------------------------------------------------------------------
+    def make_player(self, video: bool) -> None:
+        vlc = self.vlc
+        player = self.instance.media_player_new()
+        if player is None:
+            raise OSError("libvlc could not create a media player")
+        self.player = player
+        if video:
+            self.sink = _FrameSink(vlc, self.bridge)
+            self.sink.attach(vlc, player)
+        self.player_events = player.event_manager()
+        names = ("MediaPlayerPlaying", "MediaPlayerPaused", "MediaPlayerStopped",
+                 "MediaPlayerEndReached", "MediaPlayerEncounteredError")
+        for name in names:
+            event_type = getattr(vlc.EventType, name)
+
+            def forward(_event: Any, name: str = name) -> None:  # a libvlc thread
+                if not self.closed:
+                    self.bridge.vlcEvent.emit(self.epoch, name)
+
+            self.player_events.event_attach(event_type, forward)
+            self._watched.append(event_type)
+
+    def restart(self, start_ms: int) -> int:
+        """Stop the input and start a new one at ``start_ms``; returns the new epoch."""
+        player = self.player
+        player.stop()  # synchronous: nothing of the old input calls back after this
+        self.epoch += 1
+        if self.sink is not None:
+            self.sink.epoch = self.epoch
+            self.sink.forget_last()
+        media = self.instance.media_new_path(str(self.path))
+        if start_ms > 0:
+            media.add_option(f":start-time={start_ms / 1000:.3f}")
+        if self.no_video:
+            media.add_option(":no-video")
+        player.set_media(media)
+        if self.media is not None:
+            self.media.release()
+        self.media = media
+        player.play()
+        return self.epoch
+
+    def stop(self) -> None:
+        if self.player is not None:
+            self.player.stop()
+            self.epoch += 1
+            if self.sink is not None:
+                self.sink.epoch = self.epoch
+                self.sink.forget_last()
+
+    def shutdown(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.sink is not None:
+            self.sink.open = False
+            self.sink.target_known.set()  # a format callback waiting for the parse returns
+        try:
+            self.end_parse()
+            if self.player is not None:
+                self.player.stop()  # joins the input; the video output stops calling us
+                for event_type in self._watched:
+                    self.player_events.event_detach(event_type)
+                self.player.release()  # destroys the video output: no callback after this
+            for media in (self.media, self.parse_media):
+                if media is not None:
+                    media.release()
+        except Exception:  # noqa: BLE001 - closing must not fail the window
+            log.exception("closing the media player failed")
+        finally:
+            self.player = self.media = self.parse_media = None
+            self.player_events = self.parse_events = None
+            self.sink = None  # the buffer can go: libvlc no longer holds its address
+            self._watched.clear()
+
+
+@atexit.register
+def _shutdown_all() -> None:
+    for session in list(_live_sessions):
+        session.shutdown()
+
+
+@dataclass
+class _Frame:
+    ms: int
+    image: QImage
+
+
+@dataclass
+class _Op:
+    kind: str                 # "restart", "paused_seek", "next_frame", "capture"
+    target: int
+    started: float
+    play: bool = False        # restart: keep playing after the first picture
+    landed: bool = False      # the first picture (the one asked for) has arrived
+    retried: bool = False
+    direction: int = 0        # capture: +1 or -1
+    reference: QImage | None = None
+    reference_ms: int = 0
+    base_ms: int = 0
+    collected: list[QImage] = field(default_factory=list)
+    match: int | None = None
+    margin: int = 0
+    last_at: float = 0.0
+
+
+class MediaEngine(QObject):
+    """libvlc playback of one file at a time, with exact frame bookkeeping. GUI thread only."""
+
+    positionChanged = Signal(int)
+    durationChanged = Signal(int)
+    frameShown = Signal(int)
+    stateChanged = Signal(str)
+    failed = Signal(str)
+    loaded = Signal()
+    imageChanged = Signal(QImage)
+    rateChanged = Signal(float)
+    volumeChanged = Signal(int, bool)
+    loopChanged = Signal(object)
+    messageChanged = Signal(str, str)  # text, details ("" clears)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        _guard_pyside()  # see pyside_guard: a frame costs several None/bool-returning calls
+        super().__init__(parent)
+        self._bridge = _Bridge()  # parentless and Python-owned: outlives every libvlc callback
+        queued = Qt.ConnectionType.QueuedConnection
+        self._bridge.frame.connect(self._on_frame, queued)
+        self._bridge.vlcEvent.connect(self._on_vlc_event, queued)
+        self._bridge.parsed.connect(self._on_parsed, queued)
+        self._timer = QTimer(self)
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(self._tick)
+        self._parse_timer = QTimer(self)
+        self._parse_timer.setSingleShot(True)
+        self._parse_timer.timeout.connect(self._on_parse_timeout)
+        self._session: _Session | None = None
+        self._session_box: list[_Session | None] = [None]
+        box = self._session_box
+        # Runs while the C++ object is being destroyed: touch only the session.
+        self.destroyed.connect(lambda *_: box[0].shutdown() if box[0] else None)
+        self._token = 0
+        self._rate = 1.0
+        self._volume = 100
+        self._muted = False
+        self._reset_media_state()
+
+    # ------------------------------------------------------------------------------ state --
+    def _reset_media_state(self) -> None:
+        self._path: Path | None = None
+        self._title = ""
+        self._audio = False
+        self._info: ProbeResult | None = None
+        self._ready = False
+        self._state = "idle"
+        self._error = ""
+        self._details = ""
+        self._message = ""
+        self._message_details = ""
+        self._duration = 0
+        self._frame_ms = 1000.0 / DEFAULT_FPS
+        self._want_play = False
+        self._pending_seek: int | None = None
+        self._vlc_mode = "stopped"       # what libvlc is doing: stopped / playing / paused
+        self._paused_at = 0.0
+        self._last_frame_at = 0.0
+        self._ever_shown = False
+        self._can_step = False           # next_frame() gives the next frame
+        self._can_resume = False         # set_pause(0) continues from the frame on screen
+        self._frames: list[_Frame] = []  # consecutive frames; _v is on screen
+        self._v = -1
+        self._vlc_idx = -1               # the frame libvlc itself is on
+        self._op: _Op | None = None
+        self._holding = False            # pictures libvlc shows until its pause settles: cached
+        self._shown_pending: int | None = None
+        self._prefetch_at: float | None = None
+        # libvlc's paused set_time shows a stale picture when pictures were queued (a pause
+        # after playing): it is used only right after a paused set_time ("safe").
+        self._seek_safe = False
+        self._rearm_due = False
+        self._end_pending = False
+        self._any_frame_at = 0.0
+        self._queued_seek: int | None = None
+        self._queued_steps = 0
+        self._ended = False
+        self._loop: tuple[int, int] | None = None
+        self._mark_in: int | None = None
+        self._mark_out: int | None = None
+        self._audio_anchor: tuple[float, int] | None = None
+        self._audio_pos = 0
+        self._last_emitted_pos = -1
+        self._anchor: tuple[float, int] | None = None
+
+    # ------------------------------------------------------------------------ public API --
+    def load(self, path: Path, *, audio: bool = False, title: str = "") -> None:
+        self.close_media()
+        self._token += 1
+        path = Path(path)
+        self._path, self._title, self._audio = path, title or path.name, audio
+        self._set_state("loading")
+        kind = "audio" if audio else kind_of(path, "video")
+        try:
+            vlc = load_vlc()
+            instance = get_instance()
+        except VlcUnavailable as exc:
+            self._fail(exc.message, exc.details)
+            return
+        if not path.is_file():
+            self._fail(f"This {kind} cannot be found: {path.name}",
+                       f"The file does not exist or is not a regular file.\nFile: {path}")
+            return
+        session = _Session(vlc, instance, path, self._bridge)
+        session.no_video = audio
+        self._set_session(session)
+        try:
+            session.start_parse(self._token)
+            session.make_player(video=not audio)
+        except Exception as exc:  # noqa: BLE001
+            self._fail(cannot_play_message(kind), f"{exc}\nFile: {path}")
+            return
+        self._parse_timer.start(PARSE_TIMEOUT_MS + 1500)
+        self._timer.start()
+        if not audio:
+            # Start decoding while libvlc parses the file (a few ms): the first picture comes
+            # sooner. It is held (paused on) unless play() is called.
+            self._restart(0, play=False)
+
+    def close_media(self) -> None:
+        session = self._session
+        self._parse_timer.stop()
+        self._timer.stop()
+        self._set_session(None)
+        if session is not None:
+            session.shutdown()
+        had_media = self._path is not None
+        self._token += 1
+        self._reset_media_state()
+        if had_media:
+            self.imageChanged.emit(QImage())
+            self.messageChanged.emit("", "")
+            self.durationChanged.emit(0)
+            self.positionChanged.emit(0)
+            self.stateChanged.emit("idle")
+
+    def play(self) -> None:
+        self._want_play = True
+        if self._session is None or self._error:
+            return
+        self._cancel_prefetch()
+        if self._op is not None:
+            self._set_state("playing")
+            if self._op.kind == "restart":
+                self._op.play = True  # the rate applies when its picture is shown
+            return  # otherwise _finish_op() starts playing
+        if not self._ready:
+            return  # _on_parsed() starts it
+        self._start_playing()
+
+    def pause(self) -> None:
+        self._want_play = False
+        if self._session is None or self._error:
+            return
+        if self._op is not None:
+            if self._op.kind == "restart":
+                self._op.play = False
+            self._set_state("paused")
+            return
+        if self._vlc_mode == "playing":
+            if self._audio:
+                self._audio_pos = self._audio_position()
+            self._pause_vlc()
+            self._can_step = self._can_resume = True
+        self._set_state("ended" if self._ended else "paused")
+
+    def _cancel_prefetch(self) -> None:
+        """A prefetch is a courtesy: a seek or play does not wait for it."""
+        self._prefetch_at = None
+        op = self._op
+        if op is not None and op.kind == "capture" and op.direction == 0:
+            self._op = None
+            self._holding = False
+            if self._vlc_mode == "playing":
+                self._session.stop()  # muted, hidden playback: nothing to keep
+                self._vlc_mode = "stopped"
+            self._can_step = self._can_resume = False
+            self._seek_safe = False
+            self._frames = self._frames[self._v:self._v + 1] if self._shown() else []
+            self._v = self._vlc_idx = 0 if self._frames else -1
+            self._apply_audio()
+
+    def toggle_play(self) -> None:
+        if self._want_play:
+            self.pause()
+        else:
+            self.play()
+
+    def seek(self, ms: int) -> None:
+        ms = int(ms)
+        if not self._ready:
+            self._pending_seek = ms
+            self._shown_pending = None  # that picture is not what was asked for any more
+            return
+        target = self._clamp(ms)
+        self._cancel_prefetch()
+        if self._op is not None:
+            self._queued_seek = target
+            self._queued_steps = 0
+            return
+        if self._audio:
+            self._seek_audio(target)
+            return
+        target = self._snap(target)
+        shown = self._shown()
+        if shown is not None and not self._want_play and self._vlc_mode == "paused":
+            if shown.ms == target:
+                self.frameShown.emit(target)
+                return
+            for i, frame in enumerate(self._frames):  # already decoded: exact and instant
+                if frame.ms == target:
+                    self._v = i
+                    self._show(frame, emit_shown=True)
+                    return
+        if self._vlc_mode == "paused" and not self._want_play and self._settled() \
+                and not self._ended and self._seek_safe:
+            # Not forget_last(): libvlc repaints the current picture while paused, and that
+            # repaint must not pass for the new one.
+            log.debug("paused seek to %d", target)
+            self._op = _Op("paused_seek", target, time.monotonic())
+            self._session.player.set_time(target)
+            self._emit_position(target)
+            return
+        self._restart(target, play=self._want_play)
+
+    def jump(self, delta_ms: int) -> None:
+        self.seek(self.position() + int(delta_ms))
+
+    def step_frame(self, direction: int) -> None:
+        if not self._ready or self._audio or direction == 0:
+            return
+        direction = 1 if direction > 0 else -1
+        if self._want_play:
+            self.pause()
+        if self._op is not None or not self._settled():
+            self._queued_steps += direction
+            return
+        self._step(direction)
+
+    def set_rate(self, rate: float) -> None:
+        rate = min(MAX_RATE, max(MIN_RATE, float(rate)))
+        if rate == self._rate:
+            return
+        if self._audio and self._vlc_mode == "playing":
+            self._audio_anchor = (time.monotonic(), self._audio_position())
+        self._rate = rate
+        session = self._session
+        if session is not None and session.player is not None and self._vlc_mode == "playing" \
+                and self._op is None:  # (an operation in flight applies it when it lands)
+            session.player.set_rate(rate)
+            self._anchor = None
+        self.rateChanged.emit(rate)
+
+    def rate(self) -> float:
+        return self._rate
+
+    def faster(self) -> None:
+        self.set_rate(next((r for r in RATES if r > self._rate + 1e-9), MAX_RATE))
+
+    def slower(self) -> None:
+        self.set_rate(next((r for r in reversed(RATES) if r < self._rate - 1e-9), MIN_RATE))
+
+    def set_volume(self, volume: int) -> None:
+        self._volume = max(0, min(100, int(volume)))
+        self._apply_audio()
+        self.volumeChanged.emit(self._volume, self._muted)
+
+    def volume(self) -> int:
+        return self._volume
+
+    def toggle_mute(self) -> None:
+        self.set_muted(not self._muted)
+
+    def set_muted(self, muted: bool) -> None:
+        self._muted = bool(muted)
+        self._apply_audio()
+        self.volumeChanged.emit(self._volume, self._muted)
+
+    def is_muted(self) -> bool:
+        return self._muted
+
+    def set_loop(self, start_ms: int, end_ms: int) -> None:
+        start, end = sorted((int(start_ms), int(end_ms)))
+        start = self._clamp(start)
+        end = min(end, self._duration) if self._duration else end
+        if end - start < max(1, round(self._frame_ms)):
+            raise ValueError("A loop needs its end after its start.")
+        self._loop = (start, end)
+        self._mark_in, self._mark_out = start, end
+        self.loopChanged.emit(self._loop)
+
+    def clear_loop(self) -> None:
+        self._loop = None
+        self._mark_in = self._mark_out = None
+        self.loopChanged.emit(None)
+
+    def mark_in(self) -> None:
+        self._mark_in = self.position()
+        if self._mark_out is not None and self._mark_out > self._mark_in:
+            self.set_loop(self._mark_in, self._mark_out)
+        else:
+            self._mark_out = None
+            self._loop = None
+            self.loopChanged.emit(None)
+
+    def mark_out(self) -> None:
+        out = self.position()
+        start = self._mark_in if self._mark_in is not None and self._mark_in < out else 0
+        try:
+            self.set_loop(start, out)
+        except ValueError:
+            self._mark_out = None
+
+    def marked_range(self) -> tuple[int, int] | None:
+        return self._loop
+
+    def marks(self) -> tuple[int | None, int | None]:
+        return self._mark_in, self._mark_out
+
+    def position(self) -> int:
+        if self._queued_seek is not None:
+            return self._queued_seek
+        if self._op is not None and self._op.kind in ("restart", "paused_seek") \
+                and not self._op.landed:
+            return self._op.target
+        if self._audio:
+            return self._audio_position()
+        shown = self._shown()
+        return shown.ms if shown is not None else 0
+
+    def duration(self) -> int:
+        return self._duration
+
+    def frame_ms(self) -> float:
+        return self._frame_ms
+
+    def current_frame(self) -> QImage | None:
+        shown = self._shown()
+        return QImage(shown.image) if shown is not None else None
+
+    def error_text(self) -> str:
+        return self._error or self._message
+
+    def state(self) -> str:
+        return self._state
+
+    def is_audio(self) -> bool:
+        return self._audio
+
+    def info(self) -> ProbeResult | None:
+        return self._info
+
+    def title(self) -> str:
+        return self._title
+
+    def is_ready(self) -> bool:
+        return self._ready
+
+    def is_playing(self) -> bool:
+        return self._want_play
+
+    def settled(self) -> bool:
+        """No operation in flight and libvlc's pause (if any) has taken effect."""
+        return self._op is None and not self._holding and self._settled() \
+            and not self._rearm_due and (self._prefetch_at is None or self._want_play)
+
+    # ------------------------------------------------------------------------- loading --
+    def _set_session(self, session: _Session | None) -> None:
+        self._session = session
+        self._session_box[0] = session
+
+    def _on_parse_timeout(self) -> None:
+        if self._session is not None and not self._ready and self._state == "loading":
+            kind = "audio" if self._audio else kind_of(self._path, "video")
+            self._fail(cannot_play_message(kind),
+                       f"VLC took longer than {PARSE_TIMEOUT_MS / 1000:g} s to read the file.\n"
+                       f"File: {self._path}")
+
+    def _on_parsed(self, token: int) -> None:
+        session = self._session
+        if token != self._token or session is None or self._ready or self._error:
+            return
+        self._parse_timer.stop()
+        expect = "audio" if self._audio else None
+        try:
+            info = inspect_media(session.parse_media, self._path, expect=expect)
+        except Exception as exc:  # noqa: BLE001
+            log.exception("inspecting %s failed", self._path)
+            info = ProbeResult(False, cannot_play_message(kind_of(self._path, expect)), None,
+                               False, False, details=str(exc))
+        session.end_parse()
+        if not info.ok:
+            self._fail(info.message, info.details)
+            return
+        self._info = info
+        if not self._audio and not info.has_video:
+            # An audio file loaded as a video: stop the picture path started by load().
+            self._audio = True
+            self._op = None
+            session.stop()
+            self._vlc_mode = "stopped"
+            self._frames, self._v, self._vlc_idx = [], -1, -1
+        if self._audio and not info.has_audio:
+            self._fail(cannot_play_message("audio"), "The file has no audio track.")
+            return
+        if info.fps and 1 <= info.fps <= 240:
+            self._frame_ms = 1000.0 / info.fps
+            self._retime_frames()
+        self._duration = int(info.duration_ms or 0)
+        sink = session.sink
+        if sink is not None:
+            sink.target = frame_size_for(info.width, info.height)
+            sink.target_known.set()
+            if sink.configured is not None and sink.configured != sink.target:
+                # The video output was made before the parse ended: make it again.
+                log.info("video output %s made before parsing; restarting at %s",
+                         sink.configured, sink.target)
+                self._op = None
+                self._restart(self._snap(self.position()), play=self._want_play)
+        self._ready = True
+        self._apply_audio()
+        self.durationChanged.emit(self._duration)
+        self.loaded.emit()
+        pending, self._pending_seek = self._pending_seek, None
+        if self._audio:
+            self._audio_pos = self._clamp(pending) if pending is not None else 0
+            if self._want_play:
+                self._start_playing()
+            else:
+                self._set_state("paused")
+                self._emit_position(self._audio_pos)
+        else:
+            if self._shown_pending is not None:
+                shown, self._shown_pending = self._shown_pending, None
+                self.frameShown.emit(self._snap(shown))
+            if pending is not None:
+                self.seek(pending)
+            elif self._want_play and self._op is None and self._vlc_mode != "playing":
+                self._start_playing()
+
+    def _retime_frames(self) -> None:
+        if self._frames:
+            first = self._frames[0].ms
+            for i, frame in enumerate(self._frames):
+                frame.ms = round(first + i * self._frame_ms)
+
+    def _fail(self, message: str, details: str) -> None:
+        log.warning("media: %s (%s)", message, details.replace("\n", "; "))
+        self._error = message
+        self._details = details
+        session = self._session
+        self._op = None
+        self._want_play = False
+        self._ready = False
+        self._timer.stop()
+        self._parse_timer.stop()
+        if session is not None:
+            self._set_session(None)
+            session.shutdown()
+        self._frames, self._v, self._vlc_idx = [], -1, -1
+        if self._duration:
+            self._duration = 0
+            self.durationChanged.emit(0)
+        self._emit_position(0)
+        self.imageChanged.emit(QImage())
+        self.messageChanged.emit(message, details)
+        self._set_state("error")
+        self.failed.emit(message)
+
+    def details(self) -> str:
+        return self._details if self._error else self._message_details
+
+    def _warn(self, message: str, details: str) -> None:
+        self._message, self._message_details = message, details
+        self.messageChanged.emit(message, details)
+
+    # ---------------------------------------------------------------------- mechanics --
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.stateChanged.emit(state)
+
+    def _apply_audio(self) -> None:
+        session = self._session
+        if session is None or session.player is None:
+            return
+        session.player.audio_set_volume(self._volume)
+        op = self._op
+        silent = op is not None and (op.kind == "capture" or (op.kind == "restart" and not op.play))
+        session.player.audio_set_mute(self._muted or silent)
+
+    def _clamp(self, ms: int) -> int:
+        if self._duration > 0:
+            last = self._duration - 1 if self._audio else self._last_frame_ms()
+            return max(0, min(int(ms), last))
+        return max(0, int(ms))
+
+    def _last_frame_ms(self) -> int:
+        frames = max(1, math.ceil(self._duration / self._frame_ms - 1e-6))
+        return round((frames - 1) * self._frame_ms)
+
+    def _snap(self, ms: int) -> int:
+        """The start time of the frame on screen at ``ms``."""
+        index = math.floor(ms / self._frame_ms + 1e-6)
+        return round(index * self._frame_ms)
+
+    def _next_ms(self, ms: int, frames: int = 1) -> int:
+        index = round(ms / self._frame_ms) + frames
+        return round(index * self._frame_ms)
+
+    def _shown(self) -> _Frame | None:
+        return self._frames[self._v] if 0 <= self._v < len(self._frames) else None
+
+    def _settled(self) -> bool:
+        if self._vlc_mode != "paused":
+            return True
+        return time.monotonic() - max(self._paused_at, self._last_frame_at) >= SETTLE_S
+
+    def _show(self, frame: _Frame, *, emit_shown: bool) -> None:
+        self._ever_shown = True
+        self.imageChanged.emit(frame.image)
+        if emit_shown and self._queued_seek is None:  # (a newer seek will announce its own)
+            if self._ready:
+                self.frameShown.emit(frame.ms)
+            else:
+                self._shown_pending = frame.ms  # announced once loaded() went out
+        self._emit_position(frame.ms)
+
+    def _emit_position(self, ms: int) -> None:
+        if ms != self._last_emitted_pos:
+            self._last_emitted_pos = ms
+            self.positionChanged.emit(ms)
+
+    def _pause_vlc(self) -> None:
+        self._seek_safe = False
+        self._session.player.set_pause(1)
+        self._vlc_mode = "paused"
+        self._paused_at = time.monotonic()
+
+    def _hold(self) -> None:
+        """Pause libvlc on the frame on screen; what it still shows is cached, not shown."""
+        self._pause_vlc()
+        self._holding = True
+
+    def _restart(self, target: int, *, play: bool, kind: str = "restart", **extra: Any) -> None:
+        log.debug("%s at %d (%s)", kind, target, "playing" if play else "held")
+        session = self._session
+        self._op = _Op(kind, target, time.monotonic(), play=play, **extra)
+        self._anchor = None
+        self._ended = False
+        self._holding = False
+        self._seek_safe = False
+        self._end_pending = False
+        session.restart(target)
+        self._vlc_mode = "playing"
+        self._apply_audio()
+        # The first picture comes at 1x: above that libvlc drops the pictures it decodes late
+        # and shows one up to 1.5 s past the target. The chosen rate applies once it is shown.
+        session.player.set_rate(1.0)
+        if kind == "restart":
+            self._emit_position(target)
+
+    def _start_playing(self) -> None:
+        self._set_state("playing")
+        session = self._session
+        if self._audio:
+            if self._vlc_mode == "paused" and self._can_resume and not self._ended:
+                session.player.set_pause(0)
+                self._vlc_mode = "playing"
+                self._audio_anchor = (time.monotonic(), self._audio_pos)
+            else:
+                start = 0 if self._ended or self._audio_pos >= self._duration - 1 \
+                    else self._audio_pos
+                self._op = None
+                self._ended = False
+                session.restart(start)
+                self._vlc_mode = "playing"
+                self._apply_audio()
+                session.player.set_rate(self._rate)
+                self._audio_pos = start
+                self._audio_anchor = None  # set when libvlc says it plays
+            return
+        shown = self._shown()
+        if self._ended or shown is None or self._vlc_mode == "stopped":
+            start = 0
+            if shown is not None and not self._ended:
+                start = shown.ms
+            if self._loop is not None and not self._loop[0] <= start < self._loop[1]:
+                start = self._loop[0]
+            self._restart(self._snap(start), play=True)
+            return
+        if self._vlc_mode == "paused" and self._can_resume and self._v == self._vlc_idx:
+            session.player.set_rate(self._rate)
+            session.player.set_pause(0)
+            self._vlc_mode = "playing"
+            self._seek_safe = False
+            self._anchor = None
+            return
+        # libvlc would jump ahead (or is not on the frame on screen): continue just after it.
+        start = self._next_ms(shown.ms)
+        if start > self._last_frame_ms():
+            start = 0
+        self._restart(start, play=True)
+
+    def _seek_audio(self, target: int) -> None:
+        session = self._session
+        self._ended = False
+        if self._vlc_mode == "playing":
+            session.player.set_time(target)
+            self._audio_anchor = (time.monotonic(), target)
+        else:
+            if self._vlc_mode == "paused":
+                session.stop()
+                self._vlc_mode = "stopped"
+            self._audio_pos = target
+        self._emit_position(target)
+
+    def _audio_position(self) -> int:
+        if self._vlc_mode != "playing" or self._audio_anchor is None:
+            return self._audio_pos
+        wall, ms = self._audio_anchor
+        estimate = ms + (time.monotonic() - wall) * 1000 * self._rate
+        reported = self._session.player.get_time() if self._session else -1
+        if reported is not None and reported >= 0 and abs(reported - estimate) > 700:
+            self._audio_anchor = (time.monotonic(), reported)
+            estimate = reported
+        return int(max(0, min(estimate, self._duration or estimate)))
+
+    # ----------------------------------------------------------------------- frames in --
+    def _on_frame(self, epoch: int, image: QImage, at: float) -> None:
+        session = self._session
+        if session is None or epoch != session.epoch or self._error:
+            return
+        self._any_frame_at = time.monotonic()
+        op = self._op
+        if op is not None:
+            handler = getattr(self, f"_frame_{op.kind}")
+            handler(op, image, at)
+            return
+        self._last_frame_at = time.monotonic()
+        if self._holding:
+            # What libvlc showed before its pause took effect: the next frames, kept off screen.
+            self._append(_Frame(self._next_ms(self._frames[-1].ms), image))
+            self._vlc_idx = len(self._frames) - 1
+            return
+        self._frame_normal(image, at)
+
+    def _frame_restart(self, op: _Op, image: QImage, at: float) -> None:
+        op.landed = True
+        frame = _Frame(self._snap(op.target), image)
+        self._frames, self._v, self._vlc_idx = [frame], 0, 0
+        if op.play:
+            self._anchor = (at, frame.ms)
+            self._can_step = self._can_resume = False
+            if self._rate != 1.0:
+                self._session.player.set_rate(self._rate)
+            if self._state != "playing":
+                self._set_state("playing")
+        else:
+            self._hold()
+            self._can_step, self._can_resume = False, True
+            if self._state in ("loading", "ended"):
+                self._set_state("paused")
+        self._show(frame, emit_shown=True)
+        self._finish_op()
+
+    def _frame_paused_seek(self, op: _Op, image: QImage, at: float) -> None:
+        op.landed = True
+        frame = _Frame(op.target, image)
+        self._frames, self._v, self._vlc_idx = [frame], 0, 0
+        self._can_step = self._can_resume = False
+        self._seek_safe = True
+        self._show(frame, emit_shown=True)
+        self._finish_op()
+
+    def _frame_rearm(self, op: _Op, image: QImage, at: float) -> None:
+        # A hidden paused set_time after a prefetch: its pictures are not shown (the first may
+        # be stale); it only leaves libvlc where a paused set_time is reliable. It ends when no
+        # picture came for SETTLE_S (see _watch_op).
+        op.landed = True
+        op.last_at = time.monotonic()
+
+    def _end_rearm(self, safe: bool) -> None:
+        self._op = None
+        self._seek_safe = safe
+        self._vlc_idx = -1  # libvlc is on a picture of its own choosing
+        self._can_step = self._can_resume = False
+        self._after_op()
+
+    def _frame_next_frame(self, op: _Op, image: QImage, at: float) -> None:
+        frame = _Frame(self._next_ms(self._frames[-1].ms), image)
+        self._append(frame)
+        self._v = self._vlc_idx = len(self._frames) - 1
+        self._can_resume = False
+        self._show(self._frames[self._v], emit_shown=True)
+        self._finish_op()
+
+    def _frame_capture(self, op: _Op, image: QImage, at: float) -> None:
+        op.collected.append(image)
+        if op.match is None and op.reference is not None and image == op.reference:
+            op.match = len(op.collected) - 1
+        count = len(op.collected)
+        if op.direction == 0:  # check and prefetch around a paused seek
+            enough = (op.match is not None and count >= op.match + PREFETCH_AHEAD + 1) or \
+                (op.match is None and count >= op.margin + PREFETCH_AHEAD + 4)
+        elif op.match is not None:
+            enough = count >= op.match + 2 if op.direction > 0 else op.match >= 1
+        else:
+            enough = False
+        if enough or count >= CAPTURE_MAX_FRAMES or (op.match == 0 and op.direction < 0):
+            self._hold()
+            self._finish_capture(op)
+
+    def _frame_normal(self, image: QImage, at: float) -> None:
+        last = self._frames[-1] if self._frames else None
+        if self._vlc_mode == "playing":
+            if self._anchor is None:
+                ms = self._next_ms(last.ms) if last else 0
+                self._anchor = (at, ms)
+            else:
+                wall, base = self._anchor
+                count = round((at - wall) * 1000 * self._rate / self._frame_ms)
+                ms = round(round(base / self._frame_ms + count) * self._frame_ms)
+                if last is not None and ms <= last.ms:
+                    ms = self._next_ms(last.ms)
+        else:
+            ms = self._next_ms(last.ms) if last else 0  # the last pictures before a pause
+        ms = min(ms, self._last_frame_ms()) if self._duration else ms
+        consecutive = last is not None and ms == self._next_ms(last.ms) and \
+            self._v == len(self._frames) - 1 and self._rate <= 1.0
+        frame = _Frame(ms, image)
+        if consecutive:
+            self._append(frame)
+        else:
+            self._frames = [frame]
+        self._v = self._vlc_idx = len(self._frames) - 1
+        self._show(frame, emit_shown=False)
+        self._check_loop(ms)
+
+    def _append(self, frame: _Frame) -> None:
+        self._frames.append(frame)
+        limit = max(8, CACHE_BYTES // max(1, frame.image.sizeInBytes()))
+        extra = len(self._frames) - limit
+        if extra > 0 and self._v >= extra and self._vlc_idx >= extra:
+            del self._frames[:extra]
+            self._v -= extra
+            self._vlc_idx -= extra
+
+    def _check_loop(self, ms: int) -> None:
+        loop = self._loop
+        if loop is None or not self._want_play or self._op is not None:
+            return
+        if ms + self._frame_ms / 2 >= loop[1]:
+            self.seek(loop[0])
+
+    # -------------------------------------------------------------------- steps & ops --
+    def _step(self, direction: int) -> None:
+        shown = self._shown()
+        if shown is None:
+            return
+        if direction > 0:
+            if shown.ms >= self._last_frame_ms():
+                return
+            if self._v + 1 < len(self._frames):
+                self._v += 1
+                self._show(self._frames[self._v], emit_shown=True)
+                return
+            if self._can_step and self._v == self._vlc_idx and self._vlc_mode == "paused":
+                self._op = _Op("next_frame", self._next_ms(shown.ms), time.monotonic())
+                self._seek_safe = False
+                self._session.player.next_frame()
+                return
+        else:
+            if shown.ms <= 0:
+                return
+            if self._v > 0:
+                self._v -= 1
+                self._show(self._frames[self._v], emit_shown=True)
+                return
+        self._capture(direction)
+
+    def _capture(self, direction: int, margin: int = CAPTURE_MARGIN_FRAMES) -> None:
+        shown = self._shown()
+        assert shown is not None
+        start = max(0, self._next_ms(shown.ms, -margin))
+        start = self._snap(start)
+        self._prefetch_at = None
+        self._restart(start, play=False, kind="capture", direction=direction,
+                      reference=shown.image, reference_ms=shown.ms, base_ms=start,
+                      margin=round((shown.ms - start) / self._frame_ms))
+
+    def _finish_capture(self, op: _Op) -> None:
+        frames = op.collected
+        if op.direction == 0:
+            self._finish_prefetch(op)
+            return
+        if op.match is not None and op.match + op.direction >= 0:
+            base = op.reference_ms - op.match * self._frame_ms
+            want = op.match + op.direction
+        else:
+            if op.match == 0 and op.base_ms > 0 and op.retried is False:
+                # libvlc started on the very frame on screen: start earlier once more.
+                self._op = None
+                self._capture(op.direction, CAPTURE_MARGIN_FRAMES * 3)
+                self._op.retried = True
+                return
+            base = op.base_ms
+            wanted_ms = self._next_ms(op.reference_ms, op.direction)
+            want = round((wanted_ms - base) / self._frame_ms)
+            if op.match is None:
+                log.info("capture did not find the frame on screen; stepping by time")
+        if not frames:
+            self._op = None
+            self._after_op()
+            return
+        want = max(0, min(want, len(frames) - 1))
+        log.debug("capture for %+d from %d: %d frames, on-screen frame found at %s, %.1f ms",
+                  op.direction, op.reference_ms, len(frames), op.match,
+                  (time.monotonic() - op.started) * 1000)
+        self._frames = [_Frame(round(round(base / self._frame_ms + i) * self._frame_ms), image)
+                        for i, image in enumerate(frames)]
+        self._v = want
+        self._vlc_idx = len(self._frames) - 1
+        self._can_step = self._can_resume = True
+        self._op = None
+        self._apply_audio()
+        self._show(self._frames[self._v], emit_shown=True)
+        self._after_op()
+
+    def _finish_prefetch(self, op: _Op) -> None:
+        """After a paused seek: keep the frames around it (instant steps, a clean libvlc
+        state) and check the seek's picture is among them. libvlc's paused seek very rarely
+        shows a picture about a second off; then the picture at the target replaces it."""
+        self._op = None
+        frames = op.collected
+        if not frames:
+            self._after_op()
+            return
+        if op.match is not None:
+            base, index, corrected = op.reference_ms - op.match * self._frame_ms, op.match, False
+        else:
+            base = op.base_ms
+            index = max(0, min(len(frames) - 1, round((op.reference_ms - base) / self._frame_ms)))
+            corrected = True
+            log.warning("paused seek to %d showed a picture not near it; corrected",
+                        op.reference_ms)
+        self._frames = [_Frame(round(round(base / self._frame_ms + i) * self._frame_ms), image)
+                        for i, image in enumerate(frames)]
+        self._v = index
+        self._vlc_idx = len(self._frames) - 1
+        self._can_step = self._can_resume = True
+        self._apply_audio()
+        log.debug("prefetch around %d: %d frames, %s, %.1f ms", op.reference_ms, len(frames),
+                  "corrected" if corrected else f"found at {op.match}",
+                  (time.monotonic() - op.started) * 1000)
+        if corrected:
+            self._show(self._frames[index], emit_shown=True)
+        self._rearm_due = True  # once libvlc's pause has settled (_tick)
+        self._after_op()
+
+    def _rearm(self) -> None:
+        shown = self._shown()
+        if shown is None or self._session is None:
+            return
+        self._op = _Op("rearm", shown.ms, time.monotonic())
+        self._session.player.set_time(shown.ms)
+
+    def _finish_op(self) -> None:
+        op = self._op
+        if op is not None:
+            log.debug("%s to %d done in %.1f ms", op.kind, op.target,
+                      (time.monotonic() - op.started) * 1000)
+            if op.kind == "paused_seek" or (op.kind == "restart" and not op.play):
+                self._prefetch_at = time.monotonic() + PREFETCH_DELAY_S
+        self._op = None
+        self._apply_audio()
+        self._after_op()
+
+    def _after_op(self) -> None:
+        """Run what was asked while an operation was in flight."""
+        if self._op is not None:
+            return
+        if self._queued_seek is not None:
+            target, self._queued_seek = self._queued_seek, None
+            self.seek(target)
+            return
+        if self._want_play and self._state == "playing" and self._vlc_mode != "playing":
+            self._start_playing()
+            return
+        if not self._want_play and self._vlc_mode == "playing" and not self._audio:
+            self._pause_vlc()
+            self._can_step = self._can_resume = True
+
+    def _tick(self) -> None:
+        session = self._session
+        if session is None or self._error:
+            return
+        now = time.monotonic()
+        op = self._op
+        if self._holding and self._settled():
+            self._holding = False
+        if self._end_pending and now - max(self._any_frame_at, self._paused_at) >= END_QUIET_S:
+            self._finish_end()
+            op = self._op
+            if self._session is None:
+                return
+        if op is None and self._rearm_due and self._settled() and not self._holding:
+            self._rearm_due = False
+            if not self._want_play and self._vlc_mode == "paused" and not self._queued_steps:
+                self._rearm()
+                op = self._op
+        if op is None and self._prefetch_at is not None and now >= self._prefetch_at:
+            if self._want_play or self._audio or self._vlc_mode != "paused" or \
+                    self._shown() is None or not self._ready:
+                self._prefetch_at = None
+            elif self._settled() and not self._holding and not self._queued_steps:
+                self._capture(0)
+                op = self._op
+        if op is not None:
+            self._watch_op(op, now)
+        elif self._queued_steps and self._settled():
+            step = 1 if self._queued_steps > 0 else -1
+            self._queued_steps -= step
+            self._step(step)
+        position = self.position()
+        self._emit_position(position)
+        if self._audio and self._vlc_mode == "playing":
+            self._check_loop_audio(position)
+
+    def _watch_op(self, op: _Op, now: float) -> None:
+        age = now - op.started
+        if op.kind == "paused_seek" and not op.landed:
+            if age > SEEK_GIVE_UP_S:
+                self._op = None
+                self._restart(op.target, play=False)
+            elif age > SEEK_RETRY_S and not op.retried:
+                op.retried = True
+                self._session.player.set_time(op.target)
+        elif op.kind == "rearm":
+            if op.landed and now - op.last_at >= SETTLE_S:
+                self._end_rearm(True)
+            elif age > SEEK_GIVE_UP_S:
+                self._end_rearm(False)  # no (quiet) picture: not known to be safe
+        elif op.kind == "next_frame" and age > STEP_TIMEOUT_S:
+            self._op = None
+            self._capture(1)
+        elif op.kind in ("restart", "capture") and not op.landed and not op.collected \
+                and age > FIRST_FRAME_TIMEOUT_S:
+            self._op = None
+            if not self._ever_shown:
+                self._fail(cannot_play_message("video"),
+                           f"VLC decoded no picture within {FIRST_FRAME_TIMEOUT_S:g} s.\n"
+                           f"File: {self._path}")
+            else:
+                self._session.stop()
+                self._vlc_mode = "stopped"
+                self._after_op()
+
+    def _check_loop_audio(self, position: int) -> None:
+        loop = self._loop
+        if loop is not None and self._want_play and position >= loop[1]:
+            self._seek_audio(loop[0])
+
+    # -------------------------------------------------------------------- libvlc events --
+    def _on_vlc_event(self, epoch: int, name: str) -> None:
+        session = self._session
+        if session is None or epoch != session.epoch or self._error:
+            return
+        if name == "MediaPlayerEncounteredError":
+            kind = "audio" if self._audio else "video"
+            self._fail(cannot_play_message(kind),
+                       f"VLC reported an error while playing the file.\nFile: {self._path}")
+        elif name == "MediaPlayerPlaying" and self._audio and self._audio_anchor is None \
+                and self._vlc_mode == "playing":
+            self._audio_anchor = (time.monotonic(), self._audio_pos)
+        elif name == "MediaPlayerEndReached":
+            self._on_end()
+
+    def _on_end(self) -> None:
+        """libvlc says the end is reached: its demuxer is done, but the pictures still queued
+        are shown after this. Video ends once they stopped coming (_tick); audio at once."""
+        end = self._audio_position() if self._audio else self.position()  # while "playing"
+        self._vlc_mode = "stopped"
+        self._seek_safe = False
+        if self._audio:
+            self._finish_end(end)
+        else:
+            self._end_pending = True
+
+    def _finish_end(self, end: int | None = None) -> None:
+        self._end_pending = False
+        op = self._op
+        if not self._audio and not self._ever_shown:
+            self._fail(cannot_play_message("video"),
+                       "VLC reached the end of the file without decoding a picture.\n"
+                       f"File: {self._path}")
+            return
+        if op is not None:
+            self._op = None
+            if op.kind == "capture":
+                self._finish_capture(op)
+                self._vlc_mode = "stopped"
+                return
+        if end is None:
+            end = self.position()
+        if self._duration and end < self._duration - max(2000, self._duration // 20) \
+                and not (self._loop and self._want_play) and (op is None or op.landed):
+            self._warn(f"Playback stopped early, at {format_ms(end)} of "
+                       f"{format_ms(self._duration)}: the file is probably incomplete.",
+                       f"File: {self._path}")
+        if self._loop is not None and self._want_play:
+            self._ended = True
+            self.seek(self._loop[0])
+            return
+        self._ended = True
+        self._want_play = False
+        if self._audio:
+            self._audio_pos = self._duration
+            self._emit_position(self._duration)
+        self._set_state("ended")
+        self._queued_seek, queued = None, self._queued_seek
+        if queued is not None:
+            self.seek(queued)
+
+
+def frame_size_for(width: int, height: int) -> tuple[int, int]:
+    """The size pictures are decoded to: the displayed size, at most 1280 wide, even numbers."""
+    if width <= 0 or height <= 0:
+        width, height = 640, 360
+    scale = min(1.0, MAX_FRAME_WIDTH / width, MAX_FRAME_HEIGHT / height)
+    w = max(2, int(round(width * scale / 2)) * 2)
+    h = max(2, int(round(height * scale / 2)) * 2)
+    return w, h
+
+
+__all__ = ["RATES", "MediaEngine", "frame_size_for"]

@@ -1,0 +1,556 @@
+"""The GUI's client of the out-of-process PDF renderer.
+
+PyMuPDF holds the GIL while it renders, so a worker *thread* would still freeze the
+window; the work runs in 1-2 separate processes instead (``ProcessPoolExecutor`` on a
+``spawn`` context: the GUI process has Qt threads, and forking it is unsafe). The pool
+starts on the first job and stops when the application quits.
+
+What the client adds to the pool:
+
+* **A queue of its own, by priority.** At most one job per worker is handed to the pool
+  at a time; everything else waits here, most urgent first (the page on screen, then a
+  document's info and search, then neighbouring pages, then thumbnails), so a stale
+  request can still be dropped (``discard``) before it costs anything.
+* **Results on the GUI thread.** ``future.add_done_callback`` runs on the pool's own
+  thread; it turns the pixels into a ``QImage`` there (off the GUI thread) and emits a
+  queued signal, so the rest happens on the GUI thread.
+* **A cache of rendered pages**, LRU by (document, page, zoom bucket, kind), capped in
+  bytes (``CACHE_BYTES``). A page asked for again comes back at once.
+* **Survival.** A renderer that dies (``BrokenProcessPool``) is replaced by a new pool;
+  each job that was in flight is retried once, then reported as failed. A job that runs
+  past ``JOB_TIMEOUT`` seconds gets its renderer killed and is reported as failed.
+  Nothing waits forever.
+
+Jobs belong to *owners* (a token from ``new_owner()``, one per pane). An owner's
+callbacks are never called after ``release(owner)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import math
+import multiprocessing
+import multiprocessing.connection
+import os
+import sys
+import threading
+import time
+import types
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QImage
+
+from reviewer_app.gui.media.pyside_guard import guard as _guard_pyside
+from reviewer_app.render import pdf as R
+
+log = logging.getLogger(__name__)
+
+CACHE_BYTES = 256 * 1024 * 1024
+JOB_TIMEOUT = 120.0  # seconds; a render that takes longer is taken as hung
+
+# Priorities: lower runs first.
+PRIORITY_VIEW = 0  # the page on screen
+PRIORITY_INFO = 1  # opening a document, searching
+PRIORITY_PREFETCH = 2  # the pages either side
+PRIORITY_THUMB = 3  # thumbnails
+
+RENDERER_STOPPED = "The PDF renderer stopped unexpectedly."
+RENDERER_HUNG = "The PDF renderer took too long and was stopped."
+
+
+def default_workers() -> int:
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def zoom_bucket(zoom: float) -> float:
+    """The cache key of a zoom (pixels per point): two decimals."""
+    return round(max(0.01, float(zoom)), 2)
+
+
+@dataclass(frozen=True)
+class DocRef:
+    """A document as the cache knows it: its path and the file's modification time and
+    size, so a file replaced on disk is never shown from stale pixels."""
+
+    path: str
+    mtime_ns: int = 0
+    size: int = -1
+
+    @classmethod
+    def of(cls, path: str | Path) -> DocRef:
+        path = os.path.abspath(str(path))
+        try:
+            st = os.stat(path)
+        except OSError:
+            return cls(path)
+        return cls(path, st.st_mtime_ns, st.st_size)
+
+
+@dataclass(frozen=True)
+class PageKey:
+    doc: DocRef
+    page: int
+    zoom: float  # a zoom_bucket (page) or the box (w * 100000 + h) of a thumbnail
+    kind: str = "page"  # "page" or "thumb"
+
+
+@dataclass(eq=False)
+class _Job:
+    seq: int
+    priority: int
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    owners: set[int]
+    key: PageKey | None = None  # render jobs only
+    callback: Callable[[Any, str | None], None] | None = None  # generic jobs only
+    attempts: int = 0
+    future: Future[Any] | None = None
+    pool: ProcessPoolExecutor | None = None
+    started: float = 0.0
+    timed_out: bool = False
+    # set on the pool's thread, read on the GUI thread
+    result: Any = None
+    image: QImage | None = None
+    error: BaseException | None = None
+
+
+def _to_image(page: R.RenderedPage) -> QImage:
+    fmt = QImage.Format.Format_RGB888 if page.channels == 3 else QImage.Format.Format_RGBX8888
+    image = QImage(page.samples, page.width, page.height, page.stride, fmt)
+    # RGB32 is what the raster painter draws fastest; the conversion also copies the
+    # pixels out of the Python bytes object.
+    return image.convertToFormat(QImage.Format.Format_RGB32)
+
+
+class RenderClient(QObject):
+    """Sends PDF work to renderer processes; results come back as signals on the GUI thread."""
+
+    pageReady = Signal(object, QImage)  # PageKey, image (device pixels; set the ratio to draw)
+    pageFailed = Signal(object, str)  # PageKey, message in plain words
+    _delivered = Signal(object)  # a finished _Job, from the pool's thread
+
+    def __init__(self, parent: QObject | None = None, *, workers: int | None = None,
+                 cache_bytes: int = CACHE_BYTES, job_timeout: float = JOB_TIMEOUT) -> None:
+        # PySide6 6.12 on CPython 3.11 leaks a reference to True/False/None on every
+        # signal emission and None-returning call: a few hundred pages would abort the
+        # interpreter. See reviewer_app.gui.media.pyside_guard (a no-op where not needed).
+        _guard_pyside()
+        super().__init__(parent)
+        self.workers = max(1, workers or default_workers())
+        self.cache_bytes = cache_bytes
+        self.job_timeout = job_timeout
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: list[_Job] = []
+        self._running: set[_Job] = set()
+        self._by_key: dict[PageKey, _Job] = {}
+        self._cache: OrderedDict[PageKey, QImage] = OrderedDict()
+        self._cache_used = 0
+        self._seq = itertools.count()
+        self._owners = itertools.count(1)
+        self._closed = False
+        self.restarts = 0  # how many times a broken pool was replaced (diagnostics, tests)
+        # Always queued, even when a future completes on the GUI thread itself.
+        self._delivered.connect(self._on_delivered, Qt.ConnectionType.QueuedConnection)
+        self._watchdog = QTimer(self)
+        self._watchdog.setInterval(1000)
+        self._watchdog.timeout.connect(self._check_hung)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+
+    # -- owners ---------------------------------------------------------------------
+
+    def new_owner(self) -> int:
+        return next(self._owners)
+
+    def release(self, owner: int) -> None:
+        """Forget an owner: its queued jobs that nobody else wants are dropped, and none of
+        its callbacks will be called."""
+        self.discard(owner, lambda job: True)
+        for job in self._running:
+            job.owners.discard(owner)
+
+    # -- the cache ------------------------------------------------------------------
+
+    def cached(self, key: PageKey) -> QImage | None:
+        image = self._cache.get(key)
+        if image is not None:
+            self._cache.move_to_end(key)
+        return image
+
+    def best_cached(self, doc: DocRef, page: int, kind: str = "page", near: float = 1.0) -> QImage | None:
+        """Any cached image of that page, the one nearest in zoom to ``near`` (a stand-in,
+        scaled, while the right one renders)."""
+        best: tuple[float, QImage] | None = None
+        for key, image in self._cache.items():
+            if key.doc == doc and key.page == page and key.kind == kind:
+                dist = abs(math.log(max(key.zoom, 1e-6) / max(near, 1e-6)))
+                if best is None or dist < best[0]:
+                    best = (dist, image)
+        return best[1] if best else None
+
+    def _remember(self, key: PageKey, image: QImage) -> None:
+        size = image.sizeInBytes()
+        if size > self.cache_bytes:
+            return
+        old = self._cache.pop(key, None)
+        if old is not None:
+            self._cache_used -= old.sizeInBytes()
+        self._cache[key] = image
+        self._cache_used += size
+        while self._cache_used > self.cache_bytes and self._cache:
+            _, dropped = self._cache.popitem(last=False)
+            self._cache_used -= dropped.sizeInBytes()
+
+    def cache_used(self) -> int:
+        return self._cache_used
+
+    def forget(self, doc: DocRef) -> None:
+        for key in [k for k in self._cache if k.doc == doc]:
+            self._cache_used -= self._cache.pop(key).sizeInBytes()
+
+    # -- requests -------------------------------------------------------------------
+
+    def render(self, doc: DocRef, page: int, zoom: float, password: str | None = None, *,
+               owner: int = 0, priority: int = PRIORITY_VIEW) -> tuple[PageKey, QImage | None]:
+        """The page at ``zoom`` pixels per point: from the cache at once, or ``None`` and
+        later ``pageReady(key, image)`` / ``pageFailed(key, message)``."""
+        key = PageKey(doc, page, zoom_bucket(zoom), "page")
+        return key, self._request(key, R.render_page, (doc.path, page, key.zoom, password), owner, priority)
+
+    def render_thumbnail(self, doc: DocRef, page: int, max_width: int, max_height: int,
+                         password: str | None = None, *, owner: int = 0,
+                         priority: int = PRIORITY_THUMB) -> tuple[PageKey, QImage | None]:
+        key = PageKey(doc, page, float(max_width * 100000 + max_height), "thumb")
+        args = (doc.path, page, max_width, max_height, password)
+        return key, self._request(key, R.render_thumbnail, args, owner, priority)
+
+    def _request(self, key: PageKey, fn: Callable[..., Any], args: tuple[Any, ...], owner: int,
+                 priority: int) -> QImage | None:
+        image = self.cached(key)
+        if image is not None:
+            return image
+        job = self._by_key.get(key)
+        if job is not None:
+            job.owners.add(owner)
+            if priority < job.priority:
+                job.priority = priority
+            return None
+        job = _Job(next(self._seq), priority, fn, args, {owner}, key=key)
+        self._by_key[key] = job
+        self._pending.append(job)
+        self._dispatch()
+        return None
+
+    def call(self, fn: Callable[..., Any], *args: Any, callback: Callable[[Any, str | None], None],
+             owner: int = 0, priority: int = PRIORITY_INFO) -> None:
+        """Run ``fn(*args)`` (a picklable, Qt-free function) in a renderer process; then
+        ``callback(result, None)`` or ``callback(None, message)`` on the GUI thread."""
+        self._pending.append(_Job(next(self._seq), priority, fn, args, {owner}, callback=callback))
+        self._dispatch()
+
+    def discard(self, owner: int, predicate: Callable[[_Job], bool]) -> int:
+        """Drop ``owner``'s interest in its queued (not yet started) jobs that match; a job
+        nobody wants any more is removed. Returns how many were removed."""
+        kept: list[_Job] = []
+        removed = 0
+        for job in self._pending:
+            if owner in job.owners and predicate(job):
+                job.owners.discard(owner)
+                if not job.owners:
+                    removed += 1
+                    if job.key is not None:
+                        self._by_key.pop(job.key, None)
+                    continue
+            kept.append(job)
+        self._pending = kept
+        return removed
+
+    def discard_pages(self, owner: int, doc: DocRef | None, keep: Iterable[PageKey] = (),
+                      kinds: Iterable[str] = ("page",)) -> int:
+        keep_set, kinds_set = set(keep), set(kinds)
+        return self.discard(owner, lambda job: job.key is not None and job.key.kind in kinds_set
+                            and (doc is None or job.key.doc == doc) and job.key not in keep_set)
+
+    def pending_count(self) -> int:
+        return len(self._pending) + len(self._running)
+
+    # -- the pool -------------------------------------------------------------------
+
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers,
+                                             mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=R.init_worker)
+            self._watchdog.start()
+        return self._pool
+
+    def warm_up(self) -> None:
+        """Start the renderer processes now (they load PyMuPDF) rather than on the first page."""
+        if not self._closed:
+            self.call(R.worker_pid, callback=lambda result, error: None, priority=PRIORITY_THUMB)
+
+    def _dispatch(self) -> None:
+        while not self._closed and self._pending and len(self._running) < self.workers:
+            job = min(self._pending, key=lambda j: (j.priority, j.seq))
+            self._pending.remove(job)
+            self._submit(job)
+
+    def _submit(self, job: _Job) -> None:
+        job.attempts += 1
+        job.started = time.monotonic()
+        self._running.add(job)
+        for _ in range(2):
+            pool = self._ensure_pool()
+            try:
+                with _main_module_hidden():  # submit() is where the pool starts processes
+                    job.future = pool.submit(job.fn, *job.args)
+            except (BrokenProcessPool, RuntimeError):  # broken, or shut down under us
+                self._replace_pool(pool)
+                continue
+            job.pool = pool
+            job.future.add_done_callback(lambda fut, job=job: self._finished_off_thread(job, fut))
+            return
+        job.error = BrokenProcessPool(RENDERER_STOPPED)
+        self._delivered.emit(job)
+
+    def _finished_off_thread(self, job: _Job, fut: Future[Any]) -> None:
+        """On the pool's result thread (or wherever the future completed): unpack, then
+        hand the job to the GUI thread."""
+        try:
+            job.result = fut.result()
+            if isinstance(job.result, R.RenderedPage):
+                job.image = _to_image(job.result)
+                job.result = None  # the bytes are no longer needed
+        except CancelledError:
+            job.error = CancelledError()
+        except BaseException as exc:  # noqa: BLE001 - every failure goes to the GUI thread
+            job.error = exc
+        try:
+            self._delivered.emit(job)
+        except RuntimeError:  # the client was deleted (application exit)
+            pass
+
+    def _replace_pool(self, broken: ProcessPoolExecutor | None) -> None:
+        if broken is None or broken is not self._pool:
+            return
+        log.warning("PDF renderer process stopped; starting a new one")
+        self._pool = None
+        self.restarts += 1
+        _stop_pool(broken)
+
+    @Slot(object)
+    def _on_delivered(self, job: _Job) -> None:
+        self._running.discard(job)
+        if self._closed:
+            return
+        err = job.error
+        if isinstance(err, BrokenProcessPool) or (err is not None and job.timed_out):
+            self._replace_pool(job.pool)
+            if job.attempts < 2 and not job.timed_out and not self._closed and job.owners:
+                job.error = None
+                job.future = None
+                self._pending.append(job)  # retried once, on the new pool
+                self._dispatch()
+                return
+            message = RENDERER_HUNG if job.timed_out else RENDERER_STOPPED
+        elif isinstance(err, CancelledError):
+            message = ""
+        elif isinstance(err, R.RenderError):
+            message = err.message
+        elif err is not None:
+            log.error("PDF renderer job failed", exc_info=err)
+            message = "This page could not be drawn."
+        else:
+            message = None
+        if job.key is not None:
+            self._by_key.pop(job.key, None)
+            if message is None and job.image is not None:
+                self._remember(job.key, job.image)
+                self.pageReady.emit(job.key, job.image)
+            elif message:
+                self.pageFailed.emit(job.key, message)
+        elif job.callback is not None and job.owners and message != "":
+            try:
+                job.callback(job.result if message is None else None, message)
+            except Exception:  # noqa: BLE001 - a pane's bug must not break the client
+                log.exception("PDF renderer callback failed")
+        self._dispatch()
+
+    @Slot()
+    def _check_hung(self) -> None:
+        now = time.monotonic()
+        for job in list(self._running):
+            if not job.timed_out and now - job.started > self.job_timeout:
+                log.warning("PDF renderer job ran past %.0f s; stopping the renderer", self.job_timeout)
+                job.timed_out = True
+                if job.pool is not None:
+                    _stop_pool(job.pool)  # its futures fail with BrokenProcessPool
+
+    def shutdown(self) -> None:
+        """Stop the renderer processes now, without waiting for a render in progress."""
+        if self is _shared:
+            shutdown_checks()
+        self._closed = True
+        self._watchdog.stop()
+        self._pending.clear()
+        self._by_key.clear()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            _stop_pool(pool)
+
+    def is_running(self) -> bool:
+        return self._pool is not None
+
+    def worker_pids(self) -> list[int]:
+        pool = self._pool
+        procs = getattr(pool, "_processes", None) or {}
+        return [p.pid for p in procs.values() if p.pid]
+
+
+_MAIN_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """While a renderer process is being started, show ``multiprocessing`` a blank
+    ``__main__``, so the child does not re-run the parent's main script (``spawn`` would:
+    a script without an ``if __name__ == "__main__"`` guard would open a second window,
+    and even a guarded one costs the child its imports). Renderer jobs only name
+    functions of ``reviewer_app.render``, never of ``__main__``."""
+    with _MAIN_LOCK:  # the GUI thread and pre-check threads may start processes at once
+        real = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if real is not None:
+                sys.modules["__main__"] = real
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Shut a pool down now, killing renders in progress, without ever hanging.
+
+    A renderer killed while it was sending back a result leaves half a message in the
+    result pipe, and the pool's own thread would wait forever for the rest of it (and the
+    interpreter, at exit, for that thread). So once every renderer is gone, the parent's
+    copy of the pipe's writing end is closed too: the reader then meets end-of-file, the
+    pool counts as broken, and its thread finishes."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    results = getattr(pool, "_result_queue", None)  # shutdown() forgets it
+    try:
+        pool.shutdown(wait=False, cancel_futures=True)
+    except Exception:  # noqa: BLE001
+        pass
+    for proc in procs:
+        try:
+            proc.kill()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+    sentinels = []
+    for proc in procs:
+        try:
+            sentinels.append(proc.sentinel)
+        except Exception:  # noqa: BLE001
+            pass
+    deadline = time.monotonic() + 2.0
+    pending = list(sentinels)
+    while pending and time.monotonic() < deadline:  # they die at once; this never waits long
+        ready = multiprocessing.connection.wait(pending, timeout=deadline - time.monotonic())
+        pending = [s for s in pending if s not in ready]
+    if not pending:
+        writer = getattr(results, "_writer", None)
+        if writer is not None:
+            try:
+                writer.close()
+            except OSError:
+                pass
+
+
+_shared: RenderClient | None = None
+
+
+def shared_client() -> RenderClient:
+    """The application's one renderer client (its processes are shared by every PDF pane)."""
+    global _shared
+    alive = _shared is not None and not _shared._closed
+    if alive:
+        try:
+            _shared.objectName()  # type: ignore[union-attr]
+        except RuntimeError:  # deleted with the application
+            alive = False
+    if not alive:
+        _shared = RenderClient(QCoreApplication.instance())
+    return _shared  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------------------------------
+# Checking a PDF from a worker thread (the pre-check when a submission opens)
+
+CHECK_TIMEOUT = 60.0
+_check_lock = threading.Lock()
+_check_pool: ProcessPoolExecutor | None = None
+
+
+def check_pdf(path: str | Path, timeout: float = CHECK_TIMEOUT) -> str:
+    """"" when every page of the PDF at ``path`` can be shown, else what is wrong in plain
+    words (not a PDF, damaged, pages unreadable, password-protected).
+
+    Blocks until the answer comes: call it from a worker thread, never the GUI thread. The
+    document is opened in a renderer process of its own (PyMuPDF would hold the
+    interpreter, and so the window, even on a thread); safe to call from several threads."""
+    global _check_pool
+    for _attempt in range(2):
+        with _check_lock:
+            if _check_pool is None:
+                _check_pool = ProcessPoolExecutor(max_workers=1,
+                                                  mp_context=multiprocessing.get_context("spawn"),
+                                                  initializer=R.init_worker)
+            pool = _check_pool
+            try:
+                with _main_module_hidden():
+                    future = pool.submit(R.open_info, str(path))
+            except (BrokenProcessPool, RuntimeError):
+                _check_pool = None
+                _stop_pool(pool)
+                continue
+        try:
+            info = future.result(timeout=timeout)
+        except FutureTimeout:
+            _drop_check_pool(pool)
+            return "This PDF took too long to open; it may be damaged."
+        except BrokenProcessPool:
+            _drop_check_pool(pool)
+            continue
+        except Exception:  # noqa: BLE001 - a check reports, it never raises
+            log.exception("PDF check failed")
+            return "This PDF could not be checked."
+        return R.problem(info)
+    return "This PDF could not be checked: " + RENDERER_STOPPED[0].lower() + RENDERER_STOPPED[1:]
+
+
+def _drop_check_pool(pool: ProcessPoolExecutor) -> None:
+    global _check_pool
+    with _check_lock:
+        if _check_pool is pool:
+            _check_pool = None
+    _stop_pool(pool)
+
+
+def shutdown_checks() -> None:
+    """Stop the pre-check renderer (the application is quitting)."""
+    global _check_pool
+    with _check_lock:
+        pool, _check_pool = _check_pool, None
+    if pool is not None:
+        _stop_pool(pool)

@@ -1,0 +1,1 @@
+"""The reviewer's workspace: evidence viewers beside the rubric, notes, and saving."""

@@ -1,0 +1,187 @@
+"""The reviewer's notes on this submission: a list to choose from (which takes the viewer
+there), add, edit and delete."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from reviewer_app.domain.model import Annotation, Rubric
+from reviewer_app.gui.workspace.editor import ReviewEditor
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class NotesModel(QAbstractTableModel):
+    HEADERS = ["#", "Evidence", "Where", "Criterion", "Note"]
+
+    def __init__(self, editor: ReviewEditor, titles: dict[str, str], parent=None) -> None:  # noqa: ANN001
+        super().__init__(parent)
+        self.editor, self.titles = editor, titles
+        self._notes: list[Annotation] = list(editor.notes)
+        editor.notesChanged.connect(self._reset)
+
+    def _reset(self, notes: list[Annotation]) -> None:
+        self.beginResetModel()
+        self._notes = list(notes)
+        self.endResetModel()
+
+    def note(self, row: int) -> Annotation:
+        return self._notes[row]
+
+    def row_of(self, uid: str) -> int:
+        return next((i for i, n in enumerate(self._notes) if n.uid == uid), -1)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._notes)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: ANN001, ANN201, N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: ANN201
+        if not index.isValid():
+            return None
+        n = self._notes[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            criterion = self.editor.rubric.criterion(n.criterion_key) if n.criterion_key else None
+            values = [str(n.number), self.titles.get(n.evidence_key, n.evidence_key), n.where(),
+                      criterion.title if criterion else "",
+                      n.text if role == Qt.ItemDataRole.ToolTipRole else n.text.replace("\n", " ")]
+            return values[index.column()]
+        return None
+
+
+class NoteDialog(QDialog):
+    """Text and criterion of a note."""
+
+    def __init__(self, rubric: Rubric, where: str, text: str = "", criterion: str | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("noteDialog")
+        self.setWindowTitle("Note")
+        form = QFormLayout(self)
+        form.addRow("Where:", QLabel(where))
+        self.text = QPlainTextEdit(text, self)
+        self.text.setTabChangesFocus(True)
+        self.text.setMinimumSize(360, 100)
+        form.addRow("Note:", self.text)
+        self.criterion = QComboBox(self)
+        self.criterion.addItem("(no criterion)", None)
+        for c in rubric.criteria:
+            self.criterion.addItem(c.title, c.key)
+        self.criterion.setCurrentIndex(max(0, self.criterion.findData(criterion)))
+        form.addRow("Criterion:", self.criterion)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.text.setFocus()
+
+    def values(self) -> tuple[str, str | None]:
+        return self.text.toPlainText().strip(), self.criterion.currentData()
+
+
+class NotesPanel(QWidget):
+    noteChosen = Signal(object)  # Annotation: take the viewer there
+    addRequested = Signal()
+
+    def __init__(self, editor: ReviewEditor, titles: dict[str, str], parent=None) -> None:  # noqa: ANN001
+        super().__init__(parent)
+        self.setObjectName("notesPanel")
+        self.editor = editor
+        self.model = NotesModel(editor, titles, self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.table = QTableView(self)
+        self.table.setObjectName("notesTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table.activated.connect(lambda index: self.noteChosen.emit(self.model.note(index.row())))
+        self.table.doubleClicked.connect(lambda index: self.noteChosen.emit(self.model.note(index.row())))
+        layout.addWidget(self.table, 1)
+        row = QHBoxLayout()
+        self.add_button = QPushButton("Add note")
+        self.add_button.clicked.connect(self.addRequested)
+        self.edit_button = QPushButton("Edit\u2026")
+        self.edit_button.clicked.connect(self.edit_selected)
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.clicked.connect(self.delete_selected)
+        for b in (self.add_button, self.edit_button, self.delete_button):
+            row.addWidget(b)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.empty = QLabel("No notes yet. While watching or reading, press the Add Note key "
+                            "to note a moment or a page.")
+        self.empty.setWordWrap(True)
+        self.empty.setStyleSheet("color: #666;")
+        layout.addWidget(self.empty)
+        editor.notesChanged.connect(lambda _: self._update())
+        editor.reviewChanged.connect(lambda _: self._update())
+        self._update()
+
+    def _update(self) -> None:
+        locked = self.editor.locked
+        for b in (self.add_button, self.edit_button, self.delete_button):
+            b.setEnabled(not locked)
+        self.empty.setVisible(not self.editor.notes)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+
+    def selected(self) -> Annotation | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.note(rows[0].row()) if rows else None
+
+    def select(self, uid: str) -> None:
+        row = self.model.row_of(uid)
+        if row >= 0:
+            self.table.selectRow(row)
+
+    def step(self, delta: int) -> Annotation | None:
+        """Select the next (or previous) note and go there."""
+        if not self.model.rowCount():
+            return None
+        current = self.selected()
+        row = self.model.row_of(current.uid) + delta if current else (0 if delta > 0 else -1)
+        row %= self.model.rowCount()
+        self.table.selectRow(row)
+        note = self.model.note(row)
+        self.noteChosen.emit(note)
+        return note
+
+    def edit_selected(self) -> None:
+        note = self.selected()
+        if note is None:
+            return
+        dialog = NoteDialog(self.editor.rubric, note.where(), note.text, note.criterion_key, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            text, criterion = dialog.values()
+            self.editor.edit_note(note.uid, text, criterion)
+
+    def delete_selected(self) -> None:
+        note = self.selected()
+        if note is not None:
+            self.editor.delete_note(note.uid)

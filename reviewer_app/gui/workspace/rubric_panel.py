@@ -1,0 +1,320 @@
+"""The rubric beside the evidence: a card per criterion (guidance, level descriptors, a
+level chosen by click or number key, a comment that can cite notes), the decision derived
+live, feedback to the candidate, and Submit."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer, Qt, Signal
+from PySide6.QtGui import QFocusEvent
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from reviewer_app.domain.model import Criterion, Decision
+from reviewer_app.gui.workspace.editor import ReviewEditor
+
+COMMIT_DELAY_MS = 300  # typing pauses this long before a comment is written
+
+
+class CommitTextEdit(QPlainTextEdit):
+    """A text box that reports its text after a short pause in typing and on leaving it."""
+
+    committed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTabChangesFocus(True)
+        self._timer = QTimer(self, singleShot=True, interval=COMMIT_DELAY_MS)
+        self._timer.timeout.connect(self.commit)
+        self.textChanged.connect(self._changed)
+        self._loading = False
+
+    def _changed(self) -> None:
+        if not self._loading:
+            self._timer.start()
+
+    def commit(self) -> None:
+        self._timer.stop()
+        self.committed.emit(self.toPlainText())
+
+    def set_text_quietly(self, text: str) -> None:
+        """Show stored text (after undo, reload...) but never over typing not yet committed."""
+        if text == self.toPlainText() or self._timer.isActive():
+            return
+        self._loading = True
+        cursor = self.textCursor().position()
+        self.setPlainText(text)
+        c = self.textCursor()
+        c.setPosition(min(cursor, len(text)))
+        self.setTextCursor(c)
+        self._loading = False
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+        if self._timer.isActive():
+            self.commit()
+        super().focusOutEvent(event)
+
+
+class CriterionCard(QFrame):
+    activated = Signal(str)  # criterion key: this card became the current one
+
+    def __init__(self, number: int, criterion: Criterion, editor: ReviewEditor,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.criterion, self.editor = criterion, editor
+        self.setObjectName(f"criterion-{criterion.key}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        need = criterion.level(criterion.required_level)
+        title = QLabel(f"<b>{number}. {_esc(criterion.title)}</b>")
+        title.setWordWrap(True)
+        self.met_label = QLabel()
+        head = QHBoxLayout()
+        head.addWidget(title, 1)
+        head.addWidget(self.met_label)
+        layout.addLayout(head)
+        required = QLabel(f"Required: {criterion.required_level}"
+                          + (f" \u00b7 {_esc(need.label)}" if need else ""))
+        required.setStyleSheet("color: palette(mid);")
+        layout.addWidget(required)
+        if criterion.guidance:
+            guidance = QLabel(_esc(criterion.guidance))
+            guidance.setWordWrap(True)
+            guidance.setStyleSheet("color: #555; font-style: italic;")
+            layout.addWidget(guidance)
+        row = QGridLayout()
+        row.setSpacing(4)
+        self.buttons = QButtonGroup(self)
+        self.buttons.setExclusive(False)  # so a level can be cleared
+        columns = 2 if len(criterion.levels) > 2 else len(criterion.levels)
+        for index, level in enumerate(criterion.levels):
+            button = QPushButton(f"{level.value} \u00b7 {level.label}")
+            button.setObjectName(f"level-{criterion.key}-{level.value}")
+            button.setCheckable(True)
+            button.setToolTip(level.descriptor or level.label)
+            button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            # Narrow docks squeeze the buttons (the label elides) rather than scroll sideways.
+            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            button.setMinimumWidth(button.fontMetrics().horizontalAdvance("4 · Ex") + 12)
+            self.buttons.addButton(button, level.value)
+            row.addWidget(button)
+        self.buttons.idClicked.connect(self._clicked)
+        layout.addLayout(row)
+        self.descriptor = QLabel()
+        self.descriptor.setWordWrap(True)
+        layout.addWidget(self.descriptor)
+        comment_row = QHBoxLayout()
+        self.comment = CommitTextEdit(self)
+        self.comment.setObjectName(f"comment-{criterion.key}")
+        self.comment.setPlaceholderText("Comment on this criterion\u2026")
+        self.comment.setFixedHeight(64)
+        self.comment.committed.connect(lambda text: editor.set_comment(criterion.key, text))
+        self.cite = QToolButton(self)
+        self.cite.setText("Cite note")
+        self.cite.setToolTip("Insert a reference to one of your notes, e.g. [note 2]")
+        self.cite.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.cite.setMenu(QMenu(self.cite))
+        self.cite.menu().aboutToShow.connect(self._fill_cite_menu)
+        comment_row.addWidget(self.comment, 1)
+        comment_row.addWidget(self.cite, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(comment_row)
+        for child in [*self.buttons.buttons(), self.comment]:
+            child.installEventFilter(self)
+        self.set_current(False)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: ANN001, N802
+        if event.type() == event.Type.FocusIn:
+            self.activated.emit(self.criterion.key)
+        return False
+
+    def mousePressEvent(self, event) -> None:  # noqa: ANN001, N802
+        self.activated.emit(self.criterion.key)
+        super().mousePressEvent(event)
+
+    def _clicked(self, value: int) -> None:
+        self.activated.emit(self.criterion.key)
+        current = self.editor.levels().get(self.criterion.key)
+        self.editor.set_level(self.criterion.key, None if current == value else value)
+
+    def _fill_cite_menu(self) -> None:
+        menu = self.cite.menu()
+        menu.clear()
+        mine = [n for n in self.editor.notes if n.criterion_key == self.criterion.key]
+        others = [n for n in self.editor.notes if n.criterion_key != self.criterion.key]
+        if not self.editor.notes:
+            menu.addAction("No notes yet").setEnabled(False)
+        for note in [*mine, *others]:
+            text = note.text.splitlines()[0][:40] if note.text else ""
+            action = menu.addAction(f"{note.citation} {note.where()} {text}".strip())
+            action.triggered.connect(lambda _=False, n=note: self.insert_citation(n.citation))
+
+    def insert_citation(self, citation: str) -> None:
+        cursor = self.comment.textCursor()
+        before = self.comment.toPlainText()[:cursor.position()]
+        cursor.insertText(("" if not before or before.endswith((" ", "\n")) else " ") + citation)
+        self.comment.setFocus()
+        self.comment.commit()
+
+    def set_current(self, current: bool) -> None:
+        self.setProperty("current", current)
+        self.setStyleSheet("CriterionCard { border: 2px solid %s; border-radius: 6px; }"
+                           % ("#2a7ab8" if current else "transparent"))
+
+    def refresh(self) -> None:
+        value = self.editor.levels().get(self.criterion.key)
+        for button in self.buttons.buttons():
+            button.setChecked(self.buttons.id(button) == value)
+            button.setEnabled(not self.editor.locked)
+        level = self.criterion.level(value) if value is not None else None
+        self.descriptor.setText(f"<i>{_esc(level.descriptor)}</i>" if level and level.descriptor else "")
+        if value is None:
+            self.met_label.setText("")
+        elif self.criterion.meets(value):
+            self.met_label.setText("<span style='color:#1d7a3a'>\u2714 meets</span>")
+        else:
+            self.met_label.setText("<span style='color:#b25a00'>\u2716 below required</span>")
+        self.comment.set_text_quietly(self.editor.comment(self.criterion.key))
+        self.comment.setReadOnly(self.editor.locked)
+        self.cite.setEnabled(not self.editor.locked)
+
+
+class RubricPanel(QWidget):
+    """The scoring side of the workspace."""
+
+    def __init__(self, editor: ReviewEditor, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("rubricPanel")
+        self.editor = editor
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        self.heading = QLabel(f"<b>{_esc(editor.rubric.title)}</b>")
+        layout.addWidget(self.heading)
+        self.cards: list[CriterionCard] = []
+        for number, criterion in enumerate(editor.rubric.criteria, 1):
+            card = CriterionCard(number, criterion, editor, body)
+            card.activated.connect(self.set_current)
+            self.cards.append(card)
+            layout.addWidget(card)
+        layout.addWidget(QLabel("<b>Feedback to the candidate</b>"))
+        self.feedback = CommitTextEdit(body)
+        self.feedback.setObjectName("feedback")
+        self.feedback.setPlaceholderText("What the teacher can do next; required when the "
+                                         "decision is \u201cnot yet\u201d.")
+        self.feedback.setMinimumHeight(90)
+        self.feedback.committed.connect(editor.set_feedback)
+        layout.addWidget(self.feedback)
+        self.feedback_hint = QLabel()
+        self.feedback_hint.setStyleSheet("color: #b25a00;")
+        layout.addWidget(self.feedback_hint)
+        layout.addStretch(1)
+        scroll.setWidget(body)
+        self.scroll = scroll
+        outer.addWidget(scroll, 1)
+        footer = QFrame(self)
+        footer.setFrameShape(QFrame.Shape.StyledPanel)
+        row = QHBoxLayout(footer)
+        self.decision_label = QLabel()
+        self.decision_label.setObjectName("decisionLabel")
+        self.submit_button = QPushButton("Submit review")
+        self.submit_button.setObjectName("submitButton")
+        self.submit_button.clicked.connect(self.submit)
+        row.addWidget(self.decision_label, 1)
+        row.addWidget(self.submit_button)
+        outer.addWidget(footer)
+        self.current = editor.rubric.criteria[0].key if editor.rubric.criteria else ""
+        editor.reviewChanged.connect(lambda _: self.refresh())
+        self.refresh()
+        self.set_current(self.current, scroll=False)
+
+    # -- current criterion and keys --------------------------------------------------------
+    def set_current(self, key: str, *, scroll: bool = True) -> None:
+        self.current = key
+        for card in self.cards:
+            card.set_current(card.criterion.key == key)
+            if card.criterion.key == key and scroll:
+                self.scroll.ensureWidgetVisible(card, 0, 20)
+
+    def move_current(self, step: int) -> None:
+        keys = [c.criterion.key for c in self.cards]
+        if keys:
+            index = keys.index(self.current) if self.current in keys else 0
+            self.set_current(keys[max(0, min(len(keys) - 1, index + step))])
+
+    def choose_level(self, value: int) -> None:
+        """Number keys: the value-th level of the current criterion (1 = the lowest)."""
+        card = self.card(self.current)
+        if card is None:
+            return
+        levels = card.criterion.levels
+        if 1 <= value <= len(levels):
+            self.editor.set_level(card.criterion.key, levels[value - 1].value)
+
+    def clear_level(self) -> None:
+        if self.current:
+            self.editor.set_level(self.current, None)
+
+    def focus_comment(self) -> None:
+        card = self.card(self.current)
+        if card is not None:
+            card.comment.setFocus()
+
+    def card(self, key: str) -> CriterionCard | None:
+        return next((c for c in self.cards if c.criterion.key == key), None)
+
+    def commit_pending_text(self) -> None:
+        for box in [*(c.comment for c in self.cards), self.feedback]:
+            if box._timer.isActive():  # noqa: SLF001 - our own widget
+                box.commit()
+
+    # -- state --------------------------------------------------------------------------------
+    def submit(self) -> None:
+        self.commit_pending_text()
+        self.editor.submit()
+
+    def refresh(self) -> None:
+        for card in self.cards:
+            card.refresh()
+        editor = self.editor
+        self.feedback.set_text_quietly(editor.review.feedback)
+        self.feedback.setReadOnly(editor.locked)
+        decision = editor.decision()
+        scored = sum(1 for v in editor.levels().values() if v is not None)
+        total = len(editor.rubric.criteria)
+        if editor.locked:
+            when = editor.review.submitted_at.astimezone().strftime("%Y-%m-%d %H:%M") \
+                if editor.review.submitted_at else ""
+            text = f"Submitted {when}: <b>{decision.label if decision else ''}</b> (locked)"
+        elif decision is Decision.EARNED:
+            text = "Decision: <b style='color:#1d7a3a'>Earned</b>"
+        elif decision is Decision.NOT_YET:
+            text = f"Decision: <b style='color:#b25a00'>Not yet</b> ({scored} of {total} scored)"
+        else:
+            text = f"Decision: incomplete ({scored} of {total} scored)"
+        self.decision_label.setText(text)
+        self.submit_button.setEnabled(not editor.locked)
+        needs = decision is Decision.NOT_YET and not editor.review.feedback.strip() and not editor.locked
+        self.feedback_hint.setText("Feedback is required when the decision is \u201cnot yet\u201d."
+                                   if needs else "")
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

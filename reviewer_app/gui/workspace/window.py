@@ -1,0 +1,466 @@
+"""The workspace for one submission attempt: evidence viewers in the middle, the rubric,
+the evidence list, the notes and the written reflections in docks the reviewer can
+rearrange (the layout is remembered; View > Reset Layout brings the default back)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QSplitter,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QStackedWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from reviewer_app import APP_NAME
+from reviewer_app.domain.model import Annotation, AnnotationKind, EvidenceItem, EvidenceKind, Region, Review
+from reviewer_app.gui.errors import show_error
+from reviewer_app.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
+from reviewer_app.gui.tasks import run_task
+from reviewer_app.gui.workspace.editor import ReviewEditor
+from reviewer_app.gui.workspace.evidence_panel import KIND_LABEL, EvidencePanel
+from reviewer_app.gui.workspace.notes_panel import NoteDialog, NotesPanel
+from reviewer_app.gui.workspace.precheck import precheck_item
+from reviewer_app.gui.workspace.rubric_panel import RubricPanel
+from reviewer_app.gui.workspace.viewers import IMAGE_SHORTCUTS, ImageView, TextView
+from reviewer_app.services.context import AppContext
+from reviewer_app.services.submissions import SubmissionDetail
+
+log = logging.getLogger(__name__)
+
+STATE_VERSION = 1
+
+
+class EvidenceViewer(QSplitter):
+    """Two slots side by side, so a reviewer can watch the lesson while reading the plan:
+    video and audio play on the left, PDFs, photos and written reflections show on the right.
+    An item opens in the slot of its kind; a slot with nothing to show hides."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        from reviewer_app.gui.media.media_pane import MediaPane
+        from reviewer_app.gui.pdf.pdf_pane import PdfPane
+
+        self.ctx = ctx
+        self.media_slot = _Slot(self)
+        self.media = MediaPane(self.media_slot)
+        self.media_slot.add(self.media)
+        self.document_slot = _Slot(self)
+        self.pdf = PdfPane(self.document_slot)
+        self.image = ImageView(self.document_slot)
+        self.text = TextView(self.document_slot)
+        for pane in (self.pdf, self.image, self.text):
+            self.document_slot.add(pane)
+        self.addWidget(self.media_slot)
+        self.addWidget(self.document_slot)
+        self.setChildrenCollapsible(False)
+        self.media_item: EvidenceItem | None = None
+        self.document_item: EvidenceItem | None = None
+        self.current: EvidenceItem | None = None  # the item chosen last (where notes go)
+        self.media_slot.hide()
+        self.document_slot.hide()
+
+    def path(self, item: EvidenceItem) -> Path:
+        return self.ctx.evidence.path_for(item.sha256)
+
+    def shortcut_groups(self) -> set[str]:
+        """The shortcut groups of the viewers on show (only they answer their keys)."""
+        groups = set()
+        if self.media_slot.isVisible() and self.media_slot.current() is self.media:
+            groups.add("Playback")
+        pane = self.document_slot.current() if self.document_slot.isVisible() else None
+        if pane is self.pdf:
+            groups.add("Document")
+        elif pane is self.image:
+            groups.add("Photo")
+        return groups
+
+    def item_shown(self, key: str) -> bool:
+        return any(i is not None and i.key == key for i in (self.media_item, self.document_item))
+
+    def show_item(self, item: EvidenceItem) -> None:
+        self.current = item
+        if item.kind in (EvidenceKind.VIDEO, EvidenceKind.AUDIO):
+            self._show_media(item)
+        else:
+            self._show_document(item)
+
+    def _missing(self, slot: _Slot, item: EvidenceItem) -> bool:
+        if self.path(item).is_file():
+            return False
+        slot.show_message(f"\u201c{item.title}\u201d is missing from this computer's evidence "
+                          "store; import its package again to restore it.")
+        return True
+
+    def _show_media(self, item: EvidenceItem) -> None:
+        self.media_slot.show()
+        if self.media_item is not None and self.media_item.key == item.key:
+            return
+        self.media_item = item
+        self.media_slot.set_title(item)
+        if self._missing(self.media_slot, item):
+            self.media.close_media()
+            return
+        self.media_slot.show_pane(self.media)
+        self.media.load(self.path(item), audio=item.kind is EvidenceKind.AUDIO, title=item.title)
+
+    def _show_document(self, item: EvidenceItem) -> None:
+        self.document_slot.show()
+        if self.document_item is not None and self.document_item.key == item.key:
+            return
+        self.document_item = item
+        self.document_slot.set_title(item)
+        if self._missing(self.document_slot, item):
+            return
+        pane = {EvidenceKind.PDF: self.pdf, EvidenceKind.IMAGE: self.image}.get(item.kind, self.text)
+        self.document_slot.show_pane(pane)
+        pane.load(self.path(item), **({"title": item.title} if pane is self.pdf else {}))
+
+    def close_all(self) -> None:
+        self.media.close_media()
+        self.pdf.close_document()
+
+
+class _Slot(QWidget):
+    """A titled place in the viewer area holding one of several panes."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(2, 2, 2, 2)
+        self.title = QLabel(self)
+        self.title.setObjectName("viewerTitle")
+        box.addWidget(self.title)
+        self.stack = QStackedWidget(self)
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack.addWidget(self.message)
+        self.stack.currentChanged.connect(lambda _: self.changed.emit())
+        box.addWidget(self.stack, 1)
+
+    def add(self, pane: QWidget) -> None:
+        self.stack.addWidget(pane)
+
+    def current(self) -> QWidget:
+        return self.stack.currentWidget()
+
+    def show_pane(self, pane: QWidget) -> None:
+        self.stack.setCurrentWidget(pane)
+        self.changed.emit()
+
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.stack.setCurrentWidget(self.message)
+
+    def set_title(self, item: EvidenceItem) -> None:
+        self.title.setText(f"<b>{_html(item.title)}</b> \u00b7 {KIND_LABEL[item.kind]}")
+
+    def showEvent(self, event) -> None:  # noqa: ANN001, N802
+        super().showEvent(event)
+        self.changed.emit()
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class WorkspaceWindow(QMainWindow):
+    closed = Signal()
+
+    def __init__(self, ctx: AppContext, settings: QSettings, detail: SubmissionDetail,
+                 review: Review, notes: list[Annotation], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("workspaceWindow")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.ctx, self.settings, self.detail = ctx, settings, detail
+        self.setWindowTitle(f"{detail.key} (attempt {detail.attempt}) \u2014 "
+                            f"{detail.credential.title} \u2014 {APP_NAME}")
+        self.resize(1400, 860)
+        self.editor = ReviewEditor(ctx, detail.rubric, review, notes, self)
+        self.registry = ShortcutRegistry(settings)
+        self.titles = {e.key: e.title for e in detail.evidence}
+        self._last_region: tuple[int, QRectF] | None = None
+
+        self.viewer = EvidenceViewer(ctx, self)
+        self.setCentralWidget(self.viewer)
+
+        self.rubric = RubricPanel(self.editor, self)
+        self.evidence = EvidencePanel(detail.rubric, detail.evidence, self)
+        self.notes = NotesPanel(self.editor, self.titles, self)
+        self.reflections = QTextBrowser(self)
+        self.reflections.setObjectName("reflections")
+        self.reflections.setHtml(_reflections_html(detail))
+        self.docks = {
+            "evidence": self._dock("Evidence", "evidenceDock", self.evidence, Qt.DockWidgetArea.LeftDockWidgetArea),
+            "reflections": self._dock("Reflections", "reflectionsDock", self.reflections, Qt.DockWidgetArea.LeftDockWidgetArea),
+            "notes": self._dock("Notes", "notesDock", self.notes, Qt.DockWidgetArea.LeftDockWidgetArea),
+            "rubric": self._dock("Rubric", "rubricDock", self.rubric, Qt.DockWidgetArea.RightDockWidgetArea),
+        }
+        self.tabifyDockWidget(self.docks["evidence"], self.docks["reflections"])
+        self.docks["evidence"].raise_()
+        self.resizeDocks([self.docks["rubric"], self.docks["evidence"]], [400, 250],
+                         Qt.Orientation.Horizontal)
+
+        self.save_label = QLabel(self)
+        self.save_label.setObjectName("saveLabel")
+        self.statusBar().addPermanentWidget(self.save_label)
+        self._build_actions()
+        self._default_state = self.saveState(STATE_VERSION)
+        self._restore_layout()
+
+        self.evidence.chosen.connect(self._show_evidence)
+        self.notes.noteChosen.connect(self.go_to_note)
+        self.notes.addRequested.connect(self.add_note)
+        self.viewer.pdf.regionSelected.connect(self._region_selected)
+        self.editor.saveStateChanged.connect(self._save_state_changed)
+        self.editor.writeFailed.connect(lambda exc: show_error(self, exc, "Not saved"))
+        self.editor.submitRefused.connect(lambda exc: show_error(self, exc, "Review not submitted"))
+        self.editor.submitted.connect(self._submitted)
+        self.editor.notesChanged.connect(self._notes_changed)
+        self._save_state_changed("saved")
+        self._notes_changed(self.editor.notes)
+        # Open on the first video (or audio) beside the first document, when there are both.
+        firsts = [next((e for e in detail.evidence if e.kind in kinds), None) for kinds in (
+            (EvidenceKind.PDF, EvidenceKind.IMAGE, EvidenceKind.TEXT),
+            (EvidenceKind.VIDEO, EvidenceKind.AUDIO))]
+        for item in firsts:
+            if item is not None:
+                self.evidence.select(item.key)
+        self._precheck()
+
+    # -- building ----------------------------------------------------------------------------
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, action_id: str, text: str, group: str, key: str, slot, menu=None,  # noqa: ANN001
+                context: Qt.ShortcutContext = Qt.ShortcutContext.WindowShortcut) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(action_id)
+        action.setShortcutContext(context)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        self.registry.register(action_id, action, group, key)
+        if menu is not None:
+            menu.addAction(action)
+        return action
+
+    def _adopt(self, prefix: str, actions: dict[str, QAction], defaults: dict, group: str, menu) -> None:  # noqa: ANN001
+        """Put a viewer's actions in a menu and under the registry (window-wide keys, active
+        only while that viewer shows: see ``EvidenceViewer.show_item``)."""
+        for name, action in actions.items():
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            self.registry.register(f"{prefix}.{name}", action, group, defaults.get(name, ""))
+            menu.addAction(action)
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        edit_menu = bar.addMenu("&Edit")
+        review_menu = bar.addMenu("&Review")
+        play_menu = bar.addMenu("&Playback")
+        doc_menu = bar.addMenu("&Document")
+        view_menu = bar.addMenu("&View")
+        help_menu = bar.addMenu("&Help")
+
+        self._action("window.close", "&Close Workspace", "Window", "Ctrl+W", self.close, file_menu)
+
+        undo = self.editor.undo_stack.createUndoAction(self, "&Undo")
+        redo = self.editor.undo_stack.createRedoAction(self, "&Redo")
+        for action_id, action, key in (("edit.undo", undo, "Ctrl+Z"), ("edit.redo", redo, "Ctrl+Shift+Z")):
+            action.setObjectName(action_id)
+            self.addAction(action)
+            self.registry.register(action_id, action, "Edit", key, action_id.split(".")[1].capitalize())
+            edit_menu.addAction(action)
+
+        group = "Review"
+        self._action("review.submit", "&Submit Review", group, "Ctrl+Return", self.rubric.submit, review_menu)
+        review_menu.addSeparator()
+        self._action("rubric.next", "Next Criterion", group, "Alt+Down",
+                     lambda: self.rubric.move_current(1), review_menu)
+        self._action("rubric.previous", "Previous Criterion", group, "Alt+Up",
+                     lambda: self.rubric.move_current(-1), review_menu)
+        levels = review_menu.addMenu("Choose &Level")
+        for n in range(1, 10):
+            self._action(f"rubric.level{n}", f"Level {n} (of the current criterion)", group, str(n),
+                         lambda _=False, n=n: self.rubric.choose_level(n), levels)
+        self._action("rubric.clear", "Clear Level", group, "0", self.rubric.clear_level, levels)
+        self._action("rubric.comment", "Comment on Current Criterion", group, "Ctrl+E",
+                     self.rubric.focus_comment, review_menu)
+        self._action("rubric.feedback", "Feedback to the Candidate", group, "Ctrl+Shift+E",
+                     self.rubric.feedback.setFocus, review_menu)
+        review_menu.addSeparator()
+        group = "Notes"
+        self._action("notes.add", "&Add Note Here", group, "A", self.add_note, review_menu)
+        self._action("notes.next", "Next Note", group, "Ctrl+.", lambda: self.notes.step(1), review_menu)
+        self._action("notes.previous", "Previous Note", group, "Ctrl+,", lambda: self.notes.step(-1), review_menu)
+
+        from reviewer_app.gui.media import media_pane
+        from reviewer_app.gui.pdf import pdf_pane
+
+        self._adopt("media", self.viewer.media.media_actions, media_pane.DEFAULT_SHORTCUTS, "Playback", play_menu)
+        # Video and PDF show side by side, so their keys must differ: Ctrl+G is the video's.
+        pdf_keys = {**pdf_pane.DEFAULT_SHORTCUTS, "next_hit": ("F3",), "prev_hit": ("Shift+F3",)}
+        self._adopt("pdf", self.viewer.pdf.pdf_actions, pdf_keys, "Document", doc_menu)
+        doc_menu.addSeparator()
+        self._adopt("image", self.viewer.image.image_actions, IMAGE_SHORTCUTS, "Photo", doc_menu)
+        for slot in (self.viewer.media_slot, self.viewer.document_slot):
+            slot.changed.connect(self._activate_keys)
+        self._activate_keys()
+
+        group = "View"
+        self._action("evidence.next", "Next Evidence Item", group, "Ctrl+Tab",
+                     lambda: self.evidence.step(1), view_menu)
+        self._action("evidence.previous", "Previous Evidence Item", group, "Ctrl+Shift+Tab",
+                     lambda: self.evidence.step(-1), view_menu)
+        view_menu.addSeparator()
+        for dock in self.docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        self._action("view.reset_layout", "&Reset Layout", group, "", self.reset_layout, view_menu)
+        self._action("help.shortcuts", "&Keyboard Shortcuts\u2026", "Help", "F1",
+                     self.show_shortcuts, help_menu)
+
+    def _activate_keys(self) -> None:
+        self.registry.activate(self.viewer.shortcut_groups())
+
+    # -- layout --------------------------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("workspace/geometry")
+        state = self.settings.value("workspace/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state, STATE_VERSION)
+
+    def save_layout(self) -> None:
+        self.settings.setValue("workspace/geometry", self.saveGeometry())
+        self.settings.setValue("workspace/state", self.saveState(STATE_VERSION))
+        self.settings.sync()
+
+    def reset_layout(self) -> None:
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        self.restoreState(self._default_state, STATE_VERSION)
+        self.settings.remove("workspace/state")
+
+    def show_shortcuts(self) -> QDialog:
+        dialog = ShortcutsDialog(self.registry, self)
+        dialog.open()
+        return dialog
+
+    # -- evidence and notes ----------------------------------------------------------------
+    def _show_evidence(self, item: EvidenceItem) -> None:
+        self.viewer.show_item(item)
+        self._notes_changed(self.editor.notes)
+
+    def _notes_changed(self, notes: list[Annotation]) -> None:
+        current = self.viewer.document_item
+        if current is not None and current.kind is EvidenceKind.PDF:
+            self.viewer.pdf.set_highlights([
+                (n.page or 0, QRectF(n.region.x0, n.region.y0, n.region.x1 - n.region.x0,
+                                     n.region.y1 - n.region.y0), n.citation)
+                for n in notes if n.evidence_key == current.key and n.region is not None])
+
+    def go_to_note(self, note: Annotation) -> None:
+        """Open the note's evidence at its moment or place."""
+        self.evidence.select(note.evidence_key)
+        self.notes.select(note.uid)
+        if note.kind is AnnotationKind.TIME:
+            self.viewer.media.seek(note.start_ms or 0)
+        else:
+            rect = None
+            if note.region is not None:
+                r = note.region
+                rect = QRectF(r.x0, r.y0, r.x1 - r.x0, r.y1 - r.y0)
+            self.viewer.pdf.go_to_page(note.page or 0, rect)
+        self.statusBar().showMessage(f"{note.citation} {note.where()}", 4000)
+
+    def _region_selected(self, page: int, rect: QRectF) -> None:
+        self._last_region = (page, rect)
+        self.viewer.pdf.set_region_mode(False)
+        self.add_note()
+
+    def add_note(self) -> None:
+        item = self.viewer.current
+        if item is None or self.editor.locked:
+            return
+        args: dict
+        if item.kind in (EvidenceKind.VIDEO, EvidenceKind.AUDIO):
+            marked = self.viewer.media.marked_range()
+            if marked is not None and marked[1] > marked[0]:
+                args = {"start_ms": marked[0], "end_ms": marked[1]}
+            else:
+                args = {"start_ms": self.viewer.media.position(), "end_ms": None}
+            where = Annotation("", 0, item.key, AnnotationKind.TIME, "", **args).where()
+        elif item.kind is EvidenceKind.PDF:
+            page, region = self.viewer.pdf.current_page(), None
+            if self._last_region is not None:
+                page, rect = self._last_region
+                region = Region(rect.left(), rect.top(), rect.right(), rect.bottom())
+            self._last_region = None
+            args = {"page": page, "region": region}
+            where = f"p. {page + 1}" + (" (highlighted region)" if region else "")
+        else:
+            self.statusBar().showMessage("Notes can be anchored to a video, an audio item or a PDF.", 5000)
+            return
+        dialog = NoteDialog(self.editor.rubric, f"{item.title}, {where}", "",
+                            self.rubric.current or None, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            text, criterion = dialog.values()
+            self.editor.add_note(evidence_key=item.key, text=text, criterion_key=criterion, **args)
+
+    # -- pre-check -----------------------------------------------------------------------------
+    def _precheck(self) -> None:
+        for item in self.detail.evidence:
+            path = self.viewer.path(item)
+            run_task(lambda job, item=item, path=path: precheck_item(item, path),
+                     on_success=lambda message, key=item.key: self.evidence.set_problem(key, message),
+                     on_error=lambda exc, key=item.key: self.evidence.set_problem(key, str(exc)),
+                     owner=self.evidence)
+
+    # -- saving ------------------------------------------------------------------------------
+    def _save_state_changed(self, state: str) -> None:
+        text = {"saving": "Saving\u2026", "saved": "\u2714 All changes saved",
+                "failed": "\u26a0 Not saved \u2014 reloading"}[state]
+        self.save_label.setText(text)
+        self.save_label.setProperty("state", state)
+
+    def _submitted(self, review: Review) -> None:
+        decision = review.decision.label if review.decision else ""
+        self.statusBar().showMessage(f"Review submitted: {decision}. It is now locked.", 10_000)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.rubric.commit_pending_text()
+        if not self.editor.flush():
+            log.error("writes still pending when the workspace closed")
+        self.save_layout()
+        self.viewer.close_all()
+        self.closed.emit()
+        super().closeEvent(event)
+
+
+def _reflections_html(detail: SubmissionDetail) -> str:
+    if not detail.reflections:
+        return "<p><i>No written reflections in this submission.</i></p>"
+    esc = lambda t: t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # noqa: E731
+    return "".join(f"<p><b>{esc(r.prompt)}</b></p><p>{esc(r.text)}</p>" for r in detail.reflections)

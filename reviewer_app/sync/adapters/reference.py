@@ -1,0 +1,101 @@
+"""The issuer API documented in ``reviewer_app/sync/openapi.yaml`` (the reference issuer
+implements it; so can any issuer)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpx
+
+from reviewer_app.sync.adapters.base import (
+    Assignment,
+    AssignmentPage,
+    IssuerAdapter,
+    PackageRef,
+    SplitBatch,
+)
+from reviewer_app.sync.client import IssuerRefused, TransientError, error_text, json_body
+from reviewer_app.sync.outbox import Claimed, Outcome
+from reviewer_app.sync.secrets import Tokens
+
+API = "/api/v1"
+
+
+class ReferenceAdapter(IssuerAdapter):
+    kind = "reference"
+    max_batch = 500  # the API's limit per request
+    can_pull = True
+
+    def _token_request(self, form: dict[str, str]) -> httpx.Response:
+        return self.http.request("POST", f"{API}/auth/token", json=form)
+
+    def revoke(self, tokens: Tokens) -> None:
+        if tokens.refresh_token:
+            self.http.request("POST", f"{API}/auth/revoke", json={"token": tokens.refresh_token})
+
+    def ping(self) -> None:
+        response = self.http.request("GET", f"{API}/health")
+        if response.status_code != 200:
+            raise IssuerRefused(f"{self.profile.base_url} does not look like an issuer "
+                                f"(HTTP {response.status_code} from {API}/health).")
+        self.contacted = True
+
+    def push(self, entries: Sequence[Claimed]) -> list[Outcome]:
+        decisions = [{**e.payload, "idempotency_key": e.uid} for e in entries]
+        response = self.authorized("POST", f"{API}/decisions", json={"decisions": decisions})
+        status = response.status_code
+        if status == 413:
+            raise SplitBatch("the batch is too large for the issuer")
+        if status in (400, 422):
+            if len(entries) > 1:
+                raise SplitBatch(error_text(response))
+            return [Outcome(entries[0].uid, "rejected", f"the issuer refused it: {error_text(response)}")]
+        if status == 403:
+            raise IssuerRefused(f"The issuer \u201c{self.profile.name}\u201d does not let "
+                                f"{self.profile.username} send decisions ({error_text(response)}).")
+        if status == 404:
+            raise IssuerRefused(f"{self.profile.base_url} has no decisions API (is the address right?).")
+        if status != 200:
+            raise TransientError(f"the issuer answered HTTP {status} to the decisions")
+        body = json_body(response)
+        results = body.get("results") if isinstance(body, dict) else None
+        if not isinstance(results, list):
+            raise TransientError("the issuer's reply had no results")
+        wanted = {e.uid for e in entries}
+        outcomes = []
+        for item in results:
+            if not isinstance(item, dict) or item.get("idempotency_key") not in wanted:
+                continue
+            kind = item.get("status")
+            if kind not in ("accepted", "duplicate", "rejected"):
+                continue  # unknown: the entry stays pending and is sent again
+            reason = item.get("reason")
+            outcomes.append(Outcome(item["idempotency_key"], kind,
+                                    str(reason) if reason else None,
+                                    str(item["decision_id"]) if item.get("decision_id") else None))
+        return outcomes
+
+    def assignments(self, since: str | None, limit: int = 500) -> AssignmentPage:
+        params: dict[str, str | int] = {"limit": limit}
+        if since:
+            params["since"] = since
+        response = self.authorized("GET", f"{API}/assignments", params=params)
+        if response.status_code == 403:
+            raise IssuerRefused(f"The issuer does not let {self.profile.username} list assignments.")
+        if response.status_code != 200:
+            raise TransientError(f"the assignment list answered HTTP {response.status_code}")
+        body = json_body(response)
+        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+            raise TransientError("the assignment list reply was not understood")
+        items = []
+        for raw in body["items"]:
+            try:
+                pkg = raw.get("package")
+                items.append(Assignment(
+                    str(raw["submission_id"]), int(raw["attempt"]), str(raw.get("status", "assigned")),
+                    PackageRef(str(pkg["href"]), int(pkg["size"]), str(pkg["sha256"]).lower())
+                    if isinstance(pkg, dict) else None,
+                    str((raw.get("credential") or {}).get("id", "")), str(raw.get("updated_at", ""))))
+            except (KeyError, TypeError, ValueError):
+                continue
+        return AssignmentPage(tuple(items), body.get("next_since"), bool(body.get("has_more")))

@@ -1,0 +1,243 @@
+"""One sync pass: push the outbox in batches, then pull assigned submissions. No Qt.
+
+``run_pass`` holds the data folder's sync lock for its whole run, so two passes (the
+window's and ``reviewer-app sync``) never send at the same time; a pass killed outright
+(even SIGKILL) releases it with the process. At the start it queues any submitted review
+that has no outbox entry yet and puts back in the queue the entries a dead pass left
+"sending".
+
+Push: claim a batch of due entries, send it, record each answer; a failed try puts the
+batch back with exponential backoff and jitter. The pass waits for entries coming due
+for at most ``patience`` seconds, and stops after ``max_failures`` failed tries in a row
+(the issuer is unreachable: the entries stay queued for the next pass). Pull: page
+through the assignments since the stored cursor, download each new package (resuming)
+and import it through the same importer as a local package.
+
+Progress and cancellation go through a ``reviewer_app.jobs.Job``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+
+from filelock import FileLock, Timeout
+from sqlalchemy import select
+
+from reviewer_app.errors import PackageError, UserError
+from reviewer_app.jobs import Job
+from reviewer_app.services.context import AppContext
+from reviewer_app.store import models as m
+from reviewer_app.store.types import utcnow
+from reviewer_app.sync import outbox, profiles
+from reviewer_app.sync.adapters import make_adapter
+from reviewer_app.sync.adapters.base import IssuerAdapter, SplitBatch
+from reviewer_app.sync.client import TransientError
+from reviewer_app.sync.downloads import fetch_package
+from reviewer_app.sync.secrets import TokenStore, default_store
+
+log = logging.getLogger(__name__)
+
+
+class SyncBusy(UserError):
+    """Another sync pass holds this data folder's sync lock."""
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    batch_size: int = 200
+    backoff: outbox.Backoff = field(default_factory=outbox.Backoff)
+    #: How long a pass waits for queued entries to come due (their backoff) before ending.
+    patience: float = 20.0
+    #: Failed tries in a row after which the issuer counts as unreachable for this pass.
+    max_failures: int = 5
+    pull: bool = True
+    download_tries: int = 5
+    #: Seconds to wait for another pass to finish (0: refuse at once).
+    lock_timeout: float = 0.0
+
+
+@dataclass
+class SyncReport:
+    profile: str
+    online: bool = False
+    sent: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    pending: int = 0
+    refreshed: int = 0
+    imported: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    rejections: list[tuple[str, str]] = field(default_factory=list)  # (submission, reason)
+    next_attempt_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    def summary(self) -> str:
+        parts = [f"{self.accepted + self.duplicates} decision{'s' if self.accepted + self.duplicates != 1 else ''} "
+                 f"delivered"]
+        if self.rejected:
+            parts.append(f"{self.rejected} rejected")
+        parts.append(f"{self.pending} pending")
+        if self.imported:
+            parts.append(f"{len(self.imported)} submission{'s' if len(self.imported) != 1 else ''} downloaded")
+        return f"{self.profile}: " + ", ".join(parts) + ("" if self.online else " (issuer unreachable)")
+
+
+def _held(ctx: AppContext, submission_id: str, attempt: int) -> bool:
+    with ctx.sessions() as session:
+        return session.scalar(
+            select(m.Attempt.id).join(m.Submission, m.Attempt.submission_id == m.Submission.id)
+            .where(m.Submission.key == submission_id, m.Attempt.number == attempt)) is not None
+
+
+def run_pass(ctx: AppContext, profile_name: str | None = None, job: Job | None = None, *,
+             store: TokenStore | None = None, settings: SyncSettings | None = None,
+             transport=None) -> SyncReport:  # noqa: ANN001 - an httpx transport (tests)
+    """Push pending decisions, then pull assigned submissions; returns what happened."""
+    job = job or Job()
+    settings = settings or SyncSettings()
+    profile = profiles.get_profile(ctx.sessions, profile_name)
+    store = store or default_store()
+    lock = FileLock(str(ctx.paths.data_dir / "sync.lock"))
+    try:
+        lock.acquire(timeout=settings.lock_timeout)
+    except Timeout:
+        raise SyncBusy("Another sync is running for this data folder; try again when it ends.") from None
+    report = SyncReport(profile.name)
+    try:
+        queued = outbox.enqueue_missing(ctx.sessions)
+        recovered = outbox.recover(ctx.sessions)
+        if queued or recovered:
+            log.info("sync: %d older decisions queued, %d interrupted sends queued again",
+                     queued, recovered)
+        lookup = partial(outbox.recipient_for, ctx.sessions)
+        with make_adapter(profile, store, recipient_lookup=lookup, transport=transport) as adapter:
+            adapter._tokens()  # no sign-in: say so before anything else
+            failures = _push(ctx, adapter, job, settings, report)
+            if failures < settings.max_failures:
+                _pull(ctx, adapter, profile, job, settings, report)
+            if not adapter.contacted and failures == 0:
+                try:
+                    adapter.ping()
+                except TransientError as exc:
+                    report.problems.append(f"The issuer did not answer ({exc}).")
+            report.online = adapter.contacted and failures < settings.max_failures
+            report.refreshed = adapter.refreshes
+            if adapter.contacted:
+                profiles.mark_synced(ctx.sessions, profile.name)
+    finally:
+        lock.release()
+        counts = outbox.counts(ctx.sessions)
+        report.pending = counts[outbox.QUEUED] + counts[outbox.SENDING]
+        report.finished_at = utcnow()
+    log.info("sync pass: %s", report.summary())
+    return report
+
+
+def _push(ctx: AppContext, adapter: IssuerAdapter, job: Job, settings: SyncSettings,
+          report: SyncReport) -> int:
+    """Send due entries until none is due within the patience; returns failures in a row."""
+    sessions = ctx.sessions
+    counts = outbox.counts(sessions)
+    total = counts[outbox.QUEUED] + counts[outbox.SENDING]
+    job.start(total, f"Sending {total} decision{'s' if total != 1 else ''} to {adapter.profile.name}")
+    size = max(1, min(settings.batch_size, adapter.max_batch))
+    failures = 0
+    while True:
+        job.check()
+        batch = outbox.claim(sessions, size, str(uuid.uuid4()))
+        if not batch:
+            due = outbox.next_pending_at(sessions)
+            if due is None:
+                break
+            wait = (due - utcnow()).total_seconds()
+            if wait > settings.patience:
+                report.next_attempt_at = due
+                break
+            if wait > 0 and job.cancel_event.wait(wait):
+                job.check()
+            continue
+        try:
+            outcomes = adapter.push(batch)
+        except SplitBatch as exc:
+            outbox.release(sessions, batch, f"sent again in smaller batches ({exc})",
+                           settings.backoff, count_try=len(batch) == 1)
+            size = max(1, len(batch) // 2)
+            continue
+        except TransientError as exc:
+            when = outbox.release(sessions, batch, str(exc), settings.backoff)
+            failures += 1
+            log.info("sync: %d decisions not delivered (%s); next try after %s", len(batch), exc, when)
+            if failures >= settings.max_failures:
+                report.next_attempt_at = outbox.next_pending_at(sessions)
+                report.problems.append(f"The issuer did not answer ({exc}); the decisions stay "
+                                       "queued and are sent at the next sync.")
+                break
+            continue
+        except BaseException as exc:  # sign-in needed, refused, cancelled: nothing was lost
+            outbox.release(sessions, batch, f"not sent: {getattr(exc, 'message', '') or type(exc).__name__}",
+                           settings.backoff, count_try=False)
+            raise
+        failures = 0
+        report.sent += len(batch)
+        answered = {o.uid for o in outcomes}
+        missing = [e for e in batch if e.uid not in answered]
+        got = outbox.acknowledge(sessions, [o for o in outcomes if o.uid in {e.uid for e in batch}],
+                                 adapter.profile.name)
+        report.accepted += got["accepted"]
+        report.duplicates += got["duplicate"]
+        report.rejected += got["rejected"]
+        labels = {e.uid: e.label for e in batch}
+        report.rejections += [(labels[o.uid], o.reason or "rejected") for o in outcomes
+                              if o.result == "rejected" and o.uid in labels]
+        if missing:
+            outbox.release(sessions, missing, "the issuer's reply did not mention it", settings.backoff)
+        job.advance(len(batch) - len(missing))
+    return failures
+
+
+def _pull(ctx: AppContext, adapter: IssuerAdapter, profile: profiles.IssuerProfile, job: Job,
+          settings: SyncSettings, report: SyncReport) -> None:
+    if not (settings.pull and adapter.can_pull and profile.option("pull")):
+        return
+    from reviewer_app.services.imports import import_package
+
+    folder = ctx.paths.data_dir / "sync" / "downloads"
+    cursor = profile.pull_cursor
+    while True:
+        job.check()
+        try:
+            page = adapter.assignments(cursor)
+        except TransientError as exc:
+            report.problems.append(f"Could not list the assigned submissions ({exc}); "
+                                   "the next sync tries again.")
+            return
+        for item in page.items:
+            if item.status != "assigned" or item.package is None:
+                continue
+            if _held(ctx, item.submission_id, item.attempt):
+                continue
+            label = f"{item.submission_id} attempt {item.attempt}"
+            try:
+                path = fetch_package(adapter, item.package, folder, label, job,
+                                     tries=settings.download_tries)
+            except TransientError as exc:
+                report.problems.append(f"The download of {label} was interrupted ({exc}); "
+                                       "it resumes at the next sync.")
+                return
+            try:
+                outcome = import_package(ctx, path, job)
+                report.imported.append(f"{label}: {outcome.status}")
+            except PackageError as exc:
+                report.problems.append(f"{label}: {exc.reason}")
+            finally:
+                path.unlink(missing_ok=True)
+        if page.next_since and page.next_since != cursor:
+            cursor = page.next_since
+            profiles.set_pull_cursor(ctx.sessions, profile.name, cursor)
+        if not page.has_more:
+            return

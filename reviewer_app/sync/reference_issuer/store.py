@@ -1,0 +1,339 @@
+"""The reference issuer's own SQLite database (stdlib ``sqlite3``) and package files.
+
+Tables: users (PBKDF2 password hashes), tokens (SHA-256 of each token, never the token),
+submissions (assignments, with a change sequence for ``since``), decisions (one row per
+idempotency key, and at most one accepted decision per submission attempt and reviewer).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import sqlite3
+import threading
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ACCESS_TTL = 3600.0
+REFRESH_TTL = 30 * 24 * 3600.0
+MAX_BATCH = 500
+_PBKDF2_ROUNDS = 60_000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    username TEXT PRIMARY KEY, salt BLOB NOT NULL, pw_hash BLOB NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens (
+    token_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, username TEXT NOT NULL,
+    expires_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS submissions (
+    submission_id TEXT NOT NULL, attempt INTEGER NOT NULL, credential_id TEXT NOT NULL DEFAULT '',
+    credential_version TEXT NOT NULL DEFAULT '', credential_title TEXT NOT NULL DEFAULT '',
+    assigned_to TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'assigned',
+    package_file TEXT, size INTEGER, sha256 TEXT, seq INTEGER NOT NULL,
+    assigned_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    PRIMARY KEY (submission_id, attempt));
+CREATE INDEX IF NOT EXISTS ix_submissions_seq ON submissions (assigned_to, seq);
+CREATE TABLE IF NOT EXISTS decisions (
+    idempotency_key TEXT PRIMARY KEY, decision_id TEXT NOT NULL UNIQUE,
+    submission_id TEXT NOT NULL, attempt INTEGER NOT NULL, username TEXT NOT NULL,
+    decision TEXT NOT NULL, payload TEXT NOT NULL, received_at TEXT NOT NULL,
+    UNIQUE (submission_id, attempt, username));
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Result:
+    idempotency_key: str | None
+    status: str  # accepted | duplicate | rejected
+    reason: str | None = None
+    decision_id: str | None = None
+    received_at: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"idempotency_key": self.idempotency_key, "status": self.status}
+        if self.reason:
+            out["reason"] = self.reason
+        if self.decision_id:
+            out["decision_id"] = self.decision_id
+        if self.received_at:
+            out["received_at"] = self.received_at
+        return out
+
+
+class IssuerStore:
+    def __init__(self, folder: Path, *, access_ttl: float = ACCESS_TTL,
+                 refresh_ttl: float = REFRESH_TTL) -> None:
+        self.folder = Path(folder)
+        self.packages = self.folder / "packages"
+        self.packages.mkdir(parents=True, exist_ok=True)
+        self.access_ttl, self.refresh_ttl = access_ttl, refresh_ttl
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.folder / "issuer.sqlite3", check_same_thread=False,
+                                   isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _tx(self):  # noqa: ANN202
+        return _Tx(self._db, self._lock)
+
+    # -- users and tokens ---------------------------------------------------------------
+    def add_user(self, username: str, password: str) -> None:
+        salt = secrets.token_bytes(16)
+        digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, _PBKDF2_ROUNDS)
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?)",
+                       (username, salt, digest, _now_iso()))
+
+    def has_users(self) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
+
+    def check_password(self, username: str, password: str) -> bool:
+        with self._lock:
+            row = self._db.execute("SELECT salt, pw_hash FROM users WHERE username = ?",
+                                   (username,)).fetchone()
+        if row is None:
+            hashlib.pbkdf2_hmac("sha256", password.encode(), b"0" * 16, _PBKDF2_ROUNDS)
+            return False
+        return hmac.compare_digest(
+            hashlib.pbkdf2_hmac("sha256", password.encode(), row[0], _PBKDF2_ROUNDS), row[1])
+
+    def issue_tokens(self, username: str, *, with_refresh: bool = True) -> dict[str, Any]:
+        access = secrets.token_urlsafe(32)
+        now = time.time()
+        rows = [(token_hash(access), "access", username, now + self.access_ttl)]
+        body: dict[str, Any] = {"access_token": access, "token_type": "Bearer",
+                                "expires_in": int(self.access_ttl)}
+        if with_refresh:
+            refresh = secrets.token_urlsafe(32)
+            rows.append((token_hash(refresh), "refresh", username, now + self.refresh_ttl))
+            body["refresh_token"] = refresh
+        with self._tx() as db:
+            db.executemany("INSERT INTO tokens (token_hash, kind, username, expires_at) "
+                           "VALUES (?, ?, ?, ?)", rows)
+        return body
+
+    def token_user(self, token: str, kind: str = "access") -> tuple[str | None, str]:
+        """(username, "") for a valid token, else (None, "expired" | "invalid")."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT username, expires_at, revoked FROM tokens WHERE token_hash = ? AND kind = ?",
+                (token_hash(token), kind)).fetchone()
+        if row is None or row[2]:
+            return None, "invalid"
+        if row[1] <= time.time():
+            return None, "expired"
+        return row[0], ""
+
+    def revoke(self, token: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE tokens SET revoked = 1 WHERE token_hash = ?", (token_hash(token),))
+
+    def expire_access_tokens(self) -> int:
+        with self._tx() as db:
+            return db.execute("UPDATE tokens SET expires_at = ? WHERE kind = 'access' AND expires_at > ?",
+                              (time.time() - 1, time.time())).rowcount
+
+    # -- assignments ------------------------------------------------------------------
+    def _next_seq(self, db: sqlite3.Connection) -> int:
+        db.execute("INSERT INTO counters VALUES ('seq', 1) ON CONFLICT(name) DO UPDATE SET value = value + 1")
+        return db.execute("SELECT value FROM counters WHERE name = 'seq'").fetchone()[0]
+
+    def assign(self, username: str, items: list[dict[str, Any]]) -> int:
+        """Register submissions (no package) as assigned to ``username``; for load tests."""
+        now = _now_iso()
+        with self._tx() as db:
+            for item in items:
+                seq = self._next_seq(db)
+                cred = item.get("credential") or {}
+                db.execute(
+                    "INSERT INTO submissions (submission_id, attempt, credential_id, credential_version,"
+                    " credential_title, assigned_to, status, seq, assigned_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, 'assigned', ?, ?, ?)"
+                    " ON CONFLICT (submission_id, attempt) DO UPDATE SET assigned_to = excluded.assigned_to,"
+                    " status = 'assigned', seq = excluded.seq, updated_at = excluded.updated_at",
+                    (str(item["submission_id"]), int(item.get("attempt", 1)), str(cred.get("id", "")),
+                     str(cred.get("version", "")), str(cred.get("title", "")), username, seq, now, now))
+        return len(items)
+
+    def add_package(self, data: bytes, username: str) -> dict[str, Any]:
+        """Store a submission package and assign it; reads its manifest for the ids."""
+        import io
+
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                manifest = json.loads(zf.read("manifest.json").decode("utf-8-sig"))
+        except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+            raise ValueError(f"not a submission package: {exc}") from None
+        sha = hashlib.sha256(data).hexdigest()
+        path = self.packages / f"{sha}.zip"
+        if not path.exists():
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        cred = manifest.get("credential") or {}
+        now = _now_iso()
+        sid, attempt = str(manifest["submission_id"]), int(manifest["attempt"])
+        with self._tx() as db:
+            seq = self._next_seq(db)
+            db.execute(
+                "INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, 'assigned', ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (submission_id, attempt) DO UPDATE SET assigned_to = excluded.assigned_to,"
+                " status = 'assigned', package_file = excluded.package_file, size = excluded.size,"
+                " sha256 = excluded.sha256, seq = excluded.seq, updated_at = excluded.updated_at",
+                (sid, attempt, str(cred.get("id", "")), str(cred.get("version", "")),
+                 str(cred.get("title", "")), username, path.name, len(data), sha, seq, now, now))
+        return {"submission_id": sid, "attempt": attempt, "sha256": sha, "size": len(data)}
+
+    def withdraw(self, submission_id: str, attempt: int | None = None) -> int:
+        now = _now_iso()
+        with self._tx() as db:
+            rows = db.execute("SELECT attempt FROM submissions WHERE submission_id = ?"
+                              + (" AND attempt = ?" if attempt is not None else ""),
+                              (submission_id,) + ((attempt,) if attempt is not None else ())).fetchall()
+            for (number,) in rows:
+                seq = self._next_seq(db)
+                db.execute("UPDATE submissions SET status = 'withdrawn', seq = ?, updated_at = ?"
+                           " WHERE submission_id = ? AND attempt = ?", (seq, now, submission_id, number))
+            return len(rows)
+
+    def assignments(self, username: str, since: int, limit: int) -> tuple[list[dict[str, Any]], bool]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT submission_id, attempt, credential_id, credential_version, credential_title,"
+                " status, package_file, size, sha256, seq, assigned_at, updated_at FROM submissions"
+                " WHERE assigned_to = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (username, since, limit + 1)).fetchall()
+        items = []
+        for r in rows[:limit]:
+            item: dict[str, Any] = {
+                "submission_id": r[0], "attempt": r[1],
+                "credential": {"id": r[2], "version": r[3], "title": r[4]},
+                "status": r[5], "seq": r[9], "assigned_at": r[10], "updated_at": r[11]}
+            if r[6]:
+                item["package"] = {"href": f"/api/v1/submissions/{_q(r[0])}/attempts/{r[1]}/package",
+                                   "size": r[7], "sha256": r[8]}
+            items.append(item)
+        return items, len(rows) > limit
+
+    def package_for(self, username: str, submission_id: str, attempt: int) -> tuple[Path, str] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT package_file, sha256, status FROM submissions WHERE submission_id = ?"
+                " AND attempt = ? AND assigned_to = ?", (submission_id, attempt, username)).fetchone()
+        if row is None or not row[0] or row[2] != "assigned":
+            return None
+        return self.packages / row[0], row[1]
+
+    # -- decisions -----------------------------------------------------------------
+    def record(self, username: str, decisions: list[Any]) -> list[Result]:
+        """Store each decision once per idempotency key; answer replays with the original."""
+        results: list[Result] = []
+        with self._tx() as db:
+            for d in decisions:
+                results.append(self._record_one(db, username, d))
+        return results
+
+    def _record_one(self, db: sqlite3.Connection, username: str, d: Any) -> Result:
+        if not isinstance(d, dict):
+            return Result(None, "rejected", "a decision must be a JSON object")
+        key = d.get("idempotency_key")
+        if not isinstance(key, str) or not (1 <= len(key) <= 200):
+            return Result(None, "rejected", "missing idempotency_key")
+        old = db.execute("SELECT username, decision_id, received_at FROM decisions"
+                         " WHERE idempotency_key = ?", (key,)).fetchone()
+        if old is not None:
+            if old[0] != username:
+                return Result(key, "rejected", "this idempotency key belongs to another account")
+            return Result(key, "duplicate", None, old[1], old[2])
+        problem = _invalid(d)
+        if problem:
+            return Result(key, "rejected", f"invalid decision: {problem}")
+        sid, attempt = d["submission_id"], d["attempt"]
+        sub = db.execute("SELECT assigned_to, status FROM submissions WHERE submission_id = ?"
+                         " AND attempt = ?", (sid, attempt)).fetchone()
+        if sub is None:
+            return Result(key, "rejected", "unknown submission")
+        if sub[1] == "withdrawn":
+            return Result(key, "rejected", "submission withdrawn")
+        if sub[0] != username:
+            return Result(key, "rejected", "submission not assigned to this reviewer")
+        other = db.execute("SELECT decision_id FROM decisions WHERE submission_id = ? AND attempt = ?"
+                           " AND username = ?", (sid, attempt, username)).fetchone()
+        if other is not None:
+            return Result(key, "rejected", f"another decision ({other[0]}) was already accepted "
+                                           "for this submission attempt")
+        decision_id = f"dec_{uuid.uuid4().hex[:16]}"
+        received = _now_iso()
+        db.execute("INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   (key, decision_id, sid, attempt, username, d["decision"],
+                    json.dumps(d, sort_keys=True), received))
+        return Result(key, "accepted", None, decision_id, received)
+
+    def decisions(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT idempotency_key, decision_id, submission_id, attempt, username, decision,"
+                " received_at FROM decisions ORDER BY received_at, idempotency_key").fetchall()
+        keys = ("idempotency_key", "decision_id", "submission_id", "attempt", "username",
+                "decision", "received_at")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def decision_count(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM decisions").fetchone()[0]
+
+
+def _invalid(d: dict[str, Any]) -> str:
+    if not isinstance(d.get("submission_id"), str) or not d["submission_id"]:
+        return "submission_id must be a non-empty string"
+    if not isinstance(d.get("attempt"), int) or isinstance(d["attempt"], bool) or d["attempt"] < 1:
+        return "attempt must be an integer from 1"
+    if d.get("decision") not in ("earned", "not_yet"):
+        return "decision must be 'earned' or 'not_yet'"
+    if not isinstance(d.get("criteria", []), list):
+        return "criteria must be a list"
+    return ""
+
+
+def _q(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="")
+
+
+class _Tx:
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
+        self.db, self.lock = db, lock
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.lock.acquire()
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, kind, exc, tb) -> None:  # noqa: ANN001
+        try:
+            self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+        finally:
+            self.lock.release()

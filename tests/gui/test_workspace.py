@@ -1,0 +1,171 @@
+"""The reviewer's workspace, offscreen, on the demo data: scoring through the rubric panel
+lands in the database at once; undo and redo; submit refuses an incomplete review and locks
+a complete one; notes take the viewer to their place; the layout and shortcuts are kept."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QPushButton
+
+from reviewer_app.config import resolve_paths
+from reviewer_app.domain import ReviewStatus
+from reviewer_app.services import annotations as notes_svc
+from reviewer_app.services import reviews
+from reviewer_app.services.context import AppContext
+
+from workspace_support import make_workspace, wait_saved  # noqa: E402
+
+os.environ.setdefault("REVIEWER_APP_NO_AUDIO", "1")
+
+
+def stored(data_dir, uid):
+    """The review as a fresh connection (as after a restart) reads it."""
+    with AppContext.open(resolve_paths(data_dir=data_dir)) as other:
+        return reviews.get_review(other, uid)
+
+
+@pytest.fixture
+def ws(qtbot, demo_ctx):
+    return make_workspace(qtbot, demo_ctx, "DEMO-1002", 2)  # qtbot closes it afterwards
+
+
+def test_clicking_a_level_is_stored_at_once(qtbot, ws, demo_data_dir):
+    button = ws.findChild(QPushButton, "level-learning-goals-3")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    wait_saved(qtbot, ws)
+    assert ws.save_label.text().endswith("All changes saved")
+    assert stored(demo_data_dir, ws.editor.review.uid).levels()["learning-goals"] == 3
+    assert "meets" in ws.rubric.card("learning-goals").met_label.text()
+
+
+def test_number_keys_score_the_current_criterion(qtbot, ws, demo_data_dir):
+    ws.activateWindow()
+    ws.rubric.submit_button.setFocus()
+    qtbot.keyClick(ws, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)  # 2nd criterion
+    qtbot.keyClick(ws, Qt.Key.Key_2)
+    wait_saved(qtbot, ws)
+    assert stored(demo_data_dir, ws.editor.review.uid).levels()["checks-for-understanding"] == 2
+    assert "below required" in ws.rubric.card("checks-for-understanding").met_label.text()
+
+
+def test_comments_and_feedback_are_stored(qtbot, ws, demo_data_dir):
+    card = ws.rubric.card("feedback")
+    qtbot.keyClicks(card.comment, "Written comments name next steps.")
+    qtbot.keyClicks(ws.rubric.feedback, "Keep the exit tickets.")
+    wait_saved(qtbot, ws)
+    review = stored(demo_data_dir, ws.editor.review.uid)
+    assert dict((s.criterion_key, s.comment) for s in review.scores)["feedback"] == \
+        "Written comments name next steps."
+    assert review.feedback == "Keep the exit tickets."
+
+
+def test_undo_and_redo_are_stored_too(qtbot, ws, demo_data_dir):
+    uid = ws.editor.review.uid
+    qtbot.mouseClick(ws.findChild(QPushButton, "level-feedback-4"), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(ws.findChild(QPushButton, "level-feedback-2"), Qt.MouseButton.LeftButton)
+    wait_saved(qtbot, ws)
+    assert stored(demo_data_dir, uid).levels()["feedback"] == 2
+    ws.findChild(type(ws.editor.undo_stack.createUndoAction(ws)), "edit.undo").trigger()
+    wait_saved(qtbot, ws)
+    assert stored(demo_data_dir, uid).levels()["feedback"] == 4
+    assert ws.findChild(QPushButton, "level-feedback-4").isChecked()
+    ws.editor.undo_stack.undo()
+    wait_saved(qtbot, ws)
+    assert stored(demo_data_dir, uid).levels()["feedback"] is None
+    ws.editor.undo_stack.redo()
+    ws.editor.undo_stack.redo()
+    wait_saved(qtbot, ws)
+    assert stored(demo_data_dir, uid).levels()["feedback"] == 2
+
+
+def test_decision_is_derived_live(qtbot, ws):
+    for key, level in [("learning-goals", 3), ("checks-for-understanding", 3), ("feedback", 4)]:
+        ws.editor.set_level(key, level)
+    assert "incomplete" in ws.rubric.decision_label.text()
+    ws.editor.set_level("adjusting-instruction", 2)
+    assert "Earned" in ws.rubric.decision_label.text()
+    ws.editor.set_level("feedback", 1)
+    assert "Not yet" in ws.rubric.decision_label.text()
+    assert "required" in ws.rubric.feedback_hint.text()
+    wait_saved(qtbot, ws)
+
+
+def test_submit_refuses_an_incomplete_review(qtbot, ws, demo_data_dir):
+    ws.editor.set_level("learning-goals", 1)
+    qtbot.mouseClick(ws.rubric.submit_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ws.findChild(QMessageBox, "errorDialog") is not None, timeout=10_000)
+    box = ws.findChild(QMessageBox, "errorDialog")
+    assert "cannot be submitted" in box.text()
+    assert "Checks for understanding" in box.detailedText() and "Feedback" in box.detailedText()
+    assert stored(demo_data_dir, ws.editor.review.uid).status is ReviewStatus.DRAFT
+    assert ws.rubric.submit_button.isEnabled()
+
+
+def test_submit_locks_a_complete_review(qtbot, ws, demo_data_dir):
+    for key, level in [("learning-goals", 3), ("checks-for-understanding", 4), ("feedback", 3),
+                       ("adjusting-instruction", 2)]:
+        ws.editor.set_level(key, level)
+    with qtbot.waitSignal(ws.editor.submitted, timeout=10_000):
+        qtbot.mouseClick(ws.rubric.submit_button, Qt.MouseButton.LeftButton)
+    review = stored(demo_data_dir, ws.editor.review.uid)
+    assert review.status is ReviewStatus.SUBMITTED and review.decision.value == "earned"
+    assert not ws.findChild(QPushButton, "level-feedback-1").isEnabled()
+    assert not ws.rubric.submit_button.isEnabled()
+    assert "locked" in ws.rubric.decision_label.text()
+    ws.editor.set_level("feedback", 1)  # ignored: the review is locked
+    wait_saved(qtbot, ws)
+    assert stored(demo_data_dir, ws.editor.review.uid).levels()["feedback"] == 3
+
+
+def test_citing_a_note_in_a_comment(qtbot, ws):
+    ws.editor.add_note(evidence_key="video", start_ms=7000, end_ms=None, text="Hinge question",
+                       criterion_key="checks-for-understanding")
+    wait_saved(qtbot, ws)
+    card = ws.rubric.card("checks-for-understanding")
+    card.insert_citation(ws.editor.notes[0].citation)
+    wait_saved(qtbot, ws)
+    assert ws.editor.comment("checks-for-understanding") == "[note 1]"
+
+
+def test_notes_can_be_added_undone_and_listed(qtbot, ws, demo_ctx):
+    ws.editor.add_note(evidence_key="plan", page=1, region=None, text="Sequence table",
+                       criterion_key=None)
+    wait_saved(qtbot, ws)
+    assert ws.notes.model.rowCount() == 1
+    assert ws.notes.model.index(0, 2).data() == "p. 2"
+    ws.editor.undo_stack.undo()
+    wait_saved(qtbot, ws)
+    assert notes_svc.list_notes(demo_ctx, ws.editor.review.uid) == []
+    ws.editor.undo_stack.redo()
+    wait_saved(qtbot, ws)
+    assert [n.text for n in notes_svc.list_notes(demo_ctx, ws.editor.review.uid)] == ["Sequence table"]
+
+
+def test_the_layout_is_remembered_and_can_be_reset(qtbot, demo_ctx):
+    first = make_workspace(qtbot, demo_ctx, "DEMO-2001")
+    first.docks["notes"].hide()
+    first.close()
+    second = make_workspace(qtbot, demo_ctx, "DEMO-2001")
+    assert not second.docks["notes"].isVisible()
+    second.reset_layout()
+    assert second.docks["notes"].isVisible()
+    second.close()
+
+
+def test_shortcuts_can_be_rebound_and_are_kept(qtbot, demo_ctx):
+    first = make_workspace(qtbot, demo_ctx, "DEMO-2001")
+    assert first.registry.key_for("notes.add") == "A"
+    first.registry.set_key("notes.add", "Ctrl+Alt+N")
+    first.close()
+    second = make_workspace(qtbot, demo_ctx, "DEMO-2001")
+    action = second.findChild(type(second.registry.bindings()[0].action), "notes.add")
+    assert action.shortcut().toString() == "Ctrl+Alt+N"
+    dialog = second.show_shortcuts()
+    labels = {dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())}
+    assert {"Submit Review", "Add Note Here", "Undo", "Next Criterion"} <= labels
+    assert second.registry.conflicts() == {}
+    dialog.close()
+    second.close()

@@ -1,0 +1,27 @@
+"""Helpers for workspace tests: open a real workspace on a real data folder."""
+
+from __future__ import annotations
+
+from reviewer_app.gui.settings import open_settings
+from reviewer_app.gui.workspace.opener import load_workspace_data
+from reviewer_app.gui.workspace.window import WorkspaceWindow
+from reviewer_app.services.context import AppContext
+
+OPEN: list[WorkspaceWindow] = []
+
+
+def make_workspace(qtbot, ctx: AppContext, key: str, attempt: int | None = None) -> WorkspaceWindow:  # noqa: ANN001
+    detail, review, notes = load_workspace_data(ctx, key, attempt)
+    window = WorkspaceWindow(ctx, open_settings(ctx.paths.data_dir), detail, review, notes)
+    # The window deletes itself on close, so it is not given to qtbot (which would close it
+    # again); tests/gui/conftest.py closes the ones a test left open.
+    OPEN.append(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def wait_saved(qtbot, window: WorkspaceWindow) -> None:  # noqa: ANN001
+    window.rubric.commit_pending_text()
+    qtbot.waitUntil(lambda: window.editor.writer.pending == 0
+                    and window.save_label.property("state") == "saved", timeout=10_000)

@@ -1,0 +1,61 @@
+"""Fixtures for the sync tests: a test keyring, the reference issuer on loopback, an app
+signed in to it, and decisions made in bulk. Everything goes over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from support import PASSWORD, USER, FAST, add_and_login  # noqa: E402
+from sync_test_keyring import MemoryKeyring  # noqa: E402
+
+from reviewer_app.config import resolve_paths  # noqa: E402
+from reviewer_app.services.context import AppContext  # noqa: E402
+from reviewer_app.sync.reference_issuer.server import IssuerConfig, IssuerServer  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """Every sync test gets an empty in-memory keyring (the real one is never touched)."""
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def issuer(tmp_path: Path) -> Iterator[IssuerServer]:
+    """The reference issuer on 127.0.0.1 (a free port), in a background thread."""
+    server = IssuerServer(IssuerConfig(tmp_path / "issuer", users=[(USER, PASSWORD)])).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[AppContext]:
+    ctx = AppContext.open(resolve_paths(data_dir=tmp_path / "data"))
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def signed_in(app: AppContext, issuer: IssuerServer) -> AppContext:
+    """The app with a default profile "ref" for the issuer, signed in."""
+    add_and_login(app, issuer)
+    return app
+
+
+__all__ = ["FAST"]

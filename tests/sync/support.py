@@ -1,0 +1,159 @@
+"""Helpers for the sync tests (a module, not a test file)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from reviewer_app.domain.model import Decision, ReviewStatus
+from reviewer_app.services.context import AppContext
+from reviewer_app.services.profiles import current_profile
+from reviewer_app.store import models as m
+from reviewer_app.sync import outbox, service
+from reviewer_app.sync.engine import SyncReport, SyncSettings
+from reviewer_app.sync.outbox import Backoff
+from reviewer_app.sync.reference_issuer.server import IssuerServer
+
+USER, PASSWORD = "rev-ana", "correct horse battery"
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Retries within milliseconds, so that fault tests finish quickly.
+FAST = SyncSettings(batch_size=50, backoff=Backoff(base=0.005, cap=0.05), patience=5.0,
+                    max_failures=12)
+
+
+def add_and_login(ctx: AppContext, issuer: IssuerServer, name: str = "ref", **kwargs) -> None:  # noqa: ANN003
+    service.add_profile(ctx, name, "reference", issuer.url, USER, **kwargs)
+    service.login(ctx, name, PASSWORD)
+
+
+def bulk_decisions(ctx: AppContext, n: int, *, prefix: str = "BULK",
+                   decision: Decision = Decision.EARNED) -> list[str]:
+    """``n`` submitted reviews by the local reviewer (one attempt each), queued in the outbox
+    through the same payload code as a real submit. Returns the submission ids."""
+    me = current_profile(ctx)
+    keys = [f"{prefix}-{i:05d}" for i in range(n)]
+    now = datetime.now(UTC)
+    with ctx.transaction() as s:
+        reviewer_id = s.scalar(select(m.Profile.id).where(m.Profile.uid == me.uid))
+        cred = m.Credential(key=f"{prefix.lower()}-cred", version="1", title=f"{prefix} credential")
+        rubric = m.Rubric(key=f"{prefix.lower()}-rubric", version="1", title=f"{prefix} rubric",
+                          content_sha256="0" * 64)
+        for position, key in enumerate(["goals", "checks"]):
+            rubric.criteria.append(m.Criterion(
+                key=key, position=position, title=key.title(), guidance="", required_level=2,
+                levels=[m.CriterionLevel(value=v, label=f"Level {v}", descriptor=f"Descriptor {v}")
+                        for v in (1, 2, 3)]))
+        s.add_all([cred, rubric])
+        s.flush()
+        first_sub = (s.scalar(select(m.Submission.id).order_by(m.Submission.id.desc())) or 0) + 1
+        first_att = (s.scalar(select(m.Attempt.id).order_by(m.Attempt.id.desc())) or 0) + 1
+        first_rev = (s.scalar(select(m.Review.id).order_by(m.Review.id.desc())) or 0) + 1
+        s.execute(insert(m.Submission), [
+            {"id": first_sub + i, "key": k, "credential_key": cred.key, "candidate_key": f"cand-{i}"}
+            for i, k in enumerate(keys)])
+        s.execute(insert(m.Attempt), [
+            {"id": first_att + i, "submission_id": first_sub + i, "number": 1,
+             "credential_id": cred.id, "rubric_id": rubric.id, "submitted_at": now - timedelta(days=1),
+             "imported_at": now, "manifest_sha256": "0" * 64, "manifest_json": "{}",
+             "recipient_type": "email", "recipient_identity": f"teacher{i}@example.org",
+             "queue_status": "submitted"} for i in range(n)])
+        s.execute(insert(m.Review), [
+            {"id": first_rev + i, "uid": m.new_uid(), "attempt_id": first_att + i,
+             "reviewer_id": reviewer_id, "status": ReviewStatus.SUBMITTED, "decision": decision,
+             "feedback": "Clear goals; check every student.", "created_at": now, "updated_at": now,
+             "submitted_at": now} for i in range(n)])
+        crit_ids = [c.id for c in rubric.criteria]
+        s.execute(insert(m.ReviewScore), [
+            {"review_id": first_rev + i, "criterion_id": cid, "level": 3, "comment": "ok",
+             "updated_at": now} for i in range(n) for cid in crit_ids])
+    outbox.enqueue_missing(ctx.sessions)
+    return keys
+
+
+def assign_on_issuer(issuer: IssuerServer, keys: list[str], user: str = USER) -> None:
+    issuer.store.assign(user, [{"submission_id": k, "attempt": 1} for k in keys])
+
+
+def sync_until_done(ctx: AppContext, settings: SyncSettings = FAST, passes: int = 20,
+                    **kwargs) -> list[SyncReport]:  # noqa: ANN003
+    reports = []
+    for _ in range(passes):
+        reports.append(service.sync_now(ctx, settings=settings, **kwargs))
+        if reports[-1].pending == 0 and not reports[-1].problems:
+            break
+    return reports
+
+
+def outbox_rows(ctx: AppContext) -> list[dict]:
+    with ctx.engine.connect() as conn:
+        from sqlalchemy import text
+
+        return [dict(r._mapping) for r in conn.execute(text("SELECT * FROM sync_outbox"))]
+
+
+def payload_of(row: dict) -> dict:
+    return json.loads(row["payload_json"])
+
+
+HERE = Path(__file__).resolve().parent
+
+
+def cli_env(keyring_file: Path | None, **extra: str) -> dict[str, str]:
+    """The environment of a ``python -m reviewer_app`` subprocess sharing the test keyring."""
+    import os
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)]),
+           "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("REVIEWER_APP_ISSUER_PASSWORD", None)
+    if keyring_file is not None:
+        env.update({"PYTHON_KEYRING_BACKEND": "sync_test_keyring.FileTestKeyring",
+                    "REVIEWER_TEST_KEYRING_FILE": str(keyring_file)})
+    env.update(extra)
+    return env
+
+
+def cli(data_dir: Path, *args: str, env: dict[str, str], timeout: float = 120):  # noqa: ANN201
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "reviewer_app", "--data-dir", str(data_dir), *args],
+                          capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT)
+
+
+class AppServer:
+    """Any ASGI app on a real loopback socket (uvicorn in a thread), like the reference issuer."""
+
+    def __init__(self, app, **config: object) -> None:  # noqa: ANN001
+        import socket
+
+        import uvicorn
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level="warning",
+                                                    access_log=False, lifespan="off", http="h11",
+                                                    ws="none", **config))
+        self.thread = None
+
+    def __enter__(self) -> "AppServer":
+        import threading
+        import time
+
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
+                                       daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline and self.thread.is_alive(), "server did not start"
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()

@@ -1,0 +1,142 @@
+"""The Badgr v2 adapter against a fake Badgr server over loopback HTTP: an earned decision
+awards the badge once (``allowDuplicateAwards: false``), "not yet" awards nothing, tokens
+come from ``POST /o/token`` (form body) and are refreshed with the refresh token."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+
+from reviewer_app.services import reviews
+from reviewer_app.services.context import AppContext
+from reviewer_app.services.submissions import get_submission
+from reviewer_app.sync import service
+from reviewer_app.sync.adapters.badgr import NOTHING_ISSUED
+from reviewer_app.sync.reference_issuer.faults import FaultConfig, FaultMiddleware, FaultState
+from reviewer_app.sync.secrets import KeyringTokenStore
+
+from fake_badgr import BadgrState, create_badgr_app
+from support import FAST, AppServer
+
+EMAIL, SECRET = "issuer-admin@example.org", "badgr password"
+EVIDENCE = "https://lms.example.org/submissions/{submission_id}/attempts/{attempt}"
+
+
+@pytest.fixture
+def badgr() -> Iterator[AppServer]:
+    state = BadgrState(users={EMAIL: SECRET}, badge_classes={"BC-FA-01", "BC-CL-02"})
+    faults = FaultState()
+    with AppServer(FaultMiddleware(create_badgr_app(state), faults,
+                                   prefixes=("/v2/badgeclasses",))) as server:
+        server.state, server.faults = state, faults  # type: ignore[attr-defined]
+        yield server
+
+
+@pytest.fixture
+def badgr_ctx(demo_ctx: AppContext, badgr: AppServer) -> AppContext:
+    service.add_profile(demo_ctx, "canvas", "badgr", badgr.url, EMAIL,
+                        settings={"badge_classes": {"fa-math": "BC-FA-01"}, "evidence_url": EVIDENCE})
+    service.login(demo_ctx, "canvas", SECRET)
+    return demo_ctx
+
+
+def _submit(ctx: AppContext, key: str, attempt: int, levels: dict[str, int]) -> str:
+    review = reviews.start_review(ctx, get_submission(ctx, key, attempt).attempt_id)
+    for crit, level in levels.items():
+        reviews.set_level(ctx, review.uid, crit, level)
+    reviews.set_feedback(ctx, review.uid, "Strong checks for understanding.")
+    return reviews.submit_review(ctx, review.uid).uid
+
+
+FA_EARNED = {"learning-goals": 3, "checks-for-understanding": 4, "feedback": 3, "adjusting-instruction": 2}
+CL_EARNED = {"group-structures": 3, "discourse-moves": 3, "equitable-participation": 3}
+
+
+def _entries(ctx: AppContext) -> dict[tuple[str, int], object]:
+    return {(e.submission_key, e.attempt): e for e in service.outbox_entries(ctx)}
+
+
+def test_an_earned_decision_awards_the_badge_and_not_yet_awards_nothing(badgr_ctx: AppContext,
+                                                                         badgr: AppServer):
+    _submit(badgr_ctx, "DEMO-1002", 2, FA_EARNED)
+    report = service.sync_now(badgr_ctx, settings=FAST)
+    assert (report.accepted, report.rejected, report.pending, report.online) == (2, 0, 0, True)
+    state = badgr.state
+    assert len(state.assertions) == 1
+    sent = state.assertion_requests[0]
+    assert sent["recipient"] == {"identity": "sam.rivera@example.org", "type": "email", "hashed": True}
+    assert sent["allowDuplicateAwards"] is False and sent["notify"] is False
+    assert "Formative Assessment in Mathematics" in sent["narrative"]
+    assert sent["issuedOn"].endswith("Z")
+    [evidence] = sent["evidence"]
+    assert evidence["url"] == "https://lms.example.org/submissions/DEMO-1002/attempts/2"
+    assert "Submission DEMO-1002, attempt 2" in evidence["narrative"]
+    assert "Checks for understanding: level 4" in evidence["narrative"]
+    awarded = state.assertions[0]
+    assert awarded["badgeclass"] == "BC-FA-01" and awarded["recipient"]["identity"].startswith("sha256$")
+    entries = _entries(badgr_ctx)
+    assert entries[("DEMO-1002", 2)].remote_id == awarded["entityId"]
+    not_yet = entries[("DEMO-1002", 1)]  # the demo's "not yet" decision
+    assert (not_yet.state, not_yet.reason, not_yet.remote_id) == ("accepted", NOTHING_ISSUED, None)
+    # The sign-in was a password grant with its parameters in a form body.
+    first = state.token_requests[0]
+    assert first["content_type"].startswith("application/x-www-form-urlencoded")
+    assert first["query"] == {}
+    assert {k: first["form"][k] for k in ("grant_type", "username", "password", "client_id")} == \
+        {"grant_type": "password", "username": EMAIL, "password": SECRET, "client_id": "public"}
+    assert first["form"]["scope"] == "rw:issuer"
+
+
+def test_a_replay_after_a_lost_reply_cannot_award_twice(badgr_ctx: AppContext, badgr: AppServer):
+    _submit(badgr_ctx, "DEMO-1002", 2, FA_EARNED)
+    badgr.faults.set(FaultConfig(lose=1.0, only="/assertions"))  # stored, then the reply is cut
+    first = service.sync_now(badgr_ctx, settings=replace(FAST, max_failures=2))
+    assert first.pending == 1 and not first.online
+    badgr.faults.set(FaultConfig())
+    second = service.sync_now(badgr_ctx, settings=FAST)
+    assert (second.duplicates, second.pending) == (1, 0)
+    state = badgr.state
+    assert len(state.assertions) == 1  # awarded once, whatever the retries
+    assert len(state.assertion_requests) >= 3
+    assert all(r["allowDuplicateAwards"] is False for r in state.assertion_requests)
+    entry = _entries(badgr_ctx)[("DEMO-1002", 2)]
+    assert (entry.state, entry.result, entry.remote_id) == \
+        ("accepted", "duplicate", state.assertions[0]["entityId"])
+
+
+def test_an_expired_token_is_refreshed_with_the_refresh_grant(badgr_ctx: AppContext, badgr: AppServer):
+    _submit(badgr_ctx, "DEMO-1002", 2, FA_EARNED)
+    old = KeyringTokenStore().load("canvas")
+    badgr.state.expire_all()
+    report = service.sync_now(badgr_ctx, settings=FAST)
+    assert report.refreshed == 1 and report.pending == 0
+    refresh = badgr.state.token_requests[-1]
+    assert refresh["form"] == {"grant_type": "refresh_token", "refresh_token": old.refresh_token,
+                               "client_id": "public"}
+    new = KeyringTokenStore().load("canvas")
+    assert new.access_token != old.access_token
+    assert new.refresh_token != old.refresh_token  # Badgr rotates it; the new one is kept
+
+
+def test_a_credential_without_a_badge_class_is_rejected_until_one_is_set(badgr_ctx: AppContext,
+                                                                         badgr: AppServer):
+    _submit(badgr_ctx, "DEMO-2001", 1, CL_EARNED)
+    report = service.sync_now(badgr_ctx, settings=FAST)
+    assert report.rejected == 1
+    entry = _entries(badgr_ctx)[("DEMO-2001", 1)]
+    assert entry.state == "rejected" and "no Badgr badge class is set for credential 'cl-discussion'" \
+        in entry.reason
+    assert badgr.state.assertions == []
+    profile = service.get_profile(badgr_ctx, "canvas")
+    classes = {**profile.settings["badge_classes"], "cl-discussion": "BC-CL-02"}
+    service.update_profile(badgr_ctx, "canvas", settings={**profile.settings, "badge_classes": classes})
+    assert service.retry_entry(badgr_ctx, entry.uid)
+    report = service.sync_now(badgr_ctx, settings=FAST)
+    assert (report.accepted, report.rejected) == (1, 0)
+    [awarded] = badgr.state.assertions
+    # A URL recipient is not hashed (Badgr's default for urls).
+    assert awarded["badgeclass"] == "BC-CL-02" and awarded["recipient"]["hashed"] is False
+    assert badgr.state.assertion_requests[-1]["recipient"] == \
+        {"identity": "https://example.org/people/jlee", "type": "url"}
