@@ -47,6 +47,11 @@ def run(paths: AppPaths, open_target: str | None = None, attempt: int | None = N
 
     window = MainWindow(ctx)
     window.show()
+    from PySide6.QtCore import QTimer
+
+    from reviewer_app.gui.prewarm import prewarm
+
+    QTimer.singleShot(0, prewarm)
     if open_target:
         target = Path(open_target)
         if target.exists():
