@@ -7,9 +7,10 @@ Prints medians (and worst cases) of:
 * first picture: ``MediaPane.load()`` + ``play()`` until ``frameShown``, versus raw python-vlc
   (``media_new_path``, ``video_set_callbacks``, ``video_set_format("RV32", ...)``, ``play()``)
   until the display callback runs;
-* seek while paused: ``MediaPane.seek()`` (after the pause settled) until ``frameShown``,
-  versus raw ``set_time()`` on a paused player until the display callback gets a picture that
-  differs from the one before;
+* seek while paused: ``MediaPane.seek()`` (once the pane is idle) until ``frameShown``, with
+  the default (the input restarts at the target) and with ``fast_paused_seeks`` (libvlc's
+  paused ``set_time``), versus raw ``set_time()`` on a paused player until the display
+  callback gets a picture that differs from the one before;
 * seek while playing (information): the pane's seek until ``frameShown`` versus raw
   ``set_time()`` until the first picture whose bottom colour bar matches the target (the demo
   video's bar changes colour every 5 s; raw libvlc first shows stale pictures).
@@ -28,14 +29,10 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("REVIEWER_APP_NO_AUDIO", "1")
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
-from PySide6.QtGui import QImage  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from reviewer_app.gui.media.pyside_guard import guard  # noqa: E402
 
 TARGETS = (7_000, 12_520, 2_000, 17_000, 9_960, 4_320, 14_000, 1_240, 11_120, 6_000,
            18_200, 3_000, 8_480, 15_640, 520, 13_360, 5_040, 16_480, 10_000, 2_760)
@@ -129,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("video", nargs="?", type=Path)
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args(argv)
-    guard()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("REVIEWER_APP_NO_AUDIO", "1")
     app = QApplication.instance() or QApplication(sys.argv[:1])
 
     from reviewer_app.gui.media.media_pane import MediaPane
@@ -167,30 +165,36 @@ def main(argv: list[str] | None = None) -> int:
         raw_first.append(raw.start(video))
         raw.close()
 
-    # -- seeks while paused --------------------------------------------------------------
-    shown.clear()
-    pane.load(video)
-    _pump(lambda: bool(shown))
-    raw.start(video)
-    raw.player.set_pause(1)
-    pane_paused, raw_paused = [], []
-    for target in TARGETS * 2:
-        _pump(pane.engine().settled)
+    # -- seeks while paused: the default (restart), libvlc's set_time (fast), raw ------------
+    def paused_seeks(fast: bool) -> tuple[list, list]:
         shown.clear()
-        t0 = time.perf_counter()
-        pane.seek(target)
-        waited = _pump(lambda: bool(shown))
-        pane_paused.append(None if waited is None else shown[0][0] - t0)
-        _pump(lambda: False, 0.15)  # let the raw player's pause settle too
-        before = raw.frames[-1][1] if raw.frames else QImage()
-        count = len(raw.frames)
-        t0 = time.perf_counter()
-        raw.player.set_time(target)
-        waited = _pump(lambda c=count, b=before: any(f != b for _, f in raw.frames[c:]), 2.0)
-        if waited is None:
-            raw_paused.append(None)
-        else:
-            raw_paused.append(next(t for t, f in raw.frames[count:] if f != before) - t0)
+        pane.close_media()
+        pane.engine().fast_paused_seeks = fast
+        pane.load(video)
+        _pump(lambda: bool(shown))
+        raw.start(video)
+        raw.player.set_pause(1)
+        ours, theirs = [], []
+        for target in TARGETS * 2:
+            _pump(pane.engine().settled)
+            shown.clear()
+            t0 = time.perf_counter()
+            pane.seek(target)
+            waited = _pump(lambda: bool(shown))
+            ours.append(None if waited is None else shown[0][0] - t0)
+            _pump(lambda: False, 0.15)  # let the raw player's pause settle too
+            before = raw.frames[-1][1] if raw.frames else QImage()
+            count = len(raw.frames)
+            t0 = time.perf_counter()
+            raw.player.set_time(target)
+            waited = _pump(lambda c=count, b=before: any(f != b for _, f in raw.frames[c:]), 2.0)
+            theirs.append(None if waited is None else
+                          next(t for t, f in raw.frames[count:] if f != before) - t0)
+        return ours, theirs
+
+    pane_fast, raw_fast = paused_seeks(True)
+    pane_paused, raw_paused = paused_seeks(False)
+    pane.engine().fast_paused_seeks = False
 
     # -- seeks while playing (correct picture) ------------------------------------------
     pane.play()
@@ -217,11 +221,15 @@ def main(argv: list[str] | None = None) -> int:
     raw.close()
 
     print(f"first picture   pane {_median(pane_first)}   raw {_median(raw_first)}")
-    print(f"seek, paused    pane {_median(pane_paused)}   raw {_median(raw_paused)}")
+    print(f"seek, paused    pane {_median(pane_paused)}   raw {_median(raw_paused)}   (default: "
+          "restart)")
+    print(f"seek, paused    pane {_median(pane_fast)}   raw {_median(raw_fast)}   "
+          "(fast_paused_seeks=True)")
     print(f"seek, playing   pane {_median(pane_playing)}   raw {_median(raw_playing)} "
           "(raw: until the target's colour)")
     for label, ours, theirs in (("first picture", pane_first, raw_first),
-                                ("seek, paused", pane_paused, raw_paused)):
+                                ("seek, paused (default)", pane_paused, raw_paused),
+                                ("seek, paused (fast)", pane_fast, raw_fast)):
         a = statistics.median([v for v in ours if v is not None])
         b = statistics.median([v for v in theirs if v is not None])
         print(f"{label}: pane / raw = {a / b:.2f}")

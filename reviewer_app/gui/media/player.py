@@ -61,7 +61,6 @@ from reviewer_app.gui.media.probe import (
     inspect_media,
     kind_of,
 )
-from reviewer_app.gui.media.pyside_guard import guard as _guard_pyside
 from reviewer_app.gui.media.timecode import format_ms
 from reviewer_app.gui.media.vlc_loader import VlcUnavailable, get_instance, load_vlc
 
@@ -366,7 +365,6 @@ class MediaEngine(QObject):
     messageChanged = Signal(str, str)  # text, details ("" clears)
 
     def __init__(self, parent: QObject | None = None) -> None:
-        _guard_pyside()  # see pyside_guard: a frame costs several None/bool-returning calls
         super().__init__(parent)
         self._bridge = _Bridge()  # parentless and Python-owned: outlives every libvlc callback
         queued = Qt.ConnectionType.QueuedConnection
@@ -385,6 +383,11 @@ class MediaEngine(QObject):
         # Runs while the C++ object is being destroyed: touch only the session.
         self.destroyed.connect(lambda *_: box[0].shutdown() if box[0] else None)
         self._token = 0
+        # False (default): a paused seek restarts the input and pauses on its first picture
+        # (~40 ms; no wrong picture in 400+ measured seeks). True: libvlc's paused set_time
+        # when it is known to be reliable (~10 ms, like raw libvlc), but about 1 in 100 still
+        # shows a wrong picture first, which the prefetch corrects ~0.6 s later.
+        self.fast_paused_seeks = False
         self._rate = 1.0
         self._volume = 100
         self._muted = False
@@ -423,6 +426,7 @@ class MediaEngine(QObject):
         # after playing): it is used only right after a paused set_time ("safe").
         self._seek_safe = False
         self._rearm_due = False
+        self._rearm_seen: list[QImage] = []  # what the hidden set_time showed (stale later)
         self._end_pending = False
         self._any_frame_at = 0.0
         self._queued_seek: int | None = None
@@ -565,8 +569,8 @@ class MediaEngine(QObject):
                     self._v = i
                     self._show(frame, emit_shown=True)
                     return
-        if self._vlc_mode == "paused" and not self._want_play and self._settled() \
-                and not self._ended and self._seek_safe:
+        if self.fast_paused_seeks and self._vlc_mode == "paused" and not self._want_play \
+                and self._settled() and not self._ended and self._seek_safe:
             # Not forget_last(): libvlc repaints the current picture while paused, and that
             # repaint must not pass for the new one.
             log.debug("paused seek to %d", target)
@@ -1018,6 +1022,12 @@ class MediaEngine(QObject):
         self._finish_op()
 
     def _frame_paused_seek(self, op: _Op, image: QImage, at: float) -> None:
+        if any(frame.image == image for frame in self._frames) or \
+                any(seen == image for seen in self._rearm_seen):
+            # A picture from where we were (libvlc had it queued): not the seek's. Wait for
+            # the next one; the watchdog asks again, then restarts, if none comes.
+            log.info("paused seek to %d: ignored a stale picture", op.target)
+            return
         op.landed = True
         frame = _Frame(op.target, image)
         self._frames, self._v, self._vlc_idx = [frame], 0, 0
@@ -1032,6 +1042,7 @@ class MediaEngine(QObject):
         # picture came for SETTLE_S (see _watch_op).
         op.landed = True
         op.last_at = time.monotonic()
+        self._rearm_seen.append(image)
 
     def _end_rearm(self, safe: bool) -> None:
         self._op = None
@@ -1208,13 +1219,14 @@ class MediaEngine(QObject):
                   (time.monotonic() - op.started) * 1000)
         if corrected:
             self._show(self._frames[index], emit_shown=True)
-        self._rearm_due = True  # once libvlc's pause has settled (_tick)
+        self._rearm_due = self.fast_paused_seeks  # once libvlc's pause has settled (_tick)
         self._after_op()
 
     def _rearm(self) -> None:
         shown = self._shown()
         if shown is None or self._session is None:
             return
+        self._rearm_seen = []
         self._op = _Op("rearm", shown.ms, time.monotonic())
         self._session.player.set_time(shown.ms)
 

@@ -90,7 +90,7 @@ def instance_args() -> list[str]:
 
 def load_vlc() -> ModuleType:
     """The ``vlc`` module with a working libvlc 3, or :class:`VlcUnavailable`."""
-    global _module, _module_error
+    global _module_error
     with _lock:
         if _module is not None:
             return _module

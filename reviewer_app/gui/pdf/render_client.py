@@ -50,7 +50,6 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
-from reviewer_app.gui.media.pyside_guard import guard as _guard_pyside
 from reviewer_app.render import pdf as R
 
 log = logging.getLogger(__name__)
@@ -141,10 +140,6 @@ class RenderClient(QObject):
 
     def __init__(self, parent: QObject | None = None, *, workers: int | None = None,
                  cache_bytes: int = CACHE_BYTES, job_timeout: float = JOB_TIMEOUT) -> None:
-        # PySide6 6.12 on CPython 3.11 leaks a reference to True/False/None on every
-        # signal emission and None-returning call: a few hundred pages would abort the
-        # interpreter. See reviewer_app.gui.media.pyside_guard (a no-op where not needed).
-        _guard_pyside()
         super().__init__(parent)
         self.workers = max(1, workers or default_workers())
         self.cache_bytes = cache_bytes
