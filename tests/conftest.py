@@ -15,7 +15,7 @@ from reviewer_app.config import resolve_paths  # noqa: E402
 from reviewer_app.services.context import AppContext  # noqa: E402
 from reviewer_app.services.demo import build_demo_packages  # noqa: E402
 
-PG_URL_ENV = "REVIEWER_APP_TEST_DATABASE_URL"
+from postgres_support import PG_URL  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +55,25 @@ def demo_ctx(demo_data_dir: Path) -> Iterator[AppContext]:
     ctx = AppContext.open(resolve_paths(data_dir=demo_data_dir))
     yield ctx
     ctx.close()
+
+
+@pytest.fixture
+def pg_paths(tmp_path: Path):
+    """App paths on the PostgreSQL server, in a schema of the test's own (dropped after)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield resolve_paths(data_dir=tmp_path / "data",
+                            database_url=url.render_as_string(hide_password=False))
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

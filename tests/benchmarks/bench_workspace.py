@@ -105,7 +105,6 @@ def main() -> int:
     args = parser.parse_args()
 
     from PySide6.QtCore import QElapsedTimer, QTimer
-    from PySide6.QtWidgets import QApplication
 
     from reviewer_app.config import resolve_paths
     from reviewer_app.gui.app import make_application
@@ -113,7 +112,6 @@ def main() -> int:
     from reviewer_app.gui.settings import open_settings
     from reviewer_app.gui.workspace.opener import load_workspace_data
     from reviewer_app.gui.workspace.window import WorkspaceWindow
-    from reviewer_app.services import annotations
     from reviewer_app.services.context import AppContext
     from reviewer_app.services.demo import load_demo
 

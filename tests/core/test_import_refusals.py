@@ -17,7 +17,6 @@ import os
 import random
 import stat
 import zipfile
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any

@@ -5,19 +5,15 @@ Runs when REVIEWER_APP_TEST_DATABASE_URL names a server; each test gets its own 
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
-from reviewer_app.config import AppPaths, resolve_paths
+from reviewer_app.config import AppPaths
 from reviewer_app.domain import Decision, ReviewStatus, SubmissionStatus
 from reviewer_app.errors import PackageError
 from reviewer_app.exports.reviews import export_reviews
@@ -28,26 +24,9 @@ from reviewer_app.services.submissions import get_submission, list_submissions
 from reviewer_app.store import models as m
 from reviewer_app.store.migrate import current_revision, head_revision
 
-URL = os.environ.get("REVIEWER_APP_TEST_DATABASE_URL", "")
-pytestmark = [pytest.mark.postgres,
-              pytest.mark.skipif(not URL.startswith("postgresql"),
-                                 reason="set REVIEWER_APP_TEST_DATABASE_URL to a PostgreSQL URL")]
+from postgres_support import needs_postgres
 
-
-@pytest.fixture
-def pg_paths(tmp_path: Path) -> Iterator[AppPaths]:
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield resolve_paths(data_dir=tmp_path / "data",
-                            database_url=url.render_as_string(hide_password=False))
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+pytestmark = needs_postgres
 
 
 def test_migrates_an_empty_database_to_the_models(pg_paths: AppPaths):

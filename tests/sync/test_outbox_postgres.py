@@ -3,45 +3,26 @@ frozen-payload trigger, claiming with SKIP LOCKED, exactly once."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from reviewer_app.config import resolve_paths
 from reviewer_app.services.context import AppContext
 from reviewer_app.sync import outbox, service
 from reviewer_app.sync.reference_issuer.server import IssuerServer
 
+from postgres_support import needs_postgres
 from support import FAST, add_and_login, assign_on_issuer, bulk_decisions
 
-URL = os.environ.get("REVIEWER_APP_TEST_DATABASE_URL", "")
-pytestmark = [pytest.mark.postgres,
-              pytest.mark.skipif(not URL.startswith("postgresql"),
-                                 reason="set REVIEWER_APP_TEST_DATABASE_URL to a PostgreSQL URL")]
+pytestmark = needs_postgres
 
 
 @pytest.fixture
-def pg_app(tmp_path: Path) -> Iterator[AppContext]:
-    schema = f"s_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    ctx = AppContext.open(resolve_paths(data_dir=tmp_path / "data",
-                                        database_url=url.render_as_string(hide_password=False)))
-    try:
+def pg_app(pg_paths) -> Iterator[AppContext]:  # noqa: ANN001
+    with AppContext.open(pg_paths) as ctx:
         yield ctx
-    finally:
-        ctx.close()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_sync_from_postgresql_delivers_each_decision_once(pg_app: AppContext, issuer: IssuerServer):

@@ -106,11 +106,10 @@ class CriterionCard(QFrame):
             button.setCheckable(True)
             button.setToolTip(level.descriptor or level.label)
             button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-            # Narrow docks squeeze the buttons (the label elides) rather than scroll sideways.
+            # Two columns keep labels readable in a narrow dock, without sideways scrolling.
             button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-            button.setMinimumWidth(button.fontMetrics().horizontalAdvance("4 · Ex") + 12)
             self.buttons.addButton(button, level.value)
-            row.addWidget(button)
+            row.addWidget(button, index // columns, index % columns)
         self.buttons.idClicked.connect(self._clicked)
         layout.addLayout(row)
         self.descriptor = QLabel()
