@@ -36,10 +36,11 @@ class MainWindow(QMainWindow):
         # Widths are set once from the font: measuring rows on every load costs more than
         # the query itself on a large queue.
         header = table.horizontalHeader()
-        em = table.fontMetrics().horizontalAdvance("M")
-        for column, width in enumerate([9, 5, 0, 10, 7, 6]):
-            if width:
-                header.resizeSection(column, width * em)
+        metrics = table.fontMetrics()
+        for column, sample in enumerate(["DEMO-00000000", "Attempt", "", "2026-12-31 23:59",
+                                         "In progress", "Evidence"]):
+            if sample:
+                header.resizeSection(column, metrics.horizontalAdvance(sample) + 24)
         header.setSectionResizeMode(2, header.ResizeMode.Stretch)
         table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
         table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
