@@ -17,9 +17,11 @@ from reviewer_app.store import models as m
 
 
 def status_expr():  # noqa: ANN201 - a SQL expression over m.Attempt
-    synced = exists().where(m.Review.attempt_id == m.Attempt.id,
-                            m.OutboxEntry.review_id == m.Review.id,
-                            m.OutboxEntry.state == "accepted")
+    # Nested, so SQLite starts from the attempt's reviews (index) and looks up each one's
+    # outbox entry (unique), instead of walking every accepted entry for every attempt.
+    accepted = exists().where(m.OutboxEntry.review_id == m.Review.id,
+                              m.OutboxEntry.state == "accepted")
+    synced = exists().where(m.Review.attempt_id == m.Attempt.id, accepted)
     submitted = exists().where(m.Review.attempt_id == m.Attempt.id,
                                m.Review.status == ReviewStatus.SUBMITTED)
     any_review = exists().where(m.Review.attempt_id == m.Attempt.id)

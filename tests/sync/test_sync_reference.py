@@ -60,8 +60,11 @@ def test_pull_imports_assigned_packages_then_a_decision_reaches_the_issuer_once(
         reviews.set_level(signed_in, review.uid, crit, level)
     reviews.set_feedback(signed_in, review.uid, "Track talk turns for the quieter students.")
     reviews.submit_review(signed_in, review.uid)
+    status = lambda: {(r.key, r.attempt): r.status.value for r in list_submissions(signed_in)}  # noqa: E731
+    assert status()[("DEMO-2001", 1)] == "submitted"
     report = service.sync_now(signed_in, settings=FAST)
     assert (report.accepted, report.pending, report.imported) == (1, 0, [])
+    assert status()[("DEMO-2001", 1)] == "synced"  # the queue shows it reached the issuer
     stored = issuer.store.decisions()
     assert [(d["submission_id"], d["attempt"], d["decision"], d["username"]) for d in stored] == \
         [("DEMO-2001", 1, "not_yet", USER)]
