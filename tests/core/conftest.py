@@ -25,10 +25,7 @@ from reviewer_app.config import resolve_paths
 from reviewer_app.services.context import AppContext
 from reviewer_app.services.imports import import_package
 
-try:
-    from .packages import BuiltPackage, make_package
-except ImportError:
-    from packages import BuiltPackage, make_package  # type: ignore[no-redef]
+from packages import BuiltPackage, make_package
 
 SEED_SUBMISSION = "SUB-SEED"
 

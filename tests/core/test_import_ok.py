@@ -11,10 +11,7 @@ from reviewer_app.domain.model import EvidenceKind, SubmissionStatus
 from reviewer_app.services.imports import import_package
 from reviewer_app.services.submissions import get_submission, list_submissions
 
-try:
-    from .packages import SUBMITTED_AT, make_package, sample_media
-except ImportError:
-    from packages import SUBMITTED_AT, make_package, sample_media
+from packages import SUBMITTED_AT, make_package, sample_media
 
 
 @pytest.mark.parametrize("as_zip", [True, False], ids=["zip", "folder"])

@@ -28,27 +28,7 @@ from reviewer_app.jobs import Job
 from reviewer_app.services.imports import import_package
 from reviewer_app.services.submissions import get_submission, list_submissions
 
-try:
-    from .packages import (
-        BuiltPackage,
-        Evidence,
-        central_directory,
-        default_evidence,
-        fs_name,
-        make_package,
-        minimal_pdf,
-        minimal_png,
-        patch_zip,
-        rename_raw,
-        sample_media,
-        symlink_info,
-        write_folder,
-        write_zip,
-        zeros,
-        zip_info,
-    )
-except ImportError:
-    from packages import (  # type: ignore[no-redef]
+from packages import (
         BuiltPackage,
         Evidence,
         central_directory,

@@ -25,23 +25,21 @@ def install_sync(main_window: QMainWindow, ctx: AppContext, *, interval_ms: int 
 
     dialogs: dict[str, object] = {}
 
-    def show_outbox() -> None:
-        dialog = dialogs.get("outbox")
+    def show(name: str, kind: type) -> None:
+        """One dialog of each kind, reloaded when shown again."""
+        dialog = dialogs.get(name)
         if dialog is None:
-            dialog = dialogs["outbox"] = OutboxDialog(controller, main_window)
+            dialog = dialogs[name] = kind(controller, main_window)
         else:
             dialog.reload()  # type: ignore[attr-defined]
         dialog.show()  # type: ignore[attr-defined]
         dialog.raise_()  # type: ignore[attr-defined]
 
+    def show_outbox() -> None:
+        show("outbox", OutboxDialog)
+
     def show_settings() -> None:
-        dialog = dialogs.get("settings")
-        if dialog is None:
-            dialog = dialogs["settings"] = IssuerSettingsDialog(controller, main_window)
-        else:
-            dialog.reload()  # type: ignore[attr-defined]
-        dialog.show()  # type: ignore[attr-defined]
-        dialog.raise_()  # type: ignore[attr-defined]
+        show("settings", IssuerSettingsDialog)
 
     menu = main_window.menuBar().addMenu("&Sync")
     menu.setObjectName("menuSync")
