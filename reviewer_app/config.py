@@ -52,10 +52,6 @@ class AppPaths:
             return Path(rest.split("?", 1)[0]) if rest and rest != ":memory:" else None
         return None
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 def resolve_paths(data_dir: str | os.PathLike[str] | None = None,
                   database_url: str | None = None) -> AppPaths:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 
@@ -137,7 +137,6 @@ class Review:
     submitted_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     def levels(self) -> dict[str, int | None]:
         return {s.criterion_key: s.level for s in self.scores}

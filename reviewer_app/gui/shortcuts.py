@@ -92,11 +92,6 @@ class ShortcutRegistry:
             self._settings.setValue(f"shortcuts/{action_id}", ";;".join(keys) or ";;")
         self._apply(binding)
 
-    def reset_all(self) -> None:
-        for action_id in list(self._bindings):
-            self._settings.remove(f"shortcuts/{action_id}")
-            self._apply(self._bindings[action_id])
-
     def bindings(self) -> list[Binding]:
         return sorted(self._bindings.values(), key=lambda b: (b.group, b.label))
 

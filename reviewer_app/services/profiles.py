@@ -26,18 +26,6 @@ def current_profile(ctx: AppContext) -> Profile:
         return to_profile(row)
 
 
-def set_current_profile(ctx: AppContext, name: str, role: Role) -> Profile:
-    with ctx.transaction() as session:
-        row = session.scalars(select(m.Profile).where(m.Profile.is_self.is_(True))).first()
-        if row is None:
-            row = m.Profile(name=name, role=role, is_self=True)
-            session.add(row)
-        else:
-            row.name, row.role = name, role
-        session.flush()
-        return to_profile(row)
-
-
 def _default_name() -> str:
     try:
         return getpass.getuser()

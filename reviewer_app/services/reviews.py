@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from reviewer_app.domain.model import CriterionScore, Decision, Review, ReviewStatus
+from reviewer_app.domain.model import CriterionScore, Review, ReviewStatus
 from reviewer_app.domain.rules import decide, submission_problems
 from reviewer_app.errors import NotFound, UserError
 from reviewer_app.services import queue_state
@@ -120,13 +120,6 @@ def set_feedback(ctx: AppContext, review_uid: str, feedback: str) -> Review:
         row.feedback, row.updated_at = feedback, utcnow()
         session.flush()
         return _to_review(row)
-
-
-def current_decision(ctx: AppContext, review_uid: str) -> Decision | None:
-    with ctx.sessions() as session:
-        row = _load(session, review_uid)
-        rubric = rubric_to_domain(row.attempt.rubric)
-        return decide(rubric, _to_review(row).levels())
 
 
 def submit_review(ctx: AppContext, review_uid: str) -> Review:

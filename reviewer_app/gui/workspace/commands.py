@@ -3,12 +3,12 @@ so undoing is itself saved at once."""
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QUndoCommand
 
 from reviewer_app.domain.model import Annotation
-from reviewer_app.store.models import new_uid
 
 if TYPE_CHECKING:
     from reviewer_app.gui.workspace.editor import ReviewEditor
@@ -80,7 +80,7 @@ class AddNote(QUndoCommand):
 
     def __init__(self, editor: ReviewEditor, note_args: dict) -> None:
         super().__init__("Add note")
-        self.editor, self.args = editor, {**note_args, "uid": new_uid()}
+        self.editor, self.args = editor, {**note_args, "uid": str(uuid.uuid4())}
         self.note: Annotation | None = None
 
     def redo(self) -> None:

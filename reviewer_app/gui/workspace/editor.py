@@ -15,8 +15,8 @@ from dataclasses import replace
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from reviewer_app.domain.model import Annotation, CriterionScore, Decision, Review, ReviewStatus, Rubric
-from reviewer_app.domain.rules import decide, submission_problems
+from reviewer_app.domain.model import Annotation, Decision, Review, ReviewStatus, Rubric
+from reviewer_app.domain.rules import decide
 from reviewer_app.gui.workspace import commands
 from reviewer_app.gui.workspace.writer import SerialWriter
 from reviewer_app.services import annotations as notes_svc
@@ -57,9 +57,6 @@ class ReviewEditor(QObject):
 
     def decision(self) -> Decision | None:
         return self.review.decision if self.locked else decide(self.rubric, self.levels())
-
-    def problems(self) -> list[str]:
-        return submission_problems(self.rubric, self.levels(), self.review.feedback)
 
     def note(self, uid: str) -> Annotation | None:
         return next((n for n in self.notes if n.uid == uid), None)
@@ -218,7 +215,3 @@ class ReviewEditor(QObject):
 
     def flush(self, msecs: int = 30_000) -> bool:
         return self.writer.wait(msecs)
-
-
-def empty_scores(rubric: Rubric) -> tuple[CriterionScore, ...]:
-    return tuple(CriterionScore(c.key) for c in rubric.criteria)
