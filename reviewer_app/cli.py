@@ -139,6 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="require this X-Admin-Key on /admin (default: /admin from this machine only)")
     p.set_defaults(func=cmd_issuer_serve)
 
+    from reviewer_app.commands import add_all
+
+    add_all(sub)
+
     p = sub.add_parser("gui", help="open the window (the default)")
     p.set_defaults(func=cmd_gui)
     return parser
@@ -176,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BUG
 
 
-def _open(paths: AppPaths):  # noqa: ANN202 - AppContext, imported late to keep --help fast
+def open_context(paths: AppPaths):  # noqa: ANN202 - AppContext, imported late to keep --help fast
     from reviewer_app.services.context import AppContext
 
     return AppContext.open(paths)
@@ -189,7 +193,7 @@ def cmd_import(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.services.imports import import_package
 
     status = EXIT_OK
-    with _open(paths) as ctx:
+    with open_context(paths) as ctx:
         for path in args.paths:
             with _progress_bar(path.name) as job:
                 try:
@@ -213,7 +217,7 @@ def cmd_list(args: argparse.Namespace, paths: AppPaths) -> int:
 
     query = QueueQuery(search=args.search, credential_key=args.credential,
                        status=SubmissionStatus(args.status) if args.status else None)
-    with _open(paths) as ctx:
+    with open_context(paths) as ctx:
         header = ("ID", "CREDENTIAL", "ATTEMPT", "STATUS", "EVIDENCE")
         rows = [(r.key, f"{r.credential_title} (v{r.credential_version})", str(r.attempt),
                  r.status.value, str(r.evidence_count)) for r in iter_submissions(ctx, query)]
@@ -230,7 +234,7 @@ def cmd_list(args: argparse.Namespace, paths: AppPaths) -> int:
 def cmd_show(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.services.submissions import get_submission
 
-    with _open(paths) as ctx:
+    with open_context(paths) as ctx:
         d = get_submission(ctx, args.id, args.attempt)
     out = [
         f"Submission {d.key}, attempt {d.attempt} of {len(d.attempts)} "
@@ -268,7 +272,7 @@ def cmd_show(args: argparse.Namespace, paths: AppPaths) -> int:
 def cmd_export(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.exports.reviews import export_reviews
 
-    with _open(paths) as ctx:
+    with open_context(paths) as ctx:
         summary = export_reviews(ctx, args.fmt, args.out)
     print(f"Exported {summary.reviews} reviews ({summary.rows} rows) to {summary.path}")
     return EXIT_OK
@@ -277,7 +281,7 @@ def cmd_export(args: argparse.Namespace, paths: AppPaths) -> int:
 def cmd_demo(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.services.demo import load_demo
 
-    with _open(paths) as ctx:
+    with open_context(paths) as ctx:
         for line in load_demo(ctx):
             print(line)
     print("Run 'reviewer-app list' to see them, or 'reviewer-app' to open the window.")
@@ -303,7 +307,7 @@ def cmd_open(args: argparse.Namespace, paths: AppPaths) -> int:
         # Say "no such submission" here, before a window opens, like 'show' does.
         from reviewer_app.services.submissions import get_submission
 
-        with _open(paths) as ctx:
+        with open_context(paths) as ctx:
             get_submission(ctx, args.target, args.attempt)
     return int(_gui().run(paths, open_target=args.target, attempt=args.attempt))
 
@@ -345,7 +349,7 @@ def cmd_sync(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.sync.service import sync_now
     from reviewer_app.sync.terminal import TerminalProgress
 
-    with _open(paths) as ctx, TerminalProgress() as job:
+    with open_context(paths) as ctx, TerminalProgress() as job:
         try:
             report = sync_now(ctx, args.profile, job, settings=SyncSettings(pull=not args.no_pull))
         except KeyboardInterrupt:
@@ -366,7 +370,7 @@ def cmd_sync(args: argparse.Namespace, paths: AppPaths) -> int:
 def cmd_issuer_add(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.sync.service import add_profile
 
-    with _open(paths) as ctx:
+    with open_context(paths) as ctx:
         profile = add_profile(ctx, args.name, args.kind, args.url, args.username,
                               allow_http=bool(args.allow_http),
                               settings=_issuer_settings(args, args.kind), make_default=args.default)
@@ -379,7 +383,7 @@ def cmd_issuer_add(args: argparse.Namespace, paths: AppPaths) -> int:
 def cmd_issuer_set(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.sync.service import get_profile, update_profile
 
-    with _open(paths) as ctx:
+    with open_context(paths) as ctx:
         current = get_profile(ctx, args.name)
         settings = _issuer_settings(args, current.kind, current.settings)
         profile = update_profile(ctx, args.name, base_url=args.url, username=args.username,
@@ -392,7 +396,7 @@ def cmd_issuer_set(args: argparse.Namespace, paths: AppPaths) -> int:
 def cmd_issuer_list(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.sync.service import list_profiles
 
-    with _open(paths) as ctx:
+    with open_context(paths) as ctx:
         rows = list_profiles(ctx)
     if not rows:
         print("No issuer profiles. Add one with 'reviewer-app issuer add NAME --url URL --username USER'.")
@@ -407,7 +411,7 @@ def cmd_issuer_list(args: argparse.Namespace, paths: AppPaths) -> int:
 def cmd_issuer_remove(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.sync.service import remove_profile
 
-    with _open(paths) as ctx:
+    with open_context(paths) as ctx:
         remove_profile(ctx, args.name)
     print(f"Removed issuer profile {args.name} and its sign-in.")
     return EXIT_OK
@@ -419,7 +423,7 @@ def cmd_issuer_login(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.sync.secrets import default_store
     from reviewer_app.sync.service import get_profile, login
 
-    with _open(paths) as ctx:
+    with open_context(paths) as ctx:
         profile = get_profile(ctx, args.name)
         default_store().backend()  # no keyring: refuse before asking for a password
         password = os.environ.get("REVIEWER_APP_ISSUER_PASSWORD")
@@ -433,7 +437,7 @@ def cmd_issuer_login(args: argparse.Namespace, paths: AppPaths) -> int:
 def cmd_issuer_logout(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.sync.service import logout
 
-    with _open(paths) as ctx:
+    with open_context(paths) as ctx:
         profile = logout(ctx, args.name)
     print(f"Signed out of {profile.name}; its tokens were deleted from the keyring.")
     return EXIT_OK
@@ -442,7 +446,7 @@ def cmd_issuer_logout(args: argparse.Namespace, paths: AppPaths) -> int:
 def cmd_issuer_outbox(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.sync.service import outbox_entries
 
-    with _open(paths) as ctx:
+    with open_context(paths) as ctx:
         rows = outbox_entries(ctx, limit=args.limit)
     if not rows:
         print("The outbox is empty: no submitted decisions yet.")
@@ -458,7 +462,7 @@ def cmd_issuer_outbox(args: argparse.Namespace, paths: AppPaths) -> int:
 def cmd_issuer_retry(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.sync.service import outbox_entries, retry_entry
 
-    with _open(paths) as ctx:
+    with open_context(paths) as ctx:
         wanted = [e for e in outbox_entries(ctx) if e.submission_key == args.id
                   and e.state == "rejected" and args.attempt in (None, e.attempt)]
         if not wanted:
@@ -474,7 +478,7 @@ def cmd_issuer_retry(args: argparse.Namespace, paths: AppPaths) -> int:
 def cmd_issuer_ob3(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.sync.service import export_open_badge
 
-    with _open(paths) as ctx:
+    with open_context(paths) as ctx:
         out = export_open_badge(ctx, args.id, args.out, args.attempt, profile=args.profile)
     print(f"Wrote an unsigned Open Badges 3.0 credential to {out}")
     return EXIT_OK

@@ -1,0 +1,28 @@
+"""``reviewer-app profile``: who is using this database, and in which role."""
+
+from __future__ import annotations
+
+import argparse
+
+from reviewer_app.config import AppPaths
+from reviewer_app.domain.model import Role
+
+ROLE_ARGS = {"reviewer": Role.REVIEWER, "lead": Role.LEAD_ASSESSOR}
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
+    p = sub.add_parser("profile", help="show or change this database's profile (name, role)")
+    p.add_argument("--name", help="the name shown on reviews and batches")
+    p.add_argument("--role", choices=sorted(ROLE_ARGS),
+                   help="reviewer, or lead (a lead assessor: moderation, batches, statistics)")
+    p.set_defaults(func=cmd_profile)
+
+
+def cmd_profile(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.cli import open_context
+    from reviewer_app.services.roles import ROLE_NAMES, update_self
+
+    with open_context(paths) as ctx:
+        me = update_self(ctx, name=args.name, role=ROLE_ARGS[args.role] if args.role else None)
+    print(f"{me.name} ({ROLE_NAMES[me.role]}), profile {me.uid}")
+    return 0
