@@ -150,6 +150,9 @@ class Attempt(Base):
     #: Fixed at import (evidence never changes afterwards); shown in the queue.
     evidence_count: Mapped[int] = mapped_column(default=0, server_default="0")
     has_draft: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    #: Why this attempt gets a second review ("random", "near_cut", "new_reviewer"), set by
+    #: the credential's double-scoring rule when its first review arrives; None: one is enough.
+    second_review: Mapped[str | None] = mapped_column(String(20))
 
     submission: Mapped[Submission] = relationship(back_populates="attempts")
     credential: Mapped[Credential] = relationship()
@@ -208,6 +211,7 @@ class Review(Base):
     __tablename__ = "review"
     __table_args__ = (
         UniqueConstraint("attempt_id", "reviewer_id"),
+        CheckConstraint("kind IN ('review', 'moderation')", name="kind"),
         CheckConstraint("(status = 'submitted') = (submitted_at IS NOT NULL)",
                         name="submitted_has_time"),
     )
@@ -225,6 +229,11 @@ class Review(Base):
     submitted_at: Mapped[datetime | None]
     #: How many note numbers this review has handed out; a deleted note's number is not reused.
     notes_issued: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: "review" (a reviewer's scoring) or "moderation" (a lead assessor's final scoring of a
+    #: dispute; never counted in agreement statistics).
+    kind: Mapped[str] = mapped_column(String(12), default="review", server_default="review")
+    #: The score batch this review arrived in (None: scored in this database).
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("score_batch.id"), index=True)
 
     attempt: Mapped[Attempt] = relationship(back_populates="reviews")
     reviewer: Mapped[Profile] = relationship()
@@ -352,3 +361,169 @@ class OutboxEntry(Base):
     #: The issuer profile that answered.
     issuer: Mapped[str | None] = mapped_column(String(100))
     done_at: Mapped[datetime | None]
+
+
+class AppSetting(Base):
+    """A setting of this database (not of one window): e.g. ``blind_review``."""
+
+    __tablename__ = "app_setting"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str]
+
+
+class CredentialPolicy(Base):
+    """A lead assessor's rules for one credential: double scoring, disputes, qualification.
+
+    A credential without a row uses the defaults below (no second reviews).
+    """
+
+    __tablename__ = "credential_policy"
+    __table_args__ = (
+        CheckConstraint("second_review_percent BETWEEN 0 AND 100", name="percent"),
+        CheckConstraint("max_level_gap >= 0", name="gap"),
+        CheckConstraint("calibration_threshold BETWEEN 0 AND 1", name="threshold"),
+    )
+
+    credential_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    #: This share of submissions, picked at random (seeded: every machine picks the same), gets
+    #: a second review.
+    second_review_percent: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: A review with a criterion within this many levels of its required level is "near the
+    #: cut" and gets a second review; None: off.
+    near_cut_margin: Mapped[int | None]
+    #: A reviewer's first N reviews of this credential each get a second review; 0: off.
+    first_reviews: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Two reviews dispute when their decisions differ or a criterion's levels differ by more.
+    max_level_gap: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Exact agreement with calibration scores that qualifies a reviewer.
+    calibration_threshold: Mapped[float] = mapped_column(Float, default=0.8, server_default="0.8")
+    seed: Mapped[str] = mapped_column(String(64), default=new_uid)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScoreBatch(Base):
+    """A reviewer's exported batch of submitted reviews, as a lead assessor imported it."""
+
+    __tablename__ = "score_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    #: SHA-256 of the batch's content, from its header and checked on import.
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    reviewer_uid: Mapped[str] = mapped_column(String(36))
+    reviewer_name: Mapped[str]
+    exported_at: Mapped[datetime]
+    review_count: Mapped[int]
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    file_name: Mapped[str] = mapped_column(default="")
+
+
+class FinalDecision(Base):
+    """The decision that goes to the issuer for an attempt, and where it came from.
+
+    ``review`` holds the final levels, comments and feedback: the one review when a
+    single review suffices ("single"), the first of two that agree ("agreed"), or the lead
+    assessor's moderation review ("moderated", with its rationale).
+    """
+
+    __tablename__ = "final_decision"
+    __table_args__ = (
+        CheckConstraint("source IN ('single', 'agreed', 'moderated')", name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), unique=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("review.id"), unique=True)
+    decision: Mapped[Decision] = mapped_column(_enum(Decision, "final_decision_decision"))
+    source: Mapped[str] = mapped_column(String(12))
+    rationale: Mapped[str] = mapped_column(default="")
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("profile.id"))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    attempt: Mapped[Attempt] = relationship()
+    review: Mapped[Review] = relationship()
+    decided_by: Mapped[Profile] = relationship()
+
+
+class Dispute(Base):
+    """Two reviews of one attempt that disagree, waiting for (or settled by) moderation."""
+
+    __tablename__ = "dispute"
+    __table_args__ = (
+        CheckConstraint("state IN ('open', 'resolved')", name="state"),
+        Index("ix_dispute_state", "state", "opened_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), unique=True)
+    #: Why: one plain sentence per disagreement, one per line.
+    reasons: Mapped[str]
+    state: Mapped[str] = mapped_column(String(10), default="open")
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    final_decision_id: Mapped[int | None] = mapped_column(ForeignKey("final_decision.id"))
+
+    attempt: Mapped[Attempt] = relationship()
+    final_decision: Mapped[FinalDecision | None] = relationship()
+
+
+class CalibrationItem(Base):
+    """An attempt with agreed scores, against which reviewers are calibrated."""
+
+    __tablename__ = "calibration_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), unique=True)
+    decision: Mapped[Decision] = mapped_column(_enum(Decision, "calibration_decision"))
+    note: Mapped[str] = mapped_column(default="")
+    marked_by_id: Mapped[int] = mapped_column(ForeignKey("profile.id"))
+    marked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    attempt: Mapped[Attempt] = relationship()
+    scores: Mapped[list[CalibrationScore]] = relationship(cascade="all, delete-orphan")
+
+
+class CalibrationScore(Base):
+    __tablename__ = "calibration_score"
+    __table_args__ = (UniqueConstraint("item_id", "criterion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("calibration_item.id", ondelete="CASCADE"))
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id"))
+    level: Mapped[int]
+
+    criterion: Mapped[Criterion] = relationship()
+
+
+class AuditEntry(Base):
+    """One line of the append-only audit log; each carries the hash of the one before.
+
+    ``hash`` is SHA-256 over the entry's canonical JSON (``domain.audit_chain``), which
+    includes ``prev_hash``; triggers refuse UPDATE and DELETE. ``AuditHead`` holds the
+    last entry's id and hash, so removing entries from the end is caught as well.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    actor_uid: Mapped[str | None] = mapped_column(String(36))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    details_json: Mapped[str] = mapped_column(default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """The audit log's single head row (id 1): appends lock it, so they form one chain."""
+
+    __tablename__ = "audit_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_id: Mapped[int]
+    last_hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,109 @@
+"""The audit log: every score change, submission, batch import, moderation and sync event.
+
+``append`` is called inside the transaction that makes the change, so the change and its
+audit entry are committed together or not at all. It locks the single head row first
+(``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite has one writer at a time), so concurrent
+writers still form one chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reviewer_app.domain.audit_chain import GENESIS, Break, ChainEntry, canonical_details, entry_hash, first_break
+from reviewer_app.services.context import AppContext
+from reviewer_app.store import models as m
+from reviewer_app.store.types import utcnow
+
+# The actions written to the log (``action`` column); other modules use these names.
+SCORE = "score.level"
+COMMENT = "score.comment"
+FEEDBACK = "review.feedback"
+SUBMIT = "review.submit"
+BATCH_EXPORT = "batch.export"
+BATCH_IMPORT = "batch.import"
+DISPUTE = "dispute.open"
+MODERATE = "dispute.moderate"
+FINAL = "decision.final"
+CALIBRATION = "calibration.mark"
+POLICY = "policy.change"
+ROLE = "profile.role"
+SYNC = "sync.result"
+
+
+def append(session: Session, action: str, subject: str, details: dict[str, Any] | None = None, *,
+           actor_uid: str | None = None, at: datetime | None = None) -> m.AuditEntry:
+    """Add one entry to the chain, in the caller's transaction."""
+    head = session.scalars(select(m.AuditHead).where(m.AuditHead.id == 1).with_for_update()).first()
+    if head is None:
+        head = m.AuditHead(id=1, last_id=0, last_hash=GENESIS)
+        session.add(head)
+    at = at or utcnow()
+    entry_id = head.last_id + 1
+    details_json = canonical_details(details)
+    subject = subject[:200]
+    digest = entry_hash(entry_id, at, actor_uid, action, subject, details_json, head.last_hash)
+    entry = m.AuditEntry(id=entry_id, at=at, actor_uid=actor_uid, action=action, subject=subject,
+                         details_json=details_json, prev_hash=head.last_hash, hash=digest)
+    session.add(entry)
+    head.last_id, head.last_hash = entry_id, digest
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    entries: int
+    problem: Break | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def _stream(session: Session, counter: list[int]) -> Iterator[ChainEntry]:
+    rows = session.execute(
+        select(m.AuditEntry.id, m.AuditEntry.at, m.AuditEntry.actor_uid, m.AuditEntry.action,
+               m.AuditEntry.subject, m.AuditEntry.details_json, m.AuditEntry.prev_hash,
+               m.AuditEntry.hash).order_by(m.AuditEntry.id).execution_options(yield_per=2000))
+    for row in rows:
+        counter[0] += 1
+        yield ChainEntry(*row)
+
+
+def verify(ctx: AppContext, progress: Callable[[int], None] | None = None) -> VerifyResult:
+    """Check the whole chain; the result names the first entry altered or removed."""
+    counter = [0]
+    with ctx.sessions() as session:
+        head_row = session.get(m.AuditHead, 1)
+        head = (head_row.last_id, head_row.last_hash) if head_row else None
+        problem = first_break(_stream(session, counter), head)
+    if progress:
+        progress(counter[0])
+    return VerifyResult(counter[0], problem)
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    id: int
+    at: datetime
+    actor_uid: str | None
+    action: str
+    subject: str
+    details_json: str
+
+
+def recent(ctx: AppContext, limit: int = 200, subject: str | None = None) -> list[AuditLine]:
+    """The latest entries, newest first (optionally for one subject)."""
+    with ctx.sessions() as session:
+        query = select(m.AuditEntry).order_by(m.AuditEntry.id.desc()).limit(limit)
+        if subject is not None:
+            query = query.where(m.AuditEntry.subject == subject)
+        return [AuditLine(r.id, r.at, r.actor_uid, r.action, r.subject, r.details_json)
+                for r in session.scalars(query)]
