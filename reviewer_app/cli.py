@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="reviewer-app",
         description="Review micro-credential evidence offline. With no command, opens the window.")
     parser.add_argument("--version", action="version", version=f"reviewer-app {__version__}")
+    parser.add_argument("--diagnose", action="store_true",
+                        help="print versions (Qt, libvlc, MuPDF), the data folder, the database "
+                             "and its schema revision, and whether a keyring is available")
     parser.add_argument("--data-dir", metavar="DIR",
                         help="where the database, evidence and logs live "
                              "(default: $REVIEWER_APP_DATA or the platform's user data folder)")
@@ -152,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace, AppPaths], int] = getattr(args, "func", cmd_gui)
+    if args.diagnose:
+        func = cmd_diagnose
     try:
         paths = resolve_paths(args.data_dir, args.database_url)
         setup_logging(paths.log_file)
@@ -285,6 +290,13 @@ def cmd_demo(args: argparse.Namespace, paths: AppPaths) -> int:
         for line in load_demo(ctx):
             print(line)
     print("Run 'reviewer-app list' to see them, or 'reviewer-app' to open the window.")
+    return EXIT_OK
+
+
+def cmd_diagnose(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.diagnostics import collect
+
+    print(collect(paths).text())
     return EXIT_OK
 
 

@@ -11,6 +11,10 @@ tells the reviewer how to install VLC.
 One ``vlc.Instance`` is shared by the whole process (creating one loads the plugin cache).
 The probe uses it from worker threads: libvlc itself is thread-safe; what python-vlc forbids
 is calling libvlc from inside a libvlc callback.
+
+In a bundle (PyInstaller, ``sys.frozen``) libvlc and its plugins come from the bundle, never
+from the system: python-vlc is pointed at them (``PYTHON_VLC_LIB_PATH``,
+``PYTHON_VLC_MODULE_PATH``) and so is libvlc (``VLC_PLUGIN_PATH``) before it is loaded.
 """
 
 from __future__ import annotations
@@ -28,7 +32,13 @@ log = logging.getLogger(__name__)
 
 INSTALL_HINT = ("Install VLC media player (on Debian/Ubuntu: sudo apt-get install vlc) "
                 "to play video and audio here.")
+BUNDLE_HINT = ("The video player inside Reviewer could not start; reinstall Reviewer, "
+               "and send the details below if it happens again.")
 NO_AUDIO_ENV = "REVIEWER_APP_NO_AUDIO"
+
+# Where packaging/reviewer-app.spec puts libvlc and its plugins inside a bundle.
+BUNDLED_LIBVLC = {"linux": "libvlc.so.5", "win32": "libvlc.dll", "darwin": "libvlc.dylib"}
+BUNDLED_PLUGINS = ("vlc", "plugins")
 
 # The options every libvlc instance of the app gets (see instance_args()).
 BASE_ARGS = (
@@ -88,6 +98,36 @@ def instance_args() -> list[str]:
     return args
 
 
+def bundled_libvlc() -> tuple[str, str] | None:
+    """(libvlc, plugin folder) inside this bundle, or None when not running from one."""
+    root = getattr(sys, "_MEIPASS", None)
+    if not getattr(sys, "frozen", False) or not root:
+        return None
+    platform = "linux" if sys.platform.startswith("linux") else sys.platform
+    library = os.path.join(root, BUNDLED_LIBVLC.get(platform, "libvlc.so.5"))
+    plugins = os.path.join(root, *BUNDLED_PLUGINS)
+    if os.path.isfile(library) and os.path.isdir(plugins):
+        return library, plugins
+    return None
+
+
+def use_bundled_libvlc() -> bool:
+    """In a bundle, make python-vlc and libvlc use the bundled copies (whatever the
+    environment said: a system VLC's plugins do not fit the bundled libvlc)."""
+    found = bundled_libvlc()
+    if found is None:
+        return False
+    library, plugins = found
+    os.environ["PYTHON_VLC_LIB_PATH"] = library
+    os.environ["PYTHON_VLC_MODULE_PATH"] = plugins
+    os.environ["VLC_PLUGIN_PATH"] = plugins
+    return True
+
+
+def _hint() -> str:
+    return BUNDLE_HINT if getattr(sys, "frozen", False) else INSTALL_HINT
+
+
 def load_vlc() -> ModuleType:
     """The ``vlc`` module with a working libvlc 3, or :class:`VlcUnavailable`."""
     global _module_error
@@ -97,13 +137,15 @@ def load_vlc() -> ModuleType:
         if _module_error is None:
             _module_error = _try_import()
         if _module_error is not None:
-            raise VlcUnavailable(_module_error)
+            raise VlcUnavailable(_module_error, _hint())
         assert _module is not None
         return _module
 
 
 def _try_import() -> str | None:
     global _module
+    if use_bundled_libvlc():
+        log.info("using the bundled libvlc %s", os.environ["PYTHON_VLC_LIB_PATH"])
     try:
         import vlc  # noqa: PLC0415 - imported lazily on purpose
 
@@ -144,7 +186,7 @@ def get_instance() -> Any:
                     log.info("libvlc %s started with %s", libvlc_version(), " ".join(args))
                     _instance = instance
         if _instance_error is not None:
-            raise VlcUnavailable(_instance_error)
+            raise VlcUnavailable(_instance_error, _hint())
         return _instance
 
 
