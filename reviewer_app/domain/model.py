@@ -40,6 +40,7 @@ class SubmissionStatus(enum.StrEnum):
     NEW = "new"
     IN_PROGRESS = "in progress"
     SUBMITTED = "submitted"
+    DISPUTED = "disputed"  # a lead assessor's database: reviews disagree, moderation pending
     SYNCED = "synced"
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from reviewer_app.domain.model import Annotation, AnnotationKind, EvidenceKind, Region
 from reviewer_app.errors import NotFound, UserError
 from reviewer_app.services.context import AppContext
-from reviewer_app.services.reviews import ReviewLocked
+from reviewer_app.services.reviews import ReviewLocked, check_own, check_readable
 from reviewer_app.store import models as m
 from reviewer_app.store.types import utcnow
 
@@ -32,6 +32,7 @@ def _review(session: Session, review_uid: str) -> m.Review:
                              .options(selectinload(m.Review.attempt))).first()
     if review is None:
         raise NotFound(f"No review {review_uid}")
+    check_own(session, review.reviewer_id)  # only a review's own reviewer changes its notes
     if review.status.value == "submitted":
         raise ReviewLocked("This review was submitted; its notes can no longer be changed.")
     return review
@@ -157,6 +158,7 @@ def list_notes(ctx: AppContext, review_uid: str) -> list[Annotation]:
         review = session.scalars(select(m.Review).where(m.Review.uid == review_uid)).first()
         if review is None:
             raise NotFound(f"No review {review_uid}")
+        check_readable(session, review.reviewer_id)
         rows = session.scalars(select(m.Annotation).where(m.Annotation.review_id == review.id)
                                .order_by(m.Annotation.number).options(
                                    selectinload(m.Annotation.evidence_item),

@@ -25,7 +25,10 @@ def status_expr():  # noqa: ANN201 - a SQL expression over m.Attempt
     submitted = exists().where(m.Review.attempt_id == m.Attempt.id,
                                m.Review.status == ReviewStatus.SUBMITTED)
     any_review = exists().where(m.Review.attempt_id == m.Attempt.id)
-    return case((synced, SubmissionStatus.SYNCED.value),
+    # Disputes exist only in a lead assessor's database (one per attempt, unique index).
+    disputed = exists().where(m.Dispute.attempt_id == m.Attempt.id, m.Dispute.state == "open")
+    return case((disputed, SubmissionStatus.DISPUTED.value),
+                (synced, SubmissionStatus.SYNCED.value),
                 (submitted, SubmissionStatus.SUBMITTED.value),
                 (any_review, SubmissionStatus.IN_PROGRESS.value),
                 else_=SubmissionStatus.NEW.value)

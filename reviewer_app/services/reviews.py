@@ -1,20 +1,31 @@
-"""Scoring: every change is committed the moment it is made; submitting locks a review."""
+"""Scoring: every change is committed the moment it is made; submitting locks a review.
+
+Each change appends an audit entry in its own transaction (level, comment, feedback,
+submit; comments and feedback by length and SHA-256, not their text, which the review
+holds). Only a review's own reviewer may change it; a reviewer may read only their own
+reviews (a lead assessor reads every review). Submitting hands the review to
+``services.finalize``, which makes final decisions in a lead assessor's database only:
+a reviewer's submit queues nothing for the issuer.
+"""
 
 from __future__ import annotations
+
+import hashlib
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from reviewer_app.domain.model import CriterionScore, Review, ReviewStatus
+from reviewer_app.domain.model import CriterionScore, Review, ReviewStatus, Role
 from reviewer_app.domain.rules import decide, submission_problems
 from reviewer_app.errors import NotFound, UserError
-from reviewer_app.services import queue_state
+from reviewer_app.services import audit, queue_state
 from reviewer_app.services.context import AppContext
+from reviewer_app.services.finalize import attempt_subject, evaluate_attempts
 from reviewer_app.services.profiles import current_profile
+from reviewer_app.services.roles import NotAllowed
 from reviewer_app.services.submissions import rubric_to_domain
 from reviewer_app.store import models as m
 from reviewer_app.store.types import utcnow
-from reviewer_app.sync.outbox import enqueue_decision
 
 
 class ReviewLocked(UserError):
@@ -46,6 +57,7 @@ def _load(session: Session, review_uid: str) -> m.Review:
         select(m.Review).where(m.Review.uid == review_uid)
         .options(selectinload(m.Review.scores).selectinload(m.ReviewScore.criterion),
                  selectinload(m.Review.reviewer),
+                 selectinload(m.Review.attempt).selectinload(m.Attempt.submission),
                  selectinload(m.Review.attempt).selectinload(m.Attempt.rubric)
                  .selectinload(m.Rubric.criteria).selectinload(m.Criterion.levels))).first()
     if row is None:
@@ -53,10 +65,41 @@ def _load(session: Session, review_uid: str) -> m.Review:
     return row
 
 
-def _editable(row: m.Review) -> m.Review:
+def _self(session: Session) -> tuple[int, Role] | None:
+    row = session.execute(select(m.Profile.id, m.Profile.role).where(m.Profile.is_self.is_(True))).first()
+    return (row[0], Role(row[1])) if row is not None else None
+
+
+def check_readable(session: Session, reviewer_id: int) -> None:
+    """A reviewer reads only their own reviews (and notes); a lead assessor reads all."""
+    me = _self(session)
+    if me is not None and (me[0] == reviewer_id or me[1] is Role.LEAD_ASSESSOR):
+        return
+    raise NotAllowed("A reviewer may see only their own reviews; this one is another reviewer's.")
+
+
+def check_own(session: Session, reviewer_id: int) -> None:
+    """Only a review's own reviewer may change it (or its notes)."""
+    me = _self(session)
+    if me is None or me[0] != reviewer_id:
+        raise NotAllowed("This review is another reviewer's; only they may change it.")
+
+
+def _editable(session: Session, row: m.Review) -> m.Review:
+    check_own(session, row.reviewer_id)
     if row.status is ReviewStatus.SUBMITTED:
         raise ReviewLocked("This review was submitted and can no longer be changed.")
     return row
+
+
+def _log(session: Session, row: m.Review, action: str, details: dict) -> None:
+    attempt = row.attempt
+    audit.append(session, action, attempt_subject(attempt.submission.key, attempt.number),
+                 {"review": row.uid, **details}, actor_uid=row.reviewer.uid)
+
+
+def _digest(text: str) -> dict:
+    return {"chars": len(text), "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
 
 
 def start_review(ctx: AppContext, attempt_id: int) -> Review:
@@ -77,8 +120,11 @@ def start_review(ctx: AppContext, attempt_id: int) -> Review:
 
 
 def get_review(ctx: AppContext, review_uid: str) -> Review:
+    """A review: the reader's own, or any review for a lead assessor (else ``NotAllowed``)."""
     with ctx.sessions() as session:
-        return _to_review(_load(session, review_uid))
+        row = _load(session, review_uid)
+        check_readable(session, row.reviewer_id)
+        return _to_review(row)
 
 
 def _score_row(session: Session, row: m.Review, criterion_key: str) -> m.ReviewScore:
@@ -94,38 +140,52 @@ def _score_row(session: Session, row: m.Review, criterion_key: str) -> m.ReviewS
 
 def set_level(ctx: AppContext, review_uid: str, criterion_key: str, level: int | None) -> Review:
     with ctx.transaction() as session:
-        row = _editable(_load(session, review_uid))
+        row = _editable(session, _load(session, review_uid))
         score = _score_row(session, row, criterion_key)
         if level is not None and level not in {lv.value for lv in score.criterion.levels}:
             raise UserError(f"Criterion \u201c{score.criterion.title}\u201d has no level {level}.")
+        before = score.level
         score.level, score.updated_at = level, utcnow()
         row.updated_at = utcnow()
         session.flush()
+        if before != level:
+            _log(session, row, audit.SCORE, {"criterion": criterion_key, "level": [before, level]})
         return _to_review(row)
 
 
 def set_comment(ctx: AppContext, review_uid: str, criterion_key: str, comment: str) -> Review:
     with ctx.transaction() as session:
-        row = _editable(_load(session, review_uid))
+        row = _editable(session, _load(session, review_uid))
         score = _score_row(session, row, criterion_key)
+        changed = score.comment != comment
         score.comment, score.updated_at = comment, utcnow()
         row.updated_at = utcnow()
         session.flush()
+        if changed:
+            _log(session, row, audit.COMMENT, {"criterion": criterion_key, **_digest(comment)})
         return _to_review(row)
 
 
 def set_feedback(ctx: AppContext, review_uid: str, feedback: str) -> Review:
     with ctx.transaction() as session:
-        row = _editable(_load(session, review_uid))
+        row = _editable(session, _load(session, review_uid))
+        changed = row.feedback != feedback
         row.feedback, row.updated_at = feedback, utcnow()
         session.flush()
+        if changed:
+            _log(session, row, audit.FEEDBACK, _digest(feedback))
         return _to_review(row)
 
 
 def submit_review(ctx: AppContext, review_uid: str) -> Review:
-    """Lock the review with its decision, or raise ``ReviewIncomplete`` saying what is missing."""
+    """Lock the review with its decision, or raise ``ReviewIncomplete`` saying what is missing.
+
+    In a lead assessor's database the review then goes to ``finalize.evaluate_attempts``
+    (a final decision queued for the issuer, a wait for a second review, or a dispute),
+    in the same transaction; in a reviewer's database nothing is queued.
+    """
     with ctx.transaction() as session:
-        row = _editable(_load(session, review_uid))
+        row = _editable(session, _load(session, review_uid))
         review = _to_review(row)
         rubric = rubric_to_domain(row.attempt.rubric)
         problems = submission_problems(rubric, review.levels(), row.feedback)
@@ -136,6 +196,8 @@ def submit_review(ctx: AppContext, review_uid: str) -> Review:
         row.status, row.submitted_at, row.updated_at = ReviewStatus.SUBMITTED, now, now
         session.flush()
         queue_state.refresh(session, [row.attempt_id])
-        # The decision is queued for the issuer in this same transaction (exactly once).
-        enqueue_decision(session, row)
+        _log(session, row, audit.SUBMIT, {"decision": row.decision.value if row.decision else None,
+                                          "levels": review.levels(), "feedback": _digest(row.feedback)})
+        # A lead's final decision (if any) is queued for the issuer in this same transaction.
+        evaluate_attempts(session, [row.attempt_id], row.reviewer.uid)
         return _to_review(row)

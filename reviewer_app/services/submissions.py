@@ -21,6 +21,7 @@ from reviewer_app.domain.model import (
 )
 from reviewer_app.errors import NotFound
 from reviewer_app.services.context import AppContext
+from reviewer_app.services.policies import BLIND_CANDIDATE, identity_withheld
 from reviewer_app.store import models as m
 
 
@@ -187,10 +188,13 @@ def get_submission(ctx: AppContext, key: str, attempt: int | None = None, *,
                    reveal_candidate: bool = False) -> SubmissionDetail:
     """One attempt of a submission (the latest when ``attempt`` is None).
 
-    The candidate's name and badge recipient are withheld unless ``reveal_candidate``:
-    reviewers score blind by default.
+    The candidate's name and badge recipient are given only with ``reveal_candidate``,
+    and never to a reviewer while blind review is on (the default): then even the
+    candidate's id is replaced by ``policies.BLIND_CANDIDATE`` (the submission id stays).
+    A lead assessor, or a reviewer with blind review off, gets them when asking.
     """
     with ctx.sessions() as session:
+        withheld = identity_withheld(session)
         sub = session.scalars(select(m.Submission).where(m.Submission.key == key)
                               .options(selectinload(m.Submission.attempts))).first()
         if sub is None or not sub.attempts:
@@ -207,16 +211,17 @@ def get_submission(ctx: AppContext, key: str, attempt: int | None = None, *,
                      selectinload(m.Attempt.rubric).selectinload(m.Rubric.criteria)
                      .selectinload(m.Criterion.levels))).one()
         status = SubmissionStatus(row.queue_status)
+        reveal = reveal_candidate and not withheld
         recipient = None
-        if reveal_candidate and row.recipient_type and row.recipient_identity:
+        if reveal and row.recipient_type and row.recipient_identity:
             recipient = Recipient(row.recipient_type, row.recipient_identity)
         return SubmissionDetail(
             attempt_id=row.id, key=sub.key, attempt=row.number, attempts=numbers,
             submitted_at=row.submitted_at, imported_at=row.imported_at,
             credential=Credential(row.credential.key, row.credential.version, row.credential.title),
             rubric=rubric_to_domain(row.rubric),
-            candidate=Candidate(sub.candidate_key,
-                                row.candidate_display_name if reveal_candidate else None, recipient),
+            candidate=Candidate(BLIND_CANDIDATE if withheld else sub.candidate_key,
+                                row.candidate_display_name if reveal else None, recipient),
             status=status,
             evidence=tuple(EvidenceItem(e.key, e.kind, e.title, e.path, e.sha256, e.size,
                                         tuple(e.criteria_keys.split()))

@@ -1,7 +1,8 @@
 """The outbox: submitted decisions waiting to reach the issuer, exactly once.
 
-* ``enqueue_decision`` is called by ``services.reviews.submit_review`` inside the submit
-  transaction: a decision is locked and queued together, or neither happens.
+* Only final decisions are queued, in the transaction that makes them (a lead assessor's
+  submit, batch import or moderation; ``services.finalize``): a decision is made and
+  queued together, or neither happens.
 * An entry's ``uid`` is the idempotency key sent with every try; the issuer answers a
   replay with "duplicate" and the original result, so a retry can never record a second
   decision. The payload is frozen (a database trigger refuses changes).
@@ -96,19 +97,19 @@ def enqueue_decision(session: Session, review: m.Review) -> m.OutboxEntry:
 
 
 def enqueue_missing(sessions) -> int:  # noqa: ANN001 - a sessionmaker
-    """Queue the local reviewer's submitted reviews that have no outbox entry.
+    """Queue the final decisions that have no outbox entry (none is ever lost).
 
-    Reviews submitted before the app had an outbox (an older database) are not lost.
+    Only final decisions go to the issuer (made in a lead assessor's database by
+    ``services.finalize``), never a reviewer's own review.
     """
     from sqlalchemy.orm import selectinload
 
     count = 0
     with sessions() as session, session.begin():
         rows = session.scalars(
-            select(m.Review).join(m.Profile, m.Review.reviewer_id == m.Profile.id)
+            select(m.Review).join(m.FinalDecision, m.FinalDecision.review_id == m.Review.id)
             .outerjoin(m.OutboxEntry, m.OutboxEntry.review_id == m.Review.id)
-            .where(m.Review.status == ReviewStatus.SUBMITTED, m.Profile.is_self.is_(True),
-                   m.OutboxEntry.id.is_(None))
+            .where(m.Review.status == ReviewStatus.SUBMITTED, m.OutboxEntry.id.is_(None))
             .options(selectinload(m.Review.scores), selectinload(m.Review.reviewer),
                      selectinload(m.Review.attempt).options(
                          selectinload(m.Attempt.submission), selectinload(m.Attempt.credential),

@@ -7,8 +7,9 @@ from datetime import datetime
 
 import pytest
 
-from reviewer_app.domain.model import EvidenceKind, SubmissionStatus
+from reviewer_app.domain.model import EvidenceKind, Role, SubmissionStatus
 from reviewer_app.services.imports import import_package
+from reviewer_app.services.roles import update_self
 from reviewer_app.services.submissions import get_submission, list_submissions
 
 from packages import SUBMITTED_AT, make_package, sample_media
@@ -29,6 +30,7 @@ def test_valid_package_imports_rows_and_blobs(ctx, tmp_path, as_zip):
         ("SUB-OK", 2, "cred-feedback", 5, SubmissionStatus.NEW)]
     assert rows[0].submitted_at == datetime.fromisoformat(SUBMITTED_AT)
 
+    update_self(ctx, role=Role.LEAD_ASSESSOR)  # a lead assessor may see who the candidate is
     detail = get_submission(ctx, "SUB-OK", reveal_candidate=True)
     assert detail.attempt == 2 and detail.attempts == (2,)
     assert detail.credential.key == "cred-feedback" and detail.credential.title == "Feedback for Learning"

@@ -14,7 +14,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from support import PASSWORD, USER, FAST, add_and_login  # noqa: E402
+from support import PASSWORD, USER, FAST, add_and_login, make_lead  # noqa: E402
 from sync_test_keyring import MemoryKeyring  # noqa: E402
 
 from reviewer_app.config import resolve_paths  # noqa: E402
@@ -44,9 +44,21 @@ def issuer(tmp_path: Path) -> Iterator[IssuerServer]:
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[AppContext]:
+    """A lead assessor's app: only a lead's final decisions are queued for the issuer."""
     ctx = AppContext.open(resolve_paths(data_dir=tmp_path / "data"))
     try:
-        yield ctx
+        yield make_lead(ctx)
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def demo_ctx(demo_data_dir: Path) -> Iterator[AppContext]:
+    """The demo data in a lead assessor's app: the demo's submitted review is a final
+    decision, queued (a reviewer's submit queues nothing; see test_outbox)."""
+    ctx = AppContext.open(resolve_paths(data_dir=demo_data_dir))
+    try:
+        yield make_lead(ctx)
     finally:
         ctx.close()
 

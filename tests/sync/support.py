@@ -8,9 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from reviewer_app.domain.model import Decision, ReviewStatus
+from reviewer_app.domain.model import Decision, ReviewStatus, Role
+from reviewer_app.services import finalize
 from reviewer_app.services.context import AppContext
-from reviewer_app.services.profiles import current_profile
+from reviewer_app.services.roles import update_self
 from reviewer_app.store import models as m
 from reviewer_app.sync import outbox, service
 from reviewer_app.sync.engine import SyncReport, SyncSettings
@@ -30,11 +31,26 @@ def add_and_login(ctx: AppContext, issuer: IssuerServer, name: str = "ref", **kw
     service.login(ctx, name, PASSWORD)
 
 
+def make_lead(ctx: AppContext) -> AppContext:
+    """Make the local profile a lead assessor: only a lead's final decisions reach the issuer.
+
+    Reviews it submitted earlier (the demo's) become final decisions and are queued, as
+    they would have been had it been a lead assessor all along.
+    """
+    me = update_self(ctx, role=Role.LEAD_ASSESSOR)
+    with ctx.transaction() as s:
+        submitted = s.scalars(select(m.Review.attempt_id).where(
+            m.Review.status == ReviewStatus.SUBMITTED)).all()
+        finalize.evaluate_attempts(s, submitted, me.uid)
+    return ctx
+
+
 def bulk_decisions(ctx: AppContext, n: int, *, prefix: str = "BULK",
                    decision: Decision = Decision.EARNED) -> list[str]:
-    """``n`` submitted reviews by the local reviewer (one attempt each), queued in the outbox
-    through the same payload code as a real submit. Returns the submission ids."""
-    me = current_profile(ctx)
+    """``n`` final decisions of a lead assessor (the local profile, made one) on single reviews
+    (one attempt each), queued in the outbox through the same payload code as a real submit.
+    Returns the submission ids."""
+    me = update_self(ctx, role=Role.LEAD_ASSESSOR)
     keys = [f"{prefix}-{i:05d}" for i in range(n)]
     now = datetime.now(UTC)
     with ctx.transaction() as s:
@@ -70,6 +86,10 @@ def bulk_decisions(ctx: AppContext, n: int, *, prefix: str = "BULK",
         s.execute(insert(m.ReviewScore), [
             {"review_id": first_rev + i, "criterion_id": cid, "level": 3, "comment": "ok",
              "updated_at": now} for i in range(n) for cid in crit_ids])
+        s.execute(insert(m.FinalDecision), [
+            {"uid": m.new_uid(), "attempt_id": first_att + i, "review_id": first_rev + i,
+             "decision": decision, "source": "single", "rationale": "", "decided_by_id": reviewer_id,
+             "decided_at": now} for i in range(n)])
     outbox.enqueue_missing(ctx.sessions)
     return keys
 

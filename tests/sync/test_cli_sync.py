@@ -15,7 +15,7 @@ from reviewer_app.config import resolve_paths
 from reviewer_app.services.context import AppContext
 from reviewer_app.sync.reference_issuer.server import IssuerServer
 
-from support import PASSWORD, ROOT, USER, assign_on_issuer, bulk_decisions, cli, cli_env
+from support import PASSWORD, ROOT, USER, assign_on_issuer, bulk_decisions, cli, cli_env, make_lead
 
 
 @pytest.fixture
@@ -140,6 +140,8 @@ def test_issuer_serve_runs_the_reference_issuer(tmp_path: Path):
 
 
 def test_issuer_ob3_writes_a_credential(tmp_path: Path, demo_data_dir: Path, keyring_file: Path):
+    with AppContext.open(resolve_paths(data_dir=demo_data_dir)) as ctx:
+        make_lead(ctx)  # the demo's review becomes a final decision (a lead's database)
     env = cli_env(keyring_file)
     out = tmp_path / "badge.json"
     assert cli(demo_data_dir, "issuer", "add", "board", "--url", "https://badges.example.org",

@@ -60,19 +60,35 @@ def test_a_refused_submit_queues_nothing(demo_ctx: AppContext):
 
 
 def test_a_failing_submit_rolls_back_the_entry_with_the_decision(demo_ctx: AppContext, monkeypatch):
+    from reviewer_app.services import finalize
+
     review = _complete_review(demo_ctx)
     count = len(outbox_rows(demo_ctx))
-    real = outbox.decision_payload
+    real = finalize.payload
 
-    def boom(row):  # noqa: ANN001
-        real(row)
+    def boom(*args):  # noqa: ANN002
+        real(*args)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(outbox, "decision_payload", boom)
+    monkeypatch.setattr(finalize, "payload", boom)
     with pytest.raises(RuntimeError):
         reviews.submit_review(demo_ctx, review.uid)
     assert reviews.get_review(demo_ctx, review.uid).status is ReviewStatus.DRAFT
     assert len(outbox_rows(demo_ctx)) == count
+
+
+def test_a_reviewers_submit_queues_nothing(demo_data_dir):
+    """Only a lead assessor's final decisions go to the issuer: a reviewer's submitted review
+    reaches the lead in a score batch, and a sync of the reviewer's laptop sends nothing."""
+    from reviewer_app.config import resolve_paths
+
+    with AppContext.open(resolve_paths(data_dir=demo_data_dir)) as ctx:  # the demo: a reviewer
+        review = _complete_review(ctx)
+        done = reviews.submit_review(ctx, review.uid)
+        assert done.status is ReviewStatus.SUBMITTED
+        assert outbox_rows(ctx) == []
+        assert outbox.enqueue_missing(ctx.sessions) == 0  # nor does a sync queue it later
+        assert outbox_rows(ctx) == []
 
 
 def test_key_and_decision_are_frozen_by_the_database(app: AppContext):
@@ -127,9 +143,9 @@ def test_backoff_doubles_with_jitter_and_a_cap():
         assert max(delays) - min(delays) > (high - low) / 2  # jittered, not fixed
 
 
-def test_older_submitted_reviews_are_queued_once(demo_ctx: AppContext):
-    # The demo holds a review submitted by the local reviewer; a database from before the
-    # outbox would have it with no entry: a sync queues it, once.
+def test_older_final_decisions_are_queued_once(demo_ctx: AppContext):
+    # The demo holds a review submitted by the local profile (a lead here: a final decision);
+    # a database from before the outbox would have it with no entry: a sync queues it, once.
     with demo_ctx.engine.begin() as conn:
         conn.execute(text("DELETE FROM sync_outbox"))
     assert outbox.enqueue_missing(demo_ctx.sessions) == 1

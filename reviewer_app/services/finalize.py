@@ -1,0 +1,324 @@
+"""Final decisions, made only in a lead assessor's database.
+
+``evaluate_attempts`` runs in the caller's transaction whenever submitted reviews arrive
+(the lead's own submit, or a batch of reviewers' reviews imported), and does nothing in a
+reviewer's database (a reviewer's submit queues nothing: their reviews reach the lead as
+batches). For each attempt that has no final decision and no dispute yet:
+
+* its first submitted review meets the credential's double-scoring rule
+  (``domain.moderation.second_review_reason``): when a second review is needed the reason
+  is stored on the attempt and it waits; otherwise that review becomes the final decision
+  ("single"), queued in the outbox for the issuer;
+* with two (or more) submitted reviews they are compared: disagreement opens a dispute
+  for moderation (with its reasons), agreement makes the first review the final decision
+  ("agreed"), queued. Reviews found together (two in one batch) are compared even when the
+  rule did not ask for a second one: a disagreement on the table is never ignored.
+
+Calibration submissions are practice with agreed scores: their reviews make no decision.
+
+The work is set-based (a few queries per 500 attempts, multi-row inserts), so a batch
+of thousands of reviews is evaluated in its import's transaction in seconds. Outbox
+payloads are built here from plain rows in exactly the format of
+``sync.outbox.decision_payload`` (a test holds the two equal).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, exists, insert, select
+from sqlalchemy.orm import Session
+
+from reviewer_app.domain.model import Criterion, Decision, Level, ReviewStatus, Role, Rubric
+from reviewer_app.domain.moderation import ScoredReview, all_disagreements, second_review_reason
+from reviewer_app.services import audit, queue_state
+from reviewer_app.services.policies import Policy, policy_for
+from reviewer_app.store import models as m
+from reviewer_app.store.types import utcnow
+from reviewer_app.sync.outbox import PAYLOAD_FORMAT, QUEUED
+
+CHUNK = 500
+
+SINGLE, AGREED, MODERATED = "single", "agreed", "moderated"
+
+
+def attempt_subject(submission_key: str, number: int) -> str:
+    """How the audit log names an attempt."""
+    return f"{submission_key} attempt {number}"
+
+
+@dataclass
+class Evaluated:
+    """What ``evaluate_attempts`` did, by attempt id."""
+
+    final: list[int] = field(default_factory=list)
+    disputed: list[int] = field(default_factory=list)
+    waiting: list[int] = field(default_factory=list)  # a second review is needed
+
+
+@dataclass(frozen=True)
+class _RubricInfo:
+    domain: Rubric
+    key: str
+    version: str
+    title: str
+    criteria: tuple[tuple[int, str, str, int, dict[int, str]], ...]  # id, key, title, required, labels
+
+
+@dataclass(frozen=True)
+class _ReviewRow:
+    id: int
+    uid: str
+    attempt_id: int
+    reviewer_id: int
+    decision: Decision | None
+    feedback: str
+    submitted_at: datetime
+
+
+class _Cache:
+    """Rubrics, credentials, profiles, policies and reviewers' histories, read once per call."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.rubrics: dict[int, _RubricInfo] = {}
+        self.credentials: dict[int, tuple[str, str, str]] = {}
+        self.profiles: dict[int, tuple[str, str, str]] = {}
+        self.policies: dict[str, Policy] = {}
+        self.histories: dict[tuple[int, str], list[tuple[datetime, int]]] = {}
+
+    def rubric(self, rubric_id: int) -> _RubricInfo:
+        if rubric_id not in self.rubrics:
+            s = self.session
+            r = s.execute(select(m.Rubric.key, m.Rubric.version, m.Rubric.title)
+                          .where(m.Rubric.id == rubric_id)).one()
+            crits = s.execute(select(m.Criterion.id, m.Criterion.key, m.Criterion.title,
+                                     m.Criterion.required_level, m.Criterion.guidance)
+                              .where(m.Criterion.rubric_id == rubric_id)
+                              .order_by(m.Criterion.position)).all()
+            levels: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+            for cid, value, label, descriptor in s.execute(
+                    select(m.CriterionLevel.criterion_id, m.CriterionLevel.value,
+                           m.CriterionLevel.label, m.CriterionLevel.descriptor)
+                    .where(m.CriterionLevel.criterion_id.in_([c[0] for c in crits]))
+                    .order_by(m.CriterionLevel.value)):
+                levels[cid].append((value, label, descriptor))
+            domain = Rubric(r[0], r[1], r[2], tuple(
+                Criterion(key=c[1], title=c[2], required_level=c[3], guidance=c[4],
+                          levels=tuple(Level(v, lab, d) for v, lab, d in levels[c[0]]))
+                for c in crits))
+            self.rubrics[rubric_id] = _RubricInfo(
+                domain, r[0], r[1], r[2],
+                tuple((c[0], c[1], c[2], c[3], {v: lab for v, lab, _ in levels[c[0]]}) for c in crits))
+        return self.rubrics[rubric_id]
+
+    def credential(self, credential_id: int) -> tuple[str, str, str]:
+        if credential_id not in self.credentials:
+            row = self.session.execute(select(m.Credential.key, m.Credential.version, m.Credential.title)
+                                       .where(m.Credential.id == credential_id)).one()
+            self.credentials[credential_id] = (row[0], row[1], row[2])
+        return self.credentials[credential_id]
+
+    def load_profiles(self, ids: Iterable[int]) -> None:
+        missing = [i for i in set(ids) if i not in self.profiles]
+        for start in range(0, len(missing), CHUNK):
+            for pid, uid, name, role in self.session.execute(
+                    select(m.Profile.id, m.Profile.uid, m.Profile.name, m.Profile.role)
+                    .where(m.Profile.id.in_(missing[start:start + CHUNK]))):
+                self.profiles[pid] = (uid, name, Role(role).value)
+
+    def policy(self, credential_key: str) -> Policy:
+        if credential_key not in self.policies:
+            self.policies[credential_key] = policy_for(self.session, credential_key)
+        return self.policies[credential_key]
+
+    def earlier_reviews(self, reviewer_id: int, credential_key: str, review: _ReviewRow) -> int:
+        """The reviewer's submitted reviews of this credential before this one."""
+        key = (reviewer_id, credential_key)
+        if key not in self.histories:
+            rows = self.session.execute(
+                select(m.Review.submitted_at, m.Review.id)
+                .join(m.Attempt, m.Review.attempt_id == m.Attempt.id)
+                .join(m.Submission, m.Attempt.submission_id == m.Submission.id)
+                .where(m.Review.reviewer_id == reviewer_id, m.Submission.credential_key == credential_key,
+                       m.Review.status == ReviewStatus.SUBMITTED, m.Review.kind == "review")).all()
+            self.histories[key] = sorted((r[0], r[1]) for r in rows)
+        return bisect.bisect_left(self.histories[key], (review.submitted_at, review.id))
+
+
+def _levels(info: _RubricInfo, scores: dict[int, tuple[int | None, str]]) -> dict[str, int | None]:
+    return {c[1]: scores.get(c[0], (None, ""))[0] for c in info.criteria}
+
+
+def payload(info: _RubricInfo, credential: tuple[str, str, str], submission_key: str, number: int,
+            candidate_key: str, review: _ReviewRow, scores: dict[int, tuple[int | None, str]],
+            reviewer: tuple[str, str, str]) -> dict[str, Any]:
+    """The decision as the issuer receives it: ``sync.outbox.decision_payload``'s format."""
+    criteria = []
+    for cid, key, title, required, labels in info.criteria:
+        level, comment = scores.get(cid, (None, ""))
+        criteria.append({
+            "criterion_id": key, "title": title, "level": level,
+            "label": labels.get(level) if level is not None else None, "required_level": required,
+            "met": level is not None and level >= required, "comment": comment if cid in scores else "",
+        })
+    return {
+        "format": PAYLOAD_FORMAT,
+        "review_id": review.uid,
+        "submission_id": submission_key,
+        "attempt": number,
+        "candidate_id": candidate_key,
+        "credential": {"id": credential[0], "version": credential[1], "title": credential[2]},
+        "rubric": {"id": info.key, "version": info.version, "title": info.title},
+        "decision": review.decision.value if review.decision else None,
+        "criteria": criteria,
+        "feedback": review.feedback,
+        "reviewer": {"id": reviewer[0], "name": reviewer[1], "role": reviewer[2]},
+        "decided_at": (review.submitted_at or utcnow()).isoformat(),
+    }
+
+
+def self_lead_id(session: Session) -> int | None:
+    """The local profile's id if it is a lead assessor's, else None."""
+    row = session.execute(select(m.Profile.id, m.Profile.role).where(m.Profile.is_self.is_(True))).first()
+    if row is None or Role(row[1]) is not Role.LEAD_ASSESSOR:
+        return None
+    return row[0]
+
+
+def evaluate_attempts(session: Session, attempt_ids: Iterable[int], actor_uid: str | None) -> Evaluated:
+    """Decide what the submitted reviews of these attempts lead to, in the caller's transaction.
+
+    Does nothing unless this is a lead assessor's database. ``actor_uid`` is written to
+    the audit log as who caused it (the submitting lead, or the lead importing a batch).
+    """
+    out = Evaluated()
+    lead_id = self_lead_id(session)
+    if lead_id is None:
+        return out
+    ids = sorted(set(attempt_ids))
+    cache = _Cache(session)
+    for start in range(0, len(ids), CHUNK):
+        _evaluate_chunk(session, ids[start:start + CHUNK], lead_id, actor_uid, cache, out)
+    return out
+
+
+def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, actor_uid: str | None,
+                    cache: _Cache, out: Evaluated) -> None:
+    A = m.Attempt
+    attempts = session.execute(
+        select(A.id, A.number, A.second_review, A.rubric_id, A.credential_id, m.Submission.key,
+               m.Submission.candidate_key, m.Submission.credential_key)
+        .join(m.Submission, A.submission_id == m.Submission.id)
+        .where(A.id.in_(ids),
+               ~exists().where(m.FinalDecision.attempt_id == A.id),
+               ~exists().where(m.Dispute.attempt_id == A.id),
+               ~exists().where(m.CalibrationItem.attempt_id == A.id))).all()
+    if not attempts:
+        return
+    reviews: dict[int, list[_ReviewRow]] = defaultdict(list)
+    for r in session.execute(
+            select(m.Review.id, m.Review.uid, m.Review.attempt_id, m.Review.reviewer_id,
+                   m.Review.decision, m.Review.feedback, m.Review.submitted_at)
+            .where(m.Review.attempt_id.in_([a[0] for a in attempts]),
+                   m.Review.status == ReviewStatus.SUBMITTED, m.Review.kind == "review")
+            .order_by(m.Review.attempt_id, m.Review.submitted_at, m.Review.id)):
+        reviews[r[2]].append(_ReviewRow(*r))
+    review_ids = [r.id for rows in reviews.values() for r in rows]
+    if not review_ids:
+        return
+    scores: dict[int, dict[int, tuple[int | None, str]]] = defaultdict(dict)
+    for start in range(0, len(review_ids), CHUNK):
+        for rid, cid, level, comment in session.execute(
+                select(m.ReviewScore.review_id, m.ReviewScore.criterion_id, m.ReviewScore.level,
+                       m.ReviewScore.comment)
+                .where(m.ReviewScore.review_id.in_(review_ids[start:start + CHUNK]))):
+            scores[rid][cid] = (level, comment)
+    cache.load_profiles(r.reviewer_id for rows in reviews.values() for r in rows)
+
+    now = utcnow()
+    reasons_set: list[dict[str, Any]] = []
+    reason_of: dict[int, str | None] = {}
+    finals: list[tuple[Any, _ReviewRow, str]] = []  # (attempt row, review, source)
+    disputes: list[tuple[Any, list[str], list[_ReviewRow]]] = []
+    log: list[tuple[str, str, dict[str, Any]]] = []
+    for a in attempts:
+        rows = reviews.get(a[0])
+        if not rows:
+            continue
+        info = cache.rubric(a[3])
+        policy = cache.policy(a[7])
+        first = rows[0]
+        reason = a[2]
+        if reason is None:
+            earlier = (cache.earlier_reviews(first.reviewer_id, a[7], first)
+                       if policy.first_reviews else 0)
+            reason = second_review_reason(policy.rule, info.domain, a[5],
+                                          _levels(info, scores[first.id]), earlier)
+            if reason is not None:
+                reasons_set.append({"b_id": a[0], "b_reason": reason})
+        reason_of[a[0]] = reason
+        if len(rows) == 1:
+            if reason is not None:
+                out.waiting.append(a[0])
+            else:
+                finals.append((a, first, SINGLE))
+            continue
+        scored = [ScoredReview(cache.profiles[r.reviewer_id][1], _levels(info, scores[r.id]), r.decision)
+                  for r in rows]
+        why = all_disagreements(info.domain, scored, policy.max_level_gap)
+        if why:
+            disputes.append((a, why, rows))
+        else:
+            finals.append((a, first, AGREED))
+
+    if reasons_set:
+        table = m.Attempt.__table__
+        session.connection().execute(
+            table.update().where(table.c.id == bindparam("b_id")).values(second_review=bindparam("b_reason")),
+            reasons_set)
+    if finals:
+        already = set(session.scalars(select(m.OutboxEntry.review_id).where(
+            m.OutboxEntry.review_id.in_([r.id for _, r, _ in finals]))))
+        session.execute(insert(m.FinalDecision), [
+            {"uid": m.new_uid(), "attempt_id": a[0], "review_id": r.id, "decision": r.decision,
+             "source": source, "rationale": "", "decided_by_id": lead_id, "decided_at": now}
+            for a, r, source in finals])
+        entries = []
+        for a, r, source in finals:
+            if r.id in already:
+                continue
+            body = payload(cache.rubric(a[3]), cache.credential(a[4]), a[5], a[1], a[6], r,
+                           scores[r.id], cache.profiles[r.reviewer_id])
+            entries.append({"uid": m.new_uid(), "review_id": r.id, "kind": "decision",
+                            "submission_key": a[5], "attempt_number": a[1],
+                            "decision": body["decision"] or "",
+                            "payload_json": json.dumps(body, ensure_ascii=False, sort_keys=True),
+                            "created_at": now, "state": QUEUED, "tries": 0, "next_attempt_at": now})
+        if entries:
+            session.execute(insert(m.OutboxEntry), entries)
+        for a, r, source in finals:
+            out.final.append(a[0])
+            log.append((audit.FINAL, attempt_subject(a[5], a[1]), {
+                "decision": r.decision.value if r.decision else None, "source": source,
+                "review": r.uid, "reviewer": cache.profiles[r.reviewer_id][0],
+                "second_review": reason_of.get(a[0])}))
+    if disputes:
+        session.execute(insert(m.Dispute), [
+            {"uid": m.new_uid(), "attempt_id": a[0], "reasons": "\n".join(why), "state": "open",
+             "opened_at": now} for a, why, _ in disputes])
+        for a, why, rows in disputes:
+            out.disputed.append(a[0])
+            log.append((audit.DISPUTE, attempt_subject(a[5], a[1]), {
+                "reasons": why, "reviews": [r.uid for r in rows],
+                "reviewers": [cache.profiles[r.reviewer_id][0] for r in rows]}))
+    audit.append_many(session, log, actor_uid=actor_uid, at=now)
+    changed = [a[0] for a, _, _ in finals] + [a[0] for a, _, _ in disputes]
+    queue_state.refresh(session, changed)
+    session.flush()

@@ -1,0 +1,86 @@
+"""Two or more profiles in one database, for the lead assessor tests (a module, not tests).
+
+The local profile (``is_self``) is who the services act for. ``become`` switches it, so a
+test can score as a reviewer and then look as the lead. ``arrive`` hands reviews to
+``finalize.evaluate_attempts`` as a batch import does in a lead's database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import select, update
+
+from reviewer_app.domain.model import Role
+from reviewer_app.services import finalize, reviews
+from reviewer_app.services.context import AppContext
+from reviewer_app.services.profiles import current_profile
+from reviewer_app.services.roles import update_self
+from reviewer_app.services.submissions import get_submission
+from reviewer_app.store import models as m
+
+# Demo rubrics (reviewer_app/services/demo.py): required levels 3, 3, 3, 2 and 2, 2, 3.
+FA_EARNED = {"learning-goals": 3, "checks-for-understanding": 4, "feedback": 3, "adjusting-instruction": 2}
+FA_NOT_YET = {"learning-goals": 2, "checks-for-understanding": 2, "feedback": 3, "adjusting-instruction": 2}
+CL_EARNED = {"group-structures": 3, "discourse-moves": 3, "equitable-participation": 3}
+
+
+def make_lead(ctx: AppContext, name: str = "Lena Lead") -> str:
+    """The local profile becomes a lead assessor; returns its uid."""
+    return update_self(ctx, name=name, role=Role.LEAD_ASSESSOR).uid
+
+
+def add_profile(ctx: AppContext, name: str, role: Role = Role.REVIEWER) -> str:
+    with ctx.transaction() as s:
+        row = m.Profile(name=name, role=role, is_self=False)
+        s.add(row)
+        s.flush()
+        return row.uid
+
+
+def become(ctx: AppContext, uid: str) -> None:
+    current_profile(ctx)
+    with ctx.transaction() as s:
+        s.execute(update(m.Profile).values(is_self=m.Profile.uid == uid))
+
+
+def attempt_id(ctx: AppContext, key: str, attempt: int | None = None) -> int:
+    return get_submission(ctx, key, attempt).attempt_id
+
+
+def score(ctx: AppContext, key: str, attempt: int, levels: Mapping[str, int], *,
+          feedback: str = "Next, check every student's understanding.",
+          comments: Mapping[str, str] | None = None, submit: bool = True) -> str:
+    """The local profile scores (and submits) an attempt; returns the review uid."""
+    review = reviews.start_review(ctx, attempt_id(ctx, key, attempt))
+    for crit, level in levels.items():
+        reviews.set_level(ctx, review.uid, crit, level)
+    for crit, text in (comments or {}).items():
+        reviews.set_comment(ctx, review.uid, crit, text)
+    reviews.set_feedback(ctx, review.uid, feedback)
+    if submit:
+        reviews.submit_review(ctx, review.uid)
+    return review.uid
+
+
+def score_as(ctx: AppContext, reviewer_uid: str, key: str, attempt: int,
+             levels: Mapping[str, int], **kwargs) -> str:  # noqa: ANN003
+    """Score as another profile (it scores on its own laptop), then switch back."""
+    me = current_profile(ctx).uid
+    become(ctx, reviewer_uid)
+    try:
+        return score(ctx, key, attempt, levels, **kwargs)
+    finally:
+        become(ctx, me)
+
+
+def arrive(ctx: AppContext, attempt_ids: Iterable[int]) -> finalize.Evaluated:
+    """The reviews of these attempts arrive in the lead's database (as a batch import)."""
+    me = current_profile(ctx).uid
+    with ctx.transaction() as s:
+        return finalize.evaluate_attempts(s, list(attempt_ids), me)
+
+
+def rows(ctx: AppContext, model: type, *where) -> list:  # noqa: ANN002
+    with ctx.sessions() as s:
+        return list(s.scalars(select(model).where(*where)))
