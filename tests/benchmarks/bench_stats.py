@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Benchmark: agreement statistics over 100,000 review pairs.
+
+    python tests/benchmarks/bench_stats.py [--pairs 100000] [--repeat 5] [--workdir DIR]
+                                           [--database-url URL] [--json FILE]
+
+A script, not a test (pytest does not collect it). Builds, once (not timed), a data
+folder holding ``--pairs`` pairs of submitted reviews by 12 reviewers over the demo's two
+credentials: most attempts with two reviews, some with three (three pairs each), every
+criterion scored, submitted over two years; beside them attempts with one submitted
+review and one draft, which must not pair. Rows go in with SQLAlchemy Core
+``insert()`` executemany, not the ORM. Then it times
+``reviewer_app.services.stats.agreement_stats`` (every section: per credential, per
+criterion, per pair, per week, score distributions), each run in full, query included,
+on a context opened once. Floor: median under 2 s.
+
+Exit status: 0 when the floor holds, 1 when it is missed, 2 when it could not measure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert, select, update  # noqa: E402
+
+from reviewer_app.config import resolve_paths  # noqa: E402
+from reviewer_app.domain.model import Decision, ReviewStatus, Role  # noqa: E402
+from reviewer_app.services.context import AppContext  # noqa: E402
+from reviewer_app.services.demo import load_demo  # noqa: E402
+from reviewer_app.store import models as m  # noqa: E402
+
+MAX_SECONDS = 2.0
+REVIEWERS = 12
+CHUNK = 20_000
+EXIT_OK, EXIT_FLOOR_MISSED, EXIT_CANNOT_MEASURE = 0, 1, 2
+
+
+def make_pairs(ctx: AppContext, pairs: int, seed: int = 11) -> dict[str, int]:
+    """Add ``pairs`` pairs of submitted reviews (and unpaired noise) to a demo database."""
+    rng = random.Random(seed)
+    load_demo(ctx)
+    with ctx.transaction() as s:
+        s.execute(update(m.Profile).values(role=Role.LEAD_ASSESSOR).where(m.Profile.is_self.is_(True)))
+        creds = s.execute(select(m.Credential.id, m.Credential.key)).all()
+        rubric = {c: s.scalar(select(m.Attempt.rubric_id).where(m.Attempt.credential_id == c))
+                  for c, _ in creds}
+        criteria = {c: s.execute(select(m.Criterion.id, m.Criterion.required_level)
+                                 .where(m.Criterion.rubric_id == rubric[c])
+                                 .order_by(m.Criterion.position)).all() for c, _ in creds}
+        levels = {c: max(v for (v,) in s.execute(
+            select(m.CriterionLevel.value).where(m.CriterionLevel.criterion_id == criteria[c][0][0])))
+            for c, _ in creds}
+        reviewer_ids = []
+        for i in range(REVIEWERS):
+            p = m.Profile(name=f"Reviewer {i + 1:02d}", role=Role.REVIEWER)
+            s.add(p)
+            s.flush()
+            reviewer_ids.append(p.id)
+        bias = {r: rng.choice((-1, 0, 0, 0, 1)) for r in reviewer_ids}
+        start_sub = s.scalar(select(m.Submission.id).order_by(m.Submission.id.desc())) + 1
+        start_att = s.scalar(select(m.Attempt.id).order_by(m.Attempt.id.desc())) + 1
+        start_rev = s.scalar(select(m.Review.id).order_by(m.Review.id.desc())) + 1
+        base = datetime(2025, 1, 1, tzinfo=UTC)
+        # Reviews per attempt: two for most, three for some (three pairs each), then
+        # unpaired noise: one submitted review and a draft.
+        threes = pairs // 15
+        twos = pairs - 3 * threes
+        plan = [3] * threes + [2] * twos + [1] * (pairs // 10)
+        rng.shuffle(plan)
+        subs, atts, revs, scores = [], [], [], []
+        made = {"pairs": 0, "criterion_pairs": 0, "reviews": 0, "scores": 0}
+        rid = start_rev
+        for i, count in enumerate(plan):
+            cred_id, cred_key = creds[i % len(creds)]
+            sid, aid = start_sub + i, start_att + i
+            when = base + timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
+            subs.append({"id": sid, "key": f"STATS-{i:07d}", "credential_key": cred_key,
+                         "candidate_key": f"cand-{i}"})
+            atts.append({"id": aid, "submission_id": sid, "number": 1, "credential_id": cred_id,
+                         "rubric_id": rubric[cred_id], "submitted_at": when, "imported_at": when,
+                         "manifest_sha256": "0" * 64, "manifest_json": "{}",
+                         "queue_status": "submitted", "evidence_count": 1})
+            truth = [rng.randint(1, levels[cred_id]) for _ in criteria[cred_id]]
+            who = rng.sample(reviewer_ids, count + (1 if count == 1 else 0))
+            for j, reviewer in enumerate(who):
+                draft = count == 1 and j == 1
+                scored = []
+                for (crit_id, required), true_level in zip(criteria[cred_id], truth):
+                    level = true_level + bias[reviewer] + rng.choice((-1, 0, 0, 0, 0, 1))
+                    level = min(levels[cred_id], max(1, level))
+                    scored.append(level >= required)
+                    scores.append({"review_id": rid, "criterion_id": crit_id, "level": level,
+                                   "comment": "", "updated_at": when})
+                t = when + timedelta(hours=rng.randrange(1, 24 * 14))
+                revs.append({"id": rid, "uid": f"00000000-0000-4000-8000-{rid:012d}",
+                             "attempt_id": aid, "reviewer_id": reviewer,
+                             "status": ReviewStatus.DRAFT if draft else ReviewStatus.SUBMITTED,
+                             "decision": None if draft else
+                             (Decision.EARNED if all(scored) else Decision.NOT_YET),
+                             "feedback": "", "created_at": when, "updated_at": t,
+                             "submitted_at": None if draft else t, "notes_issued": 0})
+                rid += 1
+            if count >= 2:
+                made["pairs"] += count * (count - 1) // 2
+                made["criterion_pairs"] += count * (count - 1) // 2 * len(criteria[cred_id])
+        made["reviews"], made["scores"] = len(revs), len(scores)
+        for table, rows in ((m.Submission, subs), (m.Attempt, atts), (m.Review, revs),
+                            (m.ReviewScore, scores)):
+            for k in range(0, len(rows), CHUNK):
+                s.execute(insert(table), rows[k:k + CHUNK])
+    return made
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pairs", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--workdir", type=Path, help="kept between runs: the data is made once")
+    parser.add_argument("--database-url", help="use this database (e.g. PostgreSQL) instead "
+                        "of SQLite; it must be empty, and is filled on every run")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+
+    from reviewer_app.services.stats import agreement_stats
+
+    work = args.workdir or Path(tempfile.gettempdir()) / f"reviewer-bench-stats-{args.pairs}"
+    marker = work / "made.json"
+    if args.database_url or not marker.exists():
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        t = time.perf_counter()
+        with AppContext.open(resolve_paths(data_dir=work / "data",
+                                           database_url=args.database_url)) as ctx:
+            made = make_pairs(ctx, args.pairs)
+        print(f"made {made['pairs']:,} review pairs ({made['criterion_pairs']:,} criterion "
+              f"pairs, {made['reviews']:,} reviews, {made['scores']:,} scores) "
+              f"in {time.perf_counter() - t:.1f} s")
+        marker.write_text(json.dumps(made))
+    made = json.loads(marker.read_text())
+
+    ctx = AppContext.open(resolve_paths(data_dir=work / "data", database_url=args.database_url))
+    times: list[float] = []
+    try:
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            report = agreement_stats(ctx)
+            times.append(time.perf_counter() - t)
+    finally:
+        ctx.close()
+    if report.pairs != made["pairs"]:  # the demo's own reviews have no second reviewer
+        print(f"error: the report counts {report.pairs:,} pairs, {made['pairs']:,} were made",
+              file=sys.stderr)
+        return EXIT_CANNOT_MEASURE
+    n = sum(r.scores.n for r in report.by_credential)
+    if n != made["criterion_pairs"]:
+        print(f"error: {n:,} criterion pairs counted, {made['criterion_pairs']:,} made",
+              file=sys.stderr)
+        return EXIT_CANNOT_MEASURE
+    median = statistics.median(times)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"agreement statistics over {report.pairs:,} review pairs ({n:,} criterion pairs, "
+          f"{len(report.by_pair)} reviewer-pair rows, {len(report.over_time)} weeks)")
+    print("runs: " + ", ".join(f"{x:.3f} s" for x in times))
+    print(f"median {median:.3f} s (floor {MAX_SECONDS:.1f} s); "
+          f"{ctx.engine.dialect.name}; load average {load:.2f}; "
+          f"{platform.python_implementation()} {platform.python_version()}")
+    if args.json:
+        args.json.write_text(json.dumps({"made": made, "runs": times, "median": median,
+                                         "floor": MAX_SECONDS, "load": load,
+                                         "dialect": ctx.engine.dialect.name}, indent=2))
+    return EXIT_OK if median < MAX_SECONDS else EXIT_FLOOR_MISSED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
