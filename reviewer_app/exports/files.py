@@ -27,6 +27,31 @@ def atomic_text_file(path: Path, *, newline: str | None = None) -> Iterator[Text
         raise
 
 
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path``, for a library that writes the file itself
+    (openpyxl, PyMuPDF): renamed into place on success, removed on failure or cancel."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    part = Path(tmp)
+    try:
+        yield part
+        with open(part, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(part, path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    with atomic_path(path) as part:
+        part.write_bytes(data)
+
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
