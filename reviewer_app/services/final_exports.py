@@ -8,7 +8,9 @@ the CLI and the window give the same answer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -18,6 +20,9 @@ from reviewer_app.jobs import Job
 from reviewer_app.services.context import AppContext
 from reviewer_app.services.roles import require_lead
 from reviewer_app.store import models as m
+
+if TYPE_CHECKING:  # the letters module is imported when letters are written
+    from reviewer_app.exports.letters import LettersSummary
 
 
 @dataclass(frozen=True)
@@ -36,13 +41,14 @@ def export_final_decisions(ctx: AppContext, fmt: str, out: Path,
 
 
 def write_feedback_letters(ctx: AppContext, out: Path, filters: DecisionFilter | None = None, *,
-                           combined: bool = False, job: Job | None = None):
+                           combined: bool = False, job: Job | None = None,
+                           today: date | None = None) -> LettersSummary:
     """One PDF feedback letter per final decision in the folder ``out`` (or, ``combined``,
-    one PDF at ``out``). Returns a ``letters.LettersSummary``."""
+    one PDF at ``out``), dated ``today`` (default: this day)."""
     require_lead(ctx, "write feedback letters")
     from reviewer_app.exports import letters
 
-    return letters.write_letters(ctx, Path(out), filters, combined=combined, job=job)
+    return letters.write_letters(ctx, Path(out), filters, combined=combined, job=job, today=today)
 
 
 def count_final_decisions(ctx: AppContext, filters: DecisionFilter | None = None) -> int:
