@@ -13,6 +13,7 @@ import importlib
 
 MODULES: tuple[str, ...] = (
     "reviewer_app.commands.profile",
+    "reviewer_app.commands.exports",
     "reviewer_app.commands.stats",
 )
 
