@@ -230,10 +230,12 @@ def keyring_backend() -> str:
         from reviewer_app.sync.secrets import KeyringTokenStore, NoKeyring
     except ImportError as exc:  # pragma: no cover - keyring is a core dependency
         return f"none ({exc})"
+    hint = "issuer sign-in needs GNOME Keyring or KWallet"
     try:
         backend = KeyringTokenStore().backend()
     except NoKeyring as exc:
-        return f"none: {exc.details or 'no secure backend'}"
+        found = exc.details.removeprefix("keyring backend: ") or "no secure backend"
+        return f"none; {hint} (found {found})"
     except Exception as exc:  # noqa: BLE001
-        return f"none: {type(exc).__name__}: {exc}"
-    return f"{type(backend).__module__}.{type(backend).__qualname__}"
+        return f"none; {hint} ({type(exc).__name__}: {exc})"
+    return f"available ({type(backend).__module__}.{type(backend).__qualname__})"

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import sys
 import traceback
-from types import TracebackType
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from reviewer_app.errors import Cancelled, UserError
 from reviewer_app.logs import current_log_file
@@ -40,16 +38,3 @@ def show_error(parent: QWidget | None, exc: BaseException, title: str = "Reviewe
     box.setWindowModality(Qt.WindowModality.WindowModal)
     box.open()
     return box
-
-
-def install_excepthook() -> None:
-    """Unhandled exceptions on the GUI thread are logged and shown, never silently lost."""
-
-    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        log.error("unhandled exception", exc_info=(kind, exc, tb))
-        if QApplication.instance() is not None:
-            show_error(QApplication.activeWindow(), exc.with_traceback(tb))
-        else:
-            sys.__excepthook__(kind, exc, tb)
-
-    sys.excepthook = hook

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer, QUrl, Qt
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressDialog
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QProgressDialog
 
-from reviewer_app import APP_NAME, __version__
+from reviewer_app import APP_NAME
 from reviewer_app.domain.model import SubmissionStatus
 from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.forms.ui_main_window import Ui_MainWindow
@@ -175,13 +175,7 @@ class MainWindow(QMainWindow):
         self.ui.statusbar.showMessage("Import cancelled; nothing was stored.", 10_000)
 
     # -- help --------------------------------------------------------------------------------
-    def show_about(self) -> None:
-        from PySide6 import __version__ as pyside_version
-        from PySide6.QtCore import qVersion
+    def show_about(self):  # noqa: ANN201 - the AboutDialog
+        from reviewer_app.gui.about import show_about
 
-        QMessageBox.about(
-            self, f"About {APP_NAME}",
-            f"<h3>{APP_NAME} {__version__}</h3>"
-            "<p>Review educators' micro-credential evidence, offline.</p>"
-            f"<p>Qt {qVersion()} \u00b7 PySide6 {pyside_version}</p>"
-            f"<p>Data folder: {self.ctx.paths.data_dir}</p>")
+        return show_about(self.ctx, self)

@@ -111,3 +111,33 @@ def test_diagnose_works_without_qt_and_says_so(tmp_path: Path):
     result = _run("--data-dir", str(tmp_path), "--diagnose", code=WITHOUT_QT)
     fields = _fields(result.stdout)
     assert fields["Qt"] == "not installed" and fields["Reviewer"] == __version__
+
+
+def test_the_keyring_line_says_whether_sign_in_tokens_can_be_kept():
+    import keyring
+    import keyring.backends.fail
+    from keyring.backend import KeyringBackend
+
+    from reviewer_app.diagnostics import keyring_backend
+
+    class SecureEnough(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def get_password(self, service, username):  # noqa: ANN001, ANN201
+            return None
+
+        def set_password(self, service, username, password):  # noqa: ANN001, ANN201
+            pass
+
+        def delete_password(self, service, username):  # noqa: ANN001, ANN201
+            pass
+
+    previous = keyring.get_keyring()
+    try:
+        keyring.set_keyring(SecureEnough())
+        assert keyring_backend() == f"available ({__name__}.{SecureEnough.__qualname__})"
+        keyring.set_keyring(keyring.backends.fail.Keyring())
+        line = keyring_backend()
+        assert line.startswith("none;") and "keyring.backends.fail.Keyring" in line
+    finally:
+        keyring.set_keyring(previous)
