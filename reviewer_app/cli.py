@@ -237,15 +237,22 @@ def cmd_list(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_show(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.services.policies import BLIND_CANDIDATE
     from reviewer_app.services.submissions import get_submission
 
     with open_context(paths) as ctx:
-        d = get_submission(ctx, args.id, args.attempt)
+        # The service withholds the candidate from a reviewer while blind review is on.
+        d = get_submission(ctx, args.id, args.attempt, reveal_candidate=True)
+    c = d.candidate
+    candidate = (f"{BLIND_CANDIDATE}: withheld from reviewers while blind review is on"
+                 if c.key == BLIND_CANDIDATE else
+                 f"{c.display_name or '(no name given)'} ({c.key}"
+                 + (f", {c.recipient.type} {c.recipient.identity}" if c.recipient else "") + ")")
     out = [
         f"Submission {d.key}, attempt {d.attempt} of {len(d.attempts)} "
         f"(attempts held: {', '.join(map(str, d.attempts))})",
         f"Credential:  {d.credential.title} ({d.credential.key}, version {d.credential.version})",
-        f"Candidate:   {d.candidate.key} (name hidden: blind review)",
+        f"Candidate:   {candidate}",
         f"Submitted:   {d.submitted_at.isoformat()}",
         f"Imported:    {d.imported_at.isoformat(timespec='seconds')}",
         f"Status:      {d.status.value}",

@@ -15,6 +15,7 @@ MODULES: tuple[str, ...] = (
     "reviewer_app.commands.profile",
     "reviewer_app.commands.exports",
     "reviewer_app.commands.stats",
+    "reviewer_app.commands.moderation",
 )
 
 

@@ -269,6 +269,17 @@ def calibration_result(ctx: AppContext, review_uid: str) -> CalibrationResult | 
         return _result(review, item)
 
 
+def my_result(ctx: AppContext, attempt_id: int) -> CalibrationResult | None:
+    """``calibration_result`` of the current profile's own review of an attempt."""
+    me = current_profile(ctx)
+    with ctx.sessions() as session:
+        uid = session.scalar(select(m.Review.uid).join(m.Profile, m.Review.reviewer_id == m.Profile.id)
+                             .where(m.Review.attempt_id == attempt_id, m.Profile.uid == me.uid))
+    if uid is None:
+        raise NotFound("You have not reviewed this submission.")
+    return calibration_result(ctx, uid)
+
+
 def reviewer_agreement(ctx: AppContext, credential_key: str) -> list[ReviewerAgreement]:
     """Each reviewer's exact agreement with the credential's calibration items.
 

@@ -241,6 +241,29 @@ def _load_dispute(session: Session, dispute_uid: str) -> m.Dispute:
     return dispute
 
 
+def find_dispute(ctx: AppContext, ref: str, attempt: int | None = None) -> str:
+    """The uid of a dispute named by its id (or the start of it, 6 characters or more) or by
+    its submission id (with ``attempt``, or the latest disputed attempt)."""
+    require_lead(ctx, "see disputes")
+    ref = ref.strip()
+    with ctx.sessions() as session:
+        by_key = session.execute(
+            select(m.Dispute.uid, m.Attempt.number).join(m.Attempt, m.Dispute.attempt_id == m.Attempt.id)
+            .join(m.Submission, m.Attempt.submission_id == m.Submission.id)
+            .where(m.Submission.key == ref).order_by(m.Attempt.number.desc())).all()
+        if attempt is not None:
+            by_key = [r for r in by_key if r[1] == attempt]
+        if by_key:
+            return by_key[0][0]
+        if len(ref) >= 6 and attempt is None:
+            uids = list(session.scalars(select(m.Dispute.uid).where(m.Dispute.uid.startswith(ref, autoescape=True))
+                                        .limit(2)))
+            if len(uids) == 1:
+                return uids[0]
+    raise NotFound(f"No dispute {ref!r}" + (f" on attempt {attempt}" if attempt is not None else "")
+                   + " (reviewer-app disputes lists them).")
+
+
 def _why_not(session: Session, attempt_id: int, lead_id: int) -> str | None:
     scored = session.scalar(select(func.count(m.Review.id)).where(
         m.Review.attempt_id == attempt_id, m.Review.reviewer_id == lead_id,
