@@ -132,7 +132,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--workdir", type=Path, help="kept between runs: the data is made once")
     parser.add_argument("--database-url", help="use this database (e.g. PostgreSQL) instead "
-                        "of SQLite; it must be empty, and is filled on every run")
+                        "of SQLite; it must be empty the first time (filled once, like the "
+                        "work folder)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
@@ -140,7 +141,7 @@ def main() -> int:
 
     work = args.workdir or Path(tempfile.gettempdir()) / f"reviewer-bench-stats-{args.pairs}"
     marker = work / "made.json"
-    if args.database_url or not marker.exists():
+    if not marker.exists() or json.loads(marker.read_text()).get("url") != args.database_url:
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         t = time.perf_counter()
@@ -150,7 +151,7 @@ def main() -> int:
         print(f"made {made['pairs']:,} review pairs ({made['criterion_pairs']:,} criterion "
               f"pairs, {made['reviews']:,} reviews, {made['scores']:,} scores) "
               f"in {time.perf_counter() - t:.1f} s")
-        marker.write_text(json.dumps(made))
+        marker.write_text(json.dumps({**made, "url": args.database_url}))
     made = json.loads(marker.read_text())
 
     ctx = AppContext.open(resolve_paths(data_dir=work / "data", database_url=args.database_url))
