@@ -1,0 +1,546 @@
+"""Score batches between databases: a reviewer exports, a lead assessor imports.
+
+* ``export_batch``: the current profile's submitted reviews as one batch file (and a CSV
+  beside it); by default only those not in an earlier batch (remembered in the
+  ``app_setting`` row ``batch_export.exported``), ``include_all`` for every one.
+* ``import_batches``: a lead assessor imports batch files, each in a transaction of its
+  own (all of a batch or nothing of it); a refused batch does not stop the others. The
+  file is checked first (``exports.batches.read_batch``: format, SHA-256, count), then
+  against this database (submissions held, rubrics, evidence, reviews already here);
+  only then are rows written, in bulk (no ORM object per row), so 100 batches of 1,000
+  reviews import in seconds.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from reviewer_app.domain.model import AnnotationKind, Decision, ReviewStatus, Role
+from reviewer_app.domain.rules import decide
+from reviewer_app.errors import UserError
+from reviewer_app.exports.batches import (
+    Batch,
+    BatchRefused,
+    BatchReview,
+    Reviewer,
+    canonical,
+    find_batches,
+    iso,
+    read_batch,
+    write_batch,
+)
+from reviewer_app.jobs import Job
+from reviewer_app.services import audit, queue_state
+from reviewer_app.services.bulk import insert_rows
+from reviewer_app.services.context import AppContext
+from reviewer_app.services.profiles import current_profile
+from reviewer_app.services.roles import require_lead
+from reviewer_app.services.submissions import rubric_to_domain
+from reviewer_app.store import models as m
+from reviewer_app.store.types import utcnow
+
+#: The ``app_setting`` key listing (one per line) the review uids already exported.
+EXPORTED_SETTING = "batch_export.exported"
+_CHUNK = 500  # values per IN (...) list
+
+
+class NothingToExport(UserError):
+    """Every submitted review is already in an earlier batch (or none was submitted)."""
+
+
+def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+# -- reviews as batch records -----------------------------------------------------------------
+
+def review_records(session: Session, review_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Reviews as the batch format holds them (``BATCH_FORMAT.md``), by review id."""
+    records: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(list(review_ids)):
+        rows = session.execute(
+            select(m.Review.id, m.Review.uid, m.Submission.key, m.Attempt.number, m.Credential.key,
+                   m.Credential.version, m.Rubric.key, m.Rubric.version, m.Rubric.content_sha256,
+                   m.Profile.uid, m.Review.status, m.Review.decision, m.Review.feedback,
+                   m.Review.created_at, m.Review.updated_at, m.Review.submitted_at)
+            .join(m.Attempt, m.Review.attempt_id == m.Attempt.id)
+            .join(m.Submission, m.Attempt.submission_id == m.Submission.id)
+            .join(m.Credential, m.Attempt.credential_id == m.Credential.id)
+            .join(m.Rubric, m.Attempt.rubric_id == m.Rubric.id)
+            .join(m.Profile, m.Review.reviewer_id == m.Profile.id)
+            .where(m.Review.id.in_(chunk)).order_by(m.Review.id))
+        for (rid, uid, sub, number, ckey, cver, rkey, rver, rsha, ruid, status, decision, feedback,
+             created, updated, submitted) in rows:
+            records[rid] = {
+                "uid": uid, "submission": sub, "attempt": number,
+                "credential": {"key": ckey, "version": cver},
+                "rubric": {"key": rkey, "version": rver, "content_sha256": rsha},
+                "reviewer_uid": ruid, "status": status.value,
+                "decision": decision.value if decision else None, "feedback": feedback,
+                "created_at": iso(created), "updated_at": iso(updated), "submitted_at": iso(submitted),
+                "scores": [], "annotations": [],
+            }
+        for rid, ckey, level, comment in session.execute(
+                select(m.ReviewScore.review_id, m.Criterion.key, m.ReviewScore.level, m.ReviewScore.comment)
+                .join(m.Criterion, m.ReviewScore.criterion_id == m.Criterion.id)
+                .where(m.ReviewScore.review_id.in_(chunk))
+                .order_by(m.ReviewScore.review_id, m.Criterion.position)):
+            records[rid]["scores"].append({"criterion": ckey, "level": level, "comment": comment})
+        for (rid, uid, number, ekey, ckey, kind, start, end, page, x0, y0, x1, y1, text, created,
+             updated) in session.execute(
+                select(m.Annotation.review_id, m.Annotation.uid, m.Annotation.number, m.EvidenceItem.key,
+                       m.Criterion.key, m.Annotation.kind, m.Annotation.start_ms, m.Annotation.end_ms,
+                       m.Annotation.page, m.Annotation.x0, m.Annotation.y0, m.Annotation.x1,
+                       m.Annotation.y1, m.Annotation.text, m.Annotation.created_at,
+                       m.Annotation.updated_at)
+                .join(m.EvidenceItem, m.Annotation.evidence_item_id == m.EvidenceItem.id)
+                .outerjoin(m.Criterion, m.Annotation.criterion_id == m.Criterion.id)
+                .where(m.Annotation.review_id.in_(chunk))
+                .order_by(m.Annotation.review_id, m.Annotation.number)):
+            region = None
+            if None not in (x0, y0, x1, y1):
+                region = {"x0": float(x0), "y0": float(y0), "x1": float(x1), "y1": float(y1)}
+            records[rid]["annotations"].append({
+                "uid": uid, "number": number, "evidence": ekey, "criterion": ckey, "kind": kind.value,
+                "start_ms": start, "end_ms": end, "page": page, "region": region, "text": text,
+                "created_at": iso(created), "updated_at": iso(updated)})
+    return records
+
+
+# -- export -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExportedBatch:
+    json_path: Path
+    csv_path: Path
+    batch_id: str
+    count: int
+    content_sha256: str
+
+    def describe(self) -> str:
+        return (f"Exported {self.count} review{'s' if self.count != 1 else ''} to {self.json_path} "
+                f"(spreadsheet: {self.csv_path.name}).")
+
+
+def _exported_uids(session: Session) -> set[str]:
+    row = session.get(m.AppSetting, EXPORTED_SETTING)
+    return set(row.value.split()) if row else set()
+
+
+def export_batch(ctx: AppContext, folder: Path, *, include_all: bool = False,
+                 job: Job | None = None) -> ExportedBatch:
+    """Write this profile's submitted reviews as a batch into ``folder``.
+
+    Raises ``NothingToExport`` when there is nothing new (``include_all`` exports every
+    submitted review again; the lead assessor's import skips the ones it already holds).
+    """
+    job = job or Job()
+    me = current_profile(ctx)
+    with ctx.sessions() as session:
+        rows = session.execute(
+            select(m.Review.id, m.Review.uid).join(m.Profile, m.Review.reviewer_id == m.Profile.id)
+            .where(m.Profile.uid == me.uid, m.Review.kind == "review",
+                   m.Review.status == ReviewStatus.SUBMITTED)
+            .order_by(m.Review.submitted_at, m.Review.id)).all()
+        done = set() if include_all else _exported_uids(session)
+        wanted = [(rid, uid) for rid, uid in rows if uid not in done]
+        if not wanted:
+            if rows:
+                what = ("Your submitted review is" if len(rows) == 1
+                        else f"All {len(rows)} of your submitted reviews are")
+                raise NothingToExport(
+                    f"{what} in earlier batches; export again with --all to include them (the "
+                    "lead assessor's import skips the reviews it already holds).")
+            raise NothingToExport("You have no submitted reviews to export yet.")
+        job.start(len(wanted), f"Collecting {len(wanted)} reviews")
+        job.check()
+        records = review_records(session, [rid for rid, _ in wanted])
+    reviews = [records[rid] for rid, _ in wanted]
+    batch_id = m.new_uid()
+    written = write_batch(Path(folder), batch_id, Reviewer(me.uid, me.name, me.role.value), reviews,
+                          job=job)
+    # The files are complete and in place; only now are the reviews counted as exported (if
+    # this transaction failed, the next export would simply include them again).
+    with ctx.transaction() as session:
+        exported = _exported_uids(session) | {uid for _, uid in wanted}
+        setting = session.get(m.AppSetting, EXPORTED_SETTING)
+        value = "\n".join(sorted(exported))
+        if setting is None:
+            session.add(m.AppSetting(key=EXPORTED_SETTING, value=value))
+        else:
+            setting.value = value
+        audit.append(session, audit.BATCH_EXPORT, f"batch {batch_id}",
+                     {"reviews": len(reviews), "content_sha256": written.header.content_sha256,
+                      "file": written.json_path.name, "all": include_all}, actor_uid=me.uid)
+    return ExportedBatch(written.json_path, written.csv_path, batch_id, len(reviews),
+                         written.header.content_sha256)
+
+
+# -- import -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What happened to one batch file."""
+
+    path: Path
+    status: str  # imported | already imported | refused
+    message: str
+    batch_id: str | None = None
+    reviewer: str | None = None
+    imported: int = 0
+    skipped: int = 0
+    #: What the lead's rules made of the attempts: final decisions, disputes, second reviews
+    #: still needed.
+    final: int = 0
+    disputed: int = 0
+    waiting: int = 0
+    attempt_ids: tuple[int, ...] = field(default=(), repr=False)
+
+    @property
+    def refused(self) -> bool:
+        return self.status == "refused"
+
+    def describe(self) -> str:
+        return self.message
+
+
+def _names(labels: list[str], shown: int = 3) -> str:
+    if len(labels) <= shown:
+        return ", ".join(labels[:-1]) + (" and " if len(labels) > 1 else "") + labels[-1]
+    return f"{', '.join(labels[:shown])} and {len(labels) - shown} more"
+
+
+@dataclass
+class _Rubric:
+    ident: tuple[str, str, str]  # key, version, content_sha256
+    domain: Any  # reviewer_app.domain.model.Rubric
+    criteria: dict[str, tuple[int, frozenset[int]]]  # key -> (id, level values)
+    decisions: dict[tuple[int | None, ...], str | None] = field(default_factory=dict)
+
+    def decision(self, levels: dict[str, int | None]) -> str | None:
+        """The decision the rule derives from these levels (remembered: levels repeat)."""
+        key = tuple(levels.get(c.key) for c in self.domain.criteria)
+        if key not in self.decisions:
+            derived = decide(self.domain, levels)
+            self.decisions[key] = derived.value if derived is not None else None
+        return self.decisions[key]
+
+
+class _Lookups:
+    """Rubrics and credentials, loaded once for all the batches of one import."""
+
+    def __init__(self) -> None:
+        self.rubrics: dict[int, _Rubric] = {}
+        self.credentials: dict[int, tuple[str, str]] = {}
+
+    def load(self, session: Session, rubric_ids: set[int], credential_ids: set[int]) -> None:
+        missing = rubric_ids - self.rubrics.keys()
+        if missing:
+            for row in session.scalars(select(m.Rubric).where(m.Rubric.id.in_(missing)).options(
+                    selectinload(m.Rubric.criteria).selectinload(m.Criterion.levels))):
+                self.rubrics[row.id] = _Rubric(
+                    (row.key, row.version, row.content_sha256), rubric_to_domain(row),
+                    {c.key: (c.id, frozenset(lv.value for lv in c.levels)) for c in row.criteria})
+        missing = credential_ids - self.credentials.keys()
+        if missing:
+            self.credentials.update((cid, (key, version)) for cid, key, version in session.execute(
+                select(m.Credential.id, m.Credential.key, m.Credential.version)
+                .where(m.Credential.id.in_(missing))))
+
+
+def _check_against_database(session: Session, batch: Batch, reviewer_id: int | None,
+                            lookups: _Lookups):  # noqa: ANN202
+    """Every review mapped onto this database, or ``BatchRefused`` saying what does not fit.
+
+    Returns (new reviews with their attempt, reviews already here unchanged, evidence ids).
+    """
+    source = batch.name
+    reviews = batch.reviews
+    keys = sorted({r.submission for r in reviews})
+    attempts: dict[tuple[str, int], tuple[int, int, int]] = {}
+    for chunk in _chunks(keys):
+        for key, number, aid, rubric_id, cred_id in session.execute(
+                select(m.Submission.key, m.Attempt.number, m.Attempt.id, m.Attempt.rubric_id,
+                       m.Attempt.credential_id)
+                .join(m.Submission, m.Attempt.submission_id == m.Submission.id)
+                .where(m.Submission.key.in_(chunk))):
+            attempts[(key, number)] = (aid, rubric_id, cred_id)
+    missing = sorted({(r.submission, r.attempt) for r in reviews} - attempts.keys())
+    if missing:
+        held = {k for k, _ in attempts}
+        labels = [k if k not in held else f"{k} attempt {n}" for k, n in missing]
+        labels = list(dict.fromkeys(labels))
+        raise BatchRefused(
+            source, f"holds reviews of {len(missing)} submission"
+                    f"{' attempts' if len(missing) != 1 else ' attempt'} this database does not hold "
+                    f"({_names(labels)}); import those submissions first.",
+            details="\n".join(f"{k} attempt {n}" for k, n in missing))
+
+    lookups.load(session, {v[1] for v in attempts.values()}, {v[2] for v in attempts.values()})
+    rubrics, credentials = lookups.rubrics, lookups.credentials
+    submitted = ReviewStatus.SUBMITTED.value
+    for r in reviews:
+        _, rubric_id, cred_id = attempts[(r.submission, r.attempt)]
+        rubric = rubrics[rubric_id]
+        if r.status != submitted:
+            raise BatchRefused(source, f"holds a review of {r.label} that was not submitted; "
+                                       "only submitted reviews travel in batches.")
+        if r.credential != credentials[cred_id]:
+            raise BatchRefused(source, f"holds a review of {r.label} for credential "
+                                       f"{r.credential[0]} version {r.credential[1]}, but this "
+                                       "database holds that submission for a different credential.")
+        if r.rubric != rubric.ident:
+            same_name = r.rubric[:2] == rubric.ident[:2]
+            raise BatchRefused(
+                source, f"holds a review of {r.label} scored with rubric {r.rubric[0]} version "
+                        f"{r.rubric[1]}, but this database holds "
+                        + ("a different rubric under that name and version for it."
+                           if same_name else f"rubric {rubric.ident[0]} version {rubric.ident[1]} for it."))
+        levels = {}
+        for s in r.scores:
+            crit = rubric.criteria.get(s.criterion)
+            if crit is None:
+                raise BatchRefused(source, f"holds a review of {r.label} that scores criterion "
+                                           f"{s.criterion!r}, which its rubric does not have.")
+            if s.level is not None and s.level not in crit[1]:
+                raise BatchRefused(source, f"holds a review of {r.label} that gives criterion "
+                                           f"{s.criterion!r} level {s.level}, which its rubric does not have.")
+            levels[s.criterion] = s.level
+        if len(levels) != len(rubric.criteria) or None in levels.values():
+            raise BatchRefused(source, f"holds a review of {r.label} that does not give every "
+                                       "criterion of its rubric a level.")
+        derived = rubric.decision(levels)
+        if derived != r.decision:
+            raise BatchRefused(source, f"holds a review of {r.label} whose decision "
+                                       f"({r.decision or 'none'}) does not follow from its levels.")
+        for a in r.annotations:
+            if a.criterion is not None and a.criterion not in rubric.criteria:
+                raise BatchRefused(source, f"holds a note on {r.label} about criterion "
+                                           f"{a.criterion!r}, which its rubric does not have.")
+
+    # Reviews already in this database: the same content is skipped, different content refused.
+    present: dict[str, int] = {}
+    uids = [r.uid for r in reviews]
+    for chunk in _chunks(uids):
+        present.update(session.execute(select(m.Review.uid, m.Review.id).where(m.Review.uid.in_(chunk))).all())
+    skipped: list[BatchReview] = []
+    if present:
+        held = review_records(session, list(present.values()))
+        for r in reviews:
+            rid = present.get(r.uid)
+            if rid is None:
+                continue
+            if canonical(held[rid]) != canonical(r.raw):
+                raise BatchRefused(
+                    source, f"holds a review of {r.label} ({r.uid[:8]}) that this database already "
+                            "holds with different content; the batch was not imported.")
+            skipped.append(r)
+    new = [r for r in reviews if r.uid not in present]
+    new_attempts = {attempts[(r.submission, r.attempt)][0]: r for r in new}
+    if reviewer_id is not None and new_attempts:
+        for chunk in _chunks(list(new_attempts)):
+            clash = session.execute(select(m.Review.attempt_id).where(
+                m.Review.reviewer_id == reviewer_id, m.Review.attempt_id.in_(chunk))).first()
+            if clash is not None:
+                r = new_attempts[clash[0]]
+                raise BatchRefused(source, f"holds a review of {r.label} by {batch.header.reviewer.name}, "
+                                           "who already has a different review of it in this database.")
+
+    evidence: dict[tuple[int, str], int] = {}
+    noted = sorted({attempts[(r.submission, r.attempt)][0] for r in new if r.annotations})
+    for chunk in _chunks(noted):
+        for aid, key, eid in session.execute(
+                select(m.EvidenceItem.attempt_id, m.EvidenceItem.key, m.EvidenceItem.id)
+                .where(m.EvidenceItem.attempt_id.in_(chunk))):
+            evidence[(aid, key)] = eid
+    for r in new:
+        aid = attempts[(r.submission, r.attempt)][0]
+        for a in r.annotations:
+            if (aid, a.evidence) not in evidence:
+                raise BatchRefused(source, f"holds a note on {r.label} about evidence {a.evidence!r}, "
+                                           "which this database does not hold for that submission.")
+    return [(r, attempts[(r.submission, r.attempt)]) for r in new], skipped, evidence
+
+
+def _reviewer_profile(session: Session, batch: Batch) -> tuple[int | None, bool]:
+    """(profile id or None if absent, whether it is this database's own profile)."""
+    row = session.execute(select(m.Profile.id, m.Profile.is_self)
+                          .where(m.Profile.uid == batch.header.reviewer.uid)).first()
+    return (row[0], bool(row[1])) if row else (None, False)
+
+
+def _finalize(session: Session, attempt_ids: list[int], actor_uid: str) -> tuple[list[int], list[int], list[int]]:
+    """Let the lead's rules (double scoring, disputes, final decisions) look at the attempts
+    that just got a review; returns the attempts now final, disputed, and waiting for a
+    second review (the first two with their queue status refreshed by the rules).
+
+    ``services.finalize`` is looked up, not imported at the top: without it (a build that
+    predates it) the reviews are imported and simply wait as submitted.
+    """
+    if importlib.util.find_spec("reviewer_app.services.finalize") is None:
+        return [], [], []
+    finalize = importlib.import_module("reviewer_app.services.finalize")
+    result = finalize.evaluate_attempts(session, attempt_ids, actor_uid)
+    return (list(getattr(result, "final", ())), list(getattr(result, "disputed", ())),
+            list(getattr(result, "waiting", ())))
+
+
+def _import_one(ctx: AppContext, actor_uid: str, path: Path, job: Job,
+                lookups: _Lookups | None = None) -> BatchOutcome:
+    batch = read_batch(path)
+    job.check()
+    header = batch.header
+    with ctx.transaction() as session:
+        known = session.execute(
+            select(m.ScoreBatch.uid, m.ScoreBatch.sha256, m.ScoreBatch.imported_at)
+            .where(or_(m.ScoreBatch.sha256 == header.content_sha256,
+                       m.ScoreBatch.uid == header.batch_id))).first()
+        if known is not None:
+            if known.sha256 != header.content_sha256:
+                raise BatchRefused(batch.name, "has the id of a batch imported on "
+                                               f"{known.imported_at.astimezone():%Y-%m-%d} but "
+                                               "different content; it was not imported.")
+            return BatchOutcome(
+                Path(path), "already imported",
+                f"{batch.name}: already imported on {known.imported_at.astimezone():%Y-%m-%d %H:%M}; "
+                "nothing changed.", header.batch_id, header.reviewer.name)
+        reviewer_id, _ = _reviewer_profile(session, batch)
+        lookups = lookups or _Lookups()
+        new, skipped, evidence = _check_against_database(session, batch, reviewer_id, lookups)
+        job.check()
+        now = utcnow()
+        try:
+            if reviewer_id is None:
+                reviewer_id = session.execute(insert(m.Profile).values(
+                    uid=header.reviewer.uid, name=header.reviewer.name,
+                    role=Role(header.reviewer.role), is_self=False, created_at=now)
+                    .returning(m.Profile.id)).scalar_one()
+            batch_row_id = session.execute(insert(m.ScoreBatch).values(
+                uid=header.batch_id, sha256=header.content_sha256, reviewer_uid=header.reviewer.uid,
+                reviewer_name=header.reviewer.name, exported_at=header.exported_at,
+                review_count=header.count, imported_at=now, file_name=batch.name[:255])
+                .returning(m.ScoreBatch.id)).scalar_one()
+            if new:
+                _insert_reviews(session, new, reviewer_id, batch_row_id, lookups.rubrics, evidence)
+        except IntegrityError as exc:
+            raise BatchRefused(batch.name, "conflicts with data already in this database "
+                                           "(a review or note with the same id); it was not imported.",
+                               details=str(exc.orig)) from None
+        attempt_ids = sorted({a[0] for _, a in new})
+        audit.append(session, audit.BATCH_IMPORT, f"batch {header.batch_id}",
+                     {"file": batch.name, "reviewer_uid": header.reviewer.uid,
+                      "reviewer": header.reviewer.name, "content_sha256": header.content_sha256,
+                      "exported_at": iso(header.exported_at), "reviews": header.count,
+                      "imported": len(new), "skipped": len(skipped)},
+                     actor_uid=actor_uid, at=now)
+        job.check()
+        final: list[int] = []
+        disputed: list[int] = []
+        waiting: list[int] = []
+        if attempt_ids:
+            final, disputed, waiting = _finalize(session, attempt_ids, actor_uid)
+            done = set(final) | set(disputed)
+            queue_state.refresh(session, [a for a in attempt_ids if a not in done])
+    message = (f"{batch.name}: imported {len(new)} review{'s' if len(new) != 1 else ''} "
+               f"by {header.reviewer.name}")
+    if skipped:
+        message += f" ({len(skipped)} already held, skipped)"
+    results = [f"{n} {what}" for n, what in (
+        (len(final), "final decisions" if len(final) != 1 else "final decision"),
+        (len(disputed), "disputes" if len(disputed) != 1 else "dispute"),
+        (len(waiting), "waiting for a second review")) if n]
+    if results:
+        message += ": " + ", ".join(results)
+    return BatchOutcome(Path(path), "imported", message + ".", header.batch_id, header.reviewer.name,
+                        len(new), len(skipped), len(final), len(disputed), len(waiting),
+                        tuple(attempt_ids))
+
+
+_REVIEW_COLUMNS = ("uid", "attempt_id", "reviewer_id", "status", "decision", "feedback", "created_at",
+                   "updated_at", "submitted_at", "notes_issued", "kind", "batch_id")
+_SCORE_COLUMNS = ("review_id", "criterion_id", "level", "comment", "updated_at")
+_NOTE_COLUMNS = ("uid", "review_id", "number", "evidence_item_id", "criterion_id", "kind", "start_ms",
+                 "end_ms", "page", "x0", "y0", "x1", "y1", "text", "created_at", "updated_at")
+
+
+def _insert_reviews(session: Session, new: list[tuple[BatchReview, tuple[int, int, int]]],
+                    reviewer_id: int, batch_id: int, rubrics: dict[int, _Rubric],
+                    evidence: dict[tuple[int, str], int]) -> None:
+    # Straight to the session's connection (executemany): no ORM bookkeeping per row.
+    conn = session.connection()
+    submitted = ReviewStatus.SUBMITTED
+    decisions = {d.value: d for d in Decision}
+    decisions[None] = None
+    insert_rows(conn, m.Review.__table__, _REVIEW_COLUMNS, [
+        (r.uid, aid, reviewer_id, submitted, decisions[r.decision], r.feedback, r.created_at,
+         r.updated_at, r.submitted_at, max([a.number for a in r.annotations], default=0), "review",
+         batch_id)
+        for r, (aid, _, _) in new])
+    ids = dict(conn.execute(select(m.Review.uid, m.Review.id).where(m.Review.batch_id == batch_id)).all())
+    scores = []
+    for r, (_, rubric_id, _) in new:
+        rid, criteria, when = ids[r.uid], rubrics[rubric_id].criteria, r.updated_at
+        scores.extend([(rid, criteria[s.criterion][0], s.level, s.comment, when) for s in r.scores])
+    insert_rows(conn, m.ReviewScore.__table__, _SCORE_COLUMNS, scores)
+    kinds = {k.value: k for k in AnnotationKind}
+    notes = []
+    for r, (aid, rubric_id, _) in new:
+        if not r.annotations:
+            continue
+        criteria = rubrics[rubric_id].criteria
+        for a in r.annotations:
+            box = a.region or (None, None, None, None)
+            notes.append((a.uid, ids[r.uid], a.number, evidence[(aid, a.evidence)],
+                          criteria[a.criterion][0] if a.criterion else None, kinds[a.kind],
+                          a.start_ms, a.end_ms, a.page, *box, a.text, a.created_at, a.updated_at))
+    insert_rows(conn, m.Annotation.__table__, _NOTE_COLUMNS, notes)
+
+
+def import_batch(ctx: AppContext, path: Path, job: Job | None = None) -> BatchOutcome:
+    """Import one batch file, all or nothing; raises ``BatchRefused`` when it is refused."""
+    me = require_lead(ctx, "import score batches")
+    return _import_one(ctx, me.uid, Path(path), job or Job())
+
+
+def import_batches(ctx: AppContext, paths: Iterable[Path], job: Job | None = None,
+                   on_outcome: Callable[[BatchOutcome], None] | None = None) -> list[BatchOutcome]:
+    """Import batch files (a folder stands for the batches in it), each in its own transaction.
+
+    A refused batch is reported in its outcome and does not stop the others; ``on_outcome``
+    hears each outcome as it comes. Progress counts bytes of the files; a cancel stops
+    before the next batch (``Cancelled`` is raised; the batches already imported stay
+    imported, the one in progress is rolled back).
+    """
+    me = require_lead(ctx, "import score batches")
+    job = job or Job()
+    files = find_batches(paths)
+    sizes = []
+    for p in files:
+        try:
+            sizes.append(p.stat().st_size)
+        except OSError:
+            sizes.append(0)
+    job.start(sum(sizes), f"Importing {len(files)} score batch{'es' if len(files) != 1 else ''}")
+    outcomes = []
+    lookups = _Lookups()
+    for path, size in zip(files, sizes):
+        job.check()
+        try:
+            outcome = _import_one(ctx, me.uid, path, job, lookups)
+        except BatchRefused as exc:
+            outcome = BatchOutcome(path, "refused", exc.message)
+        outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+        job.advance(size, path.name)
+    return outcomes

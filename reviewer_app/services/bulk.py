@@ -1,0 +1,46 @@
+"""Writing many rows at once, as fast as the database driver allows (batch imports)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
+
+def insert_rows(conn: Connection, table: Table, columns: Sequence[str],
+                rows: Sequence[Sequence[Any]]) -> None:
+    """``INSERT`` rows (tuples of values for ``columns``) with one ``executemany``.
+
+    On SQLite the values of each column that needs it go through the column type's own
+    bind processor (so they are stored exactly as the ORM would store them: UTC times,
+    enum values), remembered per distinct value, then straight to the driver: several
+    times faster than a Core ``insert()`` given a list of dicts, whose per-row work
+    dominated a 100,000-review import. Other databases take the Core path.
+    """
+    if not rows:
+        return
+    dialect = conn.dialect
+    if dialect.name != "sqlite":
+        conn.execute(table.insert(), [dict(zip(columns, row)) for row in rows])
+        return
+    values: list[Sequence[Any]] = list(zip(*rows))
+    for i, name in enumerate(columns):
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is None:
+            continue
+        memo: dict[Any, Any] = {None: None}
+        out = []
+        for value in values[i]:
+            try:
+                done = memo[value]
+            except KeyError:
+                done = memo[value] = process(value)
+            except TypeError:  # not hashable: nothing to remember
+                done = process(value)
+            out.append(done)
+        values[i] = out
+    quote = dialect.identifier_preparer.quote
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in columns)}) "
+           f"VALUES ({', '.join('?' * len(columns))})")
+    conn.exec_driver_sql(sql, list(zip(*values)))

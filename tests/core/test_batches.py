@@ -1,0 +1,305 @@
+"""Score batches between two data folders: a reviewer exports, a lead assessor imports.
+
+Both folders hold the demo submissions (imported from the real demo packages), each with
+its own profile; the reviewer scores through ``services.reviews`` and ``services.annotations``
+as the window does.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, select, text
+
+from reviewer_app.config import resolve_paths
+from reviewer_app.domain.model import Region, ReviewStatus, Role
+from reviewer_app.errors import Cancelled
+from reviewer_app.exports.batches import content_sha256, read_batch
+from reviewer_app.jobs import Job
+from reviewer_app.services import annotations, audit, reviews
+from reviewer_app.services.batches import (
+    NothingToExport,
+    export_batch,
+    import_batches,
+    review_records,
+)
+from reviewer_app.services.context import AppContext
+from reviewer_app.services.imports import import_package
+from reviewer_app.services.roles import NotAllowed, update_self
+from reviewer_app.services.submissions import get_submission
+from reviewer_app.store import models as m
+
+FA_LEVELS = {"learning-goals": 3, "checks-for-understanding": 2, "feedback": 3, "adjusting-instruction": 2}
+CL_LEVELS = {"group-structures": 3, "discourse-moves": 2, "equitable-participation": 3}
+
+
+@pytest.fixture(scope="module")
+def bare_demo(tmp_path_factory: pytest.TempPathFactory, demo_packages: list[Path]) -> Path:
+    """A data folder holding the demo submissions and no profile yet (each copy makes its own)."""
+    folder = tmp_path_factory.mktemp("bare-demo") / "data"
+    with AppContext.open(resolve_paths(data_dir=folder)) as ctx:
+        for package in demo_packages:
+            import_package(ctx, package)
+    return folder
+
+
+def _open(template: Path, target: Path, name: str, role: Role) -> AppContext:
+    shutil.copytree(template, target)
+    ctx = AppContext.open(resolve_paths(data_dir=target))
+    update_self(ctx, name=name, role=role)
+    return ctx
+
+
+@pytest.fixture
+def reviewer(bare_demo: Path, tmp_path: Path) -> Iterator[AppContext]:
+    ctx = _open(bare_demo, tmp_path / "reviewer", "Alice Morgan", Role.REVIEWER)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def lead(bare_demo: Path, tmp_path: Path) -> Iterator[AppContext]:
+    ctx = _open(bare_demo, tmp_path / "lead", "Lee Lead", Role.LEAD_ASSESSOR)
+    yield ctx
+    ctx.close()
+
+
+def score(ctx: AppContext, key: str, attempt: int, levels: dict[str, int], *, notes: bool = False,
+          feedback: str = "Check every student's understanding at the hinge point.") -> str:
+    """Score one attempt as a reviewer does, submit it, and return the review's uid."""
+    review = reviews.start_review(ctx, get_submission(ctx, key, attempt).attempt_id)
+    for criterion, level in levels.items():
+        reviews.set_level(ctx, review.uid, criterion, level)
+        reviews.set_comment(ctx, review.uid, criterion, f"{criterion}: seen in the evidence.")
+    reviews.set_feedback(ctx, review.uid, feedback)
+    if notes:
+        annotations.add_time_note(ctx, review.uid, "video", 130_000, 142_500,
+                                  "Only three hands go up.", "checks-for-understanding")
+        annotations.add_page_note(ctx, review.uid, "plan", 1, Region(72.0, 100.5, 300.0, 180.25),
+                                  "Success criteria on the board.", "learning-goals")
+    reviews.submit_review(ctx, review.uid)
+    return review.uid
+
+
+def db_state(ctx: AppContext) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table: what a refused or repeated import must leave as it was."""
+    with ctx.engine.connect() as conn:
+        return {name: sorted((tuple(r) for r in conn.execute(text(f'SELECT * FROM "{name}"'))), key=repr)
+                for name in sorted(inspect(conn).get_table_names())}
+
+
+def rewrite(path: Path, out: Path, change) -> Path:  # noqa: ANN001
+    """A batch edited by ``change(reviews)`` and re-sealed with a correct hash and count:
+    a well-formed batch whose content does not fit this database."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data["reviews"])
+    data["header"]["count"] = len(data["reviews"])
+    data["header"]["content_sha256"] = content_sha256(data["reviews"])
+    data["header"]["batch_id"] = "11111111-2222-4333-8444-555555555555"
+    out.write_text(json.dumps(data), encoding="utf-8")
+    return out
+
+
+def test_round_trip_keeps_every_score_comment_and_note(reviewer: AppContext, lead: AppContext,
+                                                       tmp_path: Path):
+    first = score(reviewer, "DEMO-1002", 1, FA_LEVELS, notes=True)
+    second = score(reviewer, "DEMO-2001", 1, CL_LEVELS)
+    batch = export_batch(reviewer, tmp_path / "out")
+    assert batch.count == 2 and batch.json_path.name.startswith("alice-morgan-")
+    assert batch.json_path.name.endswith(".reviewer-batch.json") and batch.csv_path.exists()
+
+    [outcome] = import_batches(lead, [batch.json_path])
+    assert outcome.status == "imported" and outcome.imported == 2, outcome.message
+
+    for uid in (first, second):
+        mine, theirs = reviews.get_review(reviewer, uid), reviews.get_review(lead, uid)
+        assert theirs.status is ReviewStatus.SUBMITTED
+        assert (theirs.scores, theirs.feedback, theirs.decision, theirs.submitted_at) == \
+            (mine.scores, mine.feedback, mine.decision, mine.submitted_at)
+        assert theirs.reviewer_uid == mine.reviewer_uid
+        assert annotations.list_notes(lead, uid) == annotations.list_notes(reviewer, uid)
+    assert len(annotations.list_notes(lead, first)) == 2
+    # Exported again from the lead's database, the reviews are byte for byte what was sent.
+    sent = json.loads(batch.json_path.read_text(encoding="utf-8"))["reviews"]
+    with lead.sessions() as s:
+        ids = s.scalars(select(m.Review.id).where(m.Review.uid.in_([first, second]))
+                        .order_by(m.Review.submitted_at)).all()
+        held = review_records(s, ids)
+        profile = s.scalars(select(m.Profile).where(m.Profile.uid == mine.reviewer_uid)).one()
+        stored = s.scalars(select(m.ScoreBatch)).one()
+        kinds = set(s.scalars(select(m.Review.kind).where(m.Review.uid.in_([first, second]))))
+    assert [held[i] for i in ids] == sent
+    assert (profile.name, profile.role, profile.is_self) == ("Alice Morgan", Role.REVIEWER, False)
+    assert (stored.uid, stored.sha256, stored.review_count) == (batch.batch_id, batch.content_sha256, 2)
+    assert kinds == {"review"}
+    [entry] = [e for e in audit.recent(lead) if e.action == audit.BATCH_IMPORT]
+    assert json.loads(entry.details_json)["imported"] == 2
+    assert any(e.action == audit.BATCH_EXPORT for e in audit.recent(reviewer))
+    assert audit.verify(lead).ok and audit.verify(reviewer).ok
+    statuses = {(d.key, d.attempt): d.status.value for d in (
+        get_submission(lead, "DEMO-1002", 1), get_submission(lead, "DEMO-2001", 1))}
+    assert set(statuses.values()) <= {"submitted", "synced"}
+
+
+def test_a_batch_imported_before_is_recognised_and_changes_nothing(reviewer, lead, tmp_path):
+    score(reviewer, "DEMO-1002", 1, FA_LEVELS, notes=True)
+    batch = export_batch(reviewer, tmp_path / "out")
+    import_batches(lead, [batch.json_path])
+    before = db_state(lead)
+    [again] = import_batches(lead, [batch.json_path])
+    assert again.status == "already imported" and not again.refused
+    assert "already imported on" in again.message and "nothing changed" in again.message
+    assert db_state(lead) == before
+
+
+def test_an_altered_batch_is_refused_and_nothing_is_stored(reviewer, lead, tmp_path):
+    score(reviewer, "DEMO-1002", 1, FA_LEVELS)
+    batch = export_batch(reviewer, tmp_path / "out")
+    data = json.loads(batch.json_path.read_text(encoding="utf-8"))
+    data["reviews"][0]["scores"][1]["level"] = 4  # "checks for understanding": 2 -> 4
+    altered = tmp_path / "altered.reviewer-batch.json"
+    altered.write_text(json.dumps(data), encoding="utf-8")
+    before = db_state(lead)
+    [outcome] = import_batches(lead, [altered])
+    assert outcome.refused
+    assert "was changed after it was exported" in outcome.message
+    assert "does not match its SHA-256" in outcome.message
+    assert "\n" not in outcome.message and outcome.message.startswith(altered.name)
+    assert db_state(lead) == before
+
+
+def test_reviews_of_submissions_this_database_lacks_are_named(reviewer, lead, tmp_path):
+    score(reviewer, "DEMO-1002", 1, FA_LEVELS)
+    batch = export_batch(reviewer, tmp_path / "out")
+
+    def elsewhere(items: list[dict]) -> None:
+        template = items[0]
+        for i in range(1, 6):
+            items.append({**template, "uid": f"00000000-0000-4000-8000-00000000000{i}",
+                          "submission": f"ELSEWHERE-{i}"})
+        items.append({**template, "uid": "00000000-0000-4000-8000-000000000009", "attempt": 7})
+
+    crafted = rewrite(batch.json_path, tmp_path / "crafted.reviewer-batch.json", elsewhere)
+    before = db_state(lead)
+    [outcome] = import_batches(lead, [crafted])
+    assert outcome.refused
+    assert "6 submission attempts this database does not hold" in outcome.message
+    assert "DEMO-1002 attempt 7, ELSEWHERE-1, ELSEWHERE-2 and 3 more" in outcome.message
+    assert db_state(lead) == before
+
+
+def test_a_review_scored_with_another_rubric_is_refused(reviewer, lead, tmp_path):
+    score(reviewer, "DEMO-1002", 1, FA_LEVELS)
+    batch = export_batch(reviewer, tmp_path / "out")
+
+    def other_rubric(items: list[dict]) -> None:
+        items[0]["rubric"]["content_sha256"] = "f" * 64
+
+    crafted = rewrite(batch.json_path, tmp_path / "rubric.reviewer-batch.json", other_rubric)
+    before = db_state(lead)
+    [outcome] = import_batches(lead, [crafted])
+    assert outcome.refused and "a different rubric under that name and version" in outcome.message
+    assert "DEMO-1002 attempt 1" in outcome.message
+    assert db_state(lead) == before
+
+
+def test_a_held_review_with_different_content_is_refused_identical_is_skipped(reviewer, lead, tmp_path):
+    score(reviewer, "DEMO-1002", 1, FA_LEVELS)
+    first = export_batch(reviewer, tmp_path / "out")
+    import_batches(lead, [first.json_path])
+    score(reviewer, "DEMO-2001", 1, CL_LEVELS)
+
+    def changed_comment(items: list[dict]) -> None:
+        items[0]["scores"][0]["comment"] = "Rewritten after the export."
+
+    crafted = rewrite(first.json_path, tmp_path / "changed.reviewer-batch.json", changed_comment)
+    before = db_state(lead)
+    [refused] = import_batches(lead, [crafted])
+    assert refused.refused and "already holds with different content" in refused.message
+    assert db_state(lead) == before
+
+    # Exported again with --all: the held review is skipped, the new one imported.
+    everything = export_batch(reviewer, tmp_path / "all", include_all=True)
+    assert everything.count == 2
+    [outcome] = import_batches(lead, [everything.json_path])
+    assert (outcome.status, outcome.imported, outcome.skipped) == ("imported", 1, 1)
+    assert "1 already held, skipped" in outcome.message
+
+
+def test_export_takes_only_reviews_not_in_an_earlier_batch(reviewer, tmp_path):
+    with pytest.raises(NothingToExport, match="no submitted reviews"):
+        export_batch(reviewer, tmp_path / "out")
+    first_uid = score(reviewer, "DEMO-1002", 1, FA_LEVELS)
+    assert export_batch(reviewer, tmp_path / "out").count == 1
+    with pytest.raises(NothingToExport, match="--all"):
+        export_batch(reviewer, tmp_path / "out")
+    second_uid = score(reviewer, "DEMO-2001", 1, CL_LEVELS)
+    later = read_batch(export_batch(reviewer, tmp_path / "out").json_path)
+    assert [r.uid for r in later.reviews] == [second_uid]
+    everything = read_batch(export_batch(reviewer, tmp_path / "out", include_all=True).json_path)
+    assert {r.uid for r in everything.reviews} == {first_uid, second_uid}
+    # Drafts never travel.
+    reviews.start_review(reviewer, get_submission(reviewer, "DEMO-1001", 1).attempt_id)
+    assert len(read_batch(export_batch(reviewer, tmp_path / "out", include_all=True).json_path).reviews) == 2
+
+
+def test_the_csv_beside_the_batch_has_a_row_per_review_and_criterion(reviewer, tmp_path):
+    score(reviewer, "DEMO-1002", 1, FA_LEVELS, notes=True)
+    score(reviewer, "DEMO-2001", 1, CL_LEVELS)
+    batch = export_batch(reviewer, tmp_path / "out")
+    assert batch.csv_path.name == batch.json_path.name.replace(".json", ".csv")
+    with open(batch.csv_path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(FA_LEVELS) + len(CL_LEVELS)
+    got = {(r["submission_id"], r["criterion_id"]): int(r["level"]) for r in rows}
+    assert got == {**{("DEMO-1002", k): v for k, v in FA_LEVELS.items()},
+                   **{("DEMO-2001", k): v for k, v in CL_LEVELS.items()}}
+    assert {r["reviewer"] for r in rows} == {"Alice Morgan"}
+    notes = {r["criterion_id"]: r["notes"] for r in rows if r["submission_id"] == "DEMO-1002"}
+    assert notes["checks-for-understanding"] == "1" and notes["feedback"] == "0"
+
+
+def test_a_reviewer_may_not_import_batches(reviewer, lead, tmp_path):
+    score(lead, "DEMO-1002", 1, FA_LEVELS)  # a lead may export too
+    batch = export_batch(lead, tmp_path / "out")
+    before = db_state(reviewer)
+    with pytest.raises(NotAllowed, match="Only a lead assessor may import score batches"):
+        import_batches(reviewer, [batch.json_path])
+    assert db_state(reviewer) == before
+
+
+def test_a_cancelled_export_leaves_no_file_and_exports_the_reviews_next_time(reviewer, tmp_path):
+    score(reviewer, "DEMO-1002", 1, FA_LEVELS)
+    score(reviewer, "DEMO-2001", 1, CL_LEVELS)
+    stop = threading.Event()
+    job = Job(progress=lambda done, total, message: stop.set() if message.startswith("Writing") else None,
+              cancel_event=stop)
+    out = tmp_path / "out"
+    with pytest.raises(Cancelled):
+        export_batch(reviewer, out, job=job)
+    assert not out.exists() or list(out.iterdir()) == []
+    assert not any(e.action == audit.BATCH_EXPORT for e in audit.recent(reviewer))
+    assert export_batch(reviewer, out).count == 2
+
+
+def test_many_batches_a_refused_one_does_not_stop_the_others(reviewer, lead, tmp_path):
+    score(reviewer, "DEMO-1002", 1, FA_LEVELS)
+    first = export_batch(reviewer, tmp_path / "a")
+    score(reviewer, "DEMO-2001", 1, CL_LEVELS)
+    second = export_batch(reviewer, tmp_path / "b")
+    junk = tmp_path / "junk.reviewer-batch.json"
+    junk.write_text("{not json", encoding="utf-8")
+    missing = tmp_path / "missing.reviewer-batch.json"
+    outcomes = import_batches(lead, [first.json_path, junk, missing, second.json_path])
+    assert [o.status for o in outcomes] == ["imported", "refused", "refused", "imported"]
+    assert "is not a score batch: it is not readable JSON" in outcomes[1].message
+    assert "cannot be read" in outcomes[2].message
+    with lead.sessions() as s:
+        assert s.scalar(select(m.ScoreBatch.id).where(m.ScoreBatch.uid == second.batch_id)) is not None
