@@ -14,6 +14,7 @@ from final_decisions_support import (
     add_bulk_final_decisions,
     seed_final_decisions,
 )
+from postgres_support import PG_URL
 
 from reviewer_app.domain.model import Decision, Role
 from reviewer_app.errors import Cancelled, UserError
@@ -226,3 +227,24 @@ def test_reviewer_name_is_not_the_decider(lead_ctx, tmp_path: Path):
     _, rows = _csv(tmp_path / "f.csv")
     assert {r["decided_by"] for r in rows} == {"Lena Lead"}
     assert RITA not in (tmp_path / "f.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL.startswith("postgresql"), reason="set REVIEWER_APP_TEST_DATABASE_URL")
+def test_the_same_export_on_postgresql(pg_paths, tmp_path: Path):
+    from reviewer_app.services.context import AppContext
+    from reviewer_app.services.demo import load_demo
+
+    with AppContext.open(pg_paths) as ctx:
+        load_demo(ctx)
+        seed_final_decisions(ctx)
+        export_final_decisions(ctx, "csv", tmp_path / "pg.csv",
+                               DecisionFilter(sync_states=("not_queued", "rejected")))
+        summary = export_final_decisions(ctx, "json", tmp_path / "pg.json")
+    _, rows = _csv(tmp_path / "pg.csv")
+    assert [(r["submission_id"], r["sync_state"], r["decided_at"]) for r in rows] == [
+        ("DEMO-2001", "not_queued", "2025-03-20T12:00:00+00:00"),
+        ("DEMO-1002", "rejected", "2025-04-02T12:00:00+00:00")]
+    assert [r["level:group-structures"] for r in rows] == ["3", ""]
+    data = json.loads((tmp_path / "pg.json").read_text(encoding="utf-8"))
+    assert summary.count == data["count"] == len(data["decisions"]) == 4
