@@ -15,6 +15,8 @@ MODULES: tuple[str, ...] = (
     "reviewer_app.commands.profile",
     "reviewer_app.commands.exports",
     "reviewer_app.commands.stats",
+    "reviewer_app.commands.batches",
+    "reviewer_app.commands.audit",
     "reviewer_app.commands.moderation",
 )
 

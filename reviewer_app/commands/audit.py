@@ -1,0 +1,71 @@
+"""``reviewer-app audit``: check the audit log's hash chain; list its latest entries.
+
+Exit status of ``audit verify``: 0 when the chain is intact, 3 when an entry was altered
+or removed (the message names the first one), 2 for the usual refusals (the database
+cannot be opened, ...), so a script can tell "tampered" from "could not check".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from reviewer_app.config import AppPaths
+
+EXIT_OK, EXIT_TAMPERED = 0, 3
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
+    p = sub.add_parser("audit", help="the audit log: verify its hash chain, list recent entries")
+    asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    q = asub.add_parser(
+        "verify", help="check that no audit entry was altered or removed",
+        description="Check the audit log's hash chain. Exit status: 0 intact; 3 an entry was "
+                    "altered or removed (the first one is named); 2 the check could not be made.")
+    q.set_defaults(func=cmd_audit_verify)
+    q = asub.add_parser("log", help="list the latest audit entries, newest first")
+    q.add_argument("--limit", type=int, default=50, metavar="N", help="at most N entries (default 50)")
+    q.add_argument("--subject", help="only entries about this subject (as shown in the list)")
+    q.set_defaults(func=cmd_audit_log)
+
+
+def cmd_audit_verify(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.cli import open_context
+    from reviewer_app.services.audit import verify
+
+    with open_context(paths) as ctx:
+        result = verify(ctx)
+    if result.ok:
+        print(f"Audit log intact: {result.entries} entr{'y' if result.entries == 1 else 'ies'}.")
+        return EXIT_OK
+    print(f"Audit log broken: {result.problem.message}")
+    return EXIT_TAMPERED
+
+
+def cmd_audit_log(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.cli import open_context
+    from reviewer_app.errors import UserError
+    from reviewer_app.services.audit import recent
+    from reviewer_app.services.lead_views import profile_names
+
+    if args.limit < 1:
+        raise UserError("--limit takes a number of entries, 1 or more.")
+    with open_context(paths) as ctx:
+        lines = recent(ctx, limit=args.limit, subject=args.subject)
+        names = profile_names(ctx)
+    if not lines:
+        print("The audit log is empty." if args.subject is None
+              else f"No audit entries about {args.subject!r}.")
+        return EXIT_OK
+    for line in lines:
+        details = json.loads(line.details_json or "{}")
+        shown = ", ".join(f"{k}={_short(v)}" for k, v in details.items())
+        actor = names.get(line.actor_uid or "", (line.actor_uid or "-")[:8])
+        print(f"{line.id:>6}  {line.at.astimezone():%Y-%m-%d %H:%M:%S}  {actor:<14}  {line.action:<16}  "
+              f"{line.subject}" + (f"  ({shown})" if shown else ""))
+    return EXIT_OK
+
+
+def _short(value: object) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:39] + "\u2026"
