@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from reviewer_app.domain.model import ReviewStatus
-from reviewer_app.services import queue_state
+from reviewer_app.services import audit, queue_state
 from reviewer_app.store import models as m
 from reviewer_app.store.types import utcnow
 
@@ -220,6 +220,13 @@ def acknowledge(sessions, outcomes: Iterable[Outcome], issuer: str) -> dict[str,
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
     with sessions() as session, session.begin():
         conn = session.connection()
+        # The entries these answers change (an accepted one never changes), for the audit log.
+        changing = {}
+        answered = [d["b_uid"] for d in done] + [r["b_uid"] for r in rejected]
+        for start in range(0, len(answered), 500):
+            changing.update((uid, (key, number)) for uid, key, number in conn.execute(
+                select(table.c.uid, table.c.submission_key, table.c.attempt_number)
+                .where(table.c.uid.in_(answered[start:start + 500]), table.c.state != ACCEPTED)))
         if done:
             conn.execute(
                 table.update().where(table.c.uid == bindparam("b_uid"), table.c.state != ACCEPTED)
@@ -239,10 +246,29 @@ def acknowledge(sessions, outcomes: Iterable[Outcome], issuer: str) -> dict[str,
             attempts = select(m.Review.attempt_id).join(
                 m.OutboxEntry, m.OutboxEntry.review_id == m.Review.id).where(m.OutboxEntry.uid.in_(uids))
             queue_state.refresh(session, session.scalars(attempts).all())
+        if changing:
+            _audit_answers(session, [*done, *rejected], changing, issuer)
     for o in done:
         counts[o["b_result"]] += 1
     counts["rejected"] = len(rejected)
     return counts
+
+
+def _audit_answers(session: Session, answers: list[dict[str, Any]],
+                   changing: dict[str, tuple[str, int]], issuer: str) -> None:
+    """One audit entry per decision whose delivery state the issuer's answer changed."""
+    me = session.scalar(select(m.Profile.uid).where(m.Profile.is_self.is_(True)))
+    entries = []
+    for a in answers:
+        if a["b_uid"] not in changing:
+            continue
+        key, number = changing[a["b_uid"]]
+        details = {"result": a.get("b_result", "rejected"), "issuer": issuer,
+                   "remote_id": a["b_remote"], "outbox": a["b_uid"]}
+        if a.get("b_reason"):
+            details["reason"] = a["b_reason"]
+        entries.append((audit.SYNC, f"{key} attempt {number}", details))
+    audit.append_many(session, entries, actor_uid=me)
 
 
 def release(sessions, entries: Sequence[Claimed], error: str, backoff: Backoff,  # noqa: ANN001
