@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import itertools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -63,7 +64,7 @@ from sqlalchemy.engine import Row
 from reviewer_app import __version__
 from reviewer_app.domain.model import Decision
 from reviewer_app.errors import UserError
-from reviewer_app.exports.files import atomic_path, atomic_text_file, spreadsheet_safe
+from reviewer_app.exports.files import FORMULA_START, atomic_path, atomic_text_file
 from reviewer_app.jobs import Job
 from reviewer_app.services.context import AppContext
 from reviewer_app.store import models as m
@@ -314,8 +315,8 @@ def stream(conn: Connection, filters: DecisionFilter) -> Iterator[tuple[Row[Any]
 
     Two ordered cursors (decisions, scores) are merged, so no per-row query is made.
     """
-    rows = conn.execution_options(yield_per=YIELD_PER).execute(_rows_query(filters))
-    scores = iter(conn.execution_options(yield_per=YIELD_PER * 4).execute(_scores_query(filters)))
+    rows = _flat(conn.execution_options(yield_per=YIELD_PER).execute(_rows_query(filters)))
+    scores = _flat(conn.execution_options(yield_per=YIELD_PER * 4).execute(_scores_query(filters)))
     pending = next(scores, None)
     for row in rows:
         mine = []
@@ -324,6 +325,12 @@ def stream(conn: Connection, filters: DecisionFilter) -> Iterator[tuple[Row[Any]
             mine.append(pending)
             pending = next(scores, None)
         yield row, mine
+
+
+def _flat(result: Any) -> Iterator[Row[Any]]:
+    """A result's rows, fetched a ``yield_per`` batch at a time (cheaper per row than
+    iterating the result itself)."""
+    return itertools.chain.from_iterable(result.partitions())
 
 
 class _ReadTransaction:
@@ -384,7 +391,11 @@ def _slots(p: Plan) -> dict[int, int]:
 
 
 def _text(value: str | None) -> str:
-    return "" if value is None else spreadsheet_safe(value)  # type: ignore[return-value]
+    """A text cell: "" for none; spreadsheet formulas neutralised (``spreadsheet_safe``,
+    inlined: it runs for every cell)."""
+    if value is None:
+        return ""
+    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def _header(p: Plan) -> list[str]:

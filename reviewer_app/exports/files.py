@@ -52,11 +52,12 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         part.write_bytes(data)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Text starting with one of these is taken for a formula by spreadsheets.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def spreadsheet_safe(value: object) -> object:
     """Text that a spreadsheet would run as a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
