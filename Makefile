@@ -1,11 +1,14 @@
 # The two commands a new user types (see README.md):
 #   make demo    set everything up, load the demo submissions and open the window
 #   make test    set everything up and run the whole test suite
+# and for releases (packaging/README.md):
+#   make bundle        the desktop bundle: dist/reviewer-app/ and dist/reviewer-app-*.tar.gz
+#   make bundle-smoke  run the built bundle (not this tree) with the system's VLC hidden
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test setup setup-test ui bench lint clean
+.PHONY: demo test setup setup-test setup-package ui bench bundle bundle-smoke lint clean
 
 demo: setup
 	$(BIN)/reviewer-app demo
@@ -23,6 +26,10 @@ setup-test:
 	bash packaging/bootstrap.sh test
 	$(MAKE) --no-print-directory $(VENV)/.installed-test
 
+setup-package:
+	bash packaging/bootstrap.sh package
+	$(MAKE) --no-print-directory $(VENV)/.installed-package
+
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -35,11 +42,22 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed-gui
 
+$(VENV)/.installed-package: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e '.[package]'
+	touch $@ $(VENV)/.installed-gui
+
 # Regenerate reviewer_app/gui/forms/ from the Qt Designer files in ui/.
 ui: setup
 	for f in ui/*.ui; do \
 	  $(BIN)/pyside6-uic "$$f" -o "reviewer_app/gui/forms/ui_$$(basename "$$f" .ui).py"; \
 	done
+
+bundle: setup-package
+	bash packaging/build_bundle.sh $(BIN)/python
+
+bundle-smoke:
+	bash packaging/bootstrap.sh package
+	bash packaging/bundle_smoke.sh $(BIN)/python
 
 bench: setup-test
 	$(BIN)/python tests/benchmarks/bench_import.py

@@ -2,6 +2,8 @@
 # Installs (as root) or names (otherwise) the Debian/Ubuntu packages Reviewer needs.
 #   bash packaging/bootstrap.sh run    what the app needs: Python venv, libvlc, Qt's libraries
 #   bash packaging/bootstrap.sh test   that, plus what the test suite uses (Xvfb for screenshots, ffmpeg)
+#   bash packaging/bootstrap.sh package  that, plus what `make bundle` uses (icons, checks of the
+#                                      menu entry and AppStream data, binutils for PyInstaller)
 set -euo pipefail
 profile="${1:-run}"
 
@@ -15,9 +17,11 @@ run_pkgs=(
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core
 )
 test_pkgs=(ffmpeg xvfb gnome-keyring dbus openssl)
+package_pkgs=(librsvg2-bin desktop-file-utils appstream binutils pigz)
 
 pkgs=("${run_pkgs[@]}")
 [ "$profile" = "test" ] && pkgs+=("${test_pkgs[@]}")
+[ "$profile" = "package" ] && pkgs+=("${package_pkgs[@]}")
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "bootstrap: not a Debian/Ubuntu system; install libvlc and Qt 6's system libraries yourself." >&2
