@@ -153,8 +153,10 @@ class StatsReport:
 #
 # One statement does all the reading, so the scores are read once:
 #
-# * ``rs``: every review's levels as one string, "criterion_id=level,..." (one row per
-#   review, from the review_score index in order);
+# * ``rs``: every review's levels as one string of integers, one per criterion,
+#   ``criterion_id * LEVEL_SPAN + level + LEVEL_OFFSET``, comma-separated (one row per
+#   review, from the review_score index in order; integers are cheaper to join than
+#   "id=level" text);
 # * rows of kind 0: the review pairs, from the self-join of ``review`` on the attempt
 #   with ``r1.reviewer_id < r2.reviewer_id``, each with both reviews' level strings, the
 #   decisions and the UTC day of the later submission;
@@ -164,6 +166,10 @@ class StatsReport:
 # strings (rubrics have few), and counts with integer keys.
 
 PAIR, DISTRIBUTION = 0, 1
+#: Levels are within +-1,000,000 (the package format's limit), so a level plus the offset
+#: fits below the span, and criterion ids up to 2**41 keep the code a 64-bit integer.
+LEVEL_OFFSET = 1 << 21
+LEVEL_SPAN = 1 << 22
 
 
 def _later(a: ColumnElement, b: ColumnElement) -> ColumnElement:
@@ -179,9 +185,9 @@ def _day(dialect: str, when: ColumnElement) -> ColumnElement:
 
 def _statement(query: StatsQuery, dialect: str) -> Select:
     s = m.ReviewScore
-    cell = cast(s.criterion_id, String) + literal_column("'='", String) + cast(s.level, String)
+    cell = s.criterion_id * LEVEL_SPAN + s.level + LEVEL_OFFSET
     joined = (func.group_concat(cell, literal_column("','")) if dialect == "sqlite"
-              else func.string_agg(cell, literal_column("','")))
+              else func.string_agg(cast(cell, String), literal_column("','")))
     rs = (select(s.review_id.label("review_id"), joined.label("v"))
           .where(s.level.is_not(None)).group_by(s.review_id).cte("rs"))
 
@@ -233,10 +239,14 @@ def _raw_rows(result: CursorResult) -> Generator[tuple, None, None]:
 
 
 def _parse(v: str | None) -> dict[int, int]:
-    """'3=2,4=1' -> {3: 2, 4: 1}"""
+    """A review's levels from ``rs.v``: criterion id -> level."""
     if not v:
         return {}
-    return {int(k): int(level) for k, _, level in (c.partition("=") for c in v.split(","))}
+    out = {}
+    for code in v.split(","):
+        criterion, level = divmod(int(code), LEVEL_SPAN)
+        out[criterion] = level - LEVEL_OFFSET
+    return out
 
 
 @dataclass

@@ -156,11 +156,13 @@ def main() -> int:
 
     ctx = AppContext.open(resolve_paths(data_dir=work / "data", database_url=args.database_url))
     times: list[float] = []
+    cpu: list[float] = []  # this process's CPU time (SQLite runs in it): less hit by a busy machine
     try:
         for _ in range(args.repeat):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             report = agreement_stats(ctx)
             times.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
     finally:
         ctx.close()
     if report.pairs != made["pairs"]:  # the demo's own reviews have no second reviewer
@@ -177,11 +179,13 @@ def main() -> int:
     print(f"agreement statistics over {report.pairs:,} review pairs ({n:,} criterion pairs, "
           f"{len(report.by_pair)} reviewer-pair rows, {len(report.over_time)} weeks)")
     print("runs: " + ", ".join(f"{x:.3f} s" for x in times))
+    print("CPU time of this process: " + ", ".join(f"{x:.3f} s" for x in cpu)
+          + f" (median {statistics.median(cpu):.3f} s)")
     print(f"median {median:.3f} s (floor {MAX_SECONDS:.1f} s); "
           f"{ctx.engine.dialect.name}; load average {load:.2f}; "
           f"{platform.python_implementation()} {platform.python_version()}")
     if args.json:
-        args.json.write_text(json.dumps({"made": made, "runs": times, "median": median,
+        args.json.write_text(json.dumps({"made": made, "runs": times, "median": median, "cpu": cpu,
                                          "floor": MAX_SECONDS, "load": load,
                                          "dialect": ctx.engine.dialect.name}, indent=2))
     return EXIT_OK if median < MAX_SECONDS else EXIT_FLOOR_MISSED

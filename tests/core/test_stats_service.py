@@ -221,3 +221,42 @@ def test_the_result_is_the_same_after_a_later_date_filter_that_keeps_everything(
     everything = agreement_stats(two_ctx)
     since = agreement_stats(two_ctx, StatsQuery(since=datetime.now(UTC) - timedelta(days=1)))
     assert since.by_criterion == everything.by_criterion and since.pairs == 4
+
+
+def test_extreme_and_gapped_level_values(ctx: AppContext, tmp_path: Path):
+    """Levels at the package format's limits, with a gap: the scale is the rubric's, by
+    position, and negative levels come back intact."""
+    from packages import make_package
+
+    from reviewer_app.services.imports import import_package
+
+    scale = [-1_000_000, 0, 7, 1_000_000]
+
+    def rubric(doc: dict) -> None:
+        for c in doc["criteria"]:
+            c["levels"] = [{"value": v, "label": f"L{v}", "descriptor": ""} for v in scale]
+            c["required_level"] = 0
+
+    given = {"Ana": [(-1_000_000, 0, 7), (1_000_000, -1_000_000, 0)],
+             "Ben": [(-1_000_000, 7, 7), (7, -1_000_000, 1_000_000)]}
+    for i in range(2):
+        package = make_package(tmp_path / "p", name=f"s{i}", submission_id=f"SUB-{i}",
+                               mutate_rubric=rubric)
+        assert import_package(ctx, package.path).status == "imported"
+    ids = attempt_ids(ctx)
+    for who, levels in given.items():
+        act_as(ctx, who)
+        for i, row in enumerate(levels):
+            submit(ctx, ids[(f"SUB-{i}", 1)], dict(zip(("planning", "practice", "reflection"), row)))
+    act_as(ctx, "Ana", Role.LEAD_ASSESSOR)
+    report = agreement_stats(ctx)
+    (cred,) = report.by_credential
+    a = [v for row in given["Ana"] for v in row]
+    b = [v for row in given["Ben"] for v in row]
+    assert cred.levels == tuple(scale) and cred.scores.n == 6
+    assert cred.scores.exact == approx(3 / 6)  # -1,000,000 twice and 7 once
+    assert cred.scores.adjacent == approx(5 / 6)  # next on the scale: 0 and 7, 7 and 1,000,000
+    assert cred.scores.kappa == approx(kappa(a, b, scale))
+    assert cred.scores.weighted_kappa == approx(kappa(a, b, scale, "quadratic"))
+    ana = {d.criterion_key: d.counts for d in report.distributions if d.reviewer.name == "Ana"}
+    assert ana["planning"] == {-1_000_000: 1, 1_000_000: 1}
