@@ -74,6 +74,10 @@ class MainWindow(QMainWindow):
         from reviewer_app.gui.sync import install_sync
 
         self.sync_controller = install_sync(self, ctx)
+        from reviewer_app.gui.lead.menus import install_lead
+
+        # File > Export Score Batch, the Lead menu (lead assessors only), Settings > Profile.
+        self.lead = install_lead(self, ctx)
         # Help stays the last menu.
         self.menuBar().removeAction(self.ui.menuHelp.menuAction())
         self.menuBar().addAction(self.ui.menuHelp.menuAction())

@@ -1,0 +1,82 @@
+"""Small pieces the lead assessor's windows share: escaping, dates, one window per parent,
+and a progress dialog bound to a background task."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from reviewer_app.gui.tasks import Task
+
+W = TypeVar("W", bound=QWidget)
+
+AGREE_BG = "#e8f4ea"  # reviewers agree
+DIFFER_BG = "#fff4d6"  # levels differ, within the allowed gap
+DISPUTED_BG = "#fde2d4"  # levels differ by more than the allowed gap
+MUTED = "#666666"
+EARNED_FG = "#1d7a3a"
+NOT_YET_FG = "#b25a00"
+
+
+def esc(text: str | None) -> str:
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def para(text: str | None) -> str:
+    """Plain text as HTML keeping its line breaks."""
+    return esc(text).replace("\n", "<br>")
+
+
+def when(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def single(parent: QWidget | None, cls: type[W], make: Callable[[], W]) -> W:
+    """The ``cls`` window already open under ``parent`` (raised), or a new one shown."""
+    if parent is not None:
+        for existing in parent.findChildren(cls):
+            if existing.isVisible():
+                existing.raise_()
+                existing.activateWindow()
+                return existing
+    window = make()
+    window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    window.show()
+    return window
+
+
+def progress_dialog(parent: QWidget, title: str, text: str, task: Task | None = None) -> QProgressDialog:
+    """A window-modal progress dialog; Cancel cancels ``task`` (its worker stops at the next
+    safe point). Bind a task later with ``bind_cancel``."""
+    dialog = QProgressDialog(text, "Cancel", 0, 1000, parent)
+    dialog.setWindowTitle(title)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(300)
+    dialog.setAutoClose(False)
+    dialog.setAutoReset(False)
+    dialog.setMinimumWidth(420)
+    dialog.setValue(0)
+    if task is not None:
+        bind_cancel(dialog, task)
+    return dialog
+
+
+def bind_cancel(dialog: QProgressDialog, task: Task) -> None:
+    def cancel() -> None:
+        task.cancel()
+        dialog.setLabelText("Cancelling\u2026")
+
+    dialog.canceled.connect(cancel)
+
+
+def show_progress(dialog: QProgressDialog | None, done: int, total: int, message: str) -> None:
+    if dialog is None:
+        return
+    if total:
+        dialog.setValue(min(1000, int(1000 * done / total)))
+    if message:
+        dialog.setLabelText(message)
