@@ -448,6 +448,9 @@ class WorkspaceWindow(QMainWindow):
     def _submitted(self, review: Review) -> None:
         decision = review.decision.label if review.decision else ""
         self.statusBar().showMessage(f"Review submitted: {decision}. It is now locked.", 10_000)
+        from reviewer_app.gui.lead.calibration_result import show_calibration_result
+
+        show_calibration_result(self, self.ctx, review.uid)  # a calibration submission: where you matched
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.rubric.commit_pending_text()
