@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from reviewer_app.domain.model import Profile, Role
 from reviewer_app.errors import UserError
+from reviewer_app.services import audit
 from reviewer_app.services.context import AppContext
 from reviewer_app.services.profiles import current_profile, to_profile
 from reviewer_app.store import models as m
@@ -47,7 +48,9 @@ def update_self(ctx: AppContext, *, name: str | None = None, role: Role | None =
             if not name:
                 raise UserError("A profile needs a name.")
             row.name = name
-        if role is not None:
+        if role is not None and role is not row.role:
+            audit.append(session, audit.ROLE, f"profile {row.uid}",
+                         {"from": row.role.value, "to": role.value}, actor_uid=row.uid)
             row.role = role
         session.flush()
         return to_profile(row)
