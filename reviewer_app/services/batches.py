@@ -382,7 +382,7 @@ def _reviewer_profile(session: Session, batch: Batch) -> tuple[int | None, bool]
 def _finalize(session: Session, attempt_ids: list[int], actor_uid: str) -> tuple[list[int], list[int], list[int]]:
     """Let the lead's rules (double scoring, disputes, final decisions) look at the attempts
     that just got a review; returns the attempts now final, disputed, and waiting for a
-    second review (the first two with their queue status refreshed by the rules).
+    second review.
 
     ``services.finalize`` is looked up, not imported at the top: without it (a build that
     predates it) the reviews are imported and simply wait as submitted.
@@ -449,8 +449,7 @@ def _import_one(ctx: AppContext, actor_uid: str, path: Path, job: Job,
         waiting: list[int] = []
         if attempt_ids:
             final, disputed, waiting = _finalize(session, attempt_ids, actor_uid)
-            done = set(final) | set(disputed)
-            queue_state.refresh(session, [a for a in attempt_ids if a not in done])
+            queue_state.refresh(session, attempt_ids)
     message = (f"{batch.name}: imported {len(new)} review{'s' if len(new) != 1 else ''} "
                f"by {header.reviewer.name}")
     if skipped:
