@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reviewer_app.domain.audit_chain import GENESIS, Break, ChainEntry, canonical_details, entry_hash, first_break
+from reviewer_app.services.bulk import insert_rows
 from reviewer_app.services.context import AppContext
 from reviewer_app.store import models as m
 from reviewer_app.store.types import utcnow
@@ -79,11 +80,10 @@ def append_many(session: Session, entries: Iterable[tuple[str, str, dict[str, An
         details_json = canonical_details(details)
         subject = subject[:200]
         digest = entry_hash(last_id, at, actor_uid, action, subject, details_json, last_hash)
-        values.append({"id": last_id, "at": at, "actor_uid": actor_uid, "action": action,
-                       "subject": subject, "details_json": details_json, "prev_hash": last_hash,
-                       "hash": digest})
+        values.append((last_id, at, actor_uid, action, subject, details_json, last_hash, digest))
         last_hash = digest
-    session.execute(insert(m.AuditEntry), values)
+    insert_rows(session.connection(), m.AuditEntry.__table__,
+                ("id", "at", "actor_uid", "action", "subject", "details_json", "prev_hash", "hash"), values)
     head.last_id, head.last_hash = last_id, last_hash
     session.flush()
     return len(values)

@@ -32,12 +32,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, insert, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from reviewer_app.domain.model import Criterion, Decision, Level, ReviewStatus, Role, Rubric
-from reviewer_app.domain.moderation import ScoredReview, all_disagreements, second_review_reason
+from reviewer_app.domain.moderation import DoubleScoring, ScoredReview, all_disagreements, second_review_reason
 from reviewer_app.services import audit, queue_state
+from reviewer_app.services.bulk import insert_rows
 from reviewer_app.services.policies import Policy, policy_for
 from reviewer_app.store import models as m
 from reviewer_app.store.types import utcnow
@@ -91,6 +92,7 @@ class _Cache:
         self.credentials: dict[int, tuple[str, str, str]] = {}
         self.profiles: dict[int, tuple[str, str, str]] = {}
         self.policies: dict[str, Policy] = {}
+        self.rules: dict[str, DoubleScoring] = {}
         self.histories: dict[tuple[int, str], list[tuple[datetime, int]]] = {}
 
     def rubric(self, rubric_id: int) -> _RubricInfo:
@@ -136,7 +138,12 @@ class _Cache:
     def policy(self, credential_key: str) -> Policy:
         if credential_key not in self.policies:
             self.policies[credential_key] = policy_for(self.session, credential_key)
+            self.rules[credential_key] = self.policies[credential_key].rule
         return self.policies[credential_key]
+
+    def rule(self, credential_key: str) -> DoubleScoring:
+        self.policy(credential_key)
+        return self.rules[credential_key]
 
     def earlier_reviews(self, reviewer_id: int, credential_key: str, review: _ReviewRow) -> int:
         """The reviewer's submitted reviews of this credential before this one."""
@@ -203,6 +210,7 @@ def evaluate_attempts(session: Session, attempt_ids: Iterable[int], actor_uid: s
     if lead_id is None:
         return out
     ids = sorted(set(attempt_ids))
+    session.flush()  # the reviews the caller just wrote are read below, as plain rows
     cache = _Cache(session)
     for start in range(0, len(ids), CHUNK):
         _evaluate_chunk(session, ids[start:start + CHUNK], lead_id, actor_uid, cache, out)
@@ -212,7 +220,8 @@ def evaluate_attempts(session: Session, attempt_ids: Iterable[int], actor_uid: s
 def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, actor_uid: str | None,
                     cache: _Cache, out: Evaluated) -> None:
     A = m.Attempt
-    attempts = session.execute(
+    conn = session.connection()  # plain rows: no ORM loading for thousands of them
+    attempts = conn.execute(
         select(A.id, A.number, A.second_review, A.rubric_id, A.credential_id, m.Submission.key,
                m.Submission.candidate_key, m.Submission.credential_key)
         .join(m.Submission, A.submission_id == m.Submission.id)
@@ -223,7 +232,7 @@ def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, actor_ui
     if not attempts:
         return
     reviews: dict[int, list[_ReviewRow]] = defaultdict(list)
-    for r in session.execute(
+    for r in conn.execute(
             select(m.Review.id, m.Review.uid, m.Review.attempt_id, m.Review.reviewer_id,
                    m.Review.decision, m.Review.feedback, m.Review.submitted_at)
             .where(m.Review.attempt_id.in_([a[0] for a in attempts]),
@@ -235,7 +244,7 @@ def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, actor_ui
         return
     scores: dict[int, dict[int, tuple[int | None, str]]] = defaultdict(dict)
     for start in range(0, len(review_ids), CHUNK):
-        for rid, cid, level, comment in session.execute(
+        for rid, cid, level, comment in conn.execute(
                 select(m.ReviewScore.review_id, m.ReviewScore.criterion_id, m.ReviewScore.level,
                        m.ReviewScore.comment)
                 .where(m.ReviewScore.review_id.in_(review_ids[start:start + CHUNK]))):
@@ -259,7 +268,7 @@ def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, actor_ui
         if reason is None:
             earlier = (cache.earlier_reviews(first.reviewer_id, a[7], first)
                        if policy.first_reviews else 0)
-            reason = second_review_reason(policy.rule, info.domain, a[5],
+            reason = second_review_reason(cache.rule(a[7]), info.domain, a[5],
                                           _levels(info, scores[first.id]), earlier)
             if reason is not None:
                 reasons_set.append({"b_id": a[0], "b_reason": reason})
@@ -278,31 +287,31 @@ def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, actor_ui
         else:
             finals.append((a, first, AGREED))
 
+    # Thousands of rows per batch import: written with one executemany per table.
     if reasons_set:
         table = m.Attempt.__table__
-        session.connection().execute(
+        conn.execute(
             table.update().where(table.c.id == bindparam("b_id")).values(second_review=bindparam("b_reason")),
             reasons_set)
     if finals:
         already = set(session.scalars(select(m.OutboxEntry.review_id).where(
             m.OutboxEntry.review_id.in_([r.id for _, r, _ in finals]))))
-        session.execute(insert(m.FinalDecision), [
-            {"uid": m.new_uid(), "attempt_id": a[0], "review_id": r.id, "decision": r.decision,
-             "source": source, "rationale": "", "decided_by_id": lead_id, "decided_at": now}
-            for a, r, source in finals])
+        insert_rows(conn, m.FinalDecision.__table__,
+                    ("uid", "attempt_id", "review_id", "decision", "source", "rationale",
+                     "decided_by_id", "decided_at"),
+                    [(m.new_uid(), a[0], r.id, r.decision, source, "", lead_id, now)
+                     for a, r, source in finals])
         entries = []
         for a, r, source in finals:
             if r.id in already:
                 continue
             body = payload(cache.rubric(a[3]), cache.credential(a[4]), a[5], a[1], a[6], r,
                            scores[r.id], cache.profiles[r.reviewer_id])
-            entries.append({"uid": m.new_uid(), "review_id": r.id, "kind": "decision",
-                            "submission_key": a[5], "attempt_number": a[1],
-                            "decision": body["decision"] or "",
-                            "payload_json": json.dumps(body, ensure_ascii=False, sort_keys=True),
-                            "created_at": now, "state": QUEUED, "tries": 0, "next_attempt_at": now})
-        if entries:
-            session.execute(insert(m.OutboxEntry), entries)
+            entries.append((m.new_uid(), r.id, "decision", a[5], a[1], body["decision"] or "",
+                            json.dumps(body, ensure_ascii=False, sort_keys=True), now, QUEUED, 0, now))
+        insert_rows(conn, m.OutboxEntry.__table__,
+                    ("uid", "review_id", "kind", "submission_key", "attempt_number", "decision",
+                     "payload_json", "created_at", "state", "tries", "next_attempt_at"), entries)
         for a, r, source in finals:
             out.final.append(a[0])
             log.append((audit.FINAL, attempt_subject(a[5], a[1]), {
@@ -310,15 +319,13 @@ def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, actor_ui
                 "review": r.uid, "reviewer": cache.profiles[r.reviewer_id][0],
                 "second_review": reason_of.get(a[0])}))
     if disputes:
-        session.execute(insert(m.Dispute), [
-            {"uid": m.new_uid(), "attempt_id": a[0], "reasons": "\n".join(why), "state": "open",
-             "opened_at": now} for a, why, _ in disputes])
+        insert_rows(conn, m.Dispute.__table__, ("uid", "attempt_id", "reasons", "state", "opened_at"),
+                    [(m.new_uid(), a[0], "\n".join(why), "open", now) for a, why, _ in disputes])
         for a, why, rows in disputes:
             out.disputed.append(a[0])
             log.append((audit.DISPUTE, attempt_subject(a[5], a[1]), {
                 "reasons": why, "reviews": [r.uid for r in rows],
                 "reviewers": [cache.profiles[r.reviewer_id][0] for r in rows]}))
     audit.append_many(session, log, actor_uid=actor_uid, at=now)
-    changed = [a[0] for a, _, _ in finals] + [a[0] for a, _, _ in disputes]
-    queue_state.refresh(session, changed)
-    session.flush()
+    # The queue shows these attempts' new reviews, and a dispute.
+    queue_state.refresh(session, [a[0] for a in attempts if a[0] in reviews])
