@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import itertools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -58,7 +57,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Select, and_, func, select
+from sqlalchemy import Connection, Select, String, and_, func, select, type_coerce
 from sqlalchemy.engine import Row
 
 from reviewer_app import __version__
@@ -136,12 +135,18 @@ def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, time()).astimezone().astimezone(UTC)
 
 
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:  # SQLite hands back naive UTC
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="seconds")
+def _utc(value: datetime | str) -> datetime:
+    """An aware UTC datetime from a column value: a datetime, or SQLite's stored text
+    (naive UTC, "2025-03-01 12:00:00.000000"), read raw to skip two converters per row."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _iso(value: datetime | str | None) -> str | None:
+    return None if value is None else _utc(value).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -267,11 +272,15 @@ def _filtered(stmt: Select[Any], filters: DecisionFilter, *, full: bool,
     return stmt.where(and_(*cond)) if cond else stmt
 
 
-def _rows_query(filters: DecisionFilter) -> Select[Any]:
+def _rows_query(filters: DecisionFilter, *, raw: bool = False) -> Select[Any]:
+    """The final decisions' rows. ``raw`` (SQLite): the decision and the time as the text
+    stored, without the enum and datetime converters (``_utc`` reads the time)."""
+    decision = type_coerce(_fd.c.decision, String) if raw else _fd.c.decision
+    decided_at = type_coerce(_fd.c.decided_at, String) if raw else _fd.c.decided_at
     stmt = select(
         _fd.c.id, _fd.c.uid, _s.c.key, _a.c.number, _c.c.key, _c.c.version, _s.c.candidate_key,
         _a.c.candidate_display_name, _a.c.recipient_type, _a.c.recipient_identity,
-        _fd.c.decision, _fd.c.source, _fd.c.rationale, _p.c.name, _fd.c.decided_at,
+        decision, _fd.c.source, _fd.c.rationale, _p.c.name, decided_at,
         _o.c.state, _r.c.feedback, _a.c.rubric_id, _c.c.title)
     return _filtered(stmt, filters, full=True).order_by(_fd.c.decided_at, _fd.c.id)
 
@@ -315,8 +324,7 @@ def stream(conn: Connection, filters: DecisionFilter) -> Iterator[tuple[Row[Any]
 
     Two ordered cursors (decisions, scores) are merged, so no per-row query is made.
     """
-    rows = _flat(conn.execution_options(yield_per=YIELD_PER).execute(_rows_query(filters)))
-    scores = _flat(conn.execution_options(yield_per=YIELD_PER * 4).execute(_scores_query(filters)))
+    rows, scores = _cursors(conn, filters)
     pending = next(scores, None)
     for row in rows:
         mine = []
@@ -327,10 +335,12 @@ def stream(conn: Connection, filters: DecisionFilter) -> Iterator[tuple[Row[Any]
         yield row, mine
 
 
-def _flat(result: Any) -> Iterator[Row[Any]]:
-    """A result's rows, fetched a ``yield_per`` batch at a time (cheaper per row than
-    iterating the result itself)."""
-    return itertools.chain.from_iterable(result.partitions())
+def _cursors(conn: Connection, filters: DecisionFilter) -> tuple[Any, Iterator[Row[Any]]]:
+    """The two ordered, streamed results: final decisions, and their scores."""
+    raw = conn.dialect.name == "sqlite"
+    rows = conn.execution_options(yield_per=YIELD_PER).execute(_rows_query(filters, raw=raw))
+    scores = conn.execution_options(yield_per=YIELD_PER * 4).execute(_scores_query(filters))
+    return rows, iter(scores)
 
 
 class _ReadTransaction:
@@ -413,17 +423,21 @@ def _write_csv(conn: Connection, filters: DecisionFilter, p: Plan, out: Path, jo
     with atomic_text_file(out, newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(_header(p))
-        for row, scores in stream(conn, filters):
+        rows, scores = _cursors(conn, filters)
+        pending = next(scores, None)
+        # The merge of ``stream``, inline (this loop runs for every row).
+        for (fid, uid, sub, att, cred, cver, cand, name, rtype, recip, dec, src, why, by, at,
+             sync, feedback, _, _) in rows:
             crit: list[Any] = [""] * width
-            for _, cid, level, comment in scores:
-                i = slots[cid]
-                crit[i] = "" if level is None else level
-                crit[i + 1] = safe(comment)
+            while pending is not None and pending[0] == fid:
+                i = slots[pending[1]]
+                crit[i] = "" if pending[2] is None else pending[2]
+                crit[i + 1] = safe(pending[3])
+                pending = next(scores, None)
             writer.writerow([
-                row[R_UID], safe(row[R_SUB]), row[R_ATT], safe(row[R_CRED]), safe(row[R_CVER]),
-                safe(row[R_CAND]), safe(row[R_NAME]), row[R_RTYPE] or "", safe(row[R_RECIP]),
-                row[R_DEC], row[R_SRC], safe(row[R_WHY]), safe(row[R_BY]), _iso(row[R_AT]),
-                row[R_SYNC] or NOT_QUEUED, safe(row[R_FEEDBACK]), *crit])
+                uid, safe(sub), att, safe(cred), safe(cver), safe(cand), safe(name), rtype or "",
+                safe(recip), dec, src, safe(why), safe(by), _iso(at), sync or NOT_QUEUED,
+                safe(feedback), *crit])
             n += 1
             if n % PROGRESS_EVERY == 0:
                 job.check()
@@ -551,8 +565,7 @@ def _xlsx_rows(ws: Any, cell: Any, conn: Connection, filters: DecisionFilter, p:
             i = slots[cid]
             crit[i] = level
             crit[i + 1] = cell(comment) if comment else None
-        at = row[R_AT]
-        at = at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
+        at = _utc(row[R_AT]).replace(tzinfo=None)  # naive for openpyxl; UTC as elsewhere
         ws.append([
             row[R_UID], cell(row[R_SUB]), row[R_ATT], cell(row[R_CRED]), cell(row[R_CVER]),
             cell(row[R_CAND]), cell(row[R_NAME]), row[R_RTYPE], cell(row[R_RECIP]),
