@@ -182,3 +182,4 @@ def test_a_draft_the_lead_opened_becomes_the_moderation(disputed: Disputed):
 def test_unknown_dispute(disputed: Disputed):
     with pytest.raises(NotFound):
         moderation.get_dispute(disputed.ctx, "no-such-dispute")
+
