@@ -46,7 +46,9 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str],
             sample = next((v for v in values[i] if v is not None), None)
             # The same text the type would store, made in C; checked on this very data.
             if sample is not None and _sqlite_utc_text(sample) == process(sample):
-                values[i] = [None if v is None else _sqlite_utc_text(v) for v in values[i]]
+                texts: dict[datetime | None, str | None] = {None: None}
+                values[i] = [texts[v] if v in texts else texts.setdefault(v, _sqlite_utc_text(v))
+                             for v in values[i]]
                 continue
         memo: dict[Any, Any] = {None: None}
         out = []
