@@ -327,5 +327,6 @@ def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, actor_ui
                 "reasons": why, "reviews": [r.uid for r in rows],
                 "reviewers": [cache.profiles[r.reviewer_id][0] for r in rows]}))
     audit.append_many(session, log, actor_uid=actor_uid, at=now)
-    # The queue shows these attempts' new reviews, and a dispute.
-    queue_state.refresh(session, [a[0] for a in attempts if a[0] in reviews])
+    # A dispute shows in the queue. (A final decision leaves the status as it is: "submitted"
+    # until the issuer accepts it; callers refresh for the reviews they wrote.)
+    queue_state.refresh(session, [a[0] for a, _, _ in disputes])

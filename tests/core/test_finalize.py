@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
 from reviewer_app.domain.model import Decision, SubmissionStatus
-from reviewer_app.services import audit, policies
+from reviewer_app.services import audit, policies, queue_state
 from reviewer_app.services.context import AppContext
 from reviewer_app.services.submissions import get_submission
 from reviewer_app.store import models as m
@@ -108,6 +108,8 @@ def test_disagreement_opens_a_dispute_with_reasons_and_queues_nothing(demo_ctx: 
     assert dispute.state == "open" and _outbox(demo_ctx) == []
     assert get_submission(demo_ctx, "DEMO-1002", 2).status is SubmissionStatus.DISPUTED
     assert "dispute.open" in _actions(demo_ctx, "DEMO-1002 attempt 2")
+    with demo_ctx.sessions() as s:
+        assert queue_state.mismatches(s) == []  # the stored status is the derived one
 
 
 def test_near_the_cut_gets_a_second_review_far_from_it_does_not(demo_ctx: AppContext):
@@ -187,3 +189,5 @@ def test_many_attempts_in_one_call(demo_ctx: AppContext):
     assert sorted(e["decision"] for e in _outbox(demo_ctx)) == ["earned", "earned", "not_yet"]
     verdict = audit.verify(demo_ctx)
     assert verdict.ok, verdict.problem
+    with demo_ctx.sessions() as s:
+        assert queue_state.mismatches(s) == []
