@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""Benchmark: 100,000 final decisions exported to CSV, against a bare sqlite3 + csv script.
+
+    python tests/benchmarks/bench_exports.py [--count 100000] [--repeat 3]
+                                             [--workdir DIR] [--keep] [--json FILE]
+
+A script, not a test (pytest does not collect it). It builds a data folder (demo data,
+then ``--count`` final decisions with their reviews, per-criterion scores and outbox
+entries, inserted in bulk with SQLAlchemy Core; not timed), then times, interleaved and
+``--repeat`` times each, in this one process:
+
+* **bare**: a plain ``sqlite3`` + ``csv`` script (``bare_export`` below) writing the same
+  rows: the same joins, the same columns and criterion columns, the same cell rules
+  (dates as ISO 8601 UTC, spreadsheet formulas neutralised), to a plain file;
+* **app**: ``reviewer_app.services.final_exports.export_final_decisions`` in CSV (the
+  lead-assessor check, the plan and count, Core streaming with ``yield_per``, progress
+  and cancel checks, a temporary file that is fsynced and renamed).
+
+Both outputs are compared byte for byte after the first round: the figures are for the
+same file. The ratio is median(app) / median(bare). Floor (from issue #5): **1.5**.
+
+Exit status: 0 when the floor holds, 1 when it is missed, 2 when it could not measure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # final_decisions_support: the bulk builder
+
+MAX_RATIO = 1.5
+EXIT_OK, EXIT_FLOOR_MISSED, EXIT_CANNOT_MEASURE = 0, 1, 2
+
+def build(data_dir: Path, count: int, seed: int = 5) -> None:
+    """A data folder with the demo data and ``count`` final decisions (not timed)."""
+    from final_decisions_support import add_bulk_final_decisions
+
+    from reviewer_app.config import resolve_paths
+    from reviewer_app.domain.model import Role
+    from reviewer_app.services.context import AppContext
+    from reviewer_app.services.demo import load_demo
+    from reviewer_app.services.roles import update_self
+
+    with AppContext.open(resolve_paths(data_dir=data_dir)) as ctx:
+        load_demo(ctx)
+        update_self(ctx, name="Bench Lead", role=Role.LEAD_ASSESSOR)
+        add_bulk_final_decisions(ctx, count, seed)
+        db = ctx.paths.sqlite_path
+    if db is not None:
+        con = sqlite3.connect(db, isolation_level=None)
+        con.execute("ANALYZE")
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.close()
+
+
+# -- (a) the bare script ---------------------------------------------------------------------
+
+BARE_ROWS = """
+SELECT fd.id, fd.uid, s.key, a.number, c.key, c.version, s.candidate_key,
+       a.candidate_display_name, a.recipient_type, a.recipient_identity, fd.decision,
+       fd.source, fd.rationale, p.name, fd.decided_at, o.state, r.feedback
+FROM final_decision fd
+JOIN attempt a ON a.id = fd.attempt_id
+JOIN credential c ON c.id = a.credential_id
+JOIN submission s ON s.id = a.submission_id
+JOIN review r ON r.id = fd.review_id
+JOIN profile p ON p.id = fd.decided_by_id
+LEFT JOIN sync_outbox o ON o.review_id = fd.review_id
+ORDER BY fd.decided_at, fd.id
+"""
+BARE_SCORES = """
+SELECT fd.id, rs.criterion_id, rs.level, rs.comment
+FROM final_decision fd JOIN review_score rs ON rs.review_id = fd.review_id
+ORDER BY fd.decided_at, fd.id
+"""
+BARE_RUBRICS = """
+SELECT DISTINCT c.key, rb.version, rb.id
+FROM final_decision fd JOIN attempt a ON a.id = fd.attempt_id
+JOIN credential c ON c.id = a.credential_id JOIN rubric rb ON rb.id = a.rubric_id
+"""
+FIXED = ["final_decision_id", "submission_id", "attempt", "credential_id", "credential_version",
+         "candidate_id", "candidate_name", "recipient_type", "recipient", "decision", "source",
+         "rationale", "decided_by", "decided_at", "sync_state", "feedback"]
+
+
+def bare_export(db: Path, out: Path) -> int:
+    """Final decisions to CSV with nothing but sqlite3 and csv."""
+    def safe(v):
+        if v is None:
+            return ""
+        return "'" + v if v.startswith(("=", "+", "-", "@", "\t", "\r")) else v
+
+    con = sqlite3.connect(db)
+    keys, slot = [], {}
+    for _, _, rid in sorted(con.execute(BARE_RUBRICS).fetchall()):
+        for cid, key in con.execute("SELECT id, key FROM criterion WHERE rubric_id = ? "
+                                    "ORDER BY position", (rid,)):
+            if key not in keys:
+                keys.append(key)
+            slot[cid] = 2 * keys.index(key)
+    header = FIXED + [f"{kind}:{k}" for k in keys for kind in ("level", "comment")]
+    scores = con.execute(BARE_SCORES)
+    pending = scores.fetchone()
+    n = 0
+    with open(out, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        for (fid, uid, sub, att, cred, cver, cand, name, rtype, recip, dec, src, why, by, at,
+             state, feedback) in con.execute(BARE_ROWS):
+            crit = [""] * (2 * len(keys))
+            while pending is not None and pending[0] == fid:
+                i = slot[pending[1]]
+                crit[i] = "" if pending[2] is None else pending[2]
+                crit[i + 1] = safe(pending[3])
+                pending = scores.fetchone()
+            at = datetime.fromisoformat(at).replace(tzinfo=UTC).isoformat(timespec="seconds")
+            w.writerow([uid, safe(sub), att, safe(cred), safe(cver), safe(cand), safe(name),
+                        rtype or "", safe(recip), dec, src, safe(why), safe(by), at,
+                        state or "not_queued", safe(feedback), *crit])
+            n += 1
+    con.close()
+    return n
+
+
+# -- (b) the app -----------------------------------------------------------------------------
+
+def app_export(ctx, out: Path) -> int:
+    from reviewer_app.services.final_exports import export_final_decisions
+
+    return export_final_decisions(ctx, "csv", out).count
+
+
+def _timed(fn, *args):
+    t = time.perf_counter()
+    c = time.process_time()
+    n = fn(*args)
+    return time.perf_counter() - t, time.process_time() - c, n
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+
+    from reviewer_app.config import resolve_paths
+    from reviewer_app.services.context import AppContext
+
+    work = Path(tempfile.mkdtemp(prefix="bench-exports-", dir=args.workdir))
+    try:
+        data = work / "data"
+        t = time.perf_counter()
+        build(data, args.count)
+        ctx = AppContext.open(resolve_paths(data_dir=data))
+        db = ctx.paths.sqlite_path
+        if db is None:
+            print("error: the benchmark needs the SQLite database", file=sys.stderr)
+            return EXIT_CANNOT_MEASURE
+        print(f"built {args.count:,} final decisions in {time.perf_counter() - t:.1f} s "
+              f"({db.stat().st_size / 1e6:.0f} MB database)")
+        bare_out, app_out = work / "bare.csv", work / "app.csv"
+        # Warm-up (not timed): page cache, imports, SQLAlchemy's statement cache.
+        bare_export(db, bare_out)
+        app_export(ctx, app_out)
+        if bare_out.read_bytes() != app_out.read_bytes():
+            print("error: the app's CSV differs from the bare script's", file=sys.stderr)
+            return EXIT_CANNOT_MEASURE
+        runs: dict[str, list[tuple[float, float]]] = {"bare": [], "app": []}
+        for _ in range(args.repeat):
+            for name, fn, arg in (("bare", bare_export, db), ("app", app_export, ctx)):
+                out = bare_out if name == "bare" else app_out
+                out.unlink(missing_ok=True)
+                wall, cpu, n = _timed(fn, arg, out)
+                if n != args.count:
+                    print(f"error: {name} wrote {n} rows, expected {args.count}", file=sys.stderr)
+                    return EXIT_CANNOT_MEASURE
+                runs[name].append((wall, cpu))
+                print(f"  {name:4}  {wall:6.2f} s wall  {cpu:6.2f} s CPU")
+        ctx.close()
+        bare = statistics.median(w for w, _ in runs["bare"])
+        app = statistics.median(w for w, _ in runs["app"])
+        ratio = app / bare
+        bare_cpu = statistics.median(c for _, c in runs["bare"])
+        app_cpu = statistics.median(c for _, c in runs["app"])
+        size = app_out.stat().st_size / 1e6
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"\n{args.count:,} final decisions, {size:.1f} MB of CSV; median of {args.repeat}:")
+        print(f"  bare sqlite3 + csv : {bare:.2f} s")
+        print(f"  app export (CSV)   : {app:.2f} s")
+        print(f"  ratio              : {ratio:.2f} (floor {MAX_RATIO})  "
+              f"{'OK' if ratio <= MAX_RATIO else 'MISSED'}")
+        print(f"  CPU time (median)  : bare {bare_cpu:.2f} s, app {app_cpu:.2f} s, "
+              f"ratio {app_cpu / bare_cpu:.2f} (less sensitive to other load on the machine)")
+        print(f"  Python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, "
+              f"load average {load:.2f}")
+        if args.json:
+            args.json.write_text(json.dumps({
+                "count": args.count, "repeat": args.repeat, "csv_mb": size,
+                "bare_runs": runs["bare"], "app_runs": runs["app"], "bare_median": bare,
+                "app_median": app, "ratio": ratio, "bare_cpu_median": bare_cpu,
+                "app_cpu_median": app_cpu, "floor": MAX_RATIO, "load_average": load,
+                "python": platform.python_version(), "sqlite": sqlite3.sqlite_version}, indent=2))
+        return EXIT_OK if ratio <= MAX_RATIO else EXIT_FLOOR_MISSED
+    finally:
+        if args.keep:
+            print(f"work folder kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
