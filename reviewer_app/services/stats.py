@@ -336,9 +336,13 @@ def _count(rows: Iterable, period: str, job: Job) -> _Counts:  # noqa: C901 - on
         table = out.decisions.setdefault(group_of[group // shift], Counter())
         if d1 is not None and d2 is not None:
             table[(Decision(d1).value, Decision(d2).value)] += n
+    dist = out.distributions
     for cred, reviewer, n, v in dist_rows:
         for criterion, level in (parsed.get(v) or _parse(v)).items():
-            out.distributions.setdefault((cred, reviewer, criterion), Counter())[level] += n
+            table = dist.get((cred, reviewer, criterion))
+            if table is None:
+                table = dist[(cred, reviewer, criterion)] = Counter()
+            table[level] += n
     return out
 
 
