@@ -379,8 +379,13 @@ class MediaPane(QWidget):
     def toggle_play(self) -> None:
         self._engine.toggle_play()
 
-    def seek(self, ms: int) -> None:
-        self._engine.seek(ms)
+    def seek(self, ms: int, *, exact: bool = False) -> None:
+        """Go to ``ms``; ``exact``: to the very frame at that time (see MediaEngine.seek)."""
+        self._engine.seek(ms, exact=exact)
+
+    def prepare_frames(self, times_ms: list[int]) -> None:
+        """Decode the frames at these times ahead (the notes'), so they show at once."""
+        self._engine.prepare_frames(times_ms)
 
     def jump(self, delta_ms: int) -> None:
         self._engine.jump(delta_ms)
@@ -450,7 +455,7 @@ class MediaPane(QWidget):
             ms = parse_time(text)
         except ValueError:
             return False
-        self._engine.seek(ms)
+        self._engine.seek(ms, exact=True)
         return True
 
     def focus_go_to_time(self) -> None:

@@ -20,8 +20,17 @@ identified by its burnt-in timestamp), and what the engine does about it:
   queued: after a pause that followed playback it may show a stale picture first. The engine
   uses it only right after another paused ``set_time`` ("safe"); otherwise it restarts the
   input and pauses on its first picture (~40 ms). Either way VLC's precise seek lands on the
-  target or up to ~4 frames before it on B-frame streams (its preroll ends on a decode
-  timestamp); libvlc 3 gives no picture timestamps to do better.
+  target or up to ~4 frames before (and, just before a key frame, up to 2 after) it on
+  B-frame streams (its preroll ends on a decode timestamp); libvlc 3 gives no picture
+  timestamps. A seek at the very start of a frame shows the frame before (rounding), so
+  seeks aim half a frame in.
+* Exact seeks (notes, typed times; ``seek(ms, exact=True)``): started *paused* at a key frame
+  (``:start-paused``), libvlc shows exactly that key frame; played on at 1x it shows every
+  later frame at its time, so the frame is known by counting, each count checked against
+  the clock (see "exact frames" below). Key frames and frame times come from the file's
+  tables (reviewer_app.render.mp4_timing; other containers seek by time alone). Frames of
+  notes are decoded ahead that way while the video waits (``prepare_frames``), so choosing
+  a note shows its frame at once.
 * After a paused ``set_time`` VLC ignores the first ``next_frame`` and skips a frame on the
   next, and resuming jumps about a second ahead. ``next_frame`` is exact after a pause that
   followed playback, but resuming after it jumps too. So "play" restarts the input just after
@@ -63,6 +72,7 @@ from reviewer_app.gui.media.probe import (
 )
 from reviewer_app.gui.media.timecode import format_ms
 from reviewer_app.gui.media.vlc_loader import VlcUnavailable, get_instance, load_vlc
+from reviewer_app.render.mp4_timing import VideoTiming, read_video_timing
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +94,11 @@ CAPTURE_MAX_FRAMES = 40
 PREFETCH_DELAY_S = 0.15      # after a paused seek, once idle, decode the frames around it
 PREFETCH_AHEAD = 3           # ... this many past the frame on screen
 CACHE_BYTES = 96 * 1024 * 1024
+EXACT_TOLERANCE = 0.4        # exact seek: a picture this far (in frames) from its slot is doubted
+EXACT_ATTEMPTS = 3           # ... then the count starts again from the key frame, this often
+EXACT_STALL_S = 1.5          # ... or when no picture came for this long
+PREPARED_BYTES = 96 * 1024 * 1024  # note frames decoded ahead (prepare_frames)
+PREPARE_IDLE_S = 0.25        # prepare only once nothing else happened for this long
 TARGET_WAIT_S = 0.5          # the format callback waits this long for the parsed size
 
 _live_sessions: weakref.WeakSet[_Session] = weakref.WeakSet()
@@ -95,6 +110,7 @@ class _Bridge(QObject):
     frame = Signal(int, QImage, float)   # input epoch, picture, monotonic time of display
     vlcEvent = Signal(int, str)          # input epoch, event name
     parsed = Signal(int)                 # load token
+    timing = Signal(int, object)         # load token, VideoTiming or None (read on a thread)
 
 
 _FORMAT_CB = ctypes.CFUNCTYPE(ctypes.c_uint, ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p,
@@ -135,6 +151,9 @@ class _FrameSink:
         self._last: QImage | None = None
         self.epoch = 0
         self.open = True
+        # Exact seeks count every picture shown, repeats included (they tell a repaint from
+        # an identical next frame by its time); otherwise a repeat is dropped here.
+        self.keep_repeats = False
         self.setup_cb = _FORMAT_CB(self._setup)
         self.cleanup_cb = _CLEANUP_CB(self._cleanup)
         self.lock_cb = vlc.CallbackDecorators.VideoLockCb(self._lock)
@@ -186,7 +205,7 @@ class _FrameSink:
         if not self.open or view is None:
             return
         try:
-            if self._last is not None and view == self._last:
+            if self._last is not None and not self.keep_repeats and view == self._last:
                 return  # libvlc repainting the same picture (it does so while paused)
             image = view.copy()  # the buffer is rewritten for the next picture
             self._last = image
@@ -265,8 +284,13 @@ class _Session:
             self.player_events.event_attach(event_type, forward)
             self._watched.append(event_type)
 
-    def restart(self, start_ms: int) -> int:
-        """Stop the input and start a new one at ``start_ms``; returns the new epoch."""
+    def restart(self, start_ms: float, *, paused: bool = False) -> int:
+        """Stop the input and start a new one at ``start_ms``; returns the new epoch.
+
+        ``paused``: libvlc shows its first picture and pauses on it (``:start-paused``). Only
+        at a key frame: there the first picture is the key frame itself, deterministically
+        (no picture skipped because the next was already due); elsewhere libvlc may pause
+        before it shows anything."""
         player = self.player
         player.stop()  # synchronous: nothing of the old input calls back after this
         self.epoch += 1
@@ -274,8 +298,11 @@ class _Session:
             self.sink.epoch = self.epoch
             self.sink.forget_last()
         media = self.instance.media_new_path(str(self.path))
+        if paused:
+            media.add_option(":start-paused")
+            start_ms = max(start_ms, 0.001)  # libvlc ignores a start time of 0
         if start_ms > 0:
-            media.add_option(f":start-time={start_ms / 1000:.3f}")
+            media.add_option(f":start-time={start_ms / 1000:.6f}")
         if self.no_video:
             media.add_option(":no-video")
         player.set_media(media)
@@ -347,6 +374,15 @@ class _Op:
     match: int | None = None
     margin: int = 0
     last_at: float = 0.0
+    # exact: frames counted from a key frame (see MediaEngine._exact_start)
+    index: int = 0            # the frame wanted (index in the video's timing)
+    key: int = 0              # the key frame decoding starts from
+    purpose: str = ""         # "show" (a seek) or "prepare" (decoded ahead, not shown)
+    count: int = -1           # frames seen since the key frame (-1: none yet)
+    ref_at: float = 0.0       # when frame key + 1 was shown (the count's clock)
+    resumed_at: float = 0.0
+    attempts: int = 0
+    frames: list[_Frame] = field(default_factory=list)
 
 
 class MediaEngine(QObject):
@@ -371,6 +407,7 @@ class MediaEngine(QObject):
         self._bridge.frame.connect(self._on_frame, queued)
         self._bridge.vlcEvent.connect(self._on_vlc_event, queued)
         self._bridge.parsed.connect(self._on_parsed, queued)
+        self._bridge.timing.connect(self._on_timing, queued)
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -439,6 +476,16 @@ class MediaEngine(QObject):
         self._audio_pos = 0
         self._last_emitted_pos = -1
         self._anchor: tuple[float, int] | None = None
+        self._timing: VideoTiming | None = None  # frame times from the file's tables
+        self._timing_known = False       # the tables were read (the timing may be None)
+        self._pending_exact = False
+        self._queued_exact = False
+        self._exact_run = False          # _frames were counted from a key frame: exact labels
+        self._wanted: list[int] = []     # frame indexes to decode ahead (prepare_frames)
+        self._prepared: dict[int, list[_Frame]] = {}
+        self._prepared_bytes = 0
+        self._quiet_since = 0.0          # the last seek, step or play: preparing waits
+        self._wanted_ms: list[int] = []
 
     # ------------------------------------------------------------------------ public API --
     def load(self, path: Path, *, audio: bool = False, title: str = "") -> None:
@@ -470,9 +517,36 @@ class MediaEngine(QObject):
         self._parse_timer.start(PARSE_TIMEOUT_MS + 1500)
         self._timer.start()
         if not audio:
+            self._read_timing(path, self._token)
             # Start decoding while libvlc parses the file (a few ms): the first picture comes
             # sooner. It is held (paused on) unless play() is called.
             self._restart(0, play=False)
+
+    def _read_timing(self, path: Path, token: int) -> None:
+        """Read the frame times from the file's tables on a thread (a long video's tables take
+        tens of milliseconds to read): exact seeks wait for them."""
+        bridge = self._bridge
+
+        def read() -> None:
+            try:
+                timing = read_video_timing(path)
+            except Exception:  # noqa: BLE001 - no timing is a fallback, not an error
+                log.exception("reading the frame times of %s failed", path)
+                timing = None
+            bridge.timing.emit(token, timing)
+
+        threading.Thread(target=read, name="video-timing", daemon=True).start()
+
+    def _on_timing(self, token: int, timing: object) -> None:
+        if token != self._token or self._session is None:
+            return
+        self._timing = timing if isinstance(timing, VideoTiming) else None
+        self._timing_known = True
+        if self._timing is None:
+            log.info("no frame table for %s: seeks land by time alone", self._path)
+        if self._ready and self._pending_seek is not None:
+            pending, self._pending_seek = self._pending_seek, None
+            self.seek(pending, exact=self._pending_exact)
 
     def close_media(self) -> None:
         session = self._session
@@ -496,9 +570,10 @@ class MediaEngine(QObject):
         if self._session is None or self._error:
             return
         self._cancel_prefetch()
+        self._quiet_since = time.monotonic()
         if self._op is not None:
             self._set_state("playing")
-            if self._op.kind == "restart":
+            if self._op.kind in ("restart", "exact"):
                 self._op.play = True  # the rate applies when its picture is shown
             return  # otherwise _finish_op() starts playing
         if not self._ready:
@@ -510,7 +585,7 @@ class MediaEngine(QObject):
         if self._session is None or self._error:
             return
         if self._op is not None:
-            if self._op.kind == "restart":
+            if self._op.kind in ("restart", "exact"):
                 self._op.play = False
             self._set_state("paused")
             return
@@ -522,9 +597,20 @@ class MediaEngine(QObject):
         self._set_state("ended" if self._ended else "paused")
 
     def _cancel_prefetch(self) -> None:
-        """A prefetch is a courtesy: a seek or play does not wait for it."""
+        """A prefetch (or a note frame decoded ahead) is a courtesy: a seek, step or play does
+        not wait for it."""
         self._prefetch_at = None
         op = self._op
+        if op is not None and op.kind == "exact" and op.purpose == "prepare":
+            self._op = None
+            self._end_exact_counting()
+            self._session.stop()
+            self._vlc_mode = "stopped"
+            self._vlc_idx = -1
+            self._can_step = self._can_resume = False
+            self._seek_safe = False
+            self._apply_audio()
+            return
         if op is not None and op.kind == "capture" and op.direction == 0:
             self._op = None
             self._holding = False
@@ -543,20 +629,32 @@ class MediaEngine(QObject):
         else:
             self.play()
 
-    def seek(self, ms: int) -> None:
+    def seek(self, ms: int, *, exact: bool = False) -> None:
+        """Show the frame at ``ms``. ``exact``: that very frame, decoded from the key frame
+        before it when it is not at hand (a note, a typed time); otherwise the nearest picture
+        libvlc lands on (the seek bar, jumps), which on files with B-frames can be a few
+        frames early."""
         ms = int(ms)
-        if not self._ready:
+        self._quiet_since = time.monotonic()
+        if not self._ready or (exact and not self._timing_known and not self._audio):
             self._pending_seek = ms
+            self._pending_exact = exact
             self._shown_pending = None  # that picture is not what was asked for any more
             return
         target = self._clamp(ms)
         self._cancel_prefetch()
+        if self._op is not None and self._op.kind == "exact":
+            self._abandon_exact()  # its frame is not wanted any more: never shown
         if self._op is not None:
             self._queued_seek = target
+            self._queued_exact = exact
             self._queued_steps = 0
             return
         if self._audio:
             self._seek_audio(target)
+            return
+        if exact and self._timing is not None:
+            self._seek_exact(target)
             return
         target = self._snap(target)
         shown = self._shown()
@@ -587,8 +685,10 @@ class MediaEngine(QObject):
         if not self._ready or self._audio or direction == 0:
             return
         direction = 1 if direction > 0 else -1
+        self._quiet_since = time.monotonic()
         if self._want_play:
             self.pause()
+        self._cancel_prefetch()
         if self._op is not None or not self._settled():
             self._queued_steps += direction
             return
@@ -677,7 +777,8 @@ class MediaEngine(QObject):
     def position(self) -> int:
         if self._queued_seek is not None:
             return self._queued_seek
-        if self._op is not None and self._op.kind in ("restart", "paused_seek") \
+        if self._op is not None and (self._op.kind in ("restart", "paused_seek") or (
+                self._op.kind == "exact" and self._op.purpose == "show")) \
                 and not self._op.landed:
             return self._op.target
         if self._audio:
@@ -717,9 +818,38 @@ class MediaEngine(QObject):
         return self._want_play
 
     def settled(self) -> bool:
-        """No operation in flight and libvlc's pause (if any) has taken effect."""
-        return self._op is None and not self._holding and self._settled() \
+        """No operation in flight and libvlc's pause (if any) has taken effect. Frames being
+        decoded ahead (prepare_frames) do not count: any command cancels that."""
+        op = self._op
+        busy = op is not None and not (op.kind == "exact" and op.purpose == "prepare")
+        return not busy and not self._holding and self._settled() \
             and not self._rearm_due and (self._prefetch_at is None or self._want_play)
+
+    def prepare_frames(self, times_ms: list[int]) -> None:
+        """Decode these frames ahead, while the video waits paused (a note's frame then shows
+        at once when the note is chosen). Only files whose frame table is known."""
+        self._wanted_ms = [int(t) for t in times_ms]
+        self._update_wanted()
+        if self._wanted:
+            self._quiet_since = min(self._quiet_since, time.monotonic() - PREPARE_IDLE_S)
+
+    def prepared(self) -> bool:
+        """Every frame asked for by ``prepare_frames`` is decoded (or cannot be)."""
+        self._update_wanted()
+        return not self._wanted and not (self._op is not None and self._op.purpose == "prepare")
+
+    def _update_wanted(self) -> None:
+        timing = self._timing
+        wanted_ms = self._wanted_ms
+        if timing is None or self._audio:
+            self._wanted = []
+            return
+        indexes = []
+        for ms in wanted_ms:
+            index = timing.index_at(self._clamp(ms) * 1000)
+            if index not in self._prepared and index not in indexes:
+                indexes.append(index)
+        self._wanted = indexes
 
     # ------------------------------------------------------------------------- loading --
     def _set_session(self, session: _Session | None) -> None:
@@ -791,7 +921,7 @@ class MediaEngine(QObject):
                 shown, self._shown_pending = self._shown_pending, None
                 self.frameShown.emit(self._snap(shown))
             if pending is not None:
-                self.seek(pending)
+                self.seek(pending, exact=self._pending_exact)
             elif self._want_play and self._op is None and self._vlc_mode != "playing":
                 self._start_playing()
 
@@ -843,7 +973,8 @@ class MediaEngine(QObject):
             return
         session.player.audio_set_volume(self._volume)
         op = self._op
-        silent = op is not None and (op.kind == "capture" or (op.kind == "restart" and not op.play))
+        silent = op is not None and (op.kind in ("capture", "exact") or (
+            op.kind == "restart" and not op.play))
         session.player.audio_set_mute(self._muted or silent)
 
     def _clamp(self, ms: int) -> int:
@@ -875,8 +1006,10 @@ class MediaEngine(QObject):
 
     def _show(self, frame: _Frame, *, emit_shown: bool) -> None:
         self._ever_shown = True
+        if self._queued_seek is not None:
+            return  # a newer seek waits: this picture is not what was asked for any more
         self.imageChanged.emit(frame.image)
-        if emit_shown and self._queued_seek is None:  # (a newer seek will announce its own)
+        if emit_shown:
             if self._ready:
                 self.frameShown.emit(frame.ms)
             else:
@@ -908,7 +1041,17 @@ class MediaEngine(QObject):
         self._holding = False
         self._seek_safe = False
         self._end_pending = False
-        session.restart(target)
+        self._exact_run = False
+        if kind == "restart" and target == 0:
+            # The first frame is a key frame: started paused there, libvlc shows exactly it
+            # (started playing, it may skip it when the next picture is already due).
+            session.restart(0, paused=True)
+            self._exact_run = True
+        else:
+            # Half a frame in: the frame whose display interval holds the target (at its very
+            # start, libvlc's rounding shows the frame before).
+            start = target + self._frame_ms / 2 if kind == "restart" else target
+            session.restart(start)
         self._vlc_mode = "playing"
         self._apply_audio()
         # The first picture comes at 1x: above that libvlc drops the pictures it decodes late
@@ -916,6 +1059,257 @@ class MediaEngine(QObject):
         session.player.set_rate(1.0)
         if kind == "restart":
             self._emit_position(target)
+
+    # -------------------------------------------------------------------- exact frames --
+    # libvlc 3 gives no timestamp for the picture it shows, and on files with B-frames its
+    # seeks land up to a few frames before (or after) the target: the first picture after a
+    # seek is the first one decoded past a point set by decoding timestamps. Started *paused*
+    # at a key frame, though, libvlc shows exactly that key frame; playing on at 1x from there
+    # it shows every later frame at its presentation time. So the frame is known by counting,
+    # and each count is checked against the clock: a picture away from its slot (skipped or
+    # late under load) sends the count back to the key frame. The frame times and key frames
+    # come from the file's own tables (reviewer_app.render.mp4_timing).
+
+    def _ms_of(self, index: int) -> int:
+        assert self._timing is not None
+        return round(self._timing.frame_us[index] / 1000)
+
+    def _seek_exact(self, target: int) -> None:
+        timing = self._timing
+        assert timing is not None
+        index = timing.index_at(target * 1000)
+        ms = self._ms_of(index)
+        if self._exact_run and not self._want_play and self._vlc_mode == "paused":
+            for i, frame in enumerate(self._frames):  # counted already: exact and instant
+                if frame.ms == ms:
+                    self._v = i
+                    self._show(frame, emit_shown=True)
+                    return
+        prepared = self._prepared.get(index)
+        if prepared is not None:
+            self._show_prepared(index, prepared)
+            return
+        if not self._exact_start(index, purpose="show", play=self._want_play):
+            self._restart(self._snap(target), play=self._want_play)  # no key frame known
+
+    def _show_prepared(self, index: int, frames: list[_Frame]) -> None:
+        """A frame decoded ahead: on screen at once. libvlc stays where it was; its pictures
+        from there are ignored from now on (a new input epoch)."""
+        session = self._session
+        session.epoch += 1  # (the sink keeps the old one: what it shows now is ignored)
+        ms = self._ms_of(index)
+        self._frames = [_Frame(f.ms, f.image) for f in frames]
+        self._v = next(i for i, f in enumerate(self._frames) if f.ms == ms)
+        self._vlc_idx = -1
+        self._holding = False
+        self._can_step = self._can_resume = False
+        self._seek_safe = False
+        self._ended = False
+        self._exact_run = True
+        self._anchor = None
+        self._show(self._frames[self._v], emit_shown=True)
+        if self._want_play:
+            # Play on from the next frame, counted like any exact seek (its picture shows
+            # once it is reached; the note's frame stays on screen meanwhile).
+            if index + 1 < len(self._timing):
+                self._exact_start(index + 1, purpose="show", play=True)
+            else:
+                self._want_play = False
+                self._set_state("ended")
+
+    def _exact_start(self, index: int, *, purpose: str, play: bool = False,
+                     attempts: int = 0) -> bool:
+        timing = self._timing
+        session = self._session
+        if timing is None or session is None:
+            return False
+        key = timing.key_before(index)
+        if key is None:
+            return False
+        # Just inside the key frame: libvlc's start time is a 32-bit float of seconds.
+        start_ms = timing.frame_us[key] / 1000 + min(10.0, timing.frame_duration_us / 4000)
+        self._op = _Op("exact", self._ms_of(index), time.monotonic(), play=play, index=index,
+                       key=key, purpose=purpose, attempts=attempts)
+        self._anchor = None
+        self._holding = False
+        self._seek_safe = False
+        self._end_pending = False
+        if purpose == "show":
+            self._ended = False
+            self._exact_run = False
+        if session.sink is not None:
+            session.sink.keep_repeats = True
+        session.restart(start_ms, paused=True)
+        self._vlc_mode = "playing"
+        self._apply_audio()
+        session.player.set_rate(1.0)
+        if purpose == "show":
+            self._emit_position(self._op.target)
+        log.debug("exact seek to frame %d (%s): from key frame %d, attempt %d", index, purpose,
+                  key, attempts + 1)
+        return True
+
+    def _abandon_exact(self) -> None:
+        """Drop the exact seek in flight (a newer seek came): libvlc pauses wherever it is,
+        and what it still shows is ignored (a new input epoch)."""
+        self._op = None
+        self._end_exact_counting()
+        session = self._session
+        session.epoch += 1
+        if self._vlc_mode == "playing":
+            session.player.set_pause(1)
+            self._vlc_mode = "paused"
+            self._paused_at = time.monotonic()
+        self._vlc_idx = -1
+        self._can_step = self._can_resume = False
+        self._seek_safe = False
+        self._apply_audio()
+
+    def _end_exact_counting(self) -> None:
+        session = self._session
+        if session is not None and session.sink is not None:
+            session.sink.keep_repeats = False  # (its last picture stays: repaints are dropped)
+
+    def _frame_exact(self, op: _Op, image: QImage, at: float) -> None:
+        timing = self._timing
+        assert timing is not None
+        frames = op.frames
+        if op.count < 0:  # the first picture of an input started paused at the key frame
+            op.count = 0
+            frames.append(_Frame(self._ms_of(op.key), image))
+            op.last_at = at
+            if op.key == op.index:
+                self._exact_reached(op, at)
+                return
+            op.resumed_at = time.monotonic()
+            self._session.player.set_rate(1.0)
+            self._session.player.set_pause(0)
+            return
+        duration = (timing.frame_us[min(op.key + op.count + 1, len(timing) - 1)]
+                    - timing.frame_us[op.key + op.count]) / 1e6 or timing.frame_duration_us / 1e6
+        same = image == frames[-1].image
+        if op.count == 0:
+            if same:
+                return  # libvlc repainting the key frame
+            if at - op.resumed_at > 1.5 * duration + 0.02:
+                self._exact_doubt(op, f"first frame {(at - op.resumed_at) * 1000:.0f} ms after "
+                                  "resuming")
+                return
+            op.ref_at = at
+        else:
+            first = timing.frame_us[op.key + 1]
+            slot = op.ref_at + (timing.frame_us[op.key + op.count + 1] - first) / 1e6
+            if abs(at - slot) > EXACT_TOLERANCE * duration:
+                if same:
+                    return  # a repaint between two frames
+                self._exact_doubt(op, f"frame {op.key + op.count + 1} shown "
+                                  f"{(at - slot) * 1000:+.0f} ms from its time")
+                return
+        op.count += 1
+        op.last_at = at
+        frames.append(_Frame(self._ms_of(op.key + op.count), image))
+        keep = 3 if op.purpose == "prepare" else max(
+            8, CACHE_BYTES // max(1, image.sizeInBytes()))
+        if len(frames) > keep:
+            del frames[:len(frames) - keep]
+        goal = op.index + 1 if op.purpose == "prepare" else op.index
+        if op.key + op.count >= min(goal, len(timing) - 1):
+            self._exact_reached(op, at)
+
+    def _exact_doubt(self, op: _Op, why: str) -> None:
+        """The count cannot be trusted: start again from the key frame, a few times."""
+        attempts = op.attempts + 1
+        log.info("exact seek to frame %d: %s; counting again (attempt %d)", op.index, why,
+                 attempts + 1)
+        self._op = None
+        if attempts < EXACT_ATTEMPTS:
+            self._exact_start(op.index, purpose=op.purpose, play=op.play, attempts=attempts)
+            return
+        self._end_exact_counting()
+        log.warning("exact seek to frame %d gave up after %d attempts", op.index, attempts)
+        if op.purpose == "prepare":
+            if op.index in self._wanted:
+                self._wanted.remove(op.index)
+            self._wanted_ms = [m for m in self._wanted_ms
+                               if self._timing.index_at(self._clamp(m) * 1000) != op.index]
+            self._session.stop()
+            self._vlc_mode = "stopped"
+            self._vlc_idx = -1
+            self._can_step = self._can_resume = False
+            self._apply_audio()
+            self._after_op()
+        else:
+            self._restart(self._snap(op.target), play=op.play)  # as near as libvlc lands
+
+    def _exact_reached(self, op: _Op, at: float) -> None:
+        self._end_exact_counting()
+        frames = op.frames
+        log.debug("exact %s of frame %d: %d frames from key frame %d in %.1f ms", op.purpose,
+                  op.index, op.count + 1, op.key, (time.monotonic() - op.started) * 1000)
+        self._op = None
+        if op.purpose == "prepare":
+            lo = op.index - 1
+            kept = [f for f in frames if self._timing.index_at(f.ms * 1000) >= lo]
+            self._store_prepared(op.index, kept)
+            self._session.stop()
+            self._vlc_mode = "stopped"
+            self._vlc_idx = -1
+            self._can_step = self._can_resume = False
+            self._seek_safe = False
+            self._apply_audio()
+            self._after_op()
+            return
+        ms = self._ms_of(op.index)
+        self._frames = list(frames)
+        self._v = self._vlc_idx = len(frames) - 1
+        self._exact_run = True
+        if op.play:
+            self._vlc_mode = "playing"
+            self._anchor = (at, ms)
+            self._can_step = self._can_resume = False
+            if self._rate != 1.0:
+                self._session.player.set_rate(self._rate)
+            self._set_state("playing")
+        else:
+            if op.count > 0:
+                self._hold()  # pictures libvlc still shows are kept as the next frames
+                self._can_step = self._can_resume = True
+            else:
+                self._vlc_mode = "paused"  # it was started paused on this very frame
+                self._paused_at = time.monotonic()
+                self._can_step, self._can_resume = False, True
+            if self._state in ("loading", "ended", "playing"):
+                self._set_state("paused")
+        self._apply_audio()
+        self._show(self._frames[self._v], emit_shown=True)
+        self._after_op()
+
+    def _store_prepared(self, index: int, frames: list[_Frame]) -> None:
+        size = sum(f.image.sizeInBytes() for f in frames)
+        if self._prepared_bytes + size > PREPARED_BYTES:
+            frames = [f for f in frames if f.ms == self._ms_of(index)]  # just the frame
+            size = sum(f.image.sizeInBytes() for f in frames)
+            if self._prepared_bytes + size > PREPARED_BYTES:
+                log.info("no room to keep frame %d decoded ahead", index)
+                self._wanted = [i for i in self._wanted if i != index]
+                self._wanted_ms = [m for m in self._wanted_ms
+                                   if self._timing.index_at(self._clamp(m) * 1000) != index]
+                return
+        self._prepared[index] = frames
+        self._prepared_bytes += size
+        if index in self._wanted:
+            self._wanted.remove(index)
+
+    def _maybe_prepare(self, now: float) -> None:
+        if not self._wanted or self._op is not None or self._want_play or not self._ready \
+                or self._audio or self._holding or self._queued_steps or self._rearm_due \
+                or self._prefetch_at is not None or self._queued_seek is not None \
+                or self._vlc_mode == "playing" or not self._settled() \
+                or now - self._quiet_since < PREPARE_IDLE_S:
+            return
+        self._update_wanted()
+        if self._wanted:
+            self._exact_start(self._wanted[0], purpose="prepare")
 
     def _start_playing(self) -> None:
         self._set_state("playing")
@@ -938,6 +1332,15 @@ class MediaEngine(QObject):
                 self._audio_anchor = None  # set when libvlc says it plays
             return
         shown = self._shown()
+        timing = self._timing
+        if self._exact_run and timing is not None and timing.reorders and shown is not None \
+                and not self._ended and self._vlc_mode in ("stopped", "paused") \
+                and not (self._can_resume and self._v == self._vlc_idx) and self._loop is None:
+            # libvlc is not on the frame on screen, and a direct restart could land a few
+            # frames before it: count to the next frame (the frame on screen stays meanwhile).
+            index = timing.index_at(shown.ms * 1000) + 1
+            if index < len(timing) and self._exact_start(index, purpose="show", play=True):
+                return
         if self._ended or shown is None or self._vlc_mode == "stopped":
             start = 0
             if shown is not None and not self._ended:
@@ -1011,6 +1414,9 @@ class MediaEngine(QObject):
             self._can_step = self._can_resume = False
             if self._rate != 1.0:
                 self._session.player.set_rate(self._rate)
+            if op.target == 0:
+                self._session.player.set_pause(0)  # it was started paused (see _restart)
+                self._anchor = (time.monotonic(), frame.ms)
             if self._state != "playing":
                 self._set_state("playing")
         else:
@@ -1031,6 +1437,7 @@ class MediaEngine(QObject):
         op.landed = True
         frame = _Frame(op.target, image)
         self._frames, self._v, self._vlc_idx = [frame], 0, 0
+        self._exact_run = False
         self._can_step = self._can_resume = False
         self._seek_safe = True
         self._show(frame, emit_shown=True)
@@ -1076,6 +1483,7 @@ class MediaEngine(QObject):
             self._finish_capture(op)
 
     def _frame_normal(self, image: QImage, at: float) -> None:
+        self._exact_run = False  # frames of playback are known by the clock only
         last = self._frames[-1] if self._frames else None
         if self._vlc_mode == "playing":
             if self._anchor is None:
@@ -1173,6 +1581,7 @@ class MediaEngine(QObject):
             want = round((wanted_ms - base) / self._frame_ms)
             if op.match is None:
                 log.info("capture did not find the frame on screen; stepping by time")
+                self._exact_run = False
         if not frames:
             self._op = None
             self._after_op()
@@ -1206,6 +1615,7 @@ class MediaEngine(QObject):
             base = op.base_ms
             index = max(0, min(len(frames) - 1, round((op.reference_ms - base) / self._frame_ms)))
             corrected = True
+            self._exact_run = False
             log.warning("paused seek to %d showed a picture not near it; corrected",
                         op.reference_ms)
         self._frames = [_Frame(round(round(base / self._frame_ms + i) * self._frame_ms), image)
@@ -1247,7 +1657,7 @@ class MediaEngine(QObject):
             return
         if self._queued_seek is not None:
             target, self._queued_seek = self._queued_seek, None
-            self.seek(target)
+            self.seek(target, exact=self._queued_exact)
             return
         if self._want_play and self._state == "playing" and self._vlc_mode != "playing":
             self._start_playing()
@@ -1281,6 +1691,9 @@ class MediaEngine(QObject):
             elif self._settled() and not self._holding and not self._queued_steps:
                 self._capture(0)
                 op = self._op
+        if op is None:
+            self._maybe_prepare(now)
+            op = self._op
         if op is not None:
             self._watch_op(op, now)
         elif self._queued_steps and self._settled():
@@ -1306,6 +1719,22 @@ class MediaEngine(QObject):
                 self._end_rearm(True)
             elif age > SEEK_GIVE_UP_S:
                 self._end_rearm(False)  # no (quiet) picture: not known to be safe
+        elif op.kind == "exact":
+            if op.count < 0 and age > FIRST_FRAME_TIMEOUT_S:
+                self._op = None
+                self._end_exact_counting()
+                log.warning("exact seek: no picture from key frame %d; landing by time", op.key)
+                if op.purpose == "prepare":
+                    self._wanted = [i for i in self._wanted if i != op.index]
+                    self._wanted_ms = []
+                    self._session.stop()
+                    self._vlc_mode = "stopped"
+                    self._vlc_idx = -1
+                    self._after_op()
+                else:
+                    self._restart(self._snap(op.target), play=op.play)
+            elif op.count >= 0 and now - max(op.last_at, op.resumed_at) > EXACT_STALL_S:
+                self._exact_doubt(op, "no picture came")
         elif op.kind == "next_frame" and age > STEP_TIMEOUT_S:
             self._op = None
             self._capture(1)
@@ -1344,6 +1773,11 @@ class MediaEngine(QObject):
     def _on_end(self) -> None:
         """libvlc says the end is reached: its demuxer is done, but the pictures still queued
         are shown after this. Video ends once they stopped coming (_tick); audio at once."""
+        op = self._op
+        if op is not None and op.kind == "exact":
+            self._vlc_mode = "stopped"
+            self._exact_doubt(op, "the end of the file came first")
+            return
         end = self._audio_position() if self._audio else self.position()  # while "playing"
         self._vlc_mode = "stopped"
         self._seek_safe = False

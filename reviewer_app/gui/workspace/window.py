@@ -374,6 +374,11 @@ class WorkspaceWindow(QMainWindow):
         self._notes_changed(self.editor.notes)
 
     def _notes_changed(self, notes: list[Annotation]) -> None:
+        media = self.viewer.media_item
+        if media is not None and media.kind is EvidenceKind.VIDEO:
+            # Their frames are decoded ahead, so choosing a note shows its frame at once.
+            self.viewer.media.prepare_frames([n.start_ms or 0 for n in notes if n.evidence_key == media.key
+                                              and n.kind is AnnotationKind.TIME])
         current = self.viewer.document_item
         if current is not None and current.kind is EvidenceKind.PDF:
             self.viewer.pdf.set_highlights([
@@ -386,7 +391,7 @@ class WorkspaceWindow(QMainWindow):
         self.evidence.select(note.evidence_key)
         self.notes.select(note.uid)
         if note.kind is AnnotationKind.TIME:
-            self.viewer.media.seek(note.start_ms or 0)
+            self.viewer.media.seek(note.start_ms or 0, exact=True)  # the very frame
         else:
             rect = None
             if note.region is not None:
