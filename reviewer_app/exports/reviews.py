@@ -1,6 +1,7 @@
 """Reviews and their decisions, as CSV (one row per review and criterion) or JSON.
 
-Candidate identity is never exported here: rows carry the candidate's package id only.
+Candidate identity is never exported here: rows carry the candidate's package id only, and
+not even that for a reviewer in blind review. A reviewer exports only their own reviews.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select, true
+from sqlalchemy.orm import Session, selectinload
 
 from reviewer_app import __version__
+from reviewer_app.domain.model import Role
 from reviewer_app.domain.rules import decide
 from reviewer_app.exports.files import atomic_text_file, spreadsheet_safe
 from reviewer_app.jobs import Job
 from reviewer_app.services.context import AppContext
+from reviewer_app.services.policies import BLIND_CANDIDATE, identity_withheld
 from reviewer_app.services.submissions import rubric_to_domain
 from reviewer_app.store import models as m
 
@@ -44,13 +47,26 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value else None
 
 
+def _scope(session: Session) -> tuple[Any, bool]:
+    """Which reviews the current profile may export, and whether candidate ids are withheld.
+
+    A lead assessor exports every review; a reviewer only their own, and (in blind review)
+    without the candidate's id.
+    """
+    me = session.scalars(select(m.Profile).where(m.Profile.is_self.is_(True))).first()
+    if me is None or me.role is Role.LEAD_ASSESSOR:
+        return true(), False
+    return m.Review.reviewer_id == me.id, identity_withheld(session)
+
+
 def iter_review_records(ctx: AppContext, batch: int = 500) -> Iterator[dict[str, Any]]:
-    """Every review as a plain dict, oldest first, loaded a batch at a time."""
+    """Every review this profile may export as a plain dict, oldest first, a batch at a time."""
     last_id = 0
     while True:
         with ctx.sessions() as session:
+            allowed, withheld = _scope(session)
             rows = session.scalars(
-                select(m.Review).where(m.Review.id > last_id).order_by(m.Review.id).limit(batch)
+                select(m.Review).where(m.Review.id > last_id, allowed).order_by(m.Review.id).limit(batch)
                 .options(selectinload(m.Review.reviewer),
                          selectinload(m.Review.scores).selectinload(m.ReviewScore.criterion),
                          selectinload(m.Review.attempt).options(
@@ -58,7 +74,10 @@ def iter_review_records(ctx: AppContext, batch: int = 500) -> Iterator[dict[str,
                              selectinload(m.Attempt.rubric).selectinload(m.Rubric.criteria)
                              .selectinload(m.Criterion.levels)))).all()
             for row in rows:
-                yield _record(row)
+                record = _record(row)
+                if withheld:
+                    record["candidate_id"] = BLIND_CANDIDATE
+                yield record
         if len(rows) < batch:
             return
         last_id = rows[-1].id
@@ -101,7 +120,8 @@ def _record(row: m.Review) -> dict[str, Any]:
 
 def count_reviews(ctx: AppContext) -> int:
     with ctx.sessions() as session:
-        return int(session.scalar(select(func.count(m.Review.id))) or 0)
+        allowed, _ = _scope(session)
+        return int(session.scalar(select(func.count(m.Review.id)).where(allowed)) or 0)
 
 
 def export_reviews(ctx: AppContext, fmt: Literal["csv", "json"], out: Path,

@@ -12,6 +12,8 @@ from reviewer_app.errors import Cancelled
 from reviewer_app.exports.reviews import CSV_COLUMNS, export_reviews
 from reviewer_app.jobs import Job
 
+from lead_support import FA_EARNED, add_profile, make_lead, score_as
+
 
 def test_empty_export_is_valid(app_ctx, tmp_path: Path):
     export_reviews(app_ctx, "csv", tmp_path / "e.csv")
@@ -68,3 +70,17 @@ def test_cancelled_export_leaves_no_file_and_keeps_the_old_one(demo_ctx, tmp_pat
         export_reviews(demo_ctx, "csv", out, job)
     assert out.read_text() == "previous export\n"
     assert [p.name for p in out.parent.iterdir()] == ["e.csv"]  # no half-written temporary
+
+
+def test_a_reviewer_exports_only_their_own_reviews_and_no_candidate_id(demo_ctx, tmp_path: Path):
+    other = add_profile(demo_ctx, "Ben Okoye")
+    score_as(demo_ctx, other, "DEMO-1001", 1, FA_EARNED)
+    mine = export_reviews(demo_ctx, "json", tmp_path / "mine.json")
+    data = json.loads((tmp_path / "mine.json").read_text())
+    assert mine.reviews == 2 and "Ben Okoye" not in {r["reviewer"]["name"] for r in data["reviews"]}
+    assert {r["candidate_id"] for r in data["reviews"]} == {"Candidate (blind)"}
+
+    make_lead(demo_ctx)
+    everything = export_reviews(demo_ctx, "json", tmp_path / "all.json")
+    data = json.loads((tmp_path / "all.json").read_text())
+    assert everything.reviews == 3 and "Candidate (blind)" not in {r["candidate_id"] for r in data["reviews"]}
