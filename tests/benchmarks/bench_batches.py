@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""Benchmark: a lead assessor imports 100 score batches holding 100,000 reviews.
+
+    python tests/benchmarks/bench_batches.py [--batches 100] [--per-batch 1000]
+                                             [--repeat 3] [--json FILE] [--keep]
+
+A script, not a test (pytest does not collect it). Untimed set-up: a lead assessor's data
+folder holding ``batches x per-batch`` submission attempts (one credential, a rubric of
+four criteria, two evidence items each), made with bulk inserts; then the batch files,
+written by ``reviewer_app.exports.batches.write_batch`` as ``batch export`` writes them:
+each from one of 20 reviewers, every review with four levels and comments, feedback, and
+one in five with a note on the video. Timed: ``services.batches.import_batches`` over all
+the files, on a fresh copy of the data folder each run (the copy is not timed), with
+everything an import does: the checks, the rows, the audit entry, and the lead's rules
+(each attempt's single review becomes its final decision, queued in the outbox).
+Checked after each run: every review, score and note stored, one final decision per attempt.
+
+Floor (from the issue): under 20 s, median of the runs. Exit status: 0 when it holds,
+1 when missed, 2 when it could not measure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from reviewer_app.config import resolve_paths  # noqa: E402
+from reviewer_app.domain.model import EvidenceKind, Role  # noqa: E402
+from reviewer_app.exports.batches import Reviewer, iso, write_batch  # noqa: E402
+from reviewer_app.services.context import AppContext  # noqa: E402
+from reviewer_app.services.roles import update_self  # noqa: E402
+from reviewer_app.store import models as m  # noqa: E402
+
+MAX_SECONDS = 20.0
+REVIEWERS = 20
+EXIT_OK, EXIT_FLOOR_MISSED, EXIT_CANNOT_MEASURE = 0, 1, 2
+CRITERIA = [("goals", 3), ("checks", 3), ("feedback", 3), ("adjusting", 2)]
+COMMENTS = ["Goals are on the board and revisited at the end.",
+            "Only volunteers answer; try mini whiteboards at the hinge point.",
+            "Specific written comments on the worksheet (see the photo).",
+            "The reflection describes regrouping after the exit ticket."]
+FEEDBACK = ("Your goals and written feedback are strong. Next time, check every student's "
+            "understanding at the hinge point and resubmit a video showing how you act on it.")
+
+
+def make_lead_database(data_dir: Path, attempts: int) -> dict:
+    """A lead assessor's data folder holding ``attempts`` attempts; returns what the batches need."""
+    with AppContext.open(resolve_paths(data_dir=data_dir)) as ctx:
+        update_self(ctx, name="Lead Assessor", role=Role.LEAD_ASSESSOR)
+        now = datetime(2026, 1, 5, tzinfo=UTC)
+        with ctx.transaction() as s:
+            cred = m.Credential(key="bench-cred", version="1", title="Benchmark credential")
+            rubric = m.Rubric(key="bench-rubric", version="1", title="Benchmark rubric",
+                              content_sha256="ab" * 32)
+            for position, (key, required) in enumerate(CRITERIA):
+                rubric.criteria.append(m.Criterion(
+                    key=key, position=position, title=key.title(), guidance="",
+                    required_level=required,
+                    levels=[m.CriterionLevel(value=v, label=f"Level {v}", descriptor="") for v in (1, 2, 3, 4)]))
+            s.add_all([cred, rubric])
+            s.flush()
+            subs, atts, evs = [], [], []
+            for i in range(attempts):
+                subs.append({"id": i + 1, "key": f"BATCH-{i:06d}", "credential_key": cred.key,
+                             "candidate_key": f"cand-{i}"})
+                atts.append({"id": i + 1, "submission_id": i + 1, "number": 1, "credential_id": cred.id,
+                             "rubric_id": rubric.id, "submitted_at": now - timedelta(days=3),
+                             "imported_at": now, "manifest_sha256": "0" * 64, "manifest_json": "{}",
+                             "evidence_count": 2, "recipient_type": "email",
+                             "recipient_identity": f"teacher{i}@example.org"})
+                evs.append({"attempt_id": i + 1, "key": "video", "position": 0, "kind": EvidenceKind.VIDEO,
+                            "title": "Lesson video", "path": "x", "sha256": "0" * 64, "size": 1,
+                            "criteria_keys": "checks feedback"})
+                evs.append({"attempt_id": i + 1, "key": "plan", "position": 1, "kind": EvidenceKind.PDF,
+                            "title": "Lesson plan", "path": "y", "sha256": "0" * 64, "size": 1,
+                            "criteria_keys": "goals"})
+            for table, rows in ((m.Submission, subs), (m.Attempt, atts), (m.EvidenceItem, evs)):
+                for k in range(0, len(rows), 20_000):
+                    s.execute(insert(table), rows[k:k + 20_000])
+            return {"credential": {"key": cred.key, "version": cred.version},
+                    "rubric": {"key": rubric.key, "version": rubric.version,
+                               "content_sha256": rubric.content_sha256}}
+
+
+def make_batches(folder: Path, batches: int, per_batch: int, info: dict, seed: int = 11) -> list[Path]:
+    rng = random.Random(seed)
+    reviewers = [Reviewer(f"00000000-0000-4000-a000-{r:012d}", f"Reviewer {r:02d}", "reviewer")
+                 for r in range(REVIEWERS)]
+    base = datetime(2026, 1, 6, 9, tzinfo=UTC)
+    paths = []
+    for b in range(batches):
+        reviewer = reviewers[b % REVIEWERS]
+        reviews = []
+        for j in range(per_batch):
+            i = b * per_batch + j
+            levels = [rng.choice((2, 3, 3, 4)) for _ in CRITERIA]
+            earned = all(level >= req for level, (_, req) in zip(levels, CRITERIA))
+            when = base + timedelta(minutes=i)
+            notes = []
+            if i % 5 == 0:
+                notes.append({"uid": f"00000000-0000-4000-b000-{i:012d}", "number": 1,
+                              "evidence": "video", "criterion": "checks", "kind": "time",
+                              "start_ms": 130_000, "end_ms": 142_500, "page": None, "region": None,
+                              "text": "Hinge question: only three hands go up.",
+                              "created_at": iso(when), "updated_at": iso(when)})
+            reviews.append({
+                "uid": f"00000000-0000-4000-c000-{i:012d}", "submission": f"BATCH-{i:06d}",
+                "attempt": 1, "credential": info["credential"], "rubric": info["rubric"],
+                "reviewer_uid": reviewer.uid, "status": "submitted",
+                "decision": "earned" if earned else "not_yet", "feedback": FEEDBACK,
+                "created_at": iso(when - timedelta(minutes=20)), "updated_at": iso(when),
+                "submitted_at": iso(when),
+                "scores": [{"criterion": key, "level": level, "comment": COMMENTS[c]}
+                           for c, ((key, _), level) in enumerate(zip(CRITERIA, levels))],
+                "annotations": notes})
+        batch_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        paths.append(write_batch(folder, batch_id, reviewer, reviews,
+                                 exported_at=base + timedelta(days=1, minutes=b)).json_path)
+    return paths
+
+
+def run_once(template: Path, work: Path, files: list[Path], expected: int) -> dict:
+    from reviewer_app.services import batches
+
+    data = work / "run"
+    shutil.rmtree(data, ignore_errors=True)
+    shutil.copytree(template, data)
+    # How much of the time the lead's rules take (services.finalize, called per batch).
+    rules = [0.0]
+    finalize = batches._finalize
+
+    def timed_finalize(*args):  # noqa: ANN002, ANN202
+        t = time.perf_counter()
+        try:
+            return finalize(*args)
+        finally:
+            rules[0] += time.perf_counter() - t
+
+    batches._finalize = timed_finalize
+    try:
+        with AppContext.open(resolve_paths(data_dir=data)) as ctx:
+            started, cpu = time.perf_counter(), time.process_time()
+            outcomes = batches.import_batches(ctx, files)
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        batches._finalize = finalize
+    with AppContext.open(resolve_paths(data_dir=data)) as ctx:
+        with ctx.sessions() as s:
+            counts = {name: s.scalar(select(func.count()).select_from(model)) for name, model in (
+                ("reviews", m.Review), ("scores", m.ReviewScore), ("notes", m.Annotation),
+                ("final_decisions", m.FinalDecision), ("outbox", m.OutboxEntry),
+                ("batches", m.ScoreBatch), ("audit", m.AuditEntry))}
+    refused = [o.message for o in outcomes if o.refused]
+    ok = (not refused and counts["reviews"] == expected and counts["scores"] == expected * len(CRITERIA)
+          and counts["notes"] == (expected + 4) // 5 and counts["batches"] == len(files)
+          and counts["final_decisions"] == counts["outbox"] == expected)
+    return {"seconds": round(elapsed, 3), "cpu_seconds": round(cpu, 3),
+            "rules_seconds": round(rules[0], 3), "counts": counts,
+            "refused": refused[:3], "checked": ok,
+            "reviews_per_second": round(expected / elapsed)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batches", type=int, default=100)
+    parser.add_argument("--per-batch", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path, metavar="FILE")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="reviewer-bench-batches-"))
+    try:
+        t = time.perf_counter()
+        total = args.batches * args.per_batch
+        info = make_lead_database(work / "template", total)
+        files = make_batches(work / "batches", args.batches, args.per_batch, info)
+        setup = time.perf_counter() - t
+        size = sum(p.stat().st_size for p in files)
+        runs = []
+        for _ in range(args.repeat):
+            runs.append(run_once(work / "template", work, files, total))
+            r = runs[-1]
+            print(f"  run {len(runs)}: {r['seconds']:.2f} s (CPU {r['cpu_seconds']:.2f} s; the lead's "
+                  f"rules {r['rules_seconds']:.2f} s of it), "
+                  f"checked: {r['checked']}, {r['counts']}", flush=True)
+    except Exception as exc:  # noqa: BLE001
+        print(f"could not measure: {exc!r}", file=sys.stderr)
+        return EXIT_CANNOT_MEASURE
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    median = statistics.median(r["seconds"] for r in runs)
+    ok = median < MAX_SECONDS and all(r["checked"] for r in runs)
+    machine = {"python": platform.python_version(), "cpus": os.cpu_count(),
+               "load": os.getloadavg() if hasattr(os, "getloadavg") else None}
+    listed = ", ".join(f"{r['seconds']:.2f}" for r in runs)
+    print(f"import of {args.batches} batches, {total:,} reviews ({size / 1e6:.0f} MB of JSON): "
+          f"median {median:.2f} s of {len(runs)} ({round(total / median):,} reviews/s; runs "
+          f"{listed} s; the lead's rules {statistics.median(r['rules_seconds'] for r in runs):.2f} s "
+          f"of it; set-up {setup:.1f} s) -- floor "
+          f"{MAX_SECONDS:.0f} s: {'OK' if ok else 'MISSED'}")
+    print(f"machine: Python {machine['python']}, {machine['cpus']} CPUs, load {machine['load']}")
+    if args.json:
+        args.json.write_text(json.dumps({"runs": runs, "median_seconds": median, "batches": args.batches,
+                                         "per_batch": args.per_batch, "machine": machine}, indent=2))
+    return EXIT_OK if ok else EXIT_FLOOR_MISSED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
