@@ -188,8 +188,8 @@ def _statement(query: StatsQuery, dialect: str) -> Select:
     cell = s.criterion_id * LEVEL_SPAN + s.level + LEVEL_OFFSET
     joined = (func.group_concat(cell, literal_column("','")) if dialect == "sqlite"
               else func.string_agg(cast(cell, String), literal_column("','")))
-    rs = (select(s.review_id.label("review_id"), joined.label("v"))
-          .where(s.level.is_not(None)).group_by(s.review_id).cte("rs"))
+    # An unscored criterion's code is NULL, which both aggregates skip.
+    rs = select(s.review_id.label("review_id"), joined.label("v")).group_by(s.review_id).cte("rs")
 
     r1, r2, a = aliased(m.Review, name="r1"), aliased(m.Review, name="r2"), aliased(m.Attempt, name="a")
     v1, v2 = rs.alias("v1"), rs.alias("v2")
@@ -279,19 +279,22 @@ def _count(rows: Iterable, period: str, job: Job) -> _Counts:  # noqa: C901 - on
     day_keys: list[int] = []
     decision_keys: list[tuple[int, str | None, str | None]] = []
     dist_rows = []
+    # Bound once: this loop runs once per pair.
+    groups_get, days_get, matched_get = groups.get, days.get, matched.get
+    add_decision = decision_keys.append
     for kind, cred, p1, p2, day, d1, d2, v1, v2 in rows:
         if kind == DISTRIBUTION:
             dist_rows.append((cred, p1, p2, v1))  # p2 holds the count
             continue
-        group = groups.get((cred, p1, p2))
+        group = groups_get((cred, p1, p2))
         if group is None:
             group = groups[(cred, p1, p2)] = len(groups) * shift
             job.check()
-        day_code = days.get(day)
+        day_code = days_get(day)
         if day_code is None:
             p = _period(date.fromisoformat(day), period)
             day_code = days[day] = periods.setdefault(p, len(periods) * shift)
-        both = matched.get((v1, v2))
+        both = matched_get((v1, v2))
         if both is None:
             a = parsed.get(v1)
             if a is None:
@@ -310,7 +313,7 @@ def _count(rows: Iterable, period: str, job: Job) -> _Counts:  # noqa: C901 - on
             both = matched[(v1, v2)] = tuple(codes)
         level_keys += [group + c for c in both]
         day_keys += [day_code + c for c in both]
-        decision_keys.append((group, d1, d2))
+        add_decision((group, d1, d2))
     job.check()
 
     cell_of = list(cells)
