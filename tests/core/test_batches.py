@@ -303,3 +303,22 @@ def test_many_batches_a_refused_one_does_not_stop_the_others(reviewer, lead, tmp
     assert "cannot be read" in outcomes[2].message
     with lead.sessions() as s:
         assert s.scalar(select(m.ScoreBatch.id).where(m.ScoreBatch.uid == second.batch_id)) is not None
+
+
+def test_files_that_are_not_whole_batches_are_refused_with_the_reason(reviewer, lead, tmp_path):
+    score(reviewer, "DEMO-1002", 1, FA_LEVELS)
+    batch = export_batch(reviewer, tmp_path / "out")
+    data = json.loads(batch.json_path.read_text(encoding="utf-8"))
+    miscounted = tmp_path / "miscounted.reviewer-batch.json"
+    miscounted.write_text(json.dumps({**data, "header": {**data["header"], "count": 3}}), encoding="utf-8")
+    other = tmp_path / "package.json"
+    other.write_text(json.dumps({"format": "mcred-submission/1", "submission_id": "X"}), encoding="utf-8")
+    newer = tmp_path / "newer.reviewer-batch.json"
+    newer.write_text(json.dumps({**data, "format": "reviewer-batch/2"}), encoding="utf-8")
+    before = db_state(lead)
+    outcomes = import_batches(lead, [miscounted, other, newer])
+    assert all(o.refused for o in outcomes)
+    assert "says it holds 3 reviews but holds 1" in outcomes[0].message
+    assert "is not a score batch (its format is 'mcred-submission/1'" in outcomes[1].message
+    assert "format reviewer-batch/2, which this version of Reviewer cannot read" in outcomes[2].message
+    assert db_state(lead) == before
