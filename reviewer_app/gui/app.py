@@ -112,6 +112,9 @@ def run(paths: AppPaths, open_target: str | None = None, attempt: int | None = N
     from reviewer_app.gui.prewarm import prewarm
 
     QTimer.singleShot(0, prewarm)
+    from reviewer_app.gui.workspace.opener import prepare_spare
+
+    QTimer.singleShot(1500, lambda: prepare_spare(ctx, window.settings))  # the next workspace
     if open_target:
         target = Path(open_target)
         if target.exists():

@@ -169,3 +169,68 @@ def test_shortcuts_can_be_rebound_and_are_kept(qtbot, demo_ctx):
     assert second.registry.conflicts() == {}
     dialog.close()
     second.close()
+
+
+def test_a_closed_workspace_window_is_reused_for_the_next_submission(qtbot, demo_ctx, demo_data_dir):
+    """The opener builds a window ahead and reuses a closed one: the next submission shows
+    in it with its own rubric, evidence, notes and scores, nothing of the one before."""
+    from reviewer_app.gui.settings import open_settings
+    from reviewer_app.gui.workspace import opener
+
+    settings = open_settings(demo_ctx.paths.data_dir)
+    opener.discard_spare()
+    opener.prepare_spare(demo_ctx, settings)
+    qtbot.waitUntil(lambda: bool(opener.spare_windows()) and not opener.spare_windows()[0].isVisible())
+    spare = opener.spare_windows()[0]
+    opened = []
+    try:
+        opener.open_workspace(demo_ctx, settings, "DEMO-1002", 2, on_open=opened.append)
+        qtbot.waitUntil(lambda: len(opened) == 1, timeout=10_000)
+        first = opened[0]
+        assert first is spare and first.isVisible() and "DEMO-1002" in first.windowTitle()
+        qtbot.mouseClick(first.findChild(QPushButton, "level-learning-goals-3"), Qt.MouseButton.LeftButton)
+        qtbot.keyClicks(first.rubric.card("learning-goals").comment, "Goals on the board.")
+        wait_saved(qtbot, first)
+        first_notes = [n.uid for n in first.editor.notes]
+        rubric_panel = first.rubric
+        first.close()
+        assert opener.spare_windows() == [first] and not first.isVisible()
+
+        # Same credential, same rubric: the rubric panel is reused, showing this review.
+        opener.open_workspace(demo_ctx, settings, "DEMO-1001", 1, on_open=opened.append)
+        qtbot.waitUntil(lambda: len(opened) == 2, timeout=10_000)
+        other = opened[1]
+        assert other is first and other.rubric is rubric_panel and "DEMO-1001" in other.windowTitle()
+        levels = stored(demo_data_dir, other.editor.review.uid).levels()
+        for card in other.rubric.cards:
+            checked = [card.buttons.id(b) for b in card.buttons.buttons() if b.isChecked()]
+            assert checked == ([levels[card.criterion.key]] if levels.get(card.criterion.key) else [])
+        assert other.rubric.card("learning-goals").comment.toPlainText() != "Goals on the board."
+        other.close()
+
+        opener.open_workspace(demo_ctx, settings, "DEMO-2001", 1, on_open=opened.append)
+        qtbot.waitUntil(lambda: len(opened) == 3, timeout=10_000)
+        second = opened[2]
+        assert second is first and "DEMO-2001" in second.windowTitle()
+        detail = second.detail
+        assert [second.evidence.list.item(i).data(Qt.ItemDataRole.UserRole)
+                for i in range(second.evidence.list.count())] == [e.key for e in detail.evidence]
+        assert [c.criterion.key for c in second.rubric.cards] == [c.key for c in detail.rubric.criteria]
+        assert not any(b.isChecked() for c in second.rubric.cards for b in c.buttons.buttons())
+        assert all(not c.comment.toPlainText() for c in second.rubric.cards)
+        assert not set(first_notes) & {n.uid for n in second.notes.model._notes}  # noqa: SLF001
+        second.close()
+
+        opener.open_workspace(demo_ctx, settings, "DEMO-1002", 2, on_open=opened.append)
+        qtbot.waitUntil(lambda: len(opened) == 4, timeout=10_000)
+        third = opened[3]
+        assert third is first
+        card = third.rubric.card("learning-goals")
+        assert card.buttons.button(3).isChecked()
+        assert card.comment.toPlainText() == "Goals on the board."
+        assert stored(demo_data_dir, third.editor.review.uid).levels()["learning-goals"] == 3
+        third.close()
+    finally:
+        for window in opened:
+            window.close()
+        opener.discard_spare()

@@ -1645,7 +1645,8 @@ class MediaEngine(QObject):
         if op is not None:
             log.debug("%s to %d done in %.1f ms", op.kind, op.target,
                       (time.monotonic() - op.started) * 1000)
-            if op.kind == "paused_seek" or (op.kind == "restart" and not op.play):
+            if op.kind == "paused_seek" or (op.kind == "restart" and not op.play
+                                            and not self._exact_run):
                 self._prefetch_at = time.monotonic() + PREFETCH_DELAY_S
         self._op = None
         self._apply_audio()

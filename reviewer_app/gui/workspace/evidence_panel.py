@@ -39,10 +39,19 @@ class EvidencePanel(QWidget):
         self.list.setSpacing(2)
         self.list.currentRowChanged.connect(self._current_changed)
         layout.addWidget(self.list, 1)
+        self.set_evidence(rubric, evidence)
+
+    def set_evidence(self, rubric: Rubric, evidence: tuple[EvidenceItem, ...]) -> None:
+        """Show another submission's evidence (the workspace reuses its panel)."""
+        self.rubric, self.evidence = rubric, evidence
+        self.problems = {}
+        self.list.blockSignals(True)
+        self.list.clear()
         for item in evidence:
             row = QListWidgetItem(self.style().standardIcon(_ICONS[item.kind]), "")
             row.setData(Qt.ItemDataRole.UserRole, item.key)
             self.list.addItem(row)
+        self.list.blockSignals(False)
         self._render()
 
     def _current_changed(self, row: int) -> None:

@@ -35,6 +35,11 @@ class NotesModel(QAbstractTableModel):
         self._notes: list[Annotation] = list(editor.notes)
         editor.notesChanged.connect(self._reset)
 
+    def rebind(self, editor: ReviewEditor, titles: dict[str, str]) -> None:
+        self.editor, self.titles = editor, titles
+        editor.notesChanged.connect(self._reset)
+        self._reset(editor.notes)
+
     def _reset(self, notes: list[Annotation]) -> None:
         self.beginResetModel()
         self._notes = list(notes)
@@ -139,6 +144,14 @@ class NotesPanel(QWidget):
         self.empty.setWordWrap(True)
         self.empty.setStyleSheet("color: #666;")
         layout.addWidget(self.empty)
+        editor.notesChanged.connect(lambda _: self._update())
+        editor.reviewChanged.connect(lambda _: self._update())
+        self._update()
+
+    def rebind(self, editor: ReviewEditor, titles: dict[str, str]) -> None:
+        """Show another review's notes (the workspace reuses its panel)."""
+        self.editor = editor
+        self.model.rebind(editor, titles)
         editor.notesChanged.connect(lambda _: self._update())
         editor.reviewChanged.connect(lambda _: self._update())
         self._update()

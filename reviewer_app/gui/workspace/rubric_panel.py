@@ -120,7 +120,7 @@ class CriterionCard(QFrame):
         self.comment.setObjectName(f"comment-{criterion.key}")
         self.comment.setPlaceholderText("Comment on this criterion\u2026")
         self.comment.setFixedHeight(64)
-        self.comment.committed.connect(lambda text: editor.set_comment(criterion.key, text))
+        self.comment.committed.connect(lambda text: self.editor.set_comment(criterion.key, text))
         self.cite = QToolButton(self)
         self.cite.setText("Cite note")
         self.cite.setToolTip("Insert a reference to one of your notes, e.g. [note 2]")
@@ -132,6 +132,7 @@ class CriterionCard(QFrame):
         layout.addLayout(comment_row)
         for child in [*self.buttons.buttons(), self.comment]:
             child.installEventFilter(self)
+        self._current: bool | None = None
         self.set_current(False)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: ANN001, N802
@@ -168,6 +169,9 @@ class CriterionCard(QFrame):
         self.comment.commit()
 
     def set_current(self, current: bool) -> None:
+        if current == self._current:
+            return  # (a style sheet costs a restyle of the whole card)
+        self._current = current
         self.setProperty("current", current)
         self.setStyleSheet("CriterionCard { border: 2px solid %s; border-radius: 6px; }"
                            % ("#2a7ab8" if current else "transparent"))
@@ -219,7 +223,7 @@ class RubricPanel(QWidget):
         self.feedback.setPlaceholderText("What the teacher can do next; required when the "
                                          "decision is \u201cnot yet\u201d.")
         self.feedback.setMinimumHeight(90)
-        self.feedback.committed.connect(editor.set_feedback)
+        self.feedback.committed.connect(lambda text: self.editor.set_feedback(text))
         layout.addWidget(self.feedback)
         self.feedback_hint = QLabel()
         self.feedback_hint.setStyleSheet("color: #b25a00;")
@@ -243,6 +247,24 @@ class RubricPanel(QWidget):
         editor.reviewChanged.connect(lambda _: self.refresh())
         self.refresh()
         self.set_current(self.current, scroll=False)
+
+    def can_take(self, editor: ReviewEditor) -> bool:
+        """Whether this panel shows ``editor``'s rubric (so :meth:`rebind` can reuse it)."""
+        return editor.rubric == self.editor.rubric
+
+    def rebind(self, editor: ReviewEditor) -> None:
+        """Show another review of the same rubric (the workspace reuses its panel)."""
+        self.commit_pending_text()
+        self.editor = editor
+        for card in self.cards:
+            card.editor = editor
+            card.comment._timer.stop()  # noqa: SLF001 - our own widget
+            card.comment.set_text_quietly("")
+        self.feedback._timer.stop()  # noqa: SLF001
+        editor.reviewChanged.connect(lambda _: self.refresh())
+        self.refresh()
+        self.set_current(editor.rubric.criteria[0].key if editor.rubric.criteria else "", scroll=False)
+        self.scroll.verticalScrollBar().setValue(0)
 
     # -- current criterion and keys --------------------------------------------------------
     def set_current(self, key: str, *, scroll: bool = True) -> None:

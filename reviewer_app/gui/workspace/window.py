@@ -1,6 +1,11 @@
 """The workspace for one submission attempt: evidence viewers in the middle, the rubric,
 the evidence list, the notes and the written reflections in docks the reviewer can
-rearrange (the layout is remembered; View > Reset Layout brings the default back)."""
+rearrange (the layout is remembered; View > Reset Layout brings the default back).
+
+The window itself (viewers, docks, menus, keys) is built once; :meth:`WorkspaceWindow.bind`
+puts a submission in it. The opener keeps one built ahead, hidden, so opening a submission
+only binds it and shows it (see reviewer_app.gui.workspace.opener).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QUndoGroup
 from PySide6.QtWidgets import (
     QDialog,
     QSplitter,
@@ -129,6 +134,13 @@ class EvidenceViewer(QSplitter):
         self.media.close_media()
         self.pdf.close_document()
 
+    def reset(self) -> None:
+        """Empty, for the next submission."""
+        self.close_all()
+        self.media_item = self.document_item = self.current = None
+        self.media_slot.hide()
+        self.document_slot.hide()
+
 
 class _Slot(QWidget):
     """A titled place in the viewer area holding one of several panes."""
@@ -179,34 +191,34 @@ def _html(text: str) -> str:
 class WorkspaceWindow(QMainWindow):
     closed = Signal()
 
-    def __init__(self, ctx: AppContext, settings: QSettings, detail: SubmissionDetail,
-                 review: Review, notes: list[Annotation], parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, settings: QSettings, detail: SubmissionDetail | None = None,
+                 review: Review | None = None, notes: list[Annotation] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("workspaceWindow")
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.ctx, self.settings, self.detail = ctx, settings, detail
-        self.setWindowTitle(f"{detail.key} (attempt {detail.attempt}) \u2014 "
-                            f"{detail.credential.title} \u2014 {APP_NAME}")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # (a reusable one: see opener)
+        self.ctx, self.settings = ctx, settings
+        self.detail: SubmissionDetail | None = None
+        self.editor: ReviewEditor | None = None
+        self.titles: dict[str, str] = {}
+        self.setWindowTitle(APP_NAME)
         self.resize(1400, 860)
-        self.editor = ReviewEditor(ctx, detail.rubric, review, notes, self)
         self.registry = ShortcutRegistry(settings)
-        self.titles = {e.key: e.title for e in detail.evidence}
+        self.undo_group = QUndoGroup(self)
         self._last_region: tuple[int, QRectF] | None = None
 
         self.viewer = EvidenceViewer(ctx, self)
         self.setCentralWidget(self.viewer)
 
-        self.rubric = RubricPanel(self.editor, self)
-        self.evidence = EvidencePanel(detail.rubric, detail.evidence, self)
-        self.notes = NotesPanel(self.editor, self.titles, self)
+        # The submission's panels replace these placeholders in bind().
+        self.rubric = self.evidence = self.notes = None
         self.reflections = QTextBrowser(self)
         self.reflections.setObjectName("reflections")
-        self.reflections.setHtml(_reflections_html(detail))
         self.docks = {
-            "evidence": self._dock("Evidence", "evidenceDock", self.evidence, Qt.DockWidgetArea.LeftDockWidgetArea),
+            "evidence": self._dock("Evidence", "evidenceDock", QWidget(self), Qt.DockWidgetArea.LeftDockWidgetArea),
             "reflections": self._dock("Reflections", "reflectionsDock", self.reflections, Qt.DockWidgetArea.LeftDockWidgetArea),
-            "notes": self._dock("Notes", "notesDock", self.notes, Qt.DockWidgetArea.LeftDockWidgetArea),
-            "rubric": self._dock("Rubric", "rubricDock", self.rubric, Qt.DockWidgetArea.RightDockWidgetArea),
+            "notes": self._dock("Notes", "notesDock", QWidget(self), Qt.DockWidgetArea.LeftDockWidgetArea),
+            "rubric": self._dock("Rubric", "rubricDock", QWidget(self), Qt.DockWidgetArea.RightDockWidgetArea),
         }
         self.tabifyDockWidget(self.docks["evidence"], self.docks["reflections"])
         self.docks["evidence"].raise_()
@@ -219,26 +231,76 @@ class WorkspaceWindow(QMainWindow):
         self._build_actions()
         self._default_state = self.saveState(STATE_VERSION)
         self._restore_layout()
-
-        self.evidence.chosen.connect(self._show_evidence)
-        self.notes.noteChosen.connect(self.go_to_note)
-        self.notes.addRequested.connect(self.add_note)
         self.viewer.pdf.regionSelected.connect(self._region_selected)
-        self.editor.saveStateChanged.connect(self._save_state_changed)
-        self.editor.writeFailed.connect(lambda exc: show_error(self, exc, "Not saved"))
-        self.editor.submitRefused.connect(lambda exc: show_error(self, exc, "Review not submitted"))
-        self.editor.submitted.connect(self._submitted)
-        self.editor.notesChanged.connect(self._notes_changed)
-        self._save_state_changed("saved")
-        self._notes_changed(self.editor.notes)
-        # Open on the first video (or audio) beside the first document, when there are both.
+        if detail is not None:
+            assert review is not None
+            self.bind(detail, review, notes or [])
+
+    def bind(self, detail: SubmissionDetail, review: Review, notes: list[Annotation]) -> None:
+        """Show this submission attempt (the window must be empty: new, or closed)."""
+        self.detail = detail
+        self.setWindowTitle(f"{detail.key} (attempt {detail.attempt}) \u2014 "
+                            f"{detail.credential.title} \u2014 {APP_NAME}")
+        self.titles = {e.key: e.title for e in detail.evidence}
+        self._last_region = None
+        self.viewer.reset()
+        editor = ReviewEditor(self.ctx, detail.rubric, review, notes, self)
+        self.editor = editor
+        self.undo_group.addStack(editor.undo_stack)
+        self.undo_group.setActiveStack(editor.undo_stack)
+        # Open on the first video (or audio) beside the first document, when there are both:
+        # started first, so libvlc and the PDF renderer work while the panels are built.
         firsts = [next((e for e in detail.evidence if e.kind in kinds), None) for kinds in (
             (EvidenceKind.PDF, EvidenceKind.IMAGE, EvidenceKind.TEXT),
             (EvidenceKind.VIDEO, EvidenceKind.AUDIO))]
         for item in firsts:
             if item is not None:
+                self.viewer.show_item(item)
+
+        panels = {}
+        if self.rubric is not None and self.rubric.can_take(editor):
+            self.rubric.rebind(editor)  # the same rubric (a credential's next submission)
+        else:
+            self.rubric = panels["rubric"] = RubricPanel(editor, self)
+        if self.evidence is not None:
+            self.evidence.set_evidence(detail.rubric, detail.evidence)
+        else:
+            self.evidence = panels["evidence"] = EvidencePanel(detail.rubric, detail.evidence, self)
+            self.evidence.chosen.connect(self._show_evidence)
+        if self.notes is not None:
+            self.notes.rebind(editor, self.titles)
+        else:
+            self.notes = panels["notes"] = NotesPanel(editor, self.titles, self)
+            self.notes.noteChosen.connect(self.go_to_note)
+            self.notes.addRequested.connect(self.add_note)
+        for name, panel in panels.items():
+            old = self.docks[name].widget()
+            self.docks[name].setWidget(panel)
+            if old is not None:
+                old.deleteLater()
+        self.reflections.setHtml(_reflections_html(detail))
+
+        editor.saveStateChanged.connect(self._save_state_changed)
+        editor.writeFailed.connect(lambda exc: show_error(self, exc, "Not saved"))
+        editor.submitRefused.connect(lambda exc: show_error(self, exc, "Review not submitted"))
+        editor.submitted.connect(self._submitted)
+        editor.notesChanged.connect(self._notes_changed)
+        self._save_state_changed("saved")
+        for item in firsts:
+            if item is not None:
                 self.evidence.select(item.key)
+        self._notes_changed(editor.notes)
         self._precheck()
+
+    def unbind(self) -> None:
+        """Empty the window (after closing it), so it can take another submission."""
+        self.viewer.reset()
+        if self.editor is not None:
+            self.undo_group.removeStack(self.editor.undo_stack)
+            self.editor.deleteLater()
+            self.editor = None
+        self.detail = None
+        self.setWindowTitle(APP_NAME)
 
     # -- building ----------------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -283,8 +345,8 @@ class WorkspaceWindow(QMainWindow):
 
         self._action("window.close", "&Close Workspace", "Window", "Ctrl+W", self.close, file_menu)
 
-        undo = self.editor.undo_stack.createUndoAction(self, "&Undo")
-        redo = self.editor.undo_stack.createRedoAction(self, "&Redo")
+        undo = self.undo_group.createUndoAction(self, "&Undo")
+        redo = self.undo_group.createRedoAction(self, "&Redo")
         for action_id, action, key in (("edit.undo", undo, "Ctrl+Z"), ("edit.redo", redo, "Ctrl+Shift+Z")):
             action.setObjectName(action_id)
             self.addAction(action)
@@ -292,7 +354,8 @@ class WorkspaceWindow(QMainWindow):
             edit_menu.addAction(action)
 
         group = "Review"
-        self._action("review.submit", "&Submit Review", group, "Ctrl+Return", self.rubric.submit, review_menu)
+        self._action("review.submit", "&Submit Review", group, "Ctrl+Return", lambda: self.rubric.submit(),
+                     review_menu)
         review_menu.addSeparator()
         self._action("rubric.next", "Next Criterion", group, "Alt+Down",
                      lambda: self.rubric.move_current(1), review_menu)
@@ -302,11 +365,11 @@ class WorkspaceWindow(QMainWindow):
         for n in range(1, 10):
             self._action(f"rubric.level{n}", f"Level {n} (of the current criterion)", group, str(n),
                          lambda _=False, n=n: self.rubric.choose_level(n), levels)
-        self._action("rubric.clear", "Clear Level", group, "0", self.rubric.clear_level, levels)
+        self._action("rubric.clear", "Clear Level", group, "0", lambda: self.rubric.clear_level(), levels)
         self._action("rubric.comment", "Comment on Current Criterion", group, "Ctrl+E",
-                     self.rubric.focus_comment, review_menu)
+                     lambda: self.rubric.focus_comment(), review_menu)
         self._action("rubric.feedback", "Feedback to the Candidate", group, "Ctrl+Shift+E",
-                     self.rubric.feedback.setFocus, review_menu)
+                     lambda: self.rubric.feedback.setFocus(), review_menu)
         review_menu.addSeparator()
         group = "Notes"
         self._action("notes.add", "&Add Note Here", group, "A", self.add_note, review_menu)
@@ -439,8 +502,8 @@ class WorkspaceWindow(QMainWindow):
         for item in self.detail.evidence:
             path = self.viewer.path(item)
             run_task(lambda job, item=item, path=path: precheck_item(item, path),
-                     on_success=lambda message, key=item.key: self.evidence.set_problem(key, message),
-                     on_error=lambda exc, key=item.key: self.evidence.set_problem(key, str(exc)),
+                     on_success=lambda message, key=item.key, panel=self.evidence: panel.set_problem(key, message),
+                     on_error=lambda exc, key=item.key, panel=self.evidence: panel.set_problem(key, str(exc)),
                      owner=self.evidence)
 
     # -- saving ------------------------------------------------------------------------------
@@ -458,8 +521,9 @@ class WorkspaceWindow(QMainWindow):
         show_calibration_result(self, self.ctx, review.uid)  # a calibration submission: where you matched
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        self.rubric.commit_pending_text()
-        if not self.editor.flush():
+        if self.rubric is not None:
+            self.rubric.commit_pending_text()
+        if self.editor is not None and not self.editor.flush():
             log.error("writes still pending when the workspace closed")
         self.save_layout()
         self.viewer.close_all()
