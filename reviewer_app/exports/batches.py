@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from reviewer_app import __version__
 from reviewer_app.errors import UserError
 from reviewer_app.exports.files import atomic_text_file, spreadsheet_safe
@@ -245,16 +247,61 @@ def read_batch(path: Path) -> Batch:
     read, was changed after it was exported (its content's SHA-256 differs from the
     header's), holds a different number of reviews than the header says, or a review in it
     is malformed.
+
+    The file is parsed with orjson and, when every review has exactly the layout an export
+    writes, hashed from orjson's sorted, compact encoding: for that layout it is byte for
+    byte the canonical form (``canonical``; held by ``tests/core/test_batches_orjson.py``),
+    several times faster. Anything else -- a review with other fields, an integer beyond
+    64 bits (which orjson reads as a float), a float orjson writes differently (below 1e-4
+    or from 1e16 on), JSON orjson refuses -- is read and hashed by the standard library
+    exactly as before, so every verdict and message is the same either way.
     """
     path = Path(path)
     source = path.name
     try:
-        data = json.loads(path.read_bytes())
+        raw = path.read_bytes()
     except OSError as exc:
         raise BatchRefused(source, f"cannot be read ({exc.strerror or exc}).") from None
+    data = _orjson_data(raw)
+    if data is not None:
+        batch = _read(path, data, exact=False)
+        if batch is not None:
+            return batch
+    try:
+        data = json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
         raise BatchRefused(source, "is not a score batch: it is not readable JSON.",
                            details=str(exc)) from None
+    batch = _read(path, data, exact=True)
+    assert batch is not None
+    return batch
+
+
+def _orjson_data(raw: bytes) -> dict[str, Any] | None:
+    """The file as orjson reads it, or None where the standard library must read it (not
+    JSON for orjson, not an object, or a float outside the reviews: an integer beyond 64
+    bits that orjson turned into one, which no hash would catch there)."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if type(data) is not dict or any(_holds_float(v) for k, v in data.items() if k != "reviews"):
+        return None
+    return data
+
+
+def _holds_float(value: Any) -> bool:
+    if type(value) is dict:
+        return any(_holds_float(v) for v in value.values())
+    if type(value) is list:
+        return any(_holds_float(v) for v in value)
+    return type(value) is float
+
+
+def _read(path: Path, data: Any, *, exact: bool) -> Batch | None:
+    """The checks of ``read_batch`` on parsed data. ``exact``: parsed by the standard library.
+    Not exact (orjson's), None when the reviews need the standard library after all."""
+    source = path.name
     if not isinstance(data, dict) or "format" not in data:
         raise BatchRefused(source, f"is not a score batch (it has no \"format\": \"{FORMAT}\").")
     if data["format"] != FORMAT:
@@ -270,10 +317,26 @@ def read_batch(path: Path) -> Batch:
         header = _header(raw_header)
     except _Invalid as exc:
         raise BatchRefused(source, f"is not a valid score batch: its header {exc}.") from None
-    try:
-        actual = content_sha256(reviews)
-    except ValueError:  # NaN or infinity: never written by an export
-        actual = ""
+    fast: list[BatchReview | None] | None = None
+    if exact:
+        try:
+            actual = content_sha256(reviews)
+        except ValueError:  # NaN or infinity: never written by an export
+            actual = ""
+    else:
+        # Every review in an export's very layout (``_review_fast``: known fields only, exact
+        # types, region numbers orjson writes as Python does): then orjson's encoding is the
+        # canonical one. Otherwise the standard library reads and hashes the file.
+        fast = []
+        for raw in reviews:
+            try:
+                review = _review_fast(raw)
+            except _Invalid:
+                return None
+            if review is None:
+                return None
+            fast.append(review)
+        actual = hashlib.sha256(orjson.dumps(reviews, option=orjson.OPT_SORT_KEYS)).hexdigest()
     if actual != header.content_sha256:
         raise BatchRefused(
             source, "was changed after it was exported (its content does not match its SHA-256), "
@@ -286,7 +349,7 @@ def read_batch(path: Path) -> Batch:
     seen_attempts: set[tuple[str, int]] = set()
     for i, raw in enumerate(reviews, 1):
         try:
-            review = _review_fast(raw) or _review(raw)
+            review = fast[i - 1] if fast is not None else (_review_fast(raw) or _review(raw))
         except _Invalid as exc:
             raise BatchRefused(source, f"is not a valid score batch: review {i} {exc}.") from None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -295,10 +358,11 @@ def read_batch(path: Path) -> Batch:
         if review.reviewer_uid != header.reviewer.uid:
             raise BatchRefused(source, f"is not a valid score batch: review {i} ({review.label}) was "
                                        "not made by the reviewer named in its header.")
-        if review.uid in seen_uids or (review.submission, review.attempt) in seen_attempts:
+        key = (review.submission, review.attempt)
+        if review.uid in seen_uids or key in seen_attempts:
             raise BatchRefused(source, f"is not a valid score batch: {review.label} appears in it twice.")
         seen_uids.add(review.uid)
-        seen_attempts.add((review.submission, review.attempt))
+        seen_attempts.add(key)
         parsed.append(review)
     return Batch(path, header, parsed)
 
@@ -395,13 +459,23 @@ def _utc(text: Any) -> datetime:
     return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
+#: The fields of a review, a score and a note as an export writes them (``review_records``).
+_REVIEW_FIELDS, _SCORE_FIELDS, _NOTE_FIELDS, _REGION_FIELDS = 14, 3, 12, 4
+
+
 def _review_fast(d: Any) -> BatchReview | None:
-    """A review laid out as an export writes it, checked with as few operations as possible;
-    None when anything is unusual (``_review`` then finds it and says what)."""
+    """A review laid out exactly as an export writes it (its fields and no others, exact
+    types), checked with as few operations as possible; None when anything is unusual
+    (``_review`` then finds it and says what). ``read_batch`` relies on the exactness:
+    for such a review orjson's encoding is the canonical one."""
     try:
+        if type(d) is not dict or len(d) != _REVIEW_FIELDS:
+            return None
         cred, rubric, uid, sub, attempt = (d["credential"], d["rubric"], d["uid"], d["submission"],
                                            d["attempt"])
         ruid, status, decision, feedback = d["reviewer_uid"], d["status"], d["decision"], d["feedback"]
+        if type(cred) is not dict or type(rubric) is not dict or len(cred) != 2 or len(rubric) != 3:
+            return None
         ck, cv, rk, rv, rs = (cred["key"], cred["version"], rubric["key"], rubric["version"],
                               rubric["content_sha256"])
         scores, notes = d["scores"], d["annotations"]
@@ -417,7 +491,7 @@ def _review_fast(d: Any) -> BatchReview | None:
         return None
     parsed, seen = [], set()
     for s in scores:
-        if type(s) is not dict:
+        if type(s) is not dict or len(s) != _SCORE_FIELDS:
             return None
         criterion, level, comment = s.get("criterion"), s.get("level"), s.get("comment")
         if (type(criterion) is not str or type(comment) is not str or criterion in seen
@@ -425,8 +499,60 @@ def _review_fast(d: Any) -> BatchReview | None:
             return None
         seen.add(criterion)
         parsed.append(BatchScore(criterion, level, comment))
+    annotations = []
+    for a in notes:
+        note = _annotation_fast(a)
+        if note is None:
+            return None
+        annotations.append(note)
     return BatchReview(uid, sub, attempt, (ck, cv), (rk, rv, rs), ruid, status, decision, feedback,
-                       *times, parsed, [_annotation(a) for a in notes] if notes else [], d)
+                       *times, parsed, annotations, d)
+
+
+def _plain_number(value: Any) -> bool:
+    """An int, or a float Python and orjson write alike (0, or 1e-4 <= |x| < 1e16)."""
+    if type(value) is int:
+        return True
+    return type(value) is float and (value == 0.0 or 1e-4 <= abs(value) < 1e16)
+
+
+def _whole(value: Any) -> bool:
+    return value is None or type(value) is int
+
+
+def _annotation_fast(a: Any) -> BatchAnnotation | None:
+    """A note as an export writes it, and valid; None otherwise (``_annotation`` says why)."""
+    try:
+        if type(a) is not dict or len(a) != _NOTE_FIELDS:
+            return None
+        uid, number, evidence, criterion, kind = a["uid"], a["number"], a["evidence"], a["criterion"], a["kind"]
+        start, end, page, region, text = a["start_ms"], a["end_ms"], a["page"], a["region"], a["text"]
+        created, updated = _utc(a["created_at"]), _utc(a["updated_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (type(uid) is str and type(number) is int and number >= 1 and type(evidence) is str
+            and (criterion is None or type(criterion) is str) and type(text) is str
+            and _whole(start) and _whole(end) and _whole(page)
+            and (start is None or start >= 0) and (page is None or page >= 0)):
+        return None
+    if kind == "time":
+        if start is None or page is not None or (end is not None and end <= start):
+            return None
+    elif kind != "page" or page is None or start is not None:
+        return None
+    box = None
+    if region is not None:
+        if type(region) is not dict or len(region) != _REGION_FIELDS:
+            return None
+        try:
+            values = (region["x0"], region["y0"], region["x1"], region["y1"])
+        except KeyError:
+            return None
+        if not all(_plain_number(v) for v in values):
+            return None
+        box = (float(values[0]), float(values[1]), float(values[2]), float(values[3]))
+    return BatchAnnotation(uid, number, evidence, criterion, kind, start, end, page, box, text,
+                           created, updated)
 
 
 def _annotation(a: Any) -> BatchAnnotation:
