@@ -379,10 +379,13 @@ def _reviewer_profile(session: Session, batch: Batch) -> tuple[int | None, bool]
     return (row[0], bool(row[1])) if row else (None, False)
 
 
-def _finalize(session: Session, attempt_ids: list[int], actor_uid: str) -> tuple[list[int], list[int], list[int]]:
+def _finalize(session: Session, attempt_ids: list[int], actor_uid: str,
+              arrived: Sequence[tuple[Any, ...]] = (), summary: str | None = None,
+              ) -> tuple[list[int], list[int], list[int]]:
     """Let the lead's rules (double scoring, disputes, final decisions) look at the attempts
     that just got a review; returns the attempts now final, disputed, and waiting for a
-    second review.
+    second review. ``arrived``: the reviews just written (``_insert_reviews``), so that they
+    are not read back; ``summary``: the audit subject their consequences are logged under.
 
     ``services.finalize`` is looked up, not imported at the top: without it (a build that
     predates it) the reviews are imported and simply wait as submitted.
@@ -390,7 +393,8 @@ def _finalize(session: Session, attempt_ids: list[int], actor_uid: str) -> tuple
     if importlib.util.find_spec("reviewer_app.services.finalize") is None:
         return [], [], []
     finalize = importlib.import_module("reviewer_app.services.finalize")
-    result = finalize.evaluate_attempts(session, attempt_ids, actor_uid)
+    result = finalize.evaluate_attempts(session, attempt_ids, actor_uid, summary=summary,
+                                        arrived=[finalize.Arrived.of(*a) for a in arrived])
     return (list(getattr(result, "final", ())), list(getattr(result, "disputed", ())),
             list(getattr(result, "waiting", ())))
 
@@ -430,8 +434,8 @@ def _import_one(ctx: AppContext, actor_uid: str, path: Path, job: Job,
                 reviewer_name=header.reviewer.name, exported_at=header.exported_at,
                 review_count=header.count, imported_at=now, file_name=batch.name[:255])
                 .returning(m.ScoreBatch.id)).scalar_one()
-            if new:
-                _insert_reviews(session, new, reviewer_id, batch_row_id, lookups.rubrics, evidence)
+            arrived = (_insert_reviews(session, new, reviewer_id, batch_row_id, lookups.rubrics, evidence)
+                       if new else [])
         except IntegrityError as exc:
             raise BatchRefused(batch.name, "conflicts with data already in this database "
                                            "(a review or note with the same id); it was not imported.",
@@ -448,7 +452,8 @@ def _import_one(ctx: AppContext, actor_uid: str, path: Path, job: Job,
         disputed: list[int] = []
         waiting: list[int] = []
         if attempt_ids:
-            final, disputed, waiting = _finalize(session, attempt_ids, actor_uid)
+            final, disputed, waiting = _finalize(session, attempt_ids, actor_uid, arrived,
+                                                 f"batch {header.batch_id}")
             queue_state.refresh(session, attempt_ids)
     message = (f"{batch.name}: imported {len(new)} review{'s' if len(new) != 1 else ''} "
                f"by {header.reviewer.name}")
@@ -474,7 +479,9 @@ _NOTE_COLUMNS = ("uid", "review_id", "number", "evidence_item_id", "criterion_id
 
 def _insert_reviews(session: Session, new: list[tuple[BatchReview, tuple[int, int, int]]],
                     reviewer_id: int, batch_id: int, rubrics: dict[int, _Rubric],
-                    evidence: dict[tuple[int, str], int]) -> None:
+                    evidence: dict[tuple[int, str], int]) -> list[tuple[Any, ...]]:
+    """Write the reviews, their scores and notes; returns each as the lead's rules need it
+    (``finalize.Arrived.of``'s arguments), so that they are not read back."""
     # Straight to the session's connection (executemany): no ORM bookkeeping per row.
     conn = session.connection()
     submitted = ReviewStatus.SUBMITTED
@@ -482,14 +489,18 @@ def _insert_reviews(session: Session, new: list[tuple[BatchReview, tuple[int, in
     decisions[None] = None
     insert_rows(conn, m.Review.__table__, _REVIEW_COLUMNS, [
         (r.uid, aid, reviewer_id, submitted, decisions[r.decision], r.feedback, r.created_at,
-         r.updated_at, r.submitted_at, max([a.number for a in r.annotations], default=0), "review",
-         batch_id)
+         r.updated_at, r.submitted_at, max([a.number for a in r.annotations]) if r.annotations else 0,
+         "review", batch_id)
         for r, (aid, _, _) in new])
     ids = dict(conn.execute(select(m.Review.uid, m.Review.id).where(m.Review.batch_id == batch_id)).all())
     scores = []
-    for r, (_, rubric_id, _) in new:
+    arrived = []
+    for r, (aid, rubric_id, _) in new:
         rid, criteria, when = ids[r.uid], rubrics[rubric_id].criteria, r.updated_at
-        scores.extend([(rid, criteria[s.criterion][0], s.level, s.comment, when) for s in r.scores])
+        rows = [(rid, criteria[s.criterion][0], s.level, s.comment, when) for s in r.scores]
+        scores += rows
+        arrived.append((rid, r.uid, aid, reviewer_id, decisions[r.decision], r.feedback, r.submitted_at,
+                        {row[1]: (row[2], row[3]) for row in rows}))
     insert_rows(conn, m.ReviewScore.__table__, _SCORE_COLUMNS, scores)
     kinds = {k.value: k for k in AnnotationKind}
     notes = []
@@ -503,6 +514,7 @@ def _insert_reviews(session: Session, new: list[tuple[BatchReview, tuple[int, in
                           criteria[a.criterion][0] if a.criterion else None, kinds[a.kind],
                           a.start_ms, a.end_ms, a.page, *box, a.text, a.created_at, a.updated_at))
     insert_rows(conn, m.Annotation.__table__, _NOTE_COLUMNS, notes)
+    return arrived
 
 
 def import_batch(ctx: AppContext, path: Path, job: Job | None = None) -> BatchOutcome:

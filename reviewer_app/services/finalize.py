@@ -17,28 +17,31 @@ batches). For each attempt that has no final decision and no dispute yet:
 Calibration submissions are practice with agreed scores: their reviews make no decision.
 
 The work is set-based (a few queries per 500 attempts, multi-row inserts), so a batch
-of thousands of reviews is evaluated in its import's transaction in seconds. Outbox
+of thousands of reviews is evaluated in its import's transaction in seconds. A batch
+import hands over the reviews it has just written (``Arrived``: no reading them back)
+and asks for its consequences in the audit log as one entry per kind under the batch's
+subject (``summary``), listing every attempt, instead of one entry per attempt. Outbox
 payloads are built here from plain rows in exactly the format of
-``sync.outbox.decision_payload`` (a test holds the two equal).
+``sync.outbox.decision_payload`` (a test holds the two equal) and written as compact JSON.
 """
 
 from __future__ import annotations
 
 import bisect
-import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+import orjson
+from sqlalchemy import Connection, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from reviewer_app.domain.model import Criterion, Decision, Level, ReviewStatus, Role, Rubric
 from reviewer_app.domain.moderation import DoubleScoring, ScoredReview, all_disagreements, second_review_reason
 from reviewer_app.services import audit, queue_state
-from reviewer_app.services.bulk import insert_rows
+from reviewer_app.services.bulk import insert_rows, new_uids
 from reviewer_app.services.policies import Policy, policy_for
 from reviewer_app.store import models as m
 from reviewer_app.store.types import utcnow
@@ -72,7 +75,7 @@ class _RubricInfo:
     criteria: tuple[tuple[int, str, str, int, dict[int, str]], ...]  # id, key, title, required, labels
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _ReviewRow:
     id: int
     uid: str
@@ -81,6 +84,23 @@ class _ReviewRow:
     decision: Decision | None
     feedback: str
     submitted_at: datetime
+
+
+Scores = dict[int, tuple[int | None, str]]  # criterion id -> (level, comment)
+
+
+@dataclass(frozen=True, slots=True)
+class Arrived:
+    """A submitted review (kind "review") the caller has just written in this transaction,
+    with its scores, so ``evaluate_attempts`` need not read it back."""
+
+    review: _ReviewRow
+    scores: Scores
+
+    @classmethod
+    def of(cls, id: int, uid: str, attempt_id: int, reviewer_id: int,
+           decision: Decision | None, feedback: str, submitted_at: datetime, scores: Scores) -> Arrived:
+        return cls(_ReviewRow(id, uid, attempt_id, reviewer_id, decision, feedback, submitted_at), scores)
 
 
 class _Cache:
@@ -199,11 +219,16 @@ def self_lead_id(session: Session) -> int | None:
     return row[0]
 
 
-def evaluate_attempts(session: Session, attempt_ids: Iterable[int], actor_uid: str | None) -> Evaluated:
+def evaluate_attempts(session: Session, attempt_ids: Iterable[int], actor_uid: str | None, *,
+                      arrived: Iterable[Arrived] = (), summary: str | None = None) -> Evaluated:
     """Decide what the submitted reviews of these attempts lead to, in the caller's transaction.
 
     Does nothing unless this is a lead assessor's database. ``actor_uid`` is written to
     the audit log as who caused it (the submitting lead, or the lead importing a batch).
+    ``arrived``: reviews the caller has just written (their rows are not read back; any
+    other submitted review of these attempts is). ``summary``: the audit subject (a batch
+    import's "batch <id>") under which the final decisions and the disputes are logged as
+    one entry each, every attempt listed; without it, one entry per attempt.
     """
     out = Evaluated()
     lead_id = self_lead_id(session)
@@ -212,13 +237,73 @@ def evaluate_attempts(session: Session, attempt_ids: Iterable[int], actor_uid: s
     ids = sorted(set(attempt_ids))
     session.flush()  # the reviews the caller just wrote are read below, as plain rows
     cache = _Cache(session)
+    known = {a.review.id: a for a in arrived}
+    log: list[tuple[str, str, dict[str, Any]]] = []
+    now = utcnow()
     for start in range(0, len(ids), CHUNK):
-        _evaluate_chunk(session, ids[start:start + CHUNK], lead_id, actor_uid, cache, out)
+        _evaluate_chunk(session, ids[start:start + CHUNK], lead_id, cache, known, now, out, log)
+    if summary is not None:
+        log = _summarised(log, summary)
+    audit.append_many(session, log, actor_uid=actor_uid, at=now)
     return out
 
 
-def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, actor_uid: str | None,
-                    cache: _Cache, out: Evaluated) -> None:
+def _summarised(log: list[tuple[str, str, dict[str, Any]]], subject: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """The per-attempt entries as one entry per action, each attempt listed with its details."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for action, attempt, details in log:
+        grouped.setdefault(action, []).append({"attempt": attempt, **details})
+    key = {audit.FINAL: "decisions", audit.DISPUTE: "disputes"}
+    return [(action, subject, {"count": len(items), key.get(action, "items"): items})
+            for action, items in grouped.items()]
+
+
+def _submitted_reviews(conn: Connection, attempt_ids: Sequence[int], known: Mapping[int, Arrived],
+                       ) -> tuple[dict[int, list[_ReviewRow]], dict[int, Scores]]:
+    """Each attempt's submitted reviews (kind "review"), oldest first, and their scores.
+
+    Reviews the caller handed over (``known``) are taken as they are; only the others are
+    read (with their scores)."""
+    R = m.Review
+    reviews: dict[int, list[_ReviewRow]] = defaultdict(list)
+    scores: dict[int, Scores] = {}
+    where = (R.attempt_id.in_(attempt_ids), R.status == ReviewStatus.SUBMITTED, R.kind == "review")
+    if known:
+        others = []
+        for rid, aid in conn.execute(select(R.id, R.attempt_id).where(*where)):
+            arrived = known.get(rid)
+            if arrived is None:
+                others.append(rid)
+            else:
+                reviews[aid].append(arrived.review)
+                scores[rid] = arrived.scores
+        if not others:
+            return _oldest_first(reviews), scores
+        where = (R.id.in_(others),)
+    for r in conn.execute(select(R.id, R.uid, R.attempt_id, R.reviewer_id, R.decision, R.feedback,
+                                 R.submitted_at).where(*where)):
+        reviews[r[2]].append(_ReviewRow(*r))
+        scores[r[0]] = {}
+    read = [rid for rid, s in scores.items() if not s and rid not in known]
+    for start in range(0, len(read), CHUNK):
+        for rid, cid, level, comment in conn.execute(
+                select(m.ReviewScore.review_id, m.ReviewScore.criterion_id, m.ReviewScore.level,
+                       m.ReviewScore.comment)
+                .where(m.ReviewScore.review_id.in_(read[start:start + CHUNK]))):
+            scores[rid][cid] = (level, comment)
+    return _oldest_first(reviews), scores
+
+
+def _oldest_first(reviews: dict[int, list[_ReviewRow]]) -> dict[int, list[_ReviewRow]]:
+    for rows in reviews.values():
+        if len(rows) > 1:  # by submission time, then id (a missing time first, as SQLite sorts)
+            rows.sort(key=lambda r: (r.submitted_at is not None, r.submitted_at or datetime.min, r.id))
+    return reviews
+
+
+def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, cache: _Cache,
+                    known: Mapping[int, Arrived], now: datetime, out: Evaluated,
+                    log: list[tuple[str, str, dict[str, Any]]]) -> None:
     A = m.Attempt
     conn = session.connection()  # plain rows: no ORM loading for thousands of them
     attempts = conn.execute(
@@ -231,32 +316,15 @@ def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, actor_ui
                ~exists().where(m.CalibrationItem.attempt_id == A.id))).all()
     if not attempts:
         return
-    reviews: dict[int, list[_ReviewRow]] = defaultdict(list)
-    for r in conn.execute(
-            select(m.Review.id, m.Review.uid, m.Review.attempt_id, m.Review.reviewer_id,
-                   m.Review.decision, m.Review.feedback, m.Review.submitted_at)
-            .where(m.Review.attempt_id.in_([a[0] for a in attempts]),
-                   m.Review.status == ReviewStatus.SUBMITTED, m.Review.kind == "review")
-            .order_by(m.Review.attempt_id, m.Review.submitted_at, m.Review.id)):
-        reviews[r[2]].append(_ReviewRow(*r))
-    review_ids = [r.id for rows in reviews.values() for r in rows]
-    if not review_ids:
+    reviews, scores = _submitted_reviews(conn, [a[0] for a in attempts], known)
+    if not scores:
         return
-    scores: dict[int, dict[int, tuple[int | None, str]]] = defaultdict(dict)
-    for start in range(0, len(review_ids), CHUNK):
-        for rid, cid, level, comment in conn.execute(
-                select(m.ReviewScore.review_id, m.ReviewScore.criterion_id, m.ReviewScore.level,
-                       m.ReviewScore.comment)
-                .where(m.ReviewScore.review_id.in_(review_ids[start:start + CHUNK]))):
-            scores[rid][cid] = (level, comment)
     cache.load_profiles(r.reviewer_id for rows in reviews.values() for r in rows)
 
-    now = utcnow()
     reasons_set: list[dict[str, Any]] = []
     reason_of: dict[int, str | None] = {}
     finals: list[tuple[Any, _ReviewRow, str]] = []  # (attempt row, review, source)
     disputes: list[tuple[Any, list[str], list[_ReviewRow]]] = []
-    log: list[tuple[str, str, dict[str, Any]]] = []
     for a in attempts:
         rows = reviews.get(a[0])
         if not rows:
@@ -294,21 +362,25 @@ def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, actor_ui
             table.update().where(table.c.id == bindparam("b_id")).values(second_review=bindparam("b_reason")),
             reasons_set)
     if finals:
+        # A review just written has no outbox entry yet; any other might (queued before).
+        read = [r.id for _, r, _ in finals if r.id not in known]
         already = set(session.scalars(select(m.OutboxEntry.review_id).where(
-            m.OutboxEntry.review_id.in_([r.id for _, r, _ in finals]))))
+            m.OutboxEntry.review_id.in_(read)))) if read else set()
+        uids = new_uids(2 * len(finals))
         insert_rows(conn, m.FinalDecision.__table__,
                     ("uid", "attempt_id", "review_id", "decision", "source", "rationale",
                      "decided_by_id", "decided_at"),
-                    [(m.new_uid(), a[0], r.id, r.decision, source, "", lead_id, now)
-                     for a, r, source in finals])
+                    [(uids[i], a[0], r.id, r.decision, source, "", lead_id, now)
+                     for i, (a, r, source) in enumerate(finals)])
         entries = []
-        for a, r, source in finals:
+        dumps, sort_keys = orjson.dumps, orjson.OPT_SORT_KEYS
+        for i, (a, r, source) in enumerate(finals, len(finals)):
             if r.id in already:
                 continue
             body = payload(cache.rubric(a[3]), cache.credential(a[4]), a[5], a[1], a[6], r,
                            scores[r.id], cache.profiles[r.reviewer_id])
-            entries.append((m.new_uid(), r.id, "decision", a[5], a[1], body["decision"] or "",
-                            json.dumps(body, ensure_ascii=False, sort_keys=True), now, QUEUED, 0, now))
+            entries.append((uids[i], r.id, "decision", a[5], a[1], body["decision"] or "",
+                            dumps(body, option=sort_keys).decode(), now, QUEUED, 0, now))
         insert_rows(conn, m.OutboxEntry.__table__,
                     ("uid", "review_id", "kind", "submission_key", "attempt_number", "decision",
                      "payload_json", "created_at", "state", "tries", "next_attempt_at"), entries)
@@ -320,13 +392,13 @@ def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, actor_ui
                 "second_review": reason_of.get(a[0])}))
     if disputes:
         insert_rows(conn, m.Dispute.__table__, ("uid", "attempt_id", "reasons", "state", "opened_at"),
-                    [(m.new_uid(), a[0], "\n".join(why), "open", now) for a, why, _ in disputes])
+                    [(uid, a[0], "\n".join(why), "open", now)
+                     for uid, (a, why, _) in zip(new_uids(len(disputes)), disputes)])
         for a, why, rows in disputes:
             out.disputed.append(a[0])
             log.append((audit.DISPUTE, attempt_subject(a[5], a[1]), {
                 "reasons": why, "reviews": [r.uid for r in rows],
                 "reviewers": [cache.profiles[r.reviewer_id][0] for r in rows]}))
-    audit.append_many(session, log, actor_uid=actor_uid, at=now)
     # A dispute shows in the queue. (A final decision leaves the status as it is: "submitted"
     # until the issuer accepts it; callers refresh for the reviews they wrote.)
     queue_state.refresh(session, [a[0] for a, _, _ in disputes])

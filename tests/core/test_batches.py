@@ -322,3 +322,67 @@ def test_files_that_are_not_whole_batches_are_refused_with_the_reason(reviewer, 
     assert "is not a score batch (its format is 'mcred-submission/1'" in outcomes[1].message
     assert "format reviewer-batch/2, which this version of Reviewer cannot read" in outcomes[2].message
     assert db_state(lead) == before
+
+
+def test_a_batch_imports_consequences_outbox_payloads_and_one_audit_entry_each(
+        reviewer: AppContext, lead: AppContext, bare_demo: Path, tmp_path: Path):
+    """The lead's rules on imported reviews: a single review becomes final, a selected one waits;
+    the second reviewer's batch then agrees on one attempt and disputes another (the first
+    reviews read from the database, the second taken as imported). Each payload is exactly
+    ``decision_payload`` of its review; the audit log holds one entry per kind per batch."""
+    from reviewer_app.services import policies, queue_state
+    from reviewer_app.sync import outbox
+
+    policies.set_policy(lead, "fa-math", second_review_percent=100)
+    ben = _open(bare_demo, tmp_path / "ben", "Ben Second", Role.REVIEWER)
+    try:
+        agreed = score(reviewer, "DEMO-1001", 1, FA_LEVELS, feedback="Agreed \u2013 \u201cwell\u201d \U0001F600")
+        disputed = score(reviewer, "DEMO-1002", 1, FA_LEVELS, notes=True)
+        single = score(reviewer, "DEMO-2001", 1, CL_LEVELS)
+        score(ben, "DEMO-1001", 1, FA_LEVELS)
+        ben_disputed = score(ben, "DEMO-1002", 1, {**FA_LEVELS, "learning-goals": 1})
+        first = export_batch(reviewer, tmp_path / "alice")
+        second = export_batch(ben, tmp_path / "ben-out")
+    finally:
+        ben.close()
+
+    [one] = import_batches(lead, [first.json_path])
+    assert (one.final, one.disputed, one.waiting) == (1, 0, 2), one.message
+    [two] = import_batches(lead, [second.json_path])
+    assert (two.final, two.disputed, two.waiting) == (1, 1, 0), two.message
+
+    with lead.sessions() as s:
+        finals = {f.review.uid: f.source for f in s.scalars(select(m.FinalDecision))}
+        assert finals == {single: "single", agreed: "agreed"}
+        entries = s.scalars(select(m.OutboxEntry)).all()
+        assert len(entries) == 2
+        for entry in entries:
+            review = s.get(m.Review, entry.review_id)
+            assert json.loads(entry.payload_json) == outbox.decision_payload(review)
+        [dispute] = s.scalars(select(m.Dispute)).all()
+        assert dispute.attempt.submission.key == "DEMO-1002" and dispute.state == "open"
+        assert queue_state.mismatches(s) == []
+
+    def logged(action: str, batch) -> dict:  # noqa: ANN001
+        [entry] = [e for e in audit.recent(lead) if e.action == action and e.subject == f"batch {batch.batch_id}"]
+        return json.loads(entry.details_json)
+
+    assert logged(audit.FINAL, first) == {"count": 1, "decisions": [
+        {"attempt": "DEMO-2001 attempt 1", "decision": "earned", "source": "single", "review": single,
+         "reviewer": reviewer_uid(reviewer), "second_review": None}]}
+    # Agreed: the first review (Alice's, read back from the database) is the final one.
+    assert logged(audit.FINAL, second) == {"count": 1, "decisions": [
+        {"attempt": "DEMO-1001 attempt 1", "decision": "not_yet", "source": "agreed", "review": agreed,
+         "reviewer": reviewer_uid(reviewer), "second_review": "random"}]}
+    opened = logged(audit.DISPUTE, second)
+    assert opened["count"] == 1 and opened["disputes"][0]["attempt"] == "DEMO-1002 attempt 1"
+    assert opened["disputes"][0]["reviews"] == [disputed, ben_disputed]
+    assert opened["disputes"][0]["reasons"]
+    assert not [e for e in audit.recent(lead) if e.subject.startswith("DEMO-") and e.action == audit.FINAL]
+    assert audit.verify(lead).ok
+
+
+def reviewer_uid(ctx: AppContext) -> str:
+    from reviewer_app.services.profiles import current_profile
+
+    return current_profile(ctx).uid

@@ -57,3 +57,20 @@ def test_a_time_without_a_zone_is_refused(app_ctx: AppContext):
                         [("u", "n", Role.REVIEWER, False, datetime(2026, 1, 1))])
     with app_ctx.sessions() as s:
         assert s.get(m.AppSetting, "k") is None  # rolled back with the refusal
+
+
+def test_new_uids_are_unique_version_7_uuids_in_the_order_made():
+    import uuid
+
+    from reviewer_app.services.bulk import new_uids
+
+    first, later = new_uids(5000), new_uids(3)
+    assert len(set(first + later)) == 5003
+    for uid in first + later:
+        parsed = uuid.UUID(uid)
+        assert (str(parsed), parsed.version, parsed.variant) == (uid, 7, uuid.RFC_4122)
+    # Within a call (up to 4,096) and from call to call, ids sort in the order they were made:
+    # a unique index on them grows at its end.
+    assert first[:4096] == sorted(first[:4096])
+    assert max(first[:4096])[:13] <= min(later)[:13]
+    assert new_uids(0) == []
