@@ -258,6 +258,19 @@ def _summarised(log: list[tuple[str, str, dict[str, Any]]], subject: str) -> lis
             for action, items in grouped.items()]
 
 
+_SUBMITTED_OF = select(m.Review.id, m.Review.attempt_id).where(
+    m.Review.attempt_id.in_(bindparam("attempts", expanding=True)),
+    m.Review.status == ReviewStatus.SUBMITTED, m.Review.kind == "review")
+_OPEN_ATTEMPTS = (
+    select(m.Attempt.id, m.Attempt.number, m.Attempt.second_review, m.Attempt.rubric_id,
+           m.Attempt.credential_id, m.Submission.key, m.Submission.candidate_key, m.Submission.credential_key)
+    .join(m.Submission, m.Attempt.submission_id == m.Submission.id)
+    .where(m.Attempt.id.in_(bindparam("ids", expanding=True)),
+           ~exists().where(m.FinalDecision.attempt_id == m.Attempt.id),
+           ~exists().where(m.Dispute.attempt_id == m.Attempt.id),
+           ~exists().where(m.CalibrationItem.attempt_id == m.Attempt.id)))
+
+
 def _submitted_reviews(conn: Connection, attempt_ids: Sequence[int], known: Mapping[int, Arrived],
                        ) -> tuple[dict[int, list[_ReviewRow]], dict[int, Scores]]:
     """Each attempt's submitted reviews (kind "review"), oldest first, and their scores.
@@ -270,7 +283,7 @@ def _submitted_reviews(conn: Connection, attempt_ids: Sequence[int], known: Mapp
     where = (R.attempt_id.in_(attempt_ids), R.status == ReviewStatus.SUBMITTED, R.kind == "review")
     if known:
         others = []
-        for rid, aid in conn.execute(select(R.id, R.attempt_id).where(*where)):
+        for rid, aid in conn.execute(_SUBMITTED_OF, {"attempts": attempt_ids}):
             arrived = known.get(rid)
             if arrived is None:
                 others.append(rid)
@@ -304,16 +317,9 @@ def _oldest_first(reviews: dict[int, list[_ReviewRow]]) -> dict[int, list[_Revie
 def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, cache: _Cache,
                     known: Mapping[int, Arrived], now: datetime, out: Evaluated,
                     log: list[tuple[str, str, dict[str, Any]]]) -> None:
-    A = m.Attempt
     conn = session.connection()  # plain rows: no ORM loading for thousands of them
-    attempts = conn.execute(
-        select(A.id, A.number, A.second_review, A.rubric_id, A.credential_id, m.Submission.key,
-               m.Submission.candidate_key, m.Submission.credential_key)
-        .join(m.Submission, A.submission_id == m.Submission.id)
-        .where(A.id.in_(ids),
-               ~exists().where(m.FinalDecision.attempt_id == A.id),
-               ~exists().where(m.Dispute.attempt_id == A.id),
-               ~exists().where(m.CalibrationItem.attempt_id == A.id))).all()
+    # Attempts with no final decision, no dispute, and not for calibration.
+    attempts = conn.execute(_OPEN_ATTEMPTS, {"ids": list(ids)}).all()
     if not attempts:
         return
     reviews, scores = _submitted_reviews(conn, [a[0] for a in attempts], known)

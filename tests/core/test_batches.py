@@ -386,3 +386,73 @@ def reviewer_uid(ctx: AppContext) -> str:
     from reviewer_app.services.profiles import current_profile
 
     return current_profile(ctx).uid
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda r: r.update(decision="earned" if r["decision"] == "not_yet" else "not_yet"),
+     "DEMO-1002 attempt 1 whose decision ({}) does not follow from its levels"),
+    (lambda r: r["scores"][2].update(criterion="charisma"),
+     "DEMO-1002 attempt 1 that scores criterion 'charisma', which its rubric does not have"),
+    (lambda r: r["scores"][2].update(level=9),
+     "DEMO-1002 attempt 1 that gives criterion 'feedback' level 9, which its rubric does not have"),
+    (lambda r: r["scores"].pop(),
+     "DEMO-1002 attempt 1 that does not give every criterion of its rubric a level"),
+    (lambda r: r["annotations"][0].update(evidence="nowhere"),
+     "note on DEMO-1002 attempt 1 about evidence 'nowhere', which this database does not hold"),
+    (lambda r: r["annotations"][0].update(criterion="charisma"),
+     "note on DEMO-1002 attempt 1 about criterion 'charisma', which its rubric does not have"),
+], ids=["decision", "criterion", "level", "missing score", "note evidence", "note criterion"])
+def test_a_review_whose_scores_or_notes_do_not_fit_is_refused(reviewer, lead, tmp_path, change, message):
+    # The first review's scores are checked in full; the second has the very same levels (its
+    # check is a lookup) until it is changed.
+    score(reviewer, "DEMO-1001", 1, FA_LEVELS)
+    score(reviewer, "DEMO-1002", 1, FA_LEVELS, notes=True)
+    batch = export_batch(reviewer, tmp_path / "out")
+    decision = json.loads(batch.json_path.read_text(encoding="utf-8"))["reviews"][1]["decision"]
+
+    def changed(items: list[dict]) -> None:
+        [target] = [r for r in items if r["submission"] == "DEMO-1002"]
+        change(target)
+
+    crafted = rewrite(batch.json_path, tmp_path / "crafted.reviewer-batch.json", changed)
+    before = db_state(lead)
+    [outcome] = import_batches(lead, [crafted])
+    flipped = "earned" if decision == "not_yet" else "not_yet"
+    assert outcome.refused and message.format(flipped) in outcome.message, outcome.message
+    assert db_state(lead) == before
+    [fine] = import_batches(lead, [batch.json_path])
+    assert fine.imported == 2, fine.message
+
+
+def test_a_second_different_review_by_the_same_reviewer_is_refused(reviewer, lead, tmp_path):
+    score(reviewer, "DEMO-1002", 1, FA_LEVELS)
+    batch = export_batch(reviewer, tmp_path / "out")
+    import_batches(lead, [batch.json_path])
+
+    def another(items: list[dict]) -> None:
+        items[0]["uid"] = "00000000-0000-4000-8000-0000000000aa"
+
+    crafted = rewrite(batch.json_path, tmp_path / "another.reviewer-batch.json", another)
+    before = db_state(lead)
+    [outcome] = import_batches(lead, [crafted])
+    assert outcome.refused and "DEMO-1002 attempt 1 by Alice Morgan, who already has a different review" \
+        in outcome.message
+    assert db_state(lead) == before
+
+
+def test_the_cycle_collector_is_back_as_it_was_after_an_import(reviewer, lead, tmp_path):
+    import gc
+
+    score(reviewer, "DEMO-1002", 1, FA_LEVELS)
+    batch = export_batch(reviewer, tmp_path / "out")
+    junk = tmp_path / "junk.reviewer-batch.json"
+    junk.write_text("{not json", encoding="utf-8")
+    assert gc.isenabled()
+    assert [o.status for o in import_batches(lead, [junk, batch.json_path])] == ["refused", "imported"]
+    assert gc.isenabled()
+    gc.disable()  # someone else's choice is kept
+    try:
+        import_batches(lead, [batch.json_path])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
