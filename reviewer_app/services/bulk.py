@@ -36,11 +36,11 @@ _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 
 
 def _sqlite_utc_text(value: datetime) -> str:
+    if value.tzinfo is UTC:  # "YYYY-MM-DD HH:MM:SS.ffffff" and "+00:00", cut off
+        return value.isoformat(" ", "microseconds")[:-6]
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str],

@@ -73,6 +73,8 @@ class _RubricInfo:
     version: str
     title: str
     criteria: tuple[tuple[int, str, str, int, dict[int, str]], ...]  # id, key, title, required, labels
+    #: A payload's criterion entry but its comment, by (criterion id, level): made once.
+    entries: dict[tuple[int, int | None], dict[str, Any]] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,18 +185,24 @@ def _levels(info: _RubricInfo, scores: dict[int, tuple[int | None, str]]) -> dic
     return {c[1]: scores.get(c[0], (None, ""))[0] for c in info.criteria}
 
 
+_NO_SCORE = (None, "")
+
+
 def payload(info: _RubricInfo, credential: tuple[str, str, str], submission_key: str, number: int,
             candidate_key: str, review: _ReviewRow, scores: dict[int, tuple[int | None, str]],
             reviewer: tuple[str, str, str]) -> dict[str, Any]:
     """The decision as the issuer receives it: ``sync.outbox.decision_payload``'s format."""
     criteria = []
+    entries = info.entries
     for cid, key, title, required, labels in info.criteria:
-        level, comment = scores.get(cid, (None, ""))
-        criteria.append({
-            "criterion_id": key, "title": title, "level": level,
-            "label": labels.get(level) if level is not None else None, "required_level": required,
-            "met": level is not None and level >= required, "comment": comment if cid in scores else "",
-        })
+        level, comment = scores.get(cid, _NO_SCORE)
+        entry = entries.get((cid, level))
+        if entry is None:
+            entry = entries[(cid, level)] = {
+                "criterion_id": key, "title": title, "level": level,
+                "label": labels.get(level) if level is not None else None, "required_level": required,
+                "met": level is not None and level >= required}
+        criteria.append({**entry, "comment": comment})
     return {
         "format": PAYLOAD_FORMAT,
         "review_id": review.uid,
@@ -407,4 +415,5 @@ def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, cache: _
                 "reviewers": [cache.profiles[r.reviewer_id][0] for r in rows]}))
     # A dispute shows in the queue. (A final decision leaves the status as it is: "submitted"
     # until the issuer accepts it; callers refresh for the reviews they wrote.)
-    queue_state.refresh(session, [a[0] for a, _, _ in disputes])
+    if disputes:
+        queue_state.refresh(session, [a[0] for a, _, _ in disputes])
