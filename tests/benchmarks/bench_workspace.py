@@ -75,7 +75,7 @@ def first_frame(t0):
     while not shown and time.perf_counter() - t0 < 20: time.sleep(0.0002)
     return player, shown[0] - t0
 player, first_cold = first_frame(cold)
-time.sleep(0.2); player.stop(); player.release(); shown.clear()
+time.sleep(0.2); player.stop(); player.release(); shown.clear(); sums.clear()
 player, first_warm = first_frame(time.perf_counter())  # libvlc started, the file played once
 print("cold", first_cold)
 print("first", first_warm, flush=True)
@@ -202,6 +202,7 @@ def main() -> int:
     opens, builds, lags, spare_lags, spare_builds = [], [], [], [], []
     seeks, cold_seeks, prepare_times = [], [], []
     phases: list[tuple[float, float, float]] = []
+    parts: list[tuple[float, float]] = []
     raw_v, raw_p = [], []
     for round_ in range(args.rounds):
         # raw, interleaved with the app's rounds
@@ -236,6 +237,7 @@ def main() -> int:
         start_lag()  # the window is up: the video loads and the PDF renders meanwhile
         spin_until(lambda: "frame" in got and "page" in got)
         opens.append(max(got.values()) - t0)
+        parts.append((got["frame"] - t0, got["page"] - t0))
         ticker.stop()
         lags.append(lag["worst"])
         media.frameShown.disconnect()
@@ -319,7 +321,8 @@ def main() -> int:
     print(f"open to first frame + first page:  app {med(opens) * 1000:6.1f} ms  raw {med(raw_open) * 1000:6.1f} ms "
           f"(libvlc {med(raw_vlc) * 1000:.1f} + PyMuPDF {med(raw_pdf) * 1000:.1f})  "
           f"ratio {results['open_ratio']:.2f}  (floor 1.5)")
-    print(f"    app: {spread(opens)}")
+    print(f"    app: {spread(opens)}; video frame {med(p[0] for p in parts) * 1000:.1f}, "
+          f"PDF page {med(p[1] for p in parts) * 1000:.1f} (medians)")
     print(f"    raw: {spread(raw_open)}")
     print(f"  ... raw started cold (fresh process, library start included): {med(raw_cold) * 1000:.0f} ms, "
           f"ratio {results['open_ratio_cold']:.2f}")
