@@ -17,6 +17,7 @@ seeking by time alone.
 from __future__ import annotations
 
 import bisect
+import itertools
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -247,7 +248,7 @@ def _parse_video_track(trak: bytes, mdia: bytes, movie_scale: int) -> VideoTimin
             closed.append(False)
     if not frames:
         return None
-    reorders = any(b < a for a, b in zip(cts, cts[1:]))
+    reorders = any(b < a for a, b in itertools.pairwise(cts))
     duration = (frames[-1] - frames[0]) / (len(frames) - 1) if len(frames) > 1 else 40_000.0
     return VideoTiming(tuple(frames), tuple(keys), tuple(closed), reorders, duration)
 

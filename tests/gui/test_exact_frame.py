@@ -15,6 +15,7 @@ B-frames, up to a few frames off with them (libvlc 3 gives no picture timestamps
 
 from __future__ import annotations
 
+import itertools
 import random
 import subprocess
 from pathlib import Path
@@ -135,7 +136,7 @@ def test_many_note_seeks_never_show_a_wrong_picture(qtbot, numbered_video):
             qtbot.wait(200)
             pane.pause()
             assert shown[0] == wanted, (i, ms, shown)
-            assert all(b >= a for a, b in zip(shown, shown[1:])), ("went back", i, ms, shown)
+            assert all(b >= a for a, b in itertools.pairwise(shown)), ("went back", i, ms, shown)
         else:
             qtbot.wait(30)
             assert shown == [wanted], (i, ms, shown)

@@ -218,7 +218,7 @@ def test_a_closed_workspace_window_is_reused_for_the_next_submission(qtbot, demo
         assert [c.criterion.key for c in second.rubric.cards] == [c.key for c in detail.rubric.criteria]
         assert not any(b.isChecked() for c in second.rubric.cards for b in c.buttons.buttons())
         assert all(not c.comment.toPlainText() for c in second.rubric.cards)
-        assert not set(first_notes) & {n.uid for n in second.notes.model._notes}  # noqa: SLF001
+        assert not set(first_notes) & {n.uid for n in second.notes.model._notes}
         second.close()
 
         opener.open_workspace(demo_ctx, settings, "DEMO-1002", 2, on_open=opened.append)
