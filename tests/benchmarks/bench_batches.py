@@ -11,9 +11,11 @@ written by ``reviewer_app.exports.batches.write_batch`` as ``batch export`` writ
 each from one of 20 reviewers, every review with four levels and comments, feedback, and
 one in five with a note on the video. Timed: ``services.batches.import_batches`` over all
 the files, on a fresh copy of the data folder each run (the copy is not timed), with
-everything an import does: the checks, the rows, the audit entry, and the lead's rules
-(each attempt's single review becomes its final decision, queued in the outbox).
-Checked after each run: every review, score and note stored, one final decision per attempt.
+everything an import does: the checks, the rows, the audit entries, and the lead's rules
+(each attempt's single review becomes its final decision, queued in the outbox, the
+batch's final decisions logged in one audit entry). Checked after each run: every review,
+score and note stored, one final decision and outbox entry per attempt, the audit chain
+intact.
 
 Floor (from the issue): under 20 s, median of the runs. Exit status: 0 when it holds,
 1 when missed, 2 when it could not measure.
@@ -43,6 +45,7 @@ from sqlalchemy import func, insert, select  # noqa: E402
 from reviewer_app.config import resolve_paths  # noqa: E402
 from reviewer_app.domain.model import EvidenceKind, Role  # noqa: E402
 from reviewer_app.exports.batches import Reviewer, iso, write_batch  # noqa: E402
+from reviewer_app.services import audit  # noqa: E402
 from reviewer_app.services.context import AppContext  # noqa: E402
 from reviewer_app.services.roles import update_self  # noqa: E402
 from reviewer_app.store import models as m  # noqa: E402
@@ -166,10 +169,11 @@ def run_once(template: Path, work: Path, files: list[Path], expected: int) -> di
                 ("reviews", m.Review), ("scores", m.ReviewScore), ("notes", m.Annotation),
                 ("final_decisions", m.FinalDecision), ("outbox", m.OutboxEntry),
                 ("batches", m.ScoreBatch), ("audit", m.AuditEntry))}
+        chain = audit.verify(ctx)
     refused = [o.message for o in outcomes if o.refused]
     ok = (not refused and counts["reviews"] == expected and counts["scores"] == expected * len(CRITERIA)
           and counts["notes"] == (expected + 4) // 5 and counts["batches"] == len(files)
-          and counts["final_decisions"] == counts["outbox"] == expected)
+          and counts["final_decisions"] == counts["outbox"] == expected and chain.ok)
     return {"seconds": round(elapsed, 3), "cpu_seconds": round(cpu, 3),
             "rules_seconds": round(rules[0], 3), "counts": counts,
             "refused": refused[:3], "checked": ok,
