@@ -89,3 +89,12 @@ def test_a_reviewer_is_refused_a_lead_dialog_in_plain_words(qtbot, demo_ctx):
     box = dialog.findChildren(QMessageBox, "errorDialog")[0]
     assert box.text().startswith("Only a lead assessor may see credential policies")
     assert dialog.credentials.count() == 0
+
+
+def test_a_long_audit_entry_is_shortened_in_its_cell_and_tooltip():
+    from reviewer_app.gui.lead.audit_dialog import CELL_CHARS, shorten
+
+    long = "attempts: " + ", ".join(f"BATCH-{i:06d} attempt 1" for i in range(2000))
+    cell = shorten(long, CELL_CHARS)
+    assert len(cell) < CELL_CHARS + 40 and cell.endswith("more characters)")
+    assert shorten("decision: earned", CELL_CHARS) == "decision: earned"

@@ -45,6 +45,17 @@ def _load(ctx: AppContext) -> tuple[list[audit.AuditLine], dict[str, str]]:
     return audit.recent(ctx, LIMIT), profile_names(ctx)
 
 
+# A batch import's entry lists every attempt it decided: tens of kilobytes of details.
+CELL_CHARS, TOOLTIP_CHARS = 300, 1500
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit].rstrip()}… ({len(text) - limit:,} more characters)"
+
+
 def details_text(details_json: str) -> str:
     """The entry's details on one line: ``key: value`` pairs."""
     try:
@@ -132,9 +143,10 @@ class AuditDialog(QDialog):
             who = names.get(line.actor_uid or "", line.actor_uid or "(system)")
             details = details_text(line.details_json)
             item = QTreeWidgetItem([str(line.id), when(line.at), who,
-                                    ACTION_LABELS.get(line.action, line.action), line.subject, details])
+                                    ACTION_LABELS.get(line.action, line.action), line.subject,
+                                    shorten(details, CELL_CHARS)])
             item.setToolTip(3, line.action)
-            item.setToolTip(5, details)
+            item.setToolTip(5, shorten(details, TOOLTIP_CHARS))
             item.setTextAlignment(0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.addTopLevelItem(item)
         shown = len(lines)
