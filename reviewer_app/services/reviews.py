@@ -177,6 +177,18 @@ def set_feedback(ctx: AppContext, review_uid: str, feedback: str) -> Review:
         return _to_review(row)
 
 
+def _refuse_scoring_a_dispute(session: Session, row: m.Review) -> None:
+    """A lead who opened a disputed submission (to look at its evidence) moderates it; a
+    review submitted there would make them one of its scorers, unable to moderate."""
+    if row.reviewer.role is not Role.LEAD_ASSESSOR:
+        return
+    state = session.scalar(select(m.Dispute.state).where(m.Dispute.attempt_id == row.attempt_id))
+    if state == "open":
+        raise UserError("This submission is disputed: record its final levels in the moderation "
+                        "window (Lead \u25b8 Moderation\u2026) or with 'reviewer-app moderate'. "
+                        "Your scores here stay as a draft.")
+
+
 def submit_review(ctx: AppContext, review_uid: str) -> Review:
     """Lock the review with its decision, or raise ``ReviewIncomplete`` saying what is missing.
 
@@ -186,6 +198,7 @@ def submit_review(ctx: AppContext, review_uid: str) -> Review:
     """
     with ctx.transaction() as session:
         row = _editable(session, _load(session, review_uid))
+        _refuse_scoring_a_dispute(session, row)
         review = _to_review(row)
         rubric = rubric_to_domain(row.attempt.rubric)
         problems = submission_problems(rubric, review.levels(), row.feedback)

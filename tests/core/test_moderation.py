@@ -183,3 +183,19 @@ def test_unknown_dispute(disputed: Disputed):
     with pytest.raises(NotFound):
         moderation.get_dispute(disputed.ctx, "no-such-dispute")
 
+
+
+def test_a_lead_who_opened_the_disputed_submission_moderates_it_instead_of_submitting(disputed: Disputed):
+    ctx = disputed.ctx
+    draft = reviews.start_review(ctx, attempt_id(ctx, "DEMO-1002", 2))  # the workspace opened it
+    for crit, level in FA_NOT_YET.items():
+        reviews.set_level(ctx, draft.uid, crit, level)
+    reviews.set_feedback(ctx, draft.uid, "Return to the goals at the end.")
+    with pytest.raises(UserError, match="disputed: record its final levels"):
+        reviews.submit_review(ctx, draft.uid)
+    assert reviews.get_review(ctx, draft.uid).status.value == "draft"
+    final = moderation.moderate(ctx, disputed.dispute, FA_NOT_YET,
+                                feedback="Return to the goals at the end.",
+                                rationale="Goals were never revisited.")
+    assert final.source == "moderated" and final.review_uid == draft.uid
+    assert [e["submission_key"] for e in _outbox(ctx)] == ["DEMO-1002"]
