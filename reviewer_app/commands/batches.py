@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from reviewer_app.config import AppPaths
-from reviewer_app.jobs import Job
 
 EXIT_OK, EXIT_REFUSED = 0, 2
 
@@ -38,8 +37,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
 def cmd_batch_export(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.cli import open_context
     from reviewer_app.services.batches import NothingToExport, export_batch
+    from reviewer_app.sync.terminal import TerminalProgress
 
-    with open_context(paths) as ctx, _ReviewsBar() as job:
+    with open_context(paths) as ctx, TerminalProgress(" reviews") as job:
         try:
             result = export_batch(ctx, args.out, include_all=args.include_all, job=job)
         except NothingToExport as exc:
@@ -81,43 +81,6 @@ def cmd_batch_import(args: argparse.Namespace, paths: AppPaths) -> int:
               f"{sum(o.status == 'already imported' for o in outcomes)} batches already imported, "
               f"{refused} refused.")
     return EXIT_REFUSED if refused else EXIT_OK
-
-
-class _ReviewsBar(Job):
-    """Progress in reviews, drawn on stderr when it is a terminal (one bar per phase)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.progress = self._on_progress
-        self._bar = None
-        self._shown = 0
-
-    def start(self, total: int, message: str) -> None:
-        self.close_bar()
-        super().start(total, message)
-
-    def _on_progress(self, done: int, total: int, message: str) -> None:
-        if not sys.stderr.isatty():
-            return
-        if self._bar is None:
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=total or None, desc=message, unit=" reviews", leave=False,
-                             dynamic_ncols=True)
-            self._shown = 0
-        self._bar.update(max(0, done - self._shown))
-        self._shown = done
-
-    def close_bar(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
-
-    def __enter__(self) -> _ReviewsBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close_bar()
 
 
 def _report(outcomes: list) -> None:  # noqa: ANN001 - BatchOutcome, imported late

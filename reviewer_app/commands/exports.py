@@ -109,7 +109,7 @@ def cmd_letters(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.sync.terminal import TerminalProgress
 
     filters = _filters(args)
-    with open_context(paths) as ctx, TerminalProgress() as job:
+    with open_context(paths) as ctx, TerminalProgress(" letters") as job:
         try:
             summary = write_feedback_letters(ctx, args.out, filters, combined=args.combined,
                                              job=job)

@@ -1,4 +1,4 @@
-"""A sync's progress on a terminal (``reviewer-app sync``): one tqdm bar per phase.
+"""Long commands' progress on a terminal (sync, batches, exports): one tqdm bar per phase.
 
 Drawn on stderr only when it is a terminal; otherwise silent (the summary and the
 problems are printed by the command itself).
@@ -12,8 +12,12 @@ from reviewer_app.jobs import Job
 
 
 class TerminalProgress(Job):
-    def __init__(self) -> None:
+    """``unit`` names what is counted (" decisions", " reviews"); phases whose message
+    starts with "Downloading" or "Importing" count bytes."""
+
+    def __init__(self, unit: str = " decisions") -> None:
         super().__init__()
+        self.unit = unit
         self.progress = self._on_progress
         self._bar = None
         self._shown = 0
@@ -30,7 +34,7 @@ class TerminalProgress(Job):
 
             in_bytes = message.startswith(("Downloading", "Importing"))
             self._bar = tqdm(total=total or None, desc=message, leave=False, dynamic_ncols=True,
-                             unit="B" if in_bytes else " decisions", unit_scale=in_bytes,
+                             unit="B" if in_bytes else self.unit, unit_scale=in_bytes,
                              unit_divisor=1024 if in_bytes else 1000)
             self._shown = 0
         self._bar.update(max(0, done - self._shown))
