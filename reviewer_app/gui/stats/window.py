@@ -139,13 +139,7 @@ class StatsWindow(QDialog):
         self.bars = BarChart(self)
         self.bars.setObjectName("distributionChart")
         self.bars.empty_text = "No submitted reviews for this criterion."
-        dist_page = QWidget(self)
-        dl = QVBoxLayout(dist_page)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Criterion:", dist_page))
-        row.addWidget(self.dist_criterion, 1)
-        dl.addLayout(row)
-        dl.addWidget(self.bars, 1)
+        dist_page = self._chart_page("Criterion:", self.dist_criterion, self.bars)
 
         self.time_figure = QComboBox(self)
         self.time_figure.setObjectName("timeFigure")
@@ -154,13 +148,7 @@ class StatsWindow(QDialog):
         self.line = LineChart(self)
         self.line.setObjectName("agreementChart")
         self.line.empty_text = "No pairs of submitted reviews in this range."
-        time_page = QWidget(self)
-        tl = QVBoxLayout(time_page)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Figure:", time_page))
-        row.addWidget(self.time_figure, 1)
-        tl.addLayout(row)
-        tl.addWidget(self.line, 1)
+        time_page = self._chart_page("Figure:", self.time_figure, self.line)
 
         self.charts = QTabWidget(self)
         self.charts.addTab(dist_page, "Score distribution per reviewer")
@@ -195,6 +183,17 @@ class StatsWindow(QDialog):
         self.refresh()
 
     # -- loading -------------------------------------------------------------------------------
+
+    def _chart_page(self, label: str, chooser: QComboBox, chart: QWidget) -> QWidget:
+        """A chart under a labelled chooser of what it shows."""
+        page = QWidget(self)
+        layout = QVBoxLayout(page)
+        row = QHBoxLayout()
+        row.addWidget(QLabel(label, page))
+        row.addWidget(chooser, 1)
+        layout.addLayout(row)
+        layout.addWidget(chart, 1)
+        return page
     def query(self) -> StatsQuery:
         return StatsQuery(credential_key=self.credential_combo.currentData(),
                           period=self.period_combo.currentData())
