@@ -19,8 +19,9 @@ def _warm(job) -> None:  # noqa: ANN001 - a Job
     import reviewer_app.gui.media.media_pane  # noqa: F401
     import reviewer_app.gui.pdf.pdf_pane  # noqa: F401
     import reviewer_app.gui.workspace.window  # noqa: F401  (imported for its side: loading)
-    from reviewer_app.gui.media import vlc_loader
+    from reviewer_app.gui.media import player, vlc_loader
 
+    player.start_timing_reader()
     try:
         vlc_loader.get_instance()
     except Exception as exc:  # noqa: BLE001 - no libvlc: the media pane says how to install it

@@ -57,9 +57,11 @@ class ShortcutRegistry:
 
     def activate(self, groups: set[str]) -> None:
         """Give keys to the viewer groups on show; the other viewers' actions have none."""
+        # (Called on every show and hide of a viewer: only the groups that change are applied.)
+        changed = (set(groups) ^ self._active) & VIEWER_GROUPS
         self._active = set(groups)
         for binding in self._bindings.values():
-            if binding.group in VIEWER_GROUPS:
+            if binding.group in changed:
                 self._apply(binding)
 
     def _apply(self, binding: Binding) -> None:

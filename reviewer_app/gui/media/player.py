@@ -56,6 +56,7 @@ import math
 import threading
 import time
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -346,6 +347,23 @@ class _Session:
             self._watched.clear()
 
 
+_timing_pool: ThreadPoolExecutor | None = None
+
+
+def _timing_reader() -> ThreadPoolExecutor:
+    """The thread that reads frame tables (one, kept: starting a thread per video would cost
+    the GUI thread a few milliseconds of every opening)."""
+    global _timing_pool
+    if _timing_pool is None:
+        _timing_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="video-timing")
+    return _timing_pool
+
+
+def start_timing_reader() -> None:
+    """Start that thread now (the warm-up does)."""
+    _timing_reader().submit(lambda: None)
+
+
 @atexit.register
 def _shutdown_all() -> None:
     for session in list(_live_sessions):
@@ -535,7 +553,7 @@ class MediaEngine(QObject):
                 timing = None
             bridge.timing.emit(token, timing)
 
-        threading.Thread(target=read, name="video-timing", daemon=True).start()
+        _timing_reader().submit(read)
 
     def _on_timing(self, token: int, timing: object) -> None:
         if token != self._token or self._session is None:

@@ -136,6 +136,7 @@ class PdfPane(QWidget):
         self._pending_search = ""
         self._focus: tuple[int, QRectF] | None = None
         self._page_failures: dict[int, str] = {}
+        self._thumbs_due = False  # the strip gets its pages once the first page is shown
 
         self._build_ui()
         self.pdf_actions: dict[str, QAction] = {}
@@ -462,6 +463,7 @@ class PdfPane(QWidget):
         self.password_row.hide()
         self._set_message("")
         self.thumb_model.set_document(None)
+        self._thumbs_due = False
         self.thumbs.hide()
         self.canvas.clear()
         self.page_box.blockSignals(True)
@@ -518,8 +520,9 @@ class PdfPane(QWidget):
         self.page_box.setRange(1, n)
         self.page_box.setSuffix(f" / {n}")
         self.page_box.blockSignals(False)
-        self.thumb_model.dpr = self.devicePixelRatioF()
-        self.thumb_model.set_document(self._doc, info.page_sizes, password, info.unreadable_pages)
+        # The strip takes its place now (the page is fitted beside it) but fills in once the
+        # page is on screen: its thumbnails would only delay the page.
+        self._thumbs_due = True
         self.thumbs.show()
         self.splitter.refresh()  # lay out now: the first page is sized for the view it gets
         bad = info.unreadable_pages
@@ -658,6 +661,7 @@ class PdfPane(QWidget):
         if page in self._info.unreadable_pages:
             self._want = None
             self.canvas.set_placeholder(f"Page {page + 1} could not be read.")
+            self._fill_thumbnails()
             self.client.discard_pages(self._owner, self._doc)
             return
         zoom_px = self.canvas.scale() * self.devicePixelRatioF()
@@ -703,13 +707,27 @@ class PdfPane(QWidget):
             return
         self._want = None
         self._page_failures[key.page] = message
+        self._fill_thumbnails()
         self.canvas.set_placeholder(f"Page {key.page + 1} could not be shown. {message}")
         self._set_message(f"Page {key.page + 1} could not be shown. {message}")
         self.failed.emit(message)
 
     def _on_painted(self, page: int) -> None:
         if page == self._page and self.canvas.has_final_image():
+            self._fill_thumbnails()
             self.pageRendered.emit(page)
+
+    def _fill_thumbnails(self) -> None:
+        """Give the thumbnail strip its pages (once the document's first page is shown, or
+        cannot be)."""
+        if not self._thumbs_due or self._info is None:
+            return
+        self._thumbs_due = False
+        info = self._info
+        self.thumb_model.dpr = self.devicePixelRatioF()
+        self.thumb_model.set_document(self._doc, info.page_sizes, self._password, info.unreadable_pages)
+        if self._page >= 0:
+            self._select_thumb(self._page)
 
     def _on_view_resized(self) -> None:
         if self._info is not None and self._page >= 0 and self._fit is not None:

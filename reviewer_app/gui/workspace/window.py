@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSettings, Qt, Signal
+from PySide6.QtCore import QRectF, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QUndoGroup
 from PySide6.QtWidgets import (
     QDialog,
@@ -43,12 +43,20 @@ from reviewer_app.services.submissions import SubmissionDetail
 log = logging.getLogger(__name__)
 
 STATE_VERSION = 1
+# The pre-check (every item probed off the GUI thread) waits until the first video frame
+# and PDF page are on screen, so it does not slow them down; at most this long.
+PRECHECK_WAIT_MS = 1500
 
 
 class EvidenceViewer(QSplitter):
     """Two slots side by side, so a reviewer can watch the lesson while reading the plan:
     video and audio play on the left, PDFs, photos and written reflections show on the right.
-    An item opens in the slot of its kind; a slot with nothing to show hides."""
+    An item opens in the slot of its kind; a slot with nothing to show hides.
+
+    ``settled`` goes out once every pane loading since the last :meth:`reset` has shown its
+    first picture or page, or said it cannot (work that can wait, waits for it)."""
+
+    settled = Signal()
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
@@ -73,6 +81,21 @@ class EvidenceViewer(QSplitter):
         self.current: EvidenceItem | None = None  # the item chosen last (where notes go)
         self.media_slot.hide()
         self.document_slot.hide()
+        self._loading: set[str] = set()
+        for signal in (self.media.frameShown, self.media.failed):
+            signal.connect(lambda *_: self._shown("media"))
+        self.media.loaded.connect(lambda: self._shown("media") if self.media.engine().is_audio() else None)
+        for signal in (self.pdf.pageRendered, self.pdf.failed, self.pdf.passwordRequested):
+            signal.connect(lambda *_: self._shown("document"))
+
+    def _shown(self, slot: str) -> None:
+        if slot in self._loading:
+            self._loading.discard(slot)
+            if not self._loading:
+                self.settled.emit()
+
+    def loading(self) -> bool:
+        return bool(self._loading)
 
     def path(self, item: EvidenceItem) -> Path:
         return self.ctx.evidence.path_for(item.sha256)
@@ -116,6 +139,7 @@ class EvidenceViewer(QSplitter):
             self.media.close_media()
             return
         self.media_slot.show_pane(self.media)
+        self._loading.add("media")
         self.media.load(self.path(item), audio=item.kind is EvidenceKind.AUDIO, title=item.title)
 
     def _show_document(self, item: EvidenceItem) -> None:
@@ -128,6 +152,8 @@ class EvidenceViewer(QSplitter):
             return
         pane = {EvidenceKind.PDF: self.pdf, EvidenceKind.IMAGE: self.image}.get(item.kind, self.text)
         self.document_slot.show_pane(pane)
+        if pane is self.pdf:
+            self._loading.add("document")
         pane.load(self.path(item), **({"title": item.title} if pane is self.pdf else {}))
 
     def close_all(self) -> None:
@@ -138,6 +164,7 @@ class EvidenceViewer(QSplitter):
         """Empty, for the next submission."""
         self.close_all()
         self.media_item = self.document_item = self.current = None
+        self._loading.clear()
         self.media_slot.hide()
         self.document_slot.hide()
 
@@ -232,6 +259,11 @@ class WorkspaceWindow(QMainWindow):
         self._default_state = self.saveState(STATE_VERSION)
         self._restore_layout()
         self.viewer.pdf.regionSelected.connect(self._region_selected)
+        self._precheck_timer = QTimer(self)
+        self._precheck_timer.setSingleShot(True)
+        self._precheck_timer.timeout.connect(self._precheck)
+        self.viewer.settled.connect(
+            lambda: self._precheck_timer.start(0) if self._precheck_timer.isActive() else None)
         if detail is not None:
             assert review is not None
             self.bind(detail, review, notes or [])
@@ -290,10 +322,11 @@ class WorkspaceWindow(QMainWindow):
             if item is not None:
                 self.evidence.select(item.key)
         self._notes_changed(editor.notes)
-        self._precheck()
+        self._precheck_timer.start(PRECHECK_WAIT_MS if self.viewer.loading() else 0)
 
     def unbind(self) -> None:
         """Empty the window (after closing it), so it can take another submission."""
+        self._precheck_timer.stop()
         self.viewer.reset()
         if self.editor is not None:
             self.undo_group.removeStack(self.editor.undo_stack)
@@ -499,6 +532,8 @@ class WorkspaceWindow(QMainWindow):
 
     # -- pre-check -----------------------------------------------------------------------------
     def _precheck(self) -> None:
+        if self.detail is None:
+            return
         for item in self.detail.evidence:
             path = self.viewer.path(item)
             run_task(lambda job, item=item, path=path: precheck_item(item, path),
