@@ -28,6 +28,9 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationVersion(__version__)
     app.setOrganizationName(APP_ID)
     app.setDesktopFileName(APP_ID)
+    from reviewer_app.gui import style
+
+    style.install(app)
     icon = resource("icons", "reviewer.svg")
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
