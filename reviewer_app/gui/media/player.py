@@ -72,7 +72,7 @@ from reviewer_app.gui.media.probe import (
     kind_of,
 )
 from reviewer_app.gui.media.timecode import format_ms
-from reviewer_app.gui.media.vlc_loader import VlcUnavailable, get_instance, load_vlc
+from reviewer_app.gui.media.vlc_loader import VlcUnavailable, get_instance, load_vlc, read_tracks
 from reviewer_app.render.mp4_timing import VideoTiming, read_video_timing
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,8 @@ class _FrameSink:
     def __init__(self, vlc: Any, bridge: _Bridge) -> None:
         self._bridge = bridge
         self.target: tuple[int, int] | None = None
-        self.target_known = threading.Event()  # set with target, or when closing
+        self.target_known = threading.Event()  # set when the parse ended, or when closing
+        self.size_from_parse: Any = None  # () -> the parsed frame size (see _Session)
         self.configured: tuple[int, int] | None = None
         self._buffers: list[Any] = []
         self._address = 0
@@ -167,12 +168,15 @@ class _FrameSink:
 
     def _setup(self, _opaque: Any, chroma: int, width: Any, height: Any, pitches: Any,
                lines: Any) -> int:
-        # libvlc's video output thread, creating the output. No libvlc call in here.
+        # libvlc's video output thread, creating the output. No call on the player in here.
         try:
             if self.target is None:
                 # The parse is normally done by now; give it a moment rather than guess (the
-                # decoder's size here is padded, e.g. 640x386 for a 640x360 video).
+                # decoder's size here is padded, e.g. 640x386 for a 640x360 video). Its size
+                # is read here, not waited for from the GUI thread, which may be busy.
                 self.target_known.wait(TARGET_WAIT_S)
+                if self.target is None and self.open and self.size_from_parse is not None:
+                    self.target = self.size_from_parse()
             if not self.open:
                 return 0
             w, h = self.target or frame_size_for(width[0], height[0])
@@ -235,6 +239,7 @@ class _Session:
         self.epoch = 0
         self.no_video = False
         self.closed = False
+        self.parse_done = threading.Event()  # the parse ended (any status), or closing
         self._watched: list[Any] = []
         _live_sessions.add(self)
 
@@ -248,11 +253,28 @@ class _Session:
         self.parse_events = media.event_manager()
 
         def parsed(_event: Any) -> None:  # libvlc's preparser thread
+            self.parse_done.set()
             if not self.closed:
                 self.bridge.parsed.emit(token)
 
         self.parse_events.event_attach(vlc.EventType.MediaParsedChanged, parsed)
         media.parse_with_options(vlc.MediaParseFlag.local, PARSE_TIMEOUT_MS)
+
+    def parsed_frame_size(self) -> tuple[int, int] | None:
+        """The frame size for the parsed video track, or ``None`` (parse not done, failed,
+        or no picture). Called from the video output thread: it only reads the separate
+        parse media, which lives until the player is stopped (and that thread joined)."""
+        media = self.parse_media
+        if media is None or self.closed or not self.parse_done.is_set():
+            return None
+        try:
+            if media.get_parsed_status() != self.vlc.MediaParsedStatus.done:
+                return None
+            tracks = read_tracks(media)
+        except Exception:  # noqa: BLE001 - the GUI thread's inspection reports problems
+            return None
+        video = next((t for t in tracks if t.kind == "video" and t.width and t.height), None)
+        return frame_size_for(*video.display_size) if video is not None else None
 
     def end_parse(self) -> None:
         if self.parse_media is not None:
@@ -271,12 +293,25 @@ class _Session:
         self.player = player
         if video:
             self.sink = _FrameSink(vlc, self.bridge)
+            self.sink.target_known = self.parse_done
+            self.sink.size_from_parse = self.parsed_frame_size
             self.sink.attach(vlc, player)
         self.player_events = player.event_manager()
-        names = ("MediaPlayerPlaying", "MediaPlayerPaused", "MediaPlayerStopped",
-                 "MediaPlayerEndReached", "MediaPlayerEncounteredError")
+        # Only the events the engine acts on. Each one calls into Python on the libvlc thread
+        # that sends it, which must then wait for the interpreter: "playing" is sent by the
+        # input thread before the first picture, so a video does not listen for it (only
+        # sound needs it, to start its clock).
+        self.watch("MediaPlayerEndReached", "MediaPlayerEncounteredError")
+        if not video:
+            self.watch("MediaPlayerPlaying")
+
+    def watch(self, *names: str) -> None:
+        """Forward these libvlc player events to the engine (``bridge.vlcEvent``)."""
+        vlc = self.vlc
         for name in names:
             event_type = getattr(vlc.EventType, name)
+            if event_type in self._watched:
+                continue
 
             def forward(_event: Any, name: str = name) -> None:  # a libvlc thread
                 if not self.closed:
@@ -327,7 +362,7 @@ class _Session:
         self.closed = True
         if self.sink is not None:
             self.sink.open = False
-            self.sink.target_known.set()  # a format callback waiting for the parse returns
+        self.parse_done.set()  # a format callback waiting for the parse returns
         try:
             self.end_parse()
             if self.player is not None:
@@ -903,6 +938,7 @@ class MediaEngine(QObject):
             self._audio = True
             self._op = None
             session.stop()
+            session.watch("MediaPlayerPlaying")
             self._vlc_mode = "stopped"
             self._frames, self._v, self._vlc_idx = [], -1, -1
         if self._audio and not info.has_audio:
