@@ -155,6 +155,29 @@ def test_the_layout_is_remembered_and_can_be_reset(qtbot, demo_ctx):
     second.close()
 
 
+def test_the_room_given_to_the_document_beside_the_video_is_remembered(qtbot, demo_ctx):
+    first = make_workspace(qtbot, demo_ctx, "DEMO-1002", 2)  # a video beside a PDF
+    first.resize(1900, 1000)
+    viewer = first.viewer
+    qtbot.waitUntil(lambda: sum(viewer.sizes()) > 1000)
+    viewer.moveSplitter(0, 1)  # the handle dragged left: the PDF takes all the video leaves
+    share = viewer.sizes()[1] / sum(viewer.sizes())
+    assert share > 0.5 and viewer.document_share == pytest.approx(share)
+    first.close()
+    second = make_workspace(qtbot, demo_ctx, "DEMO-1002", 2)
+    second.resize(1900, 1000)
+    qtbot.waitUntil(lambda: sum(second.viewer.sizes()) > 1000)
+    sizes = second.viewer.sizes()
+    assert sizes[1] / sum(sizes) == pytest.approx(share, abs=0.01)
+    second.reset_layout()
+    sizes = second.viewer.sizes()
+    assert abs(sizes[0] - sizes[1]) <= 2 and second.viewer.document_share is None
+    second.close()
+    third = make_workspace(qtbot, demo_ctx, "DEMO-1002", 2)
+    assert third.viewer.document_share is None
+    third.close()
+
+
 def test_shortcuts_can_be_rebound_and_are_kept(qtbot, demo_ctx):
     first = make_workspace(qtbot, demo_ctx, "DEMO-2001")
     assert first.registry.key_for("notes.add") == "A"

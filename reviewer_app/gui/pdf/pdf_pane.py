@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QRectF, QSizeF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QImage, QKeyEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QImage, QKeyEvent, QKeySequence, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -55,6 +55,7 @@ MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
 ZOOM_STEPS = (0.1, 0.25, 0.33, 0.5, 0.67, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0)
 ZOOM_CHOICES = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0)
 PREFETCH_MAX_PIXELS = 8_000_000  # neighbours are drawn ahead only below this size
+THUMBS_MIN_PANE_WIDTH = 440  # narrower, the thumbnail strip hides: the page needs the room
 MAX_PASSWORD_TRIES = 3
 
 PASSWORD_GIVEN_UP = "This PDF is password-protected and cannot be opened without its password."
@@ -137,6 +138,7 @@ class PdfPane(QWidget):
         self._focus: tuple[int, QRectF] | None = None
         self._page_failures: dict[int, str] = {}
         self._thumbs_due = False  # the strip gets its pages once the first page is shown
+        self._thumbs_wanted = False  # a document is open (the strip shows if there is room)
 
         self._build_ui()
         self.pdf_actions: dict[str, QAction] = {}
@@ -464,6 +466,7 @@ class PdfPane(QWidget):
         self._set_message("")
         self.thumb_model.set_document(None)
         self._thumbs_due = False
+        self._thumbs_wanted = False
         self.thumbs.hide()
         self.canvas.clear()
         self.page_box.blockSignals(True)
@@ -523,7 +526,8 @@ class PdfPane(QWidget):
         # The strip takes its place now (the page is fitted beside it) but fills in once the
         # page is on screen: its thumbnails would only delay the page.
         self._thumbs_due = True
-        self.thumbs.show()
+        self._thumbs_wanted = True
+        self._place_thumbs()
         self.splitter.refresh()  # lay out now: the first page is sized for the view it gets
         bad = info.unreadable_pages
         self._set_message(R.unreadable_message(info))
@@ -556,6 +560,7 @@ class PdfPane(QWidget):
     def _fail(self, message: str) -> None:
         self.canvas.set_page(-1, QSizeF(595, 842), self.canvas.scale())
         self.canvas.set_placeholder("")
+        self._thumbs_wanted = False
         self.thumbs.hide()
         self._set_message(message)
         self._update_controls()
@@ -735,6 +740,16 @@ class PdfPane(QWidget):
             self._layout_page()
             if abs(self.canvas.scale() - before) > 1e-6:
                 self._refit.start()  # the right image once the resizing stops
+
+    def _place_thumbs(self) -> None:
+        """The thumbnail strip shows while a document is open, if the pane is wide enough
+        to keep a readable page beside it."""
+        self.thumbs.setVisible(self._thumbs_wanted and self.width() >= THUMBS_MIN_PANE_WIDTH)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self._thumbs_wanted:
+            self._place_thumbs()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)

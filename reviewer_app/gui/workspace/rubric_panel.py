@@ -4,8 +4,8 @@ live, feedback to the candidate, and Submit."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Qt, Signal
-from PySide6.QtGui import QFocusEvent
+from PySide6.QtCore import QRectF, QTimer, Qt, Signal
+from PySide6.QtGui import QColor, QFocusEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -26,6 +26,21 @@ from reviewer_app.domain.model import Criterion, Decision
 from reviewer_app.gui.workspace.editor import ReviewEditor
 
 COMMIT_DELAY_MS = 300  # typing pauses this long before a comment is written
+CURRENT_BORDER = QColor("#2a7ab8")  # the current criterion's card is framed in this
+
+
+def _tinted(label: QLabel, color: str | None = None, *, italic: bool = False) -> QLabel:
+    """A label in another colour or italic, by palette and font (a style sheet would make
+    Qt draw the whole card through its slower style-sheet style)."""
+    if color is not None:
+        palette = label.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, QColor(color))
+        label.setPalette(palette)
+    if italic:
+        font = label.font()
+        font.setItalic(True)
+        label.setFont(font)
+    return label
 
 
 class CommitTextEdit(QPlainTextEdit):
@@ -75,9 +90,8 @@ class CriterionCard(QFrame):
         super().__init__(parent)
         self.criterion, self.editor = criterion, editor
         self.setObjectName(f"criterion-{criterion.key}")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 8, 10, 8)
+        layout.setContentsMargins(12, 10, 12, 10)  # room for the current card's frame
         need = criterion.level(criterion.required_level)
         title = QLabel(f"<b>{number}. {_esc(criterion.title)}</b>")
         title.setWordWrap(True)
@@ -88,12 +102,11 @@ class CriterionCard(QFrame):
         layout.addLayout(head)
         required = QLabel(f"Required: {criterion.required_level}"
                           + (f" \u00b7 {_esc(need.label)}" if need else ""))
-        required.setStyleSheet("color: palette(mid);")
+        _tinted(required, self.palette().color(QPalette.ColorRole.Mid).name())
         layout.addWidget(required)
         if criterion.guidance:
-            guidance = QLabel(_esc(criterion.guidance))
+            guidance = _tinted(QLabel(_esc(criterion.guidance)), "#555555", italic=True)
             guidance.setWordWrap(True)
-            guidance.setStyleSheet("color: #555; font-style: italic;")
             layout.addWidget(guidance)
         row = QGridLayout()
         row.setSpacing(4)
@@ -170,11 +183,23 @@ class CriterionCard(QFrame):
 
     def set_current(self, current: bool) -> None:
         if current == self._current:
-            return  # (a style sheet costs a restyle of the whole card)
+            return
         self._current = current
         self.setProperty("current", current)
-        self.setStyleSheet("CriterionCard { border: 2px solid %s; border-radius: 6px; }"
-                           % ("#2a7ab8" if current else "transparent"))
+        self.update()
+
+    def is_current(self) -> bool:
+        return bool(self._current)
+
+    def paintEvent(self, event) -> None:  # noqa: ANN001, N802
+        """A rounded frame: blue around the current criterion, none around the others."""
+        if not self._current:
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(QPen(CURRENT_BORDER, 2))
+        p.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), 6, 6)
+        p.end()
 
     def refresh(self) -> None:
         value = self.editor.levels().get(self.criterion.key)
@@ -225,8 +250,7 @@ class RubricPanel(QWidget):
         self.feedback.setMinimumHeight(90)
         self.feedback.committed.connect(lambda text: self.editor.set_feedback(text))
         layout.addWidget(self.feedback)
-        self.feedback_hint = QLabel()
-        self.feedback_hint.setStyleSheet("color: #b25a00;")
+        self.feedback_hint = _tinted(QLabel(), "#b25a00")
         layout.addWidget(self.feedback_hint)
         layout.addStretch(1)
         scroll.setWidget(body)

@@ -82,6 +82,10 @@ class EvidenceViewer(QSplitter):
         self.media_slot.hide()
         self.document_slot.hide()
         self._loading: set[str] = set()
+        # The document's share of the width beside a video, once the reviewer has dragged
+        # the handle between them (kept in settings, and through window resizes).
+        self.document_share: float | None = None
+        self.splitterMoved.connect(self._moved)
         for signal in (self.media.frameShown, self.media.failed):
             signal.connect(lambda *_: self._shown("media"))
         self.media.loaded.connect(lambda: self._shown("media") if self.media.engine().is_audio() else None)
@@ -96,6 +100,26 @@ class EvidenceViewer(QSplitter):
 
     def loading(self) -> bool:
         return bool(self._loading)
+
+    def _both_shown(self) -> bool:
+        return self.media_slot.isVisibleTo(self) and self.document_slot.isVisibleTo(self)
+
+    def _moved(self, _pos: int, _index: int) -> None:
+        media, document = self.sizes()
+        if self._both_shown() and media + document > 0:
+            self.document_share = document / (media + document)
+
+    def _apply_split(self) -> None:
+        """The reviewer's division of the width, when both slots show (as far as the panes'
+        smallest sizes allow)."""
+        total = sum(self.sizes())
+        if self.document_share is not None and self._both_shown() and total > 0:
+            document = round(total * self.document_share)
+            self.setSizes([total - document, document])
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802
+        super().resizeEvent(event)
+        self._apply_split()
 
     def path(self, item: EvidenceItem) -> Path:
         return self.ctx.evidence.path_for(item.sha256)
@@ -131,6 +155,7 @@ class EvidenceViewer(QSplitter):
 
     def _show_media(self, item: EvidenceItem) -> None:
         self.media_slot.show()
+        self._apply_split()
         if self.media_item is not None and self.media_item.key == item.key:
             return
         self.media_item = item
@@ -144,6 +169,7 @@ class EvidenceViewer(QSplitter):
 
     def _show_document(self, item: EvidenceItem) -> None:
         self.document_slot.show()
+        self._apply_split()
         if self.document_item is not None and self.document_item.key == item.key:
             return
         self.document_item = item
@@ -446,10 +472,17 @@ class WorkspaceWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state, STATE_VERSION)
+        try:
+            share = float(self.settings.value("workspace/documentShare", -1))
+        except (TypeError, ValueError):
+            share = -1
+        self.viewer.document_share = share if 0 < share < 1 else None
 
     def save_layout(self) -> None:
         self.settings.setValue("workspace/geometry", self.saveGeometry())
         self.settings.setValue("workspace/state", self.saveState(STATE_VERSION))
+        if self.viewer.document_share is not None:
+            self.settings.setValue("workspace/documentShare", self.viewer.document_share)
         self.settings.sync()
 
     def reset_layout(self) -> None:
@@ -458,6 +491,10 @@ class WorkspaceWindow(QMainWindow):
             dock.show()
         self.restoreState(self._default_state, STATE_VERSION)
         self.settings.remove("workspace/state")
+        self.settings.remove("workspace/documentShare")
+        self.viewer.document_share = None
+        total = sum(self.viewer.sizes())
+        self.viewer.setSizes([total // 2, total - total // 2])  # as even as the panes allow
 
     def show_shortcuts(self) -> QDialog:
         dialog = ShortcutsDialog(self.registry, self)
