@@ -55,6 +55,8 @@ w, h = 640, 360
 buf = (ctypes.c_ubyte * (w * h * 4))()
 shown = []  # perf_counter of every displayed picture
 sums = []   # and its checksum: paused, libvlc repaints the same picture now and then
+import threading
+first_shown = threading.Event()  # waited on, not polled: the main thread stays out of the way
 @vlc.CallbackDecorators.VideoLockCb
 def lock(opaque, planes):
     planes[0] = ctypes.cast(buf, ctypes.c_void_p).value
@@ -65,6 +67,7 @@ def unlock(opaque, picture, planes): pass
 def display(opaque, picture):
     shown.append(time.perf_counter())
     sums.append(zlib.crc32(buf))
+    first_shown.set()
 inst = vlc.Instance(["--quiet", "--no-xlib", "--aout=dummy", "--no-video-title-show", "--no-osd"])
 def first_frame(t0):
     player = inst.media_player_new()
@@ -72,10 +75,10 @@ def first_frame(t0):
     player.video_set_format("RV32", w, h, w * 4)
     player.set_media(inst.media_new_path(sys.argv[1]))
     player.play()
-    while not shown and time.perf_counter() - t0 < 20: time.sleep(0.0002)
+    first_shown.wait(20)
     return player, shown[0] - t0
 player, first_cold = first_frame(cold)
-time.sleep(0.2); player.stop(); player.release(); shown.clear(); sums.clear()
+time.sleep(0.2); player.stop(); player.release(); shown.clear(); sums.clear(); first_shown.clear()
 player, first_warm = first_frame(time.perf_counter())  # libvlc started, the file played once
 print("cold", first_cold)
 print("first", first_warm, flush=True)
@@ -137,7 +140,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
-    from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 
     from reviewer_app.config import resolve_paths
     from reviewer_app.gui.app import make_application
@@ -177,12 +180,27 @@ def main() -> int:
         ticker.start()
 
     def spin_until(cond, timeout: float = 30.0) -> None:  # noqa: ANN001
+        """Run the event loop until ``cond()``: idle in it as the app is (a loop spinning on
+        processEvents() would take the CPU and the interpreter from libvlc's threads). The
+        times measured are taken in the signals' handlers, not here."""
+        if cond():
+            return
+        loop = QEventLoop()
         end = time.perf_counter() + timeout
-        while not cond():
-            if time.perf_counter() > end:
-                raise SystemExit("timed out")
-            app.processEvents()
-            time.sleep(0.0003)
+
+        def check() -> None:
+            if cond() or time.perf_counter() > end:
+                loop.quit()
+
+        poll = QTimer()
+        poll.setTimerType(Qt.TimerType.PreciseTimer)
+        poll.setInterval(1)
+        poll.timeout.connect(check)
+        poll.start()
+        loop.exec()
+        poll.stop()
+        if not cond():
+            raise SystemExit("timed out")
 
     def idle(seconds: float) -> None:
         end = time.perf_counter() + seconds

@@ -16,6 +16,7 @@ from reviewer_app.services import annotations as notes_svc
 from reviewer_app.services import reviews
 from reviewer_app.services.context import AppContext
 
+from reviewer_app.gui.workspace.opener import load_workspace_data
 from workspace_support import make_workspace, wait_saved  # noqa: E402
 
 os.environ.setdefault("REVIEWER_APP_NO_AUDIO", "1")
@@ -176,6 +177,20 @@ def test_the_room_given_to_the_document_beside_the_video_is_remembered(qtbot, de
     third = make_workspace(qtbot, demo_ctx, "DEMO-1002", 2)
     assert third.viewer.document_share is None
     third.close()
+
+
+def test_the_written_reflections_are_in_their_tab_for_each_submission(qtbot, demo_ctx):
+    first = make_workspace(qtbot, demo_ctx, "DEMO-1002", 2)
+    first.docks["reflections"].raise_()
+    qtbot.waitUntil(lambda: "hinge question" in first.reflections.toPlainText())
+    assert "What would you change next time?" in first.reflections.toPlainText()
+    first.docks["evidence"].raise_()  # the reflections tab behind the evidence list again
+    first.unbind()
+    first.bind(*load_workspace_data(demo_ctx, "DEMO-2001", None))  # the window reused
+    first.docks["reflections"].raise_()
+    qtbot.waitUntil(lambda: "every voice" in first.reflections.toPlainText())
+    assert "hinge question" not in first.reflections.toPlainText()
+    first.close()
 
 
 def test_shortcuts_can_be_rebound_and_are_kept(qtbot, demo_ctx):

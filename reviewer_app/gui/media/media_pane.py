@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QAction,
     QColor,
     QFontDatabase,
+    QIcon,
     QImage,
     QKeySequence,
     QMouseEvent,
@@ -175,6 +176,7 @@ class MediaPane(QWidget):
         self._engine = MediaEngine(self)
         self._missing = ""
         self._missing_details = ""
+        self._state_icons: dict[bool, QIcon] = {}
         self._build()
         self._build_actions()
         self._connect()
@@ -516,11 +518,17 @@ class MediaPane(QWidget):
         playing = state == "playing"
         action = self.media_actions["play_pause"]
         action.setText("Pause" if playing else "Play")
-        action.setIcon(self.style().standardIcon(
-            QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay))
+        action.setIcon(self._state_icon(playing))
         keys = " or ".join(DEFAULT_SHORTCUTS["play_pause"])
         action.setToolTip(f"{action.text()} ({keys})")
         self._sync_enabled()
+
+    def _state_icon(self, playing: bool) -> QIcon:
+        """The play or pause icon (made once: a state changes several times per opening)."""
+        if playing not in self._state_icons:
+            self._state_icons[playing] = self.style().standardIcon(
+                QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay)
+        return self._state_icons[playing]
 
     def _on_loaded(self) -> None:
         engine = self._engine

@@ -240,6 +240,7 @@ class _Session:
         self.no_video = False
         self.closed = False
         self.parse_done = threading.Event()  # the parse ended (any status), or closing
+        self.played = False  # play() was called (until then there is nothing to stop)
         self._watched: list[Any] = []
         _live_sessions.add(self)
 
@@ -328,7 +329,8 @@ class _Session:
         (no picture skipped because the next was already due); elsewhere libvlc may pause
         before it shows anything."""
         player = self.player
-        player.stop()  # synchronous: nothing of the old input calls back after this
+        if self.played:
+            player.stop()  # synchronous: nothing of the old input calls back after this
         self.epoch += 1
         if self.sink is not None:
             self.sink.epoch = self.epoch
@@ -346,6 +348,7 @@ class _Session:
             self.media.release()
         self.media = media
         player.play()
+        self.played = True
         return self.epoch
 
     def stop(self) -> None:

@@ -24,6 +24,9 @@ from reviewer_app.domain.model import Annotation, Rubric
 from reviewer_app.gui.workspace.editor import ReviewEditor
 
 Index = QModelIndex | QPersistentModelIndex
+SIZED_ROWS = 200  # the columns are fitted to this many notes' texts
+CELL_PADDING = 14  # a cell's margins and the header's sort-indicator room
+MAX_COLUMN_WIDTH = 130  # a long evidence title is elided (its tooltip has it whole)
 
 
 class NotesModel(QAbstractTableModel):
@@ -62,16 +65,18 @@ class NotesModel(QAbstractTableModel):
             return self.HEADERS[section]
         return None
 
+    def values(self, row: int, *, tooltip: bool = False) -> list[str]:
+        """The cells of a row: number, evidence, where, criterion, text."""
+        n = self._notes[row]
+        criterion = self.editor.rubric.criterion(n.criterion_key) if n.criterion_key else None
+        return [str(n.number), self.titles.get(n.evidence_key, n.evidence_key), n.where(),
+                criterion.title if criterion else "", n.text if tooltip else n.text.replace("\n", " ")]
+
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: ANN201
         if not index.isValid():
             return None
-        n = self._notes[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            criterion = self.editor.rubric.criterion(n.criterion_key) if n.criterion_key else None
-            values = [str(n.number), self.titles.get(n.evidence_key, n.evidence_key), n.where(),
-                      criterion.title if criterion else "",
-                      n.text if role == Qt.ItemDataRole.ToolTipRole else n.text.replace("\n", " ")]
-            return values[index.column()]
+            return self.values(index.row(), tooltip=role == Qt.ItemDataRole.ToolTipRole)[index.column()]
         return None
 
 
@@ -161,8 +166,17 @@ class NotesPanel(QWidget):
         for b in (self.add_button, self.edit_button, self.delete_button):
             b.setEnabled(not locked)
         self.empty.setVisible(not self.editor.notes)
-        self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self._size_columns()
+
+    def _size_columns(self) -> None:
+        """The short columns as wide as their longest text (from the first rows: a long
+        list is not measured row by row, which would slow opening); the note takes the rest."""
+        metrics = self.table.fontMetrics()
+        rows = [self.model.values(row) for row in range(min(self.model.rowCount(), SIZED_ROWS))]
+        for column, header in enumerate(NotesModel.HEADERS[:-1]):
+            widest = max((metrics.horizontalAdvance(r[column]) for r in rows), default=0)
+            width = max(widest, metrics.horizontalAdvance(header)) + CELL_PADDING
+            self.table.setColumnWidth(column, min(width, MAX_COLUMN_WIDTH))
 
     def selected(self) -> Annotation | None:
         rows = self.table.selectionModel().selectedRows()

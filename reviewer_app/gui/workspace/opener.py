@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 _open: dict[tuple[str, int], QWidget] = {}
 _spare: list[QWidget] = []  # at most one workspace window, built and laid out, hidden
+_building: list[QWidget] = []  # the viewers of a spare being built
 
 
 def load_workspace_data(ctx: AppContext, key: str, attempt: int | None):  # noqa: ANN201
@@ -37,11 +38,25 @@ def load_workspace_data(ctx: AppContext, key: str, attempt: int | None):  # noqa
 def prepare_spare(ctx: AppContext, settings: QSettings) -> None:
     """Build a workspace window ahead, hidden, so the next opening only binds a submission
     to it. Harmless to call more than once."""
-    if _spare:
+    if _spare or _building:
         return
+    from reviewer_app.gui.workspace.window import EvidenceViewer
+
+    _building.append(EvidenceViewer(ctx))  # the viewers first (about half the work) ...
+    QTimer.singleShot(0, lambda: _finish_spare(ctx, settings))
+
+
+def _finish_spare(ctx: AppContext, settings: QSettings) -> None:
+    """... then, in the next turn of the event loop, the window around them."""
     from reviewer_app.gui.workspace.window import WorkspaceWindow
 
-    window = WorkspaceWindow(ctx, settings)
+    if not _building:  # discarded meanwhile
+        return
+    viewer = _building.pop()
+    if _spare:  # a window was closed meanwhile and kept
+        viewer.deleteLater()
+        return
+    window = WorkspaceWindow(ctx, settings, viewer=viewer)
     _keep(window)
     # Laid out (polished, sized) without being shown, so the real show only paints; then
     # painted once off screen, part by part (each a short turn of the event loop), so the
@@ -87,6 +102,8 @@ def spare_windows() -> list[QWidget]:
 def discard_spare() -> None:
     while _spare:
         _spare.pop().deleteLater()
+    while _building:
+        _building.pop().deleteLater()
 
 
 def _keep(window: QWidget, *, spare: bool = True) -> None:

@@ -246,7 +246,7 @@ class WorkspaceWindow(QMainWindow):
 
     def __init__(self, ctx: AppContext, settings: QSettings, detail: SubmissionDetail | None = None,
                  review: Review | None = None, notes: list[Annotation] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, viewer: EvidenceViewer | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("workspaceWindow")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # (a reusable one: see opener)
@@ -260,7 +260,9 @@ class WorkspaceWindow(QMainWindow):
         self.undo_group = QUndoGroup(self)
         self._last_region: tuple[int, QRectF] | None = None
 
-        self.viewer = EvidenceViewer(ctx, self)
+        # (The viewers are the heavy part: the opener builds them in an event-loop turn of
+        # their own, so building a window ahead never stalls the queue.)
+        self.viewer = viewer if viewer is not None else EvidenceViewer(ctx)
         self.setCentralWidget(self.viewer)
 
         # The submission's panels replace these placeholders in bind().
@@ -274,9 +276,14 @@ class WorkspaceWindow(QMainWindow):
             "rubric": self._dock("Rubric", "rubricDock", QWidget(self), Qt.DockWidgetArea.RightDockWidgetArea),
         }
         self.tabifyDockWidget(self.docks["evidence"], self.docks["reflections"])
+        self._reflections_due = ""  # filled in when their tab is shown
+        self._reflections_shown = False
+        self.docks["reflections"].visibilityChanged.connect(self._reflections_visibility)
         self.docks["evidence"].raise_()
         self.resizeDocks([self.docks["rubric"], self.docks["evidence"]], [400, 250],
                          Qt.Orientation.Horizontal)
+        # the evidence list is short: the notes (which grow) get half the column
+        self.resizeDocks([self.docks["evidence"], self.docks["notes"]], [1, 1], Qt.Orientation.Vertical)
 
         self.save_label = QLabel(self)
         self.save_label.setObjectName("saveLabel")
@@ -336,7 +343,9 @@ class WorkspaceWindow(QMainWindow):
             self.docks[name].setWidget(panel)
             if old is not None:
                 old.deleteLater()
-        self.reflections.setHtml(_reflections_html(detail))
+        self._reflections_due = _reflections_html(detail)
+        if self._reflections_shown:
+            self._fill_reflections()
 
         editor.saveStateChanged.connect(self._save_state_changed)
         editor.writeFailed.connect(lambda exc: show_error(self, exc, "Not saved"))
@@ -349,6 +358,17 @@ class WorkspaceWindow(QMainWindow):
                 self.evidence.select(item.key)
         self._notes_changed(editor.notes)
         self._precheck_timer.start(PRECHECK_WAIT_MS if self.viewer.loading() else 0)
+
+    def _reflections_visibility(self, visible: bool) -> None:
+        """(Sent on showing and hiding the window too, and when the tab is chosen.)"""
+        self._reflections_shown = visible
+        if visible:
+            self._fill_reflections()
+
+    def _fill_reflections(self) -> None:
+        if self._reflections_due:
+            self.reflections.setHtml(self._reflections_due)
+            self._reflections_due = ""
 
     def unbind(self) -> None:
         """Empty the window (after closing it), so it can take another submission."""
