@@ -280,6 +280,15 @@ def test_zoom(qtbot, pane: PdfPane):
     assert dark > 0.003 and white > 0.6
 
 
+def test_the_next_page_is_drawn_ahead_so_turning_to_it_is_instant(qtbot, pane: PdfPane):
+    load(qtbot, pane, LESSON_PLAN)  # page 1 on screen
+    doc, zoom = pane._want.doc, pane._want.zoom  # noqa: SLF001 - the render on screen
+    following = RC.PageKey(doc, 1, zoom, "page")
+    qtbot.waitUntil(lambda: pane.client.cached(following) is not None, timeout=WAIT)
+    pane.next_page()
+    assert pane.current_page() == 1 and pane.canvas.has_final_image()  # no wait, no blur
+
+
 def test_thumbnails_render_lazily(qtbot, pane: PdfPane):
     load(qtbot, pane, LESSON_PLAN)
     model = pane.thumb_model

@@ -673,17 +673,11 @@ class PdfPane(QWidget):
         key, image = self.client.render(self._doc, page, zoom_px, self._password, owner=self._owner,
                                         priority=PRIORITY_VIEW)
         self._want = key
-        keep = {key}
-        w, h = self._page_size(page)
-        if w * h * zoom_px * zoom_px <= PREFETCH_MAX_PIXELS:
-            for other in (page + 1, page - 1):
-                if 0 <= other < self._info.page_count and other not in self._info.unreadable_pages \
-                        and other not in self._page_failures:
-                    k, _ = self.client.render(self._doc, other, zoom_px, self._password,
-                                              owner=self._owner, priority=PRIORITY_PREFETCH)
-                    keep.add(k)
-        self.client.discard_pages(self._owner, self._doc, keep=keep)
+        # Queued renders of other pages are dropped; the pages either side are drawn ahead
+        # once this one is on screen (asked for now, they would slow it down).
+        self.client.discard_pages(self._owner, self._doc, keep={key})
         if self._shown == key and self.canvas.page() == page and self.canvas.has_final_image():
+            self._prefetch_neighbours()
             return  # already on screen
         if image is not None:
             self._show_image(image)
@@ -698,6 +692,22 @@ class PdfPane(QWidget):
         image.setDevicePixelRatio(self.devicePixelRatioF())
         self._shown = self._want
         self.canvas.set_image(image, exact=True)
+        self._prefetch_neighbours()
+
+    def _prefetch_neighbours(self) -> None:
+        """Draw the pages either side of the one shown, at its zoom, so flipping is instant."""
+        key = self._want
+        if key is None or self._info is None or self._doc is None or key.doc != self._doc:
+            return
+        page, zoom_px = key.page, key.zoom
+        w, h = self._page_size(page)
+        if w * h * zoom_px * zoom_px > PREFETCH_MAX_PIXELS:
+            return
+        for other in (page + 1, page - 1):
+            if 0 <= other < self._info.page_count and other not in self._info.unreadable_pages \
+                    and other not in self._page_failures:
+                self.client.render(self._doc, other, zoom_px, self._password, owner=self._owner,
+                                   priority=PRIORITY_PREFETCH)
 
     def _on_page_ready(self, key: PageKey, image: object) -> None:
         if key == self._want:

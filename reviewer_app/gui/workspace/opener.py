@@ -58,17 +58,19 @@ def _finish_spare(ctx: AppContext, settings: QSettings) -> None:
         return
     window = WorkspaceWindow(ctx, settings, viewer=viewer)
     _keep(window)
-    # Laid out (polished, sized) without being shown, so the real show only paints; then
-    # painted once off screen, part by part (each a short turn of the event loop), so the
-    # first real paint finds fonts, styles and icons ready.
+    # Then laid out (polished, sized) without being shown, so the real show only paints;
+    # then painted once off screen, part by part, so the first real paint finds fonts,
+    # styles and icons ready. Each step is a turn of the event loop of its own.
     window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-    window.show()
     parts = [window.menuBar(), window.viewer, *window.docks.values(), window.statusBar()]
 
     def paint_next() -> None:
         if not _usable(window) or window.detail is not None:
             return
-        if parts:
+        if not window.isVisible():
+            window.show()  # (hidden, and still not on screen)
+            QTimer.singleShot(0, paint_next)
+        elif parts:
             part = parts.pop(0)
             if part.width() > 0 and part.height() > 0:
                 part.render(QPixmap(part.size()))
