@@ -19,7 +19,12 @@ from PySide6.QtCore import QElapsedTimer, QPoint, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QKeySequence
 
 from reviewer_app.gui.pdf import render_client as RC
-from reviewer_app.gui.pdf.pdf_pane import DEFAULT_SHORTCUTS, PASSWORD_GIVEN_UP, PX_PER_PT, PdfPane
+from reviewer_app.gui.pdf.pdf_pane import (
+    DEFAULT_SHORTCUTS,
+    PASSWORD_GIVEN_UP,
+    PX_PER_PT,
+    PdfPane,
+)
 from reviewer_app.gui.pdf.render_client import DocRef, RenderClient
 from reviewer_app.render import pdf as R
 

@@ -12,11 +12,11 @@ from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from reviewer_app.config import resolve_paths
 from reviewer_app.domain import ReviewStatus
+from reviewer_app.gui.workspace.opener import load_workspace_data
 from reviewer_app.services import annotations as notes_svc
 from reviewer_app.services import reviews
 from reviewer_app.services.context import AppContext
 
-from reviewer_app.gui.workspace.opener import load_workspace_data
 from workspace_support import make_workspace, wait_saved  # noqa: E402
 
 os.environ.setdefault("REVIEWER_APP_NO_AUDIO", "1")

@@ -72,7 +72,12 @@ from reviewer_app.gui.media.probe import (
     kind_of,
 )
 from reviewer_app.gui.media.timecode import format_ms
-from reviewer_app.gui.media.vlc_loader import VlcUnavailable, get_instance, load_vlc, read_tracks
+from reviewer_app.gui.media.vlc_loader import (
+    VlcUnavailable,
+    get_instance,
+    load_vlc,
+    read_tracks,
+)
 from reviewer_app.render.mp4_timing import VideoTiming, read_video_timing
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ live, feedback to the candidate, and Submit."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, QTimer, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFocusEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QButtonGroup,

@@ -16,10 +16,10 @@ from PySide6.QtCore import QRectF, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QUndoGroup
 from PySide6.QtWidgets import (
     QDialog,
-    QSplitter,
     QDockWidget,
     QLabel,
     QMainWindow,
+    QSplitter,
     QStackedWidget,
     QTextBrowser,
     QVBoxLayout,
@@ -27,7 +27,14 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer_app import APP_NAME
-from reviewer_app.domain.model import Annotation, AnnotationKind, EvidenceItem, EvidenceKind, Region, Review
+from reviewer_app.domain.model import (
+    Annotation,
+    AnnotationKind,
+    EvidenceItem,
+    EvidenceKind,
+    Region,
+    Review,
+)
 from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
 from reviewer_app.gui.tasks import run_task
