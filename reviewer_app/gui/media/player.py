@@ -665,12 +665,7 @@ class MediaEngine(QObject):
         if op is not None and op.kind == "exact" and op.purpose == "prepare":
             self._op = None
             self._end_exact_counting()
-            self._session.stop()
-            self._vlc_mode = "stopped"
-            self._vlc_idx = -1
-            self._can_step = self._can_resume = False
-            self._seek_safe = False
-            self._apply_audio()
+            self._stop_decoding_ahead()
             return
         if op is not None and op.kind == "capture" and op.direction == 0:
             self._op = None
@@ -1227,6 +1222,16 @@ class MediaEngine(QObject):
         self._seek_safe = False
         self._apply_audio()
 
+    def _stop_decoding_ahead(self) -> None:
+        """A frame decoded ahead (prepare_frames) is done or given up: libvlc's muted, hidden
+        input stops. The picture on screen stays; there is nothing to step or resume from."""
+        self._session.stop()
+        self._vlc_mode = "stopped"
+        self._vlc_idx = -1
+        self._can_step = self._can_resume = False
+        self._seek_safe = False
+        self._apply_audio()
+
     def _end_exact_counting(self) -> None:
         session = self._session
         if session is not None and session.sink is not None:
@@ -1294,11 +1299,7 @@ class MediaEngine(QObject):
                 self._wanted.remove(op.index)
             self._wanted_ms = [m for m in self._wanted_ms
                                if self._timing.index_at(self._clamp(m) * 1000) != op.index]
-            self._session.stop()
-            self._vlc_mode = "stopped"
-            self._vlc_idx = -1
-            self._can_step = self._can_resume = False
-            self._apply_audio()
+            self._stop_decoding_ahead()
             self._after_op()
         else:
             self._restart(self._snap(op.target), play=op.play)  # as near as libvlc lands
@@ -1313,12 +1314,7 @@ class MediaEngine(QObject):
             lo = op.index - 1
             kept = [f for f in frames if self._timing.index_at(f.ms * 1000) >= lo]
             self._store_prepared(op.index, kept)
-            self._session.stop()
-            self._vlc_mode = "stopped"
-            self._vlc_idx = -1
-            self._can_step = self._can_resume = False
-            self._seek_safe = False
-            self._apply_audio()
+            self._stop_decoding_ahead()
             self._after_op()
             return
         ms = self._ms_of(op.index)
