@@ -9,8 +9,9 @@ video is checked against ffmpeg's own decoding of the same frames (libvlc's pict
 byte-for-byte the same).
 
 An exact seek (``seek(ms, exact=True)``: notes and typed times) is held to 0 frames off. A
-plain seek (the seek bar, J/L) lands where libvlc's seek lands: exact on files without
-B-frames, up to a few frames off with them (libvlc 3 gives no picture timestamps).
+plain seek (the seek bar, J/L) lands where libvlc's seek lands: on files without B-frames
+the frame at the time or (libvlc short of CPU) the next, up to a few frames off with
+B-frames (libvlc 3 gives no picture timestamps).
 """
 
 from __future__ import annotations
@@ -97,17 +98,18 @@ def test_a_note_shows_the_frame_at_its_time(qtbot, numbered_video, rate, playing
 
 
 def test_a_plain_seek_lands_near_the_time(qtbot, numbered_video):
-    """The seek bar's fast seeks: within a few frames (exact without B-frames)."""
+    """The seek bar's fast seeks: within a few frames on B-frame files, within one without.
+
+    Without B-frames libvlc shows the frame at the time, or the one after it when its
+    threads are short of CPU (measured: pinned to one core beside a busy loop, 6 runs in 8
+    were one frame late, on key frames too). Notes and typed times seek exactly instead."""
     pane = open_pane(qtbot, numbered_video)
-    exact = "baseline" in numbered_video.name
+    slack = 1 if "baseline" in numbered_video.name else 4
     for ms in (1_000, 2_040, 3_960, 5_000, 6_520, 1_480):
         with qtbot.waitSignal(pane.frameShown, timeout=10_000):
             pane.seek(ms)
         wanted, shown = ms * FPS // 1000, frame_number(pane.current_frame())
-        if exact:
-            assert shown == wanted, (ms, shown)
-        else:
-            assert abs(shown - wanted) <= 4, (ms, shown)
+        assert abs(shown - wanted) <= slack, (ms, shown)
     pane.close_media()
 
 

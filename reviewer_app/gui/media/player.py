@@ -23,7 +23,11 @@ identified by its burnt-in timestamp), and what the engine does about it:
   target or up to ~4 frames before (and, just before a key frame, up to 2 after) it on
   B-frame streams (its preroll ends on a decode timestamp); libvlc 3 gives no picture
   timestamps. A seek at the very start of a frame shows the frame before (rounding), so
-  seeks aim half a frame in.
+  seeks aim half a frame in. When libvlc's threads are short of CPU, a restart shows the
+  frame after the target (it was due by the time it was decoded), even without B-frames,
+  and now and then it first shows the first frame of the file (decoded before the start
+  time took effect): a restart's first picture equal to the file's first frame is dropped
+  unless the start is within the first frame.
 * Exact seeks (notes, typed times; ``seek(ms, exact=True)``): started *paused* at a key frame
   (``:start-paused``), libvlc shows exactly that key frame; played on at 1x it shows every
   later frame at its time, so the frame is known by counting, each count checked against
@@ -246,6 +250,8 @@ class _Session:
         self.closed = False
         self.parse_done = threading.Event()  # the parse ended (any status), or closing
         self.played = False  # play() was called (until then there is nothing to stop)
+        self.start_ms = 0.0  # where the current input started (0: at the start, or paused)
+        self.first_picture_due = False
         self._watched: list[Any] = []
         _live_sessions.add(self)
 
@@ -337,6 +343,8 @@ class _Session:
         if self.played:
             player.stop()  # synchronous: nothing of the old input calls back after this
         self.epoch += 1
+        self.start_ms = 0.0 if paused else start_ms
+        self.first_picture_due = True
         if self.sink is not None:
             self.sink.epoch = self.epoch
             self.sink.forget_last()
@@ -511,6 +519,7 @@ class MediaEngine(QObject):
         self._paused_at = 0.0
         self._last_frame_at = 0.0
         self._ever_shown = False
+        self._first_image: QImage | None = None  # the file's first frame (_stale_first_frame)
         self._can_step = False           # next_frame() gives the next frame
         self._can_resume = False         # set_pause(0) continues from the frame on screen
         self._frames: list[_Frame] = []  # consecutive frames; _v is on screen
@@ -1450,6 +1459,10 @@ class MediaEngine(QObject):
         if session is None or epoch != session.epoch or self._error:
             return
         self._any_frame_at = time.monotonic()
+        if session.first_picture_due:
+            session.first_picture_due = False
+            if self._stale_first_frame(session.start_ms, image):
+                return
         op = self._op
         if op is not None:
             handler = getattr(self, f"_frame_{op.kind}")
@@ -1463,8 +1476,20 @@ class MediaEngine(QObject):
             return
         self._frame_normal(image, at)
 
+    def _stale_first_frame(self, start_ms: float, image: QImage) -> bool:
+        """The first picture of an input started past the first frame is that first frame:
+        libvlc decoded it before its start time took effect (seen with its threads short of
+        CPU). Dropped; the picture at the start time follows."""
+        first = self._first_image
+        if start_ms < self._frame_ms or first is None or image != first:
+            return False
+        log.info("input started at %.0f ms showed the first frame first: dropped", start_ms)
+        return True
+
     def _frame_restart(self, op: _Op, image: QImage, at: float) -> None:
         op.landed = True
+        if op.target == 0:
+            self._first_image = image
         frame = _Frame(self._snap(op.target), image)
         self._frames, self._v, self._vlc_idx = [frame], 0, 0
         if op.play:
