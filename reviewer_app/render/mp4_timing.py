@@ -73,7 +73,12 @@ class VideoTiming:
 
 
 def read_video_timing(path: Path | str) -> VideoTiming | None:
-    """The timing of the first video track of an ISO media file, or ``None``."""
+    """The timing of the first video track of an ISO media file (or of a Matroska/WebM
+    file: see :mod:`reviewer_app.render.mkv_timing`), or ``None``."""
+    from reviewer_app.render.mkv_timing import is_matroska, read_matroska_timing
+
+    if is_matroska(path):
+        return read_matroska_timing(path)
     try:
         with open(path, "rb") as f:
             moov = _find_moov(f)

@@ -32,9 +32,10 @@ identified by its burnt-in timestamp), and what the engine does about it:
   (``:start-paused``), libvlc shows exactly that key frame; played on at 1x it shows every
   later frame at its time, so the frame is known by counting, each count checked against
   the clock (see "exact frames" below). Key frames and frame times come from the file's
-  tables (reviewer_app.render.mp4_timing; other containers seek by time alone). Frames of
-  notes are decoded ahead that way while the video waits (``prepare_frames``), so choosing
-  a note shows its frame at once.
+  tables (reviewer_app.render.mp4_timing for MP4 and MOV, mkv_timing for Matroska and WebM,
+  which libvlc reads with libavformat; other containers seek by time alone). Frames of notes
+  are decoded ahead that way while the video waits (``prepare_frames``), so choosing a note
+  shows its frame at once.
 * After a paused ``set_time`` VLC ignores the first ``next_frame`` and skips a frame on the
   next, and resuming jumps about a second ahead. ``next_frame`` is exact after a pause that
   followed playback, but resuming after it jumps too. So "play" restarts the input just after
@@ -82,6 +83,7 @@ from reviewer_app.gui.media.vlc_loader import (
     load_vlc,
     read_tracks,
 )
+from reviewer_app.render.mkv_timing import is_matroska
 from reviewer_app.render.mp4_timing import VideoTiming, read_video_timing
 
 log = logging.getLogger(__name__)
@@ -247,6 +249,10 @@ class _Session:
         self.sink: _FrameSink | None = None
         self.epoch = 0
         self.no_video = False
+        # Matroska and WebM are read by libavformat: VLC's own Matroska reader, started
+        # paused, shows no picture at all when its threads are short of CPU (H.264 with
+        # B-frames); libavformat's starts like MP4 (the frame on screen at the start time).
+        self.demux_options = [":demux=avformat"] if is_matroska(path) else []
         self.closed = False
         self.parse_done = threading.Event()  # the parse ended (any status), or closing
         self.played = False  # play() was called (until then there is nothing to stop)
@@ -349,6 +355,8 @@ class _Session:
             self.sink.epoch = self.epoch
             self.sink.forget_last()
         media = self.instance.media_new_path(str(self.path))
+        for option in self.demux_options:
+            media.add_option(option)
         if paused:
             media.add_option(":start-paused")
             start_ms = max(start_ms, 0.001)  # libvlc ignores a start time of 0
@@ -450,6 +458,8 @@ class _Op:
     count: int = -1           # frames seen since the key frame (-1: none yet)
     ref_at: float = 0.0       # when frame key + 1 was shown (the count's clock)
     resumed_at: float = 0.0
+    ended: bool = False       # libvlc's end came while counting (its last pictures follow)
+    direct: bool = False      # started paused on the frame itself (see _exact_start)
     attempts: int = 0
     frames: list[_Frame] = field(default_factory=list)
 
@@ -1184,18 +1194,22 @@ class MediaEngine(QObject):
                 self._set_state("ended")
 
     def _exact_start(self, index: int, *, purpose: str, play: bool = False,
-                     attempts: int = 0) -> bool:
+                     attempts: int = 0, direct: bool = False) -> bool:
+        """Count to frame ``index`` from the key frame before it. ``direct``: start paused
+        on that very frame instead (after the end came before the count reached it: with
+        libavformat, the last frame of a VP9 WebM is never shown after a resume, but a
+        paused start inside it shows it)."""
         timing = self._timing
         session = self._session
         if timing is None or session is None:
             return False
-        key = timing.key_before(index)
+        key = index if direct else timing.key_before(index)
         if key is None:
             return False
         # Just inside the key frame: libvlc's start time is a 32-bit float of seconds.
         start_ms = timing.frame_us[key] / 1000 + min(10.0, timing.frame_duration_us / 4000)
         self._op = _Op("exact", self._ms_of(index), time.monotonic(), play=play, index=index,
-                       key=key, purpose=purpose, attempts=attempts)
+                       key=key, purpose=purpose, attempts=attempts, direct=direct)
         self._anchor = None
         self._holding = False
         self._seek_safe = False
@@ -1299,7 +1313,8 @@ class MediaEngine(QObject):
                  attempts + 1)
         self._op = None
         if attempts < EXACT_ATTEMPTS:
-            self._exact_start(op.index, purpose=op.purpose, play=op.play, attempts=attempts)
+            self._exact_start(op.index, purpose=op.purpose, play=op.play, attempts=attempts,
+                              direct=op.direct or (op.ended and op.key + op.count < op.index))
             return
         self._end_exact_counting()
         log.warning("exact seek to frame %d gave up after %d attempts", op.index, attempts)
@@ -1330,7 +1345,15 @@ class MediaEngine(QObject):
         self._frames = list(frames)
         self._v = self._vlc_idx = len(frames) - 1
         self._exact_run = True
-        if op.play:
+        if op.ended:
+            # The last frames, after libvlc's end: nothing to pause or resume; playing on
+            # ends (_tick), play starts again from this frame.
+            self._can_step = self._can_resume = False
+            if op.play:
+                self._end_pending = True
+            elif self._state in ("loading", "ended", "playing"):
+                self._set_state("paused")
+        elif op.play:
             self._vlc_mode = "playing"
             self._anchor = (at, ms)
             self._can_step = self._can_resume = False
@@ -1819,6 +1842,8 @@ class MediaEngine(QObject):
                     self._restart(self._snap(op.target), play=op.play)
             elif op.count >= 0 and now - max(op.last_at, op.resumed_at) > EXACT_STALL_S:
                 self._exact_doubt(op, "no picture came")
+            elif op.ended and now - max(op.last_at, op.resumed_at, op.started) > END_QUIET_S:
+                self._exact_doubt(op, "the end of the file came first")
         elif op.kind == "next_frame" and age > STEP_TIMEOUT_S:
             self._op = None
             self._capture(1)
@@ -1859,8 +1884,10 @@ class MediaEngine(QObject):
         are shown after this. Video ends once they stopped coming (_tick); audio at once."""
         op = self._op
         if op is not None and op.kind == "exact":
+            # The pictures still queued come after this (with libavformat, the last few
+            # frames): the count goes on; the watchdog doubts it if none come.
+            op.ended = True
             self._vlc_mode = "stopped"
-            self._exact_doubt(op, "the end of the file came first")
             return
         end = self._audio_position() if self._audio else self.position()  # while "playing"
         self._vlc_mode = "stopped"
