@@ -109,6 +109,7 @@ CACHE_BYTES = 96 * 1024 * 1024
 EXACT_TOLERANCE = 0.4        # exact seek: a picture this far (in frames) from its slot is doubted
 EXACT_ATTEMPTS = 3           # ... then the count starts again from the key frame, this often
 EXACT_STALL_S = 1.5          # ... or when no picture came for this long
+EXACT_DIRECT_S = 0.6         # a paused start on the frame itself that shows nothing by then
 PREPARED_BYTES = 96 * 1024 * 1024  # note frames decoded ahead (prepare_frames)
 PREPARE_IDLE_S = 0.25        # prepare only once nothing else happened for this long
 TARGET_WAIT_S = 0.5          # the format callback waits this long for the parsed size
@@ -1306,6 +1307,14 @@ class MediaEngine(QObject):
         if op.key + op.count >= min(goal, len(timing) - 1):
             self._exact_reached(op, at)
 
+    def _try_direct(self, op: _Op) -> bool:
+        """After libvlc's end came before the count reached the frame: start paused on the
+        frame itself, once (VP9 WebM's last frame; measured to work only in files without
+        reordered frames: a paused start on an H.264 B-frame shows nothing)."""
+        timing = self._timing
+        return (not op.direct and op.ended and op.key + op.count < op.index
+                and timing is not None and not timing.reorders)
+
     def _exact_doubt(self, op: _Op, why: str) -> None:
         """The count cannot be trusted: start again from the key frame, a few times."""
         attempts = op.attempts + 1
@@ -1314,7 +1323,7 @@ class MediaEngine(QObject):
         self._op = None
         if attempts < EXACT_ATTEMPTS:
             self._exact_start(op.index, purpose=op.purpose, play=op.play, attempts=attempts,
-                              direct=op.direct or (op.ended and op.key + op.count < op.index))
+                              direct=self._try_direct(op))
             return
         self._end_exact_counting()
         log.warning("exact seek to frame %d gave up after %d attempts", op.index, attempts)
@@ -1827,7 +1836,9 @@ class MediaEngine(QObject):
             elif age > SEEK_GIVE_UP_S:
                 self._end_rearm(False)  # no (quiet) picture: not known to be safe
         elif op.kind == "exact":
-            if op.count < 0 and age > FIRST_FRAME_TIMEOUT_S:
+            if op.direct and op.count < 0 and age > EXACT_DIRECT_S:
+                self._exact_doubt(op, "no picture when started on the frame itself")
+            elif op.count < 0 and age > FIRST_FRAME_TIMEOUT_S:
                 self._op = None
                 self._end_exact_counting()
                 log.warning("exact seek: no picture from key frame %d; landing by time", op.key)
@@ -1842,7 +1853,7 @@ class MediaEngine(QObject):
                     self._restart(self._snap(op.target), play=op.play)
             elif op.count >= 0 and now - max(op.last_at, op.resumed_at) > EXACT_STALL_S:
                 self._exact_doubt(op, "no picture came")
-            elif op.ended and now - max(op.last_at, op.resumed_at, op.started) > END_QUIET_S:
+            elif op.ended and op.count < 0 and age > END_QUIET_S:
                 self._exact_doubt(op, "the end of the file came first")
         elif op.kind == "next_frame" and age > STEP_TIMEOUT_S:
             self._op = None
