@@ -8,7 +8,7 @@ for the picture it shows, but a picture decoded from a key frame onwards, one by
 known by its position.
 
 Times are integers in microseconds, from the start of the presentation (the first frame
-shown is at 0 for a file whose edit list starts at its first frame). ``read_video_timing``
+shown is at 0 for a file whose edit list starts at its first frame). ``read_mp4_timing``
 returns ``None`` for anything it does not understand (not an ISO file, fragmented files,
 edit lists with more than one media segment, damaged tables): callers then fall back to
 seeking by time alone.
@@ -72,13 +72,8 @@ class VideoTiming:
         return 1e6 / self.frame_duration_us if self.frame_duration_us > 0 else 0.0
 
 
-def read_video_timing(path: Path | str) -> VideoTiming | None:
-    """The timing of the first video track of an ISO media file (or of a Matroska/WebM
-    file: see :mod:`reviewer_app.render.mkv_timing`), or ``None``."""
-    from reviewer_app.render.mkv_timing import is_matroska, read_matroska_timing
-
-    if is_matroska(path):
-        return read_matroska_timing(path)
+def read_mp4_timing(path: Path | str) -> VideoTiming | None:
+    """The timing of the first video track of an ISO media file, or ``None``."""
     try:
         with open(path, "rb") as f:
             moov = _find_moov(f)
@@ -292,4 +287,4 @@ def _edit(trak: bytes, scale: int, movie_scale: int) -> tuple[int, int]:
     return media[0][1], lead
 
 
-__all__ = ["VideoTiming", "read_video_timing"]
+__all__ = ["VideoTiming", "read_mp4_timing"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reviewer_app.render.mkv_timing import is_matroska, read_matroska_timing
-from reviewer_app.render.mp4_timing import read_video_timing
+from reviewer_app.render.video_timing import read_video_timing
 from reviewer_app.resources_path import resource
 
 CODECS = {

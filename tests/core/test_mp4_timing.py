@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from reviewer_app.render.mp4_timing import read_video_timing
+from reviewer_app.render.mp4_timing import read_mp4_timing
 from reviewer_app.resources_path import resource
 
 
@@ -57,7 +57,7 @@ def write(tmp_path: Path, data: bytes, name: str = "v.mp4") -> Path:
 
 def test_frames_without_reordering(tmp_path):
     path = write(tmp_path, mp4(deltas=[512] * 10, offsets=None, sync=[1, 6], edits=None))
-    timing = read_video_timing(path)
+    timing = read_mp4_timing(path)
     assert timing is not None
     assert timing.frame_us == tuple(i * 40_000 for i in range(10))
     assert [i for i, k in enumerate(timing.key) if k] == [0, 5]
@@ -76,7 +76,7 @@ def test_b_frames_and_the_edit_list_shift(tmp_path):
     offsets = [(p + 2) * 512 - d * 512 for d, p in enumerate(order)]
     path = write(tmp_path, mp4(deltas=[512] * 7, offsets=offsets, sync=[1], edits=[(280, 1024)],
                                mdat_first=True))
-    timing = read_video_timing(path)
+    timing = read_mp4_timing(path)
     assert timing is not None
     assert timing.frame_us == tuple(i * 40_000 for i in range(7))
     assert timing.reorders
@@ -87,7 +87,7 @@ def test_b_frames_and_the_edit_list_shift(tmp_path):
 def test_an_empty_edit_delays_the_first_frame(tmp_path):
     path = write(tmp_path, mp4(deltas=[1000] * 3, offsets=None, sync=None,
                                edits=[(500, -1), (3000, 0)], scale=25_000, movie_scale=1000))
-    timing = read_video_timing(path)
+    timing = read_mp4_timing(path)
     assert timing is not None
     assert timing.frame_us == (500_000, 540_000, 580_000)
     assert all(timing.key)
@@ -99,14 +99,14 @@ def test_an_open_gop_key_frame_is_not_a_starting_point(tmp_path):
     order = [0, 1, 4, 2, 3]  # frame 4 is a sync sample whose leading frames 2, 3 come after it
     offsets = [(p + 1) * 512 - d * 512 for d, p in enumerate(order)]
     path = write(tmp_path, mp4(deltas=[512] * 5, offsets=offsets, sync=[1, 3], edits=None))
-    timing = read_video_timing(path)
+    timing = read_mp4_timing(path)
     assert timing is not None
     assert timing.key[4] and not timing.closed_keys[4]
     assert timing.key_before(4) == 0
 
 
 def test_the_demo_video(tmp_path):
-    timing = read_video_timing(resource("demo", "classroom.mp4"))
+    timing = read_mp4_timing(resource("demo", "classroom.mp4"))
     assert timing is not None
     assert len(timing) == 500 and timing.fps == 25.0
     assert timing.frame_us[0] == 0 and timing.frame_us[-1] == 19_960_000
@@ -115,15 +115,15 @@ def test_the_demo_video(tmp_path):
 
 
 def test_what_it_does_not_read(tmp_path):
-    assert read_video_timing(resource("demo", "lesson-plan.pdf")) is None
-    assert read_video_timing(resource("demo", "reflection.mp3")) is None
-    assert read_video_timing(tmp_path / "missing.mp4") is None
+    assert read_mp4_timing(resource("demo", "lesson-plan.pdf")) is None
+    assert read_mp4_timing(resource("demo", "reflection.mp3")) is None
+    assert read_mp4_timing(tmp_path / "missing.mp4") is None
     whole = mp4(deltas=[512] * 4, offsets=None, sync=None, edits=None)
-    assert read_video_timing(write(tmp_path, whole[:60], "cut.mp4")) is None
+    assert read_mp4_timing(write(tmp_path, whole[:60], "cut.mp4")) is None
     audio = mp4(deltas=[512] * 4, offsets=None, sync=None, edits=None, handler=b"soun")
-    assert read_video_timing(write(tmp_path, audio, "audio.mp4")) is None
+    assert read_mp4_timing(write(tmp_path, audio, "audio.mp4")) is None
     fragmented = box(b"ftyp", b"isom\0\0\0\0isom") + box(b"moof", b"\0" * 16)
-    assert read_video_timing(write(tmp_path, fragmented, "frag.mp4")) is None
+    assert read_mp4_timing(write(tmp_path, fragmented, "frag.mp4")) is None
     two_segments = mp4(deltas=[512] * 4, offsets=None, sync=None,
                        edits=[(40, 0), (40, 1024)])
-    assert read_video_timing(write(tmp_path, two_segments, "edits.mp4")) is None
+    assert read_mp4_timing(write(tmp_path, two_segments, "edits.mp4")) is None

@@ -26,7 +26,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from reviewer_app.gui.media.media_pane import MediaPane
-from reviewer_app.render.mp4_timing import read_video_timing
+from reviewer_app.render.video_timing import read_video_timing
 from reviewer_app.resources_path import resource
 
 FPS, BITS, SECONDS = 25, 9, 8

@@ -26,14 +26,14 @@ identified by its burnt-in timestamp), and what the engine does about it:
   seeks aim half a frame in. When libvlc's threads are short of CPU, a restart shows the
   frame after the target (it was due by the time it was decoded), even without B-frames,
   and now and then it first shows the first frame of the file (decoded before the start
-  time took effect): a restart's first picture equal to the file's first frame is dropped
-  unless the start is within the first frame.
+  time took effect): the first picture of an input started playing past the first frame
+  is dropped when it equals the file's first frame.
 * Exact seeks (notes, typed times; ``seek(ms, exact=True)``): started *paused* at a key frame
   (``:start-paused``), libvlc shows exactly that key frame; played on at 1x it shows every
   later frame at its time, so the frame is known by counting, each count checked against
   the clock (see "exact frames" below). Key frames and frame times come from the file's
-  tables (reviewer_app.render.mp4_timing for MP4 and MOV, mkv_timing for Matroska and WebM,
-  which libvlc reads with libavformat; other containers seek by time alone). Frames of notes
+  tables (reviewer_app.render.video_timing: MP4 and MOV, and Matroska and WebM, which
+  libvlc reads with libavformat; other containers seek by time alone). Frames of notes
   are decoded ahead that way while the video waits (``prepare_frames``), so choosing a note
   shows its frame at once.
 * After a paused ``set_time`` VLC ignores the first ``next_frame`` and skips a frame on the
@@ -84,7 +84,7 @@ from reviewer_app.gui.media.vlc_loader import (
     read_tracks,
 )
 from reviewer_app.render.mkv_timing import is_matroska
-from reviewer_app.render.mp4_timing import VideoTiming, read_video_timing
+from reviewer_app.render.video_timing import VideoTiming, read_video_timing
 
 log = logging.getLogger(__name__)
 
