@@ -10,7 +10,7 @@ Everything that reads or writes the database runs off the GUI thread (``run_task
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from reviewer_app import APP_NAME
 from reviewer_app.gui.errors import show_error
+from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.lead.common import MUTED
 from reviewer_app.gui.lead.dispute_queue import DisputeDelegate, DisputeListModel
 from reviewer_app.gui.lead.dispute_view import DisputeView
@@ -146,7 +147,7 @@ class ModerationWindow(QMainWindow):
         self.state_combo.currentIndexChanged.connect(lambda _: self.reload())
         self.credential_combo.currentIndexChanged.connect(lambda _: self.reload())
         self.statusBar()
-        self.resize(1360, 880)
+        fit_window(self, "moderation", QSize(1360, 880), maximize_small=True, settings=settings)
         self._show_empty("Loading the disputes\u2026")
         self.reload()
 
