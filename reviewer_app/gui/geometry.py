@@ -29,6 +29,8 @@ SMALL_SCREEN = QSize(1440, 900)
 FALLBACK_MARGINS = QMargins(4, 30, 4, 4)
 #: How long after showing a window its frame is checked as the window manager frames it.
 SETTLE_MS = 2500
+#: How long a window must be still before its frame is checked.
+CHECK_DELAY_MS = 200
 #: Frame borders thicker than this are a frame still being placed, not a frame.
 MAX_MARGIN = 80
 KEY = "windowGeometry"
@@ -111,7 +113,9 @@ class WindowFitter(QObject):
         self._since_show = QElapsedTimer()
         self._check = QTimer(self)
         self._check.setSingleShot(True)
-        self._check.setInterval(0)
+        # Checked once the window has been still for a moment: while the window manager maps
+        # and frames it, Qt can report it at 0,0 for an instant.
+        self._check.setInterval(CHECK_DELAY_MS)
         self._check.timeout.connect(self.keep_inside)
         window.installEventFilter(self)
 

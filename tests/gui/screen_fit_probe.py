@@ -31,12 +31,14 @@ def build_data(data_dir: Path) -> None:
     from reviewer_app.services.demo import load_demo
 
     from lead_gui_support import make_dispute
-    from lead_support import CL_EARNED, attempt_id
+    from lead_support import CL_EARNED, attempt_id, score_as
 
     with AppContext.open(resolve_paths(data_dir=data_dir)) as ctx:
         load_demo(ctx)
-        make_dispute(ctx)
+        dispute = make_dispute(ctx)
         calibration.mark_calibration(ctx, attempt_id(ctx, "DEMO-2001"), CL_EARNED, note="Agreed at the June meeting")
+        uid = score_as(ctx, dispute.ana, "DEMO-2001", 1, {**CL_EARNED, "group-structures": 2})
+        (data_dir / "calibration-review.txt").write_text(uid)
     batches = data_dir / "incoming-batches"
     batches.mkdir()
     for i in range(24):  # a lead's Monday: many files, each refused with its reason
@@ -184,6 +186,15 @@ def windows(main, ctx):  # noqa: ANN001, ANN201, C901 - one entry per window, in
         wait_until(lambda: lead.last_message is not None, 20)
         return lead.last_message
 
+    def calibration_result():  # noqa: ANN202
+        from reviewer_app.gui.lead.calibration_result import CalibrationResultDialog
+        from reviewer_app.services.calibration import calibration_result as result_of
+
+        uid = (ctx.paths.data_dir / "calibration-review.txt").read_text()
+        dialog = CalibrationResultDialog(result_of(ctx, uid), main)
+        dialog.open()
+        return dialog
+
     def controller_dialog(action: str, key: str):  # noqa: ANN202
         def open_() -> object:
             main.sync_controller.actions[action].trigger()
@@ -216,6 +227,7 @@ def windows(main, ctx):  # noqa: ANN001, ANN201, C901 - one entry per window, in
         ("calibration", lead.open_calibration, lambda w: {"Close": button(w, "Close"),
                                                           "Mark": w.mark_button}, lambda w: bool(w.items)),
         ("mark calibration", mark_calibration, lambda w: {"Save": std(w, "Save")}, lambda w: w.detail is not None),
+        ("calibration result", calibration_result, lambda w: {"Close": std(w, "Close")}, lambda w: True),
         ("credential policies", lead.open_policies, lambda w: {"Save": std(w, "Save")},
          lambda w: w.credentials.count() > 0),
         ("score batch import", batch_import, lambda w: {"Close": std(w, "Close")}, lambda w: True),

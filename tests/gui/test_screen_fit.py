@@ -28,7 +28,7 @@ SCREENS = {
     "1920x1080 at 150%": ("1920x1080", {"QT_SCALE_FACTOR": "1.5"}),
 }
 WINDOWS = ["queue", "workspace", "shortcuts help", "moderation", "statistics", "audit log", "calibration",
-           "mark calibration", "credential policies", "score batch import", "score batch export",
+           "mark calibration", "calibration result", "credential policies", "score batch import", "score batch export",
            "final-decision export", "feedback letters", "issuer settings", "outbox", "profile", "about",
            "error dialog"]
 
