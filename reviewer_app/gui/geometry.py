@@ -158,6 +158,7 @@ class WindowFitter(QObject):
             log.info("saved geometry of %s no longer fits %s: not used", self.name, screen_key(available))
         self.restored = False
         size = self.preferred if self.preferred is not None else window.size()
+        size = size.expandedTo(window.sizeHint())  # all of a scroll area's content, if it fits
         rect = QRect(QPoint(0, 0), size)
         parent = window.parentWidget()
         centre = parent.window().frameGeometry().center() if parent is not None and parent.isVisible() \
@@ -237,7 +238,7 @@ def fit_window(window: QWidget, name: str, preferred: QSize | tuple[int, int] | 
     """Make ``window`` open inside its screen (see the module's docstring).
 
     ``name`` keys the remembered geometry; ``preferred`` is the size on a large screen (by
-    default the window's own size when shown); ``maximize_small`` opens it maximised on a
+    default the window's own size when shown), grown to what its content asks for; ``maximize_small`` opens it maximised on a
     laptop screen; ``settings`` default to the first ``settings`` of the window or a parent.
     """
     if isinstance(preferred, tuple):
@@ -266,6 +267,11 @@ class FitScrollArea(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setWidget(content)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if obj is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the content grew or shrank: so does what this asks for
+        return super().eventFilter(obj, event)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         content = self.widget()

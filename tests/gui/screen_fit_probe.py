@@ -118,7 +118,14 @@ def measure(name: str, window, primaries: dict) -> dict:  # noqa: ANN001
         controls[label] = {"found": True, "shown": widget.isVisible(), "rect": rect_list(whole),
                            "seen": rect_list(seen), "on_screen": on_screen,
                            "visible": widget.isVisible() and seen == whole and not whole.isEmpty() and on_screen}
-    return {"name": name, "frame": rect_list(frame_of(window)), "inside": rect_list(window.geometry()),
+    from reviewer_app.gui.geometry import FitScrollArea
+
+    def squeezed() -> list[int]:  # long content that scrolls (the window may yet grow to it)
+        return [area.verticalScrollBar().maximum() for area in window.findChildren(FitScrollArea)
+                if area.isVisible() and area.verticalScrollBar().maximum() > 0]
+
+    wait_until(lambda: not squeezed(), 1.5)
+    return {"name": name, "frame": rect_list(frame_of(window)), "scrolled_px": max(squeezed(), default=0), "inside": rect_list(window.geometry()),
             "available": rect_list(window.screen().availableGeometry()), "maximized": window.isMaximized(),
             "framed": was_framed,
             "controls": controls}

@@ -92,6 +92,9 @@ def _problems(result: dict) -> list[str]:
     problems = []
     if not (fx >= ax and fy >= ay and fx + fw <= ax + aw and fy + fh <= ay + ah):
         problems.append(f"{where}: its frame is not inside the available screen")
+    if result["scrolled_px"] and fh < ah - 60 and not result["maximized"]:
+        problems.append(f"{where}: {result['scrolled_px']} px of its content scroll although the screen "
+                        "has room for them")
     for label, c in result["controls"].items():
         if not c["found"]:
             problems.append(f"{where}: no {label} control found")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -315,7 +315,7 @@ class MarkCalibrationDialog(QDialog):
             self.note.setText(existing.note)
         self.buttons.setEnabled(True)
         self._update()
-        grow_to_content(self)
+        QTimer.singleShot(0, self, lambda: grow_to_content(self))  # once the new rows are laid out
 
     def levels(self) -> dict[str, int]:
         return {k: c.currentData() for k, c in self.combos.items() if c.currentData() is not None}

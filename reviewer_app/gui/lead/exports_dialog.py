@@ -231,8 +231,7 @@ class _ExportDialog(QDialog):
         self.cancel_button.clicked.connect(self.cancel)
         self.close_button.clicked.connect(self.close)
         self.open_button.clicked.connect(self.open_folder)
-        self.resize(600, 0)
-        fit_window(self, type(self).__name__)
+        fit_window(self, type(self).__name__, (600, 0))
 
         ctx_ = ctx
         run_task(lambda job: final_exports.credential_choices(ctx_), owner=self,

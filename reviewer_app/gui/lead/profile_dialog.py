@@ -74,8 +74,7 @@ class ProfileDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.buttons)
         self._role_changed()
-        self.resize(460, 0)
-        fit_window(self, "profile", remember=False)
+        fit_window(self, "profile", (460, 0), remember=False)
 
     def _role_changed(self) -> None:
         self.help.setText(ROLE_HELP[self.chosen_role()])
