@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QUndoGroup
 from PySide6.QtWidgets import (
     QDialog,
@@ -36,6 +36,7 @@ from reviewer_app.domain.model import (
     Review,
 )
 from reviewer_app.gui.errors import show_error
+from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.gui.workspace.editor import ReviewEditor
@@ -262,7 +263,7 @@ class WorkspaceWindow(QMainWindow):
         self.editor: ReviewEditor | None = None
         self.titles: dict[str, str] = {}
         self.setWindowTitle(APP_NAME)
-        self.resize(1400, 860)
+        fit_window(self, "workspace", QSize(1400, 860), maximize_small=True, settings=settings)
         self.registry = ShortcutRegistry(settings)
         self.undo_group = QUndoGroup(self)
         self._last_region: tuple[int, QRectF] | None = None
@@ -493,10 +494,7 @@ class WorkspaceWindow(QMainWindow):
 
     # -- layout --------------------------------------------------------------------------------
     def _restore_layout(self) -> None:
-        geometry = self.settings.value("workspace/geometry")
-        state = self.settings.value("workspace/state")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        state = self.settings.value("workspace/state")  # (the frame: gui.geometry)
         if state is not None:
             self.restoreState(state, STATE_VERSION)
         try:
@@ -506,7 +504,6 @@ class WorkspaceWindow(QMainWindow):
         self.viewer.document_share = share if 0 < share < 1 else None
 
     def save_layout(self) -> None:
-        self.settings.setValue("workspace/geometry", self.saveGeometry())
         self.settings.setValue("workspace/state", self.saveState(STATE_VERSION))
         if self.viewer.document_share is not None:
             self.settings.setValue("workspace/documentShare", self.viewer.document_share)
