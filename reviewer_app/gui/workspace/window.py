@@ -10,6 +10,7 @@ only binds it and shows it (see reviewer_app.gui.workspace.opener).
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSettings, Qt, QTimer, Signal
@@ -40,6 +41,12 @@ from reviewer_app.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.gui.workspace.editor import ReviewEditor
 from reviewer_app.gui.workspace.evidence_panel import KIND_LABEL, EvidencePanel
+from reviewer_app.gui.workspace.layout import (
+    default_document_width,
+    rubric_width,
+    settings_key,
+    swapped_share,
+)
 from reviewer_app.gui.workspace.notes_panel import NoteDialog, NotesPanel
 from reviewer_app.gui.workspace.precheck import precheck_item
 from reviewer_app.gui.workspace.rubric_panel import RubricPanel
@@ -49,10 +56,11 @@ from reviewer_app.services.submissions import SubmissionDetail
 
 log = logging.getLogger(__name__)
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: the evidence strip above the viewers, notes and reflections behind the rubric
 # The pre-check (every item probed off the GUI thread) waits until the first video frame
 # and PDF page are on screen, so it does not slow them down; at most this long.
 PRECHECK_WAIT_MS = 1500
+SIZING_S = 2.0  # how long after its first show the window's default dock sizes follow its size
 
 
 class EvidenceViewer(QSplitter):
@@ -118,11 +126,25 @@ class EvidenceViewer(QSplitter):
 
     def _apply_split(self) -> None:
         """The reviewer's division of the width, when both slots show (as far as the panes'
-        smallest sizes allow)."""
+        smallest sizes allow); by default a readable page beside the video (see layout)."""
         total = sum(self.sizes())
-        if self.document_share is not None and self._both_shown() and total > 0:
+        if not self._both_shown() or total <= 0:
+            return
+        if self.document_share is not None:
             document = round(total * self.document_share)
-            self.setSizes([total - document, document])
+        else:
+            document = default_document_width(total)
+        self.setSizes([total - document, document])
+
+    def swap_sizes(self) -> None:
+        """Video large / document large, and back (the choice is kept like a dragged one)."""
+        media, document = self.sizes()
+        if not self._both_shown() or media + document <= 0:
+            return
+        self.document_share = swapped_share(media, document)
+        self._apply_split()
+        media, document = self.sizes()
+        self.document_share = document / (media + document)  # as far as the minimums allowed
 
     def resizeEvent(self, event) -> None:  # noqa: ANN001, N802
         super().resizeEvent(event)
@@ -276,21 +298,31 @@ class WorkspaceWindow(QMainWindow):
         self.rubric = self.evidence = self.notes = None
         self.reflections = QTextBrowser(self)
         self.reflections.setObjectName("reflections")
+        # Laid out for a laptop screen (see layout): the evidence as a strip above the
+        # viewers, the rubric in a full-height column with the notes and the reflections
+        # in tabs behind it, so the viewers get the width.
+        for corner in (Qt.Corner.TopRightCorner, Qt.Corner.BottomRightCorner):
+            self.setCorner(corner, Qt.DockWidgetArea.RightDockWidgetArea)
+        for corner in (Qt.Corner.TopLeftCorner, Qt.Corner.BottomLeftCorner):
+            self.setCorner(corner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.docks = {
-            "evidence": self._dock("Evidence", "evidenceDock", QWidget(self), Qt.DockWidgetArea.LeftDockWidgetArea),
-            "reflections": self._dock("Reflections", "reflectionsDock", self.reflections, Qt.DockWidgetArea.LeftDockWidgetArea),
-            "notes": self._dock("Notes", "notesDock", QWidget(self), Qt.DockWidgetArea.LeftDockWidgetArea),
+            "evidence": self._dock("Evidence", "evidenceDock", QWidget(self), Qt.DockWidgetArea.TopDockWidgetArea),
             "rubric": self._dock("Rubric", "rubricDock", QWidget(self), Qt.DockWidgetArea.RightDockWidgetArea),
+            "notes": self._dock("Notes", "notesDock", QWidget(self), Qt.DockWidgetArea.RightDockWidgetArea),
+            "reflections": self._dock("Reflections", "reflectionsDock", self.reflections, Qt.DockWidgetArea.RightDockWidgetArea),
         }
-        self.tabifyDockWidget(self.docks["evidence"], self.docks["reflections"])
+        evidence_dock = self.docks["evidence"]
+        evidence_dock.setFeatures(evidence_dock.features() | QDockWidget.DockWidgetFeature.DockWidgetVerticalTitleBar)
+        evidence_dock.dockLocationChanged.connect(self._evidence_placed)
+        evidence_dock.topLevelChanged.connect(lambda _floating: self._evidence_placed(self.dockWidgetArea(evidence_dock)))
+        self.tabifyDockWidget(self.docks["rubric"], self.docks["notes"])
+        self.tabifyDockWidget(self.docks["notes"], self.docks["reflections"])
         self._reflections_due = ""  # filled in when their tab is shown
         self._reflections_shown = False
         self.docks["reflections"].visibilityChanged.connect(self._reflections_visibility)
-        self.docks["evidence"].raise_()
-        self.resizeDocks([self.docks["rubric"], self.docks["evidence"]], [400, 250],
-                         Qt.Orientation.Horizontal)
-        # the evidence list is short: the notes (which grow) get half the column
-        self.resizeDocks([self.docks["evidence"], self.docks["notes"]], [1, 1], Qt.Orientation.Vertical)
+        self.docks["rubric"].raise_()
+        self._sized = False  # the default dock sizes are set on the first show
+        self._sizing_until = 0.0
 
         self.save_label = QLabel(self)
         self.save_label.setObjectName("saveLabel")
@@ -350,6 +382,8 @@ class WorkspaceWindow(QMainWindow):
             self.docks[name].setWidget(panel)
             if old is not None:
                 old.deleteLater()
+        self._evidence_placed(self.dockWidgetArea(self.docks["evidence"]))
+        self.rubric.set_compact(self.compact_action.isChecked())
         self._reflections_due = _reflections_html(detail)
         if self._reflections_shown:
             self._fill_reflections()
@@ -365,6 +399,13 @@ class WorkspaceWindow(QMainWindow):
                 self.evidence.select(item.key)
         self._notes_changed(editor.notes)
         self._precheck_timer.start(PRECHECK_WAIT_MS if self.viewer.loading() else 0)
+
+    def _evidence_placed(self, area: Qt.DockWidgetArea) -> None:
+        """A strip above or below the viewers; a list when docked at a side or floating."""
+        if self.evidence is not None:
+            dock = self.docks["evidence"]
+            self.evidence.set_strip(not dock.isFloating() and area in (
+                Qt.DockWidgetArea.TopDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea))
 
     def _reflections_visibility(self, visible: bool) -> None:
         """(Sent on showing and hiding the window too, and when the tab is chosen.)"""
@@ -481,6 +522,13 @@ class WorkspaceWindow(QMainWindow):
         self._action("evidence.previous", "Previous Evidence Item", group, "Ctrl+Shift+Tab",
                      lambda: self.evidence.step(-1), view_menu)
         view_menu.addSeparator()
+        self._action("view.swap_sizes", "&Swap Video and Document Sizes", group, "Ctrl+Shift+D",
+                     self.viewer.swap_sizes, view_menu)
+        self.compact_action = self._action(
+            "view.rubric_compact", "Rubric: &Current Criterion Only", group, "Ctrl+Shift+K",
+            lambda on: self.rubric.set_compact(on) if self.rubric is not None else None, view_menu)
+        self.compact_action.setCheckable(True)
+        view_menu.addSeparator()
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addSeparator()
@@ -492,36 +540,69 @@ class WorkspaceWindow(QMainWindow):
         self.registry.activate(self.viewer.shortcut_groups())
 
     # -- layout --------------------------------------------------------------------------------
+    # (The window's own size and place: "workspace/geometry"; what is inside it is kept per
+    # screen size, see layout.settings_key.)
     def _restore_layout(self) -> None:
         geometry = self.settings.value("workspace/geometry")
-        state = self.settings.value("workspace/state")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state, STATE_VERSION)
+        self._restore_inner()
+
+    def _restore_inner(self) -> None:
+        state = self.settings.value(settings_key(self, "state"))
+        self._sized = state is not None and self.restoreState(state, STATE_VERSION)
         try:
-            share = float(self.settings.value("workspace/documentShare", -1))
+            share = float(self.settings.value(settings_key(self, "documentShare"), -1))
         except (TypeError, ValueError):
             share = -1
         self.viewer.document_share = share if 0 < share < 1 else None
+        compact = str(self.settings.value(settings_key(self, "rubricCompact"), "false")) == "true"
+        self.compact_action.setChecked(compact)
+        if self.rubric is not None:
+            self.rubric.set_compact(compact)
 
     def save_layout(self) -> None:
         self.settings.setValue("workspace/geometry", self.saveGeometry())
-        self.settings.setValue("workspace/state", self.saveState(STATE_VERSION))
+        self.settings.setValue(settings_key(self, "state"), self.saveState(STATE_VERSION))
         if self.viewer.document_share is not None:
-            self.settings.setValue("workspace/documentShare", self.viewer.document_share)
+            self.settings.setValue(settings_key(self, "documentShare"), self.viewer.document_share)
+        self.settings.setValue(settings_key(self, "rubricCompact"), self.compact_action.isChecked())
         self.settings.sync()
+
+    def _default_sizes(self) -> None:
+        """The rubric column as wide as the viewers can spare (see layout.rubric_width)."""
+        self.resizeDocks([self.docks["rubric"]], [rubric_width(self.width())], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["evidence"]], [self.docks["evidence"].minimumSizeHint().height()],
+                         Qt.Orientation.Vertical)
+
+    def showEvent(self, event) -> None:  # noqa: ANN001, N802
+        super().showEvent(event)
+        if not self._sized:
+            # The default sizes follow the window while it takes its size (the window
+            # manager maximises it just after it shows), then are the reviewer's to change.
+            self._sized = True
+            self._sizing_until = time.monotonic() + SIZING_S
+            QTimer.singleShot(0, self._default_sizes)
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802
+        super().resizeEvent(event)
+        if time.monotonic() < self._sizing_until:
+            QTimer.singleShot(0, self._default_sizes)
 
     def reset_layout(self) -> None:
         for dock in self.docks.values():
             dock.setFloating(False)
             dock.show()
         self.restoreState(self._default_state, STATE_VERSION)
-        self.settings.remove("workspace/state")
-        self.settings.remove("workspace/documentShare")
+        self.docks["rubric"].raise_()
+        for name in ("state", "documentShare", "rubricCompact"):
+            self.settings.remove(settings_key(self, name))
         self.viewer.document_share = None
-        total = sum(self.viewer.sizes())
-        self.viewer.setSizes([total // 2, total - total // 2])  # as even as the panes allow
+        self.compact_action.setChecked(False)
+        if self.rubric is not None:
+            self.rubric.set_compact(False)
+        self._default_sizes()
+        self.viewer._apply_split()  # noqa: SLF001 - the default split (a readable page)
 
     def show_shortcuts(self) -> QDialog:
         dialog = ShortcutsDialog(self.registry, self)
