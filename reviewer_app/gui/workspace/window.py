@@ -49,6 +49,7 @@ from reviewer_app.gui.workspace.layout import (
 )
 from reviewer_app.gui.workspace.notes_panel import NoteDialog, NotesPanel
 from reviewer_app.gui.workspace.precheck import precheck_item
+from reviewer_app.gui.workspace.resume import ResumePoints
 from reviewer_app.gui.workspace.rubric_panel import RubricPanel
 from reviewer_app.gui.workspace.viewers import IMAGE_SHORTCUTS, ImageView, TextView
 from reviewer_app.services.context import AppContext
@@ -72,6 +73,8 @@ class EvidenceViewer(QSplitter):
     first picture or page, or said it cannot (work that can wait, waits for it)."""
 
     settled = Signal()
+    leaving = Signal(object)  # EvidenceItem: about to be replaced in its slot (where was it left?)
+    opened = Signal(object)  # EvidenceItem: just loaded in its slot
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
@@ -187,6 +190,8 @@ class EvidenceViewer(QSplitter):
         self._apply_split()
         if self.media_item is not None and self.media_item.key == item.key:
             return
+        if self.media_item is not None:
+            self.leaving.emit(self.media_item)
         self.media_item = item
         self.media_slot.set_title(item)
         if self._missing(self.media_slot, item):
@@ -195,12 +200,15 @@ class EvidenceViewer(QSplitter):
         self.media_slot.show_pane(self.media)
         self._loading.add("media")
         self.media.load(self.path(item), audio=item.kind is EvidenceKind.AUDIO, title=item.title)
+        self.opened.emit(item)
 
     def _show_document(self, item: EvidenceItem) -> None:
         self.document_slot.show()
         self._apply_split()
         if self.document_item is not None and self.document_item.key == item.key:
             return
+        if self.document_item is not None:
+            self.leaving.emit(self.document_item)
         self.document_item = item
         self.document_slot.set_title(item)
         if self._missing(self.document_slot, item):
@@ -210,6 +218,7 @@ class EvidenceViewer(QSplitter):
         if pane is self.pdf:
             self._loading.add("document")
         pane.load(self.path(item), **({"title": item.title} if pane is self.pdf else {}))
+        self.opened.emit(item)
 
     def close_all(self) -> None:
         self.media.close_media()
@@ -331,6 +340,9 @@ class WorkspaceWindow(QMainWindow):
         self._default_state = self.saveState(STATE_VERSION)
         self._restore_layout()
         self.viewer.pdf.regionSelected.connect(self._region_selected)
+        self.resume = ResumePoints(settings)
+        self.viewer.leaving.connect(self._remember)
+        self.viewer.opened.connect(self._return_to)
         self._precheck_timer = QTimer(self)
         self._precheck_timer.setSingleShot(True)
         self._precheck_timer.timeout.connect(self._precheck)
@@ -700,7 +712,19 @@ class WorkspaceWindow(QMainWindow):
 
         show_calibration_result(self, self.ctx, review.uid)  # a calibration submission: where you matched
 
+    # -- where each item was left (see resume) ------------------------------------------------
+    def _remember(self, item: EvidenceItem) -> None:
+        if self.editor is not None:
+            self.resume.remember(self.editor.review.uid, item, self.viewer)
+
+    def _return_to(self, item: EvidenceItem) -> None:
+        if self.editor is not None:
+            self.resume.return_to(self.editor.review.uid, item, self.viewer)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        for item in (self.viewer.media_item, self.viewer.document_item):
+            if item is not None:
+                self._remember(item)
         if self.rubric is not None:
             self.rubric.commit_pending_text()
         if self.editor is not None and not self.editor.flush():
