@@ -568,7 +568,7 @@ class WorkspaceWindow(QMainWindow):
         except (TypeError, ValueError):
             share = -1
         self.viewer.document_share = share if 0 < share < 1 else None
-        compact = str(self.settings.value(settings_key(self, "rubricCompact"), "false")) == "true"
+        compact = str(self.settings.value(settings_key(self, "rubricCompact"), "")).lower() == "true"
         self.compact_action.setChecked(compact)
         if self.rubric is not None:
             self.rubric.set_compact(compact)
