@@ -11,7 +11,7 @@ import json
 import sys
 import time
 
-from PySide6.QtCore import QPoint, QRect, QTimer
+from PySide6.QtCore import QPoint, QRect, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 
@@ -32,7 +32,7 @@ def main() -> int:
     from reviewer_app.config import resolve_paths
     from reviewer_app.gui.settings import open_settings
     from reviewer_app.gui.workspace.opener import load_workspace_data
-    from reviewer_app.gui.workspace.window import WorkspaceWindow
+    from reviewer_app.gui.workspace.window import PRECHECK_WAIT_MS, WorkspaceWindow
     from reviewer_app.services.context import AppContext
 
     ctx = AppContext.open(resolve_paths(data_dir=data_dir))
@@ -82,10 +82,12 @@ def main() -> int:
             window.grab().save(shot)
         print(json.dumps(out), flush=True)
         window.close()
+        QThreadPool.globalInstance().waitForDone(10_000)  # the pre-check's jobs
+        app.processEvents()
         ctx.close()
         app.quit()
 
-    QTimer.singleShot(200, report)
+    QTimer.singleShot(PRECHECK_WAIT_MS + 300, report)  # (the pre-check started: its jobs end before we do)
     return app.exec()
 
 
