@@ -10,7 +10,6 @@ only binds it and shows it (see reviewer_app.gui.workspace.opener).
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSettings, Qt, QTimer, Signal
@@ -41,12 +40,7 @@ from reviewer_app.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.gui.workspace.editor import ReviewEditor
 from reviewer_app.gui.workspace.evidence_panel import KIND_LABEL, EvidencePanel
-from reviewer_app.gui.workspace.layout import (
-    default_document_width,
-    rubric_width,
-    settings_key,
-    swapped_share,
-)
+from reviewer_app.gui.workspace.layout import InnerLayout, default_document_width, swapped_share
 from reviewer_app.gui.workspace.notes_panel import NoteDialog, NotesPanel
 from reviewer_app.gui.workspace.precheck import precheck_item
 from reviewer_app.gui.workspace.resume import ResumePoints
@@ -61,7 +55,6 @@ STATE_VERSION = 2  # 2: the evidence strip above the viewers, notes and reflecti
 # The pre-check (every item probed off the GUI thread) waits until the first video frame
 # and PDF page are on screen, so it does not slow them down; at most this long.
 PRECHECK_WAIT_MS = 1500
-SIZING_S = 2.0  # how long after its first show the window's default dock sizes follow its size
 
 
 class EvidenceViewer(QSplitter):
@@ -127,7 +120,7 @@ class EvidenceViewer(QSplitter):
         if self._both_shown() and media + document > 0:
             self.document_share = document / (media + document)
 
-    def _apply_split(self) -> None:
+    def apply_split(self) -> None:
         """The reviewer's division of the width, when both slots show (as far as the panes'
         smallest sizes allow); by default a readable page beside the video (see layout)."""
         total = sum(self.sizes())
@@ -145,13 +138,13 @@ class EvidenceViewer(QSplitter):
         if not self._both_shown() or media + document <= 0:
             return
         self.document_share = swapped_share(media, document)
-        self._apply_split()
+        self.apply_split()
         media, document = self.sizes()
         self.document_share = document / (media + document)  # as far as the minimums allowed
 
     def resizeEvent(self, event) -> None:  # noqa: ANN001, N802
         super().resizeEvent(event)
-        self._apply_split()
+        self.apply_split()
 
     def path(self, item: EvidenceItem) -> Path:
         return self.ctx.evidence.path_for(item.sha256)
@@ -187,7 +180,7 @@ class EvidenceViewer(QSplitter):
 
     def _show_media(self, item: EvidenceItem) -> None:
         self.media_slot.show()
-        self._apply_split()
+        self.apply_split()
         if self.media_item is not None and self.media_item.key == item.key:
             return
         if self.media_item is not None:
@@ -204,7 +197,7 @@ class EvidenceViewer(QSplitter):
 
     def _show_document(self, item: EvidenceItem) -> None:
         self.document_slot.show()
-        self._apply_split()
+        self.apply_split()
         if self.document_item is not None and self.document_item.key == item.key:
             return
         if self.document_item is not None:
@@ -320,18 +313,13 @@ class WorkspaceWindow(QMainWindow):
             "notes": self._dock("Notes", "notesDock", QWidget(self), Qt.DockWidgetArea.RightDockWidgetArea),
             "reflections": self._dock("Reflections", "reflectionsDock", self.reflections, Qt.DockWidgetArea.RightDockWidgetArea),
         }
-        evidence_dock = self.docks["evidence"]
-        evidence_dock.setFeatures(evidence_dock.features() | QDockWidget.DockWidgetFeature.DockWidgetVerticalTitleBar)
-        evidence_dock.dockLocationChanged.connect(self._evidence_placed)
-        evidence_dock.topLevelChanged.connect(lambda _floating: self._evidence_placed(self.dockWidgetArea(evidence_dock)))
+        self.inner = InnerLayout(self, STATE_VERSION)
         self.tabifyDockWidget(self.docks["rubric"], self.docks["notes"])
         self.tabifyDockWidget(self.docks["notes"], self.docks["reflections"])
         self._reflections_due = ""  # filled in when their tab is shown
         self._reflections_shown = False
         self.docks["reflections"].visibilityChanged.connect(self._reflections_visibility)
         self.docks["rubric"].raise_()
-        self._sized = False  # the default dock sizes are set on the first show
-        self._sizing_until = 0.0
 
         self.save_label = QLabel(self)
         self.save_label.setObjectName("saveLabel")
@@ -394,8 +382,7 @@ class WorkspaceWindow(QMainWindow):
             self.docks[name].setWidget(panel)
             if old is not None:
                 old.deleteLater()
-        self._evidence_placed(self.dockWidgetArea(self.docks["evidence"]))
-        self.rubric.set_compact(self.compact_action.isChecked())
+        self.inner.panels_bound()
         self._reflections_due = _reflections_html(detail)
         if self._reflections_shown:
             self._fill_reflections()
@@ -411,13 +398,6 @@ class WorkspaceWindow(QMainWindow):
                 self.evidence.select(item.key)
         self._notes_changed(editor.notes)
         self._precheck_timer.start(PRECHECK_WAIT_MS if self.viewer.loading() else 0)
-
-    def _evidence_placed(self, area: Qt.DockWidgetArea) -> None:
-        """A strip above or below the viewers; a list when docked at a side or floating."""
-        if self.evidence is not None:
-            dock = self.docks["evidence"]
-            self.evidence.set_strip(not dock.isFloating() and area in (
-                Qt.DockWidgetArea.TopDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea))
 
     def _reflections_visibility(self, visible: bool) -> None:
         """(Sent on showing and hiding the window too, and when the tab is chosen.)"""
@@ -553,68 +533,28 @@ class WorkspaceWindow(QMainWindow):
 
     # -- layout --------------------------------------------------------------------------------
     # (The window's own size and place: "workspace/geometry"; what is inside it is kept per
-    # screen size, see layout.settings_key.)
+    # screen size, by layout.InnerLayout.)
     def _restore_layout(self) -> None:
         geometry = self.settings.value("workspace/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        self._restore_inner()
-
-    def _restore_inner(self) -> None:
-        state = self.settings.value(settings_key(self, "state"))
-        self._sized = state is not None and self.restoreState(state, STATE_VERSION)
-        try:
-            share = float(self.settings.value(settings_key(self, "documentShare"), -1))
-        except (TypeError, ValueError):
-            share = -1
-        self.viewer.document_share = share if 0 < share < 1 else None
-        compact = str(self.settings.value(settings_key(self, "rubricCompact"), "")).lower() == "true"
-        self.compact_action.setChecked(compact)
-        if self.rubric is not None:
-            self.rubric.set_compact(compact)
+        self.inner.restore()
 
     def save_layout(self) -> None:
         self.settings.setValue("workspace/geometry", self.saveGeometry())
-        self.settings.setValue(settings_key(self, "state"), self.saveState(STATE_VERSION))
-        if self.viewer.document_share is not None:
-            self.settings.setValue(settings_key(self, "documentShare"), self.viewer.document_share)
-        self.settings.setValue(settings_key(self, "rubricCompact"), self.compact_action.isChecked())
+        self.inner.save()
         self.settings.sync()
-
-    def _default_sizes(self) -> None:
-        """The rubric column as wide as the viewers can spare (see layout.rubric_width)."""
-        self.resizeDocks([self.docks["rubric"]], [rubric_width(self.width())], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["evidence"]], [self.docks["evidence"].minimumSizeHint().height()],
-                         Qt.Orientation.Vertical)
 
     def showEvent(self, event) -> None:  # noqa: ANN001, N802
         super().showEvent(event)
-        if not self._sized:
-            # The default sizes follow the window while it takes its size (the window
-            # manager maximises it just after it shows), then are the reviewer's to change.
-            self._sized = True
-            self._sizing_until = time.monotonic() + SIZING_S
-            QTimer.singleShot(0, self._default_sizes)
+        self.inner.shown()
 
     def resizeEvent(self, event) -> None:  # noqa: ANN001, N802
         super().resizeEvent(event)
-        if time.monotonic() < self._sizing_until:
-            QTimer.singleShot(0, self._default_sizes)
+        self.inner.resized()
 
     def reset_layout(self) -> None:
-        for dock in self.docks.values():
-            dock.setFloating(False)
-            dock.show()
-        self.restoreState(self._default_state, STATE_VERSION)
-        self.docks["rubric"].raise_()
-        for name in ("state", "documentShare", "rubricCompact"):
-            self.settings.remove(settings_key(self, name))
-        self.viewer.document_share = None
-        self.compact_action.setChecked(False)
-        if self.rubric is not None:
-            self.rubric.set_compact(False)
-        self._default_sizes()
-        self.viewer._apply_split()  # noqa: SLF001 - the default split (a readable page)
+        self.inner.reset(self._default_state, STATE_VERSION)
 
     def show_shortcuts(self) -> QDialog:
         dialog = ShortcutsDialog(self.registry, self)
