@@ -1,8 +1,8 @@
 """The workspace on the screens reviewers have, in a real window: Xvfb with a window
-manager (openbox), the window maximised as on a laptop. Every primary control lies inside
-the window, shown and not cut off; at 1366x768 the lesson plan's page is at least 520 px
-wide beside a video of at least 480 px (tests/gui/layout_probe.py measures, one
-subprocess per screen size)."""
+manager (openbox), the window maximised as on a laptop (also a 1920x1080 screen at 150 %).
+Every primary control lies inside the window, shown and not cut off; from 1366x768 up the
+lesson plan's page is at least 520 px wide beside a video of at least 480 px
+(tests/gui/layout_probe.py measures, one subprocess per screen size)."""
 
 from __future__ import annotations
 
@@ -44,16 +44,19 @@ def _on_screen(size: str, command: list[str], env: dict[str, str]) -> subprocess
             process.wait(10)
 
 
-@pytest.mark.parametrize("size", ["1366x768", "1280x800", "1920x1080"])
+@pytest.mark.parametrize("size", ["1366x768", "1280x800", "1920x1080", "1920x1080@1.5"])
 def test_every_primary_control_is_in_sight_and_the_page_is_readable(size, demo_data_dir, tmp_path):
-    env = {**os.environ, "REVIEWER_APP_NO_AUDIO": "1",
+    """(1920x1080@1.5: a 1920x1080 screen at 150 % scaling, 1280x720 logical pixels.)"""
+    size, _, scale = size.partition("@")
+    env = {**os.environ, "REVIEWER_APP_NO_AUDIO": "1", "QT_SCALE_FACTOR": scale or "1",
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")])}
     env.pop("QT_QPA_PLATFORM", None)
     done = _on_screen(size, [sys.executable, str(PROBE), str(demo_data_dir), "DEMO-1001"], env)
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["ready"], found  # the first frame and page were on screen
-    width, height = (int(n) for n in size.split("x"))
+    width, height = (round(int(n) / float(scale or 1)) for n in size.split("x"))
+    assert found["screen"] == [width, height]
     x, y, w, h = found["frame"]
     assert x >= 0 and y >= 0 and x + w <= width and y + h <= height, found["frame"]
     controls = found["controls"]
