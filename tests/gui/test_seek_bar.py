@@ -8,6 +8,9 @@ classroom.mp4's bottom bar says the time: red 0-5 s, green 5-10 s, blue 10-15 s,
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+from pathlib import Path
 
 os.environ["REVIEWER_APP_NO_AUDIO"] = "1"
 
@@ -83,3 +86,31 @@ def test_a_click_on_the_seek_bar_in_the_workspace_shows_that_frame(qtbot, demo_c
     qtbot.waitUntil(lambda: media.engine().settled(), timeout=5000)
     assert_colour(media.current_frame(), BLUE)
     ws.close()
+
+
+@pytest.fixture(scope="module")
+def numbered_high(tmp_path_factory) -> Path:
+    """H.264 high profile (B-frames, as most cameras write) whose frames carry their number."""
+    from test_exact_frame import BITS, FPS, SECONDS
+
+    out = tmp_path_factory.mktemp("seekbar") / "numbered-high.mp4"
+    lum = f"255*mod(floor(N/pow(2,floor(X*{BITS}/W))),2)"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"color=c=black:s=288x64:r={FPS}:d={SECONDS}",
+                    "-vf", f"geq=lum='{lum}':cb=128:cr=128", "-c:v", "libx264", "-profile:v", "high",
+                    "-g", str(FPS), "-pix_fmt", "yuv420p", "-y", str(out)], check=True, timeout=120)
+    return out
+
+
+@needs_vlc
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg to make the numbered video")
+def test_the_frame_a_click_shows_is_the_one_the_time_names(qtbot, numbered_high):
+    """On a B-frame file libvlc's own seek lands a few frames off; a click lands exactly, so
+    the picture and the frame number beside the time agree."""
+    from test_exact_frame import frame_number, open_pane
+
+    pane = open_pane(qtbot, numbered_high)
+    for ms in (1_480, 3_960, 6_520, 2_040):
+        click_at(qtbot, pane, ms)
+        assert frame_number(pane.current_frame()) == pane.frame_number(), ms
+        assert abs(pane.position() - ms) <= pane.duration() / pane.seek_bar.width() + FRAME_MS
+    pane.close_media()

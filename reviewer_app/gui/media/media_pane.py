@@ -101,7 +101,8 @@ def rate_label(rate: float) -> str:
 
 
 class SeekBar(QSlider):
-    """A horizontal slider in milliseconds: a click jumps there; the loop range is shaded."""
+    """A horizontal slider in milliseconds: a click jumps there (``sliderReleased``, as at the
+    end of a drag); the loop range is shaded."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
@@ -143,8 +144,7 @@ class SeekBar(QSlider):
                 value = QStyle.sliderValueFromPosition(self.minimum(), self.maximum(),
                                                        max(0, min(span, x)), span)
                 self.setValue(value)
-                self.sliderMoved.emit(value)
-                self.sliderReleased.emit()
+                self.sliderReleased.emit()  # a click lands like the end of a drag: exactly
                 event.accept()
                 return
         super().mousePressEvent(event)
@@ -357,7 +357,9 @@ class MediaPane(QWidget):
         engine.messageChanged.connect(self.view.set_message)
         self.view.clicked.connect(self._on_view_clicked)
         self.seek_bar.sliderMoved.connect(self._engine.seek)
-        self.seek_bar.sliderReleased.connect(lambda: self._engine.seek(self.seek_bar.value()))
+        # Dragging seeks fast (the nearest picture libvlc lands on); where the drag ends, or a
+        # click lands, the picture is the very frame at that time, as the time label says.
+        self.seek_bar.sliderReleased.connect(lambda: self._engine.seek(self.seek_bar.value(), exact=True))
         self.speed_combo.activated.connect(
             lambda index: self._engine.set_rate(self.speed_combo.itemData(index)))
         self.volume_slider.valueChanged.connect(self._engine.set_volume)
