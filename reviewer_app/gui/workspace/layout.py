@@ -12,7 +12,6 @@ own screen is not forced onto a large monitor, and back.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
@@ -30,7 +29,6 @@ DOCUMENT_READABLE_PX = READABLE_PAGE_PX + DOCUMENT_CHROME_PX
 MEDIA_READABLE_PX = VIDEO_MIN_PX + 4  # the slot's margins
 RUBRIC_MIN_PX, RUBRIC_MAX_PX = 290, 460
 LARGE_SHARE = 0.66  # "video large" / "document large": the large one's share of the width
-SIZING_S = 2.0  # how long after its first show the window's default dock sizes follow its size
 
 
 def screen_key(widget: QWidget) -> str:
@@ -72,7 +70,7 @@ class InnerLayout:
     def __init__(self, window: WorkspaceWindow, state_version: int) -> None:
         self.window, self.version = window, state_version
         self.sized = False  # the default dock sizes are set on the first show
-        self.sizing_until = 0.0
+        self.following: int | None = None  # the rubric width set by default, while it holds
         dock = window.docks["evidence"]
         dock.setFeatures(dock.features() | QDockWidget.DockWidgetFeature.DockWidgetVerticalTitleBar)
         dock.dockLocationChanged.connect(self.evidence_placed)
@@ -118,21 +116,24 @@ class InnerLayout:
     def default_sizes(self) -> None:
         """The rubric column as wide as the viewers can spare; the strip as low as it goes."""
         w = self.window
-        w.resizeDocks([w.docks["rubric"]], [rubric_width(w.width())], Qt.Orientation.Horizontal)
+        self.following = rubric_width(w.width())
+        w.resizeDocks([w.docks["rubric"]], [self.following], Qt.Orientation.Horizontal)
         w.resizeDocks([w.docks["evidence"]], [w.docks["evidence"].minimumSizeHint().height()],
                       Qt.Orientation.Vertical)
 
     def shown(self) -> None:
         if not self.sized:
-            # The default sizes follow the window while it takes its size (the window
-            # manager maximises it just after it shows), then are the reviewer's to change.
             self.sized = True
-            self.sizing_until = time.monotonic() + SIZING_S
-            QTimer.singleShot(0, self.default_sizes)
+            QTimer.singleShot(0, self.default_sizes)  # once the window has its size
 
     def resized(self) -> None:
-        if time.monotonic() < self.sizing_until:
-            QTimer.singleShot(0, self.default_sizes)
+        """The default sizes follow the window's size (maximised just after it shows, a
+        window built ahead and shown later) until the reviewer moves the rubric's edge."""
+        if self.following is not None:
+            if abs(self.window.docks["rubric"].width() - self.following) <= 2:
+                QTimer.singleShot(0, self.default_sizes)
+            else:
+                self.following = None  # the reviewer's own width from now on
 
     def reset(self, default_state: QByteArray, version: int) -> None:
         w = self.window
