@@ -1,9 +1,16 @@
 """Windows come back where the person left them on a screen of the same size, and never
-where they would no longer fit (a laptop unplugged from its monitor). The offscreen screen
-here is 800 px wide: narrower than the large windows' preferred sizes."""
+where they would no longer fit (a laptop unplugged from its monitor). The small-screen
+tests run on an offscreen screen of 1024x640, narrower and lower than the large windows'
+preferred sizes, in a pytest of their own (test_on_a_small_screen)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 from PySide6.QtCore import QRect
 
 from reviewer_app.gui.geometry import screen_key
@@ -27,13 +34,32 @@ def _stats(qtbot, ctx, main) -> StatsWindow:  # noqa: ANN001
     return window
 
 
+SMALL = "1024x640"
+small_screen_only = pytest.mark.skipif(
+    os.environ.get("REVIEWER_TEST_SCREEN") != SMALL,
+    reason=f"runs on a {SMALL} screen, in the pytest that test_on_a_small_screen starts")
+
+
+def test_on_a_small_screen():
+    """The tests marked small_screen_only, on a 1024x640 offscreen screen."""
+    env = {**os.environ, "REVIEWER_TEST_SCREEN": SMALL, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__,
+         "-k", "small_screen and not test_on_a_small_screen"],
+        capture_output=True, text=True, env=env, timeout=300, cwd=Path(__file__).parents[2])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "2 passed" in result.stdout, result.stdout[-2000:]
+
+
+@small_screen_only
 def test_the_queue_opens_maximised_on_a_small_screen(qtbot, demo_ctx):
     win = _main(qtbot, demo_ctx)
     qtbot.waitUntil(win.isMaximized, timeout=5000)
     assert win.screen().availableGeometry().contains(win.frameGeometry())
 
 
-def test_a_window_larger_than_the_screen_opens_shrunk_inside_it(qtbot, demo_ctx):
+@small_screen_only
+def test_a_window_larger_than_the_small_screen_opens_shrunk_inside_it(qtbot, demo_ctx):
     main = _main(qtbot, demo_ctx)
     window = _stats(qtbot, demo_ctx, main)  # 1100x760 on a large screen
     available = window.screen().availableGeometry()
