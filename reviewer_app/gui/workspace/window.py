@@ -32,7 +32,6 @@ from reviewer_app.domain.model import (
     AnnotationKind,
     EvidenceItem,
     EvidenceKind,
-    Region,
     Review,
 )
 from reviewer_app.gui.errors import show_error
@@ -40,7 +39,8 @@ from reviewer_app.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.gui.workspace.editor import ReviewEditor
 from reviewer_app.gui.workspace.evidence_panel import KIND_LABEL, EvidencePanel
-from reviewer_app.gui.workspace.notes_panel import NoteDialog, NotesPanel
+from reviewer_app.gui.workspace.note_taking import DOCUMENT, NoteTaker
+from reviewer_app.gui.workspace.notes_panel import NotesPanel
 from reviewer_app.gui.workspace.precheck import precheck_item
 from reviewer_app.gui.workspace.rubric_panel import RubricPanel
 from reviewer_app.gui.workspace.viewers import IMAGE_SHORTCUTS, ImageView, TextView
@@ -265,7 +265,6 @@ class WorkspaceWindow(QMainWindow):
         self.resize(1400, 860)
         self.registry = ShortcutRegistry(settings)
         self.undo_group = QUndoGroup(self)
-        self._last_region: tuple[int, QRectF] | None = None
 
         # (The viewers are the heavy part: the opener builds them in an event-loop turn of
         # their own, so building a window ahead never stalls the queue.)
@@ -298,6 +297,7 @@ class WorkspaceWindow(QMainWindow):
         self._build_actions()
         self._default_state = self.saveState(STATE_VERSION)
         self._restore_layout()
+        self.note_taker = NoteTaker(self)
         self.viewer.pdf.regionSelected.connect(self._region_selected)
         self._precheck_timer = QTimer(self)
         self._precheck_timer.setSingleShot(True)
@@ -314,8 +314,8 @@ class WorkspaceWindow(QMainWindow):
         self.setWindowTitle(f"{detail.key} (attempt {detail.attempt}) \u2014 "
                             f"{detail.credential.title} \u2014 {APP_NAME}")
         self.titles = {e.key: e.title for e in detail.evidence}
-        self._last_region = None
         self.viewer.reset()
+        self.note_taker.reset()
         editor = ReviewEditor(self.ctx, detail.rubric, review, notes, self)
         self.editor = editor
         self.undo_group.addStack(editor.undo_stack)
@@ -561,38 +561,12 @@ class WorkspaceWindow(QMainWindow):
         self.statusBar().showMessage(f"{note.citation} {note.where()}", 4000)
 
     def _region_selected(self, page: int, rect: QRectF) -> None:
-        self._last_region = (page, rect)
         self.viewer.pdf.set_region_mode(False)
-        self.add_note()
+        self.note_taker.add(DOCUMENT, region=(page, rect))  # this note's region, and no other's
 
     def add_note(self) -> None:
-        item = self.viewer.current
-        if item is None or self.editor.locked:
-            return
-        args: dict
-        if item.kind in (EvidenceKind.VIDEO, EvidenceKind.AUDIO):
-            marked = self.viewer.media.marked_range()
-            if marked is not None and marked[1] > marked[0]:
-                args = {"start_ms": marked[0], "end_ms": marked[1]}
-            else:
-                args = {"start_ms": self.viewer.media.position(), "end_ms": None}
-            where = Annotation("", 0, item.key, AnnotationKind.TIME, "", **args).where()
-        elif item.kind is EvidenceKind.PDF:
-            page, region = self.viewer.pdf.current_page(), None
-            if self._last_region is not None:
-                page, rect = self._last_region
-                region = Region(rect.left(), rect.top(), rect.right(), rect.bottom())
-            self._last_region = None
-            args = {"page": page, "region": region}
-            where = f"p. {page + 1}" + (" (highlighted region)" if region else "")
-        else:
-            self.statusBar().showMessage("Notes can be anchored to a video, an audio item or a PDF.", 5000)
-            return
-        dialog = NoteDialog(self.editor.rubric, f"{item.title}, {where}", "",
-                            self.rubric.current or None, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            text, criterion = dialog.values()
-            self.editor.add_note(evidence_key=item.key, text=text, criterion_key=criterion, **args)
+        """A note where the reviewer is looking (see note_taking)."""
+        self.note_taker.add()
 
     # -- pre-check -----------------------------------------------------------------------------
     def _precheck(self) -> None:
