@@ -71,18 +71,18 @@ class NotesModel(QAbstractTableModel):
             return self.HEADERS[section]
         return None
 
-    def values(self, row: int, *, tooltip: bool = False) -> list[str]:
+    def values(self, row: int) -> list[str]:
         """The cells of a row: number, evidence, where, criterion, text."""
         n = self._notes[row]
         criterion = self.editor.rubric.criterion(n.criterion_key) if n.criterion_key else None
         return [str(n.number), self.titles.get(n.evidence_key, n.evidence_key), n.where(),
-                criterion.title if criterion else "", n.text if tooltip else n.text.replace("\n", " ")]
+                criterion.title if criterion else "", n.text]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: ANN201
         if not index.isValid():
             return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self.values(index.row(), tooltip=role == Qt.ItemDataRole.ToolTipRole)[index.column()]
+            return self.values(index.row())[index.column()]
         return None
 
 
@@ -95,7 +95,8 @@ class NoteDialog(QDialog):
         self.setObjectName("noteDialog")
         self.setWindowTitle("Note")
         form = QFormLayout(self)
-        form.addRow("Where:", QLabel(where))
+        self.where = QLabel(where, self)
+        form.addRow("Where:", self.where)
         self.text = QPlainTextEdit(text, self)
         self.text.setTabChangesFocus(True)
         self.text.setMinimumSize(360, 100)
@@ -135,6 +136,10 @@ class NotesPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        # Each note's whole text, wrapped: the rows grow to hold it.
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.table.activated.connect(lambda index: self.noteChosen.emit(self.model.note(index.row())))
         self.table.doubleClicked.connect(lambda index: self.noteChosen.emit(self.model.note(index.row())))

@@ -39,6 +39,7 @@ from reviewer_app.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.gui.workspace.editor import ReviewEditor
 from reviewer_app.gui.workspace.evidence_panel import KIND_LABEL, EvidencePanel
+from reviewer_app.gui.workspace.note_marks import show_note_marks
 from reviewer_app.gui.workspace.note_taking import DOCUMENT, NoteTaker
 from reviewer_app.gui.workspace.notes_panel import NotesPanel
 from reviewer_app.gui.workspace.precheck import precheck_item
@@ -534,17 +535,7 @@ class WorkspaceWindow(QMainWindow):
         self._notes_changed(self.editor.notes)
 
     def _notes_changed(self, notes: list[Annotation]) -> None:
-        media = self.viewer.media_item
-        if media is not None and media.kind is EvidenceKind.VIDEO:
-            # Their frames are decoded ahead, so choosing a note shows its frame at once.
-            self.viewer.media.prepare_frames([n.start_ms or 0 for n in notes if n.evidence_key == media.key
-                                              and n.kind is AnnotationKind.TIME])
-        current = self.viewer.document_item
-        if current is not None and current.kind is EvidenceKind.PDF:
-            self.viewer.pdf.set_highlights([
-                (n.page or 0, QRectF(n.region.x0, n.region.y0, n.region.x1 - n.region.x0,
-                                     n.region.y1 - n.region.y0), n.citation)
-                for n in notes if n.evidence_key == current.key and n.region is not None])
+        show_note_marks(self.viewer, notes)
 
     def go_to_note(self, note: Annotation) -> None:
         """Open the note's evidence at its moment or place."""
