@@ -99,12 +99,12 @@ def review_records(session: Session, review_ids: Sequence[int]) -> dict[int, dic
                 .order_by(m.ReviewScore.review_id, m.Criterion.position)):
             records[rid]["scores"].append({"criterion": ckey, "level": level, "comment": comment})
         for (rid, uid, number, ekey, ckey, kind, start, end, page, x0, y0, x1, y1, text, created,
-             updated) in session.execute(
+             updated, quote, quote_at) in session.execute(
                 select(m.Annotation.review_id, m.Annotation.uid, m.Annotation.number, m.EvidenceItem.key,
                        m.Criterion.key, m.Annotation.kind, m.Annotation.start_ms, m.Annotation.end_ms,
                        m.Annotation.page, m.Annotation.x0, m.Annotation.y0, m.Annotation.x1,
                        m.Annotation.y1, m.Annotation.text, m.Annotation.created_at,
-                       m.Annotation.updated_at)
+                       m.Annotation.updated_at, m.Annotation.quote, m.Annotation.quote_at)
                 .join(m.EvidenceItem, m.Annotation.evidence_item_id == m.EvidenceItem.id)
                 .outerjoin(m.Criterion, m.Annotation.criterion_id == m.Criterion.id)
                 .where(m.Annotation.review_id.in_(chunk))
@@ -112,10 +112,13 @@ def review_records(session: Session, review_ids: Sequence[int]) -> dict[int, dic
             region = None
             if None not in (x0, y0, x1, y1):
                 region = {"x0": float(x0), "y0": float(y0), "x1": float(x1), "y1": float(y1)}
-            records[rid]["annotations"].append({
+            note = {
                 "uid": uid, "number": number, "evidence": ekey, "criterion": ckey, "kind": kind.value,
                 "start_ms": start, "end_ms": end, "page": page, "region": region, "text": text,
-                "created_at": iso(created), "updated_at": iso(updated)})
+                "created_at": iso(created), "updated_at": iso(updated)}
+            if quote is not None:  # (only a quote carries it: other notes keep their layout)
+                note["quote"] = {"text": quote, "at": quote_at}
+            records[rid]["annotations"].append(note)
     return records
 
 
@@ -499,7 +502,8 @@ _REVIEW_COLUMNS = ("uid", "attempt_id", "reviewer_id", "status", "decision", "fe
                    "updated_at", "submitted_at", "notes_issued", "kind", "batch_id")
 _SCORE_COLUMNS = ("review_id", "criterion_id", "level", "comment", "updated_at")
 _NOTE_COLUMNS = ("uid", "review_id", "number", "evidence_item_id", "criterion_id", "kind", "start_ms",
-                 "end_ms", "page", "x0", "y0", "x1", "y1", "text", "created_at", "updated_at")
+                 "end_ms", "page", "x0", "y0", "x1", "y1", "text", "created_at", "updated_at", "quote",
+                 "quote_at")
 
 
 def _insert_reviews(session: Session, new: list[tuple[BatchReview, tuple[int, int, int]]],
@@ -537,7 +541,8 @@ def _insert_reviews(session: Session, new: list[tuple[BatchReview, tuple[int, in
             box = a.region or (None, None, None, None)
             notes.append((a.uid, ids[r.uid], a.number, evidence[(aid, a.evidence)],
                           criteria[a.criterion][0] if a.criterion else None, kinds[a.kind],
-                          a.start_ms, a.end_ms, a.page, *box, a.text, a.created_at, a.updated_at))
+                          a.start_ms, a.end_ms, a.page, *box, a.text, a.created_at, a.updated_at,
+                          *(a.quote or (None, None))))
     insert_rows(conn, m.Annotation.__table__, _NOTE_COLUMNS, notes)
     return arrived
 

@@ -456,3 +456,26 @@ def test_the_cycle_collector_is_back_as_it_was_after_an_import(reviewer, lead, t
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_notes_on_photos_and_quoted_passages_travel_in_batches(reviewer, lead, tmp_path):
+    review = reviews.start_review(reviewer, get_submission(reviewer, "DEMO-1001", 1).attempt_id)
+    for criterion, level in FA_LEVELS.items():
+        reviews.set_level(reviewer, review.uid, criterion, level)
+    reviews.set_feedback(reviewer, review.uid, "Check every student's understanding at the hinge point.")
+    annotations.add_region_note(reviewer, review.uid, "photo", Region(10, 20, 300, 240), "Worked example")
+    annotations.add_quote_note(reviewer, review.uid, "written", "Today's lesson", 0, "Names it", "feedback")
+    reviews.submit_review(reviewer, review.uid)
+    batch = export_batch(reviewer, tmp_path / "out")
+    [outcome] = import_batches(lead, [batch.json_path])
+    assert outcome.status == "imported", outcome.message
+    assert annotations.list_notes(lead, review.uid) == annotations.list_notes(reviewer, review.uid)
+    assert [n.quote for n in annotations.list_notes(lead, review.uid)] == [None, "Today's lesson"]
+
+    def no_passage(items: list[dict]) -> None:
+        items[0]["annotations"][1]["quote"] = {"text": "", "at": 0}
+        items[0]["uid"] = "00000000-0000-4000-c000-000000000001"
+
+    crafted = rewrite(batch.json_path, tmp_path / "crafted.reviewer-batch.json", no_passage)
+    [refused] = import_batches(lead, [crafted])
+    assert refused.refused and "without the passage quoted" in refused.message, refused.message
