@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QColor, QImage
 
 from reviewer_app.domain import AnnotationKind
@@ -215,3 +215,70 @@ def test_the_notes_list_wraps_each_note_with_its_criterion_and_place(qtbot, ws):
     line = table.fontMetrics().lineSpacing()
     qtbot.waitUntil(lambda: table.rowHeight(0) >= 2 * line, timeout=3000)  # wrapped over lines
     assert table.columnWidth(4) < table.fontMetrics().horizontalAdvance(long_text)
+
+
+@pytest.fixture
+def ws1001(qtbot, demo_ctx):
+    window = make_workspace(qtbot, demo_ctx, "DEMO-1001", 1)  # with a photo and a written reflection
+    window.resize(1600, 900)
+    window.activateWindow()
+    return window
+
+
+def test_a_region_dragged_on_a_photo_is_a_note_drawn_there_until_undone(qtbot, ws1001, demo_ctx):
+    ws = ws1001
+    ws.evidence.select("photo")
+    image = ws.viewer.image
+    qtbot.waitUntil(lambda: image.item is not None and image.isVisible(), timeout=10_000)
+    viewport = image.view.viewport()
+    bounds = image.view.mapFromScene(image.item.boundingRect()).boundingRect()
+    start, end = bounds.topLeft() + QPoint(40, 30), bounds.topLeft() + QPoint(160, 110)
+    image.image_actions["select_region"].trigger()  # R
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(viewport, pos=(start + end) / 2)
+    qtbot.mouseMove(viewport, pos=end)
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=end)
+    dialog = ws.note_taker.dialog
+    assert dialog is not None and "region of the photo" in dialog.where.text()
+    dialog.text.setPlainText("Worked example")
+    dialog.accept()
+    wait_saved(qtbot, ws)
+    [note] = stored_notes(demo_ctx, ws)
+    expected = QRectF(image.view.mapToScene(start), image.view.mapToScene(end))
+    assert note.kind is AnnotationKind.REGION and note.evidence_key == "photo"
+    assert abs(note.region.x0 - expected.left()) < 2 and abs(note.region.y1 - expected.bottom()) < 2
+    qtbot.waitUntil(lambda: len(image.note_regions()) == 1, timeout=3000)
+    edge = QPoint(start.x(), (start.y() + end.y()) // 2)
+    assert near(colour_at(viewport.grab().toImage(), edge.x(), edge.y()), MARK_COLOUR, 60)
+    ws.editor.undo_stack.undo()
+    wait_saved(qtbot, ws)
+    assert image.note_regions() == []
+    assert not near(colour_at(viewport.grab().toImage(), edge.x(), edge.y()), MARK_COLOUR, 30)
+
+
+def test_a_note_on_a_reflection_quotes_the_selected_passage(qtbot, ws1001, demo_ctx):
+    ws = ws1001
+    ws.evidence.select("written")
+    text = ws.viewer.text
+    qtbot.waitUntil(lambda: "misconception" in text.toPlainText(), timeout=10_000)
+    focus(qtbot, text)
+    ws.add_note()  # nothing selected: it says what to do, and opens nothing
+    assert ws.note_taker.dialog is None and "Select the passage" in ws.statusBar().currentMessage()
+    passage = "I moved past that misconception too quickly."
+    cursor = text.textCursor()
+    at = text.toPlainText().index(passage)
+    cursor.setPosition(at)
+    cursor.setPosition(at + len(passage), cursor.MoveMode.KeepAnchor)
+    text.setTextCursor(cursor)
+    write_note(qtbot, ws, "Names the misconception")
+    [note] = stored_notes(demo_ctx, ws)
+    assert (note.kind, note.evidence_key, note.quote, note.quote_at) == (AnnotationKind.QUOTE, "written",
+                                                                         passage, at)
+    qtbot.waitUntil(lambda: len(text.extraSelections()) == 1, timeout=3000)  # highlighted
+    assert text.extraSelections()[0].cursor.selectedText() == passage
+    text.moveCursor(cursor.MoveOperation.Start)
+    ws.go_to_note(ws.editor.notes[0])  # choosing it selects the passage again
+    assert text.textCursor().selectedText() == passage
+    ws.editor.undo_stack.undo()
+    wait_saved(qtbot, ws)
+    assert text.extraSelections() == []

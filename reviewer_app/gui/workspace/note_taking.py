@@ -4,7 +4,8 @@ A note belongs to what the reviewer is looking at: the viewer that has the keybo
 or else the one used last (clicked, focused, or worked with its keys or buttons), never
 whatever happens to be selected in the evidence list. The video side gives a moment (or
 the marked range), the document side the page (and the region dragged on it), a region
-of a photo, or the passage selected in a written reflection.
+of a photo (the region dragged on it, or all of it), or the passage selected in a
+written reflection.
 
 A dragged region travels with the one note it was dragged for and is then forgotten, so it
 never lands on the next note. While the note is being written the video pauses; it plays
@@ -95,6 +96,7 @@ class NoteTaker(QObject):
         super().__init__(window)
         self.window = window
         self.use = ViewerUse(window.viewer)
+        window.viewer.image.regionSelected.connect(lambda rect: self.add(DOCUMENT, region=(0, rect)))
         self.dialog: NoteDialog | None = None
         self._resume = False
 
@@ -120,7 +122,19 @@ class NoteTaker(QObject):
                     return "The document is still opening; try again in a moment."
                 return Anchor(item, {"page": page, "region": box},
                               f"p. {page + 1}" + (" (highlighted region)" if box else ""))
-            return "Notes can be anchored to a video, an audio item or a PDF."
+            if item.kind is EvidenceKind.IMAGE:
+                box = None
+                if region is not None:
+                    rect = region[1]
+                    box = Region(rect.left(), rect.top(), rect.right(), rect.bottom())
+                return Anchor(item, {"region": box}, "a region of the photo" if box else "the whole photo")
+            if item.kind is EvidenceKind.TEXT:
+                passage = viewer.text.selected_passage()
+                if passage is None:
+                    return "Select the passage the note is about, then add the note."
+                args = {"quote": passage[0], "quote_at": passage[1]}
+                return Anchor(item, args, Annotation("", 0, item.key, AnnotationKind.QUOTE, "", **args).where())
+            return "Notes can be anchored to a video, an audio item, a PDF, a photo or a written reflection."
         return "Open a video, an audio item or a document to anchor a note to it."
 
     def _media_anchor(self, item: EvidenceItem | None) -> Anchor | str:

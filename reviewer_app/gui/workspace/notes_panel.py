@@ -156,7 +156,7 @@ class NotesPanel(QWidget):
         row.addStretch(1)
         layout.addLayout(row)
         self.empty = QLabel("No notes yet. While watching or reading, press the Add Note key "
-                            "to note a moment or a page.")
+                            "to note a moment, a page, a region of a photo or a selected passage.")
         self.empty.setWordWrap(True)
         self.empty.setStyleSheet("color: #666;")
         layout.addWidget(self.empty)

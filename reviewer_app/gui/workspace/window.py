@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 from reviewer_app import APP_NAME
 from reviewer_app.domain.model import (
     Annotation,
-    AnnotationKind,
     EvidenceItem,
     EvidenceKind,
     Review,
@@ -39,7 +38,7 @@ from reviewer_app.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.gui.workspace.editor import ReviewEditor
 from reviewer_app.gui.workspace.evidence_panel import KIND_LABEL, EvidencePanel
-from reviewer_app.gui.workspace.note_marks import show_note_marks
+from reviewer_app.gui.workspace.note_marks import go_to_place, show_note_marks
 from reviewer_app.gui.workspace.note_taking import DOCUMENT, NoteTaker
 from reviewer_app.gui.workspace.notes_panel import NotesPanel
 from reviewer_app.gui.workspace.precheck import precheck_item
@@ -540,15 +539,11 @@ class WorkspaceWindow(QMainWindow):
     def go_to_note(self, note: Annotation) -> None:
         """Open the note's evidence at its moment or place."""
         self.evidence.select(note.evidence_key)
+        item = next((e for e in self.detail.evidence if e.key == note.evidence_key), None)
+        if item is not None and not self.viewer.item_shown(item.key):
+            self._show_evidence(item)
         self.notes.select(note.uid)
-        if note.kind is AnnotationKind.TIME:
-            self.viewer.media.seek(note.start_ms or 0, exact=True)  # the very frame
-        else:
-            rect = None
-            if note.region is not None:
-                r = note.region
-                rect = QRectF(r.x0, r.y0, r.x1 - r.x0, r.y1 - r.y0)
-            self.viewer.pdf.go_to_page(note.page or 0, rect)
+        go_to_place(self.viewer, note)
         self.statusBar().showMessage(f"{note.citation} {note.where()}", 4000)
 
     def _region_selected(self, page: int, rect: QRectF) -> None:
