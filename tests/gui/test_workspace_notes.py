@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction, QColor, QImage
 
 from reviewer_app.domain import AnnotationKind
 from reviewer_app.gui.media.seek_markers import MARK_COLOUR
+from reviewer_app.gui.workspace.notes_cells import HTML_ROLE
 from reviewer_app.gui.workspace.notes_panel import NoteDialog
 from reviewer_app.services import annotations as notes_svc
 
@@ -212,9 +213,21 @@ def test_the_notes_list_wraps_each_note_with_its_criterion_and_place(qtbot, ws):
     assert model.index(0, 2).data() == "00:12.0\u201300:15.0"
     assert model.index(0, 3).data() == ws.editor.rubric.criterion("checks-for-understanding").title
     assert model.index(0, 4).data() == long_text  # whole, not cut
+    # in the dock, one cell shows the number, place and item, the criterion, and the text,
+    # wrapped over lines across the dock's whole width
+    cell = model.index(0, 4).data(HTML_ROLE)
+    for part in ("1", "00:12.0", "Lesson video", model.index(0, 3).data(), "regroups the four"):
+        assert part in cell
     line = table.fontMetrics().lineSpacing()
-    qtbot.waitUntil(lambda: table.rowHeight(0) >= 2 * line, timeout=3000)  # wrapped over lines
+    qtbot.waitUntil(lambda: table.rowHeight(0) >= 4 * line, timeout=3000)
     assert table.columnWidth(4) < table.fontMetrics().horizontalAdvance(long_text)
+    assert table.columnWidth(4) >= table.viewport().width() - 2
+    assert table.horizontalScrollBar().maximum() == 0  # nothing hidden to the right
+    image = table.viewport().grab().toImage()  # and the text is drawn: dark pixels on the row
+    row = table.visualRect(model.index(0, 4))
+    dark = sum(1 for y in range(row.top(), row.bottom(), 2) for x in range(row.left(), row.right(), 2)
+               if colour_at(image, x, y).lightness() < 100)
+    assert dark > 200, dark
 
 
 @pytest.fixture

@@ -28,11 +28,13 @@ from PySide6.QtWidgets import (
 
 from reviewer_app.domain.model import Annotation, Rubric
 from reviewer_app.gui.workspace.editor import ReviewEditor
+from reviewer_app.gui.workspace.notes_cells import HTML_ROLE, HtmlCellDelegate, note_html
 
 Index = QModelIndex | QPersistentModelIndex
 SIZED_ROWS = 200  # the columns are fitted to this many notes' texts
 CELL_PADDING = 14  # a cell's margins and the header's sort-indicator room
 MAX_COLUMN_WIDTH = 130  # a long evidence title is elided (its tooltip has it whole)
+NOTE_COLUMN = 4  # the one column on show: it draws the others' values too (notes_cells)
 
 
 class NotesModel(QAbstractTableModel):
@@ -83,6 +85,9 @@ class NotesModel(QAbstractTableModel):
             return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return self.values(index.row())[index.column()]
+        if role == HTML_ROLE and index.column() == NOTE_COLUMN:
+            number, evidence, where, criterion, text = self.values(index.row())
+            return note_html(number, where, evidence, criterion, text)
         return None
 
 
@@ -136,10 +141,18 @@ class NotesPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        # Each note's whole text, wrapped: the rows grow to hold it.
+        # One cell per note, as wide as the dock: its number, place and item, its criterion,
+        # then its whole text, wrapped; the rows grow to hold it.
+        self.cells = HtmlCellDelegate(self.table)
+        self.table.setItemDelegateForColumn(NOTE_COLUMN, self.cells)
+        for column in range(NOTE_COLUMN):
+            self.table.setColumnHidden(column, True)
+        self.table.horizontalHeader().hide()
         self.table.setWordWrap(True)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().sectionResized.connect(
+            lambda column, *_: self.table.resizeRowsToContents() if column == NOTE_COLUMN else None)
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.table.activated.connect(lambda index: self.noteChosen.emit(self.model.note(index.row())))
         self.table.doubleClicked.connect(lambda index: self.noteChosen.emit(self.model.note(index.row())))
