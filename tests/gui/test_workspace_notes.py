@@ -83,6 +83,11 @@ def test_a_note_goes_to_the_viewer_in_use_not_to_the_evidence_list_selection(qtb
         ("plan", AnnotationKind.PAGE, 1), ("plan", AnnotationKind.PAGE, 1),
         ("video", AnnotationKind.TIME, None)]
     assert abs(notes[2].start_ms - 7000) < 300
+    # choosing a note in the list takes its viewer there: the next note goes there too
+    focus(qtbot, ws.notes.table)
+    ws.go_to_note(ws.editor.notes[0])
+    write_note(qtbot, ws, "Same page again")
+    assert stored_notes(demo_ctx, ws)[3].evidence_key == "plan"
 
 
 def drag_region(qtbot, ws, start: QPointF, end: QPointF) -> None:  # noqa: ANN001
@@ -133,6 +138,15 @@ def test_the_video_pauses_while_a_note_is_written_and_plays_on_after(qtbot, ws, 
     qtbot.waitUntil(lambda: media.state() == "playing", timeout=5000)
     wait_saved(qtbot, ws)
     assert abs(stored_notes(demo_ctx, ws)[0].start_ms - held) < 300
+    # editing a note holds the video too
+    ws.notes.select(ws.editor.notes[0].uid)
+    ws.notes.edit_selected()
+    qtbot.waitUntil(lambda: media.state() == "paused", timeout=5000)
+    ws.notes.editing.text.setPlainText("Wait time after the hinge question")
+    ws.notes.editing.accept()
+    qtbot.waitUntil(lambda: media.state() == "playing", timeout=5000)
+    wait_saved(qtbot, ws)
+    assert stored_notes(demo_ctx, ws)[0].text == "Wait time after the hinge question"
     # cancelled, too, it plays on; a paused video stays paused
     ws.add_note()
     qtbot.waitUntil(lambda: media.state() == "paused", timeout=5000)
@@ -144,6 +158,22 @@ def test_the_video_pauses_while_a_note_is_written_and_plays_on_after(qtbot, ws, 
     ws.note_taker.dialog.reject()
     qtbot.wait(200)
     assert media.state() == "paused"
+
+
+def test_a_marked_range_goes_with_its_note_and_not_the_next(qtbot, ws, demo_ctx):
+    media = ws.viewer.media
+    focus(qtbot, media)
+    for ms, mark in ((2000, media.mark_in), (5000, media.mark_out)):
+        media.seek(ms, exact=True)
+        qtbot.waitUntil(lambda ms=ms: abs(media.position() - ms) < 300, timeout=10_000)
+        mark()
+    write_note(qtbot, ws, "The whole launch")
+    media.seek(9000, exact=True)
+    qtbot.waitUntil(lambda: abs(media.position() - 9000) < 300, timeout=10_000)
+    write_note(qtbot, ws, "One moment")
+    first, second = stored_notes(demo_ctx, ws)
+    assert first.is_range and abs(first.start_ms - 2000) < 300 and abs(first.end_ms - 5000) < 300
+    assert not second.is_range and abs(second.start_ms - 9000) < 300
 
 
 def test_the_seek_bar_marks_notes_and_undo_removes_the_marks(qtbot, ws):

@@ -8,7 +8,7 @@ of a photo (the region dragged on it, or all of it), or the passage selected in 
 written reflection.
 
 A dragged region travels with the one note it was dragged for and is then forgotten, so it
-never lands on the next note. While the note is being written the video pauses; it plays
+never lands on the next note; so does a marked range (I and O) once its note is made. While the note is being written the video pauses; it plays
 on afterwards if it was playing.
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QObject, QRectF, Qt
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
@@ -99,11 +100,29 @@ class NoteTaker(QObject):
         window.viewer.image.regionSelected.connect(lambda rect: self.add(DOCUMENT, region=(0, rect)))
         self.dialog: NoteDialog | None = None
         self._resume = False
+        self._held = 0  # dialogs open that hold the video
 
     def reset(self) -> None:
         self.use.reset()
-        if self.dialog is not None:
+        if self.dialog is not None and shiboken6.isValid(self.dialog):
             self.dialog.reject()
+        self.dialog, self._held, self._resume = None, 0, False
+
+    def writing(self, on: bool) -> None:
+        """While a note is being written (added or edited), the video holds still; after,
+        it plays on if it was playing."""
+        media = self.window.viewer.media
+        if on:
+            self._held += 1
+            if self._held == 1:
+                self._resume = media.state() == "playing"
+                if self._resume:
+                    media.pause()
+        elif self._held > 0:
+            self._held -= 1
+            if self._held == 0 and self._resume:
+                self._resume = False
+                media.play()
 
     def anchor(self, side: str | None = None, region: tuple[int, QRectF] | None = None) -> Anchor | str:
         """Where a note would go now; or, if it cannot go anywhere, why, in plain words."""
@@ -157,19 +176,23 @@ class NoteTaker(QObject):
         if isinstance(anchor, str):
             window.statusBar().showMessage(anchor, 5000)
             return None
-        media = window.viewer.media
-        self._resume = media.state() == "playing"
-        if self._resume:
-            media.pause()
         dialog = NoteDialog(window.editor.rubric, f"{anchor.item.title}, {anchor.where}", "",
                             window.rubric.current or None, window)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         editor = window.editor
         dialog.finished.connect(lambda result: self._finished(dialog, editor, anchor, result))
+        dialog.destroyed.connect(lambda *_, key=id(dialog): self._gone(key))
         self.dialog = dialog
+        self.writing(True)
         dialog.open()
         return dialog
+
+    def _gone(self, key: int) -> None:
+        """The dialog went with its window without finishing: it no longer holds anything."""
+        if self.dialog is not None and id(self.dialog) == key:
+            self.dialog = None
+            self.writing(False)
 
     def _finished(self, dialog: NoteDialog, editor, anchor: Anchor, result: int) -> None:  # noqa: ANN001
         if self.dialog is dialog:
@@ -177,6 +200,8 @@ class NoteTaker(QObject):
         if result == QDialog.DialogCode.Accepted and editor is self.window.editor:
             text, criterion = dialog.values()
             editor.add_note(evidence_key=anchor.item.key, text=text, criterion_key=criterion, **anchor.args)
-        if self._resume:
-            self._resume = False
-            self.window.viewer.media.play()
+            media = self.window.viewer.media
+            if anchor.args.get("end_ms") is not None and media.marked_range() == (
+                    anchor.args["start_ms"], anchor.args["end_ms"]):
+                media.clear_loop()  # the range went with its note; the next one starts afresh
+        self.writing(False)

@@ -126,11 +126,13 @@ class NoteDialog(QDialog):
 class NotesPanel(QWidget):
     noteChosen = Signal(object)  # Annotation: take the viewer there
     addRequested = Signal()
+    writing = Signal(bool)  # a note's dialog opened (True) or closed (False)
 
     def __init__(self, editor: ReviewEditor, titles: dict[str, str], parent=None) -> None:  # noqa: ANN001
         super().__init__(parent)
         self.setObjectName("notesPanel")
         self.editor = editor
+        self.editing: NoteDialog | None = None  # the last note being edited
         self.model = NotesModel(editor, titles, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -228,9 +230,20 @@ class NotesPanel(QWidget):
         if note is None:
             return
         dialog = NoteDialog(self.editor.rubric, note.where(), note.text, note.criterion_key, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            text, criterion = dialog.values()
-            self.editor.edit_note(note.uid, text, criterion)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        editor = self.editor
+
+        def finished(result: int) -> None:
+            if result == QDialog.DialogCode.Accepted and editor is self.editor:
+                text, criterion = dialog.values()
+                editor.edit_note(note.uid, text, criterion)
+            self.writing.emit(False)
+
+        dialog.finished.connect(finished)
+        self.editing = dialog
+        self.writing.emit(True)  # (the workspace pauses the video meanwhile)
+        dialog.open()
 
     def delete_selected(self) -> None:
         note = self.selected()

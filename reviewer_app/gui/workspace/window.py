@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from reviewer_app import APP_NAME
 from reviewer_app.domain.model import (
     Annotation,
+    AnnotationKind,
     EvidenceItem,
     EvidenceKind,
     Review,
@@ -39,7 +40,7 @@ from reviewer_app.gui.tasks import run_task
 from reviewer_app.gui.workspace.editor import ReviewEditor
 from reviewer_app.gui.workspace.evidence_panel import KIND_LABEL, EvidencePanel
 from reviewer_app.gui.workspace.note_marks import go_to_place, show_note_marks
-from reviewer_app.gui.workspace.note_taking import DOCUMENT, NoteTaker
+from reviewer_app.gui.workspace.note_taking import DOCUMENT, MEDIA, NoteTaker
 from reviewer_app.gui.workspace.notes_panel import NotesPanel
 from reviewer_app.gui.workspace.precheck import precheck_item
 from reviewer_app.gui.workspace.rubric_panel import RubricPanel
@@ -345,6 +346,7 @@ class WorkspaceWindow(QMainWindow):
             self.notes = panels["notes"] = NotesPanel(editor, self.titles, self)
             self.notes.noteChosen.connect(self.go_to_note)
             self.notes.addRequested.connect(self.add_note)
+            self.notes.writing.connect(self.note_taker.writing)
         for name, panel in panels.items():
             old = self.docks[name].widget()
             self.docks[name].setWidget(panel)
@@ -544,6 +546,7 @@ class WorkspaceWindow(QMainWindow):
             self._show_evidence(item)
         self.notes.select(note.uid)
         go_to_place(self.viewer, note)
+        self.note_taker.use.used(MEDIA if note.kind is AnnotationKind.TIME else DOCUMENT)  # looked at
         self.statusBar().showMessage(f"{note.citation} {note.where()}", 4000)
 
     def _region_selected(self, page: int, rect: QRectF) -> None:
