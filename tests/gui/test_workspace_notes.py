@@ -293,6 +293,10 @@ def test_a_region_dragged_on_a_photo_is_a_note_drawn_there_until_undone(qtbot, w
     qtbot.waitUntil(lambda: len(image.note_regions()) == 1, timeout=3000)
     edge = QPoint(start.x(), (start.y() + end.y()) // 2)
     assert near(colour_at(viewport.grab().toImage(), edge.x(), edge.y()), MARK_COLOUR, 60)
+    fitted = image.scale()
+    ws.go_to_note(ws.editor.notes[0])  # choosing the note brings its region up close
+    assert image.scale() > fitted * 1.2
+    image.fit()
     ws.editor.undo_stack.undo()
     wait_saved(qtbot, ws)
     assert image.note_regions() == []

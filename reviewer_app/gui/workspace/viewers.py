@@ -84,6 +84,7 @@ class ImageView(QWidget):
         self._note_items: list[QGraphicsRectItem] = []
         self._drag_from: QPointF | None = None
         self._band: QGraphicsRectItem | None = None
+        self._pending: QRectF | None = None  # a note's region to show once the photo is in
         self.image_actions: dict[str, QAction] = {}
         for key, label, slot in [
             ("zoom_in", "Zoom In (Photo)", lambda: self.zoom(1.25)),
@@ -111,7 +112,7 @@ class ImageView(QWidget):
         self.set_region_mode(False)
         self.scene.clear()
         self.item = None
-        self._notes, self._note_items, self._band = [], [], None
+        self._notes, self._note_items, self._band, self._pending = [], [], None, None
         self.message.hide()
         run_task(lambda job: read_image(path),
                  on_success=lambda image: self._show(generation, image),
@@ -125,6 +126,8 @@ class ImageView(QWidget):
         self.scene.setSceneRect(self.item.boundingRect())
         self._draw_notes()
         self.fit()
+        if self._pending is not None:
+            self.show_region(self._pending)
         self.loaded.emit()
 
     # -- notes on the photo --------------------------------------------------------------
@@ -150,9 +153,12 @@ class ImageView(QWidget):
             self._note_items.append(item)
 
     def show_region(self, rect: QRectF | None) -> None:
-        """Bring a note's region into view (the whole photo for a note on all of it)."""
+        """Bring a note's region into view (the whole photo for a note on all of it; once
+        the photo is in, if it is still being read)."""
         if self.item is None:
+            self._pending = QRectF(rect) if rect is not None else None
             return
+        self._pending = None
         if rect is None or rect.isEmpty():
             self.fit()
         else:
