@@ -23,7 +23,15 @@ def note_html(number: str, where: str, evidence: str, criterion: str, text: str)
 
 
 class HtmlCellDelegate(QStyledItemDelegate):
-    """Paints a cell's ``HTML_ROLE`` text, wrapped to the column's width."""
+    """Paints a cell's ``HTML_ROLE`` text, wrapped to the column's width. The heights are
+    kept by text, width and font, so re-listing hundreds of notes after each change lays
+    out only the new ones."""
+
+    MAX_CACHED = 4000
+
+    def __init__(self, parent=None) -> None:  # noqa: ANN001
+        super().__init__(parent)
+        self._heights: dict[tuple[str, int, str], int] = {}
 
     def _document(self, option: QStyleOptionViewItem, index: Index, width: float) -> QTextDocument:
         doc = QTextDocument()
@@ -53,5 +61,10 @@ class HtmlCellDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:  # noqa: N802
         view = option.widget
         width = view.columnWidth(index.column()) if hasattr(view, "columnWidth") else option.rect.width()
-        doc = self._document(option, index, width)
-        return QSize(int(width), int(doc.size().height()) + 2 * PAD)
+        key = (str(index.data(HTML_ROLE) or ""), int(width), option.font.key())
+        height = self._heights.get(key)
+        if height is None:
+            if len(self._heights) > self.MAX_CACHED:
+                self._heights.clear()
+            height = self._heights[key] = int(self._document(option, index, width).size().height())
+        return QSize(int(width), height + 2 * PAD)
