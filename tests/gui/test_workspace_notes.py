@@ -33,9 +33,13 @@ def ws(qtbot, demo_ctx):
     return window
 
 
-def write_note(qtbot, ws, text: str, *, accept: bool = True) -> NoteDialog:  # noqa: ANN001
-    """Press the Add Note key and write the note in the dialog that opens."""
-    ws.findChild(QAction, "notes.add").trigger()
+def write_note(qtbot, ws, text: str, *, accept: bool = True, key_in=None) -> NoteDialog:  # noqa: ANN001
+    """Press the Add Note key (A, in the widget ``key_in`` if given) and write the note in
+    the dialog that opens."""
+    if key_in is not None:
+        qtbot.keyClick(key_in, Qt.Key.Key_A)
+    else:
+        ws.findChild(QAction, "notes.add").trigger()
     dialog = ws.note_taker.dialog
     assert dialog is not None and dialog.isVisible()
     dialog.text.setPlainText(text)
@@ -69,7 +73,7 @@ def test_a_note_goes_to_the_viewer_in_use_not_to_the_evidence_list_selection(qtb
     ws.viewer.pdf.go_to_page(1)
     qtbot.waitUntil(lambda: ws.viewer.pdf.current_page() == 1, timeout=5000)
     focus(qtbot, ws.viewer.pdf.view)  # ...while the reviewer reads the plan
-    write_note(qtbot, ws, "Goals stated up front")
+    write_note(qtbot, ws, "Goals stated up front", key_in=ws.viewer.pdf.view)
     # then clicks in the evidence list, which selects the video, and notes again: the plan
     # was the viewer used last
     focus(qtbot, ws.evidence.list)
@@ -276,7 +280,9 @@ def test_a_region_dragged_on_a_photo_is_a_note_drawn_there_until_undone(qtbot, w
     viewport = image.view.viewport()
     bounds = image.view.mapFromScene(image.item.boundingRect()).boundingRect()
     start, end = bounds.topLeft() + QPoint(40, 30), bounds.topLeft() + QPoint(160, 110)
-    image.image_actions["select_region"].trigger()  # R
+    focus(qtbot, image.view)
+    qtbot.keyClick(image.view, Qt.Key.Key_R)  # select a region
+    assert image.region_mode()
     qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
     qtbot.mouseMove(viewport, pos=(start + end) / 2)
     qtbot.mouseMove(viewport, pos=end)
@@ -317,7 +323,7 @@ def test_a_note_on_a_reflection_quotes_the_selected_passage(qtbot, ws1001, demo_
     cursor.setPosition(at)
     cursor.setPosition(at + len(passage), cursor.MoveMode.KeepAnchor)
     text.setTextCursor(cursor)
-    write_note(qtbot, ws, "Names the misconception")
+    write_note(qtbot, ws, "Names the misconception", key_in=text)  # A, in the reflection
     [note] = stored_notes(demo_ctx, ws)
     assert (note.kind, note.evidence_key, note.quote, note.quote_at) == (AnnotationKind.QUOTE, "written",
                                                                          passage, at)
