@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from reviewer_app.domain.model import AnnotationKind, Decision, ReviewStatus, Role
+from reviewer_app.domain.model import AnnotationKind, Decision, EvidenceKind, ReviewStatus, Role
 from reviewer_app.domain.rules import decide
 from reviewer_app.errors import UserError
 from reviewer_app.exports.batches import (
@@ -279,8 +279,11 @@ _ATTEMPTS_OF_KEYS = (
 _REVIEWS_OF_UIDS = select(m.Review.uid, m.Review.id).where(m.Review.uid.in_(_in("uids")))
 _REVIEWERS_CLASH = select(m.Review.attempt_id).where(
     m.Review.reviewer_id == bindparam("reviewer"), m.Review.attempt_id.in_(_in("attempts")))
-_EVIDENCE_OF = (select(m.EvidenceItem.attempt_id, m.EvidenceItem.key, m.EvidenceItem.id)
+_EVIDENCE_OF = (select(m.EvidenceItem.attempt_id, m.EvidenceItem.key, m.EvidenceItem.id, m.EvidenceItem.kind)
                 .where(m.EvidenceItem.attempt_id.in_(_in("attempts"))))
+# What each kind of note may be anchored to (as services.annotations allows them).
+_NOTE_ON = {"time": {EvidenceKind.VIDEO, EvidenceKind.AUDIO}, "page": {EvidenceKind.PDF},
+            "region": {EvidenceKind.IMAGE}, "quote": {EvidenceKind.TEXT}}
 
 
 def _check_scores(source: str, r: BatchReview, rubric: _Rubric) -> str | None:
@@ -388,15 +391,21 @@ def _check_against_database(session: Session, batch: Batch, reviewer_id: int | N
                                            "who already has a different review of it in this database.")
 
     evidence: dict[tuple[int, str], int] = {}
+    kinds: dict[tuple[int, str], EvidenceKind] = {}
     noted = sorted({a[0] for r, a in new if r.annotations})
     for chunk in _chunks(noted):
-        for aid, key, eid in conn.execute(_EVIDENCE_OF, {"attempts": chunk}):
+        for aid, key, eid, kind in conn.execute(_EVIDENCE_OF, {"attempts": chunk}):
             evidence[(aid, key)] = eid
+            kinds[(aid, key)] = kind
     for r, (aid, _, _) in new:
         for a in r.annotations:
             if (aid, a.evidence) not in evidence:
                 raise BatchRefused(source, f"holds a note on {r.label} about evidence {a.evidence!r}, "
                                            "which this database does not hold for that submission.")
+            if kinds[(aid, a.evidence)] not in _NOTE_ON[a.kind]:
+                raise BatchRefused(source, f"holds a {a.kind} note on {r.label} about evidence "
+                                           f"{a.evidence!r}, which is a {kinds[(aid, a.evidence)].value} "
+                                           "item: that kind of note cannot be on it.")
     return new, skipped, evidence
 
 

@@ -401,7 +401,10 @@ def reviewer_uid(ctx: AppContext) -> str:
      "note on DEMO-1002 attempt 1 about evidence 'nowhere', which this database does not hold"),
     (lambda r: r["annotations"][0].update(criterion="charisma"),
      "note on DEMO-1002 attempt 1 about criterion 'charisma', which its rubric does not have"),
-], ids=["decision", "criterion", "level", "missing score", "note evidence", "note criterion"])
+    (lambda r: r["annotations"][1].update(evidence="video"),
+     "page note on DEMO-1002 attempt 1 about evidence 'video', which is a video item"),
+], ids=["decision", "criterion", "level", "missing score", "note evidence", "note criterion",
+        "note kind"])
 def test_a_review_whose_scores_or_notes_do_not_fit_is_refused(reviewer, lead, tmp_path, change, message):
     # The first review's scores are checked in full; the second has the very same levels (its
     # check is a lookup) until it is changed.
