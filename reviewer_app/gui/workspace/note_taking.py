@@ -62,6 +62,8 @@ class ViewerUse(QObject):
         self.last = side
 
     def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if not shiboken6.isValid(self.viewer):
+            return  # (the workspace is being deleted)
         side = self.side_of(new)
         if side is not None:
             self.last = side

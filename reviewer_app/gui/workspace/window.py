@@ -86,7 +86,7 @@ class EvidenceViewer(QSplitter):
         self.setChildrenCollapsible(False)
         self.media_item: EvidenceItem | None = None
         self.document_item: EvidenceItem | None = None
-        self.current: EvidenceItem | None = None  # the item chosen last (where notes go)
+        self.current: EvidenceItem | None = None  # the item chosen last (notes go by use: note_taking)
         self.media_slot.hide()
         self.document_slot.hide()
         self._loading: set[str] = set()
