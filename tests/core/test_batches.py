@@ -475,10 +475,19 @@ def test_notes_on_photos_and_quoted_passages_travel_in_batches(reviewer, lead, t
     assert annotations.list_notes(lead, review.uid) == annotations.list_notes(reviewer, review.uid)
     assert [n.quote for n in annotations.list_notes(lead, review.uid)] == [None, "Today's lesson"]
 
-    def no_passage(items: list[dict]) -> None:
-        items[0]["annotations"][1]["quote"] = {"text": "", "at": 0}
-        items[0]["uid"] = "00000000-0000-4000-c000-000000000001"
+    crafts = {  # (photo region, quote) -> a note an export never writes, and what is said
+        "an empty passage": (lambda r, q: q.update(quote={"text": "", "at": 0}), "quote note"),
+        "a passage at -1": (lambda r, q: q.update(quote={"text": "Today", "at": -1}), "quote note"),
+        "no passage": (lambda r, q: q.pop("quote"), "quote note"),
+        "a quote with a region": (lambda r, q: q.update(region={"x0": 0, "y0": 0, "x1": 1, "y1": 1}), "quote note"),
+        "a region with a passage": (lambda r, q: r.update(quote={"text": "Today", "at": 0}), "region note"),
+        "a region on a page": (lambda r, q: r.update(page=0), "region note"),
+    }
+    for i, (name, (change, said)) in enumerate(crafts.items()):
+        def changed(items: list[dict], change=change, i=i) -> None:  # noqa: ANN001
+            change(*items[0]["annotations"])
+            items[0]["uid"] = f"00000000-0000-4000-c000-{i:012d}"
 
-    crafted = rewrite(batch.json_path, tmp_path / "crafted.reviewer-batch.json", no_passage)
-    [refused] = import_batches(lead, [crafted])
-    assert refused.refused and "without the passage quoted" in refused.message, refused.message
+        crafted = rewrite(batch.json_path, tmp_path / f"crafted{i}.reviewer-batch.json", changed)
+        [refused] = import_batches(lead, [crafted])
+        assert refused.refused and f"{said} with an anchor it cannot have" in refused.message, (name, refused.message)

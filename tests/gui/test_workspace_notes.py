@@ -13,7 +13,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QColor, QImage
 
 from reviewer_app.domain import AnnotationKind
-from reviewer_app.gui.media.seek_markers import MARK_COLOUR
+from reviewer_app.gui.media.seek_markers import MARK_COLOUR, tooltip_at
 from reviewer_app.gui.workspace.notes_cells import HTML_ROLE
 from reviewer_app.gui.workspace.notes_panel import NoteDialog
 from reviewer_app.services import annotations as notes_svc
@@ -188,11 +188,14 @@ def test_the_seek_bar_marks_notes_and_undo_removes_the_marks(qtbot, ws):
                        criterion_key=None)
     wait_saved(qtbot, ws)
     image = bar.grab().toImage()
-    tick, range_end, empty = bar.x_for(7000), bar.x_for(15_000), bar.x_for(3000)
+    tick, range_end, empty = bar.marks.x_for(7000), bar.marks.x_for(15_000), bar.marks.x_for(3000)
     assert tick != empty
     assert near(colour_at(image, tick, 2), MARK_COLOUR)  # a tick across the bar at 00:07.0
     assert near(colour_at(image, range_end, bar.height() // 2 - 5), MARK_COLOUR)
     assert not near(colour_at(image, empty, 2), MARK_COLOUR)
+    # hovering a mark names its note
+    assert tooltip_at(bar.marks.markers, tick, bar.marks.x_for).startswith("[note 1] 00:07.0: Hinge")
+    assert tooltip_at(bar.marks.markers, empty, bar.marks.x_for) == ""
     ws.editor.undo_stack.undo()  # the range goes, and its marks with it
     wait_saved(qtbot, ws)
     image = bar.grab().toImage()

@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 
 from reviewer_app.gui.media.frame_view import FrameView
 from reviewer_app.gui.media.player import RATES, MediaEngine
-from reviewer_app.gui.media.seek_markers import SeekMarker, paint_markers, tooltip_at
+from reviewer_app.gui.media.seek_markers import SeekMarks
 from reviewer_app.gui.media.timecode import TIME_HELP, format_ms, parse_time
 from reviewer_app.gui.media.vlc_loader import VlcUnavailable, load_vlc
 
@@ -108,20 +108,8 @@ class SeekBar(QSlider):
         self.setSingleStep(1000)
         self.setPageStep(JUMP_MS)
         self._loop: tuple[int, int] | None = None
-        self._markers: list[SeekMarker] = []
+        self.marks = SeekMarks(self, self._x_for)  # the notes' (see seek_markers)
         self.setMinimumHeight(22)
-
-    def set_markers(self, markers: list[SeekMarker]) -> None:
-        """The notes' moments and ranges, drawn along the bar (see seek_markers)."""
-        self._markers = list(markers)
-        self.update()
-
-    def markers(self) -> list[SeekMarker]:
-        return list(self._markers)
-
-    def x_for(self, ms: int) -> int:
-        """Where on the bar ``ms`` lies (the handle's centre at that time)."""
-        return self._x_for(ms)
 
     def set_loop(self, loop: tuple[int, int] | None) -> None:
         self._loop = loop
@@ -160,21 +148,11 @@ class SeekBar(QSlider):
         super().mousePressEvent(event)
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip and self._markers and self.maximum() > 0:
-            text = tooltip_at(self._markers, event.pos().x(), self._x_for)
-            if text:
-                QToolTip.showText(event.globalPos(), text, self)
-            else:
-                QToolTip.hideText()
-            return True
-        return super().event(event)
+        return self.marks.tooltip(event) or super().event(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
-        if self._markers and self.maximum() > 0:
-            painter = QPainter(self)
-            paint_markers(painter, self._markers, self._x_for, self.height())
-            painter.end()
+        self.marks.paint()
         if self._loop is None or self.maximum() <= 0:
             return
         painter = QPainter(self)

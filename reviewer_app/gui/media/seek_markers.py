@@ -1,8 +1,8 @@
 """Reviewers' notes drawn on the seek bar: a tick at each note's moment, a band under each
 noted range, so the reviewer sees where the notes are along the video and can click there.
 
-The seek bar hands :func:`paint_markers` a function from milliseconds to its x position
-(the same the handle uses), so the marks line up with the time they stand for.
+The seek bar holds a :class:`SeekMarks` and hands it its function from milliseconds to
+x (the one the handle uses), so the marks line up with the time they stand for.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRect
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtCore import QEvent, QRect
+from PySide6.QtGui import QColor, QHelpEvent, QPainter
+from PySide6.QtWidgets import QSlider, QToolTip
 
 MARK_COLOUR = QColor(30, 100, 230)  # the notes' blue, as on PDF pages
 RANGE_FILL = QColor(30, 100, 230, 90)
@@ -52,3 +53,34 @@ def tooltip_at(markers: list[SeekMarker], x: int, x_for: Callable[[int], int], s
         if left - slack <= x <= right + slack:
             hits.append(m.label)
     return "\n".join(h for h in hits if h)
+
+
+class SeekMarks:
+    """The notes' marks on one seek bar: drawn over it, named in its tooltip."""
+
+    def __init__(self, bar: QSlider, x_for: Callable[[int], int]) -> None:
+        self.bar, self.x_for = bar, x_for
+        self.markers: list[SeekMarker] = []
+
+    def set(self, markers: list[SeekMarker]) -> None:
+        self.markers = list(markers)
+        self.bar.update()
+
+    def paint(self) -> None:
+        """(From the bar's paintEvent, after the bar itself is drawn.)"""
+        if self.markers and self.bar.maximum() > 0:
+            painter = QPainter(self.bar)
+            paint_markers(painter, self.markers, self.x_for, self.bar.height())
+            painter.end()
+
+    def tooltip(self, event: QEvent) -> bool:
+        """Show the notes under the pointer for a tooltip event; True if it was one."""
+        if event.type() != QEvent.Type.ToolTip or not self.markers or self.bar.maximum() <= 0:
+            return False
+        assert isinstance(event, QHelpEvent)
+        text = tooltip_at(self.markers, event.pos().x(), self.x_for)
+        if text:
+            QToolTip.showText(event.globalPos(), text, self.bar)
+        else:
+            QToolTip.hideText()
+        return True

@@ -26,7 +26,7 @@ def show_note_marks(viewer: EvidenceViewer, notes: list[Annotation]) -> None:
     media = viewer.media_item
     timed = [n for n in notes if media is not None and n.evidence_key == media.key
              and n.kind is AnnotationKind.TIME]
-    viewer.media.seek_bar.set_markers([SeekMarker(n.start_ms or 0, n.end_ms, label(n)) for n in timed])
+    viewer.media.seek_bar.marks.set([SeekMarker(n.start_ms or 0, n.end_ms, label(n)) for n in timed])
     if media is not None and media.kind is EvidenceKind.VIDEO:
         # Their frames are decoded ahead, so choosing a note shows its frame at once.
         viewer.media.prepare_frames([n.start_ms or 0 for n in timed])

@@ -8,8 +8,9 @@ of a photo (the region dragged on it, or all of it), or the passage selected in 
 written reflection.
 
 A dragged region travels with the one note it was dragged for and is then forgotten, so it
-never lands on the next note; so does a marked range (I and O) once its note is made. While the note is being written the video pauses; it plays
-on afterwards if it was playing.
+never lands on the next note; so does a marked range (I and O) once its note is made.
+While a note is being written (added or edited) the video pauses; it plays on afterwards
+if it was playing.
 """
 
 from __future__ import annotations
