@@ -186,6 +186,8 @@ class ImageView(QWidget):
         at = QPointF(min(max(at.x(), bounds.left()), bounds.right()),
                      min(max(at.y(), bounds.top()), bounds.bottom()))
         if kind == QEvent.Type.MouseButtonPress:
+            if self._band is not None:  # (a press whose release went elsewhere)
+                self.scene.removeItem(self._band)
             self._drag_from = at
             pen = QPen(NOTE_PEN, 1.5, Qt.PenStyle.DashLine)
             pen.setCosmetic(True)
