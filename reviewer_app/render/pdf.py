@@ -164,9 +164,19 @@ def init_worker(nice: int = 5) -> None:
     _exit_with_parent()
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
 def _exit_with_parent() -> None:
     """A renderer ends when the app that started it ends, even if the app was killed
-    (a pool's workers otherwise outlive a killed parent, reparented to init)."""
+    (a pool's workers otherwise outlive a killed parent, reparented to init).
+
+    On Linux the kernel does it: ``PR_SET_PDEATHSIG`` sends SIGKILL to the renderer when
+    its parent goes, with no Python code of the renderer's own to run (a watcher thread
+    cannot, while MuPDF holds the GIL on a page that never finishes). The signal follows
+    the parent *thread* that started the process, so the clients start renderers only
+    from threads that live as long as the app. Elsewhere a watcher thread does it, as
+    well as it can."""
     import multiprocessing
     import threading
     from multiprocessing.connection import wait
@@ -174,12 +184,30 @@ def _exit_with_parent() -> None:
     parent = multiprocessing.parent_process()
     if parent is None:
         return
+    if _die_with_parent():
+        if os.getppid() != parent.pid:  # the app went before the signal was armed
+            os._exit(0)
+        return
 
     def watch() -> None:
         wait([parent.sentinel])
         os._exit(0)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _die_with_parent() -> bool:
+    """Ask Linux to SIGKILL this process when its parent ends; False where it cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)) == 0
+    except (OSError, AttributeError):  # pragma: no cover - no prctl in this libc
+        return False
 
 
 def worker_pid() -> int:
