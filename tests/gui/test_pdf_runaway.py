@@ -30,12 +30,11 @@ LESSON_PLAN = ROOT / "resources" / "demo" / "lesson-plan.pdf"
 WAIT = 20_000  # ms; a cold renderer starts in about 1 s, more on a loaded machine
 
 
-def make_runaway_pdf(path: Path, triangles: int = 4_000_000) -> Path:
-    """One page that MuPDF takes about ``triangles`` x 0.75 ms to draw at 100 %."""
+def make_runaway_pdf(path: Path, triangles: int = 4_000_000, pages: int = 2) -> Path:
+    """Pages that MuPDF takes about ``triangles`` x 0.75 ms each to draw at 100 %."""
     vertex = [(0, 0, 0), (255, 0, 128), (0, 255, 255), (255, 255, 60), (255, 0, 200), (0, 255, 20)]
     pair = bytes(b for x, y, c in vertex for b in (0, x, y, c))  # flag, x, y, grey: two triangles
     doc = pymupdf.open()
-    page = doc.new_page()
     shading = doc.get_new_xref()
     doc.update_object(shading, "<</ShadingType 4/ColorSpace/DeviceGray/BitsPerCoordinate 8"
                                "/BitsPerComponent 8/BitsPerFlag 8/Decode[0 595 0 842 0 1]>>")
@@ -43,8 +42,10 @@ def make_runaway_pdf(path: Path, triangles: int = 4_000_000) -> Path:
     contents = doc.get_new_xref()
     doc.update_object(contents, "<<>>")
     doc.update_stream(contents, b"/Sh0 sh")
-    doc.xref_set_key(page.xref, "Contents", f"{contents} 0 R")
-    doc.xref_set_key(page.xref, "Resources", f"<</Shading<</Sh0 {shading} 0 R>>>>")
+    for _ in range(pages):
+        page = doc.new_page()
+        doc.xref_set_key(page.xref, "Contents", f"{contents} 0 R")
+        doc.xref_set_key(page.xref, "Resources", f"<</Shading<</Sh0 {shading} 0 R>>>>")
     doc.save(path, deflate=True)
     doc.close()
     return path
@@ -99,12 +100,21 @@ def test_a_hung_page_is_abandoned_and_never_delays_another_document(qtbot, runaw
         assert [(k.kind, k.page, m) for k, m in failed] == [
             ("page", 0, RC.RENDERER_HUNG), ("thumb", 0, RC.RENDERER_HUNG)]
         assert client.pending_count() == 0
-        # Asked for again (another zoom), it fails at once, with no renderer spinning on it.
+        # Asked for again (another zoom), it fails at once, with no renderer spinning on it;
+        # and the document's other pages are no longer drawn ahead or as thumbnails.
         restarts = client.restarts
-        with qtbot.waitSignal(client.pageFailed, timeout=1000):
+        with qtbot.waitSignal(client.pageFailed, timeout=1000,
+                              check_params_cb=lambda key, message: message == RC.RENDERER_HUNG):
             key, image = client.render(bad, 0, 2.0)
         assert image is None and client.pending_count() == 0 and client.restarts == restarts
         assert bad_key.page == key.page == 0
+        with qtbot.waitSignal(client.pageFailed, timeout=1000,
+                              check_params_cb=lambda key, message: message == RC.NOT_DRAWN_AHEAD):
+            client.render_thumbnail(bad, 1, 120, 160)
+        client.render(bad, 1, 1.0, priority=RC.PRIORITY_PREFETCH)
+        assert client.pending_count() == 0 and client.restarts == restarts
+        client.render(bad, 1, 1.0)  # the page on screen is still tried
+        assert client.pending_count() == 1
     finally:
         client.shutdown()
 

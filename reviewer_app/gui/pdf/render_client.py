@@ -23,6 +23,9 @@ What the client adds to the pool:
   past ``JOB_TIMEOUT`` seconds gets its renderer killed and is reported as failed, and
   its page is remembered as hung: asked for again (any zoom, or as a thumbnail), it
   fails at once, without another renderer spinning on it. Nothing waits forever.
+  After a hung page, the document's other pages are drawn only when shown (no
+  thumbnails, nothing drawn ahead), so a PDF whose every page hangs costs a renderer
+  only while the reviewer waits on one of its pages.
 * **Fairness.** One document never holds every renderer (with two or more): a document
   whose pages hang cannot delay another document.
 
@@ -49,6 +52,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
 from reviewer_app.gui.pdf.renderer_pools import (  # noqa: F401 - check_pdf: the pre-check's entry
+    NOT_DRAWN_AHEAD,
     RENDERER_HUNG,
     RENDERER_STOPPED,
     check_pdf,
@@ -153,6 +157,7 @@ class RenderClient(QObject):
         self.job_timeout = job_timeout
         self._pools: list[ProcessPoolExecutor | None] = [None] * self.workers  # one per slot
         self._hung: set[tuple[DocRef, int]] = set()  # (document, page) that ran past the timeout
+        self._slow: set[DocRef] = set()  # documents with a hung page: drawn only when shown
         self._pending: list[_Job] = []
         self._running: set[_Job] = set()
         self._by_key: dict[PageKey, _Job] = {}
@@ -243,8 +248,9 @@ class RenderClient(QObject):
         image = self.cached(key)
         if image is not None:
             return image
-        if (key.doc, key.page) in self._hung:
-            QTimer.singleShot(0, self, lambda: self.pageFailed.emit(key, RENDERER_HUNG))
+        refused = self._refusal(key, priority)
+        if refused:
+            QTimer.singleShot(0, self, lambda: self.pageFailed.emit(key, refused))
             return None
         job = self._by_key.get(key)
         if job is not None:
@@ -330,13 +336,23 @@ class RenderClient(QObject):
                 return job
         return None
 
+    def _refusal(self, key: PageKey, priority: int) -> str:
+        """Why a render is not even tried ("" when it is): its page hung, or it is a
+        thumbnail or a page drawn ahead of a document with a hung page."""
+        if (key.doc, key.page) in self._hung:
+            return RENDERER_HUNG
+        if key.doc in self._slow and priority > PRIORITY_VIEW:
+            return NOT_DRAWN_AHEAD
+        return ""
+
     def _fail_hung_pending(self) -> None:
-        """Queued renders of a page that hung fail now, without a renderer."""
-        hung = [job for job in self._pending if job.key is not None and (job.key.doc, job.key.page) in self._hung]
-        for job in hung:
-            self._pending.remove(job)
-            self._by_key.pop(job.key, None)  # type: ignore[arg-type]
-            self.pageFailed.emit(job.key, RENDERER_HUNG)
+        """Queued renders that are no longer tried (``_refusal``) fail now, without a renderer."""
+        for job in list(self._pending):
+            refused = self._refusal(job.key, job.priority) if job.key is not None else ""
+            if refused:
+                self._pending.remove(job)
+                self._by_key.pop(job.key, None)  # type: ignore[arg-type]
+                self.pageFailed.emit(job.key, refused)
 
     def _submit(self, job: _Job, slot: int) -> None:
         job.attempts += 1
@@ -429,6 +445,7 @@ class RenderClient(QObject):
                 job.timed_out = True
                 if job.key is not None:
                     self._hung.add((job.key.doc, job.key.page))
+                    self._slow.add(job.key.doc)
                 if job.pool is not None:
                     stop_pool(job.pool)  # its futures fail with BrokenProcessPool
 

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 RENDERER_STOPPED = "The PDF renderer stopped unexpectedly."
 RENDERER_HUNG = ("Drawing it took too long, so it was stopped: the PDF may be damaged or too "
                  "complex to show here.")
+NOT_DRAWN_AHEAD = "Not drawn ahead: a page of this PDF took too long to draw; pages are drawn when shown."
 
 
 def new_pool() -> ProcessPoolExecutor:
@@ -130,8 +131,32 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
 # Checking a PDF from a worker thread (the pre-check when a submission opens)
 
 CHECK_TIMEOUT = 60.0
-_check_lock = threading.Lock()
-_check_pool: ProcessPoolExecutor | None = None
+CHECKERS = 2  # renderers for checks at most: a document that hangs holds one, never all
+_checks = threading.Condition()
+_idle_checkers: list[ProcessPoolExecutor] = []
+_all_checkers: set[ProcessPoolExecutor] = set()
+
+
+def _take_checker() -> ProcessPoolExecutor:
+    with _checks:
+        while not _idle_checkers and len(_all_checkers) >= CHECKERS:
+            _checks.wait()
+        if _idle_checkers:
+            return _idle_checkers.pop()
+        pool = new_pool()
+        _all_checkers.add(pool)
+        return pool
+
+
+def _give_back(pool: ProcessPoolExecutor, broken: bool) -> None:
+    with _checks:
+        if broken or pool not in _all_checkers:
+            _all_checkers.discard(pool)
+        else:
+            _idle_checkers.append(pool)
+        _checks.notify()
+    if broken:
+        stop_pool(pool)
 
 
 def check_pdf(path: str | Path, timeout: float = CHECK_TIMEOUT) -> str:
@@ -139,47 +164,40 @@ def check_pdf(path: str | Path, timeout: float = CHECK_TIMEOUT) -> str:
     words (not a PDF, damaged, pages unreadable, password-protected).
 
     Blocks until the answer comes: call it from a worker thread, never the GUI thread. The
-    document is opened in a renderer process of its own (PyMuPDF would hold the
-    interpreter, and so the window, even on a thread); safe to call from several threads."""
-    global _check_pool
+    document is opened in a renderer process (PyMuPDF would hold the interpreter, and so
+    the window, even on a thread); safe to call from several threads, which share up to
+    ``CHECKERS`` renderers, so one document that takes long does not hold up the rest."""
     for _attempt in range(2):
-        with _check_lock:
-            if _check_pool is None:
-                _check_pool = new_pool()
-            pool = _check_pool
-            try:
-                future = submit(pool, R.open_info, str(path))
-            except (BrokenProcessPool, RuntimeError):
-                _check_pool = None
-                stop_pool(pool)
-                continue
+        pool = _take_checker()
+        try:
+            future = submit(pool, R.open_info, str(path))
+        except (BrokenProcessPool, RuntimeError):
+            _give_back(pool, broken=True)
+            continue
         try:
             info = future.result(timeout=timeout)
         except FutureTimeout:
-            _drop_check_pool(pool)
+            _give_back(pool, broken=True)
             return "This PDF took too long to open; it may be damaged."
         except BrokenProcessPool:
-            _drop_check_pool(pool)
+            _give_back(pool, broken=True)
             continue
         except Exception:  # noqa: BLE001 - a check reports, it never raises
             log.exception("PDF check failed")
+            _give_back(pool, broken=False)
             return "This PDF could not be checked."
+        _give_back(pool, broken=False)
         return R.problem(info)
     return "This PDF could not be checked: " + RENDERER_STOPPED[0].lower() + RENDERER_STOPPED[1:]
 
 
-def _drop_check_pool(pool: ProcessPoolExecutor) -> None:
-    global _check_pool
-    with _check_lock:
-        if _check_pool is pool:
-            _check_pool = None
-    stop_pool(pool)
-
-
 def shutdown_checks() -> None:
-    """Stop the pre-check renderer (the application is quitting)."""
-    global _check_pool
-    with _check_lock:
-        pool, _check_pool = _check_pool, None
-    if pool is not None:
+    """Stop the pre-check renderers (the application is quitting); a check in progress
+    then reports that the renderer stopped."""
+    with _checks:
+        pools = list(_all_checkers)
+        _all_checkers.clear()
+        _idle_checkers.clear()
+        _checks.notify_all()
+    for pool in pools:
         stop_pool(pool)
