@@ -26,8 +26,8 @@ What the client adds to the pool:
   After a hung page, the document's other pages are drawn only when shown (no
   thumbnails, nothing drawn ahead), so a PDF whose every page hangs costs a renderer
   only while the reviewer waits on one of its pages.
-* **Fairness.** One document never holds every renderer (with two or more): a document
-  whose pages hang cannot delay another document.
+* **Fairness.** One document's renders never hold every renderer (with two or more): a
+  document whose pages hang cannot delay another document.
 
 Jobs belong to *owners* (a token from ``new_owner()``, one per pane). An owner's
 callbacks are never called after ``release(owner)``.
@@ -120,7 +120,6 @@ class _Job:
     args: tuple[Any, ...]
     owners: set[int]
     key: PageKey | None = None  # render jobs only
-    doc: str | None = None  # the document's path, where the job has one
     slot: int = -1  # the renderer it runs on
     callback: Callable[[Any, str | None], None] | None = None  # generic jobs only
     attempts: int = 0
@@ -258,7 +257,7 @@ class RenderClient(QObject):
             if priority < job.priority:
                 job.priority = priority
             return None
-        job = _Job(next(self._seq), priority, fn, args, {owner}, key=key, doc=key.doc.path)
+        job = _Job(next(self._seq), priority, fn, args, {owner}, key=key)
         self._by_key[key] = job
         self._pending.append(job)
         self._dispatch()
@@ -268,8 +267,7 @@ class RenderClient(QObject):
              owner: int = 0, priority: int = PRIORITY_INFO) -> None:
         """Run ``fn(*args)`` (a picklable, Qt-free function) in a renderer process; then
         ``callback(result, None)`` or ``callback(None, message)`` on the GUI thread."""
-        doc = str(args[0]) if args and isinstance(args[0], str | Path) else None
-        self._pending.append(_Job(next(self._seq), priority, fn, args, {owner}, callback=callback, doc=doc))
+        self._pending.append(_Job(next(self._seq), priority, fn, args, {owner}, callback=callback))
         self._dispatch()
 
     def discard(self, owner: int, predicate: Callable[[_Job], bool]) -> int:
@@ -324,15 +322,16 @@ class RenderClient(QObject):
             self._submit(job, free[0])
 
     def _next_job(self) -> _Job | None:
-        """The most urgent queued job whose document does not already hold as many
-        renderers as one document may (all but one, when there are two or more)."""
+        """The most urgent queued job, except renders of a document whose renders already
+        hold as many renderers as one document may: all but one, when there are two or
+        more (drawing is what can spin for minutes; opening and searching run beside it)."""
         limit = max(1, self.workers - 1)
-        held: dict[str, int] = {}
+        held: dict[DocRef, int] = {}
         for job in self._running:
-            if job.doc is not None:
-                held[job.doc] = held.get(job.doc, 0) + 1
+            if job.key is not None:
+                held[job.key.doc] = held.get(job.key.doc, 0) + 1
         for job in sorted(self._pending, key=lambda j: (j.priority, j.seq)):
-            if job.doc is None or held.get(job.doc, 0) < limit:
+            if job.key is None or held.get(job.key.doc, 0) < limit:
                 return job
         return None
 
