@@ -52,8 +52,9 @@ def _looks_wave(head: bytes) -> bool:
     """A WAV file in any of the containers libvlc plays (its own WAV reader and
     libavformat's, which it falls back to): RIFF; RIFX (big-endian); RF64 and BW64 (EBU
     Tech 3306 and ITU-R BS.2088, what field recorders write past 4 GB, sizes in a
-    ``ds64`` chunk, the 32-bit size field often 0xFFFFFFFF); and Sony Wave64. Each was
-    checked by playing an ffmpeg-made file with libvlc."""
+    ``ds64`` chunk, the 32-bit size field often 0xFFFFFFFF); and Sony Wave64. libvlc
+    opened each as audio of the right length: ffmpeg's RIFF, RF64 and Wave64 files, an
+    RF64 file labelled BW64 (the same layout), and a RIFF file rewritten as RIFX."""
     if head[:4] in (b"RIFF", b"RIFX", b"RF64", b"BW64") and head[8:12] == b"WAVE":
         return True
     return head[:16] == _W64_RIFF and head[24:40] == _W64_WAVE
