@@ -151,11 +151,13 @@ client.render(RC.DocRef.of({str(runaway)!r}), 0, 1.0)
 client.render(RC.DocRef.of({str(LESSON_PLAN)!r}), 0, 1.0)
 checked = []
 t = threading.Thread(target=lambda: checked.append(RC.check_pdf({str(LESSON_PLAN)!r})))
-t.start(); t.join()  # the pre-check's renderer outlives the thread that started it
+t.start(); t.join()  # the pre-check's renderer must outlive the thread that asked for it
+from reviewer_app.gui.pdf import renderer_pools
+checker = [p.pid for pool in renderer_pools._all_checkers for p in pool._processes.values()]
 def report():
     if len(client.worker_pids()) == 2:
         print("PIDS", *client.worker_pids(), flush=True)
-        print("CHECKED", repr(checked[0]), flush=True)
+        print("CHECKED", repr(checked[0]), *checker, flush=True)
         timer.stop()
 timer = QTimer(app, timeout=report, interval=50)
 timer.start()
@@ -165,8 +167,10 @@ app.exec()
     app = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     try:
         pool_pids = [int(p) for p in app.stdout.readline().split()[1:]]
-        assert app.stdout.readline().strip() == "CHECKED ''"
+        checked, result, *checker = app.stdout.readline().split()
+        assert (checked, result) == ("CHECKED", "''") and len(checker) == 1
         renderers = _children(app.pid)
+        assert int(checker[0]) in renderers
         assert set(pool_pids) < set(renderers) and len(renderers) >= 3, (pool_pids, renderers)
         # Wait until the bad page's renderer is deep inside MuPDF (loading PyMuPDF and
         # drawing the lesson plan take well under a second of CPU).
@@ -175,6 +179,7 @@ app.exec()
             time.sleep(0.1)
         spinning = max(renderers, key=_cpu_seconds)
         assert _cpu_seconds(spinning) >= 2.0 and _state(spinning) == "R"
+        assert _state(int(checker[0])) in ("R", "S"), "the pre-check's renderer died with its thread"
     finally:
         app.send_signal(signal.SIGKILL)
         app.wait(30)
