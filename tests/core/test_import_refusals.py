@@ -49,86 +49,24 @@ from packages import (
         zeros,
         zip_info,
     )
-
-SEED = "SUB-SEED"
-BAD = "SUB-BAD"
-
-VIDEO, PDF, IMAGE, AUDIO, TEXT = (
-    "evidence/classroom.mp4", "evidence/lesson-plan.pdf", "evidence/student-work.png",
-    "evidence/reflection.mp3", "evidence/notes.txt")
-INDEX = {"video": 0, "pdf": 1, "image": 2, "audio": 3, "text": 4}  # in default_evidence()
-
-Words = str | tuple[str, ...]
-
-
-# -- fixtures and helpers ------------------------------------------------------------------
-
-@pytest.fixture
-def ctx(seeded_ctx):
-    """Here every test starts with a valid package already imported (conftest's template)."""
-    return seeded_ctx
-
-
-@pytest.fixture
-def seeded(ctx, seed_template) -> BuiltPackage:
-    """The valid package already imported: the data a refused import must not touch."""
-    assert [(r.key, r.attempt) for r in list_submissions(ctx)] == [(SEED, 1)]
-    return seed_template.package
-
-
-# What a reviewer's first line never holds: a builder's field path, a limit's ratio, a
-# checksum or codec word, an exception's repr.
-INTERNAL = re.compile(r"\[\d+\]|field '|\bzip bomb\b|\d:1\b|sha-?256|\bcrc\b|utf-8|errno|\\x|"
-                      r"pydantic|validation error|\binteger\b|\bdeclares\b|\bentry\b", re.IGNORECASE)
-# ... and always holds: what to do about it.
-ACTIONS = ("Ask the sender", "ask the sender", "ask for a new copy", "Update Reviewer", "Free up space", "Check where",
-           "Check that")
-
-
-@pytest.fixture
-def refused(ctx, snapshot, seeded) -> Callable[..., str]:
-    """``refused(path, *words, says=())``: the import raises PackageError and nothing changes.
-
-    The first line (the message) names the package, is one line in a reviewer's words
-    (nothing ``INTERNAL``) and says what to do; each of ``says`` is in it. Each of
-    ``words`` (or one of each tuple of alternatives) must appear in the technical details,
-    case-insensitively. Returns the message.
-    """
-    def check(path: Path, *words: Words, says: Words = ()) -> str:
-        before = snapshot()
-        with pytest.raises(PackageError) as info:
-            import_package(ctx, path)
-        message, details = info.value.message, info.value.details
-        print(f"refused: {message}\n  details: {details}")  # shown when a test fails, and with -s
-        assert "\n" not in message, f"not one line: {message!r}"
-        assert message.startswith(f"{path.name}: "), f"does not name the package: {message!r}"
-        reason = message[len(path.name) + 2:]
-        assert not INTERNAL.search(reason), f"a library's words in the first line: {message!r}"
-        assert any(a in reason for a in ACTIONS), f"does not say what to do: {message!r}"
-        for expected in (says,) if isinstance(says, str) else says:
-            assert expected in reason, f"{message!r} does not say {expected!r}"
-        assert details, "no technical details"
-        lowered = details.lower()
-        for expected in words:
-            options = (expected,) if isinstance(expected, str) else expected
-            assert any(o.lower() in lowered for o in options), (
-                f"the details {details!r} do not mention {' or '.join(map(repr, options))}")
-        snapshot.assert_unchanged(before)
-        return message
-    return check
-
-
-MALFORMED = "the package was not put together correctly, so nothing from it was imported"
-UNSAFE = "the package was refused as unsafe to unpack"
-NEW_COPY = "Ask the sender for a new copy of the package."
-
-
-def bad(tmp_path: Path, **kwargs: Any) -> BuiltPackage:
-    """A package for SUB-BAD written under ``tmp_path/bad`` (zip unless ``as_zip=False``)."""
-    kwargs.setdefault("submission_id", BAD)
-    kwargs.setdefault("name", "bad")
-    return make_package(tmp_path / "bad", **kwargs)
-
+from refusal_support import (  # noqa: F401 - ctx, seeded and refused are fixtures
+    AUDIO,
+    BAD,
+    IMAGE,
+    INDEX,
+    MALFORMED,
+    NEW_COPY,
+    PDF,
+    SEED,
+    TEXT,
+    UNSAFE,
+    VIDEO,
+    Words,
+    bad,
+    ctx,
+    refused,
+    seeded,
+)
 
 def at(doc: Any, path: tuple[Any, ...]) -> tuple[Any, Any]:
     """(parent, key) of the value at ``path`` inside a JSON document."""
@@ -297,23 +235,6 @@ def test_duplicate_evidence_paths(refused, tmp_path):
         m["evidence"][3] = {**m["evidence"][4], "id": "ev-again"}
     refused(bad(tmp_path, mutate_manifest=same_path).path, "manifest.json", "duplicate",
             "evidence path", TEXT)
-
-
-def test_package_with_no_evidence(refused, tmp_path):
-    """A package that would import and could be scored with nothing to look at."""
-    pkg = bad(tmp_path, evidence=[])
-    refused(pkg.path, "manifest.json", "no evidence",
-            says=("holds no evidence to review", "Ask the sender for a package with the evidence in it"))
-
-
-def test_refusal_first_line_as_a_reviewer_reads_it(refused, tmp_path):
-    """The whole first line for a damaged lesson plan, and the technical reason behind it."""
-    def tamper(files: dict[str, bytes]) -> None:
-        files[PDF] = flip_byte(files[PDF], 100)
-    pkg = bad(tmp_path, mutate_files=tamper)
-    message = refused(pkg.path, PDF, "SHA-256")
-    assert message == ("bad.zip: the document \u201cLesson plan\u201d in it is damaged, so nothing "
-                       "from the package was imported. Ask the sender for a new copy of the package.")
 
 
 # -- evidence content against the manifest ---------------------------------------------------
