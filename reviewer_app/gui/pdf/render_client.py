@@ -311,7 +311,6 @@ class RenderClient(QObject):
             self.call(R.worker_pid, callback=lambda result, error: None, priority=PRIORITY_THUMB)
 
     def _dispatch(self) -> None:
-        self._fail_hung_pending()
         while not self._closed and self._pending:
             busy = {job.slot for job in self._running}
             free = [slot for slot in range(self.workers) if slot not in busy]
@@ -445,6 +444,7 @@ class RenderClient(QObject):
                 if job.key is not None:
                     self._hung.add((job.key.doc, job.key.page))
                     self._slow.add(job.key.doc)
+                    self._fail_hung_pending()
                 if job.pool is not None:
                     stop_pool(job.pool)  # its futures fail with BrokenProcessPool
 
