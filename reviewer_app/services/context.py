@@ -15,6 +15,7 @@ from reviewer_app.config import AppPaths, redact_url, resolve_paths
 from reviewer_app.errors import StoreError
 from reviewer_app.store.db import make_engine, make_session_factory, transaction
 from reviewer_app.store.evidence import EvidenceStore
+from reviewer_app.store.faults import watch_folder
 from reviewer_app.store.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class AppContext:
             paths.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"Cannot create the data folder {paths.data_dir}: {exc.strerror}") from None
+        watch_folder(paths.data_dir)
         engine = make_engine(paths.database_url)
         try:
             backup = upgrade(engine, sqlite_path=paths.sqlite_path, backup_dir=paths.backup_dir)

@@ -83,6 +83,18 @@ def raw_kind(exc: BaseException) -> str | None:
     return None
 
 
+_data_folder: list[Path] = []
+
+
+def watch_folder(folder: Path) -> None:
+    """The data folder in use (its free space is told when nothing more precise is known)."""
+    _data_folder[:] = [folder]
+
+
+def data_folder() -> Path | None:
+    return _data_folder[0] if _data_folder else None
+
+
 def free_space(folder: Path) -> int | None:
     for place in (folder, *folder.parents):
         try:
@@ -119,6 +131,7 @@ def explain(exc: BaseException, folder: Path | None = None,
     if kind is None:
         return None
     where = f" ({folder})" if folder is not None else ""
+    inside = f" in {folder}" if folder is not None else ""
     details = _technical(exc)
     if kind == "full":
         free = free_space(folder) if folder is not None else None
@@ -129,7 +142,7 @@ def explain(exc: BaseException, folder: Path | None = None,
             "there is room."), "the disk is full", details)
     if kind == "readonly":
         return StorageFault(kind, (
-            f"Reviewer cannot write to its database{where}: the file or the disk is read-only "
+            f"Reviewer cannot write to its database{inside}: the file or the disk is read-only "
             "(its permissions, or a read-only or locked drive). Make it writable; changes are "
             "saved once it is."), "the database is read-only", details)
     if kind == "busy":

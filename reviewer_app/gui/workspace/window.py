@@ -43,6 +43,7 @@ from reviewer_app.gui.workspace.evidence_panel import KIND_LABEL, EvidencePanel
 from reviewer_app.gui.workspace.notes_panel import NoteDialog, NotesPanel
 from reviewer_app.gui.workspace.precheck import precheck_item
 from reviewer_app.gui.workspace.rubric_panel import RubricPanel
+from reviewer_app.gui.workspace.saving import SaveIndicator, confirm_close
 from reviewer_app.gui.workspace.viewers import IMAGE_SHORTCUTS, ImageView, TextView
 from reviewer_app.services.context import AppContext
 from reviewer_app.services.submissions import SubmissionDetail
@@ -292,8 +293,8 @@ class WorkspaceWindow(QMainWindow):
         # the evidence list is short: the notes (which grow) get half the column
         self.resizeDocks([self.docks["evidence"], self.docks["notes"]], [1, 1], Qt.Orientation.Vertical)
 
-        self.save_label = QLabel(self)
-        self.save_label.setObjectName("saveLabel")
+        self.save_label = SaveIndicator(self)
+        self._discarding = False
         self.statusBar().addPermanentWidget(self.save_label)
         self._build_actions()
         self._default_state = self.saveState(STATE_VERSION)
@@ -354,12 +355,14 @@ class WorkspaceWindow(QMainWindow):
         if self._reflections_shown:
             self._fill_reflections()
 
-        editor.saveStateChanged.connect(self._save_state_changed)
+        editor.saveStateChanged.connect(lambda state: self.save_label.show_state(state, editor))
         editor.writeFailed.connect(lambda exc: show_error(self, exc, "Not saved"))
+        editor.writeStalled.connect(lambda fault: self.save_label.tell(self, fault))
         editor.submitRefused.connect(lambda exc: show_error(self, exc, "Review not submitted"))
         editor.submitted.connect(self._submitted)
         editor.notesChanged.connect(self._notes_changed)
-        self._save_state_changed("saved")
+        self.save_label.show_state("saved")
+        self._discarding = False
         for item in firsts:
             if item is not None:
                 self.evidence.select(item.key)
@@ -606,11 +609,9 @@ class WorkspaceWindow(QMainWindow):
                      owner=self.evidence)
 
     # -- saving ------------------------------------------------------------------------------
-    def _save_state_changed(self, state: str) -> None:
-        text = {"saving": "Saving\u2026", "saved": "\u2714 All changes saved",
-                "failed": "\u26a0 Not saved \u2014 reloading"}[state]
-        self.save_label.setText(text)
-        self.save_label.setProperty("state", state)
+    def _close_discarding(self) -> None:
+        self._discarding = True
+        self.close()
 
     def _submitted(self, review: Review) -> None:
         decision = review.decision.label if review.decision else ""
@@ -622,8 +623,10 @@ class WorkspaceWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.rubric is not None:
             self.rubric.commit_pending_text()
-        if self.editor is not None and not self.editor.flush():
-            log.error("writes still pending when the workspace closed")
+        if (self.editor is not None and not self._discarding
+                and not confirm_close(self, self.editor, self._close_discarding)):
+            event.ignore()  # the reviewer is asked first
+            return
         self.save_layout()
         self.viewer.close_all()
         self.closed.emit()
