@@ -121,10 +121,15 @@ def _technical(exc: BaseException) -> str:
     return "; ".join(f"{type(c).__name__}: {c}" for c in _causes(exc)[:3])
 
 
-def explain(exc: BaseException, folder: Path | None = None,
-            holder: str | None = None) -> StorageFault | None:
+def _after(opening: bool, when: str) -> str:
+    return "then start Reviewer again." if opening else f"changes are saved once {when}."
+
+
+def explain(exc: BaseException, folder: Path | None = None, holder: str | None = None, *,
+            opening: bool = False) -> StorageFault | None:
     """A :class:`StorageFault` naming the fault in ``exc`` (None when it is none).
-    ``folder`` is the data folder (its free space is told), ``holder`` who else writes."""
+    ``folder`` is the data folder (its free space is told), ``holder`` who else writes;
+    ``opening``: the database was being opened (no changes wait)."""
     if isinstance(exc, StorageFault):
         return exc
     kind = fault_kind(exc, folder)
@@ -138,18 +143,18 @@ def explain(exc: BaseException, folder: Path | None = None,
         have = f"only {_size(free)} free" if free is not None else "no space left"
         return StorageFault(kind, (
             f"The disk holding your reviews is full: {have} on it{where}. Free at least "
-            f"{_size(SAFETY_MARGIN)} (delete or move other files); changes are saved once "
-            "there is room."), "the disk is full", details)
+            f"{_size(SAFETY_MARGIN)} (delete or move other files); {_after(opening, 'there is room')}"),
+        "the disk is full", details)
     if kind == "readonly":
         return StorageFault(kind, (
             f"Reviewer cannot write to its database{inside}: the file or the disk is read-only "
-            "(its permissions, or a read-only or locked drive). Make it writable; changes are "
-            "saved once it is."), "the database is read-only", details)
+            "(its permissions, or a read-only or locked drive). Make it writable; "
+            f"{_after(opening, 'it is')}"), "the database is read-only", details)
     if kind == "busy":
         who = holder or "another Reviewer window or process"
         return StorageFault(kind, (
             f"The database is held by {who}, which kept it busy for too long. Close the other "
-            "window or wait for it to finish; changes are saved once it lets go."),
+            f"window or wait for it to finish; {_after(opening, 'it lets go')}"),
             "the database is held by another window or process", details)
     if kind == "damaged":
         return StorageFault(kind, (
@@ -158,5 +163,5 @@ def explain(exc: BaseException, folder: Path | None = None,
             "kept beside it."), "the database is damaged", details)
     return StorageFault(kind, (
         f"The disk holding your reviews reported an error{where}. Check that the drive is "
-        "connected and healthy; changes are saved once it answers again."),
+        f"connected and healthy; {_after(opening, 'it answers again')}"),
         "the disk reported an error", details)

@@ -53,7 +53,8 @@ class ReviewEditor(QObject):
     # -- reading -----------------------------------------------------------------------------
     @property
     def locked(self) -> bool:
-        return self.review.status is ReviewStatus.SUBMITTED
+        """Submitted, or shown in a read-only window (another one holds the data folder)."""
+        return self.review.status is ReviewStatus.SUBMITTED or self.ctx.view_only is not None
 
     def levels(self) -> dict[str, int | None]:
         return self.review.levels()
