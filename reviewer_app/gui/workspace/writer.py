@@ -109,9 +109,6 @@ class SerialWriter(QObject):
     def _on_resumed(self) -> None:
         self.stall = None
 
-    def retry_now(self) -> None:
-        self._wake.set()
-
     def abandon(self) -> None:
         """Give up every write not stored yet."""
         self._abandoned.set()
