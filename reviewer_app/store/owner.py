@@ -76,8 +76,9 @@ class WriterLock:
         owner = self.folder / OWNER_NAME
         self.unclean = owner.exists()
         if self.unclean:
-            log.warning("the last session on %s ended uncleanly (%s)", self.folder,
-                        read_holder(self.folder))
+            last = read_holder(self.folder)
+            log.warning("The last session on %s (%s) ended without closing; the database is "
+                        "checked.", self.folder, last.describe() if last else "unknown")
         me = Holder(os.getpid(), socket.gethostname(), what,
                     datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M"))
         try:

@@ -66,7 +66,7 @@ KILLED_HOLDER = r"""
 import sys, time
 from pathlib import Path
 from reviewer_app.store.owner import WriterLock
-WriterLock(Path(sys.argv[1])).acquire("the Reviewer window")
+lock = WriterLock(Path(sys.argv[1])).acquire("the Reviewer window")
 print("HELD", flush=True)
 time.sleep(60)
 """

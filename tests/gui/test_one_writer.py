@@ -40,7 +40,8 @@ def poll():
     for window in opener.open_windows():
         if id(window) not in seen:
             seen.add(id(window))
-            print("OPENED", window.windowTitle(), "| locked:", window.editor.locked, flush=True)
+            print("OPENED", window.windowTitle(), "|", window.save_label.text(), "| locked:",
+                  window.editor.locked, flush=True)
     if done.is_set():
         for top in QApplication.topLevelWidgets():
             top.close()
@@ -121,7 +122,8 @@ def test_window_opens_read_only_while_a_command_holds_the_folder(demo_data_dir: 
             assert banner.startswith("READY <b>Read-only.</b> The command 'reviewer-app import' "
                                      f"(process {os.getpid()}, since ")
             assert "is writing to this data folder" in banner
-            assert _line(window, "OPENED").endswith("| locked: True")
+            assert _line(window, "OPENED").endswith("| Read-only: another window or command "
+                                                    "holds this data folder | locked: True")
         finally:
             _quit(window)
         assert window.returncode == 0

@@ -25,7 +25,11 @@ class SaveIndicator(QLabel):
 
     def show_state(self, state: str, editor: ReviewEditor | None = None) -> None:
         stall = editor.writer.stall if editor is not None else None
-        if state == "unsaved" and stall is not None:
+        if editor is not None and editor.ctx.view_only is not None:
+            text = "Read-only: another window or command holds this data folder"
+            self.setToolTip(f"{editor.ctx.view_only} is writing to this data folder; close "
+                            "it and start Reviewer again to make changes.")
+        elif state == "unsaved" and stall is not None:
             text = f"\u26a0 Not saved: {stall.short} \u2014 trying again"
             self.setToolTip(stall.message)
         else:

@@ -361,7 +361,7 @@ class WorkspaceWindow(QMainWindow):
         editor.submitRefused.connect(lambda exc: show_error(self, exc, "Review not submitted"))
         editor.submitted.connect(self._submitted)
         editor.notesChanged.connect(self._notes_changed)
-        self.save_label.show_state("saved")
+        self.save_label.show_state("saved", editor)
         self._discarding = False
         for item in firsts:
             if item is not None:
