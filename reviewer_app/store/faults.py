@@ -122,7 +122,7 @@ def _technical(exc: BaseException) -> str:
 
 
 def _after(opening: bool, when: str) -> str:
-    return "then start Reviewer again." if opening else f"changes are saved once {when}."
+    return "then try again." if opening else f"changes are saved once {when}."
 
 
 def explain(exc: BaseException, folder: Path | None = None, holder: str | None = None, *,

@@ -115,3 +115,5 @@ cp {demo_data_dir / 'reviewer.sqlite3'} {data}/ &&
     assert "The disk holding your reviews is full: only 0.0 MB free on it" in run.stderr
     assert "Free at least 50.0 MB" in run.stderr
     assert "disk I/O error" not in run.stderr.split("error:", 1)[1].splitlines()[0]
+    assert "Logging error" not in run.stderr  # a log that cannot be written: one line, said once
+    assert run.stderr.count("note: cannot write the log file") == 4
