@@ -17,12 +17,9 @@ from PySide6.QtGui import QAction, QCloseEvent, QUndoGroup
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
-    QLabel,
     QMainWindow,
     QSplitter,
-    QStackedWidget,
     QTextBrowser,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -39,12 +36,12 @@ from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.gui.workspace.editor import ReviewEditor
-from reviewer_app.gui.workspace.evidence_panel import KIND_LABEL, EvidencePanel
+from reviewer_app.gui.workspace.evidence_panel import EvidencePanel
 from reviewer_app.gui.workspace.notes_panel import NoteDialog, NotesPanel
 from reviewer_app.gui.workspace.precheck import precheck_item
 from reviewer_app.gui.workspace.rubric_panel import RubricPanel
 from reviewer_app.gui.workspace.saving import SaveIndicator, confirm_close
-from reviewer_app.gui.workspace.viewers import IMAGE_SHORTCUTS, ImageView, TextView
+from reviewer_app.gui.workspace.viewers import IMAGE_SHORTCUTS, ImageView, TextView, ViewerSlot
 from reviewer_app.services.context import AppContext
 from reviewer_app.services.submissions import SubmissionDetail
 
@@ -72,10 +69,10 @@ class EvidenceViewer(QSplitter):
         from reviewer_app.gui.pdf.pdf_pane import PdfPane
 
         self.ctx = ctx
-        self.media_slot = _Slot(self)
+        self.media_slot = ViewerSlot(self)
         self.media = MediaPane(self.media_slot)
         self.media_slot.add(self.media)
-        self.document_slot = _Slot(self)
+        self.document_slot = ViewerSlot(self)
         self.pdf = PdfPane(self.document_slot)
         self.image = ImageView(self.document_slot)
         self.text = TextView(self.document_slot)
@@ -154,7 +151,7 @@ class EvidenceViewer(QSplitter):
         else:
             self._show_document(item)
 
-    def _missing(self, slot: _Slot, item: EvidenceItem) -> bool:
+    def _missing(self, slot: ViewerSlot, item: EvidenceItem) -> bool:
         if self.path(item).is_file():
             return False
         slot.show_message(f"\u201c{item.title}\u201d is missing from this computer's evidence "
@@ -201,52 +198,6 @@ class EvidenceViewer(QSplitter):
         self._loading.clear()
         self.media_slot.hide()
         self.document_slot.hide()
-
-
-class _Slot(QWidget):
-    """A titled place in the viewer area holding one of several panes."""
-
-    changed = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        box = QVBoxLayout(self)
-        box.setContentsMargins(2, 2, 2, 2)
-        self.title = QLabel(self)
-        self.title.setObjectName("viewerTitle")
-        box.addWidget(self.title)
-        self.stack = QStackedWidget(self)
-        self.message = QLabel(self)
-        self.message.setWordWrap(True)
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.stack.addWidget(self.message)
-        self.stack.currentChanged.connect(lambda _: self.changed.emit())
-        box.addWidget(self.stack, 1)
-
-    def add(self, pane: QWidget) -> None:
-        self.stack.addWidget(pane)
-
-    def current(self) -> QWidget:
-        return self.stack.currentWidget()
-
-    def show_pane(self, pane: QWidget) -> None:
-        self.stack.setCurrentWidget(pane)
-        self.changed.emit()
-
-    def show_message(self, text: str) -> None:
-        self.message.setText(text)
-        self.stack.setCurrentWidget(self.message)
-
-    def set_title(self, item: EvidenceItem) -> None:
-        self.title.setText(f"<b>{_html(item.title)}</b> \u00b7 {KIND_LABEL[item.kind]}")
-
-    def showEvent(self, event) -> None:  # noqa: ANN001, N802
-        super().showEvent(event)
-        self.changed.emit()
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class WorkspaceWindow(QMainWindow):
