@@ -1,0 +1,57 @@
+"""Storage faults named in plain words, from real SQLite errors (no QApplication)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import text
+
+from reviewer_app.store.db import make_engine
+from reviewer_app.store.faults import explain, fault_kind
+
+
+def test_a_database_held_by_another_process_is_named_as_held(tmp_path: Path):
+    db = tmp_path / "held.sqlite3"
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")  # another process writing
+    other = sqlite3.connect(db, timeout=0)
+    try:
+        other.execute("INSERT INTO t VALUES (1)")
+    except sqlite3.OperationalError as exc:
+        fault = explain(exc, tmp_path)
+    else:
+        raise AssertionError("the write went through a held database")
+    finally:
+        other.close()
+        holder.close()
+    assert fault is not None and fault.kind == "busy" and fault.retry
+    assert fault.short == "the database is held by another window or process"
+    assert fault.message.startswith("The database is held by another Reviewer window or process")
+
+
+def test_a_file_that_is_not_a_database_is_named_damaged(tmp_path: Path):
+    db = tmp_path / "junk.sqlite3"
+    db.write_bytes(b"this is not SQLite" * 500)
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT * FROM sqlite_master")).all()
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy wraps the driver's error
+        fault = explain(exc, tmp_path)
+    else:
+        raise AssertionError("a junk file read as a database")
+    finally:
+        engine.dispose()
+    assert fault is not None and fault.kind == "damaged" and not fault.retry
+    assert "is damaged" in fault.message and "restore-backup" in fault.message
+
+
+def test_errors_that_are_not_storage_faults_are_left_alone(tmp_path: Path):
+    assert fault_kind(ValueError("a bug")) is None
+    assert explain(sqlite3.OperationalError("no such table: x"), tmp_path) is None
+    # An I/O error on a disk with room is a disk error, not a full disk.
+    assert fault_kind(OSError(5, "Input/output error"), tmp_path) == "io"
+    assert fault_kind(OSError(28, "No space left on device"), tmp_path) == "full"
