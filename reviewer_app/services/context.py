@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reviewer_app.config import AppPaths, redact_url, resolve_paths
 from reviewer_app.errors import StoreError, UserError
+from reviewer_app.store import restore
 from reviewer_app.store.db import make_engine, make_session_factory, transaction
 from reviewer_app.store.evidence import EvidenceStore
-from reviewer_app.store import restore
 from reviewer_app.store.faults import explain, fault_kind, watch_folder
 from reviewer_app.store.migrate import upgrade
 
@@ -49,11 +49,8 @@ class AppContext:
             raise StoreError(f"Cannot create the data folder {paths.data_dir}: {exc.strerror}") from None
         watch_folder(paths.data_dir)
         url = paths.database_url
-        if view_only is not None:
-            read_only = True
-            if paths.sqlite_path is not None:
-                url = f"sqlite:///file:{paths.sqlite_path}?mode=ro&uri=true"
-        engine = make_engine(url, read_only=read_only)
+        read_only = read_only or view_only is not None
+        engine = make_engine(url, read_only=read_only, refuse_writes=view_only is not None)
         try:
             try:
                 backup = _open(engine, paths, check)
@@ -62,7 +59,8 @@ class AppContext:
                     raise
                 log.warning("reading without the shared WAL index: %s", exc)
                 engine.dispose()
-                engine = make_engine(url, read_only=True, exclusive=True)
+                engine = make_engine(url, read_only=True, exclusive=True,
+                                     refuse_writes=view_only is not None)
                 backup = _open(engine, paths, False)
         except (OperationalError, DBAPIError) as exc:
             engine.dispose()
@@ -81,7 +79,6 @@ class AppContext:
 
     def close(self) -> None:
         self.engine.dispose()
-
 
     def __enter__(self) -> AppContext:
         return self
@@ -106,7 +103,7 @@ def _newest(paths: AppPaths) -> restore.Backup | None:
 
 def _open_error(paths: AppPaths, exc: BaseException) -> UserError:
     fault = storage_fault(paths, exc, opening=True)
-    if fault is not None and fault.kind != "busy":
+    if fault is not None:
         return fault
     details = str(getattr(exc, "orig", None) or exc)
     return StoreError(f"Cannot open the database at {redact_url(paths.database_url)}", details)

@@ -20,10 +20,14 @@ would stay so after the reviewer fixed the permissions.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -31,9 +35,17 @@ BUSY_TIMEOUT_S = 30
 
 
 def make_engine(url: str, *, echo: bool = False, read_only: bool = False,
-                exclusive: bool = False) -> Engine:
+                exclusive: bool = False, refuse_writes: bool = False) -> Engine:
+    """``refuse_writes``: SQLite opens the file read-only (``mode=ro``), so every write fails."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_S})
+        options: dict = {"connect_args": {"timeout": BUSY_TIMEOUT_S}}
+        path = make_url(url).database
+        if refuse_writes and path and path != ":memory:":
+            uri = f"file:{quote(str(Path(path).resolve()))}?mode=ro"
+            options["creator"] = lambda: sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S,
+                                                         check_same_thread=False)
+            read_only = True
+        engine = create_engine(url, echo=echo, **options)
         _configure_sqlite(engine, read_only=read_only, exclusive=exclusive)
     else:
         engine = create_engine(url, echo=echo, pool_pre_ping=True)
