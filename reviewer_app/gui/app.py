@@ -135,6 +135,8 @@ def run(paths: AppPaths, open_target: str | None = None, attempt: int | None = N
     from reviewer_app.gui.main_window import MainWindow
 
     window = MainWindow(ctx)
+    if lock is not None:
+        _backup_if_due(ctx)
     if view_only is not None:
         single_instance.show_read_only_banner(window, view_only[0].upper() + view_only[1:])
     else:
@@ -157,6 +159,18 @@ def run(paths: AppPaths, open_target: str | None = None, attempt: int | None = N
         ctx.close()
         if lock is not None:
             lock.release()
+
+
+def _backup_if_due(ctx: AppContext) -> None:
+    """A daily backup of the database, made off the GUI thread."""
+    from reviewer_app.gui.tasks import run_task
+    from reviewer_app.store.migrate import head_revision
+    from reviewer_app.store.restore import backup_if_due
+
+    db, backups = ctx.paths.sqlite_path, ctx.paths.backup_dir
+    assert db is not None
+    run_task(lambda job: backup_if_due(db, backups, head_revision()),
+             on_error=lambda exc: log.warning("the daily backup failed: %s", exc))
 
 
 def offer_restore(exc: UserError) -> bool:

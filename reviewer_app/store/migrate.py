@@ -83,7 +83,8 @@ def backup_sqlite(db_path: Path, backup_dir: Path, revision: str) -> Path:
     finally:
         src.close()
     log.info("backed up database to %s before upgrading", target)
-    old = sorted(backup_dir.glob(f"{db_path.stem}-*{db_path.suffix}"))
+    old = sorted(backup_dir.glob(f"{db_path.stem}-*{db_path.suffix}"),
+                 key=lambda p: p.stat().st_mtime)  # (names sort by revision first)
     for stale in old[:-KEEP_BACKUPS]:
         stale.unlink(missing_ok=True)
     return target

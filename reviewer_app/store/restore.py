@@ -1,9 +1,11 @@
 """A damaged database: how it is found, and putting the newest backup in its place.
 
 ``check`` runs ``PRAGMA quick_check`` (a few hundred milliseconds on a large database,
-so only after a session that ended uncleanly). ``restore_backup`` never deletes: the
-damaged file (and its WAL) is renamed beside it, then the backup is copied into place
-with SQLite's backup API; the backup itself stays where it was.
+so only after a session that ended uncleanly). ``backup_if_due`` copies the database into
+``backups/`` when the newest backup there is a day old or more (the window calls it at
+start, off its thread), so a damaged database has a recent backup to offer.
+``restore_backup`` never deletes: the damaged file (and its WAL) is renamed beside it,
+then the backup is copied into place with SQLite's backup API; the backup stays.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from reviewer_app.store.faults import StorageFault
+from reviewer_app.store.migrate import backup_sqlite
+
+BACKUP_EVERY = timedelta(days=1)
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +41,14 @@ def newest_backup(db_path: Path, backup_dir: Path) -> Backup | None:
         return None
     newest = max(found, key=lambda p: p.stat().st_mtime)
     return Backup(newest, datetime.fromtimestamp(newest.stat().st_mtime, UTC))
+
+
+def backup_if_due(db_path: Path, backup_dir: Path, revision: str) -> Path | None:
+    """A backup of the database when the newest one is older than :data:`BACKUP_EVERY`."""
+    newest = newest_backup(db_path, backup_dir)
+    if newest is not None and datetime.now(UTC) - newest.taken < BACKUP_EVERY:
+        return None
+    return backup_sqlite(db_path, backup_dir, revision)
 
 
 class StoreDamaged(StorageFault):

@@ -55,3 +55,21 @@ def test_errors_that_are_not_storage_faults_are_left_alone(tmp_path: Path):
     # An I/O error on a disk with room is a disk error, not a full disk.
     assert fault_kind(OSError(5, "Input/output error"), tmp_path) == "io"
     assert fault_kind(OSError(28, "No space left on device"), tmp_path) == "full"
+
+
+def test_a_backup_is_made_when_the_newest_is_a_day_old(demo_data_dir: Path):
+    import os
+    import time
+
+    from reviewer_app.store.restore import backup_if_due, newest_backup
+
+    db, backups = demo_data_dir / "reviewer.sqlite3", demo_data_dir / "backups"
+    first = backup_if_due(db, backups, "rev")
+    assert first is not None and newest_backup(db, backups).path == first
+    assert backup_if_due(db, backups, "rev") is None  # the newest is fresh
+    day_ago = time.time() - 25 * 3600
+    os.utime(first, (day_ago, day_ago))
+    second = backup_if_due(db, backups, "rev")
+    assert second is not None and newest_backup(db, backups).path == second
+    rows = sqlite3.connect(second).execute("SELECT count(*) FROM attempt").fetchone()[0]
+    assert rows == sqlite3.connect(db).execute("SELECT count(*) FROM attempt").fetchone()[0] > 0

@@ -109,6 +109,7 @@ def test_second_instance_hands_over_and_writing_commands_are_refused(demo_data_d
         _quit(first)
     assert first.returncode == 0
     assert not (demo_data_dir / OWNER_NAME).exists(), "a clean exit leaves no owner record"
+    assert list((demo_data_dir / "backups").glob("reviewer-*.sqlite3")), "no daily backup was made"
 
 
 def test_window_opens_read_only_while_a_command_holds_the_folder(demo_data_dir: Path):
