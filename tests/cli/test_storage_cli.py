@@ -88,6 +88,10 @@ def test_a_check_runs_after_a_session_ended_uncleanly(demo_data_dir: Path):
     assert "There is no backup of it" in checked.stderr
 
 
+BACKUP = ("import sys; from pathlib import Path; from reviewer_app.store.restore import backup_if_due; "
+          "d = Path(sys.argv[1]); backup_if_due(d / 'reviewer.sqlite3', d / 'backups', 'rev')")
+
+
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
                     reason="needs root and unshare to mount a small tmpfs")
 def test_full_disk_is_named_and_reading_commands_still_work(demo_data_dir: Path, tmp_path: Path):
@@ -104,12 +108,15 @@ cp {demo_data_dir / 'reviewer.sqlite3'} {data}/ &&
 {cli} show DEMO-1001 >/dev/null; echo "SHOW $?"
 {cli} export --format csv --out {out}/reviews.csv; echo "EXPORT $?"
 {cli} profile --name Ada; echo "PROFILE $?"
+{sys.executable} -c "{BACKUP}" {data}; echo "BACKUP $?"; ls {data}/backups | wc -l | sed 's/^/FILES /'
 """
     run = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True,
                          timeout=120, env=ENV, cwd=ROOT)
     status = dict(line.split() for line in run.stdout.splitlines()
-                  if line.split()[:1] in (["LIST"], ["SHOW"], ["EXPORT"], ["PROFILE"]))
-    assert status == {"LIST": "0", "SHOW": "0", "EXPORT": "0", "PROFILE": "2"}, run.stdout + run.stderr
+                  if line.split()[:1] in (["LIST"], ["SHOW"], ["EXPORT"], ["PROFILE"], ["BACKUP"],
+                                          ["FILES"]))
+    assert status == {"LIST": "0", "SHOW": "0", "EXPORT": "0", "PROFILE": "2", "BACKUP": "1",
+                      "FILES": "0"}, run.stdout + run.stderr  # a failed backup leaves no half file
     assert "DEMO-1001" in run.stdout
     assert "DEMO-1001" in (out / "reviews.csv").read_text()
     assert "The disk holding your reviews is full: only 0.0 MB free on it" in run.stderr
