@@ -77,6 +77,10 @@ def unsaved():
 def asked():
     box = dialog("unsavedDialog")
     say("ASKED", box.text(), "| visible:", window.isVisible())
+    if fix == "discard":  # the reviewer closes without the unsaved change
+        window.closed.connect(lambda: say("CLOSED", "yes"))  # (then the app ends: no window left)
+        next(b for b in box.buttons() if b.text() == "Close Without Saving").click()
+        return
     box.buttons()[0].click()  # Keep Open
     subprocess.run(fix, shell=True, check=True)
     later(lambda: window.save_label.property("state") == "saved", saved)
@@ -154,3 +158,16 @@ def test_full_disk_keeps_the_edit_and_saves_it_when_there_is_room(demo_data_dir:
     uid = _check(out, "the disk is full")
     # (the tmpfs went with the child's namespace: the copy taken after saving is checked)
     assert _stored_level(tmp_path / "after", uid) == 3
+
+
+def test_closing_without_saving_drops_only_the_unsaved_edit(demo_data_dir: Path):
+    _start_review(demo_data_dir)
+    db = demo_data_dir / "reviewer.sqlite3"
+    before = f"mount --bind {db} {db} && mount -o remount,bind,ro {db} &&"
+    out = _run(before, demo_data_dir, "", "discard")
+    assert out["SHOWN"] == "3" and out["ASKED"].endswith("visible: True")
+    assert out["CLOSED"] == "yes"
+    with AppContext.open(resolve_paths(data_dir=demo_data_dir)) as ctx:
+        review = reviews.get_review(ctx, reviews.start_review(
+            ctx, get_submission(ctx, "DEMO-2001").attempt_id).uid)
+    assert review.levels()["group-structures"] is None  # as the reviewer was told
