@@ -30,6 +30,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from reviewer_app.store.faults import fault_kind
 
 BUSY_TIMEOUT_S = 30
 
@@ -66,7 +67,7 @@ def _configure_sqlite(engine: Engine, *, read_only: bool, exclusive: bool) -> No
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
         finally:
             cursor.close()
 
@@ -76,8 +77,6 @@ def _configure_sqlite(engine: Engine, *, read_only: bool, exclusive: bool) -> No
 
     @event.listens_for(engine, "handle_error")
     def _on_error(context) -> None:  # noqa: ANN001 - ExceptionContext
-        from reviewer_app.store.faults import fault_kind
-
         if fault_kind(context.original_exception) in REOPEN_ON:
             context.is_disconnect = True  # the pool drops its connections: next time, afresh
 
