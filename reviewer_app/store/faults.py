@@ -13,11 +13,13 @@ cannot grow as an I/O error.
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import sqlite3
 from pathlib import Path
 
 from reviewer_app.errors import UserError
+from reviewer_app.store.owner import read_holder
 
 MB = 1024 * 1024
 SAFETY_MARGIN = 50 * MB  # free space Reviewer wants before it counts a disk as usable
@@ -151,6 +153,9 @@ def explain(exc: BaseException, folder: Path | None = None, holder: str | None =
             "(its permissions, or a read-only or locked drive). Make it writable; "
             f"{_after(opening, 'it is')}"), "the database is read-only", details)
     if kind == "busy":
+        if holder is None and folder is not None:
+            found = read_holder(folder)  # who holds the folder, unless it is this process
+            holder = found.describe() if found is not None and found.pid != os.getpid() else None
         who = holder or "another Reviewer window or process"
         return StorageFault(kind, (
             f"The database is held by {who}, which kept it busy for too long. Close the other "

@@ -11,22 +11,26 @@ from reviewer_app.store.db import make_engine
 from reviewer_app.store.faults import explain, fault_kind
 
 
-def test_a_database_held_by_another_process_is_named_as_held(tmp_path: Path):
-    db = tmp_path / "held.sqlite3"
+def _busy_error(folder: Path) -> sqlite3.OperationalError:
+    """A real "database is locked": a write while another connection holds the write lock."""
+    db = folder / "held.sqlite3"
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("PRAGMA journal_mode=WAL")
-    holder.execute("CREATE TABLE t (x)")
+    holder.execute("CREATE TABLE IF NOT EXISTS t (x)")
     holder.execute("BEGIN IMMEDIATE")  # another process writing
     other = sqlite3.connect(db, timeout=0)
     try:
         other.execute("INSERT INTO t VALUES (1)")
     except sqlite3.OperationalError as exc:
-        fault = explain(exc, tmp_path)
-    else:
-        raise AssertionError("the write went through a held database")
+        return exc
     finally:
         other.close()
         holder.close()
+    raise AssertionError("the write went through a held database")
+
+
+def test_a_database_held_by_another_process_is_named_as_held(tmp_path: Path):
+    fault = explain(_busy_error(tmp_path), tmp_path)
     assert fault is not None and fault.kind == "busy" and fault.retry
     assert fault.short == "the database is held by another window or process"
     assert fault.message.startswith("The database is held by another Reviewer window or process")
@@ -73,3 +77,30 @@ def test_a_backup_is_made_when_the_newest_is_a_day_old(demo_data_dir: Path):
     assert second is not None and newest_backup(db, backups).path == second
     rows = sqlite3.connect(second).execute("SELECT count(*) FROM attempt").fetchone()[0]
     assert rows == sqlite3.connect(db).execute("SELECT count(*) FROM attempt").fetchone()[0] > 0
+
+
+def test_a_held_database_names_the_process_holding_the_folder(tmp_path: Path):
+    import subprocess
+    import sys
+
+    from reviewer_app.store.owner import WriterLock
+
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pathlib import Path; from reviewer_app.store.owner import WriterLock; "
+        "lock = WriterLock(Path(sys.argv[1])).acquire('the Reviewer window'); print('HELD', flush=True); "
+        "time.sleep(30)"), str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "HELD\n"
+        fault = explain(_busy_error(tmp_path), tmp_path)
+    finally:
+        holder.kill()
+        holder.wait(10)
+    assert fault is not None and fault.kind == "busy"
+    assert fault.message.startswith(
+        f"The database is held by the Reviewer window (process {holder.pid}, since ")
+    mine = WriterLock(tmp_path).acquire("the Reviewer window")  # this process: not named
+    try:
+        assert explain(_busy_error(tmp_path), tmp_path).message.startswith(
+            "The database is held by another Reviewer window or process")
+    finally:
+        mine.release()
