@@ -4,9 +4,11 @@
   beside it); by default only those not in an earlier batch (remembered in the
   ``app_setting`` row ``batch_export.exported``), ``include_all`` for every one.
 * ``import_batches``: a lead assessor imports batch files, each in a transaction of its
-  own (all of a batch or nothing of it); a refused batch does not stop the others. The
-  file is checked first (``exports.batches.read_batch``: format, SHA-256, count), then
-  against this database (submissions held, rubrics, evidence, reviews already here);
+  own (all of a batch or nothing of it); a refused batch does not stop the others, and its
+  refusal is written to the audit log (in a transaction of its own: nothing of the batch
+  is stored). The file is checked first (``exports.batches.read_batch``: format, SHA-256,
+  signature, count), then against this database (the signing key enrolled for the reviewer
+  it names, submissions held, rubrics, evidence, reviews already here);
   only then are rows written, in bulk (no ORM object per row), so 100 batches of 1,000
   reviews import in seconds.
 """
@@ -14,14 +16,17 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import importlib
 import importlib.util
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -42,13 +47,17 @@ from reviewer_app.exports.batches import (
 )
 from reviewer_app.jobs import Job
 from reviewer_app.services import audit, queue_state
+from reviewer_app.services.batch_records import review_records
 from reviewer_app.services.bulk import insert_rows
 from reviewer_app.services.context import AppContext
-from reviewer_app.services.profiles import current_profile
+from reviewer_app.services.enrolment import check_signer
+from reviewer_app.services.identity import signing_key
 from reviewer_app.services.roles import require_lead
 from reviewer_app.services.submissions import rubric_to_domain
 from reviewer_app.store import models as m
 from reviewer_app.store.types import utcnow
+
+log = logging.getLogger(__name__)
 
 #: The ``app_setting`` key listing (one per line) the review uids already exported.
 EXPORTED_SETTING = "batch_export.exported"
@@ -62,61 +71,6 @@ class NothingToExport(UserError):
 def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
     for i in range(0, len(values), size):
         yield values[i:i + size]
-
-
-# -- reviews as batch records -----------------------------------------------------------------
-
-def review_records(session: Session, review_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """Reviews as the batch format holds them (``BATCH_FORMAT.md``), by review id."""
-    records: dict[int, dict[str, Any]] = {}
-    for chunk in _chunks(list(review_ids)):
-        rows = session.execute(
-            select(m.Review.id, m.Review.uid, m.Submission.key, m.Attempt.number, m.Credential.key,
-                   m.Credential.version, m.Rubric.key, m.Rubric.version, m.Rubric.content_sha256,
-                   m.Profile.uid, m.Review.status, m.Review.decision, m.Review.feedback,
-                   m.Review.created_at, m.Review.updated_at, m.Review.submitted_at)
-            .join(m.Attempt, m.Review.attempt_id == m.Attempt.id)
-            .join(m.Submission, m.Attempt.submission_id == m.Submission.id)
-            .join(m.Credential, m.Attempt.credential_id == m.Credential.id)
-            .join(m.Rubric, m.Attempt.rubric_id == m.Rubric.id)
-            .join(m.Profile, m.Review.reviewer_id == m.Profile.id)
-            .where(m.Review.id.in_(chunk)).order_by(m.Review.id))
-        for (rid, uid, sub, number, ckey, cver, rkey, rver, rsha, ruid, status, decision, feedback,
-             created, updated, submitted) in rows:
-            records[rid] = {
-                "uid": uid, "submission": sub, "attempt": number,
-                "credential": {"key": ckey, "version": cver},
-                "rubric": {"key": rkey, "version": rver, "content_sha256": rsha},
-                "reviewer_uid": ruid, "status": status.value,
-                "decision": decision.value if decision else None, "feedback": feedback,
-                "created_at": iso(created), "updated_at": iso(updated), "submitted_at": iso(submitted),
-                "scores": [], "annotations": [],
-            }
-        for rid, ckey, level, comment in session.execute(
-                select(m.ReviewScore.review_id, m.Criterion.key, m.ReviewScore.level, m.ReviewScore.comment)
-                .join(m.Criterion, m.ReviewScore.criterion_id == m.Criterion.id)
-                .where(m.ReviewScore.review_id.in_(chunk))
-                .order_by(m.ReviewScore.review_id, m.Criterion.position)):
-            records[rid]["scores"].append({"criterion": ckey, "level": level, "comment": comment})
-        for (rid, uid, number, ekey, ckey, kind, start, end, page, x0, y0, x1, y1, text, created,
-             updated) in session.execute(
-                select(m.Annotation.review_id, m.Annotation.uid, m.Annotation.number, m.EvidenceItem.key,
-                       m.Criterion.key, m.Annotation.kind, m.Annotation.start_ms, m.Annotation.end_ms,
-                       m.Annotation.page, m.Annotation.x0, m.Annotation.y0, m.Annotation.x1,
-                       m.Annotation.y1, m.Annotation.text, m.Annotation.created_at,
-                       m.Annotation.updated_at)
-                .join(m.EvidenceItem, m.Annotation.evidence_item_id == m.EvidenceItem.id)
-                .outerjoin(m.Criterion, m.Annotation.criterion_id == m.Criterion.id)
-                .where(m.Annotation.review_id.in_(chunk))
-                .order_by(m.Annotation.review_id, m.Annotation.number)):
-            region = None
-            if None not in (x0, y0, x1, y1):
-                region = {"x0": float(x0), "y0": float(y0), "x1": float(x1), "y1": float(y1)}
-            records[rid]["annotations"].append({
-                "uid": uid, "number": number, "evidence": ekey, "criterion": ckey, "kind": kind.value,
-                "start_ms": start, "end_ms": end, "page": page, "region": region, "text": text,
-                "created_at": iso(created), "updated_at": iso(updated)})
-    return records
 
 
 # -- export -----------------------------------------------------------------------------------
@@ -147,7 +101,7 @@ def export_batch(ctx: AppContext, folder: Path, *, include_all: bool = False,
     submitted review again; the lead assessor's import skips the ones it already holds).
     """
     job = job or Job()
-    me = current_profile(ctx)
+    me, key = signing_key(ctx)  # no keyring: refused before anything is collected
     with ctx.sessions() as session:
         rows = session.execute(
             select(m.Review.id, m.Review.uid).join(m.Profile, m.Review.reviewer_id == m.Profile.id)
@@ -170,7 +124,7 @@ def export_batch(ctx: AppContext, folder: Path, *, include_all: bool = False,
     reviews = [records[rid] for rid, _ in wanted]
     batch_id = m.new_uid()
     written = write_batch(Path(folder), batch_id, Reviewer(me.uid, me.name, me.role.value), reviews,
-                          job=job)
+                          key=key, job=job)
     # The files are complete and in place; only now are the reviews counted as exported (if
     # this transaction failed, the next export would simply include them again).
     with ctx.transaction() as session:
@@ -430,6 +384,10 @@ def _import_one(ctx: AppContext, actor_uid: str, path: Path, job: Job,
     job.check()
     header = batch.header
     with ctx.transaction() as session:
+        signer = check_signer(session, header.reviewer.uid, header.reviewer.name,
+                              header.reviewer.public_key)
+        if signer is not None:
+            raise BatchRefused(batch.name, signer)
         known = session.execute(
             select(m.ScoreBatch.uid, m.ScoreBatch.sha256, m.ScoreBatch.imported_at)
             .where(or_(m.ScoreBatch.sha256 == header.content_sha256,
@@ -562,8 +520,12 @@ def _cycle_collector_paused() -> Iterator[None]:
 def import_batch(ctx: AppContext, path: Path, job: Job | None = None) -> BatchOutcome:
     """Import one batch file, all or nothing; raises ``BatchRefused`` when it is refused."""
     me = require_lead(ctx, "import score batches")
-    with _cycle_collector_paused():
-        return _import_one(ctx, me.uid, Path(path), job or Job())
+    try:
+        with _cycle_collector_paused():
+            return _import_one(ctx, me.uid, Path(path), job or Job())
+    except BatchRefused as exc:
+        record_refusal(ctx, me.uid, Path(path), exc)
+        raise
 
 
 def import_batches(ctx: AppContext, paths: Iterable[Path], job: Job | None = None,
@@ -593,9 +555,42 @@ def import_batches(ctx: AppContext, paths: Iterable[Path], job: Job | None = Non
             with _cycle_collector_paused():
                 outcome = _import_one(ctx, me.uid, path, job, lookups)
         except BatchRefused as exc:
+            record_refusal(ctx, me.uid, path, exc)
             outcome = BatchOutcome(path, "refused", exc.message)
         outcomes.append(outcome)
         if on_outcome is not None:
             on_outcome(outcome)
         job.advance(size, path.name)
     return outcomes
+
+
+def _claimed(path: Path) -> dict[str, Any]:
+    """What a refused file says of itself (best effort, for the audit log): its SHA-256, and
+    the batch id, reviewer and key its header claims."""
+    out: dict[str, Any] = {}
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return out
+    out["file_sha256"] = hashlib.sha256(raw).hexdigest()
+    try:
+        header = orjson.loads(raw).get("header")
+        reviewer = header.get("reviewer") or {}
+    except (orjson.JSONDecodeError, AttributeError):
+        return out
+    for key, value in (("batch_id", header.get("batch_id")), ("reviewer", reviewer.get("name")),
+                       ("reviewer_uid", reviewer.get("uid")), ("public_key", reviewer.get("public_key"))):
+        if isinstance(value, str):
+            out[key] = value[:200]
+    return out
+
+
+def record_refusal(ctx: AppContext, actor_uid: str, path: Path, exc: BatchRefused) -> None:
+    """Write a refused batch to the audit log (``batch.refuse``), in a transaction of its own."""
+    details = {"file": path.name, "reason": exc.reason, **_claimed(path)}
+    try:
+        with ctx.transaction() as session:
+            audit.append(session, audit.BATCH_REFUSED, f"batch file {path.name}", details,
+                         actor_uid=actor_uid)
+    except Exception:  # noqa: BLE001 - the refusal stands; the log line says why it is not audited
+        log.exception("could not write the refusal of %s to the audit log", path.name)
