@@ -130,11 +130,12 @@ def new_key(ctx: AppContext, store: KeyringKeyStore | None = None) -> Identity:
 
 def export_enrolment(ctx: AppContext, out: Path, store: KeyringKeyStore | None = None
                      ) -> tuple[Path, Identity]:
-    """Write the enrolment file (``out`` a folder, or the file to write); returns it with the
-    identity it holds."""
+    """Write the enrolment file into the folder ``out`` (made if need be), or to ``out`` when
+    it names a ``.json`` file; returns the file with the identity it holds."""
     me = identity(ctx, store)
     out = Path(out)
-    path = out / f"{_slug(me.name)}{ENROLMENT_SUFFIX}" if out.is_dir() else out
+    is_file = out.suffix.lower() == ".json" and not out.is_dir()
+    path = out if is_file else out / f"{_slug(me.name)}{ENROLMENT_SUFFIX}"
     document = {"format": ENROLMENT_FORMAT, "algorithm": ALGORITHM,
                 "reviewer": {"uid": me.uid, "name": me.name}, "public_key": me.public_key,
                 "fingerprint": me.fingerprint, "exported_at": iso(datetime.now(UTC))}
