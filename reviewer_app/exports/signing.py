@@ -2,10 +2,10 @@
 
 * A **public key** travels as its raw 32 bytes in standard base64 (44 characters).
 * Its **fingerprint** is what two people read aloud to each other to check a key: the
-  SHA-256 of the raw public key, in base32 (RFC 4648: letters and the digits 2 to 7, no
-  0/O or 1/I to confuse), its first 20 characters (100 bits) in groups of four, e.g.
-  ``K3QZ-7HWA-MPL4-XR2D-NE6B``. A person may type it in any case, with or without dashes
-  or spaces.
+  SHA-256 of the raw public key, in base32 (RFC 4648: the letters and the digits 2 to 7),
+  its first 20 characters (100 bits) in groups of four, e.g. ``K3QZ-7HWA-MPL4-XR2D-NE6B``.
+  A person may type it in any case, with or without dashes or spaces, and a 0, 1 or 8
+  (never in the alphabet) for the O, I or B it was heard as.
 * A **signature** is the 64-byte Ed25519 signature in standard base64.
 
 No Qt, no database: ``services.identity`` keeps the private key in the keyring,
@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 ALGORITHM = "Ed25519"
 FINGERPRINT_CHARS = 20
+_MISHEARD = str.maketrans("018", "OIB")
 
 
 class BadKey(ValueError):
@@ -69,7 +70,7 @@ def fingerprint(public_key: str | Ed25519PublicKey | Ed25519PrivateKey) -> str:
 def normalise_fingerprint(text: str) -> str:
     """A fingerprint as typed, in its grouped form (case, spaces and dashes do not matter);
     the text upper-cased and stripped of separators when it is not a whole fingerprint."""
-    code = re.sub(r"[\s\-]+", "", text or "").upper()
+    code = re.sub(r"[\s\-]+", "", text or "").upper().translate(_MISHEARD)
     if len(code) == FINGERPRINT_CHARS:
         return "-".join(code[i:i + 4] for i in range(0, FINGERPRINT_CHARS, 4))
     return code

@@ -134,3 +134,10 @@ def test_an_enrolment_cannot_claim_a_profile_the_lead_knows_by_another_name(lead
     enrolment.revoke(lead, "Alice Morgan")
     with pytest.raises(enrolment.EnrolmentRefused, match="under the name Alice Morgan"):
         enrolment.enrol(lead, path, me.fingerprint)
+
+
+def test_a_fingerprint_is_typed_as_heard():
+    from reviewer_app.exports.signing import normalise_fingerprint
+
+    assert normalise_fingerprint("jb5n jpr0 1bf4-zyen 8n56") == "JB5N-JPRO-IBF4-ZYEN-BN56"
+    assert normalise_fingerprint("JB5N") == "JB5N"  # a prefix stays a prefix
