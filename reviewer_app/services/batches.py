@@ -19,7 +19,6 @@ import gc
 import hashlib
 import importlib
 import importlib.util
-import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -56,8 +55,6 @@ from reviewer_app.services.roles import require_lead
 from reviewer_app.services.submissions import rubric_to_domain
 from reviewer_app.store import models as m
 from reviewer_app.store.types import utcnow
-
-log = logging.getLogger(__name__)
 
 #: The ``app_setting`` key listing (one per line) the review uids already exported.
 EXPORTED_SETTING = "batch_export.exported"
@@ -524,7 +521,7 @@ def import_batch(ctx: AppContext, path: Path, job: Job | None = None) -> BatchOu
         with _cycle_collector_paused():
             return _import_one(ctx, me.uid, Path(path), job or Job())
     except BatchRefused as exc:
-        record_refusal(ctx, me.uid, Path(path), exc)
+        record_refusal(ctx, Path(path), exc)
         raise
 
 
@@ -555,7 +552,7 @@ def import_batches(ctx: AppContext, paths: Iterable[Path], job: Job | None = Non
             with _cycle_collector_paused():
                 outcome = _import_one(ctx, me.uid, path, job, lookups)
         except BatchRefused as exc:
-            record_refusal(ctx, me.uid, path, exc)
+            record_refusal(ctx, path, exc)
             outcome = BatchOutcome(path, "refused", exc.message)
         outcomes.append(outcome)
         if on_outcome is not None:
@@ -585,12 +582,7 @@ def _claimed(path: Path) -> dict[str, Any]:
     return out
 
 
-def record_refusal(ctx: AppContext, actor_uid: str, path: Path, exc: BatchRefused) -> None:
+def record_refusal(ctx: AppContext, path: Path, exc: BatchRefused) -> None:
     """Write a refused batch to the audit log (``batch.refuse``), in a transaction of its own."""
-    details = {"file": path.name, "reason": exc.reason, **_claimed(path)}
-    try:
-        with ctx.transaction() as session:
-            audit.append(session, audit.BATCH_REFUSED, f"batch file {path.name}", details,
-                         actor_uid=actor_uid)
-    except Exception:  # noqa: BLE001 - the refusal stands; the log line says why it is not audited
-        log.exception("could not write the refusal of %s to the audit log", path.name)
+    audit.record_refusal(ctx, audit.BATCH_REFUSED, f"batch file {path.name}",
+                         {"file": path.name, "reason": exc.reason, **_claimed(path)})

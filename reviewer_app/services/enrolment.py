@@ -100,8 +100,25 @@ def read_enrolment_file(path: Path) -> EnrolmentFile:
 
 def enrol(ctx: AppContext, path: Path, told_fingerprint: str) -> Enrolled:
     """Enrol the reviewer of an enrolment file, if ``told_fingerprint`` (what the reviewer
-    read out) is the fingerprint of the key in it."""
+    read out) is the fingerprint of the key in it. A refusal enrols nobody and is written to
+    the audit log (``reviewer.enrol.refuse``)."""
     me = require_lead(ctx, "enrol reviewers")
+    try:
+        return _enrol(ctx, me.uid, Path(path), told_fingerprint)
+    except EnrolmentRefused as exc:
+        details: dict[str, object] = {"file": Path(path).name, "reason": exc.message,
+                                      "fingerprint_given": told_fingerprint[:60],
+                                      "file_sha256": audit.file_sha256(Path(path))}
+        try:
+            found = read_enrolment_file(path)
+            details.update(reviewer=found.name, reviewer_uid=found.uid, fingerprint=found.fingerprint)
+        except EnrolmentRefused:
+            pass
+        audit.record_refusal(ctx, audit.ENROL_REFUSED, f"enrolment file {Path(path).name}", details)
+        raise
+
+
+def _enrol(ctx: AppContext, me_uid: str, path: Path, told_fingerprint: str) -> Enrolled:
     found = read_enrolment_file(path)
     told = normalise_fingerprint(told_fingerprint)
     if told != found.fingerprint:
@@ -110,7 +127,7 @@ def enrol(ctx: AppContext, path: Path, told_fingerprint: str) -> Enrolled:
             f"the key in {Path(path).name}; the file may have been swapped or altered on its way. "
             f"Nothing was enrolled: ask {found.name} for their file again and check the "
             "fingerprint with them in person or by phone.")
-    if found.uid == me.uid:
+    if found.uid == me_uid:
         raise EnrolmentRefused("That is this database's own profile; a lead assessor does not "
                                "enrol themselves.")
     with ctx.transaction() as session:
@@ -140,12 +157,12 @@ def enrol(ctx: AppContext, path: Path, told_fingerprint: str) -> Enrolled:
                 f"{known.name}, but the file names {found.name}; nothing was enrolled.")
         now = utcnow()
         row = m.Enrolment(reviewer_uid=found.uid, name=found.name, public_key=found.public_key,
-                          fingerprint=found.fingerprint, enrolled_at=now, enrolled_by=me.uid)
+                          fingerprint=found.fingerprint, enrolled_at=now, enrolled_by=me_uid)
         session.add(row)
         session.flush()
         audit.append(session, audit.ENROL, f"reviewer {found.uid}",
                      {"name": found.name, "fingerprint": found.fingerprint,
-                      "public_key": found.public_key}, actor_uid=me.uid, at=now)
+                      "public_key": found.public_key}, actor_uid=me_uid, at=now)
         return _enrolled(row)
 
 

@@ -83,7 +83,12 @@ def test_enrolment_needs_the_fingerprint_read_aloud(lead, carol, bare_demo, tmp_
     with pytest.raises(enrolment.EnrolmentRefused, match="may have been swapped or altered"):
         enrolment.enrol(lead, forged, me.fingerprint)
     assert [e.name for e in enrolment.enrolled(lead) if e.name == "Carol Diaz"] == []
-    assert len(audit.recent(lead)) == entries
+    # Both refusals are in the audit log, with the fingerprint given and the file's claims.
+    refused = [json.loads(e.details_json) for e in audit.recent(lead)[:2]]
+    assert len(audit.recent(lead)) == entries + 2
+    assert {e.action for e in audit.recent(lead)[:2]} == {audit.ENROL_REFUSED}
+    assert [r["fingerprint_given"] for r in refused] == [me.fingerprint, wrong]
+    assert refused[0]["reviewer"] == "Carol Diaz" and refused[0]["fingerprint"] != me.fingerprint
     # Typed in lower case with spaces: the same fingerprint.
     done = enrolment.enrol(lead, path, me.fingerprint.lower().replace("-", " "))
     assert (done.name, done.fingerprint, done.active) == ("Carol Diaz", me.fingerprint, True)

@@ -25,6 +25,7 @@ import pytest
 
 from reviewer_app.errors import Cancelled, PackageError
 from reviewer_app.jobs import Job
+from reviewer_app.services import audit
 from reviewer_app.services.imports import import_package
 from reviewer_app.services.submissions import get_submission, list_submissions
 
@@ -93,7 +94,13 @@ def refused(ctx, snapshot, seeded) -> Callable[..., str]:
             options = (expected,) if isinstance(expected, str) else expected
             assert any(o.lower() in lowered for o in options), (
                 f"{message!r} does not mention {' or '.join(map(repr, options))}")
-        snapshot.assert_unchanged(before)
+        # Nothing stored but the refusal's own audit entry, which names the package and why.
+        snapshot.assert_unchanged(before, ignore=("audit_log", "audit_head"))
+        assert snapshot().counts["audit_log"] == before.counts["audit_log"] + 1
+        [entry] = audit.recent(ctx, limit=1)
+        assert (entry.action, entry.subject) == (audit.PACKAGE_REFUSED, f"package {path.name}")
+        assert json.loads(entry.details_json)["reason"] == info.value.reason
+        assert audit.verify(ctx).ok
         return message
     return check
 
@@ -741,7 +748,8 @@ def test_unexpected_failure_at_commit_leaves_nothing_behind(ctx, snapshot, seede
     before = snapshot()
     with pytest.raises(PackageError, match="database refused"):
         import_package(ctx, pkg.path)
-    snapshot.assert_unchanged(before)
+    snapshot.assert_unchanged(before, ignore=("audit_log", "audit_head"))
+    assert audit.recent(ctx, limit=1)[0].action == audit.PACKAGE_REFUSED  # the refusal, audited
 
 
 # -- cancellation, deduplication, verification of known blobs -----------------------------------
