@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,32 @@ from reviewer_app.services.context import AppContext  # noqa: E402
 from reviewer_app.services.demo import build_demo_packages  # noqa: E402
 
 from postgres_support import PG_URL  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "sync"))  # the tests' keyrings
+from sync_test_keyring import MemoryKeyring  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """Every test gets an empty in-memory keyring (signing keys, issuer tokens); the real
+    one is never touched. Subprocesses share one through ``keyring_env``."""
+    import keyring
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def keyring_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a ``python -m reviewer_app`` subprocess whose keyring is a test
+    file shared by every subprocess of the test (``sync_test_keyring.FileTestKeyring``)."""
+    here = Path(__file__).resolve().parent
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(here / "sync"), str(here.parent)]),
+            "PYTHON_KEYRING_BACKEND": "sync_test_keyring.FileTestKeyring",
+            "REVIEWER_TEST_KEYRING_FILE": str(tmp_path / "test-keyring.json")}
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ test can score as a reviewer and then look as the lead. ``arrive`` hands reviews
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from sqlalchemy import select, update
 
@@ -23,6 +24,33 @@ from reviewer_app.store import models as m
 FA_EARNED = {"learning-goals": 3, "checks-for-understanding": 4, "feedback": 3, "adjusting-instruction": 2}
 FA_NOT_YET = {"learning-goals": 2, "checks-for-understanding": 2, "feedback": 3, "adjusting-instruction": 2}
 CL_EARNED = {"group-structures": 3, "discourse-moves": 3, "equitable-participation": 3}
+
+
+def enrol(lead: AppContext, reviewer: AppContext, folder: Path) -> str:
+    """The reviewer (their own database) exports an enrolment file and the lead enrols it with
+    the fingerprint the reviewer reads out, as the people do; returns the fingerprint."""
+    from reviewer_app.services import enrolment, identity
+
+    path, me = identity.export_enrolment(reviewer, Path(folder))
+    enrolment.enrol(lead, path, me.fingerprint)
+    return me.fingerprint
+
+
+def resign(document: dict, ctx: AppContext, *, count: int | None = None) -> dict:
+    """A batch document (parsed JSON) with its content hash and count made right (or the
+    count given) and signed again with the key of ``ctx``'s profile: what only the key's
+    holder can do."""
+    from reviewer_app.exports.batches import canonical, content_sha256, signed_bytes
+    from reviewer_app.exports.signing import public_key_text, sign
+    from reviewer_app.services.identity import signing_key
+
+    _, key = signing_key(ctx)
+    header = document["header"]
+    header["count"] = len(document["reviews"]) if count is None else count
+    header["content_sha256"] = content_sha256(document["reviews"])
+    header["reviewer"]["public_key"] = public_key_text(key)
+    document["signature"] = sign(key, signed_bytes(header, canonical(document["reviews"]).encode("utf-8")))
+    return document
 
 
 def make_lead(ctx: AppContext, name: str = "Lena Lead") -> str:

@@ -16,6 +16,7 @@ MODULES: tuple[str, ...] = (
     "reviewer_app.commands.exports",
     "reviewer_app.commands.stats",
     "reviewer_app.commands.batches",
+    "reviewer_app.commands.identity",
     "reviewer_app.commands.audit",
     "reviewer_app.commands.moderation",
     "reviewer_app.commands.storage",

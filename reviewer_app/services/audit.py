@@ -8,9 +8,12 @@ writers still form one chain.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +25,8 @@ from reviewer_app.services.context import AppContext
 from reviewer_app.store import models as m
 from reviewer_app.store.types import utcnow
 
+log = logging.getLogger(__name__)
+
 # The actions written to the log (``action`` column); other modules use these names.
 SCORE = "score.level"
 COMMENT = "score.comment"
@@ -29,6 +34,12 @@ FEEDBACK = "review.feedback"
 SUBMIT = "review.submit"
 BATCH_EXPORT = "batch.export"
 BATCH_IMPORT = "batch.import"
+BATCH_REFUSED = "batch.refuse"
+PACKAGE_REFUSED = "package.refuse"
+CALIBRATION_REFUSED = "calibration.refuse"
+ENROL = "reviewer.enrol"
+ENROL_REFUSED = "reviewer.enrol.refuse"
+REVOKE = "reviewer.revoke"
 DISPUTE = "dispute.open"
 MODERATE = "dispute.moderate"
 FINAL = "decision.final"
@@ -87,6 +98,34 @@ def append_many(session: Session, entries: Iterable[tuple[str, str, dict[str, An
     head.last_id, head.last_hash = last_id, last_hash
     session.flush()
     return len(values)
+
+
+def file_sha256(path: Path, limit: int = 512 * 1024 * 1024) -> str | None:
+    """SHA-256 (hex) of a file up to ``limit`` bytes, for a refusal's entry; None for a folder
+    or an unreadable or larger file."""
+    path = Path(path)
+    try:
+        if not path.is_file() or path.stat().st_size > limit:
+            return None
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+    except OSError:
+        return None
+
+
+def record_refusal(ctx: AppContext, action: str, subject: str, details: dict[str, Any]) -> None:
+    """Write a refusal (an import or enrolment that stored nothing) to the log, in a
+    transaction of its own, acted by this database's profile if it has one (none is made for
+    it). A failure to write it is logged; the refusal stands either way."""
+    try:
+        with ctx.transaction() as session:
+            actor = session.scalar(select(m.Profile.uid).where(m.Profile.is_self.is_(True)))
+            append(session, action, subject, details, actor_uid=actor)
+    except Exception:  # noqa: BLE001
+        log.exception("could not write a refusal (%s, %s) to the audit log", action, subject)
 
 
 @dataclass(frozen=True)

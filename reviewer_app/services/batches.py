@@ -4,9 +4,11 @@
   beside it); by default only those not in an earlier batch (remembered in the
   ``app_setting`` row ``batch_export.exported``), ``include_all`` for every one.
 * ``import_batches``: a lead assessor imports batch files, each in a transaction of its
-  own (all of a batch or nothing of it); a refused batch does not stop the others. The
-  file is checked first (``exports.batches.read_batch``: format, SHA-256, count), then
-  against this database (submissions held, rubrics, evidence, reviews already here);
+  own (all of a batch or nothing of it); a refused batch does not stop the others, and its
+  refusal is written to the audit log (in a transaction of its own: nothing of the batch
+  is stored). The file is checked first (``exports.batches.read_batch``: format, SHA-256,
+  signature, count), then against this database (the signing key enrolled for the reviewer
+  it names, submissions held, rubrics, evidence, reviews already here);
   only then are rows written, in bulk (no ORM object per row), so 100 batches of 1,000
   reviews import in seconds.
 """
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import importlib
 import importlib.util
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -22,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -46,7 +50,8 @@ from reviewer_app.services.batch_records import chunks as _chunks
 from reviewer_app.services.batch_records import review_records
 from reviewer_app.services.bulk import insert_rows
 from reviewer_app.services.context import AppContext
-from reviewer_app.services.profiles import current_profile
+from reviewer_app.services.enrolment import check_signer
+from reviewer_app.services.identity import signing_key
 from reviewer_app.services.roles import require_lead
 from reviewer_app.services.submissions import rubric_to_domain
 from reviewer_app.store import models as m
@@ -88,7 +93,7 @@ def export_batch(ctx: AppContext, folder: Path, *, include_all: bool = False,
     submitted review again; the lead assessor's import skips the ones it already holds).
     """
     job = job or Job()
-    me = current_profile(ctx)
+    me, key = signing_key(ctx)  # no keyring: refused before anything is collected
     with ctx.sessions() as session:
         rows = session.execute(
             select(m.Review.id, m.Review.uid).join(m.Profile, m.Review.reviewer_id == m.Profile.id)
@@ -111,7 +116,7 @@ def export_batch(ctx: AppContext, folder: Path, *, include_all: bool = False,
     reviews = [records[rid] for rid, _ in wanted]
     batch_id = m.new_uid()
     written = write_batch(Path(folder), batch_id, Reviewer(me.uid, me.name, me.role.value), reviews,
-                          job=job)
+                          key=key, job=job)
     # The files are complete and in place; only now are the reviews counted as exported (if
     # this transaction failed, the next export would simply include them again).
     with ctx.transaction() as session:
@@ -380,6 +385,10 @@ def _import_one(ctx: AppContext, actor_uid: str, path: Path, job: Job,
     job.check()
     header = batch.header
     with ctx.transaction() as session:
+        signer = check_signer(session, header.reviewer.uid, header.reviewer.name,
+                              header.reviewer.public_key)
+        if signer is not None:
+            raise BatchRefused(batch.name, signer)
         known = session.execute(
             select(m.ScoreBatch.uid, m.ScoreBatch.sha256, m.ScoreBatch.imported_at)
             .where(or_(m.ScoreBatch.sha256 == header.content_sha256,
@@ -514,8 +523,12 @@ def _cycle_collector_paused() -> Iterator[None]:
 def import_batch(ctx: AppContext, path: Path, job: Job | None = None) -> BatchOutcome:
     """Import one batch file, all or nothing; raises ``BatchRefused`` when it is refused."""
     me = require_lead(ctx, "import score batches")
-    with _cycle_collector_paused():
-        return _import_one(ctx, me.uid, Path(path), job or Job())
+    try:
+        with _cycle_collector_paused():
+            return _import_one(ctx, me.uid, Path(path), job or Job())
+    except BatchRefused as exc:
+        record_refusal(ctx, Path(path), exc)
+        raise
 
 
 def import_batches(ctx: AppContext, paths: Iterable[Path], job: Job | None = None,
@@ -545,9 +558,37 @@ def import_batches(ctx: AppContext, paths: Iterable[Path], job: Job | None = Non
             with _cycle_collector_paused():
                 outcome = _import_one(ctx, me.uid, path, job, lookups)
         except BatchRefused as exc:
+            record_refusal(ctx, path, exc)
             outcome = BatchOutcome(path, "refused", exc.message)
         outcomes.append(outcome)
         if on_outcome is not None:
             on_outcome(outcome)
         job.advance(size, path.name)
     return outcomes
+
+
+def _claimed(path: Path) -> dict[str, Any]:
+    """What a refused file says of itself (best effort, for the audit log): its SHA-256, and
+    the batch id, reviewer and key its header claims."""
+    out: dict[str, Any] = {}
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return out
+    out["file_sha256"] = hashlib.sha256(raw).hexdigest()
+    try:
+        header = orjson.loads(raw).get("header")
+        reviewer = header.get("reviewer") or {}
+    except (orjson.JSONDecodeError, AttributeError):
+        return out
+    for key, value in (("batch_id", header.get("batch_id")), ("reviewer", reviewer.get("name")),
+                       ("reviewer_uid", reviewer.get("uid")), ("public_key", reviewer.get("public_key"))):
+        if isinstance(value, str):
+            out[key] = value[:200]
+    return out
+
+
+def record_refusal(ctx: AppContext, path: Path, exc: BatchRefused) -> None:
+    """Write a refused batch to the audit log (``batch.refuse``), in a transaction of its own."""
+    audit.record_refusal(ctx, audit.BATCH_REFUSED, f"batch file {path.name}",
+                         {"file": path.name, "reason": exc.reason, **_claimed(path)})

@@ -393,7 +393,18 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def import_calibration(ctx: AppContext, path: Path) -> CalibrationImport:
-    """Store the agreed levels from a lead assessor's calibration file (again: replace them)."""
+    """Store the agreed levels from a lead assessor's calibration file (again: replace them).
+    A refused file stores nothing; its refusal is written to the audit log."""
+    try:
+        return _import_calibration(ctx, path)
+    except UserError as exc:
+        audit.record_refusal(ctx, audit.CALIBRATION_REFUSED, f"calibration file {Path(path).name}",
+                             {"file": Path(path).name, "reason": exc.message,
+                              "file_sha256": audit.file_sha256(Path(path))})
+        raise
+
+
+def _import_calibration(ctx: AppContext, path: Path) -> CalibrationImport:
     data = _read(path)
     me = current_profile(ctx)
     lead = data["header"]["lead"]

@@ -429,6 +429,24 @@ class ScoreBatch(Base):
     file_name: Mapped[str] = mapped_column(default="")
 
 
+class Enrolment(Base):
+    """A reviewer a lead assessor enrolled: the public key their score batches must be signed
+    with (Ed25519, raw 32 bytes in base64), their profile uid and name, and when the key was
+    revoked (a revoked key signs nothing more that this database imports)."""
+
+    __tablename__ = "reviewer_enrolment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reviewer_uid: Mapped[str] = mapped_column(String(36), index=True)
+    name: Mapped[str]
+    public_key: Mapped[str] = mapped_column(String(64), unique=True)
+    fingerprint: Mapped[str] = mapped_column(String(40))
+    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    enrolled_by: Mapped[str | None] = mapped_column(String(36))
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(36))
+
+
 class FinalDecision(Base):
     """The decision that goes to the issuer for an attempt, and where it came from.
 

@@ -31,11 +31,12 @@ _REFUSED_MODULE_PREFIXES = ("keyring.backends.fail", "keyring.backends.null", "k
 class NoKeyring(UserError):
     """No secure keyring: the tokens cannot be kept safely, so nothing is stored."""
 
-    def __init__(self, details: str = "") -> None:
+    def __init__(self, details: str = "", what: str = "the issuer's sign-in tokens",
+                 noun: str = "tokens") -> None:
         super().__init__(
-            "No secure system keyring is available to keep the issuer's sign-in tokens "
+            f"No secure system keyring is available to keep {what} "
             "(on Linux, install and unlock GNOME Keyring or KWallet: it provides the Secret "
-            "Service). Reviewer never stores tokens anywhere else.", details)
+            f"Service). Reviewer never stores {noun} anywhere else.", details)
 
 
 @dataclass(frozen=True)

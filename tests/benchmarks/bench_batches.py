@@ -8,10 +8,12 @@ A script, not a test (pytest does not collect it). Untimed set-up: a lead assess
 folder holding ``batches x per-batch`` submission attempts (one credential, a rubric of
 four criteria, two evidence items each), made with bulk inserts; then the batch files,
 written by ``reviewer_app.exports.batches.write_batch`` as ``batch export`` writes them:
-each from one of 20 reviewers, every review with four levels and comments, feedback, and
+each from one of 20 reviewers (each enrolled in the lead's database, each batch signed with
+its reviewer's Ed25519 key), every review with four levels and comments, feedback, and
 one in five with a note on the video. Timed: ``services.batches.import_batches`` over all
 the files, on a fresh copy of the data folder each run (the copy is not timed), with
-everything an import does: the checks, the rows, the audit entries, and the lead's rules
+everything an import does: the checks (signatures and enrolments too: their time is
+reported apart), the rows, the audit entries, and the lead's rules
 (each attempt's single review becomes its final decision, queued in the outbox, the
 batch's final decisions logged in one audit entry). Checked after each run: every review,
 score and note stored, one final decision and outbox entry per attempt, the audit chain
@@ -40,11 +42,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from reviewer_app.config import resolve_paths  # noqa: E402
 from reviewer_app.domain.model import EvidenceKind, Role  # noqa: E402
 from reviewer_app.exports.batches import Reviewer, iso, write_batch  # noqa: E402
+from reviewer_app.exports.signing import fingerprint, public_key_text  # noqa: E402
 from reviewer_app.services import audit  # noqa: E402
 from reviewer_app.services.context import AppContext  # noqa: E402
 from reviewer_app.services.roles import update_self  # noqa: E402
@@ -62,8 +66,15 @@ FEEDBACK = ("Your goals and written feedback are strong. Next time, check every 
             "understanding at the hinge point and resubmit a video showing how you act on it.")
 
 
+def reviewer_keys(seed: int = 11) -> list[tuple[Reviewer, Ed25519PrivateKey]]:
+    rng = random.Random(seed)
+    return [(Reviewer(f"00000000-0000-4000-a000-{r:012d}", f"Reviewer {r:02d}", "reviewer"),
+             Ed25519PrivateKey.from_private_bytes(rng.randbytes(32))) for r in range(REVIEWERS)]
+
+
 def make_lead_database(data_dir: Path, attempts: int) -> dict:
-    """A lead assessor's data folder holding ``attempts`` attempts; returns what the batches need."""
+    """A lead assessor's data folder holding ``attempts`` attempts, the reviewers enrolled;
+    returns what the batches need."""
     with AppContext.open(resolve_paths(data_dir=data_dir)) as ctx:
         update_self(ctx, name="Lead Assessor", role=Role.LEAD_ASSESSOR)
         now = datetime(2026, 1, 5, tzinfo=UTC)
@@ -96,6 +107,9 @@ def make_lead_database(data_dir: Path, attempts: int) -> dict:
             for table, rows in ((m.Submission, subs), (m.Attempt, atts), (m.EvidenceItem, evs)):
                 for k in range(0, len(rows), 20_000):
                     s.execute(insert(table), rows[k:k + 20_000])
+            s.execute(insert(m.Enrolment), [
+                {"reviewer_uid": r.uid, "name": r.name, "public_key": public_key_text(key),
+                 "fingerprint": fingerprint(key), "enrolled_at": now} for r, key in reviewer_keys()])
             return {"credential": {"key": cred.key, "version": cred.version},
                     "rubric": {"key": rubric.key, "version": rubric.version,
                                "content_sha256": rubric.content_sha256}}
@@ -103,12 +117,11 @@ def make_lead_database(data_dir: Path, attempts: int) -> dict:
 
 def make_batches(folder: Path, batches: int, per_batch: int, info: dict, seed: int = 11) -> list[Path]:
     rng = random.Random(seed)
-    reviewers = [Reviewer(f"00000000-0000-4000-a000-{r:012d}", f"Reviewer {r:02d}", "reviewer")
-                 for r in range(REVIEWERS)]
+    reviewers = reviewer_keys()
     base = datetime(2026, 1, 6, 9, tzinfo=UTC)
     paths = []
     for b in range(batches):
-        reviewer = reviewers[b % REVIEWERS]
+        reviewer, key = reviewers[b % REVIEWERS]
         reviews = []
         for j in range(per_batch):
             i = b * per_batch + j
@@ -133,12 +146,13 @@ def make_batches(folder: Path, batches: int, per_batch: int, info: dict, seed: i
                            for c, ((key, _), level) in enumerate(zip(CRITERIA, levels))],
                 "annotations": notes})
         batch_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        paths.append(write_batch(folder, batch_id, reviewer, reviews,
+        paths.append(write_batch(folder, batch_id, reviewer, reviews, key=key,
                                  exported_at=base + timedelta(days=1, minutes=b)).json_path)
     return paths
 
 
 def run_once(template: Path, work: Path, files: list[Path], expected: int) -> dict:
+    from reviewer_app.exports import batches as batch_files
     from reviewer_app.services import batches
 
     data = work / "run"
@@ -155,7 +169,21 @@ def run_once(template: Path, work: Path, files: list[Path], expected: int) -> di
         finally:
             rules[0] += time.perf_counter() - t
 
+    # How much the signatures cost: the verification, and the canonical bytes it covers.
+    signing = [0.0]
+    verify, signed_bytes = batch_files.verify, batch_files.signed_bytes
+
+    def timed(function):  # noqa: ANN001, ANN202
+        def call(*args):  # noqa: ANN002, ANN202
+            t = time.perf_counter()
+            try:
+                return function(*args)
+            finally:
+                signing[0] += time.perf_counter() - t
+        return call
+
     batches._finalize = timed_finalize
+    batch_files.verify, batch_files.signed_bytes = timed(verify), timed(signed_bytes)
     try:
         with AppContext.open(resolve_paths(data_dir=data)) as ctx:
             started, cpu = time.perf_counter(), time.process_time()
@@ -163,6 +191,7 @@ def run_once(template: Path, work: Path, files: list[Path], expected: int) -> di
             elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         batches._finalize = finalize
+        batch_files.verify, batch_files.signed_bytes = verify, signed_bytes
     with AppContext.open(resolve_paths(data_dir=data)) as ctx:
         with ctx.sessions() as s:
             counts = {name: s.scalar(select(func.count()).select_from(model)) for name, model in (
@@ -175,7 +204,8 @@ def run_once(template: Path, work: Path, files: list[Path], expected: int) -> di
           and counts["notes"] == (expected + 4) // 5 and counts["batches"] == len(files)
           and counts["final_decisions"] == counts["outbox"] == expected and chain.ok)
     return {"seconds": round(elapsed, 3), "cpu_seconds": round(cpu, 3),
-            "rules_seconds": round(rules[0], 3), "counts": counts,
+            "rules_seconds": round(rules[0], 3), "signature_seconds": round(signing[0], 3),
+            "counts": counts,
             "refused": refused[:3], "checked": ok,
             "reviews_per_second": round(expected / elapsed)}
 
@@ -201,7 +231,7 @@ def main() -> int:
             runs.append(run_once(work / "template", work, files, total))
             r = runs[-1]
             print(f"  run {len(runs)}: {r['seconds']:.2f} s (CPU {r['cpu_seconds']:.2f} s; the lead's "
-                  f"rules {r['rules_seconds']:.2f} s of it), "
+                  f"rules {r['rules_seconds']:.2f} s, signatures {r['signature_seconds']:.2f} s of it), "
                   f"checked: {r['checked']}, {r['counts']}", flush=True)
     except Exception as exc:  # noqa: BLE001
         print(f"could not measure: {exc!r}", file=sys.stderr)

@@ -1,16 +1,41 @@
-"""``reviewer-app batch export|import`` end to end: two data folders, one reviewer, one lead."""
+"""``reviewer-app identity|enrol|enrolled|revoke`` and ``batch export|import`` end to end: two
+data folders, one reviewer, one lead, and a keyring the subprocesses share (a test file)."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+ENV: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _shared_keyring(keyring_env: dict[str, str]):  # noqa: ANN202
+    ENV.clear()
+    ENV.update(keyring_env)
+    yield
+    ENV.clear()
+
 
 def cli(data: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "reviewer_app", "--data-dir", str(data), *args],
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, env=ENV or None)
+
+
+def enrol(reviewer: Path, lead: Path, folder: Path) -> str:
+    """The reviewer shows their fingerprint and exports the file; the lead enrols it."""
+    shown = cli(reviewer, "identity", "--export", str(folder))
+    assert shown.returncode == 0, shown.stderr
+    fingerprint = re.search(r"fingerprint: ([A-Z2-7]{4}(?:-[A-Z2-7]{4}){4})", shown.stdout).group(1)
+    [card] = folder.glob("*.reviewer-enrolment.json")
+    done = cli(lead, "enrol", str(card), "--fingerprint", fingerprint.lower())
+    assert done.returncode == 0, done.stderr
+    return fingerprint
 
 
 def test_a_reviewer_exports_and_a_lead_imports(tmp_path: Path):
@@ -19,6 +44,9 @@ def test_a_reviewer_exports_and_a_lead_imports(tmp_path: Path):
         assert cli(data, "demo").returncode == 0
     assert cli(reviewer, "profile", "--name", "Alice Morgan").returncode == 0
     assert cli(lead, "profile", "--role", "lead", "--name", "Lee").returncode == 0
+    fingerprint = enrol(reviewer, lead, tmp_path / "card")
+    listed = cli(lead, "enrolled")
+    assert listed.returncode == 0 and re.search(rf"Alice Morgan +{fingerprint} +enrolled", listed.stdout)
 
     exported = cli(reviewer, "batch", "export", "--out", str(out))
     assert exported.returncode == 0, exported.stderr
@@ -47,6 +75,27 @@ def test_a_reviewer_exports_and_a_lead_imports(tmp_path: Path):
     refused = cli(reviewer, "batch", "import", str(batch))
     assert refused.returncode == 2
     assert "Only a lead assessor may import score batches" in refused.stderr
+
+    # Revoked: the next batch is refused, with the reason, and the refusal is audited.
+    revoked = cli(lead, "revoke", fingerprint[:4])
+    assert revoked.returncode == 0 and "Revoked the key of Alice Morgan" in revoked.stdout
+    assert "revoked" in cli(lead, "enrolled").stdout
+    later = cli(reviewer, "batch", "export", "--all", "--out", str(tmp_path / "later"))
+    assert later.returncode == 0, later.stderr
+    [second] = (tmp_path / "later").glob("*.reviewer-batch.json")
+    after = cli(lead, "batch", "import", str(second))
+    assert after.returncode == 2 and "is signed with the key of Alice Morgan" in after.stderr
+    assert "batch.refuse" in cli(lead, "audit", "log").stdout
+
+
+def test_a_wrong_fingerprint_enrols_nobody(tmp_path: Path):
+    reviewer, lead = tmp_path / "reviewer", tmp_path / "lead"
+    assert cli(lead, "profile", "--role", "lead").returncode == 0
+    assert cli(reviewer, "identity", "--export", str(tmp_path)).returncode == 0
+    [card] = tmp_path.glob("*.reviewer-enrolment.json")
+    wrong = cli(lead, "enrol", str(card), "--fingerprint", "AAAA-BBBB-CCCC-DDDD-EEEE")
+    assert wrong.returncode == 2 and "is not that of the key" in wrong.stderr
+    assert "No reviewers are enrolled yet" in cli(lead, "enrolled").stdout
 
 
 def test_no_batch_files_is_an_error(tmp_path: Path):

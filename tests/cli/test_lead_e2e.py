@@ -1,7 +1,8 @@
 """Two reviewers and a lead assessor, each with their own data folder, as the programme runs.
 
 Ana and Ben import the same packages and score the same submissions on their own laptops;
-each exports a score batch; the lead imports both. The lead's rule sends every submission
+the lead enrols both (their enrolment files, checked against the fingerprints they read
+out); each exports a signed score batch; the lead imports both. The lead's rule sends every submission
 of the credential to a second review, so DEMO-1001 (both say earned) becomes a final
 decision at once and DEMO-1002 attempt 2 (earned against not yet) becomes a dispute. A
 reviewer's attempt to moderate is refused; the lead moderates; both final decisions, and
@@ -12,6 +13,7 @@ altered in the database file are both caught.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -27,9 +29,20 @@ from lead_support import FA_EARNED, FA_NOT_YET, score
 pytestmark = pytest.mark.slow
 
 
+ENV: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _shared_keyring(keyring_env: dict[str, str]):  # noqa: ANN202
+    ENV.clear()
+    ENV.update(keyring_env)
+    yield
+    ENV.clear()
+
+
 def cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "reviewer_app", "--data-dir", str(data), *args],
-                          capture_output=True, text=True, timeout=180)
+                          capture_output=True, text=True, timeout=180, env=ENV or None)
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:
@@ -52,6 +65,11 @@ def programme(tmp_path: Path, demo_packages: list[Path]) -> dict[str, Path]:
         ok(cli(data, "import", *map(str, demo_packages)))
         ok(cli(data, "profile", "--name", name.capitalize()))
     ok(cli(folders["lead"], "profile", "--role", "lead"))
+    for name in ("ana", "ben"):
+        shown = ok(cli(folders[name], "identity", "--export", str(tmp_path / f"{name}.reviewer-enrolment.json")))
+        fingerprint = re.search(r"fingerprint: (\S+)", shown).group(1)
+        ok(cli(folders["lead"], "enrol", str(tmp_path / f"{name}.reviewer-enrolment.json"),
+               "--fingerprint", fingerprint))
     ok(cli(folders["lead"], "policy", "fa-math", "--second-percent", "100", "--max-gap", "0"))
     return folders
 

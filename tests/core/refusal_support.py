@@ -4,6 +4,7 @@ details, nothing stored) and the bad package a test starts from."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from reviewer_app.errors import PackageError
+from reviewer_app.services import audit
 from reviewer_app.services.imports import import_package
 from reviewer_app.services.submissions import list_submissions
 
@@ -80,7 +82,14 @@ def refused(ctx, snapshot, seeded) -> Callable[..., str]:
             options = (expected,) if isinstance(expected, str) else expected
             assert any(o.lower() in lowered for o in options), (
                 f"the details {details!r} do not mention {' or '.join(map(repr, options))}")
-        snapshot.assert_unchanged(before)
+        # Nothing stored but the refusal's own audit entry, which names the package and why.
+        snapshot.assert_unchanged(before, ignore=("audit_log", "audit_head"))
+        assert snapshot().counts["audit_log"] == before.counts["audit_log"] + 1
+        [entry] = audit.recent(ctx, limit=1)
+        assert (entry.action, entry.subject) == (audit.PACKAGE_REFUSED, f"package {path.name}")
+        logged = json.loads(entry.details_json)
+        assert (logged["reason"], logged["details"]) == (info.value.reason, details)
+        assert audit.verify(ctx).ok
         return message
     return check
 

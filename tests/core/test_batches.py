@@ -21,7 +21,7 @@ from sqlalchemy import inspect, select, text
 from reviewer_app.config import resolve_paths
 from reviewer_app.domain.model import Region, ReviewStatus, Role
 from reviewer_app.errors import Cancelled
-from reviewer_app.exports.batches import content_sha256, read_batch
+from reviewer_app.exports.batches import read_batch
 from reviewer_app.jobs import Job
 from reviewer_app.services import annotations, audit, reviews
 from reviewer_app.services.batches import (
@@ -35,6 +35,8 @@ from reviewer_app.services.imports import import_package
 from reviewer_app.services.roles import NotAllowed, update_self
 from reviewer_app.services.submissions import get_submission
 from reviewer_app.store import models as m
+
+from lead_support import enrol, resign
 
 FA_LEVELS = {"learning-goals": 3, "checks-for-understanding": 2, "feedback": 3, "adjusting-instruction": 2}
 CL_LEVELS = {"group-structures": 3, "discourse-moves": 2, "equitable-participation": 3}
@@ -65,8 +67,10 @@ def reviewer(bare_demo: Path, tmp_path: Path) -> Iterator[AppContext]:
 
 
 @pytest.fixture
-def lead(bare_demo: Path, tmp_path: Path) -> Iterator[AppContext]:
+def lead(bare_demo: Path, tmp_path: Path, reviewer: AppContext) -> Iterator[AppContext]:
+    """The lead's database, with the reviewer enrolled."""
     ctx = _open(bare_demo, tmp_path / "lead", "Lee Lead", Role.LEAD_ASSESSOR)
+    enrol(ctx, reviewer, tmp_path)
     yield ctx
     ctx.close()
 
@@ -88,22 +92,31 @@ def score(ctx: AppContext, key: str, attempt: int, levels: dict[str, int], *, no
     return review.uid
 
 
+AUDIT_TABLES = ("audit_log", "audit_head")
+
+
 def db_state(ctx: AppContext) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table: what a refused or repeated import must leave as it was."""
+    """Every row of every table but the audit log's: what a refused or repeated import must
+    leave as it was (a refusal is written to the audit log: ``refusals``)."""
     with ctx.engine.connect() as conn:
         return {name: sorted((tuple(r) for r in conn.execute(text(f'SELECT * FROM "{name}"'))), key=repr)
-                for name in sorted(inspect(conn).get_table_names())}
+                for name in sorted(inspect(conn).get_table_names()) if name not in AUDIT_TABLES}
 
 
-def rewrite(path: Path, out: Path, change) -> Path:  # noqa: ANN001
-    """A batch edited by ``change(reviews)`` and re-sealed with a correct hash and count:
-    a well-formed batch whose content does not fit this database."""
+def refusals(ctx: AppContext) -> list[dict[str, Any]]:
+    """The refusals in the audit log, oldest first (their details)."""
+    return [json.loads(e.details_json) for e in reversed(audit.recent(ctx))
+            if e.action == audit.BATCH_REFUSED]
+
+
+def rewrite(path: Path, out: Path, change, signer: AppContext) -> Path:  # noqa: ANN001
+    """A batch edited by ``change(reviews)`` and re-sealed with a correct hash and count, and
+    signed again by ``signer``'s key: a well-formed batch whose content does not fit this
+    database."""
     data = json.loads(path.read_text(encoding="utf-8"))
     change(data["reviews"])
-    data["header"]["count"] = len(data["reviews"])
-    data["header"]["content_sha256"] = content_sha256(data["reviews"])
     data["header"]["batch_id"] = "11111111-2222-4333-8444-555555555555"
-    out.write_text(json.dumps(data), encoding="utf-8")
+    out.write_text(json.dumps(resign(data, signer)), encoding="utf-8")
     return out
 
 
@@ -186,7 +199,7 @@ def test_reviews_of_submissions_this_database_lacks_are_named(reviewer, lead, tm
                           "submission": f"ELSEWHERE-{i}"})
         items.append({**template, "uid": "00000000-0000-4000-8000-000000000009", "attempt": 7})
 
-    crafted = rewrite(batch.json_path, tmp_path / "crafted.reviewer-batch.json", elsewhere)
+    crafted = rewrite(batch.json_path, tmp_path / "crafted.reviewer-batch.json", elsewhere, reviewer)
     before = db_state(lead)
     [outcome] = import_batches(lead, [crafted])
     assert outcome.refused
@@ -202,7 +215,7 @@ def test_a_review_scored_with_another_rubric_is_refused(reviewer, lead, tmp_path
     def other_rubric(items: list[dict]) -> None:
         items[0]["rubric"]["content_sha256"] = "f" * 64
 
-    crafted = rewrite(batch.json_path, tmp_path / "rubric.reviewer-batch.json", other_rubric)
+    crafted = rewrite(batch.json_path, tmp_path / "rubric.reviewer-batch.json", other_rubric, reviewer)
     before = db_state(lead)
     [outcome] = import_batches(lead, [crafted])
     assert outcome.refused and "a different rubric under that name and version" in outcome.message
@@ -219,7 +232,7 @@ def test_a_held_review_with_different_content_is_refused_identical_is_skipped(re
     def changed_comment(items: list[dict]) -> None:
         items[0]["scores"][0]["comment"] = "Rewritten after the export."
 
-    crafted = rewrite(first.json_path, tmp_path / "changed.reviewer-batch.json", changed_comment)
+    crafted = rewrite(first.json_path, tmp_path / "changed.reviewer-batch.json", changed_comment, reviewer)
     before = db_state(lead)
     [refused] = import_batches(lead, [crafted])
     assert refused.refused and "already holds with different content" in refused.message
@@ -310,17 +323,19 @@ def test_files_that_are_not_whole_batches_are_refused_with_the_reason(reviewer, 
     batch = export_batch(reviewer, tmp_path / "out")
     data = json.loads(batch.json_path.read_text(encoding="utf-8"))
     miscounted = tmp_path / "miscounted.reviewer-batch.json"
-    miscounted.write_text(json.dumps({**data, "header": {**data["header"], "count": 3}}), encoding="utf-8")
+    # Signed by the reviewer's own key with the wrong count (only the key's holder could).
+    miscounted_doc = resign(json.loads(json.dumps(data)), reviewer, count=3)
+    miscounted.write_text(json.dumps(miscounted_doc), encoding="utf-8")
     other = tmp_path / "package.json"
     other.write_text(json.dumps({"format": "mcred-submission/1", "submission_id": "X"}), encoding="utf-8")
     newer = tmp_path / "newer.reviewer-batch.json"
-    newer.write_text(json.dumps({**data, "format": "reviewer-batch/2"}), encoding="utf-8")
+    newer.write_text(json.dumps({**data, "format": "reviewer-batch/3"}), encoding="utf-8")
     before = db_state(lead)
     outcomes = import_batches(lead, [miscounted, other, newer])
     assert all(o.refused for o in outcomes)
     assert "says it holds 3 reviews but holds 1" in outcomes[0].message
     assert "is not a score batch (its format is 'mcred-submission/1'" in outcomes[1].message
-    assert "format reviewer-batch/2, which this version of Reviewer cannot read" in outcomes[2].message
+    assert "format reviewer-batch/3, which this version of Reviewer cannot read" in outcomes[2].message
     assert db_state(lead) == before
 
 
@@ -335,6 +350,7 @@ def test_a_batch_imports_consequences_outbox_payloads_and_one_audit_entry_each(
 
     policies.set_policy(lead, "fa-math", second_review_percent=100)
     ben = _open(bare_demo, tmp_path / "ben", "Ben Second", Role.REVIEWER)
+    enrol(lead, ben, tmp_path / "ben-enrolment")
     try:
         agreed = score(reviewer, "DEMO-1001", 1, FA_LEVELS, feedback="Agreed \u2013 \u201cwell\u201d \U0001F600")
         disputed = score(reviewer, "DEMO-1002", 1, FA_LEVELS, notes=True)
@@ -417,7 +433,7 @@ def test_a_review_whose_scores_or_notes_do_not_fit_is_refused(reviewer, lead, tm
         [target] = [r for r in items if r["submission"] == "DEMO-1002"]
         change(target)
 
-    crafted = rewrite(batch.json_path, tmp_path / "crafted.reviewer-batch.json", changed)
+    crafted = rewrite(batch.json_path, tmp_path / "crafted.reviewer-batch.json", changed, reviewer)
     before = db_state(lead)
     [outcome] = import_batches(lead, [crafted])
     flipped = "earned" if decision == "not_yet" else "not_yet"
@@ -435,7 +451,7 @@ def test_a_second_different_review_by_the_same_reviewer_is_refused(reviewer, lea
     def another(items: list[dict]) -> None:
         items[0]["uid"] = "00000000-0000-4000-8000-0000000000aa"
 
-    crafted = rewrite(batch.json_path, tmp_path / "another.reviewer-batch.json", another)
+    crafted = rewrite(batch.json_path, tmp_path / "another.reviewer-batch.json", another, reviewer)
     before = db_state(lead)
     [outcome] = import_batches(lead, [crafted])
     assert outcome.refused and "DEMO-1002 attempt 1 by Alice Morgan, who already has a different review" \

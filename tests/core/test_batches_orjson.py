@@ -16,9 +16,19 @@ from pathlib import Path
 
 import orjson
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from reviewer_app.exports import batches
-from reviewer_app.exports.batches import BatchRefused, Reviewer, canonical, content_sha256, read_batch, write_batch
+from reviewer_app.exports.batches import (
+    BatchRefused,
+    Reviewer,
+    canonical,
+    content_sha256,
+    read_batch,
+    signed_bytes,
+    write_batch,
+)
+from reviewer_app.exports.signing import sign
 
 REVIEWER = Reviewer("00000000-0000-4000-a000-000000000001", "Ana Quote\"s \\ \u2028 \U0001F600", "reviewer")
 WHEN = "2026-01-06T09:00:00.000000+00:00"
@@ -72,9 +82,18 @@ def _review(i: int, text: str = TRICKY, *, region: dict | None = None, kind: str
             "annotations": [note]}
 
 
+KEY = Ed25519PrivateKey.generate()
+
+
 def _write(folder: Path, reviews: list[dict]) -> Path:
     return write_batch(folder, "11111111-2222-4333-8444-555555555555", REVIEWER, reviews,
-                       exported_at=datetime(2026, 1, 7, tzinfo=UTC)).json_path
+                       key=KEY, exported_at=datetime(2026, 1, 7, tzinfo=UTC)).json_path
+
+
+def _signed(doc: dict) -> dict:
+    """The document signed again with the reviewer's key (as only they could)."""
+    doc["signature"] = sign(KEY, signed_bytes(doc["header"], canonical(doc["reviews"]).encode("utf-8")))
+    return doc
 
 
 def _outcome(path: Path, *, stdlib: bool, monkeypatch: pytest.MonkeyPatch) -> object:
@@ -122,7 +141,7 @@ def _variants(tmp_path: Path) -> dict[str, Path]:
     files["a float altered"] = sealed("altered", json.dumps(altered))
     bigcount = json.loads(json.dumps(good))
     bigcount["header"]["count"] = 2 ** 64 + 2
-    files["a count beyond 64 bits"] = sealed("bigcount", json.dumps(bigcount))
+    files["a count beyond 64 bits"] = sealed("bigcount", json.dumps(_signed(bigcount)))
     nan = json.loads(json.dumps(good))
     nan["reviews"][1]["scores"][0]["level"] = float("nan")
     files["NaN"] = sealed("nan", json.dumps(nan))
@@ -131,11 +150,12 @@ def _variants(tmp_path: Path) -> dict[str, Path]:
     bom.write_bytes(b"\xef\xbb\xbf" + files["tiny and huge floats"].read_bytes())
     files["a byte order mark"] = bom
     files["spaces and another key order"] = sealed("pretty", json.dumps(
-        {"reviews": good["reviews"], "header": good["header"], "format": good["format"]}, indent=3))
+        {"signature": good["signature"], "reviews": good["reviews"], "header": good["header"],
+         "format": good["format"]}, indent=3))
     short = json.loads(json.dumps(good))
     del short["reviews"][0]["annotations"]
     short["header"]["content_sha256"] = content_sha256(short["reviews"])
-    files["a review without its notes field"] = sealed("short", json.dumps(short))
+    files["a review without its notes field"] = sealed("short", json.dumps(_signed(short)))
     return files
 
 

@@ -1,6 +1,7 @@
-"""A lead assessor's database on PostgreSQL imports a reviewer's batch (the reviewer's laptop
-on SQLite), recognises it a second time, refuses an altered one, and keeps an intact audit
-chain (runs when REVIEWER_APP_TEST_DATABASE_URL names a server, as in ``.ci/run``)."""
+"""A lead assessor's database on PostgreSQL enrols a reviewer and imports their signed batch
+(the reviewer's laptop on SQLite), recognises it a second time, refuses an altered one and
+one signed by a key it never enrolled (each refusal in the audit log), and keeps an intact
+audit chain (runs when REVIEWER_APP_TEST_DATABASE_URL names a server, as in ``.ci/run``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 
 from reviewer_app.config import AppPaths, resolve_paths
 from reviewer_app.domain.model import Region, Role
-from reviewer_app.services import annotations, audit, reviews
+from reviewer_app.services import annotations, audit, enrolment, identity, reviews
 from reviewer_app.services.batches import export_batch, import_batches
 from reviewer_app.services.context import AppContext
 from reviewer_app.services.imports import import_package
@@ -47,13 +48,25 @@ def test_a_lead_on_postgresql_imports_a_batch(pg_paths: AppPaths, demo_packages:
         sent = reviews.get_review(mine, review.uid)
         notes = annotations.list_notes(mine, review.uid)
         batch = export_batch(mine, tmp_path / "out")
+        card, me = identity.export_enrolment(mine, tmp_path / "enrolment")
+    with AppContext.open(resolve_paths(data_dir=tmp_path / "mallory")) as mallory:
+        for package in demo_packages:
+            import_package(mallory, package)
+        update_self(mallory, name="Mallory", role=Role.REVIEWER)
+        fake = reviews.start_review(mallory, get_submission(mallory, "DEMO-1002", 1).attempt_id)
+        for key in ("learning-goals", "checks-for-understanding", "feedback", "adjusting-instruction"):
+            reviews.set_level(mallory, fake.uid, key, 3)
+        reviews.submit_review(mallory, fake.uid)
+        forged = export_batch(mallory, tmp_path / "mallory-out")
 
     with AppContext.open(pg_paths) as lead:
         assert lead.engine.dialect.name == "postgresql"
         for package in demo_packages:
             import_package(lead, package)
         update_self(lead, name="Lee", role=Role.LEAD_ASSESSOR)
-        [outcome] = import_batches(lead, [batch.json_path])
+        enrolment.enrol(lead, card, me.fingerprint)
+        [mallorys, outcome] = import_batches(lead, [forged.json_path, batch.json_path])
+        assert mallorys.refused and "no reviewer enrolled here holds" in mallorys.message
         assert outcome.status == "imported" and outcome.imported == 1, outcome.message
         got = reviews.get_review(lead, review.uid)
         assert (got.scores, got.feedback, got.decision, got.submitted_at) == \
@@ -70,4 +83,7 @@ def test_a_lead_on_postgresql_imports_a_batch(pg_paths: AppPaths, demo_packages:
         [refused] = import_batches(lead, [altered])
         assert refused.refused and "was changed after it was exported" in refused.message
         assert _count(lead, m.Review) == reviews_before and _count(lead, m.ScoreBatch) == 1
+        refused_files = [json.loads(e.details_json)["file"] for e in audit.recent(lead)
+                         if e.action == audit.BATCH_REFUSED]
+        assert refused_files == [altered.name, forged.json_path.name]
         assert audit.verify(lead).ok

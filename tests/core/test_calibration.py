@@ -133,8 +133,11 @@ def test_the_calibration_file_carries_the_agreed_scores_to_a_reviewer(demo_ctx: 
     data["items"][0]["levels"][0]["level"] = 3
     altered = tmp_path / "altered.json"
     altered.write_text(json.dumps(data))
-    with pytest.raises(UserError, match="altered after it was exported"):
+    with pytest.raises(UserError, match="altered after it was exported") as refused:
         calibration.import_calibration(reviewer_ctx, altered)
+    [entry] = audit.recent(reviewer_ctx, limit=1)  # the refusal is in the reviewer's audit log
+    assert (entry.action, json.loads(entry.details_json)["reason"]) == \
+        (audit.CALIBRATION_REFUSED, refused.value.message)
     # A submission the laptop does not hold is named.
     data["items"][0]["levels"][0]["level"] = 2
     data["items"].append({**data["items"][0], "submission": "DEMO-9999"})

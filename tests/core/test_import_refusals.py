@@ -17,7 +17,6 @@ import copy
 import json
 import os
 import random
-import re
 import stat
 import zipfile
 from collections.abc import Callable
@@ -28,11 +27,11 @@ import pytest
 
 from reviewer_app.errors import Cancelled, PackageError
 from reviewer_app.jobs import Job
+from reviewer_app.services import audit
 from reviewer_app.services.imports import import_package
 from reviewer_app.services.submissions import get_submission, list_submissions
 
 from packages import (
-        BuiltPackage,
         Evidence,
         central_directory,
         default_evidence,
@@ -710,7 +709,8 @@ def test_unexpected_failure_at_commit_leaves_nothing_behind(ctx, snapshot, seede
     with pytest.raises(PackageError, match="database refused") as info:
         import_package(ctx, pkg.path)
     assert "refused by the test" in info.value.details
-    snapshot.assert_unchanged(before)
+    snapshot.assert_unchanged(before, ignore=("audit_log", "audit_head"))
+    assert audit.recent(ctx, limit=1)[0].action == audit.PACKAGE_REFUSED  # the refusal, audited
 
 
 # -- cancellation, deduplication, verification of known blobs -----------------------------------

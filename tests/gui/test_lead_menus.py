@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QMessageBox
 from reviewer_app.config import resolve_paths
 from reviewer_app.domain.model import Role
 from reviewer_app.gui.lead.profile_dialog import ProfileDialog
-from reviewer_app.services import batches, moderation, policies
+from reviewer_app.services import batches, enrolment, identity, moderation, policies
 from reviewer_app.services.context import AppContext
 from reviewer_app.store import models as m
 
@@ -42,7 +42,8 @@ def test_the_lead_menu_is_hidden_from_a_reviewer_and_follows_a_role_change(qtbot
     assert "Lead" in _menu_titles(win)
     assert win.lead.profile_button.text().endswith("Lena Lead \u00b7 Lead assessor")
     labels = [a.text().replace("&", "") for a in win.lead.lead_menu.actions() if not a.isSeparator()]
-    assert labels == ["Import Score Batches\u2026", "Moderation\u2026", "Agreement Statistics\u2026",
+    assert labels == ["Import Score Batches\u2026", "Enrolled Reviewers\u2026", "Moderation\u2026",
+                      "Agreement Statistics\u2026",
                       "Calibration\u2026", "Export Final Decisions\u2026", "Feedback Letters\u2026",
                       "Credential Policies\u2026", "Audit Log\u2026"]
     moderation = win.findChild(QAction, "actionModeration")
@@ -87,12 +88,19 @@ def test_a_reviewer_exports_a_score_batch_and_is_told_when_nothing_is_new(qtbot,
 
 def _reviewer_batch(template: Path, where: Path, name: str, levels: dict[str, int]) -> Path:
     """A reviewer's own laptop (a copy of the demo data): they score DEMO-1002 attempt 2 and
-    export their batch."""
+    export their batch, and their enrolment file (``where``/card) beside it."""
     shutil.copytree(template, where / "data")
     with AppContext.open(resolve_paths(data_dir=where / "data")) as ctx:
         become(ctx, add_profile(ctx, name))
         score(ctx, "DEMO-1002", 2, levels)
+        identity.export_enrolment(ctx, where / "card")
         return batches.export_batch(ctx, where).json_path
+
+
+def _enrol_all(lead: AppContext, *batch_files: Path) -> None:
+    for path in batch_files:
+        [card] = (path.parent / "card").glob("*.reviewer-enrolment.json")
+        enrolment.enrol(lead, card, json.loads(card.read_text(encoding="utf-8"))["fingerprint"])
 
 
 def test_the_lead_imports_batches_and_sees_each_files_outcome(qtbot, demo_ctx, tmp_path,
@@ -104,6 +112,7 @@ def test_the_lead_imports_batches_and_sees_each_files_outcome(qtbot, demo_ctx, t
     data["reviews"][0]["feedback"] = "Changed after export."
     altered.write_text(json.dumps(data), encoding="utf-8")
     make_lead(demo_ctx, "Lena Lead")
+    _enrol_all(demo_ctx, ana, ben)
     policies.set_policy(demo_ctx, "fa-math", second_review_percent=100)  # every one gets a second review
     win = main_window(qtbot, demo_ctx)
 

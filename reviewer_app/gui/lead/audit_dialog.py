@@ -33,7 +33,8 @@ LIMIT = 500
 ACTION_LABELS = {
     audit.SCORE: "Level changed", audit.COMMENT: "Comment changed", audit.FEEDBACK: "Feedback changed",
     audit.SUBMIT: "Review submitted", audit.BATCH_EXPORT: "Batch exported",
-    audit.BATCH_IMPORT: "Batch imported", audit.DISPUTE: "Dispute opened",
+    audit.BATCH_IMPORT: "Batch imported", audit.BATCH_REFUSED: "Batch refused",
+    audit.ENROL: "Reviewer enrolled", audit.REVOKE: "Key revoked", audit.DISPUTE: "Dispute opened",
     audit.MODERATE: "Dispute moderated", audit.FINAL: "Final decision",
     audit.CALIBRATION: "Calibration", audit.POLICY: "Policy changed", audit.ROLE: "Role changed",
     audit.SYNC: "Sync result",

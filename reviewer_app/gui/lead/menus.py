@@ -89,6 +89,8 @@ class LeadController(QObject):
         self.lead_menu = menu
         self._action("actionImportBatches", "&Import Score Batches\u2026", self.choose_and_import_batches,
                      menu, "Ctrl+Shift+I", "Import reviewers' score batch files")
+        self._action("actionEnrolment", "&Enrolled Reviewers\u2026", self.open_enrolment, menu, None,
+                     "Enrol reviewers by their signing keys; revoke a key")
         menu.addSeparator()
         self._action("actionModeration", "&Moderation\u2026", self.open_moderation, menu, "Ctrl+M",
                      "Settle disputes between reviewers")
@@ -113,6 +115,8 @@ class LeadController(QObject):
         self.settings_menu = menu
         self.profile_action = self._action("actionProfile", "&Profile\u2026", self.edit_profile, menu, None,
                                            "Your name and role")
+        self._action("actionSigningKey", "Signing &Key\u2026", self.open_identity, menu, None,
+                     "Your signing key's fingerprint and enrolment file, for your lead assessor")
 
     # -- the profile ---------------------------------------------------------------------------
     def load_profile(self) -> None:
@@ -272,6 +276,18 @@ class LeadController(QObject):
         from reviewer_app.gui.lead.policies_dialog import open_policies_dialog
 
         return open_policies_dialog(self.ctx, self.window)
+
+    def open_identity(self) -> QWidget:
+        from reviewer_app.gui.lead.common import single
+        from reviewer_app.gui.lead.enrolment_dialog import IdentityDialog
+
+        return single(self.window, IdentityDialog, lambda: IdentityDialog(self.ctx, self.window))
+
+    def open_enrolment(self) -> QWidget:
+        from reviewer_app.gui.lead.common import single
+        from reviewer_app.gui.lead.enrolment_dialog import EnrolmentDialog
+
+        return single(self.window, EnrolmentDialog, lambda: EnrolmentDialog(self.ctx, self.window))
 
     def open_audit(self) -> QWidget:
         from reviewer_app.gui.lead.audit_dialog import AuditDialog
