@@ -504,6 +504,6 @@ def test_notes_on_photos_and_quoted_passages_travel_in_batches(reviewer, lead, t
             change(*items[0]["annotations"])
             items[0]["uid"] = f"00000000-0000-4000-c000-{i:012d}"
 
-        crafted = rewrite(batch.json_path, tmp_path / f"crafted{i}.reviewer-batch.json", changed)
+        crafted = rewrite(batch.json_path, tmp_path / f"crafted{i}.reviewer-batch.json", changed, reviewer)
         [refused] = import_batches(lead, [crafted])
         assert refused.refused and f"{said} with an anchor it cannot have" in refused.message, (name, refused.message)
