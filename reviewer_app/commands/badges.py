@@ -32,6 +32,9 @@ def add_issuer_actions(isub: argparse._SubParsersAction) -> None:
                         "URL, or did:key (tests and trials)")
     r.add_argument("--new-key", action="store_true",
                    help="make a new signing key (publish the new DID document afterwards)")
+    r.add_argument("--evidence-url", metavar="TEMPLATE",
+                   help="public link to a submission's evidence, with {submission_id} and "
+                        "{attempt} (empty: none)")
     r.add_argument("--did-document", type=Path, metavar="FILE",
                    help="also write the DID document to publish (did.json) to FILE")
     r.set_defaults(func=cmd_identity_set)
@@ -59,6 +62,8 @@ def _print_identity(identity, did_document: Path | None) -> None:
     print(f"Issuer:  {identity.name} <{identity.url}>")
     print(f"Id:      {identity.id}")
     print(f"Key:     {identity.verification_method}")
+    if identity.evidence_url:
+        print(f"Evidence: {identity.evidence_url}")
     where = did_web_address(identity.id) or (identity.id if identity.id.startswith("https://") else None)
     if where:
         print(f"Publish the DID document at {where}"
@@ -83,7 +88,8 @@ def cmd_identity_set(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.sync.issuer_identity import set_identity
 
     with open_context(paths) as ctx:
-        identity = set_identity(ctx, args.name, args.url, args.issuer_id, new_key=args.new_key)
+        identity = set_identity(ctx, args.name, args.url, args.issuer_id, new_key=args.new_key,
+                                evidence_url=args.evidence_url)
     _print_identity(identity, args.did_document)
     return EXIT_OK
 

@@ -21,9 +21,10 @@ from __future__ import annotations
 import base64
 import json
 import re
+import string
 from dataclasses import asdict, dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
@@ -51,6 +52,15 @@ class IssuerIdentity:
     id: str
     verification_method: str
     public_key_multibase: str
+    #: The public link to a submission's evidence, with ``{submission_id}`` and ``{attempt}``
+    #: (e.g. ``https://lms.example/s/{submission_id}/{attempt}``); None: no link.
+    evidence_url: str | None = None
+
+    def evidence_link(self, submission_id: str, attempt: int) -> str | None:
+        if not self.evidence_url:
+            return None
+        return self.evidence_url.format(submission_id=quote(str(submission_id), safe=""),
+                                        attempt=int(attempt))
 
 
 def _key_account(public_multibase: str) -> str:
@@ -92,17 +102,39 @@ def _check(name: str, url: str, id_: str) -> tuple[str, str, str]:
     raise UserError(f"--id must be did:web:DOMAIN, an https:// profile URL, or did:key (got {id_!r}).")
 
 
+def _check_evidence_url(template: str) -> str:
+    bad = f"--evidence-url may use only {{submission_id}} and {{attempt}} (got {template!r})."
+    try:
+        fields = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(template)
+                  if f is not None]
+    except ValueError as exc:
+        raise UserError(bad, details=str(exc)) from None
+    if any(f not in ("submission_id", "attempt") or spec or conv for f, spec, conv in fields):
+        raise UserError(bad)  # no attribute access, indexing or format specs
+    example = template.format(submission_id="S-1", attempt=1)
+    parts = urlsplit(example)
+    if parts.scheme != "https" or not parts.hostname:
+        raise UserError(f"--evidence-url must be an https:// link (got {template!r}).")
+    return template
+
+
 def set_identity(ctx: AppContext, name: str, url: str, id_: str, *,
-                 store: KeyringTokenStore | None = None, new_key: bool = False) -> IssuerIdentity:
+                 store: KeyringTokenStore | None = None, new_key: bool = False,
+                 evidence_url: str | None = None) -> IssuerIdentity:
     """Configure the organisation; makes its signing key (in the keyring) the first time.
 
     The key is kept when the name, url or id change, unless ``new_key``: a new key means
     the DID document must be published again (badges signed with the old key then fail).
+    ``evidence_url`` (a template, see ``IssuerIdentity``) replaces the current one; None
+    keeps it, "" removes it.
     """
     require_lead(ctx, "set up the organisation that signs Open Badges")
     name, url, id_ = _check(name, url, id_)
     store = store or KeyringTokenStore()
     current = get_identity(ctx)
+    if evidence_url is None:
+        evidence_url = current.evidence_url if current else None
+    evidence_url = _check_evidence_url(evidence_url.strip()) if evidence_url else None
     key = None if new_key or current is None else _load_key(store, current.public_key_multibase)
     if key is None:
         key = Ed25519PrivateKey.generate()
@@ -116,7 +148,7 @@ def set_identity(ctx: AppContext, name: str, url: str, id_: str, *,
         method = signing.did_key_method(id_)
     else:
         method = f"{id_}#{public}"
-    identity = IssuerIdentity(name, url, id_, method, public)
+    identity = IssuerIdentity(name, url, id_, method, public, evidence_url)
     with ctx.transaction() as session:
         row = session.get(m.AppSetting, SETTING)
         if row is None:

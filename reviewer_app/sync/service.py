@@ -176,7 +176,8 @@ def open_badge(ctx: AppContext, submission_key: str, attempt: int | None = None,
     recipient = outbox.recipient_for(ctx.sessions, decision["submission_id"], decision["attempt"])
     credential = ob3.open_badge_credential(
         decision, rubric, issuer_id=identity.id, issuer_name=identity.name,
-        issuer_url=identity.url, credential_id=f"urn:uuid:{uid}", recipient=recipient, salt=salt)
+        issuer_url=identity.url, credential_id=f"urn:uuid:{uid}", recipient=recipient, salt=salt,
+        evidence_url=identity.evidence_link(decision["submission_id"], decision["attempt"]))
     return issuer_identity.sign_credential(ctx, credential, store=store)
 
 

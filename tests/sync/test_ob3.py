@@ -21,10 +21,13 @@ from reviewer_app.services.context import AppContext
 from reviewer_app.services.roles import NotAllowed, update_self
 from reviewer_app.sync import issuer_identity, service, signing
 
+EVIDENCE = "https://lms.springfield.example/evidence/{submission_id}/{attempt}"
+
 
 @pytest.fixture
 def earned(scored: AppContext) -> AppContext:
-    issuer_identity.set_identity(scored, *ORG, "did:web:schools.springfield.example")
+    issuer_identity.set_identity(scored, *ORG, "did:web:schools.springfield.example",
+                                 evidence_url=EVIDENCE)
     return scored
 
 
@@ -66,6 +69,8 @@ def test_the_credential_is_current_ob3_signed_and_carries_the_rubric_levels(earn
                        "Checks for understanding": (4, "Exemplary"),
                        "Actionable feedback to students": (3, "Proficient"),
                        "Adjusting instruction from evidence": (2, "Developing")}
+    [evidence] = credential["evidence"]
+    assert evidence["id"] == "https://lms.springfield.example/evidence/DEMO-1002/2"
     # The teacher's private feedback is not in the public credential.
     assert "zebra" not in json.dumps(credential)
 
@@ -131,10 +136,14 @@ def test_without_an_identity_it_says_how_to_set_one_up(scored: AppContext):
     (ORG[0], ORG[1], "did:web:bad host/x", "not a did:web"),
     (ORG[0], ORG[1], "http://schools.springfield.example/issuer", "--id must be"),
     (ORG[0], ORG[1], "did:example:123", "--id must be"),
+    (ORG[0], ORG[1], "did:key", "evidence-url must be an https"),
+    (ORG[0], ORG[1], "did:key", "evidence-url may use only"),
 ])
 def test_a_bad_identity_is_refused(scored: AppContext, name, url, id_, message):
+    evidence = {"evidence-url must be an https": "http://lms.example/{submission_id}",
+                "evidence-url may use only": "https://lms.example/{submission_id.__class__}"}
     with pytest.raises(UserError, match=message):
-        issuer_identity.set_identity(scored, name, url, id_)
+        issuer_identity.set_identity(scored, name, url, id_, evidence_url=evidence.get(message))
     assert issuer_identity.get_identity(scored) is None
 
 

@@ -21,7 +21,8 @@ def issued(scored: AppContext) -> tuple[dict[str, dict], list[dict]]:
     credentials, documents = {}, []
     for name, id_ in [("did-key", "did:key"), ("did-web", "did:web:schools.springfield.example"),
                       ("https", "https://schools.springfield.example/issuer")]:
-        identity = issuer_identity.set_identity(scored, *ORG, id_, new_key=True)
+        identity = issuer_identity.set_identity(
+            scored, *ORG, id_, new_key=True, evidence_url="https://lms.example/e/{submission_id}")
         credentials[name] = service.open_badge(scored, "DEMO-1002", 2)
         if not id_.startswith("did:key"):
             documents.append(issuer_identity.did_document(identity))
