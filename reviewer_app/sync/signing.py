@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -101,13 +102,43 @@ def _local_loader(url: str, options: dict | None = None) -> dict[str, Any]:
     return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(_context(url))}
 
 
+_ABSOLUTE = re.compile(r"^(_:|[A-Za-z][A-Za-z0-9+.-]*:)")
+
+
+def _check_absolute(node: Any) -> None:
+    """Refuse what JSON-LD "safe mode" verifiers refuse: after expansion, a relative ``@type``
+    or ``@id``, or a property defined by no context (it would be signed as something other
+    than it reads, or not at all)."""
+    if isinstance(node, list):
+        for item in node:
+            _check_absolute(item)
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key == "@type":
+            for kind in value if isinstance(value, list) else [value]:
+                if isinstance(kind, str) and not _ABSOLUTE.match(kind):
+                    raise SigningError(f"the type {kind!r} is defined by no context (a relative IRI)")
+        elif key == "@id":
+            if isinstance(value, str) and not _ABSOLUTE.match(value):
+                raise SigningError(f"the id {value!r} is not an absolute IRI")
+        elif not key.startswith("@") and not _ABSOLUTE.match(key):
+            raise SigningError(f"the property {key!r} is defined by no context")
+        _check_absolute(value)
+
+
 def canonical(document: dict[str, Any]) -> str:
     """The RDFC-1.0 canonical N-Quads of a JSON-LD document (local contexts only)."""
     from pyld import jsonld
 
+    # No base IRI: PyLD would resolve relative ones against http://example.org/base/.
+    options = {"documentLoader": _local_loader, "base": None}
     try:
-        return jsonld.normalize(document, {"algorithm": "URDNA2015", "format": "application/n-quads",
-                                           "documentLoader": _local_loader})
+        expanded = jsonld.expand(document, options)
+        _check_absolute(expanded)
+        return jsonld.normalize(expanded, {**options, "algorithm": "URDNA2015",
+                                           "format": "application/n-quads"})
     except jsonld.JsonLdError as exc:
         cause: BaseException | None = exc
         while cause is not None:  # PyLD wraps the loader's refusal in its own errors

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,18 @@ def test_the_export_is_written_whole(earned: AppContext, tmp_path: Path):
     credential = json.loads(out.read_text())
     assert ob3_schema_errors(credential) == []
     assert credential["id"].startswith("urn:uuid:") and credential["proof"][0]["proofValue"].startswith("z")
+
+
+@pytest.mark.parametrize("change,message", [
+    # The schema validator type OB 3.0 examples use: in no context, so a relative IRI.
+    (lambda c: c.update(credentialSchema=[{"id": "https://example.org/s.json",
+                                           "type": "1EdTechJsonSchemaValidator2019"}]),
+     "'1EdTechJsonSchemaValidator2019' is defined by no context"),
+    (lambda c: c["evidence"][0].update(id="evidence/1"), "'evidence/1' is not an absolute IRI"),
+])
+def test_what_a_safe_mode_verifier_refuses_is_never_signed(earned: AppContext, change, message):
+    credential = service.open_badge(earned, "DEMO-1002", 2)
+    unsigned = {k: v for k, v in credential.items() if k != "proof"}
+    change(unsigned)
+    with pytest.raises(signing.SigningError, match=re.escape(message)):
+        signing.sign(unsigned, Ed25519PrivateKey.generate(), "did:example:1#k")
