@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from reviewer_app.errors import UserError
+from reviewer_app.services import audit
 from reviewer_app.services.context import AppContext
 from reviewer_app.services.roles import require_lead
 from reviewer_app.store import models as m
@@ -128,7 +129,7 @@ def set_identity(ctx: AppContext, name: str, url: str, id_: str, *,
     ``evidence_url`` (a template, see ``IssuerIdentity``) replaces the current one; None
     keeps it, "" removes it.
     """
-    require_lead(ctx, "set up the organisation that signs Open Badges")
+    me = require_lead(ctx, "set up the organisation that signs Open Badges")
     name, url, id_ = _check(name, url, id_)
     store = store or KeyringTokenStore()
     current = get_identity(ctx)
@@ -155,6 +156,10 @@ def set_identity(ctx: AppContext, name: str, url: str, id_: str, *,
             row = m.AppSetting(key=SETTING, value="")
             session.add(row)
         row.value = json.dumps(asdict(identity))
+        before = asdict(current) if current else {}
+        audit.append(session, audit.POLICY, "issuer identity",
+                     {k: [before.get(k), v] for k, v in asdict(identity).items() if before.get(k) != v},
+                     actor_uid=me.uid)
     return identity
 
 

@@ -18,6 +18,7 @@ from sync_test_keyring import MemoryKeyring
 
 from reviewer_app.domain.model import Role
 from reviewer_app.errors import UserError
+from reviewer_app.services import audit
 from reviewer_app.services.context import AppContext
 from reviewer_app.services.roles import NotAllowed, update_self
 from reviewer_app.sync import issuer_identity, service, signing
@@ -109,6 +110,12 @@ def test_the_key_lives_only_in_the_keyring(scored: AppContext, memory_keyring: M
     renamed = issuer_identity.set_identity(scored, "Springfield District", ORG[1], "did:key")
     assert renamed.id == identity.id
     assert issuer_identity.set_identity(scored, *ORG, "did:key", new_key=True).id != identity.id
+    # Each change is in the audit log: who set which id and key, and when.
+    newest, renaming, first = audit.recent(scored, subject="issuer identity")
+    assert json.loads(first.details_json)["id"] == [None, identity.id]
+    assert json.loads(renaming.details_json) == {"name": [ORG[0], "Springfield District"]}
+    assert json.loads(newest.details_json)["id"][0] == identity.id
+    assert audit.verify(scored).ok
 
 
 def test_without_the_key_in_this_keyring_nothing_is_signed(earned: AppContext,
