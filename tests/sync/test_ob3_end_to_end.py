@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 from dcc_verifier import verify
-from support import ORG, add_and_login, make_lead, ob3_schema_errors, score_earned, sync_until_done
+from support import (
+    ORG,
+    add_and_login,
+    make_lead,
+    ob3_schema_errors,
+    score_earned,
+    sync_until_done,
+)
 
 from reviewer_app.config import resolve_paths
 from reviewer_app.services import batches
