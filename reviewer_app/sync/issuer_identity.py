@@ -206,7 +206,10 @@ def sign_credential(ctx: AppContext, credential: dict[str, Any], *,
                         "DID document.")
     unsigned = {**credential, "issuer": {**credential["issuer"], "id": identity.id,
                                          "name": identity.name, "url": identity.url}}
-    signed = signing.sign(unsigned, key, identity.verification_method)
+    try:
+        signed = signing.sign(unsigned, key, identity.verification_method)
+    except signing.SigningError as exc:
+        raise UserError("The Open Badge could not be signed.", details=str(exc)) from None
     if not signing.verify(signed, key.public_key()):  # pragma: no cover - a broken library
         raise UserError("The credential could not be signed correctly.")
     return signed
