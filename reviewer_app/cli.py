@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sync)
 
     p = sub.add_parser("issuer", help="issuer profiles and sign-in: add, set, list, remove, login, "
-                                      "logout; the outbox; Open Badges 3.0 export")
+                                      "logout; the outbox; signed Open Badges 3.0 (identity, ob3)")
     isub = p.add_subparsers(dest="issuer_command", metavar="ACTION", required=True)
     q = isub.add_parser("add", help="add an issuer profile")
     q.add_argument("name", metavar="NAME")
@@ -114,12 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("id", metavar="ID", help="a submission id from 'issuer outbox'")
     q.add_argument("--attempt", type=int, help="which attempt (default: every rejected one)")
     q.set_defaults(func=cmd_issuer_retry)
-    q = isub.add_parser("ob3", help="export an earned decision as an Open Badges 3.0 credential (JSON)")
-    q.add_argument("id", metavar="ID", help="a submission id")
-    q.add_argument("--attempt", type=int, help="which attempt (default: the latest decided)")
-    q.add_argument("--out", type=Path, required=True, metavar="FILE")
-    q.add_argument("--profile", metavar="NAME", help="issuer profile naming the issuer")
-    q.set_defaults(func=cmd_issuer_ob3)
+    from reviewer_app.commands.badges import add_issuer_actions
+
+    add_issuer_actions(isub)  # identity (the organisation that signs), ob3 (signed badges)
 
     p = sub.add_parser("issuer-serve", help="run the reference issuer (a local HTTP server for the "
                                             "demo and the tests)")
@@ -507,15 +504,6 @@ def cmd_issuer_retry(args: argparse.Namespace, paths: AppPaths) -> int:
             retry_entry(ctx, e.uid)
     print(f"Queued again: {len(wanted)} decision{'s' if len(wanted) != 1 else ''}; "
           "'reviewer-app sync' sends it.")
-    return EXIT_OK
-
-
-def cmd_issuer_ob3(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.sync.service import export_open_badge
-
-    with open_context(paths) as ctx:
-        out = export_open_badge(ctx, args.id, args.out, args.attempt, profile=args.profile)
-    print(f"Wrote an unsigned Open Badges 3.0 credential to {out}")
     return EXIT_OK
 
 

@@ -1,15 +1,18 @@
-"""An earned decision as an unsigned Open Badges 3.0 ``OpenBadgeCredential`` (JSON).
+"""An earned decision as an Open Badges 3.0 ``OpenBadgeCredential`` (JSON), before signing.
 
-The credential follows 1EdTech's OB 3.0 data model: the issuer's ``Profile``, an
+The credential follows 1EdTech's OB 3.0 data model on the W3C Verifiable Credentials Data
+Model 2.0 (its context first, then OB's context 3.0.3; ``validFrom``, not VC 1.1's
+``issuanceDate``): the issuing organisation's ``Profile``, an
 ``AchievementSubject`` naming the recipient by a salted SHA-256 ``IdentityObject``, and an
 ``Achievement`` (the micro-credential) whose ``resultDescription`` lists the rubric's
 criteria, each with its ``RubricCriterionLevel``s and the required level. The subject's
 ``result`` carries the level reached on each criterion (``achievedLevel``), which is
-what a reviewer decided. It is unsigned: the issuer signs what it issues (a proof is
-added by the issuer's signing service, not by a reviewer's laptop).
+what a reviewer decided. ``signing.sign`` adds the ``eddsa-rdfc-2022`` proof, on the machine
+that issues (``issuer_identity``), never on a reviewer's laptop.
 
 ``tests/sync/test_ob3.py`` validates the output against 1EdTech's published JSON Schema
-(``ob_v3p0_achievementcredential_schema.json``).
+(``ob_v3p0_achievementcredential_schema.json``) and verifies the signed credential with
+the Digital Credentials Consortium's verifier.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from typing import Any
 from urllib.parse import quote
 
 CONTEXT = [
-    "https://www.w3.org/2018/credentials/v1",
-    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json",
+    "https://www.w3.org/ns/credentials/v2",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
 ]
 SCHEMA_ID = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 
@@ -57,7 +60,7 @@ def identity_object(recipient: tuple[str, str] | None, candidate_id: str, *,
 
 
 def open_badge_credential(decision: dict[str, Any], rubric: dict[str, Any], *, issuer_id: str,
-                          issuer_name: str, credential_id: str,
+                          issuer_name: str, issuer_url: str, credential_id: str,
                           recipient: tuple[str, str] | None = None, salt: str | None = None,
                           evidence_url: str | None = None,
                           issued_at: datetime | None = None) -> dict[str, Any]:
@@ -65,12 +68,14 @@ def open_badge_credential(decision: dict[str, Any], rubric: dict[str, Any], *, i
 
     ``rubric`` is ``{id, version, title, criteria: [{id, title, guidance, required_level,
     levels: [{value, label, descriptor}]}]}``; ``credential_id`` is the credential's URI
-    (for example ``urn:uuid:<outbox key>``).
+    (for example ``urn:uuid:<outbox key>``). ``issuer_id`` is the organisation's resolvable
+    id (``did:web:...``, ``did:key:...`` or an https profile URL); its achievements are named
+    under ``issuer_url`` (its web site).
     """
     if decision.get("decision") != "earned":
         raise ValueError("only an earned decision becomes an Open Badge")
     cred = decision["credential"]
-    base = issuer_id.rstrip("/")
+    base = issuer_url.rstrip("/")
     achievement_id = (f"{base}/achievements/{quote(str(cred['id']), safe='')}/"
                       f"{quote(str(cred['version']), safe='')}")
     levels_by_criterion = {c["criterion_id"]: c for c in decision.get("criteria", [])}
@@ -115,8 +120,8 @@ def open_badge_credential(decision: dict[str, Any], rubric: dict[str, Any], *, i
         "id": credential_id,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": str(cred["title"]),
-        "issuer": {"id": issuer_id, "type": ["Profile"], "name": issuer_name},
-        "issuanceDate": issued,
+        "issuer": {"id": issuer_id, "type": ["Profile"], "name": issuer_name, "url": issuer_url},
+        "validFrom": issued,
         "awardedDate": decided,
         "credentialSubject": {
             "type": ["AchievementSubject"],
@@ -134,5 +139,6 @@ def open_badge_credential(decision: dict[str, Any], rubric: dict[str, Any], *, i
             "result": results,
         },
         "evidence": [evidence],
-        "credentialSchema": [{"id": SCHEMA_ID, "type": "1EdTechJsonSchemaValidator2019"}],
+        # VC 2.0's own type: "1EdTechJsonSchemaValidator2019" is in no context (a relative IRI).
+        "credentialSchema": [{"id": SCHEMA_ID, "type": "JsonSchema"}],
     }

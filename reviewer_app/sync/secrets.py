@@ -119,6 +119,21 @@ class KeyringTokenStore:
         except PasswordDeleteError:
             pass
 
+    # Other secrets of this app (the issuing organisation's signing key), by account name.
+    def get_secret(self, account: str) -> str | None:
+        return self._call("get_password", SERVICE, account)
+
+    def set_secret(self, account: str, value: str) -> None:
+        self._call("set_password", SERVICE, account, value)
+
+    def delete_secret(self, account: str) -> None:
+        from keyring.errors import PasswordDeleteError
+
+        try:
+            self._call("delete_password", SERVICE, account)
+        except PasswordDeleteError:
+            pass
+
     def _call(self, method: str, *args: str):  # noqa: ANN202
         from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 

@@ -137,11 +137,17 @@ def signed_in(ctx: AppContext, name: str | None = None, *, store: TokenStore | N
 # -- Open Badges 3.0 ----------------------------------------------------------------------
 
 def open_badge(ctx: AppContext, submission_key: str, attempt: int | None = None, *,
-               profile: str | None = None, issuer_id: str | None = None,
-               issuer_name: str | None = None, salt: str | None = None) -> dict[str, Any]:
-    """The unsigned OpenBadgeCredential for this reviewer's earned decision on an attempt."""
-    from reviewer_app.sync import ob3
+               salt: str | None = None, store: Any = None) -> dict[str, Any]:
+    """The signed OpenBadgeCredential for an earned final decision on an attempt.
 
+    Issued by the organisation set up with ``issuer_identity.set_identity`` and signed with
+    its key from this machine's keyring: only a lead assessor's database can do it.
+    """
+    from reviewer_app.services.roles import require_lead
+    from reviewer_app.sync import issuer_identity, ob3
+
+    require_lead(ctx, "issue Open Badges")
+    identity = issuer_identity.require_identity(ctx)
     with ctx.sessions() as session:
         q = (select(m.OutboxEntry).where(m.OutboxEntry.submission_key == submission_key)
              .order_by(m.OutboxEntry.attempt_number.desc()))
@@ -149,7 +155,7 @@ def open_badge(ctx: AppContext, submission_key: str, attempt: int | None = None,
             q = q.where(m.OutboxEntry.attempt_number == attempt)
         entry = session.scalars(q).first()
         if entry is None:
-            raise NotFound(f"No submitted decision for submission {submission_key!r}"
+            raise NotFound(f"No final decision for submission {submission_key!r}"
                            + (f" attempt {attempt}" if attempt is not None else "") + ".")
         review = session.scalars(
             select(m.Review).where(m.Review.id == entry.review_id)
@@ -167,16 +173,12 @@ def open_badge(ctx: AppContext, submission_key: str, attempt: int | None = None,
     if decision.get("decision") != "earned":
         raise UserError(f"Submission {submission_key} attempt {decision.get('attempt')} was "
                         "decided \u201cnot yet\u201d: only an earned decision becomes an Open Badge.")
-    if issuer_id is None:
-        chosen = profiles.find_default(ctx.sessions) if profile is None else \
-            profiles.get_profile(ctx.sessions, profile)
-        if chosen is None:
-            raise UserError("Name the issuer (--issuer-id URL) or set up an issuer profile first.")
-        issuer_id, issuer_name = chosen.base_url, issuer_name or chosen.name
     recipient = outbox.recipient_for(ctx.sessions, decision["submission_id"], decision["attempt"])
-    return ob3.open_badge_credential(decision, rubric, issuer_id=issuer_id,
-                                     issuer_name=issuer_name or issuer_id,
-                                     credential_id=f"urn:uuid:{uid}", recipient=recipient, salt=salt)
+    credential = ob3.open_badge_credential(
+        decision, rubric, issuer_id=identity.id, issuer_name=identity.name,
+        issuer_url=identity.url, credential_id=f"urn:uuid:{uid}", recipient=recipient, salt=salt,
+        evidence_url=identity.evidence_link(decision["submission_id"], decision["attempt"]))
+    return issuer_identity.sign_credential(ctx, credential, store=store)
 
 
 def export_open_badge(ctx: AppContext, submission_key: str, out: Path, attempt: int | None = None,

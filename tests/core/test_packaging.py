@@ -32,5 +32,7 @@ def test_the_wheel_holds_migrations_and_resources(tmp_path: Path):
                      "reviewer_app/resources/demo/lesson-plan.pdf",
                      "reviewer_app/resources/icons/reviewer.svg",
                      "reviewer_app/intake/FORMAT.md",
+                     "reviewer_app/sync/contexts/credentials-v2.jsonld",
+                     "reviewer_app/sync/contexts/ob-context-3.0.3.json",
                      "reviewer_app/gui/forms/ui_main_window.py"]:
         assert expected in names

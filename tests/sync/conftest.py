@@ -14,7 +14,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from support import PASSWORD, USER, FAST, add_and_login, make_lead  # noqa: E402
+from support import PASSWORD, USER, FAST, add_and_login, make_lead, score_earned  # noqa: E402
 from sync_test_keyring import MemoryKeyring  # noqa: E402
 
 from reviewer_app.config import resolve_paths  # noqa: E402
@@ -61,6 +61,14 @@ def demo_ctx(demo_data_dir: Path) -> Iterator[AppContext]:
         yield make_lead(ctx)
     finally:
         ctx.close()
+
+
+@pytest.fixture
+def scored(demo_ctx: AppContext) -> AppContext:
+    """The demo in a lead's database, with attempt 2 of DEMO-1002 decided "earned" (the
+    candidate's feedback says "zebra", which no public credential may carry)."""
+    score_earned(demo_ctx, "Private to Sam: keep the zebra exit tickets.")
+    return demo_ctx
 
 
 @pytest.fixture

@@ -177,3 +177,37 @@ class AppServer:
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.sock.close()
+
+
+# -- Open Badges 3.0 ------------------------------------------------------------------------
+
+#: Attempt 2 of the demo's DEMO-1002 scored so that it is earned.
+EARNED_LEVELS = {"learning-goals": 3, "checks-for-understanding": 4, "feedback": 3,
+                 "adjusting-instruction": 2}
+#: The issuing organisation of the tests: name and web site.
+ORG = ("Springfield Public Schools", "https://schools.springfield.example")
+OB3_SCHEMA = Path(__file__).parent / "schemas" / "ob_v3p0_achievementcredential_schema.json"
+
+
+def ob3_schema_errors(credential: dict) -> list[str]:
+    """What 1EdTech's current OB 3.0 JSON Schema finds wrong with ``credential``."""
+    import jsonschema
+
+    schema = json.loads(OB3_SCHEMA.read_text())
+    jsonschema.Draft201909Validator.check_schema(schema)
+    validator = jsonschema.Draft201909Validator(
+        schema, format_checker=jsonschema.Draft201909Validator.FORMAT_CHECKER)
+    return [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(credential)]
+
+
+def score_earned(ctx: AppContext, feedback: str | None = None) -> None:
+    """Score and submit attempt 2 of DEMO-1002 so that it is earned."""
+    from reviewer_app.services import reviews
+    from reviewer_app.services.submissions import get_submission
+
+    review = reviews.start_review(ctx, get_submission(ctx, "DEMO-1002", 2).attempt_id)
+    for crit, level in EARNED_LEVELS.items():
+        reviews.set_level(ctx, review.uid, crit, level)
+    if feedback:
+        reviews.set_feedback(ctx, review.uid, feedback)
+    reviews.submit_review(ctx, review.uid)

@@ -139,13 +139,39 @@ def test_issuer_serve_runs_the_reference_issuer(tmp_path: Path):
     assert (tmp_path / "issuer" / "issuer.sqlite3").is_file()
 
 
-def test_issuer_ob3_writes_a_credential(tmp_path: Path, demo_data_dir: Path, keyring_file: Path):
-    with AppContext.open(resolve_paths(data_dir=demo_data_dir)) as ctx:
-        make_lead(ctx)  # the demo's review becomes a final decision (a lead's database)
+def test_issuer_identity_and_a_signed_badge(tmp_path: Path, demo_data_dir: Path, keyring_file: Path):
+    import json
+
+    from dcc_verifier import verify
+    from support import ob3_schema_errors, score_earned
+
     env = cli_env(keyring_file)
     out = tmp_path / "badge.json"
-    assert cli(demo_data_dir, "issuer", "add", "board", "--url", "https://badges.example.org",
-               "--username", "u", env=env).returncode == 0
+    identity = ["issuer", "identity", "set", "--name", "Springfield Public Schools",
+                "--url", "https://schools.springfield.example", "--id", "did:web:schools.springfield.example"]
+    refused = cli(demo_data_dir, *identity, env=env)  # the demo's profile is a reviewer
+    assert refused.returncode == 2 and "Only a lead assessor may" in refused.stderr
+    assert not keyring_file.exists() or "ob3-issuer-key" not in keyring_file.read_text()
+    with AppContext.open(resolve_paths(data_dir=demo_data_dir)) as ctx:
+        make_lead(ctx)  # the demo's review becomes a final decision (a lead's database)
+        score_earned(ctx)
+    unset = cli(demo_data_dir, "issuer", "ob3", "DEMO-1002", "--out", str(out), env=env)
+    assert unset.returncode == 2 and "reviewer-app issuer identity set --name" in unset.stderr
+    assert "--issuer-id" not in unset.stderr and not out.exists()
+
+    did = tmp_path / "did.json"
+    made = cli(demo_data_dir, *identity, "--did-document", str(did), env=env)
+    assert made.returncode == 0, made.stderr
+    assert "Publish the DID document at https://schools.springfield.example/.well-known/did.json" \
+        in made.stdout
+    assert "ob3-issuer-key/z6Mk" in keyring_file.read_text()
     refused = cli(demo_data_dir, "issuer", "ob3", "DEMO-1002", "--attempt", "1", "--out", str(out), env=env)
     assert refused.returncode == 2 and "only an earned decision" in refused.stderr
     assert not out.exists()
+    issued = cli(demo_data_dir, "issuer", "ob3", "DEMO-1002", "--out", str(out), env=env)
+    assert issued.returncode == 0, issued.stderr
+    assert "Wrote a signed Open Badges 3.0 credential" in issued.stdout
+    credential = json.loads(out.read_text())
+    assert ob3_schema_errors(credential) == []
+    assert verify({"cli": credential}, tmp_path, did_documents=[json.loads(did.read_text())]) \
+        ["cli"]["verified"] is True
