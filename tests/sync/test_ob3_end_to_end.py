@@ -19,7 +19,8 @@ from support import (
 )
 
 from reviewer_app.config import resolve_paths
-from reviewer_app.services import batches
+from reviewer_app.services import batches, enrolment
+from reviewer_app.services import identity as reviewer_identity
 from reviewer_app.services.context import AppContext
 from reviewer_app.services.imports import import_package
 from reviewer_app.services.roles import NotAllowed
@@ -36,11 +37,13 @@ def test_a_reviewers_score_becomes_a_verified_badge(demo_data_dir: Path, demo_pa
         with pytest.raises(NotAllowed):
             service.open_badge(reviewer, "DEMO-1002", 2)
         batch = batches.export_batch(reviewer, tmp_path / "batches")
+        enrolment_file, me = reviewer_identity.export_enrolment(reviewer, tmp_path / "enrolment")
 
     with AppContext.open(resolve_paths(data_dir=tmp_path / "lead")) as lead:
         for package in demo_packages:
             import_package(lead, package)
         make_lead(lead)
+        enrolment.enrol(lead, enrolment_file, me.fingerprint)  # the fingerprint read out
         batches.import_batch(lead, batch.json_path)
         issuer.store.assign("rev-ana", [{"submission_id": "DEMO-1002", "attempt": 2},
                                         {"submission_id": "DEMO-1002", "attempt": 1}])
