@@ -250,6 +250,7 @@ def _html(text: str) -> str:
 
 class WorkspaceWindow(QMainWindow):
     closed = Signal()
+    queue_refresh = None  # the queue's refresh, called as a review is submitted or reopened
 
     def __init__(self, ctx: AppContext, settings: QSettings, detail: SubmissionDetail | None = None,
                  review: Review | None = None, notes: list[Annotation] | None = None,
@@ -358,6 +359,8 @@ class WorkspaceWindow(QMainWindow):
         editor.writeFailed.connect(lambda exc: show_error(self, exc, "Not saved"))
         editor.submitRefused.connect(lambda exc: show_error(self, exc, "Review not submitted"))
         editor.submitted.connect(self._submitted)
+        editor.reopened.connect(self._reopened)
+        self.rubric.show_earlier(self.ctx, detail.attempt_id)
         editor.notesChanged.connect(self._notes_changed)
         self._save_state_changed("saved")
         for item in firsts:
@@ -442,6 +445,7 @@ class WorkspaceWindow(QMainWindow):
         group = "Review"
         self._action("review.submit", "&Submit Review", group, "Ctrl+Return", lambda: self.rubric.submit(),
                      review_menu)
+        self._action("review.reopen", "Re&open Review", group, "", lambda: self.rubric.reopen(), review_menu)
         review_menu.addSeparator()
         self._action("rubric.next", "Next Criterion", group, "Alt+Down",
                      lambda: self.rubric.move_current(1), review_menu)
@@ -618,6 +622,13 @@ class WorkspaceWindow(QMainWindow):
         from reviewer_app.gui.lead.calibration_result import show_calibration_result
 
         show_calibration_result(self, self.ctx, review.uid)  # a calibration submission: where you matched
+        if self.queue_refresh is not None:
+            self.queue_refresh()
+
+    def _reopened(self, _review: Review) -> None:
+        self.statusBar().showMessage("Review reopened: it is a draft again; submit it when ready.", 10_000)
+        if self.queue_refresh is not None:
+            self.queue_refresh()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.rubric is not None:
