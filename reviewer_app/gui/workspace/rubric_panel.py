@@ -245,6 +245,7 @@ class RubricPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setAccessibleName("Rubric criteria")
         body = QWidget()
         layout = QVBoxLayout(body)
         self.heading = QLabel(f"<b>{_esc(editor.rubric.title)}</b>")
@@ -379,6 +380,7 @@ class RubricPanel(QWidget):
         dialog.accepted.connect(lambda e=editor: e.submit() if e is self.editor else None)
         self._summary = dialog
         dialog.open()
+        dialog.activateWindow()  # the keyboard goes to it (Enter submits, Escape goes back)
 
     def go_to_first_problem(self) -> None:
         """After a refused submit: the first unscored criterion (its first level has the

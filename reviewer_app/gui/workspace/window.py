@@ -38,6 +38,7 @@ from reviewer_app.domain.model import (
 from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
 from reviewer_app.gui.tasks import run_task
+from reviewer_app.gui.workspace.access import name_controls
 from reviewer_app.gui.workspace.editor import ReviewEditor
 from reviewer_app.gui.workspace.evidence_panel import KIND_LABEL, EvidencePanel
 from reviewer_app.gui.workspace.notes_panel import NoteDialog, NotesPanel
@@ -368,6 +369,7 @@ class WorkspaceWindow(QMainWindow):
                 self.evidence.select(item.key)
         self._notes_changed(editor.notes)
         self._precheck_timer.start(PRECHECK_WAIT_MS if self.viewer.loading() else 0)
+        name_controls(self)  # (its panels may be new)
 
     def _reflections_visibility(self, visible: bool) -> None:
         """(Sent on showing and hiding the window too, and when the tab is chosen.)"""
