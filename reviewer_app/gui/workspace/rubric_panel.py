@@ -278,6 +278,7 @@ class RubricPanel(QWidget):
         row = QHBoxLayout(footer)
         self.decision_label = QLabel()
         self.decision_label.setObjectName("decisionLabel")
+        self.decision_label.setWordWrap(True)
         self.submit_button = QPushButton("Submit review")
         self.submit_button.setObjectName("submitButton")
         self.submit_button.clicked.connect(self.submit)
@@ -418,6 +419,8 @@ class RubricPanel(QWidget):
             text = f"Decision: incomplete ({scored} of {total} scored)"
         self.decision_label.setText(text)
         self.submit_button.setEnabled(not editor.locked)
+        # One button at a time, so the footer is no wider once submitted.
+        self.submit_button.setVisible(not editor.locked)
         self.reopen_button.setVisible(editor.locked)
         needs = decision is Decision.NOT_YET and not editor.review.feedback.strip() and not editor.locked
         self.feedback_hint.setText("Feedback is required when the decision is \u201cnot yet\u201d."

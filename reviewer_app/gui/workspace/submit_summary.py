@@ -51,6 +51,7 @@ class SubmitSummary(QDialog):
         self.summary = QLabel(summary_html(rubric, review, decision), self)
         self.summary.setObjectName("submitSummaryText")
         self.summary.setWordWrap(True)
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
