@@ -369,7 +369,8 @@ class WorkspaceWindow(QMainWindow):
                 self.evidence.select(item.key)
         self._notes_changed(editor.notes)
         self._precheck_timer.start(PRECHECK_WAIT_MS if self.viewer.loading() else 0)
-        name_controls(self)  # (its panels may be new)
+        if panels:  # new panels: their controls get accessible names (a few ms: after showing)
+            QTimer.singleShot(0, self, lambda: name_controls(self))
 
     def _reflections_visibility(self, visible: bool) -> None:
         """(Sent on showing and hiding the window too, and when the tab is chosen.)"""
