@@ -239,6 +239,7 @@ def test_a_closed_workspace_window_is_reused_for_the_next_submission(qtbot, demo
         wait_saved(qtbot, first)
         first_notes = [n.uid for n in first.editor.notes]
         rubric_panel = first.rubric
+        qtbot.waitUntil(rubric_panel.earlier.isVisible, timeout=10_000)  # attempt 1, beside
         first.close()
         assert opener.spare_windows() == [first] and not first.isVisible()
 
@@ -247,6 +248,9 @@ def test_a_closed_workspace_window_is_reused_for_the_next_submission(qtbot, demo
         qtbot.waitUntil(lambda: len(opened) == 2, timeout=10_000)
         other = opened[1]
         assert other is first and other.rubric is rubric_panel and "DEMO-1001" in other.windowTitle()
+        assert not rubric_panel.earlier.isVisible()  # DEMO-1001 is a first attempt
+        qtbot.waitUntil(lambda: rubric_panel.earlier.answered, timeout=10_000)
+        assert not rubric_panel.earlier.isVisible()
         levels = stored(demo_data_dir, other.editor.review.uid).levels()
         for card in other.rubric.cards:
             checked = [card.buttons.id(b) for b in card.buttons.buttons() if b.isChecked()]

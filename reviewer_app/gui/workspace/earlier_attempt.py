@@ -65,12 +65,16 @@ class EarlierAttemptSection(QWidget):
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if open_ else Qt.ArrowType.RightArrow)
         self.body.setVisible(open_)
 
-    def load(self, ctx: AppContext, attempt_id: int) -> None:
-        """Read the previous attempt of ``attempt_id`` and show it (or hide, if none)."""
+    def clear(self) -> None:
+        """Another review is on show: hidden until :meth:`load` answers for it."""
         self._asked += 1
-        asked = self._asked
         self.earlier, self.answered = None, False
         self.hide()
+
+    def load(self, ctx: AppContext, attempt_id: int) -> None:
+        """Read the previous attempt of ``attempt_id`` and show it (or hide, if none)."""
+        self.clear()
+        asked = self._asked
         run_task(lambda job: previous_attempt(ctx, attempt_id),
                  on_success=lambda earlier: self._show(asked, earlier),
                  on_error=lambda exc: self._failed(asked, exc), owner=self)

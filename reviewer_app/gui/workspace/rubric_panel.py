@@ -310,6 +310,7 @@ class RubricPanel(QWidget):
             card.comment._timer.stop()  # noqa: SLF001 - our own widget
             card.comment.set_text_quietly("")
         self.feedback._timer.stop()  # noqa: SLF001
+        self.earlier.clear()
         self._connect(editor)
         self.refresh()
         self.set_current(editor.rubric.criteria[0].key if editor.rubric.criteria else "", scroll=False)

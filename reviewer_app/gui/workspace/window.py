@@ -361,7 +361,6 @@ class WorkspaceWindow(QMainWindow):
         editor.submitRefused.connect(lambda exc: show_error(self, exc, "Review not submitted"))
         editor.submitted.connect(self._submitted)
         editor.reopened.connect(self._reopened)
-        self.rubric.show_earlier(self.ctx, detail.attempt_id)
         editor.notesChanged.connect(self._notes_changed)
         self._save_state_changed("saved")
         for item in firsts:
@@ -605,6 +604,8 @@ class WorkspaceWindow(QMainWindow):
     def _precheck(self) -> None:
         if self.detail is None:
             return
+        # (Work that can wait for the first frame and page: a resubmission's last attempt too.)
+        self.rubric.show_earlier(self.ctx, self.detail.attempt_id)
         for item in self.detail.evidence:
             path = self.viewer.path(item)
             run_task(lambda job, item=item, path=path: precheck_item(item, path),
