@@ -64,6 +64,7 @@ def test_a_submitted_review_reopens_and_the_log_keeps_it(qtbot, demo_ctx):
     assert ws.findChild(type(ws.rubric.submit_button), "level-feedback-1").isEnabled()
     assert ws.rubric.submit_button.isEnabled() and not ws.rubric.reopen_button.isVisible()
     assert "reopened" in ws.statusBar().currentMessage()
+    assert ws.rubric.reopen_button.isEnabled()
     from reviewer_app.services import audit
 
     assert any(line.action == audit.REOPEN for line in audit.recent(demo_ctx))
@@ -100,3 +101,16 @@ def test_a_first_attempt_shows_no_previous_one(qtbot, demo_ctx):
     section = ws.rubric.earlier
     qtbot.waitUntil(lambda: section.answered, timeout=10_000)
     assert not section.isVisible() and section.earlier is None
+
+
+def test_reopen_is_greyed_with_the_reason_once_exported(qtbot, demo_ctx, tmp_path):
+    ws = make_workspace(qtbot, demo_ctx, "DEMO-1002", 2)
+    _submit(qtbot, ws)
+    qtbot.waitUntil(lambda: ws.rubric.reopen_button.isEnabled(), timeout=5000)
+    uid = ws.editor.review.uid
+    ws.close()
+    batches.export_batch(demo_ctx, tmp_path)
+    again = make_workspace(qtbot, demo_ctx, "DEMO-1002", 2)
+    assert again.editor.review.uid == uid and again.editor.locked
+    qtbot.waitUntil(lambda: not again.rubric.reopen_button.isEnabled(), timeout=5000)
+    assert "score batch" in again.rubric.reopen_button.toolTip()

@@ -29,6 +29,8 @@ from reviewer_app.gui.workspace.earlier_attempt import EarlierAttemptSection
 from reviewer_app.gui.workspace.editor import ReviewEditor
 from reviewer_app.gui.workspace.level_button import LevelButton
 from reviewer_app.gui.workspace.submit_summary import SubmitSummary
+from reviewer_app.gui.tasks import run_task
+from reviewer_app.services import reviews as reviews_svc
 from reviewer_app.services.context import AppContext
 
 COMMIT_DELAY_MS = 300  # typing pauses this long before a comment is written
@@ -284,8 +286,7 @@ class RubricPanel(QWidget):
         self.submit_button.clicked.connect(self.submit)
         self.reopen_button = QPushButton("Reopen review")
         self.reopen_button.setObjectName("reopenButton")
-        self.reopen_button.setToolTip("Make this submitted review a draft again (until it is "
-                                      "exported in a score batch or sent to the issuer)")
+        self.reopen_button.setToolTip(self.REOPEN_TIP)
         self.reopen_button.clicked.connect(self.reopen)
         row.addWidget(self.decision_label, 1)
         row.addWidget(self.reopen_button)
@@ -293,6 +294,7 @@ class RubricPanel(QWidget):
         outer.addWidget(footer)
         self.current = editor.rubric.criteria[0].key if editor.rubric.criteria else ""
         self._summary: SubmitSummary | None = None
+        self._reopen_checked: tuple | None = None  # (review uid, submitted at) last asked
         self._connect(editor)
         self.refresh()
         self.set_current(self.current, scroll=False)
@@ -399,6 +401,28 @@ class RubricPanel(QWidget):
     def reopen(self) -> None:
         self.editor.reopen()
 
+    REOPEN_TIP = ("Make this submitted review a draft again (until it is exported in a score "
+                  "batch or sent to the issuer)")
+
+    def _check_reopen(self) -> None:
+        """Grey Reopen, its tooltip saying why, once the review has left the laptop (asked
+        off the GUI thread; a click still goes to the service, which has the last word)."""
+        editor, uid = self.editor, self.editor.review.uid
+        if self._reopen_checked == (uid, editor.review.submitted_at):
+            return
+        self._reopen_checked = (uid, editor.review.submitted_at)
+
+        def answer(reason: str | None) -> None:
+            if editor is not self.editor or not editor.locked:
+                return
+            self.reopen_button.setEnabled(reason is None)
+            self.reopen_button.setToolTip(self.REOPEN_TIP if reason is None
+                                          else f"Cannot be reopened: {reason}")
+
+        ctx = editor.ctx
+        run_task(lambda job: reviews_svc.can_reopen(ctx, uid), on_success=answer,
+                 on_error=lambda exc: answer(None), owner=self)
+
     def refresh(self) -> None:
         for card in self.cards:
             card.refresh()
@@ -423,6 +447,8 @@ class RubricPanel(QWidget):
         # One button at a time, so the footer is no wider once submitted.
         self.submit_button.setVisible(not editor.locked)
         self.reopen_button.setVisible(editor.locked)
+        if editor.locked:
+            self._check_reopen()
         needs = decision is Decision.NOT_YET and not editor.review.feedback.strip() and not editor.locked
         self.feedback_hint.setText("Feedback is required when the decision is \u201cnot yet\u201d."
                                    if needs else "")
