@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs (as root) or names (otherwise) the Debian/Ubuntu packages Reviewer needs.
 #   bash packaging/bootstrap.sh run    what the app needs: Python venv, libvlc, Qt's libraries
-#   bash packaging/bootstrap.sh test   that, plus what the test suite uses (Xvfb for screenshots, ffmpeg)
+#   bash packaging/bootstrap.sh test   that, plus what the test suite uses (Xvfb and openbox for real
+#                                      windows, ffmpeg)
 #   bash packaging/bootstrap.sh package  that, plus what `make bundle` uses (icons, checks of the
 #                                      menu entry and AppStream data, binutils for PyInstaller)
 set -euo pipefail
@@ -16,7 +17,7 @@ run_pkgs=(
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core
 )
-test_pkgs=(ffmpeg xvfb gnome-keyring dbus openssl)
+test_pkgs=(ffmpeg xvfb openbox gnome-keyring dbus openssl)
 package_pkgs=(librsvg2-bin desktop-file-utils appstream binutils pigz)
 
 pkgs=("${run_pkgs[@]}")

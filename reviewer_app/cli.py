@@ -504,8 +504,14 @@ def cmd_issuer_ob3(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_issuer_serve(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.sync.reference_issuer.faults import FaultConfig
-    from reviewer_app.sync.reference_issuer.server import IssuerConfig, IssuerServer
+    try:
+        from reviewer_app.sync.reference_issuer.faults import FaultConfig
+        from reviewer_app.sync.reference_issuer.server import IssuerConfig, IssuerServer
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] in ("starlette", "uvicorn"):
+            raise UserError("The reference issuer needs its web server, which is not installed: "
+                            "pip install 'reviewer-app[issuer]'", details=str(exc)) from None
+        raise
 
     try:
         faults = FaultConfig.parse(args.faults)

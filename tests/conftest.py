@@ -9,7 +9,20 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Offscreen widgets get a desktop-sized screen, 1920x1200 (Qt's offscreen default is 800x800,
+# where windows are fitted and maximised as on a small laptop), or the size in
+# $REVIEWER_TEST_SCREEN. Laptop screens are tested in real windows under Xvfb too
+# (test_screen_fit.py, test_workspace_layout.py).
+if os.environ.setdefault("QT_QPA_PLATFORM", "offscreen") == "offscreen":
+    import json
+    import tempfile
+
+    _w, _h = map(int, os.environ.setdefault("REVIEWER_TEST_SCREEN", "1920x1200").split("x"))
+    _screen = Path(tempfile.gettempdir()) / f"reviewer-test-screen-{_w}x{_h}.json"
+    _screen.write_text(json.dumps({"screens": [{
+        "name": "test", "x": 0, "y": 0, "width": _w, "height": _h,
+        "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_screen}"
 
 from reviewer_app.config import resolve_paths  # noqa: E402
 from reviewer_app.services.context import AppContext  # noqa: E402

@@ -5,7 +5,8 @@ each criterion's final level (label and number), the required level and the comm
 the overall feedback and, for "not yet", the next steps: which criteria must reach which
 level (with that level's descriptor) and how to resubmit.
 
-Layout is HTML + CSS laid out by PyMuPDF's ``Story`` on A4 pages (a long letter runs on
+Layout is HTML + CSS (``templates/letter.html``, a Jinja2 template that escapes every value,
+and ``templates/letter.css``) laid out by PyMuPDF's ``Story`` on A4 pages (a long letter runs on
 to further pages); a footer with the submission and "page N of M" is stamped on each page
 afterwards, and the document gets a title and author.
 
@@ -22,15 +23,18 @@ numpy) from loading: letters never use them.
 
 from __future__ import annotations
 
-import html
 import re
 import sys
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 
 from reviewer_app.errors import UserError
 from reviewer_app.exports import decisions
@@ -44,38 +48,8 @@ MARGIN = 56  # left and right, points (about 2 cm)
 TOP = 46  # top margin
 FOOTER = 30  # the footer's baseline, this far above the page's bottom edge
 TEXT_BOTTOM = 52  # the text ends this far above the bottom edge (above the footer rule)
+TEMPLATES = Path(__file__).with_name("templates")
 
-# No background colours: MuPDF's Story paints them again, as stray bands, on the pages
-# after the one they belong to. Boxes are drawn with borders; rows below the required
-# level are marked in words.
-CSS = """
-body { margin: 0; font-family: sans-serif; font-size: 10pt; line-height: 1.35; color: #1d232b; }
-p { margin-top: 0; margin-bottom: 7pt; }
-.kicker { font-size: 8.5pt; color: #5b6b7d; letter-spacing: 1pt; margin-bottom: 2pt; }
-h1 { font-size: 19pt; color: #1f3a5f; margin-top: 0; margin-bottom: 2pt; }
-.subtitle { color: #5b6b7d; margin-bottom: 10pt; }
-h2 { font-size: 12pt; color: #1f3a5f; margin-top: 10pt; margin-bottom: 4pt;
-     page-break-after: avoid; }
-table.meta { margin-bottom: 10pt; border-collapse: collapse; }
-table.meta td { padding: 1pt 14pt 1pt 0; vertical-align: top; }
-table.meta td.k { color: #5b6b7d; }
-.decision { padding: 6pt 10pt; margin: 2pt 0 4pt 0; }
-.decision p { margin: 0; }
-.earned { border: 0.8pt solid #2e7d32; border-left: 4pt solid #2e7d32; }
-.notyet { border: 0.8pt solid #e08a00; border-left: 4pt solid #e08a00; }
-.verdict { font-size: 13pt; font-weight: bold; margin-bottom: 3pt; }
-table.scores { border-collapse: collapse; width: 100%; margin-top: 2pt; }
-table.scores th { text-align: left; font-size: 9.5pt; color: #1f3a5f; padding: 4pt 5pt;
-                  border: 0.6pt solid #b5c3d3; border-bottom: 1.4pt solid #1f3a5f; }
-table.scores td { padding: 3pt 5pt; border: 0.6pt solid #c9d3de; vertical-align: top;
-                  font-size: 9.5pt; }
-.below-mark { font-size: 8.5pt; font-weight: bold; color: #b86e00; }
-.small { font-size: 9pt; color: #5b6b7d; }
-.note { font-size: 9pt; color: #5b6b7d; }
-li { margin-bottom: 5pt; }
-table.closing { margin-top: 8pt; border-collapse: collapse; }
-table.closing td { padding: 0; }
-"""
 
 
 def load_pymupdf() -> Any:
@@ -142,18 +116,27 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
            "September", "October", "November", "December")
 
 
-def _e(text: object) -> str:
-    return html.escape("" if text is None else str(text), quote=True)
+# MuPDF's HTML reader decodes character references twice ("&amp;lt;" shows as "<"), so an
+# escaped "&" followed by what reads as a reference gets an empty element in between.
+_REFERENCE_AFTER_AMP = re.compile(r"&amp;(?=[A-Za-z][A-Za-z0-9]*;|#[0-9]+;|#[xX][0-9A-Fa-f]+;)")
 
 
-def _nb(text: object) -> str:
+def _story_text(value: object) -> object:
+    """Every ``{{ value }}`` of the template: text is escaped for MuPDF's Story (markup the
+    template made itself, ``Markup``, stays as it is)."""
+    if isinstance(value, Markup) or value is None:
+        return value
+    return Markup(_REFERENCE_AFTER_AMP.sub("&amp;<span></span>", str(escape(value))))
+
+
+def _nobreak(text: object) -> Markup:
     """Escaped, with no line break inside (short values in the header)."""
-    return _e(text).replace(" ", "&#160;")
+    return Markup(_story_text("" if text is None else str(text))).replace(" ", Markup("&#160;"))
 
 
-def _paragraphs(text: str) -> str:
-    blocks = [b.strip() for b in re.split(r"\n\s*\n", text or "") if b.strip()]
-    return "".join(f"<p>{'<br/>'.join(_e(line) for line in b.splitlines())}</p>" for b in blocks)
+def _paragraphs(text: str | None) -> list[list[str]]:
+    """Paragraphs (split at blank lines), each as its lines."""
+    return [b.strip().splitlines() for b in re.split(r"\n\s*\n", text or "") if b.strip()]
 
 
 def _level_words(score: dict[str, Any], top: int | None) -> str:
@@ -165,102 +148,52 @@ def _level_words(score: dict[str, Any], top: int | None) -> str:
     return f"{label} " + f"({score['level']}{of})".replace(" ", "\u00a0")
 
 
+@cache
+def _templates() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      finalize=_story_text)
+    env.filters["nobreak"] = _nobreak
+    return env
+
+
+@cache
+def letter_css() -> str:
+    return (TEMPLATES / "letter.css").read_text(encoding="utf-8")
+
+
 # -- one letter as HTML ------------------------------------------------------------------
 
 def letter_html(rec: dict[str, Any], rubric: decisions.RubricInfo, today: date) -> str:
-    """The letter's body (HTML for PyMuPDF's Story)."""
+    """The letter's body (HTML for PyMuPDF's Story), from ``templates/letter.html``; every
+    value is escaped by the template engine, so names and feedback are shown as typed."""
     crit_by_key = {c.key: c for c in rubric.criteria}
     cand = rec["candidate"]
-    name = cand["name"] or "candidate"
-    cred = rec["credential"]
-    decided = datetime.fromisoformat(rec["decided_at"]).astimezone().date()
-    earned = rec["decision"] == "earned"
-    out = [
-        '<p class="kicker">MICRO-CREDENTIAL FEEDBACK</p>',
-        f"<h1>{_e(cred['title'])}</h1>",
-        f'<p class="subtitle">Credential {_e(cred["id"])}, version {_e(cred["version"])}</p>',
-        '<table class="meta">',
-        (f'<tr><td class="k">Candidate</td><td>{_nb(cand["name"] or cand["id"])}</td>'
-         f'<td class="k">Submission</td>'
-         f'<td>{_nb(rec["submission_id"] + ", attempt " + str(rec["attempt"]))}</td></tr>'),
-        (f'<tr><td class="k">Decided</td><td>{_nb(long_date(decided))}</td>'
-         f'<td class="k">Letter date</td><td>{_nb(long_date(today))}</td></tr>'),
-        "</table>",
-        f"<p>Dear {_e(name)},</p>",
-        (f"<p>Thank you for submitting evidence for the micro-credential "
-         f"<b>{_e(cred['title'])}</b>. It was assessed against the rubric "
-         f"&#8220;{_e(rubric.title)}&#8221; (version {_e(rubric.version)}); here are the "
-         f"decision, your result on each criterion and the assessors' feedback.</p>"),
-    ]
-    if earned:
-        out.append(
-            '<div class="decision earned"><p class="verdict">Decision: Earned</p>'
-            "<p>Congratulations: your evidence meets the required level on every criterion, "
-            "and you have earned this micro-credential. Your digital badge is issued "
-            "separately.</p></div>")
-    else:
-        out.append(
-            '<div class="decision notyet"><p class="verdict">Decision: Not yet</p>'
-            "<p>Your evidence does not yet meet the required level on every criterion. This "
-            "is not a final judgement: the next steps below say what to work on, and you can "
-            "resubmit.</p></div>")
-
-    out.append("<h2>Your results by criterion</h2>")
-    # Widths in points (MuPDF's tables ignore percentages), without the cells' padding:
-    # they add up to the text width less 4 x 10 pt of padding and the borders.
-    out.append('<table class="scores"><tr><th style="width:104pt">Criterion</th>'
-               '<th style="width:72pt">Your level</th><th style="width:66pt">Required</th>'
-               '<th style="width:198pt">Comment</th></tr>')
-    below = []
+    rows, below = [], []
     for score in rec["scores"]:
         crit = crit_by_key.get(score["criterion_id"])
         top = crit.top_level if crit else None
         need = crit.label(score["required_level"]) if crit else None
-        required = f"{need} ({score['required_level']})" if need else str(score["required_level"])
-        met = score["met"]
-        if not met:
-            below.append((score, crit))
-        status = "" if met else '<br/><span class="below-mark">Not yet met</span>'
-        out.append(
-            f"<tr><td>{_e(score['title'])}</td>"
-            f"<td>{_e(_level_words(score, top))}{status}</td><td>{_e(required)}</td>"
-            f"<td>{_e(score['comment']) or '&#8212;'}</td></tr>")
-    out.append("</table>")
-
-    out.append("<h2>Overall feedback</h2>")
-    out.append(_paragraphs(rec["feedback"]) or "<p>&#8212;</p>")
-
-    if not earned:
-        out.append("<h2>Next steps</h2>")
-        if below:
-            out.append("<p>To earn this micro-credential, your next submission needs to show "
-                       "the following:</p><ul>")
-            for score, crit in below:
-                need = crit.label(score["required_level"]) if crit else None
-                top = crit.top_level if crit else None
-                target = (f"<b>{_e(need)}</b> (level {score['required_level']}"
-                          f"{f' of {top}' if top else ''})" if need
-                          else f"level {score['required_level']}")
-                now = ("it was not assessed this time" if score["level"] is None else
-                       f"this submission was assessed at {_e(_level_words(score, top))}")
-                descriptor = crit.levels.get(score["required_level"], ("", ""))[1] if crit else ""
-                what = (f" At {_e(need or 'that level')}: &#8220;{_e(descriptor)}&#8221;"
-                        if descriptor else "")
-                out.append(f"<li><b>{_e(score['title'])}</b>: reach {target}; {now}.{what}</li>")
-            out.append("</ul>")
-        out.append(
-            "<p><b>How to resubmit.</b> Gather new evidence that shows these criteria (a new "
-            "recording or document where needed, and a short reflection on what you changed) "
-            f"and submit it as a new attempt of submission {_e(rec['submission_id'])} (it will "
-            f"be attempt {rec['attempt'] + 1}), the same way you sent this one. The whole "
-            "rubric is assessed again, so keep showing what already meets the required "
-            "level.</p>")
-
-    # A one-cell table: MuPDF does not split a table row across pages (it ignores
-    # page-break-inside), so the sign-off is never torn from the name.
-    out.append(f'<table class="closing"><tr><td>With best wishes,<br/>{_e(rec["decided_by"])}'
-               '<br/><span class="small">for the assessment team</span></td></tr></table>')
-    return "".join(out)
+        rows.append({
+            "title": score["title"], "level": _level_words(score, top), "met": score["met"],
+            "required": f"{need} ({score['required_level']})" if need
+            else str(score["required_level"]),
+            "comment": score["comment"]})
+        if not score["met"]:
+            below.append({
+                "title": score["title"], "need": need, "required": score["required_level"],
+                "top": top, "level": score["level"], "level_words": _level_words(score, top),
+                "descriptor": crit.levels.get(score["required_level"], ("", ""))[1]
+                if crit else ""})
+    decided = datetime.fromisoformat(rec["decided_at"]).astimezone().date()
+    return _templates().get_template("letter.html").render(
+        cred=rec["credential"], rubric=rubric, candidate=cand["name"] or cand["id"],
+        name=cand["name"] or "candidate",
+        submission=f"{rec['submission_id']}, attempt {rec['attempt']}",
+        submission_id=rec["submission_id"], next_attempt=rec["attempt"] + 1,
+        decided=long_date(decided), today=long_date(today),
+        earned=rec["decision"] == "earned", rows=rows, below=below,
+        feedback=_paragraphs(rec["feedback"]), decided_by=rec["decided_by"])
 
 
 def render_letter(rec: dict[str, Any], rubric: decisions.RubricInfo,
@@ -274,7 +207,7 @@ def render_letter(rec: dict[str, Any], rubric: decisions.RubricInfo,
     where = page + (MARGIN, TOP, -MARGIN, -TEXT_BOTTOM)
     buf = io.BytesIO()
     writer = fitz.DocumentWriter(buf)
-    story = fitz.Story(letter_html(rec, rubric, today), user_css=CSS)
+    story = fitz.Story(letter_html(rec, rubric, today), user_css=letter_css())
     more = True
     pages = 0
     while more:

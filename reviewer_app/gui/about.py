@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from reviewer_app import APP_NAME, __version__
 from reviewer_app.diagnostics import Diagnosis, collect, qt_versions
+from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.resources_path import resource
 from reviewer_app.services.context import AppContext
@@ -72,6 +73,7 @@ class AboutDialog(QDialog):
         layout.addLayout(head)
         layout.addLayout(form)
         layout.addWidget(buttons)
+        fit_window(self, "about", remember=False)
 
         # libvlc, PyMuPDF and the keyring can each take a moment: never on the GUI thread.
         engine = ctx.engine

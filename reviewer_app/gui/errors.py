@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from reviewer_app.errors import Cancelled, UserError
+from reviewer_app.gui.geometry import fit_window
 from reviewer_app.logs import current_log_file
 
 log = logging.getLogger(__name__)
@@ -36,5 +37,6 @@ def show_error(parent: QWidget | None, exc: BaseException, title: str = "Reviewe
     if details:
         box.setDetailedText(details)
     box.setWindowModality(Qt.WindowModality.WindowModal)
+    fit_window(box, "error", remember=False)
     box.open()
     return box

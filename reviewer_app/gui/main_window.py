@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMainWindow, QProgressDialog
 
@@ -14,6 +14,7 @@ from reviewer_app.domain.model import SubmissionStatus
 from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.folders import show_folder
 from reviewer_app.gui.forms.ui_main_window import Ui_MainWindow
+from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.settings import open_settings
 from reviewer_app.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
 from reviewer_app.gui.submission_model import STATUS_CHOICES, SubmissionTableModel
@@ -31,6 +32,7 @@ class MainWindow(QMainWindow):
         self.ui = Ui_MainWindow()
         self.ui.setupUi(self)
         self.setWindowTitle(APP_NAME)
+        fit_window(self, "queue", QSize(1100, 680), maximize_small=True, settings=self.settings)
         self.model = SubmissionTableModel(ctx, self)
         table = self.ui.submissionTable
         table.setModel(self.model)

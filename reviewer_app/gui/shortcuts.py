@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reviewer_app.gui.geometry import fit_window
+
 
 @dataclass
 class Binding:
@@ -125,7 +127,7 @@ class ShortcutsDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("shortcutsDialog")
         self.setWindowTitle("Keyboard Shortcuts")
-        self.resize(620, 640)
+        fit_window(self, "shortcuts", (620, 640))
         self.registry = registry
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Every action and its key. Click a key to change it; press "

@@ -187,3 +187,29 @@ def test_letter_file_names_are_safe(name: str | None, expected: str):
     rec = {"submission_id": "S/1", "attempt": 2, "candidate": {"name": name, "id": "cand-9"}}
     assert letter_filename(rec) == expected
     assert safe_filename("", "...", suffix=".pdf") == "letter.pdf"
+
+
+def test_markup_in_names_and_feedback_reaches_the_letter_as_typed(lead_ctx, tmp_path: Path):
+    """A candidate named like an HTML tag and feedback full of markup characters: the letter
+    shows every character as typed, and none of it changes the letter's layout."""
+    with decisions.read_transaction(lead_ctx) as conn:
+        plan = decisions.plan(conn, DecisionFilter())
+        row, scores = next(iter(decisions.stream(conn, DecisionFilter())))
+        rubric = plan.rubrics[row[decisions.R_RUBRIC]]
+        rec = decisions.record(row, scores, rubric)
+    plain = render_letter(rec, rubric, TODAY)
+    rec["candidate"]["name"] = 'Ana <b>Bold</b> & "Co"'
+    rec["feedback"] = ("Use <h1>headings</h1> & <i>lists</i>; 3 < 4 > 2 &lt; 5.\n\n"
+                       "</p></td></tr></table><p>escaped?</p>")
+    rec["scores"][0]["comment"] = "<script>alert(1)</script> &amp; done"
+    rec["decided_by"] = "Lena </td></tr></table> Lead"
+    pages, text = pdf_text(render_letter(rec, rubric, TODAY))
+    assert 'Dear Ana <b>Bold</b> & "Co",' in text
+    assert "Use <h1>headings</h1> & <i>lists</i>; 3 < 4 > 2 &lt; 5." in text
+    assert "</p></td></tr></table><p>escaped?</p>" in text
+    assert "<script>alert(1)</script> &amp; done" in text
+    assert "With best wishes, Lena </td></tr></table> Lead" in text
+    # The table and the sections are laid out as in a letter without markup characters.
+    assert pages == pdf_text(plain)[0]
+    assert text.index("Your results by criterion") < text.index("<script>") \
+        < text.index("Overall feedback") < text.index("Use <h1>")

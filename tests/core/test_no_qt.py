@@ -9,25 +9,32 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Makes 'import PySide6' fail exactly as it does where PySide6 is not installed.
-BLOCK_QT = """
-import sys
-class _NoQt:
+# Makes 'import PySide6' (or whatever $BLOCKED names) fail exactly as it does where it is
+# not installed.
+BLOCK = """
+import os, sys
+blocked = os.environ["BLOCKED"].split()
+class _Absent:
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("PySide6", "shiboken6"):
+        if name.split(".")[0] in blocked:
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return None
-sys.meta_path.insert(0, _NoQt())
+sys.meta_path.insert(0, _Absent())
 from reviewer_app.cli import main
 code = main(sys.argv[1:])
-assert not any(m.split(".")[0] in ("PySide6", "shiboken6") for m in sys.modules), "Qt was imported"
+assert not any(m.split(".")[0] in blocked for m in sys.modules), "a blocked package was imported"
 raise SystemExit(code)
 """
 
 
+def _cli_without(blocked: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", BLOCK, *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "BLOCKED": blocked})
+
+
 def _cli_without_qt(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", BLOCK_QT, *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return _cli_without("PySide6 shiboken6", *args)
 
 
 def test_import_linter_contracts_hold():
@@ -63,3 +70,16 @@ def test_the_window_without_pyside6_says_how_to_get_it(tmp_path: Path):
     result = _cli_without_qt("--data-dir", str(tmp_path / "data"))
     assert result.returncode == 2
     assert "PySide6" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_core_works_without_the_reference_issuers_web_stack(tmp_path: Path):
+    """starlette and uvicorn are the ``issuer`` extra: without them the core still imports,
+    lists and syncs; only ``issuer-serve`` needs them, and says how to get them."""
+    data = str(tmp_path / "data")
+    web = "starlette uvicorn"
+    assert _cli_without(web, "--data-dir", data, "demo").returncode == 0
+    listed = _cli_without(web, "--data-dir", data, "list")
+    assert listed.returncode == 0 and "DEMO-1001" in listed.stdout, listed.stderr
+    serve = _cli_without(web, "--data-dir", data, "issuer-serve", "--port", "0")
+    assert serve.returncode == 2
+    assert "reviewer-app[issuer]" in serve.stderr and "Traceback" not in serve.stderr

@@ -223,7 +223,7 @@ def test_page_navigation_and_actions(qtbot, pane: PdfPane):
     qtbot.keyClick(pane.view, Qt.Key.Key_Home)
     assert pane.current_page() == 0
     # ... but typing an "n" in the search box types it.
-    pane.search_edit.setFocus()
+    pane.focus_search()
     qtbot.keyClicks(pane.search_edit, "np")
     assert pane.search_edit.text() == "np" and pane.current_page() == 0
     qtbot.waitUntil(lambda: pane.page_image_shown(), timeout=WAIT)

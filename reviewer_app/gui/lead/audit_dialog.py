@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer_app.gui.errors import show_error
+from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.lead.common import EARNED_FG, MUTED, esc, when
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.services import audit
@@ -127,7 +128,7 @@ class AuditDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.count)
         layout.addLayout(row)
-        self.resize(1000, 560)
+        fit_window(self, "auditLog", (1000, 560))
         self.reload()
 
     def reload(self) -> None:

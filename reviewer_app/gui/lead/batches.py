@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.folders import show_folder
+from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.lead.common import bind_cancel, progress_dialog, show_progress
 from reviewer_app.gui.tasks import Task, run_task
 from reviewer_app.services.context import AppContext
@@ -98,6 +99,7 @@ def export_score_batch(parent: QWidget, ctx: AppContext, folder: Path, *, includ
             show = box.addButton("Show &Folder", QMessageBox.ButtonRole.ActionRole)
             show.clicked.connect(lambda: show_folder(parent, result.json_path.parent))
         box.setWindowModality(Qt.WindowModality.WindowModal)
+        fit_window(box, "batchExported", remember=False)
         box.open()
         if on_message is not None:
             on_message(box)
@@ -173,7 +175,7 @@ class BatchImportSummary(QDialog):
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
         layout.addWidget(buttons)
-        self.resize(820, 320)
+        fit_window(self, "batchImportSummary", (820, 320))
 
     @staticmethod
     def outcome_text(outcome) -> str:  # noqa: ANN001

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from reviewer_app.domain.rules import decide
 from reviewer_app.gui.errors import show_error
+from reviewer_app.gui.geometry import FitScrollArea, fit_window, grow_to_content
 from reviewer_app.gui.lead.common import AGREE_BG, DISPUTED_BG, EARNED_FG, MUTED, NOT_YET_FG, when
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.services import calibration
@@ -140,7 +141,7 @@ class CalibrationDialog(QDialog):
         layout.addWidget(split, 1)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
-        self.resize(980, 620)
+        fit_window(self, "calibration", (980, 620))
         self._filled_credentials = False
         self.reload()
 
@@ -283,10 +284,11 @@ class MarkCalibrationDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(help_)
-        layout.addLayout(self.form)
+        layout.addWidget(FitScrollArea(self.form, self), 1)  # many criteria scroll; Save stays
         layout.addWidget(self.decision)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(620)
+        self.setMinimumWidth(min(620, self.screen().availableGeometry().width() - 40))
+        fit_window(self, "markCalibration")
         run_task(lambda job: _load_for_marking(ctx, key, attempt), on_success=self._loaded,
                  on_error=lambda exc: show_error(self, exc, self.windowTitle()), owner=self)
 
@@ -313,6 +315,7 @@ class MarkCalibrationDialog(QDialog):
             self.note.setText(existing.note)
         self.buttons.setEnabled(True)
         self._update()
+        QTimer.singleShot(0, self, lambda: grow_to_content(self))  # once the new rows are laid out
 
     def levels(self) -> dict[str, int]:
         return {k: c.currentData() for k, c in self.combos.items() if c.currentData() is not None}

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reviewer_app.gui.geometry import FitScrollArea, fit_window
 from reviewer_app.gui.lead.common import AGREE_BG, DIFFER_BG, DISPUTED_BG, MUTED, esc
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.services.context import AppContext
@@ -90,13 +91,17 @@ class CalibrationResultDialog(QDialog):
         note.setStyleSheet(f"color: {MUTED};")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.accept)
+        body = QVBoxLayout()  # a long rubric scrolls; Close stays in view
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(heading)
+        body.addWidget(self.table, 1)
+        body.addWidget(note)
         layout = QVBoxLayout(self)
-        layout.addWidget(heading)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(note)
+        layout.addWidget(FitScrollArea(body, self), 1)
         layout.addWidget(buttons)
-        self.setMinimumWidth(680)
+        self.setMinimumWidth(min(680, self.screen().availableGeometry().width() - 40))
         self.adjustSize()
+        fit_window(self, "calibrationResult", remember=False)
 
     def rows(self) -> list[list[str]]:
         return [[self.table.topLevelItem(i).text(c) for c in range(4)]

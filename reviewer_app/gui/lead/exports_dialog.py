@@ -38,6 +38,7 @@ from reviewer_app.domain.model import Decision
 from reviewer_app.errors import UserError
 from reviewer_app.exports.decisions import DecisionFilter
 from reviewer_app.gui.errors import show_error
+from reviewer_app.gui.geometry import FitScrollArea, fit_window
 from reviewer_app.gui.tasks import Task, run_task
 from reviewer_app.jobs import Job
 from reviewer_app.services import final_exports
@@ -206,14 +207,17 @@ class _ExportDialog(QDialog):
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.close_button)
+        body = QVBoxLayout()  # scrolls on a short screen; Export stays in view
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(self.intro)
+        body.addSpacing(4)
+        body.addLayout(self.form)
+        body.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.intro)
-        layout.addSpacing(4)
-        layout.addLayout(self.form)
+        layout.addWidget(FitScrollArea(body, self), 1)
         layout.addWidget(self.match_label)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
-        layout.addStretch(1)
         layout.addLayout(buttons)
 
         self._count_timer = QTimer(self)
@@ -227,7 +231,7 @@ class _ExportDialog(QDialog):
         self.cancel_button.clicked.connect(self.cancel)
         self.close_button.clicked.connect(self.close)
         self.open_button.clicked.connect(self.open_folder)
-        self.resize(600, 0)
+        fit_window(self, type(self).__name__, (600, 0))
 
         ctx_ = ctx
         run_task(lambda job: final_exports.credential_choices(ctx_), owner=self,

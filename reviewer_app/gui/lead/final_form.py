@@ -78,14 +78,17 @@ class FinalDecisionForm(QGroupBox):
         fields.addWidget(rationale_label, 1, 0, Qt.AlignmentFlag.AlignTop)
         fields.addWidget(self.rationale, 1, 1)
         outer.addLayout(fields)
-        footer = QHBoxLayout()
-        self.decision = QLabel(self)
+        self.footer = QWidget(self)  # the window may pin it below a scrolling form
+        self.footer.setObjectName("finalFooter")
+        footer = QHBoxLayout(self.footer)
+        footer.setContentsMargins(0, 0, 0, 0)
+        self.decision = QLabel(self.footer)
         self.decision.setObjectName("finalDecisionLabel")
-        self.hint = QLabel(self)
+        self.hint = QLabel(self.footer)
         self.hint.setObjectName("finalHint")
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet(f"color: {NOT_YET_FG};")
-        self.record = QPushButton("Record Final &Decision", self)
+        self.record = QPushButton("Record Final &Decision", self.footer)
         self.record.setObjectName("recordButton")
         self.record.setToolTip("Ctrl+Enter")
         self.record.setDefault(True)
@@ -93,9 +96,15 @@ class FinalDecisionForm(QGroupBox):
         footer.addWidget(self.decision)
         footer.addWidget(self.hint, 1)
         footer.addWidget(self.record)
-        outer.addLayout(footer)
+        outer.addWidget(self.footer)
         self.feedback.textChanged.connect(self.update_decision)
         self.rationale.textChanged.connect(self.update_decision)
+
+    def take_footer(self) -> QWidget:
+        """The decision, its hint and Record, out of the form (to keep them in view while the
+        form scrolls)."""
+        self.layout().removeWidget(self.footer)
+        return self.footer
 
     # -- filling -----------------------------------------------------------------------------
     def _clear_grid(self) -> None:

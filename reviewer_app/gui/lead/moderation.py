@@ -10,7 +10,7 @@ Everything that reads or writes the database runs off the GUI thread (``run_task
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from reviewer_app import APP_NAME
 from reviewer_app.gui.errors import show_error
+from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.lead.common import MUTED
 from reviewer_app.gui.lead.dispute_queue import DisputeDelegate, DisputeListModel
 from reviewer_app.gui.lead.dispute_view import DisputeView
@@ -101,7 +102,7 @@ class ModerationWindow(QMainWindow):
         ll.addLayout(filters)
         ll.addWidget(self.queue, 1)
         ll.addWidget(self.count_label)
-        left.setMinimumWidth(300)
+        left.setMinimumWidth(240)
 
         # -- right: the dispute and the final decision -----------------------------------------
         self.view = DisputeView(self)
@@ -126,6 +127,14 @@ class ModerationWindow(QMainWindow):
         detail.setStretchFactor(0, 3)
         detail.setStretchFactor(1, 2)
         detail.setChildrenCollapsible(False)
+        footer = self.form.take_footer()  # Record stays in view however the form scrolls
+        footer.layout().setContentsMargins(8, 4, 8, 2)
+        detail_box = QWidget(self)
+        box_layout = QVBoxLayout(detail_box)
+        box_layout.setContentsMargins(0, 0, 0, 0)
+        box_layout.setSpacing(0)
+        box_layout.addWidget(detail, 1)
+        box_layout.addWidget(footer)
         self.empty = QLabel(self)
         self.empty.setObjectName("emptyLabel")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -133,20 +142,20 @@ class ModerationWindow(QMainWindow):
         self.empty.setStyleSheet(f"color: {MUTED}; font-size: large;")
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.empty)
-        self.stack.addWidget(detail)
+        self.stack.addWidget(detail_box)
 
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(left)
         split.addWidget(self.stack)
         split.setStretchFactor(1, 1)
-        split.setSizes([380, 980])
+        split.setSizes([320, 1040])
         split.setChildrenCollapsible(False)
         self.setCentralWidget(split)
         self._build_actions()
         self.state_combo.currentIndexChanged.connect(lambda _: self.reload())
         self.credential_combo.currentIndexChanged.connect(lambda _: self.reload())
         self.statusBar()
-        self.resize(1360, 880)
+        fit_window(self, "moderation", QSize(1360, 880), maximize_small=True, settings=settings)
         self._show_empty("Loading the disputes\u2026")
         self.reload()
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer_app.gui.errors import show_error
+from reviewer_app.gui.geometry import FitScrollArea, fit_window
 from reviewer_app.gui.lead.common import MUTED
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.services import policies
@@ -142,10 +143,13 @@ class PoliciesDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(False)
 
+        body = QVBoxLayout()  # scrolls on a short screen; Save stays in view
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addLayout(top, 1)
+        body.addWidget(self.blind)
+        body.addWidget(blind_help)
         layout = QVBoxLayout(self)
-        layout.addLayout(top, 1)
-        layout.addWidget(self.blind)
-        layout.addWidget(blind_help)
+        layout.addWidget(FitScrollArea(body, self), 1)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
         for box in (self.second, self.near_cut, self.first, self.gap, self.threshold):
@@ -153,7 +157,7 @@ class PoliciesDialog(QDialog):
         self.near_cut_on.toggled.connect(self._edited)
         self.blind.toggled.connect(self._changed)
         self._set_form_enabled(False)
-        self.resize(760, 480)
+        fit_window(self, "policies", (760, 480))
         ctx_ = ctx
         run_task(lambda job: _load(ctx_), on_success=self._loaded, on_error=self._refused, owner=self)
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from reviewer_app.domain.model import Profile, Role
 from reviewer_app.gui.errors import show_error
+from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.services.context import AppContext
 
@@ -73,7 +74,7 @@ class ProfileDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.buttons)
         self._role_changed()
-        self.resize(460, 0)
+        fit_window(self, "profile", (460, 0), remember=False)
 
     def _role_changed(self) -> None:
         self.help.setText(ROLE_HELP[self.chosen_role()])

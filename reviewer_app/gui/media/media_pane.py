@@ -11,6 +11,7 @@ because VLC is missing or a file is damaged.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSignalBlocker, Qt, Signal
@@ -59,6 +60,7 @@ DEFAULT_SHORTCUTS: dict[str, tuple[str, ...]] = {
     "clear_loop": ("Shift+O",),
     "mute": ("M",),
     "go_to_time": ("Ctrl+G",),
+    "frame_numbers": (),
 }
 
 ACTION_TEXT = {
@@ -74,6 +76,7 @@ ACTION_TEXT = {
     "clear_loop": "Clear loop",
     "mute": "Mute",
     "go_to_time": "Go to time…",
+    "frame_numbers": "Show Frame Numbers",
 }
 
 ACTION_HELP = {
@@ -87,6 +90,7 @@ ACTION_HELP = {
     "mark_out": "Mark the end of the range and loop it",
     "clear_loop": "Stop looping and clear the marks",
     "go_to_time": "Go to a typed time",
+    "frame_numbers": "Show the frame number beside the time",
 }
 
 JUMP_MS = 5000
@@ -97,7 +101,8 @@ def rate_label(rate: float) -> str:
 
 
 class SeekBar(QSlider):
-    """A horizontal slider in milliseconds: a click jumps there; the loop range is shaded."""
+    """A horizontal slider in milliseconds: a click jumps there (``sliderReleased``, as at the
+    end of a drag); the loop range is shaded."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
@@ -139,8 +144,7 @@ class SeekBar(QSlider):
                 value = QStyle.sliderValueFromPosition(self.minimum(), self.maximum(),
                                                        max(0, min(span, x)), span)
                 self.setValue(value)
-                self.sliderMoved.emit(value)
-                self.sliderReleased.emit()
+                self.sliderReleased.emit()  # a click lands like the end of a drag: exactly
                 event.accept()
                 return
         super().mousePressEvent(event)
@@ -216,15 +220,16 @@ class MediaPane(QWidget):
         for rate in RATES:
             self.speed_combo.addItem(rate_label(rate), rate)
         self.speed_combo.setCurrentIndex(RATES.index(1.0))
-        self.speed_combo.setToolTip("Playback speed")
+        self.speed_combo.setToolTip("Playback speed ([ slower, ] faster)")
+        self.speed_combo.setAccessibleName("Playback speed")
         self.speed_combo.setFocusPolicy(Qt.FocusPolicy.TabFocus)
 
         self.volume_slider = QSlider(Qt.Orientation.Horizontal, self)
         self.volume_slider.setObjectName("volumeSlider")
         self.volume_slider.setRange(0, 100)
         self.volume_slider.setValue(100)
-        self.volume_slider.setMinimumWidth(56)
-        self.volume_slider.setMaximumWidth(110)
+        self.volume_slider.setMinimumWidth(44)
+        self.volume_slider.setMaximumWidth(100)
         self.volume_slider.setToolTip("Volume")
         self.volume_slider.setFocusPolicy(Qt.FocusPolicy.TabFocus)
 
@@ -238,8 +243,10 @@ class MediaPane(QWidget):
         self.goto_edit.setToolTip(TIME_HELP)
         self.goto_edit.setClearButtonEnabled(True)
         self.goto_edit.setMinimumWidth(84)
-        self.goto_edit.setMaximumWidth(130)
+        self.goto_edit.setMaximumWidth(120)
 
+        # Compact enough for a 480 px video on a 1366x768 laptop: the seek bar and time on
+        # one row, the transport, speed and volume on the next, marks and go-to-time last.
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.setSpacing(8)
@@ -248,13 +255,10 @@ class MediaPane(QWidget):
 
         transport = QHBoxLayout()
         transport.setContentsMargins(0, 0, 0, 0)
-        transport.setSpacing(4)
+        transport.setSpacing(3)
         for name in ("back_5s", "prev_frame", "play_pause", "next_frame", "forward_5s"):
             transport.addWidget(self.buttons[name])
-        transport.addSpacing(12)
-        speed_label = QLabel("Speed", self)
-        speed_label.setBuddy(self.speed_combo)
-        transport.addWidget(speed_label)
+        transport.addSpacing(6)
         transport.addWidget(self.speed_combo)
         transport.addStretch(1)
         transport.addWidget(self.buttons["mute"])
@@ -262,7 +266,7 @@ class MediaPane(QWidget):
 
         extras = QHBoxLayout()
         extras.setContentsMargins(0, 0, 0, 0)
-        extras.setSpacing(4)
+        extras.setSpacing(3)
         for name in ("mark_in", "mark_out", "clear_loop"):
             extras.addWidget(self.buttons[name])
         extras.addSpacing(6)
@@ -272,8 +276,8 @@ class MediaPane(QWidget):
         self.controls = QWidget(self)
         self.controls.setObjectName("mediaControls")
         controls = QVBoxLayout(self.controls)
-        controls.setContentsMargins(8, 6, 8, 8)
-        controls.setSpacing(6)
+        controls.setContentsMargins(6, 4, 6, 6)
+        controls.setSpacing(4)
         controls.addLayout(bar)
         controls.addLayout(transport)
         controls.addLayout(extras)
@@ -308,6 +312,7 @@ class MediaPane(QWidget):
             "clear_loop": self.clear_loop,
             "mute": self.toggle_mute,
             "go_to_time": self.focus_go_to_time,
+            "frame_numbers": lambda: self._update_time_label(self._engine.position()),
         }
         self.media_actions: dict[str, QAction] = {}
         for name, keys in DEFAULT_SHORTCUTS.items():
@@ -319,11 +324,12 @@ class MediaPane(QWidget):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut = " or ".join(QKeySequence(k).toString(QKeySequence.SequenceFormat.NativeText)
                                    for k in keys)
-            action.setToolTip(f"{ACTION_HELP.get(name, ACTION_TEXT[name])} ({shortcut})")
+            action.setToolTip(ACTION_HELP.get(name, ACTION_TEXT[name]) + (f" ({shortcut})" if keys else ""))
             action.triggered.connect(handlers[name])
             self.addAction(action)
             self.media_actions[name] = action
         self.media_actions["mute"].setCheckable(True)
+        self.media_actions["frame_numbers"].setCheckable(True)
         for name, button in self.buttons.items():
             button.setDefaultAction(self.media_actions[name])
         for name in ("play_pause", "mute"):
@@ -351,7 +357,9 @@ class MediaPane(QWidget):
         engine.messageChanged.connect(self.view.set_message)
         self.view.clicked.connect(self._on_view_clicked)
         self.seek_bar.sliderMoved.connect(self._engine.seek)
-        self.seek_bar.sliderReleased.connect(lambda: self._engine.seek(self.seek_bar.value()))
+        # Dragging seeks fast (the nearest picture libvlc lands on); where the drag ends, or a
+        # click lands, the picture is the very frame at that time, as the time label says.
+        self.seek_bar.sliderReleased.connect(lambda: self._engine.seek(self.seek_bar.value(), exact=True))
         self.speed_combo.activated.connect(
             lambda index: self._engine.set_rate(self.speed_combo.itemData(index)))
         self.volume_slider.valueChanged.connect(self._engine.set_volume)
@@ -508,11 +516,22 @@ class MediaPane(QWidget):
         self.seek_bar.setRange(0, max(0, ms))
         self._update_time_label(self._engine.position())
 
+    def frame_number(self, ms: int | None = None) -> int:
+        """The frame shown at ``ms`` (the position by default), counted from 0."""
+        ms = self._engine.position() if ms is None else ms
+        return int(math.floor(max(0, ms) / self._engine.frame_ms() + 1e-6))
+
     def _update_time_label(self, position: int) -> None:
         duration = self._engine.duration()
         hours = duration >= 3_600_000
-        self.time_label.setText(f"{format_ms(position, with_hours=hours)} / "
-                                f"{format_ms(duration, with_hours=hours)}")
+        now = format_ms(position, with_hours=hours)
+        video = self._engine.is_ready() and not self._engine.is_audio()
+        frame = self.frame_number(position) if video else None
+        if frame is not None and self.media_actions["frame_numbers"].isChecked():
+            now += f" #{frame}"
+        self.time_label.setText(f"{now} / {format_ms(duration, with_hours=hours)}")
+        exact = f"{position / 1000:.3f} s" + (f", frame {frame}" if frame is not None else "")
+        self.time_label.setToolTip(f"{exact} (Playback > Show Frame Numbers shows it here)")
 
     def _on_state(self, state: str) -> None:
         playing = state == "playing"

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QStyle,
-    QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -62,7 +62,7 @@ MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
 ZOOM_STEPS = (0.1, 0.25, 0.33, 0.5, 0.67, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0)
 ZOOM_CHOICES = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0)
 PREFETCH_MAX_PIXELS = 8_000_000  # neighbours are drawn ahead only below this size
-THUMBS_MIN_PANE_WIDTH = 440  # narrower, the thumbnail strip hides: the page needs the room
+THUMBS_MIN_PANE_WIDTH = 700  # narrower, the thumbnail strip hides: the page needs the room
 MAX_PASSWORD_TRIES = 3
 
 PASSWORD_GIVEN_UP = "This PDF is password-protected and cannot be opened without its password."
@@ -86,7 +86,7 @@ DEFAULT_SHORTCUTS: dict[str, tuple[str, ...]] = {
 
 
 class _SearchKeys(QObject):
-    """Shift+Enter in the search box goes to the previous hit, Escape clears the search."""
+    """Shift+Enter in the search box goes to the previous hit, Escape closes the find bar."""
 
     def __init__(self, pane: PdfPane) -> None:
         super().__init__(pane)
@@ -100,9 +100,8 @@ class _SearchKeys(QObject):
                 else:
                     self.pane._search_entered()
                 return True
-            if event.key() == Qt.Key.Key_Escape and self.pane.search_edit.text():
-                self.pane.search_edit.clear()
-                self.pane.search("")
+            if event.key() == Qt.Key.Key_Escape:
+                self.pane.close_find()
                 return True
         return False
 
@@ -163,8 +162,14 @@ class PdfPane(QWidget):
     # ------------------------------------------------------------------ building
 
     def _build_ui(self) -> None:
-        self.toolbar = QToolBar(self)
-        self.toolbar.setIconSize(self.toolbar.iconSize() * 0.8)
+        # A row of buttons, not a QToolBar: a toolbar hides what does not fit behind an
+        # overflow chevron, and page navigation and zoom must stay in sight on a laptop.
+        self.toolbar = QWidget(self)
+        self.toolbar.setObjectName("pdfToolbar")
+        # Find opens a bar of its own under it (Ctrl+F), with the number of hits.
+        self.find_bar = QWidget(self)
+        self.find_bar.setObjectName("pdfFindBar")
+        self.find_bar.hide()
 
         self.page_box = QSpinBox(self)
         self.page_box.setKeyboardTracking(False)
@@ -184,15 +189,16 @@ class PdfPane(QWidget):
         for z in ZOOM_CHOICES:
             self.zoom_box.addItem(f"{round(z * 100)}%", z)
         self.zoom_box.setToolTip("Zoom: pick one, or type a percentage and press Enter")
-        self.zoom_box.setMinimumContentsLength(8)
+        self.zoom_box.setMinimumContentsLength(7)
+        self.zoom_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.zoom_box.activated.connect(self._zoom_chosen)
         self.zoom_box.lineEdit().returnPressed.connect(self._zoom_typed)
 
         self.search_edit = QLineEdit(self)
         self.search_edit.setPlaceholderText("Find in PDF")
         self.search_edit.setClearButtonEnabled(True)
-        self.search_edit.setMinimumWidth(120)
-        self.search_edit.setMaximumWidth(240)
+        self.search_edit.setObjectName("pdfSearch")
+        self.search_edit.setMinimumWidth(100)
         self.search_edit.installEventFilter(_SearchKeys(self))
         self.hit_label = QLabel(self)
         self.hit_label.setMinimumWidth(self.hit_label.fontMetrics().horizontalAdvance("888 of 888") + 8)
@@ -250,6 +256,7 @@ class PdfPane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.toolbar)
+        layout.addWidget(self.find_bar)
         inner = QVBoxLayout()
         inner.setContentsMargins(4, 0, 4, 0)
         inner.setSpacing(4)
@@ -276,7 +283,8 @@ class PdfPane(QWidget):
             ("prev_hit", "Previous match", None, self.previous_hit),
             ("next_hit", "Next match", None, self.next_hit),
         ]
-        texts = {"zoom_out": "−", "zoom_in": "+", "prev_hit": "▲", "next_hit": "▼"}
+        texts = {"zoom_out": "−", "zoom_in": "+", "prev_hit": "▲", "next_hit": "▼",
+                 "select_region": "Region", "find": "Find"}
         for name, label, ic, slot in specs:
             action = QAction(label, self)
             if ic is not None:
@@ -296,25 +304,47 @@ class PdfPane(QWidget):
         region.toggled.connect(self._region_toggled)
         region.setToolTip(region.toolTip() + ": drag a rectangle on the page to anchor a note")
 
-        tb, a = self.toolbar, self.pdf_actions
-        tb.addAction(a["first_page"])
-        tb.addAction(a["prev_page"])
-        tb.addWidget(self.page_box)
-        tb.addAction(a["next_page"])
-        tb.addAction(a["last_page"])
-        tb.addSeparator()
-        tb.addAction(a["zoom_out"])
-        tb.addWidget(self.zoom_box)
-        tb.addAction(a["zoom_in"])
-        tb.addAction(a["fit_width"])
-        tb.addAction(a["fit_page"])
-        tb.addSeparator()
-        tb.addAction(a["select_region"])
-        tb.addSeparator()
-        tb.addWidget(self.search_edit)
-        tb.addAction(a["prev_hit"])
-        tb.addAction(a["next_hit"])
-        tb.addWidget(self.hit_label)
+        a = self.pdf_actions
+        self.tool_buttons: dict[str, QToolButton] = {}
+
+        def button(name: str) -> QToolButton:
+            b = QToolButton(self)
+            b.setObjectName(f"pdf_{name}Button")
+            b.setDefaultAction(a[name])
+            b.setAutoRaise(True)
+            b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            b.setAccessibleName(a[name].text())
+            self.tool_buttons[name] = b
+            return b
+
+        row = QHBoxLayout(self.toolbar)
+        row.setContentsMargins(2, 0, 2, 0)
+        row.setSpacing(1)
+        for item in ("first_page", "prev_page", self.page_box, "next_page", "last_page", 6,
+                     "zoom_out", self.zoom_box, "zoom_in", 6, "select_region", "find"):
+            if isinstance(item, int):
+                row.addSpacing(item)
+            elif isinstance(item, str):
+                row.addWidget(button(item))
+            else:
+                row.addWidget(item)
+        row.addStretch(1)
+
+        find = QHBoxLayout(self.find_bar)
+        find.setContentsMargins(4, 0, 2, 0)
+        find.setSpacing(2)
+        find.addWidget(self.search_edit, 1)
+        find.addWidget(button("prev_hit"))
+        find.addWidget(button("next_hit"))
+        find.addWidget(self.hit_label)
+        close = QToolButton(self.find_bar)
+        close.setObjectName("pdfFindClose")
+        close.setText("\u2715")
+        close.setAutoRaise(True)
+        close.setToolTip("Close the find bar (Esc)")
+        close.setAccessibleName("Close find")
+        close.clicked.connect(self.close_find)
+        find.addWidget(close)
 
     # ------------------------------------------------------------------ public API
 
@@ -396,6 +426,8 @@ class PdfPane(QWidget):
         """Find ``text`` in the whole document (case-insensitive); ``searchFinished(hits)``,
         then the first hit at or after the current page is shown."""
         text = " ".join(str(text).split())
+        if text:
+            self.find_bar.show()  # the hit count is seen
         if self.search_edit.text() != text:
             self.search_edit.setText(text)
         self._searched = text
@@ -835,8 +867,18 @@ class PdfPane(QWidget):
     # ------------------------------------------------------------------ search
 
     def focus_search(self) -> None:
+        """Open the find bar (Ctrl+F) and put the cursor in it."""
+        self.find_bar.show()
         self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search_edit.selectAll()
+
+    def close_find(self) -> None:
+        """Clear the search and hide the find bar; the page takes the keys again."""
+        if self.search_edit.text() or self._hits:
+            self.search_edit.clear()
+            self.search("")
+        self.find_bar.hide()
+        self.view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _search_entered(self) -> None:
         text = " ".join(self.search_edit.text().split())

@@ -10,7 +10,7 @@ service refuses a reviewer, and the window then says so.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from reviewer_app.domain.agreement import EXPLANATIONS, Agreement
 from reviewer_app.gui.errors import describe
+from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.stats.charts import BarChart, LineChart, Series
 from reviewer_app.gui.tasks import Task, run_task
 from reviewer_app.services.context import AppContext
@@ -84,7 +85,7 @@ class StatsWindow(QDialog):
         self.setObjectName("statsWindow")
         self.setWindowTitle("Agreement Statistics")
         self.setWindowFlag(Qt.WindowType.WindowMaximizeButtonHint, True)
-        self.resize(1100, 760)
+        fit_window(self, "statistics", QSize(1100, 760))
         self.ctx = ctx
         self.report: StatsReport | None = None
         self.explained = ""  # the statistic whose paragraph is shown

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer_app.gui.errors import show_error
+from reviewer_app.gui.geometry import FitScrollArea, fit_window
 from reviewer_app.gui.sync.controller import SyncController
 from reviewer_app.sync import service
 from reviewer_app.sync.outbox import EntryView
@@ -195,7 +196,7 @@ class OutboxDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("outboxDialog")
         self.setWindowTitle("Outbox")
-        self.resize(820, 420)
+        fit_window(self, "outbox", (820, 420))
         self.controller = controller
         self.summary = QLabel(self)
         self.model = OutboxTableModel(self)
@@ -321,13 +322,14 @@ class IssuerSettingsDialog(QDialog):
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         close.rejected.connect(self.close)
         right = QVBoxLayout()
-        right.addLayout(form)
+        right.addWidget(FitScrollArea(form, self), 1)  # scrolls on a short screen
         right.addLayout(buttons)
         right.addWidget(self.message)
         right.addWidget(close)
         layout = QHBoxLayout(self)
         layout.addWidget(self.profiles, 1)
         layout.addLayout(right, 3)
+        fit_window(self, "issuerSettings")
         self.profiles.currentTextChanged.connect(self._show)
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.new_button.clicked.connect(self._new)

@@ -1,10 +1,23 @@
 """The evidence of a submission: each item with its kind, title and the criteria it
-supports, and what the pre-check found (cannot be played or read; criteria nothing supports)."""
+supports, and what the pre-check found (cannot be played or read; criteria nothing supports).
+
+Docked above or below the viewers it is a one-row strip (the title and kind of each item;
+the criteria it supports in its tooltip), so the viewers keep the height; docked at a side
+it is a list with the criteria written out."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QStyle, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QSizePolicy,
+    QStyle,
+    QWidget,
+)
 
 from reviewer_app.domain.model import EvidenceItem, EvidenceKind, Rubric
 from reviewer_app.domain.rules import unsupported_criteria
@@ -26,8 +39,10 @@ class EvidencePanel(QWidget):
         self.setObjectName("evidencePanel")
         self.rubric, self.evidence = rubric, evidence
         self.problems: dict[str, str] = {}
-        layout = QVBoxLayout(self)
+        self.strip = False
+        layout = QBoxLayout(QBoxLayout.Direction.TopToBottom, self)
         layout.setContentsMargins(4, 4, 4, 4)
+        self.box = layout
         self.banner = QLabel(self)
         self.banner.setObjectName("evidenceBanner")
         self.banner.setWordWrap(True)
@@ -40,6 +55,32 @@ class EvidencePanel(QWidget):
         self.list.currentRowChanged.connect(self._current_changed)
         layout.addWidget(self.list, 1)
         self.set_evidence(rubric, evidence)
+
+    def set_strip(self, strip: bool) -> None:
+        """One row of items (docked above or below the viewers), or a list (at a side)."""
+        if strip == self.strip:
+            return
+        self.strip = strip
+        lst = self.list
+        self.box.setDirection(QBoxLayout.Direction.LeftToRight if strip else QBoxLayout.Direction.TopToBottom)
+        self.box.setContentsMargins(*((2, 1, 2, 1) if strip else (4, 4, 4, 4)))
+        self.box.removeWidget(lst)
+        self.box.insertWidget(0 if strip else 1, lst, 1)  # the banner after the strip, above the list
+        lst.setFlow(QListView.Flow.LeftToRight if strip else QListView.Flow.TopToBottom)
+        lst.setWrapping(False)
+        lst.setWordWrap(not strip)
+        lst.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if strip
+                                         else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.banner.setMaximumWidth(420 if strip else 16_777_215)
+        if strip:
+            height = lst.fontMetrics().height() + 14
+            lst.setFixedHeight(height + lst.horizontalScrollBar().sizeHint().height())
+            lst.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        else:
+            lst.setMinimumHeight(0)
+            lst.setMaximumHeight(16_777_215)
+            lst.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._render()
 
     def set_evidence(self, rubric: Rubric, evidence: tuple[EvidenceItem, ...]) -> None:
         """Show another submission's evidence (the workspace reuses its panel)."""
@@ -82,12 +123,16 @@ class EvidencePanel(QWidget):
         for row, item in enumerate(self.evidence):
             supports = ", ".join(titles.get(k, k) for k in item.criteria) or "no criterion named"
             problem = self.problems.get(item.key)
-            text = f"{item.title}\n{KIND_LABEL[item.kind]} \u00b7 supports: {supports}"
-            if problem:
-                text += f"\n\u26a0 {problem}"
+            about = f"{KIND_LABEL[item.kind]} \u00b7 supports: {supports}"
+            if self.strip:
+                text = item.title + (" \u26a0" if problem else "")  # (the icon says the kind)
+                tip = f"{item.title}\n{about}" + (f"\n\u26a0 {problem}" if problem else "")
+            else:
+                text = f"{item.title}\n{about}" + (f"\n\u26a0 {problem}" if problem else "")
+                tip = problem or f"{item.path} ({item.size:,} bytes)"
             widget_item = self.list.item(row)
             widget_item.setText(text)
-            widget_item.setToolTip(problem or f"{item.path} ({item.size:,} bytes)")
+            widget_item.setToolTip(tip)
             if problem:
                 widget_item.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning))
         unsupported = [titles[k] for k in unsupported_criteria(self.rubric, self.evidence)]

@@ -251,7 +251,18 @@ class RubricPanel(QWidget):
         body = QWidget()
         layout = QVBoxLayout(body)
         self.heading = QLabel(f"<b>{_esc(editor.rubric.title)}</b>")
-        layout.addWidget(self.heading)
+        self.heading.setWordWrap(True)
+        self.compact_button = QToolButton(body)
+        self.compact_button.setObjectName("rubricCompact")
+        self.compact_button.setText("Current only")
+        self.compact_button.setCheckable(True)
+        self.compact_button.setToolTip("Show only the current criterion (Alt+Up/Down moves between "
+                                       "criteria); the feedback and the decision stay in sight")
+        self.compact_button.toggled.connect(self._compact_toggled)
+        head = QHBoxLayout()
+        head.addWidget(self.heading, 1)
+        head.addWidget(self.compact_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(head)
         self.earlier = EarlierAttemptSection(body)  # a resubmission's previous attempt
         layout.addWidget(self.earlier)
         self.cards: list[CriterionCard] = []
@@ -280,7 +291,7 @@ class RubricPanel(QWidget):
         row = QHBoxLayout(footer)
         self.decision_label = QLabel()
         self.decision_label.setObjectName("decisionLabel")
-        self.decision_label.setWordWrap(True)
+        self.decision_label.setWordWrap(True)  # a narrow column on a laptop
         self.submit_button = QPushButton("Submit review")
         self.submit_button.setObjectName("submitButton")
         self.submit_button.clicked.connect(self.submit)
@@ -329,10 +340,27 @@ class RubricPanel(QWidget):
         self.earlier.load(ctx, attempt_id)
 
     # -- current criterion and keys --------------------------------------------------------
+    def set_compact(self, compact: bool) -> None:
+        """Show only the current criterion's card (a short screen), or all of them."""
+        self.compact_button.setChecked(compact)
+
+    def is_compact(self) -> bool:
+        return self.compact_button.isChecked()
+
+    def _compact_toggled(self, compact: bool) -> None:
+        for card in self.cards:
+            card.setVisible(not compact or card.criterion.key == self.current)
+        window = self.window()
+        action = getattr(window, "compact_action", None)
+        if action is not None and action.isChecked() != compact:
+            action.setChecked(compact)
+
     def set_current(self, key: str, *, scroll: bool = True) -> None:
         self.current = key
+        compact = self.is_compact()
         for card in self.cards:
             card.set_current(card.criterion.key == key)
+            card.setVisible(not compact or card.criterion.key == key)
             if card.criterion.key == key and scroll:
                 self.scroll.ensureWidgetVisible(card, 0, 20)
 

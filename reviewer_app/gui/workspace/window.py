@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QUndoGroup
 from PySide6.QtWidgets import (
     QDialog,
@@ -36,13 +36,16 @@ from reviewer_app.domain.model import (
     Review,
 )
 from reviewer_app.gui.errors import show_error
+from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.gui.workspace.access import name_controls
 from reviewer_app.gui.workspace.editor import ReviewEditor
 from reviewer_app.gui.workspace.evidence_panel import KIND_LABEL, EvidencePanel
+from reviewer_app.gui.workspace.layout import InnerLayout, default_document_width, swapped_share
 from reviewer_app.gui.workspace.notes_panel import NoteDialog, NotesPanel
 from reviewer_app.gui.workspace.precheck import precheck_item
+from reviewer_app.gui.workspace.resume import ResumePoints
 from reviewer_app.gui.workspace.rubric_panel import RubricPanel
 from reviewer_app.gui.workspace.viewers import IMAGE_SHORTCUTS, ImageView, TextView
 from reviewer_app.services.context import AppContext
@@ -50,7 +53,7 @@ from reviewer_app.services.submissions import SubmissionDetail
 
 log = logging.getLogger(__name__)
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: the evidence strip above the viewers, notes and reflections behind the rubric
 # The pre-check (every item probed off the GUI thread) waits until the first video frame
 # and PDF page are on screen, so it does not slow them down; at most this long.
 PRECHECK_WAIT_MS = 1500
@@ -65,6 +68,8 @@ class EvidenceViewer(QSplitter):
     first picture or page, or said it cannot (work that can wait, waits for it)."""
 
     settled = Signal()
+    leaving = Signal(object)  # EvidenceItem: about to be replaced in its slot (where was it left?)
+    opened = Signal(object)  # EvidenceItem: just loaded in its slot
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
@@ -117,17 +122,31 @@ class EvidenceViewer(QSplitter):
         if self._both_shown() and media + document > 0:
             self.document_share = document / (media + document)
 
-    def _apply_split(self) -> None:
+    def apply_split(self) -> None:
         """The reviewer's division of the width, when both slots show (as far as the panes'
-        smallest sizes allow)."""
+        smallest sizes allow); by default a readable page beside the video (see layout)."""
         total = sum(self.sizes())
-        if self.document_share is not None and self._both_shown() and total > 0:
+        if not self._both_shown() or total <= 0:
+            return
+        if self.document_share is not None:
             document = round(total * self.document_share)
-            self.setSizes([total - document, document])
+        else:
+            document = default_document_width(total)
+        self.setSizes([total - document, document])
+
+    def swap_sizes(self) -> None:
+        """Video large / document large, and back (the choice is kept like a dragged one)."""
+        media, document = self.sizes()
+        if not self._both_shown() or media + document <= 0:
+            return
+        self.document_share = swapped_share(media, document)
+        self.apply_split()
+        media, document = self.sizes()
+        self.document_share = document / (media + document)  # as far as the minimums allowed
 
     def resizeEvent(self, event) -> None:  # noqa: ANN001, N802
         super().resizeEvent(event)
-        self._apply_split()
+        self.apply_split()
 
     def path(self, item: EvidenceItem) -> Path:
         return self.ctx.evidence.path_for(item.sha256)
@@ -163,9 +182,11 @@ class EvidenceViewer(QSplitter):
 
     def _show_media(self, item: EvidenceItem) -> None:
         self.media_slot.show()
-        self._apply_split()
+        self.apply_split()
         if self.media_item is not None and self.media_item.key == item.key:
             return
+        if self.media_item is not None:
+            self.leaving.emit(self.media_item)
         self.media_item = item
         self.media_slot.set_title(item)
         if self._missing(self.media_slot, item):
@@ -174,12 +195,15 @@ class EvidenceViewer(QSplitter):
         self.media_slot.show_pane(self.media)
         self._loading.add("media")
         self.media.load(self.path(item), audio=item.kind is EvidenceKind.AUDIO, title=item.title)
+        self.opened.emit(item)
 
     def _show_document(self, item: EvidenceItem) -> None:
         self.document_slot.show()
-        self._apply_split()
+        self.apply_split()
         if self.document_item is not None and self.document_item.key == item.key:
             return
+        if self.document_item is not None:
+            self.leaving.emit(self.document_item)
         self.document_item = item
         self.document_slot.set_title(item)
         if self._missing(self.document_slot, item):
@@ -189,6 +213,7 @@ class EvidenceViewer(QSplitter):
         if pane is self.pdf:
             self._loading.add("document")
         pane.load(self.path(item), **({"title": item.title} if pane is self.pdf else {}))
+        self.opened.emit(item)
 
     def close_all(self) -> None:
         self.media.close_media()
@@ -264,7 +289,7 @@ class WorkspaceWindow(QMainWindow):
         self.editor: ReviewEditor | None = None
         self.titles: dict[str, str] = {}
         self.setWindowTitle(APP_NAME)
-        self.resize(1400, 860)
+        fit_window(self, "workspace", QSize(1400, 860), maximize_small=True, settings=settings)
         self.registry = ShortcutRegistry(settings)
         self.undo_group = QUndoGroup(self)
         self._last_region: tuple[int, QRectF] | None = None
@@ -278,21 +303,26 @@ class WorkspaceWindow(QMainWindow):
         self.rubric = self.evidence = self.notes = None
         self.reflections = QTextBrowser(self)
         self.reflections.setObjectName("reflections")
+        # Laid out for a laptop screen (see layout): the evidence as a strip above the
+        # viewers, the rubric in a full-height column with the notes and the reflections
+        # in tabs behind it, so the viewers get the width.
+        for corner in (Qt.Corner.TopRightCorner, Qt.Corner.BottomRightCorner):
+            self.setCorner(corner, Qt.DockWidgetArea.RightDockWidgetArea)
+        for corner in (Qt.Corner.TopLeftCorner, Qt.Corner.BottomLeftCorner):
+            self.setCorner(corner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.docks = {
-            "evidence": self._dock("Evidence", "evidenceDock", QWidget(self), Qt.DockWidgetArea.LeftDockWidgetArea),
-            "reflections": self._dock("Reflections", "reflectionsDock", self.reflections, Qt.DockWidgetArea.LeftDockWidgetArea),
-            "notes": self._dock("Notes", "notesDock", QWidget(self), Qt.DockWidgetArea.LeftDockWidgetArea),
+            "evidence": self._dock("Evidence", "evidenceDock", QWidget(self), Qt.DockWidgetArea.TopDockWidgetArea),
             "rubric": self._dock("Rubric", "rubricDock", QWidget(self), Qt.DockWidgetArea.RightDockWidgetArea),
+            "notes": self._dock("Notes", "notesDock", QWidget(self), Qt.DockWidgetArea.RightDockWidgetArea),
+            "reflections": self._dock("Reflections", "reflectionsDock", self.reflections, Qt.DockWidgetArea.RightDockWidgetArea),
         }
-        self.tabifyDockWidget(self.docks["evidence"], self.docks["reflections"])
+        self.inner = InnerLayout(self, STATE_VERSION)
+        self.tabifyDockWidget(self.docks["rubric"], self.docks["notes"])
+        self.tabifyDockWidget(self.docks["notes"], self.docks["reflections"])
         self._reflections_due = ""  # filled in when their tab is shown
         self._reflections_shown = False
         self.docks["reflections"].visibilityChanged.connect(self._reflections_visibility)
-        self.docks["evidence"].raise_()
-        self.resizeDocks([self.docks["rubric"], self.docks["evidence"]], [400, 250],
-                         Qt.Orientation.Horizontal)
-        # the evidence list is short: the notes (which grow) get half the column
-        self.resizeDocks([self.docks["evidence"], self.docks["notes"]], [1, 1], Qt.Orientation.Vertical)
+        self.docks["rubric"].raise_()
 
         self.save_label = QLabel(self)
         self.save_label.setObjectName("saveLabel")
@@ -301,6 +331,9 @@ class WorkspaceWindow(QMainWindow):
         self._default_state = self.saveState(STATE_VERSION)
         self._restore_layout()
         self.viewer.pdf.regionSelected.connect(self._region_selected)
+        self.resume = ResumePoints(settings)
+        self.viewer.leaving.connect(self._remember)
+        self.viewer.opened.connect(self._return_to)
         self._precheck_timer = QTimer(self)
         self._precheck_timer.setSingleShot(True)
         self._precheck_timer.timeout.connect(self._precheck)
@@ -352,6 +385,7 @@ class WorkspaceWindow(QMainWindow):
             self.docks[name].setWidget(panel)
             if old is not None:
                 old.deleteLater()
+        self.inner.panels_bound()
         self._reflections_due = _reflections_html(detail)
         if self._reflections_shown:
             self._fill_reflections()
@@ -487,6 +521,13 @@ class WorkspaceWindow(QMainWindow):
         self._action("evidence.previous", "Previous Evidence Item", group, "Ctrl+Shift+Tab",
                      lambda: self.evidence.step(-1), view_menu)
         view_menu.addSeparator()
+        self._action("view.swap_sizes", "&Swap Video and Document Sizes", group, "Ctrl+Shift+D",
+                     self.viewer.swap_sizes, view_menu)
+        self.compact_action = self._action(
+            "view.rubric_compact", "Rubric: &Current Criterion Only", group, "Ctrl+Shift+K",
+            lambda on: self.rubric.set_compact(on) if self.rubric is not None else None, view_menu)
+        self.compact_action.setCheckable(True)
+        view_menu.addSeparator()
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addSeparator()
@@ -498,36 +539,25 @@ class WorkspaceWindow(QMainWindow):
         self.registry.activate(self.viewer.shortcut_groups())
 
     # -- layout --------------------------------------------------------------------------------
+    # (The window's own size and place: gui.geometry; what is inside it is kept per screen
+    # size, by layout.InnerLayout.)
     def _restore_layout(self) -> None:
-        geometry = self.settings.value("workspace/geometry")
-        state = self.settings.value("workspace/state")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state, STATE_VERSION)
-        try:
-            share = float(self.settings.value("workspace/documentShare", -1))
-        except (TypeError, ValueError):
-            share = -1
-        self.viewer.document_share = share if 0 < share < 1 else None
+        self.inner.restore()
 
     def save_layout(self) -> None:
-        self.settings.setValue("workspace/geometry", self.saveGeometry())
-        self.settings.setValue("workspace/state", self.saveState(STATE_VERSION))
-        if self.viewer.document_share is not None:
-            self.settings.setValue("workspace/documentShare", self.viewer.document_share)
+        self.inner.save()
         self.settings.sync()
 
+    def showEvent(self, event) -> None:  # noqa: ANN001, N802
+        super().showEvent(event)
+        self.inner.shown()
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802
+        super().resizeEvent(event)
+        self.inner.resized()
+
     def reset_layout(self) -> None:
-        for dock in self.docks.values():
-            dock.setFloating(False)
-            dock.show()
-        self.restoreState(self._default_state, STATE_VERSION)
-        self.settings.remove("workspace/state")
-        self.settings.remove("workspace/documentShare")
-        self.viewer.document_share = None
-        total = sum(self.viewer.sizes())
-        self.viewer.setSizes([total // 2, total - total // 2])  # as even as the panes allow
+        self.inner.reset(self._default_state, STATE_VERSION)
 
     def show_shortcuts(self) -> QDialog:
         dialog = ShortcutsDialog(self.registry, self)
@@ -634,7 +664,19 @@ class WorkspaceWindow(QMainWindow):
         if self.queue_refresh is not None:
             self.queue_refresh()
 
+    # -- where each item was left (see resume) ------------------------------------------------
+    def _remember(self, item: EvidenceItem) -> None:
+        if self.editor is not None:
+            self.resume.remember(self.editor.review.uid, item, self.viewer)
+
+    def _return_to(self, item: EvidenceItem) -> None:
+        if self.editor is not None:
+            self.resume.return_to(self.editor.review.uid, item, self.viewer)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        for item in (self.viewer.media_item, self.viewer.document_item):
+            if item is not None:
+                self._remember(item)
         if self.rubric is not None:
             self.rubric.commit_pending_text()
         if self.editor is not None and not self.editor.flush():
