@@ -11,7 +11,15 @@ walks every focusable control and checks the name a screen reader gets.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QComboBox,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextEdit,
+    QWidget,
+)
 
 BY_OBJECT_NAME = {
     "reflections": "Written reflections",
@@ -49,8 +57,11 @@ def name_controls(root: QWidget) -> int:
             name = widget.toolTip().split("\n")[0].split(":")[0].strip()
         if not name and isinstance(widget, QLineEdit | QPlainTextEdit | QTextEdit):
             name = widget.placeholderText().rstrip("\u2026.")
-        if not name and widget.parentWidget() is not None and widget.objectName().startswith("qt_"):
-            name = widget.parentWidget().accessibleName() or widget.parentWidget().toolTip().split(":")[0]
+        parent = widget.parentWidget()
+        if not name and (isinstance(parent, QComboBox | QAbstractSpinBox)
+                         or (parent is not None and widget.objectName().startswith("qt_"))):
+            # the text field inside an editable box or a spin box: the box's name
+            name = parent.accessibleName() or parent.toolTip().split("\n")[0].split(":")[0].strip()
         if name:
             widget.setAccessibleName(name)
             named += 1
