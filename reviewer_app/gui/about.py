@@ -98,6 +98,7 @@ class AboutDialog(QDialog):
         layout.activate()
         needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() \
             else layout.totalSizeHint().height()
+        needed = min(needed, self.screen().availableGeometry().height() - 64)  # (its frame)
         self.setMinimumHeight(needed)
         if self.height() < needed:
             self.resize(self.width(), needed)
