@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer_app.domain.model import Decision, Review, Rubric
+from reviewer_app.gui.geometry import fit_window
 
 
 def _esc(text: str) -> str:
@@ -66,4 +67,5 @@ class SubmitSummary(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.resize(520, min(560, self.summary.sizeHint().height() + 120))
+        fit_window(self, "submitSummary", remember=False)  # inside the screen it opens on
         self.submit_button.setFocus()
