@@ -3,8 +3,9 @@ AA: 4.5:1 for text, 3:1 for the chosen state against what is next to it), also i
 submitted (locked) review, where Qt's disabled grey would be about 1.5:1.
 
 The chosen level is marked three ways, not by a shade of grey alone: a check mark before
-its label, a solid dark-blue fill with white bold text, and a thicker border. Keyboard
-focus is a dark ring inside the edge.
+its label, a solid dark-blue fill with white text, and a thicker border (not bold text:
+in the rubric's narrow column on a laptop, "✔ 4 · Exemplary" in bold was cut short).
+Keyboard focus is a dark ring inside the edge.
 """
 
 from __future__ import annotations
@@ -37,9 +38,6 @@ class LevelButton(QPushButton):
 
     def _mark(self, checked: bool) -> None:
         self.setText(f"{CHECK} {self.label}" if checked else self.label)
-        font = self.font()
-        font.setBold(checked)
-        self.setFont(font)
 
     def set_locked(self, locked: bool) -> None:
         """A submitted review: the levels can no longer be chosen, but read as before."""
@@ -79,6 +77,6 @@ class LevelButton(QPushButton):
         p.setPen(ink)
         font = QFont(self.font())
         p.setFont(font)
-        text = p.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, int(rect.width()) - 12)
-        p.drawText(rect.adjusted(6, 0, -6, 0), Qt.AlignmentFlag.AlignCenter, text)
+        text = p.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, int(rect.width()) - 6)
+        p.drawText(rect.adjusted(3, 0, -3, 0), Qt.AlignmentFlag.AlignCenter, text)
         p.end()
