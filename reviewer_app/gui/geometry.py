@@ -37,8 +37,12 @@ KEY = "windowGeometry"
 
 
 def screen_for(window: QWidget) -> QScreen:
-    """The screen the window opens on: its parent's, else its own, else the primary one."""
+    """The screen the window opens on: its parent's, else the active window's (a workspace
+    opens where the queue is), else its own."""
     parent = window.parentWidget()
+    if parent is None:
+        active = QApplication.activeWindow()
+        parent = active if active is not None and active is not window else None
     screen = parent.window().screen() if parent is not None else window.screen()
     return screen or QGuiApplication.primaryScreen()
 
@@ -143,7 +147,10 @@ class WindowFitter(QObject):
     def place(self) -> None:
         window = self.window
         self.placed = True
-        available = screen_for(window).availableGeometry()
+        screen = screen_for(window)
+        if window.parentWidget() is None and window.screen() is not screen:
+            window.setScreen(screen)
+        available = screen.availableGeometry()
         margins = frame_margins(window)
         minimum = window.minimumSizeHint().expandedTo(window.minimumSize())
         saved = self._saved(available)
@@ -226,7 +233,7 @@ class WindowFitter(QObject):
         rect = window.normalGeometry() if maximized else window.geometry()
         if not rect.isValid():
             return
-        available = window.screen().availableGeometry() if window.screen() else screen_for(window).availableGeometry()
+        available = (window.screen() or screen_for(window)).availableGeometry()
         settings.setValue(self._key(available),
                           f"{rect.x()} {rect.y()} {rect.width()} {rect.height()} {int(maximized)}")
         settings.sync()

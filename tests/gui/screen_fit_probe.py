@@ -106,7 +106,7 @@ def visible_part(widget):  # noqa: ANN001, ANN201 - (QRect of the widget, QRect 
 def measure(name: str, window, primaries: dict) -> dict:  # noqa: ANN001
     from PySide6.QtCore import QPoint
 
-    was_framed = wait_until(lambda: framed(window), 5)  # measured anyway: the report says where it is
+    was_framed = wait_until(lambda: framed(window), 3)  # measured anyway: the report says where it is
     wait_until(lambda: inside(window), 3.5)
     controls = {}
     for label, widget in primaries.items():

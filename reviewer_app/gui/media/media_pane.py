@@ -92,7 +92,6 @@ ACTION_HELP = {
     "go_to_time": "Go to a typed time",
     "frame_numbers": "Show the frame number beside the time",
 }
-
 JUMP_MS = 5000
 
 
@@ -101,8 +100,7 @@ def rate_label(rate: float) -> str:
 
 
 class SeekBar(QSlider):
-    """A horizontal slider in milliseconds: a click jumps there (``sliderReleased``, as at the
-    end of a drag); the loop range is shaded."""
+    """A slider in milliseconds: a click jumps there (as a drag's end); the loop range is shaded."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
@@ -221,7 +219,7 @@ class MediaPane(QWidget):
             self.speed_combo.addItem(rate_label(rate), rate)
         self.speed_combo.setCurrentIndex(RATES.index(1.0))
         self.speed_combo.setToolTip("Playback speed ([ slower, ] faster)")
-        self.speed_combo.setAccessibleName("Playback speed")
+        self.speed_combo.setAccessibleName("Playback speed")  # (no "Speed" label: the row is short)
         self.speed_combo.setFocusPolicy(Qt.FocusPolicy.TabFocus)
 
         self.volume_slider = QSlider(Qt.Orientation.Horizontal, self)
@@ -245,8 +243,7 @@ class MediaPane(QWidget):
         self.goto_edit.setMinimumWidth(84)
         self.goto_edit.setMaximumWidth(120)
 
-        # Compact enough for a 480 px video on a 1366x768 laptop: the seek bar and time on
-        # one row, the transport, speed and volume on the next, marks and go-to-time last.
+        # Rows narrow enough for a 480 px video: seek and time; transport, speed, volume; marks.
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.setSpacing(8)
@@ -266,10 +263,9 @@ class MediaPane(QWidget):
 
         extras = QHBoxLayout()
         extras.setContentsMargins(0, 0, 0, 0)
-        extras.setSpacing(3)
+        extras.setSpacing(4)
         for name in ("mark_in", "mark_out", "clear_loop"):
             extras.addWidget(self.buttons[name])
-        extras.addSpacing(6)
         extras.addWidget(self.loop_label, 1)
         extras.addWidget(self.goto_edit)
 
@@ -328,8 +324,8 @@ class MediaPane(QWidget):
             action.triggered.connect(handlers[name])
             self.addAction(action)
             self.media_actions[name] = action
-        self.media_actions["mute"].setCheckable(True)
-        self.media_actions["frame_numbers"].setCheckable(True)
+        for name in ("mute", "frame_numbers"):
+            self.media_actions[name].setCheckable(True)
         for name, button in self.buttons.items():
             button.setDefaultAction(self.media_actions[name])
         for name in ("play_pause", "mute"):
@@ -357,8 +353,7 @@ class MediaPane(QWidget):
         engine.messageChanged.connect(self.view.set_message)
         self.view.clicked.connect(self._on_view_clicked)
         self.seek_bar.sliderMoved.connect(self._engine.seek)
-        # Dragging seeks fast (the nearest picture libvlc lands on); where the drag ends, or a
-        # click lands, the picture is the very frame at that time, as the time label says.
+        # A drag seeks fast (libvlc's nearest picture); where it ends, or a click, the very frame.
         self.seek_bar.sliderReleased.connect(lambda: self._engine.seek(self.seek_bar.value(), exact=True))
         self.speed_combo.activated.connect(
             lambda index: self._engine.set_rate(self.speed_combo.itemData(index)))
@@ -518,8 +513,8 @@ class MediaPane(QWidget):
 
     def frame_number(self, ms: int | None = None) -> int:
         """The frame shown at ``ms`` (the position by default), counted from 0."""
-        ms = self._engine.position() if ms is None else ms
-        return int(math.floor(max(0, ms) / self._engine.frame_ms() + 1e-6))
+        at = self._engine.position() if ms is None else max(0, ms)
+        return int(math.floor(at / self._engine.frame_ms() + 1e-6))
 
     def _update_time_label(self, position: int) -> None:
         duration = self._engine.duration()
@@ -530,8 +525,8 @@ class MediaPane(QWidget):
         if frame is not None and self.media_actions["frame_numbers"].isChecked():
             now += f" #{frame}"
         self.time_label.setText(f"{now} / {format_ms(duration, with_hours=hours)}")
-        exact = f"{position / 1000:.3f} s" + (f", frame {frame}" if frame is not None else "")
-        self.time_label.setToolTip(f"{exact} (Playback > Show Frame Numbers shows it here)")
+        self.time_label.setToolTip(f"{position / 1000:.3f} s" + (f", frame {frame}" if frame is not None else "")
+                                   + " (Playback > Show Frame Numbers shows it here)")
 
     def _on_state(self, state: str) -> None:
         playing = state == "playing"
