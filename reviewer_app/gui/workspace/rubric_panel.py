@@ -4,6 +4,8 @@ live, feedback to the candidate, and Submit."""
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFocusEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
@@ -16,7 +18,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -25,13 +26,15 @@ from PySide6.QtWidgets import (
 from reviewer_app.domain.model import Criterion, Decision
 from reviewer_app.domain.rules import submission_problems
 from reviewer_app.gui.errors import show_error
+from reviewer_app.gui.tasks import run_task
 from reviewer_app.gui.workspace.earlier_attempt import EarlierAttemptSection
 from reviewer_app.gui.workspace.editor import ReviewEditor
 from reviewer_app.gui.workspace.level_button import LevelButton
 from reviewer_app.gui.workspace.submit_summary import SubmitSummary
-from reviewer_app.gui.tasks import run_task
 from reviewer_app.services import reviews as reviews_svc
 from reviewer_app.services.context import AppContext
+
+log = logging.getLogger(__name__)
 
 COMMIT_DELAY_MS = 300  # typing pauses this long before a comment is written
 CURRENT_BORDER = QColor("#1f5fa6")  # the current criterion's card is framed in this
@@ -39,6 +42,8 @@ CURRENT_BORDER = QColor("#1f5fa6")  # the current criterion's card is framed in 
 # measures the rendered pixels): secondary text, "meets", "below required".
 SECONDARY_TEXT, GOOD, SHORT = "#4f4f4f", "#17692f", "#8f4700"
 PLACEHOLDER = QColor("#5c5c5c")  # 6.6:1 on the text boxes' white
+REOPEN_TIP = ("Make this submitted review a draft again (until it is exported in a score batch "
+              "or sent to the issuer)")
 
 
 def _tinted(label: QLabel, color: str | None = None, *, italic: bool = False) -> QLabel:
@@ -297,7 +302,7 @@ class RubricPanel(QWidget):
         self.submit_button.clicked.connect(self.submit)
         self.reopen_button = QPushButton("Reopen review")
         self.reopen_button.setObjectName("reopenButton")
-        self.reopen_button.setToolTip(self.REOPEN_TIP)
+        self.reopen_button.setToolTip(REOPEN_TIP)
         self.reopen_button.clicked.connect(self.reopen)
         row.addWidget(self.decision_label, 1)
         row.addWidget(self.reopen_button)
@@ -429,9 +434,6 @@ class RubricPanel(QWidget):
     def reopen(self) -> None:
         self.editor.reopen()
 
-    REOPEN_TIP = ("Make this submitted review a draft again (until it is exported in a score "
-                  "batch or sent to the issuer)")
-
     def _check_reopen(self) -> None:
         """Grey Reopen, its tooltip saying why, once the review has left the laptop (asked
         off the GUI thread; a click still goes to the service, which has the last word)."""
@@ -444,12 +446,16 @@ class RubricPanel(QWidget):
             if editor is not self.editor or not editor.locked:
                 return
             self.reopen_button.setEnabled(reason is None)
-            self.reopen_button.setToolTip(self.REOPEN_TIP if reason is None
+            self.reopen_button.setToolTip(REOPEN_TIP if reason is None
                                           else f"Cannot be reopened: {reason}")
 
         ctx = editor.ctx
+        def failed(exc: BaseException) -> None:
+            log.warning("could not tell whether the review can be reopened: %s", exc)
+            answer(None)  # (the service decides on a click anyway)
+
         run_task(lambda job: reviews_svc.can_reopen(ctx, uid), on_success=answer,
-                 on_error=lambda exc: answer(None), owner=self)
+                 on_error=failed, owner=self)
 
     def refresh(self) -> None:
         for card in self.cards:
