@@ -145,12 +145,15 @@ class Review:
 
 class AnnotationKind(enum.StrEnum):
     TIME = "time"  # a point or a range on a video or audio item
-    PAGE = "page"  # a region on a PDF page
+    PAGE = "page"  # a PDF page, or a region on it
+    REGION = "region"  # a region of a photo (in the image's pixels, upright)
+    QUOTE = "quote"  # a passage of a written reflection (the quoted text and where it starts)
 
 
 @dataclass(frozen=True)
 class Region:
-    """A rectangle on a page, in PDF points, in the page's displayed (upright) orientation."""
+    """A rectangle on a page, in PDF points, in the page's displayed (upright) orientation;
+    on a photo, in the image's pixels as shown (EXIF orientation applied)."""
 
     x0: float
     y0: float
@@ -172,15 +175,23 @@ class Annotation:
     end_ms: int | None = None  # None for a point in time
     page: int | None = None  # 0-based page index
     region: Region | None = None
+    quote: str | None = None  # the passage quoted (QUOTE)
+    quote_at: int | None = None  # where it starts in the text, in characters (QUOTE)
 
     @property
     def is_range(self) -> bool:
         return self.kind is AnnotationKind.TIME and self.end_ms is not None
 
     def where(self) -> str:
-        """Where the note points, as a reviewer reads it: '01:23.4', '01:23.4–01:30.0' or 'p. 3'."""
+        """Where the note points, as a reviewer reads it: '01:23.4', '01:23.4–01:30.0', 'p. 3',
+        'region' (of a photo) or the first words of the passage quoted, in quotation marks."""
         if self.kind is AnnotationKind.PAGE:
             return f"p. {(self.page or 0) + 1}"
+        if self.kind is AnnotationKind.REGION:
+            return "region" if self.region is not None else "whole photo"
+        if self.kind is AnnotationKind.QUOTE:
+            quote = " ".join((self.quote or "").split())
+            return f"\u201c{quote if len(quote) <= 40 else quote[:39] + chr(0x2026)}\u201d"
         start = format_ms(self.start_ms or 0)
         return f"{start}\u2013{format_ms(self.end_ms)}" if self.end_ms is not None else start
 

@@ -39,7 +39,7 @@ CSV_COLUMNS = [
 _STATUSES = {"draft", "submitted"}
 _DECISIONS = {"earned", "not_yet"}
 _ROLES = {"reviewer", "lead_assessor"}
-_KINDS = {"time", "page"}
+_KINDS = {"time", "page", "region", "quote"}
 
 
 class BatchRefused(UserError):
@@ -200,6 +200,7 @@ class BatchAnnotation:
     text: str
     created_at: datetime
     updated_at: datetime
+    quote: tuple[str, int] | None = None  # a quoted passage and where it starts
 
 
 @dataclass(slots=True)
@@ -539,7 +540,7 @@ def _annotation_fast(a: Any) -> BatchAnnotation | None:
         if start is None or page is not None or (end is not None and end <= start):
             return None
     elif kind != "page" or page is None or start is not None:
-        return None
+        return None  # (photo regions and quotes too: the careful reading takes them)
     box = None
     if region is not None:
         if type(region) is not dict or len(region) != _REGION_FIELDS:
@@ -567,6 +568,11 @@ def _annotation(a: Any) -> BatchAnnotation:
         raise _Invalid("has a note on a video or audio item without a valid time")
     if kind == "page" and (page is None or start is not None):
         raise _Invalid("has a note on a page without a valid page number")
+    q = a.get("quote")  # {"text", "at"}: on a quote note (which has no region), on no other
+    if kind in ("region", "quote") and (page is not None or start is not None) or (q is not None or kind == "quote") \
+            and not (kind == "quote" and isinstance(q, dict) and a.get("region") is None
+                     and isinstance(q.get("text"), str) and q["text"].strip() and type(q.get("at")) is int and q["at"] >= 0):
+        raise _Invalid(f"has a {kind} note with an anchor it cannot have (a time, a page, or a missing or malformed quote)")
     region = a.get("region")
     box = None
     if region is not None:
@@ -579,7 +585,7 @@ def _annotation(a: Any) -> BatchAnnotation:
         uid=_str(a, "uid"), number=_int(a, "number", minimum=1), evidence=_str(a, "evidence"),
         criterion=_str(a, "criterion", optional=True), kind=kind, start_ms=start, end_ms=end,
         page=page, region=box, text=_str(a, "text"), created_at=_time(a, "created_at"),
-        updated_at=_time(a, "updated_at"))
+        updated_at=_time(a, "updated_at"), quote=(q["text"], q["at"]) if kind == "quote" else None)
 
 
 def find_batches(paths: Iterable[Path]) -> list[Path]:

@@ -1,8 +1,11 @@
-"""Reviewers' notes on the evidence: a moment or range of a video or audio item, or a
-region of a PDF page; each optionally tied to a rubric criterion. Every change is
+"""Reviewers' notes on the evidence: a moment or range of a video or audio item, a PDF
+page or a region of it, a region of a photo, or a passage quoted from a written
+reflection; each optionally tied to a rubric criterion. Every change is
 committed at once, and a submitted review's notes are locked with it."""
 
 from __future__ import annotations
+
+import math
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -24,7 +27,8 @@ def _to_annotation(row: m.Annotation) -> Annotation:
     return Annotation(uid=row.uid, number=row.number, evidence_key=row.evidence_item.key,
                       kind=row.kind, text=row.text,
                       criterion_key=row.criterion.key if row.criterion else None,
-                      start_ms=row.start_ms, end_ms=row.end_ms, page=row.page, region=region)
+                      start_ms=row.start_ms, end_ms=row.end_ms, page=row.page, region=region,
+                      quote=row.quote, quote_at=row.quote_at)
 
 
 def _review(session: Session, review_uid: str) -> m.Review:
@@ -109,9 +113,67 @@ def add_page_note(ctx: AppContext, review_uid: str, evidence_key: str, page: int
         row = m.Annotation(review=review, number=number or _next_number(session, review),
                            evidence_item=item, criterion=_criterion(session, review, criterion_key),
                            kind=AnnotationKind.PAGE, page=page, text=text)
-        if region is not None:
-            row.x0, row.y0 = min(region.x0, region.x1), min(region.y0, region.y1)
-            row.x1, row.y1 = max(region.x0, region.x1), max(region.y0, region.y1)
+        _set_region(row, region)
+        if uid:
+            row.uid = uid
+        session.add(row)
+        session.flush()
+        return _to_annotation(row)
+
+
+def _set_region(row: m.Annotation, region: Region | None) -> None:
+    if region is None:
+        return
+    values = (region.x0, region.y0, region.x1, region.y1)
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+        raise UserError("A note's region must be a rectangle of finite numbers.")
+    row.x0, row.y0 = min(region.x0, region.x1), min(region.y0, region.y1)
+    row.x1, row.y1 = max(region.x0, region.x1), max(region.y0, region.y1)
+
+
+def add_region_note(ctx: AppContext, review_uid: str, evidence_key: str, region: Region | None = None,
+                    text: str = "", criterion_key: str | None = None,
+                    *, uid: str | None = None, number: int | None = None) -> Annotation:
+    """A note on a photo: on a region of it (in the image's pixels, as shown), or on the
+    whole photo (``region`` None)."""
+    with ctx.transaction() as session:
+        review = _review(session, review_uid)
+        item = _evidence(session, review, evidence_key)
+        if item.kind is not EvidenceKind.IMAGE:
+            raise UserError("Region notes belong on a photo.")
+        row = m.Annotation(review=review, number=number or _next_number(session, review),
+                           evidence_item=item, criterion=_criterion(session, review, criterion_key),
+                           kind=AnnotationKind.REGION, text=text)
+        _set_region(row, region)
+        if uid:
+            row.uid = uid
+        session.add(row)
+        session.flush()
+        return _to_annotation(row)
+
+
+def add_quote_note(ctx: AppContext, review_uid: str, evidence_key: str, quote: str, quote_at: int,
+                   text: str = "", criterion_key: str | None = None,
+                   *, uid: str | None = None, number: int | None = None) -> Annotation:
+    """A note on a passage of a written reflection: ``quote`` is the passage, exactly as it
+    stands in the text at character ``quote_at`` (checked against the stored file)."""
+    if not quote.strip():
+        raise UserError("Select the passage the note is about first.")
+    if quote_at < 0:
+        raise UserError("A quoted passage starts within the text.")
+    with ctx.transaction() as session:
+        review = _review(session, review_uid)
+        item = _evidence(session, review, evidence_key)
+        if item.kind is not EvidenceKind.TEXT:
+            raise UserError("Quoted passages belong on a written reflection.")
+        path = ctx.evidence.path_for(item.sha256)
+        if path.is_file():  # (the text may be missing here; the passage is kept all the same)
+            whole = path.read_text(encoding="utf-8", errors="replace")
+            if whole[quote_at:quote_at + len(quote)] != quote:
+                raise UserError("The passage quoted is not in the written reflection at that place.")
+        row = m.Annotation(review=review, number=number or _next_number(session, review),
+                           evidence_item=item, criterion=_criterion(session, review, criterion_key),
+                           kind=AnnotationKind.QUOTE, quote=quote, quote_at=int(quote_at), text=text)
         if uid:
             row.uid = uid
         session.add(row)
@@ -121,11 +183,18 @@ def add_page_note(ctx: AppContext, review_uid: str, evidence_key: str, page: int
 
 def restore_note(ctx: AppContext, review_uid: str, note: Annotation) -> Annotation:
     """Put back a deleted note with its number and uid (Undo of a deletion)."""
+    again = {"uid": note.uid, "number": note.number}
     if note.kind is AnnotationKind.TIME:
         return add_time_note(ctx, review_uid, note.evidence_key, note.start_ms or 0, note.end_ms,
-                             note.text, note.criterion_key, uid=note.uid, number=note.number)
+                             note.text, note.criterion_key, **again)
+    if note.kind is AnnotationKind.REGION:
+        return add_region_note(ctx, review_uid, note.evidence_key, note.region, note.text,
+                               note.criterion_key, **again)
+    if note.kind is AnnotationKind.QUOTE:
+        return add_quote_note(ctx, review_uid, note.evidence_key, note.quote or "", note.quote_at or 0,
+                              note.text, note.criterion_key, **again)
     return add_page_note(ctx, review_uid, note.evidence_key, note.page or 0, note.region,
-                         note.text, note.criterion_key, uid=note.uid, number=note.number)
+                         note.text, note.criterion_key, **again)
 
 
 def update_note(ctx: AppContext, uid: str, *, text: str | None = None,

@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from reviewer_app.domain.model import AnnotationKind, Decision, ReviewStatus, Role
+from reviewer_app.domain.model import AnnotationKind, Decision, EvidenceKind, ReviewStatus, Role
 from reviewer_app.domain.rules import decide
 from reviewer_app.errors import UserError
 from reviewer_app.exports.batches import (
@@ -42,6 +42,8 @@ from reviewer_app.exports.batches import (
 )
 from reviewer_app.jobs import Job
 from reviewer_app.services import audit, queue_state
+from reviewer_app.services.batch_records import chunks as _chunks
+from reviewer_app.services.batch_records import review_records
 from reviewer_app.services.bulk import insert_rows
 from reviewer_app.services.context import AppContext
 from reviewer_app.services.profiles import current_profile
@@ -52,71 +54,10 @@ from reviewer_app.store.types import utcnow
 
 #: The ``app_setting`` key listing (one per line) the review uids already exported.
 EXPORTED_SETTING = "batch_export.exported"
-_CHUNK = 500  # values per IN (...) list
 
 
 class NothingToExport(UserError):
     """Every submitted review is already in an earlier batch (or none was submitted)."""
-
-
-def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(values), size):
-        yield values[i:i + size]
-
-
-# -- reviews as batch records -----------------------------------------------------------------
-
-def review_records(session: Session, review_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """Reviews as the batch format holds them (``BATCH_FORMAT.md``), by review id."""
-    records: dict[int, dict[str, Any]] = {}
-    for chunk in _chunks(list(review_ids)):
-        rows = session.execute(
-            select(m.Review.id, m.Review.uid, m.Submission.key, m.Attempt.number, m.Credential.key,
-                   m.Credential.version, m.Rubric.key, m.Rubric.version, m.Rubric.content_sha256,
-                   m.Profile.uid, m.Review.status, m.Review.decision, m.Review.feedback,
-                   m.Review.created_at, m.Review.updated_at, m.Review.submitted_at)
-            .join(m.Attempt, m.Review.attempt_id == m.Attempt.id)
-            .join(m.Submission, m.Attempt.submission_id == m.Submission.id)
-            .join(m.Credential, m.Attempt.credential_id == m.Credential.id)
-            .join(m.Rubric, m.Attempt.rubric_id == m.Rubric.id)
-            .join(m.Profile, m.Review.reviewer_id == m.Profile.id)
-            .where(m.Review.id.in_(chunk)).order_by(m.Review.id))
-        for (rid, uid, sub, number, ckey, cver, rkey, rver, rsha, ruid, status, decision, feedback,
-             created, updated, submitted) in rows:
-            records[rid] = {
-                "uid": uid, "submission": sub, "attempt": number,
-                "credential": {"key": ckey, "version": cver},
-                "rubric": {"key": rkey, "version": rver, "content_sha256": rsha},
-                "reviewer_uid": ruid, "status": status.value,
-                "decision": decision.value if decision else None, "feedback": feedback,
-                "created_at": iso(created), "updated_at": iso(updated), "submitted_at": iso(submitted),
-                "scores": [], "annotations": [],
-            }
-        for rid, ckey, level, comment in session.execute(
-                select(m.ReviewScore.review_id, m.Criterion.key, m.ReviewScore.level, m.ReviewScore.comment)
-                .join(m.Criterion, m.ReviewScore.criterion_id == m.Criterion.id)
-                .where(m.ReviewScore.review_id.in_(chunk))
-                .order_by(m.ReviewScore.review_id, m.Criterion.position)):
-            records[rid]["scores"].append({"criterion": ckey, "level": level, "comment": comment})
-        for (rid, uid, number, ekey, ckey, kind, start, end, page, x0, y0, x1, y1, text, created,
-             updated) in session.execute(
-                select(m.Annotation.review_id, m.Annotation.uid, m.Annotation.number, m.EvidenceItem.key,
-                       m.Criterion.key, m.Annotation.kind, m.Annotation.start_ms, m.Annotation.end_ms,
-                       m.Annotation.page, m.Annotation.x0, m.Annotation.y0, m.Annotation.x1,
-                       m.Annotation.y1, m.Annotation.text, m.Annotation.created_at,
-                       m.Annotation.updated_at)
-                .join(m.EvidenceItem, m.Annotation.evidence_item_id == m.EvidenceItem.id)
-                .outerjoin(m.Criterion, m.Annotation.criterion_id == m.Criterion.id)
-                .where(m.Annotation.review_id.in_(chunk))
-                .order_by(m.Annotation.review_id, m.Annotation.number)):
-            region = None
-            if None not in (x0, y0, x1, y1):
-                region = {"x0": float(x0), "y0": float(y0), "x1": float(x1), "y1": float(y1)}
-            records[rid]["annotations"].append({
-                "uid": uid, "number": number, "evidence": ekey, "criterion": ckey, "kind": kind.value,
-                "start_ms": start, "end_ms": end, "page": page, "region": region, "text": text,
-                "created_at": iso(created), "updated_at": iso(updated)})
-    return records
 
 
 # -- export -----------------------------------------------------------------------------------
@@ -276,8 +217,11 @@ _ATTEMPTS_OF_KEYS = (
 _REVIEWS_OF_UIDS = select(m.Review.uid, m.Review.id).where(m.Review.uid.in_(_in("uids")))
 _REVIEWERS_CLASH = select(m.Review.attempt_id).where(
     m.Review.reviewer_id == bindparam("reviewer"), m.Review.attempt_id.in_(_in("attempts")))
-_EVIDENCE_OF = (select(m.EvidenceItem.attempt_id, m.EvidenceItem.key, m.EvidenceItem.id)
+_EVIDENCE_OF = (select(m.EvidenceItem.attempt_id, m.EvidenceItem.key, m.EvidenceItem.id, m.EvidenceItem.kind)
                 .where(m.EvidenceItem.attempt_id.in_(_in("attempts"))))
+# What each kind of note may be anchored to (as services.annotations allows them).
+_NOTE_ON = {"time": {EvidenceKind.VIDEO, EvidenceKind.AUDIO}, "page": {EvidenceKind.PDF},
+            "region": {EvidenceKind.IMAGE}, "quote": {EvidenceKind.TEXT}}
 
 
 def _check_scores(source: str, r: BatchReview, rubric: _Rubric) -> str | None:
@@ -385,15 +329,21 @@ def _check_against_database(session: Session, batch: Batch, reviewer_id: int | N
                                            "who already has a different review of it in this database.")
 
     evidence: dict[tuple[int, str], int] = {}
+    kinds: dict[tuple[int, str], EvidenceKind] = {}
     noted = sorted({a[0] for r, a in new if r.annotations})
     for chunk in _chunks(noted):
-        for aid, key, eid in conn.execute(_EVIDENCE_OF, {"attempts": chunk}):
+        for aid, key, eid, kind in conn.execute(_EVIDENCE_OF, {"attempts": chunk}):
             evidence[(aid, key)] = eid
+            kinds[(aid, key)] = kind
     for r, (aid, _, _) in new:
         for a in r.annotations:
             if (aid, a.evidence) not in evidence:
                 raise BatchRefused(source, f"holds a note on {r.label} about evidence {a.evidence!r}, "
                                            "which this database does not hold for that submission.")
+            if kinds[(aid, a.evidence)] not in _NOTE_ON[a.kind]:
+                raise BatchRefused(source, f"holds a {a.kind} note on {r.label} about evidence "
+                                           f"{a.evidence!r}, which is a {kinds[(aid, a.evidence)].value} "
+                                           "item: that kind of note cannot be on it.")
     return new, skipped, evidence
 
 
@@ -499,7 +449,8 @@ _REVIEW_COLUMNS = ("uid", "attempt_id", "reviewer_id", "status", "decision", "fe
                    "updated_at", "submitted_at", "notes_issued", "kind", "batch_id")
 _SCORE_COLUMNS = ("review_id", "criterion_id", "level", "comment", "updated_at")
 _NOTE_COLUMNS = ("uid", "review_id", "number", "evidence_item_id", "criterion_id", "kind", "start_ms",
-                 "end_ms", "page", "x0", "y0", "x1", "y1", "text", "created_at", "updated_at")
+                 "end_ms", "page", "x0", "y0", "x1", "y1", "text", "created_at", "updated_at", "quote",
+                 "quote_at")
 
 
 def _insert_reviews(session: Session, new: list[tuple[BatchReview, tuple[int, int, int]]],
@@ -537,7 +488,8 @@ def _insert_reviews(session: Session, new: list[tuple[BatchReview, tuple[int, in
             box = a.region or (None, None, None, None)
             notes.append((a.uid, ids[r.uid], a.number, evidence[(aid, a.evidence)],
                           criteria[a.criterion][0] if a.criterion else None, kinds[a.kind],
-                          a.start_ms, a.end_ms, a.page, *box, a.text, a.created_at, a.updated_at))
+                          a.start_ms, a.end_ms, a.page, *box, a.text, a.created_at, a.updated_at,
+                          *(a.quote or (None, None))))
     insert_rows(conn, m.Annotation.__table__, _NOTE_COLUMNS, notes)
     return arrived
 

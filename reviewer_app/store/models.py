@@ -256,16 +256,24 @@ class ReviewScore(Base):
     criterion: Mapped[Criterion] = relationship()
 
 
+#: What each kind of note is anchored by (migration 0005 writes the same).
+ANCHOR_CHECK = (
+    "(kind = 'time' AND start_ms IS NOT NULL AND start_ms >= 0 AND page IS NULL"
+    " AND (end_ms IS NULL OR end_ms > start_ms) AND quote IS NULL)"
+    " OR (kind = 'page' AND page IS NOT NULL AND page >= 0 AND start_ms IS NULL AND quote IS NULL)"
+    " OR (kind = 'region' AND page IS NULL AND start_ms IS NULL AND quote IS NULL)"
+    " OR (kind = 'quote' AND quote IS NOT NULL AND quote_at IS NOT NULL AND quote_at >= 0"
+    " AND page IS NULL AND start_ms IS NULL AND x0 IS NULL)")
+
+
 class Annotation(Base):
-    """A reviewer's note on a moment of a video or audio item, or a region of a PDF page."""
+    """A reviewer's note on a moment of a video or audio item, a PDF page (or a region of
+    it), a region of a photo, or a passage of a written reflection."""
 
     __tablename__ = "annotation"
     __table_args__ = (
         UniqueConstraint("review_id", "number"),
-        CheckConstraint(
-            "(kind = 'time' AND start_ms IS NOT NULL AND start_ms >= 0 AND page IS NULL"
-            " AND (end_ms IS NULL OR end_ms > start_ms))"
-            " OR (kind = 'page' AND page IS NOT NULL AND page >= 0 AND start_ms IS NULL)",
+        CheckConstraint(ANCHOR_CHECK,
             name="anchor"),
     )
 
@@ -284,6 +292,8 @@ class Annotation(Base):
     y0: Mapped[float | None] = mapped_column(Float)
     x1: Mapped[float | None] = mapped_column(Float)
     y1: Mapped[float | None] = mapped_column(Float)
+    quote: Mapped[str | None]
+    quote_at: Mapped[int | None]
     text: Mapped[str] = mapped_column(default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

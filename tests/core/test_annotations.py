@@ -68,3 +68,49 @@ def test_notes_lock_with_the_submitted_review(demo_ctx):
     assert done.status.value == "submitted"
     with pytest.raises(reviews.ReviewLocked):
         notes.add_time_note(demo_ctx, done.uid, "video", 1000)
+
+
+@pytest.fixture
+def review_1001(demo_ctx):  # the submission with a photo and a written reflection
+    return reviews.start_review(demo_ctx, get_submission(demo_ctx, "DEMO-1001", 1).attempt_id)
+
+
+def test_photo_regions_and_quoted_passages(demo_ctx, review_1001):
+    uid = review_1001.uid
+    region = notes.add_region_note(demo_ctx, uid, "photo", Region(640, 480, 120, 90), "Worked example",
+                                   "feedback")
+    whole = notes.add_region_note(demo_ctx, uid, "photo", None, "Neat work")
+    passage = "I moved past that misconception too quickly."
+    text = (demo_ctx.evidence.path_for(next(e for e in get_submission(demo_ctx, "DEMO-1001", 1).evidence
+                                            if e.key == "written").sha256).read_text(encoding="utf-8"))
+    quote = notes.add_quote_note(demo_ctx, uid, "written", passage, text.index(passage), "Honest")
+    listed = notes.list_notes(demo_ctx, uid)
+    assert [n.kind for n in listed] == [AnnotationKind.REGION, AnnotationKind.REGION, AnnotationKind.QUOTE]
+    assert region.region == Region(120, 90, 640, 480) and region.where() == "region"
+    assert whole.region is None and whole.where() == "whole photo"
+    assert listed[2].quote == passage and listed[2].quote_at == text.index(passage)
+    assert quote.where() == "\u201cI moved past that misconception too qui\u2026\u201d"
+    # deleted and undone, each comes back as it was
+    for note in listed:
+        notes.delete_note(demo_ctx, note.uid)
+        assert notes.restore_note(demo_ctx, uid, note) == note
+    assert notes.list_notes(demo_ctx, uid) == listed
+
+
+def test_a_quote_must_be_in_the_reflection_and_regions_on_photos(demo_ctx, review_1001):
+    uid = review_1001.uid
+    with pytest.raises(UserError, match="not in the written reflection"):
+        notes.add_quote_note(demo_ctx, uid, "written", "I never said this.", 0)
+    with pytest.raises(UserError, match="not in the written reflection"):
+        notes.add_quote_note(demo_ctx, uid, "written", "Today's lesson", 1)  # at the wrong place
+    with pytest.raises(UserError, match="Select the passage"):
+        notes.add_quote_note(demo_ctx, uid, "written", "  ", 0)
+    with pytest.raises(UserError, match="written reflection"):
+        notes.add_quote_note(demo_ctx, uid, "photo", "Today", 0)
+    with pytest.raises(UserError, match="photo"):
+        notes.add_region_note(demo_ctx, uid, "plan", Region(0, 0, 10, 10))
+    with pytest.raises(UserError, match="finite"):
+        notes.add_region_note(demo_ctx, uid, "photo", Region(0, 0, float("nan"), 10))
+    assert notes.list_notes(demo_ctx, uid) == []
+    ok = notes.add_quote_note(demo_ctx, uid, "written", "Today's lesson", 0)
+    assert ok.quote_at == 0

@@ -401,7 +401,10 @@ def reviewer_uid(ctx: AppContext) -> str:
      "note on DEMO-1002 attempt 1 about evidence 'nowhere', which this database does not hold"),
     (lambda r: r["annotations"][0].update(criterion="charisma"),
      "note on DEMO-1002 attempt 1 about criterion 'charisma', which its rubric does not have"),
-], ids=["decision", "criterion", "level", "missing score", "note evidence", "note criterion"])
+    (lambda r: r["annotations"][1].update(evidence="video"),
+     "page note on DEMO-1002 attempt 1 about evidence 'video', which is a video item"),
+], ids=["decision", "criterion", "level", "missing score", "note evidence", "note criterion",
+        "note kind"])
 def test_a_review_whose_scores_or_notes_do_not_fit_is_refused(reviewer, lead, tmp_path, change, message):
     # The first review's scores are checked in full; the second has the very same levels (its
     # check is a lookup) until it is changed.
@@ -456,3 +459,35 @@ def test_the_cycle_collector_is_back_as_it_was_after_an_import(reviewer, lead, t
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_notes_on_photos_and_quoted_passages_travel_in_batches(reviewer, lead, tmp_path):
+    review = reviews.start_review(reviewer, get_submission(reviewer, "DEMO-1001", 1).attempt_id)
+    for criterion, level in FA_LEVELS.items():
+        reviews.set_level(reviewer, review.uid, criterion, level)
+    reviews.set_feedback(reviewer, review.uid, "Check every student's understanding at the hinge point.")
+    annotations.add_region_note(reviewer, review.uid, "photo", Region(10, 20, 300, 240), "Worked example")
+    annotations.add_quote_note(reviewer, review.uid, "written", "Today's lesson", 0, "Names it", "feedback")
+    reviews.submit_review(reviewer, review.uid)
+    batch = export_batch(reviewer, tmp_path / "out")
+    [outcome] = import_batches(lead, [batch.json_path])
+    assert outcome.status == "imported", outcome.message
+    assert annotations.list_notes(lead, review.uid) == annotations.list_notes(reviewer, review.uid)
+    assert [n.quote for n in annotations.list_notes(lead, review.uid)] == [None, "Today's lesson"]
+
+    crafts = {  # (photo region, quote) -> a note an export never writes, and what is said
+        "an empty passage": (lambda r, q: q.update(quote={"text": "", "at": 0}), "quote note"),
+        "a passage at -1": (lambda r, q: q.update(quote={"text": "Today", "at": -1}), "quote note"),
+        "no passage": (lambda r, q: q.pop("quote"), "quote note"),
+        "a quote with a region": (lambda r, q: q.update(region={"x0": 0, "y0": 0, "x1": 1, "y1": 1}), "quote note"),
+        "a region with a passage": (lambda r, q: r.update(quote={"text": "Today", "at": 0}), "region note"),
+        "a region on a page": (lambda r, q: r.update(page=0), "region note"),
+    }
+    for i, (name, (change, said)) in enumerate(crafts.items()):
+        def changed(items: list[dict], change=change, i=i) -> None:  # noqa: ANN001
+            change(*items[0]["annotations"])
+            items[0]["uid"] = f"00000000-0000-4000-c000-{i:012d}"
+
+        crafted = rewrite(batch.json_path, tmp_path / f"crafted{i}.reviewer-batch.json", changed)
+        [refused] = import_batches(lead, [crafted])
+        assert refused.refused and f"{said} with an anchor it cannot have" in refused.message, (name, refused.message)

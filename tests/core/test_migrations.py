@@ -143,3 +143,36 @@ def test_a_database_from_a_newer_app_is_refused_untouched(tmp_path: Path):
     con = sqlite3.connect(paths.sqlite_path)
     assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("f00dface",)]
     con.close()
+
+
+
+def test_0005_keeps_the_notes_it_rebuilds_and_its_downgrade_drops_only_new_kinds(tmp_path: Path, demo_packages):
+    """0005 rebuilds the annotation table on SQLite (for its checks): the notes in it stay."""
+    from alembic import command
+
+    from reviewer_app.domain import Region
+    from reviewer_app.services import annotations, reviews
+    from reviewer_app.services.imports import import_package
+    from reviewer_app.services.submissions import get_submission
+
+    paths = resolve_paths(data_dir=tmp_path)
+    with AppContext.open(paths) as ctx:
+        import_package(ctx, demo_packages[0])
+        review = reviews.start_review(ctx, get_submission(ctx, "DEMO-1001", 1).attempt_id)
+        annotations.add_time_note(ctx, review.uid, "video", 1000, 2500, "A range")
+        annotations.add_page_note(ctx, review.uid, "plan", 1, Region(1, 2, 3, 4), "A region")
+        annotations.add_quote_note(ctx, review.uid, "written", "Today", 0, "A quote")
+        before = annotations.list_notes(ctx, review.uid)
+    engine = make_engine(paths.database_url)
+    with engine.begin() as conn:  # back to 0004: the quote cannot be kept there
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0004")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM annotation")).scalar() == 2
+        with pytest.raises(Exception, match="CHECK"):  # 0004's check refuses a photo region
+            conn.execute(text("UPDATE annotation SET kind = 'region', start_ms = NULL, end_ms = NULL"))
+    upgrade(engine)
+    engine.dispose()
+    with AppContext.open(paths) as ctx:
+        assert annotations.list_notes(ctx, review.uid) == before[:2]

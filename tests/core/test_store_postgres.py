@@ -87,3 +87,23 @@ def test_a_refused_package_leaves_postgres_unchanged(pg_paths: AppPaths, demo_pa
                      (m.Submission, m.Attempt, m.Rubric, m.Criterion, m.EvidenceItem)]
         assert after == before
         assert sorted(p.name for p in ctx.evidence.blobs()) == blobs
+
+
+def test_notes_on_photos_and_passages_and_their_checks(pg_paths: AppPaths, demo_packages):
+    """Migration 0005's checks on PostgreSQL: the new kinds are stored; a quote with a page is not."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from reviewer_app.domain import Region
+    from reviewer_app.services import annotations
+
+    with AppContext.open(pg_paths) as ctx:
+        import_package(ctx, demo_packages[0])
+        review = reviews.start_review(ctx, get_submission(ctx, "DEMO-1001").attempt_id)
+        photo = annotations.add_region_note(ctx, review.uid, "photo", Region(1, 2, 30, 40), "Region")
+        quote = annotations.add_quote_note(ctx, review.uid, "written", "Today", 0, "Quote")
+        assert annotations.list_notes(ctx, review.uid) == [photo, quote]
+        with pytest.raises(IntegrityError, match="ck_annotation_anchor"), ctx.engine.begin() as conn:
+            conn.execute(text("UPDATE annotation SET page = 0 WHERE kind = 'quote'"))
+        with pytest.raises(IntegrityError, match="ck_annotation_"), ctx.engine.begin() as conn:
+            conn.execute(text("UPDATE annotation SET kind = 'sketch' WHERE kind = 'quote'"))

@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 
 from reviewer_app.gui.media.frame_view import FrameView
 from reviewer_app.gui.media.player import RATES, MediaEngine
+from reviewer_app.gui.media.seek_markers import SeekMarks
 from reviewer_app.gui.media.timecode import TIME_HELP, format_ms, parse_time
 from reviewer_app.gui.media.vlc_loader import VlcUnavailable, load_vlc
 
@@ -110,6 +111,7 @@ class SeekBar(QSlider):
         self.setSingleStep(1000)
         self.setPageStep(JUMP_MS)
         self._loop: tuple[int, int] | None = None
+        self.marks = SeekMarks(self, self._x_for)  # the notes' (see seek_markers)
         self.setMinimumHeight(22)
 
     def set_loop(self, loop: tuple[int, int] | None) -> None:
@@ -147,8 +149,12 @@ class SeekBar(QSlider):
                 return
         super().mousePressEvent(event)
 
+    def event(self, event: QEvent) -> bool:
+        return self.marks.tooltip(event) or super().event(event)
+
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
+        self.marks.paint()
         if self._loop is None or self.maximum() <= 0:
             return
         painter = QPainter(self)

@@ -394,6 +394,7 @@ class PdfPane(QWidget):
         """Reviewers' notes drawn on their pages: (page, rectangle in points, label). They
         belong to the document: ``load()`` and ``close_document()`` clear them."""
         self._notes = [(int(p), QRectF(r), str(label)) for p, r, label in highlights]
+        self.thumb_model.set_notes(self._notes)
         self._update_overlays()
 
     def fit_width(self) -> None:

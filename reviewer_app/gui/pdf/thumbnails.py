@@ -29,6 +29,9 @@ from PySide6.QtWidgets import (
 from reviewer_app.gui.pdf.render_client import PRIORITY_THUMB, DocRef, PageKey, RenderClient
 
 THUMB_BOX = QSize(96, 124)  # logical pixels the page is fitted into
+NOTES_ROLE = Qt.ItemDataRole.UserRole + 1  # the page's notes' regions, in the box's logical pixels
+NOTE_FILL = QColor(40, 120, 255, 70)  # as on the page (page_view), a little stronger: it is small
+NOTE_PEN = QColor(30, 100, 230)
 
 
 class ThumbnailModel(QAbstractListModel):
@@ -47,6 +50,7 @@ class ThumbnailModel(QAbstractListModel):
         self._failed: set[int] = set()
         self._pixmaps: dict[int, QPixmap] = {}
         self._requested: dict[PageKey, int] = {}
+        self._notes: dict[int, list[QRectF]] = {}  # page -> regions in points
         client.pageReady.connect(self._on_ready)
         client.pageFailed.connect(self._on_failed)
 
@@ -56,6 +60,8 @@ class ThumbnailModel(QAbstractListModel):
         if self._doc is not None:
             self.client.discard_pages(self.owner, self._doc, kinds=("thumb",))
         self._doc, self._password = doc, password
+        if doc is None:
+            self._notes = {}
         self._sizes = list(sizes or [])
         self._unreadable = set(unreadable or [])
         self._failed = set()
@@ -65,6 +71,37 @@ class ThumbnailModel(QAbstractListModel):
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self._sizes)
+
+    def set_notes(self, notes: list[tuple[int, QRectF, str]]) -> None:
+        """The reviewers' note regions (page, rectangle in points, label), drawn on the
+        thumbnails too, so the strip shows which pages carry notes."""
+        regions: dict[int, list[QRectF]] = {}
+        for page, rect, _label in notes:
+            regions.setdefault(int(page), []).append(QRectF(rect))
+        if regions == self._notes:
+            return
+        self._notes = regions
+        if self._sizes:
+            self.dataChanged.emit(self.index(0), self.index(len(self._sizes) - 1), [NOTES_ROLE])
+
+    def _page_box(self, row: int) -> tuple[QRectF, float]:
+        """Where the page lies in its box, and the scale (logical pixels per point)."""
+        bw, bh = self._box()
+        w, h = self._sizes[row] if row < len(self._sizes) else (595.0, 842.0)
+        scale = min((bw - 2) / max(w, 1), (bh - 2) / max(h, 1))
+        pw, ph = w * scale, h * scale
+        return QRectF((bw - pw) / 2, bh - 1 - ph, pw, ph), scale
+
+    def note_rects(self, row: int) -> list[QRectF]:
+        """The notes' regions on this page's thumbnail, in logical pixels within its box."""
+        regions = self._notes.get(row)
+        if not regions:
+            return []
+        page, scale = self._page_box(row)
+        d = self.dpr or 1.0
+        return [QRectF((page.left() + r.left() * scale) / d, (page.top() + r.top() * scale) / d,
+                       max(2.0, r.width() * scale / d), max(2.0, r.height() * scale / d))
+                for r in regions]
 
     def _box(self) -> tuple[int, int]:
         return round(THUMB_BOX.width() * self.dpr), round(THUMB_BOX.height() * self.dpr)
@@ -81,6 +118,8 @@ class ThumbnailModel(QAbstractListModel):
             return f"Page {row + 1}"
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return Qt.AlignmentFlag.AlignCenter
+        if role == NOTES_ROLE:
+            return self.note_rects(row)
         if role == Qt.ItemDataRole.DecorationRole:
             pixmap = self._pixmaps.get(row)
             if pixmap is not None:
@@ -101,10 +140,7 @@ class ThumbnailModel(QAbstractListModel):
         bw, bh = self._box()
         pixmap = QPixmap(bw, bh)
         pixmap.fill(Qt.GlobalColor.transparent)
-        w, h = self._sizes[row] if row < len(self._sizes) else (595.0, 842.0)
-        scale = min((bw - 2) / max(w, 1), (bh - 2) / max(h, 1))
-        pw, ph = w * scale, h * scale
-        rect = QRectF((bw - pw) / 2, bh - 1 - ph, pw, ph)  # on the bottom edge, next to its number
+        rect, _scale = self._page_box(row)  # on the bottom edge, next to its number
         p = QPainter(pixmap)
         p.fillRect(rect, QColor(235, 235, 235) if unreadable else Qt.GlobalColor.white)
         if image is not None:
@@ -166,6 +202,13 @@ class ThumbnailDelegate(QStyledItemDelegate):
         if isinstance(pixmap, QPixmap):
             x = r.left() + (r.width() - THUMB_BOX.width()) // 2
             painter.drawPixmap(x, r.top() + self.PAD, pixmap)
+            notes = index.data(NOTES_ROLE) or []
+            if notes:
+                painter.setPen(NOTE_PEN)
+                for note in notes:
+                    box = note.translated(x, r.top() + self.PAD)
+                    painter.fillRect(box, NOTE_FILL)
+                    painter.drawRect(box)
         painter.setPen(option.palette.color(QPalette.ColorRole.HighlightedText if selected
                                             else QPalette.ColorRole.Text))
         text_rect = r.adjusted(0, THUMB_BOX.height() + 2 * self.PAD, 0, 0)

@@ -161,12 +161,12 @@ class ReviewEditor(QObject):
 
     def write_new_note(self, args: dict, created: Callable[[Annotation], None]) -> None:
         uid = self.review.uid
-        kind = "time" if "start_ms" in args else "page"
+        # The anchor's arguments say which kind of note it is (see note_taking.Anchor).
+        add = (notes_svc.add_time_note if "start_ms" in args else notes_svc.add_page_note if "page" in args
+               else notes_svc.add_quote_note if "quote" in args else notes_svc.add_region_note)
 
         def store() -> Annotation:
-            if kind == "time":
-                return notes_svc.add_time_note(self.ctx, uid, **args)
-            return notes_svc.add_page_note(self.ctx, uid, **args)
+            return add(self.ctx, uid, **args)
 
         def done(note: Annotation) -> None:
             created(note)

@@ -28,11 +28,13 @@ from PySide6.QtWidgets import (
 
 from reviewer_app.domain.model import Annotation, Rubric
 from reviewer_app.gui.workspace.editor import ReviewEditor
+from reviewer_app.gui.workspace.notes_cells import HTML_ROLE, HtmlCellDelegate, note_html
 
 Index = QModelIndex | QPersistentModelIndex
 SIZED_ROWS = 200  # the columns are fitted to this many notes' texts
 CELL_PADDING = 14  # a cell's margins and the header's sort-indicator room
 MAX_COLUMN_WIDTH = 130  # a long evidence title is elided (its tooltip has it whole)
+NOTE_COLUMN = 4  # the one column on show: it draws the others' values too (notes_cells)
 
 
 class NotesModel(QAbstractTableModel):
@@ -71,18 +73,21 @@ class NotesModel(QAbstractTableModel):
             return self.HEADERS[section]
         return None
 
-    def values(self, row: int, *, tooltip: bool = False) -> list[str]:
+    def values(self, row: int) -> list[str]:
         """The cells of a row: number, evidence, where, criterion, text."""
         n = self._notes[row]
         criterion = self.editor.rubric.criterion(n.criterion_key) if n.criterion_key else None
         return [str(n.number), self.titles.get(n.evidence_key, n.evidence_key), n.where(),
-                criterion.title if criterion else "", n.text if tooltip else n.text.replace("\n", " ")]
+                criterion.title if criterion else "", n.text]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: ANN201
         if not index.isValid():
             return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self.values(index.row(), tooltip=role == Qt.ItemDataRole.ToolTipRole)[index.column()]
+            return self.values(index.row())[index.column()]
+        if role == HTML_ROLE and index.column() == NOTE_COLUMN:
+            number, evidence, where, criterion, text = self.values(index.row())
+            return note_html(number, where, evidence, criterion, text)
         return None
 
 
@@ -95,7 +100,8 @@ class NoteDialog(QDialog):
         self.setObjectName("noteDialog")
         self.setWindowTitle("Note")
         form = QFormLayout(self)
-        form.addRow("Where:", QLabel(where))
+        self.where = QLabel(where, self)
+        form.addRow("Where:", self.where)
         self.text = QPlainTextEdit(text, self)
         self.text.setTabChangesFocus(True)
         self.text.setMinimumSize(360, 100)
@@ -120,11 +126,13 @@ class NoteDialog(QDialog):
 class NotesPanel(QWidget):
     noteChosen = Signal(object)  # Annotation: take the viewer there
     addRequested = Signal()
+    writing = Signal(bool)  # a note's dialog opened (True) or closed (False)
 
     def __init__(self, editor: ReviewEditor, titles: dict[str, str], parent=None) -> None:  # noqa: ANN001
         super().__init__(parent)
         self.setObjectName("notesPanel")
         self.editor = editor
+        self.editing: NoteDialog | None = None  # the last note being edited
         self.model = NotesModel(editor, titles, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -135,6 +143,18 @@ class NotesPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        # One cell per note, as wide as the dock: its number, place and item, its criterion,
+        # then its whole text, wrapped; the rows grow to hold it.
+        self.cells = HtmlCellDelegate(self.table)
+        self.table.setItemDelegateForColumn(NOTE_COLUMN, self.cells)
+        for column in range(NOTE_COLUMN):
+            self.table.setColumnHidden(column, True)
+        self.table.horizontalHeader().hide()
+        self.table.setWordWrap(True)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().sectionResized.connect(
+            lambda column, *_: self.table.resizeRowsToContents() if column == NOTE_COLUMN else None)
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.table.activated.connect(lambda index: self.noteChosen.emit(self.model.note(index.row())))
         self.table.doubleClicked.connect(lambda index: self.noteChosen.emit(self.model.note(index.row())))
@@ -151,7 +171,7 @@ class NotesPanel(QWidget):
         row.addStretch(1)
         layout.addLayout(row)
         self.empty = QLabel("No notes yet. While watching or reading, press the Add Note key "
-                            "to note a moment or a page.")
+                            "to note a moment, a page, a region of a photo or a selected passage.")
         self.empty.setWordWrap(True)
         self.empty.setStyleSheet("color: #666;")
         layout.addWidget(self.empty)
@@ -210,9 +230,20 @@ class NotesPanel(QWidget):
         if note is None:
             return
         dialog = NoteDialog(self.editor.rubric, note.where(), note.text, note.criterion_key, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            text, criterion = dialog.values()
-            self.editor.edit_note(note.uid, text, criterion)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        editor = self.editor
+
+        def finished(result: int) -> None:
+            if result == QDialog.DialogCode.Accepted and editor is self.editor:
+                text, criterion = dialog.values()
+                editor.edit_note(note.uid, text, criterion)
+            self.writing.emit(False)
+
+        dialog.finished.connect(finished)
+        self.editing = dialog
+        self.writing.emit(True)  # (the workspace pauses the video meanwhile)
+        dialog.open()
 
     def delete_selected(self) -> None:
         note = self.selected()

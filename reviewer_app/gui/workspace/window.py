@@ -32,7 +32,6 @@ from reviewer_app.domain.model import (
     AnnotationKind,
     EvidenceItem,
     EvidenceKind,
-    Region,
     Review,
 )
 from reviewer_app.gui.errors import show_error
@@ -43,7 +42,9 @@ from reviewer_app.gui.workspace.access import name_controls
 from reviewer_app.gui.workspace.editor import ReviewEditor
 from reviewer_app.gui.workspace.evidence_panel import KIND_LABEL, EvidencePanel
 from reviewer_app.gui.workspace.layout import InnerLayout, default_document_width, swapped_share
-from reviewer_app.gui.workspace.notes_panel import NoteDialog, NotesPanel
+from reviewer_app.gui.workspace.note_marks import go_to_place, show_note_marks
+from reviewer_app.gui.workspace.note_taking import DOCUMENT, MEDIA, NoteTaker
+from reviewer_app.gui.workspace.notes_panel import NotesPanel
 from reviewer_app.gui.workspace.precheck import precheck_item
 from reviewer_app.gui.workspace.resume import ResumePoints
 from reviewer_app.gui.workspace.rubric_panel import RubricPanel
@@ -91,7 +92,7 @@ class EvidenceViewer(QSplitter):
         self.setChildrenCollapsible(False)
         self.media_item: EvidenceItem | None = None
         self.document_item: EvidenceItem | None = None
-        self.current: EvidenceItem | None = None  # the item chosen last (where notes go)
+        self.current: EvidenceItem | None = None  # the item chosen last (notes go by use: note_taking)
         self.media_slot.hide()
         self.document_slot.hide()
         self._loading: set[str] = set()
@@ -292,7 +293,6 @@ class WorkspaceWindow(QMainWindow):
         fit_window(self, "workspace", QSize(1400, 860), maximize_small=True, settings=settings)
         self.registry = ShortcutRegistry(settings)
         self.undo_group = QUndoGroup(self)
-        self._last_region: tuple[int, QRectF] | None = None
 
         # (The viewers are the heavy part: the opener builds them in an event-loop turn of
         # their own, so building a window ahead never stalls the queue.)
@@ -330,6 +330,7 @@ class WorkspaceWindow(QMainWindow):
         self._build_actions()
         self._default_state = self.saveState(STATE_VERSION)
         self._restore_layout()
+        self.note_taker = NoteTaker(self)
         self.viewer.pdf.regionSelected.connect(self._region_selected)
         self.resume = ResumePoints(settings)
         self.viewer.leaving.connect(self._remember)
@@ -349,8 +350,8 @@ class WorkspaceWindow(QMainWindow):
         self.setWindowTitle(f"{detail.key} (attempt {detail.attempt}) \u2014 "
                             f"{detail.credential.title} \u2014 {APP_NAME}")
         self.titles = {e.key: e.title for e in detail.evidence}
-        self._last_region = None
         self.viewer.reset()
+        self.note_taker.reset()
         editor = ReviewEditor(self.ctx, detail.rubric, review, notes, self)
         self.editor = editor
         self.undo_group.addStack(editor.undo_stack)
@@ -380,6 +381,7 @@ class WorkspaceWindow(QMainWindow):
             self.notes = panels["notes"] = NotesPanel(editor, self.titles, self)
             self.notes.noteChosen.connect(self.go_to_note)
             self.notes.addRequested.connect(self.add_note)
+            self.notes.writing.connect(self.note_taker.writing)
         for name, panel in panels.items():
             old = self.docks[name].widget()
             self.docks[name].setWidget(panel)
@@ -570,65 +572,26 @@ class WorkspaceWindow(QMainWindow):
         self._notes_changed(self.editor.notes)
 
     def _notes_changed(self, notes: list[Annotation]) -> None:
-        media = self.viewer.media_item
-        if media is not None and media.kind is EvidenceKind.VIDEO:
-            # Their frames are decoded ahead, so choosing a note shows its frame at once.
-            self.viewer.media.prepare_frames([n.start_ms or 0 for n in notes if n.evidence_key == media.key
-                                              and n.kind is AnnotationKind.TIME])
-        current = self.viewer.document_item
-        if current is not None and current.kind is EvidenceKind.PDF:
-            self.viewer.pdf.set_highlights([
-                (n.page or 0, QRectF(n.region.x0, n.region.y0, n.region.x1 - n.region.x0,
-                                     n.region.y1 - n.region.y0), n.citation)
-                for n in notes if n.evidence_key == current.key and n.region is not None])
+        show_note_marks(self.viewer, notes)
 
     def go_to_note(self, note: Annotation) -> None:
         """Open the note's evidence at its moment or place."""
         self.evidence.select(note.evidence_key)
+        item = next((e for e in self.detail.evidence if e.key == note.evidence_key), None)
+        if item is not None and not self.viewer.item_shown(item.key):
+            self._show_evidence(item)
         self.notes.select(note.uid)
-        if note.kind is AnnotationKind.TIME:
-            self.viewer.media.seek(note.start_ms or 0, exact=True)  # the very frame
-        else:
-            rect = None
-            if note.region is not None:
-                r = note.region
-                rect = QRectF(r.x0, r.y0, r.x1 - r.x0, r.y1 - r.y0)
-            self.viewer.pdf.go_to_page(note.page or 0, rect)
+        go_to_place(self.viewer, note)
+        self.note_taker.use.used(MEDIA if note.kind is AnnotationKind.TIME else DOCUMENT)  # looked at
         self.statusBar().showMessage(f"{note.citation} {note.where()}", 4000)
 
     def _region_selected(self, page: int, rect: QRectF) -> None:
-        self._last_region = (page, rect)
         self.viewer.pdf.set_region_mode(False)
-        self.add_note()
+        self.note_taker.add(DOCUMENT, region=(page, rect))  # this note's region, and no other's
 
     def add_note(self) -> None:
-        item = self.viewer.current
-        if item is None or self.editor.locked:
-            return
-        args: dict
-        if item.kind in (EvidenceKind.VIDEO, EvidenceKind.AUDIO):
-            marked = self.viewer.media.marked_range()
-            if marked is not None and marked[1] > marked[0]:
-                args = {"start_ms": marked[0], "end_ms": marked[1]}
-            else:
-                args = {"start_ms": self.viewer.media.position(), "end_ms": None}
-            where = Annotation("", 0, item.key, AnnotationKind.TIME, "", **args).where()
-        elif item.kind is EvidenceKind.PDF:
-            page, region = self.viewer.pdf.current_page(), None
-            if self._last_region is not None:
-                page, rect = self._last_region
-                region = Region(rect.left(), rect.top(), rect.right(), rect.bottom())
-            self._last_region = None
-            args = {"page": page, "region": region}
-            where = f"p. {page + 1}" + (" (highlighted region)" if region else "")
-        else:
-            self.statusBar().showMessage("Notes can be anchored to a video, an audio item or a PDF.", 5000)
-            return
-        dialog = NoteDialog(self.editor.rubric, f"{item.title}, {where}", "",
-                            self.rubric.current or None, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            text, criterion = dialog.values()
-            self.editor.add_note(evidence_key=item.key, text=text, criterion_key=criterion, **args)
+        """A note where the reviewer is looking (see note_taking)."""
+        self.note_taker.add()
 
     # -- pre-check -----------------------------------------------------------------------------
     def _precheck(self) -> None:
