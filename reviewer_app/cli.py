@@ -205,8 +205,9 @@ def cmd_import(args: argparse.Namespace, paths: AppPaths) -> int:
                     outcome = import_package(ctx, path, job)
                 except PackageError as exc:
                     job.close_bar()
-                    log.info("refused %s: %s", path, exc.message)
                     print(f"error: {exc.message}", file=sys.stderr)
+                    if exc.details:
+                        print(f"  details: {exc.details}", file=sys.stderr)
                     status = EXIT_REFUSED
                     continue
                 except KeyboardInterrupt:

@@ -7,7 +7,9 @@
 3. Under the store's lock, publish the staged files and commit the rows in one
    transaction. If anything fails, the rows roll back and the files this import added go.
 
-Any refusal is a ``PackageError`` whose message names the package and the file.
+Any refusal is a ``PackageError``: its message names the package and says, in a
+reviewer's words, what is wrong and what to do; its details name the file and the
+technical reason (``refusals``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,21 @@ from reviewer_app.intake.manifest import (
     parse_rubric,
 )
 from reviewer_app.intake.package import Package, PackageFault, open_package, safe_relpath
+from reviewer_app.intake.refusals import (
+    CONFLICT,
+    DB_REFUSED,
+    DISK_FULL,
+    EVIDENCE_DAMAGED,
+    EVIDENCE_MISSING,
+    EVIDENCE_WRONG_KIND,
+    NO_EVIDENCE,
+    NOT_A_PACKAGE,
+    RACE,
+    UNREADABLE,
+    evidence_words,
+    refusal,
+    size_words,
+)
 from reviewer_app.intake.sniff import ContentMismatch, KindSniffer
 from reviewer_app.jobs import Job
 from reviewer_app.store import models as m
@@ -91,17 +108,20 @@ class Importer:
                     return ImportOutcome(source, "already imported", checked.manifest.submission_id,
                                          checked.manifest.attempt, len(checked.manifest.evidence))
                 return self._import(source, package, checked, job)
-        except PackageFault as exc:
-            raise PackageError(label, str(exc)) from None
-        except FormatError as exc:
-            raise PackageError(label, str(exc)) from None
+        except (PackageFault, FormatError) as exc:
+            error = refusal(label, exc)
+            log.info("refused %s: %s (%s)", source, error.details, getattr(exc, "kind", ""))
+            raise error from None
 
     # -- step 1: everything that can be checked without copying ----------------------------
     def _check(self, package: Package) -> _Checked:
         if "manifest.json" not in package.entries:
-            raise PackageFault("manifest.json is missing from the package root")
+            raise PackageFault("manifest.json is missing from the package root", NOT_A_PACKAGE)
         raw_manifest = package.read_limited("manifest.json", MAX_JSON_BYTES)
         manifest = parse_manifest(raw_manifest)
+        if not manifest.evidence:
+            raise PackageFault("manifest.json lists no evidence (field 'evidence' is an empty list)",
+                               kind=NO_EVIDENCE)
         rubric_name = _entry_name(manifest.rubric, "field 'rubric'")
         if rubric_name not in package.entries:
             raise PackageFault(f"the rubric file {manifest.rubric!r} named in manifest.json is missing")
@@ -111,12 +131,13 @@ class Importer:
         for index, item in enumerate(manifest.evidence):
             name = _entry_name(item.path, f"field 'evidence[{index}].path'")
             entry = package.entries.get(name)
+            what = evidence_words(item.kind, item.title)
             if entry is None:
                 raise PackageFault(f"evidence file {item.path!r} (evidence {item.id!r}) is missing "
-                                   "from the package")
+                                   "from the package", EVIDENCE_MISSING, what=what)
             if entry.size != item.size:
                 raise PackageFault(f"{name}: size is {entry.size:,} bytes but manifest.json "
-                                   f"declares {item.size:,}")
+                                   f"declares {item.size:,}", EVIDENCE_DAMAGED, what=what)
             unknown = [c for c in item.criteria if c not in criteria]
             if unknown:
                 raise PackageFault(f"manifest.json: evidence {item.id!r} names criterion "
@@ -137,7 +158,7 @@ class Importer:
         if attempt.manifest_sha256 != checked.manifest_sha256:
             raise PackageFault(f"submission {mf.submission_id} attempt {mf.attempt} is already "
                                "imported from a different package; a resubmission needs a new "
-                               "attempt number")
+                               "attempt number", CONFLICT)
         return attempt
 
     # -- step 2 and 3 -------------------------------------------------------------------
@@ -175,8 +196,9 @@ class Importer:
         root.mkdir(parents=True, exist_ok=True)
         free = shutil.disk_usage(root).free
         if need + DISK_MARGIN > free:
-            raise PackageFault(f"not enough disk space: the evidence needs {need:,} bytes and "
-                               f"{free:,} are free in {root}")
+            raise PackageFault(f"not enough disk space: the evidence needs {need:,} bytes (and a "
+                               f"margin of {DISK_MARGIN:,}) and {free:,} are free in {root}",
+                               DISK_FULL, need=size_words(need + DISK_MARGIN), free=size_words(free))
 
     def _verify(self, package: Package, name: str, item, folder: Path | None,  # noqa: ANN001
                 job: Job) -> StagedFile | None:
@@ -185,6 +207,7 @@ class Importer:
         With a ``folder`` the bytes are also written there (and fsynced) for publishing.
         """
         kind = EvidenceKind(item.kind)
+        what = evidence_words(item.kind, item.title)
         sniffer = KindSniffer(kind)
         digest = hashlib.sha256()
         target = folder / item.sha256 if folder is not None else None
@@ -200,7 +223,7 @@ class Importer:
                     copied += len(chunk)
                     if copied > item.size:
                         raise PackageFault(f"{name}: holds more than the {item.size:,} bytes "
-                                           "manifest.json declares")
+                                           "manifest.json declares", EVIDENCE_DAMAGED, what=what)
                     sniffer.feed(chunk)
                     digest.update(chunk)
                     if target is not None:
@@ -210,21 +233,25 @@ class Importer:
                     out.flush()
                     os.fsync(out.fileno())
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            raise PackageFault(f"{name}: the zip entry is damaged ({exc})") from None
+            raise PackageFault(f"{name}: the zip entry is damaged ({exc})", EVIDENCE_DAMAGED, what=what) from None
         except ContentMismatch as exc:
-            raise PackageFault(f"{name}: declared as {kind.value}, but {exc}") from None
+            raise PackageFault(f"{name}: declared as {kind.value}, but {exc}", EVIDENCE_WRONG_KIND,
+                               what=what) from None
         except OSError as exc:
-            raise PackageFault(f"{name}: cannot be read ({exc.strerror or exc})") from None
+            raise PackageFault(f"{name}: cannot be read ({exc.strerror or exc})", UNREADABLE) from None
         if copied != item.size:
-            raise PackageFault(f"{name}: holds {copied:,} bytes but manifest.json declares {item.size:,}")
+            raise PackageFault(f"{name}: holds {copied:,} bytes but manifest.json declares {item.size:,}",
+                               EVIDENCE_DAMAGED, what=what)
         try:
             sniffer.finish()
         except ContentMismatch as exc:
-            raise PackageFault(f"{name}: declared as {kind.value}, but {exc}") from None
+            raise PackageFault(f"{name}: declared as {kind.value}, but {exc}", EVIDENCE_WRONG_KIND,
+                               what=what) from None
         actual = digest.hexdigest()
         if actual != item.sha256:
             raise PackageFault(f"{name}: SHA-256 checksum does not match manifest.json "
-                               f"(declared {item.sha256[:12]}\u2026, actual {actual[:12]}\u2026)")
+                               f"(declared {item.sha256[:12]}\u2026, actual {actual[:12]}\u2026)",
+                               EVIDENCE_DAMAGED, what=what)
         return StagedFile(actual, copied, target) if target is not None else None
 
     def _is_referenced(self, sha256: str) -> bool:
@@ -244,16 +271,16 @@ class Importer:
             if raced:
                 raise PackageFault(f"submission {mf.submission_id} attempt {mf.attempt} was "
                                    "imported by another process at the same time; nothing "
-                                   "was changed") from None
+                                   "was changed", RACE) from None
             log.error("the database refused an import: %s", exc)
-            raise PackageFault(f"the database refused the package ({exc.orig})") from None
+            raise PackageFault(f"the database refused the package ({exc.orig})", DB_REFUSED) from None
 
 
 def _entry_name(path: str, field: str) -> str:
     try:
         return safe_relpath(path)
     except PackageFault as exc:
-        raise PackageFault(f"manifest.json: {field}: {exc}") from None
+        raise PackageFault(f"manifest.json: {field}: {exc}", exc.kind) from None
 
 
 def _get_or_create_rubric(session: Session, rubric: RubricDef) -> m.Rubric:
@@ -263,7 +290,7 @@ def _get_or_create_rubric(session: Session, rubric: RubricDef) -> m.Rubric:
     if row is not None:
         if row.content_sha256 != sha:
             raise PackageFault(f"rubric {rubric.id!r} version {rubric.version} is already known "
-                               "with different content; a changed rubric needs a new version")
+                               "with different content; a changed rubric needs a new version", CONFLICT)
         return row
     row = m.Rubric(key=rubric.id, version=rubric.version, title=rubric.title, content_sha256=sha)
     for position, crit in enumerate(rubric.criteria):
@@ -292,7 +319,7 @@ def _insert(session: Session, checked: _Checked) -> None:
         session.add(sub)
     elif sub.candidate_key != mf.candidate.id or sub.credential_key != mf.credential.id:
         raise PackageFault(f"submission {mf.submission_id} is already known for another "
-                           "candidate or credential; the package contradicts it")
+                           "candidate or credential; the package contradicts it", CONFLICT)
     recipient = mf.candidate.recipient
     attempt = m.Attempt(
         submission=sub, number=mf.attempt, credential=cred, rubric=rubric,

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from reviewer_app.domain import model as domain
+from reviewer_app.intake.refusals import MALFORMED, NEWER_FORMAT
 
 FORMAT_V1 = "mcred-submission/1"
 MAX_JSON_BYTES = 1024 * 1024  # manifest.json and the rubric, each
@@ -189,7 +190,12 @@ def canonical_sha256(data: Any) -> str:
 # -- turning bytes into models, with one clear line on failure ------------------------------
 
 class FormatError(Exception):
-    """The JSON or its fields are wrong; the message names the field."""
+    """The JSON or its fields are wrong; the message names the field (the technical details
+    of a refusal); ``kind`` says what the reviewer is told (see ``refusals``)."""
+
+    def __init__(self, message: str, kind: str = MALFORMED) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def _reject_constant(name: str) -> Any:
@@ -231,7 +237,7 @@ def parse_manifest(data: bytes) -> Manifest:
         raise FormatError("manifest.json: field 'format' is missing (expected \"mcred-submission/1\")")
     if fmt != FORMAT_V1:
         raise FormatError(f"manifest.json: unknown format {fmt!r}; this version of Reviewer reads "
-                          f"\"{FORMAT_V1}\"")
+                          f"\"{FORMAT_V1}\"", NEWER_FORMAT)
     return _validate(Manifest, raw, "manifest.json")
 
 

@@ -19,7 +19,17 @@ import zlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+from reviewer_app.intake.refusals import (
+    DAMAGED,
+    ENCRYPTED,
+    MALFORMED,
+    MISSING,
+    NOT_A_PACKAGE,
+    UNREADABLE,
+    UNSAFE,
+)
 
 MAX_ENTRIES = 10_000
 MAX_ENTRY_BYTES = 64 * 1024**3  # one evidence file: 64 GiB
@@ -31,7 +41,14 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 class PackageFault(Exception):
-    """A structural problem; the message names the file and says what is wrong."""
+    """A structural problem; the message names the file and says what is wrong (the
+    technical details of a refusal); ``kind`` is one of ``refusals``' kinds, which says
+    what the reviewer is told, with ``values`` for its blanks."""
+
+    def __init__(self, message: str, kind: str = MALFORMED, **values: Any) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -44,14 +61,14 @@ class Entry:
 def safe_relpath(name: str, what: str = "path") -> str:
     """Normalise a path inside a package, refusing anything that could leave it."""
     if "\x00" in name:
-        raise PackageFault(f"{what} {name!r} contains a NUL character")
+        raise PackageFault(f"{what} {name!r} contains a NUL character", UNSAFE)
     if name.startswith(("/", "\\")):
-        raise PackageFault(f"{what} {name!r} is absolute; package paths must be relative")
+        raise PackageFault(f"{what} {name!r} is absolute; package paths must be relative", UNSAFE)
     if _DRIVE.match(name):
-        raise PackageFault(f"{what} {name!r} names a drive; package paths must be relative")
+        raise PackageFault(f"{what} {name!r} names a drive; package paths must be relative", UNSAFE)
     parts = [p for p in re.split(r"[\\/]", name) if p not in ("", ".")]
     if any(p == ".." for p in parts):
-        raise PackageFault(f"{what} {name!r} climbs out of the package with '..'")
+        raise PackageFault(f"{what} {name!r} climbs out of the package with '..'", UNSAFE)
     if not parts:
         raise PackageFault(f"{what} {name!r} is empty")
     return "/".join(parts)
@@ -76,7 +93,7 @@ class Package(ABC):
             if other.casefold() == folded:
                 raise PackageFault(f"{name!r} and {other!r} differ only by case; names must be unique")
         if len(self.entries) >= MAX_ENTRIES:
-            raise PackageFault(f"the package holds more than {MAX_ENTRIES:,} files")
+            raise PackageFault(f"the package holds more than {MAX_ENTRIES:,} files", UNSAFE)
         self.entries[name] = Entry(name, size, compressed)
 
     def read_limited(self, name: str, limit: int) -> bytes:
@@ -87,9 +104,9 @@ class Package(ABC):
             with self.open(name) as fh:
                 data = fh.read(limit + 1)
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            raise PackageFault(f"{name}: the zip entry is damaged ({exc})") from None
+            raise PackageFault(f"{name}: the zip entry is damaged ({exc})", DAMAGED) from None
         except OSError as exc:
-            raise PackageFault(f"{name}: cannot be read ({exc.strerror or exc})") from None
+            raise PackageFault(f"{name}: cannot be read ({exc.strerror or exc})", UNREADABLE) from None
         if len(data) > limit:
             raise PackageFault(f"{name} is larger than the limit of {limit:,} bytes (1 MiB)")
         return data
@@ -113,12 +130,12 @@ class ZipPackage(Package):
         try:
             self._zip = zipfile.ZipFile(source)
         except zipfile.BadZipFile as exc:
-            raise PackageFault(f"not a valid zip file ({exc})") from None
+            raise PackageFault(f"not a valid zip file ({exc})", NOT_A_PACKAGE) from None
         except UnicodeDecodeError as exc:
             raw = exc.object if isinstance(exc.object, bytes | bytearray) else b""
             raise PackageFault(f"file name {bytes(raw)!r} is marked UTF-8 but is not UTF-8") from None
         except (OSError, EOFError) as exc:
-            raise PackageFault(f"cannot read the zip file ({exc})") from None
+            raise PackageFault(f"cannot read the zip file ({exc})", UNREADABLE) from None
         try:
             self._scan()
         except BaseException:
@@ -128,7 +145,7 @@ class ZipPackage(Package):
     def _scan(self) -> None:
         infos = self._zip.infolist()
         if len(infos) > MAX_ENTRIES:
-            raise PackageFault(f"the zip holds {len(infos):,} entries; the limit is {MAX_ENTRIES:,}")
+            raise PackageFault(f"the zip holds {len(infos):,} entries; the limit is {MAX_ENTRIES:,}", UNSAFE)
         total = 0
         self._infos: dict[str, zipfile.ZipInfo] = {}
         for info in infos:
@@ -143,29 +160,29 @@ class ZipPackage(Package):
                     pass
             mode = info.external_attr >> 16 if info.create_system == 3 else 0
             if stat.S_ISLNK(mode):
-                raise PackageFault(f"{raw_name!r} is a symbolic link; packages may not hold links")
+                raise PackageFault(f"{raw_name!r} is a symbolic link; packages may not hold links", UNSAFE)
             if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
-                raise PackageFault(f"{raw_name!r} is not a regular file (a device, pipe or socket)")
+                raise PackageFault(f"{raw_name!r} is not a regular file (a device, pipe or socket)", UNSAFE)
             name = safe_relpath(raw_name, "file name")
             if raw_name.endswith(("/", "\\")) or info.is_dir():
                 continue
             if info.flag_bits & 0x1:
-                raise PackageFault(f"{name} is encrypted; packages may not be password-protected")
+                raise PackageFault(f"{name} is encrypted; packages may not be password-protected", ENCRYPTED)
             if info.compress_type not in _ZIP_METHODS:
                 raise PackageFault(f"{name} uses an unsupported compression method "
                                    f"({info.compress_type}); use deflate or store")
             if info.file_size > MAX_ENTRY_BYTES:
                 raise PackageFault(f"{name} declares {info.file_size:,} bytes, over the limit of "
-                                   f"{MAX_ENTRY_BYTES:,}")
+                                   f"{MAX_ENTRY_BYTES:,}", UNSAFE)
             if info.file_size > RATIO_FLOOR and (
                     info.compress_size == 0 or info.file_size / info.compress_size > MAX_RATIO):
                 ratio = info.file_size / max(info.compress_size, 1)
                 raise PackageFault(f"{name} expands {ratio:,.0f}:1 (limit {MAX_RATIO}:1): "
-                                   "refused as a possible zip bomb")
+                                   "refused as a possible zip bomb", UNSAFE)
             total += info.file_size
             if total > MAX_TOTAL_BYTES:
                 raise PackageFault(f"the zip declares more than {MAX_TOTAL_BYTES:,} bytes in all: "
-                                   "refused as a possible zip bomb")
+                                   "refused as a possible zip bomb", UNSAFE)
             self._add(name, info.file_size, info.compress_size)
             self._infos[name] = info
         self._check_overlap(infos)
@@ -178,7 +195,7 @@ class ZipPackage(Package):
             limit = after.header_offset if after is not None else end_of_data
             if here.header_offset + 30 + here.compress_size > limit:
                 raise PackageFault(f"{here.filename!r} overlaps another entry's data: "
-                                   "refused as a possible zip bomb")
+                                   "refused as a possible zip bomb", UNSAFE)
 
     def open(self, name: str) -> BinaryIO:
         return self._zip.open(self._infos[name])  # type: ignore[return-value]
@@ -197,7 +214,7 @@ class FolderPackage(Package):
             with os.scandir(folder) as it:
                 items = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            raise PackageFault(f"cannot read folder {prefix or '.'} ({exc.strerror})") from None
+            raise PackageFault(f"cannot read folder {prefix or '.'} ({exc.strerror})", UNREADABLE) from None
         for item in items:
             try:
                 name = os.fsencode(item.name).decode("utf-8")
@@ -209,20 +226,20 @@ class FolderPackage(Package):
                 raise PackageFault(f"file name {rel!r} contains a backslash; use '/' between folders "
                                    "and no backslash in names")
             if item.is_symlink():
-                raise PackageFault(f"{rel!r} is a symbolic link; packages may not hold links")
+                raise PackageFault(f"{rel!r} is a symbolic link; packages may not hold links", UNSAFE)
             if item.is_dir(follow_symlinks=False):
                 self._scan(Path(item.path), rel + "/")
             elif item.is_file(follow_symlinks=False):
                 self._add(safe_relpath(rel, "file name"), item.stat(follow_symlinks=False).st_size)
             else:
-                raise PackageFault(f"{rel!r} is not a regular file")
+                raise PackageFault(f"{rel!r} is not a regular file", UNSAFE)
 
     def open(self, name: str) -> BinaryIO:
         flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
         fd = os.open(self.source.joinpath(*PurePosixPath(name).parts), flags)
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
-            raise PackageFault(f"{name!r} is not a regular file")
+            raise PackageFault(f"{name!r} is not a regular file", UNSAFE)
         return io.FileIO(fd, "rb")  # type: ignore[return-value]
 
 
@@ -232,5 +249,5 @@ def open_package(path: Path) -> Package:
     if path.is_file():
         return ZipPackage(path)
     if not path.exists():
-        raise PackageFault("no such file or folder")
-    raise PackageFault("not a zip file or a folder")
+        raise PackageFault("no such file or folder", MISSING)
+    raise PackageFault("not a zip file or a folder", NOT_A_PACKAGE)

@@ -43,6 +43,23 @@ def _looks_video(head: bytes) -> bool:
     )
 
 
+# Sony Wave64: a RIFF-like file whose chunk ids are GUIDs ("riff" ... "wave" ...).
+_W64_RIFF = bytes.fromhex("726966662e91cf11a5d628db04c10000")
+_W64_WAVE = bytes.fromhex("77617665f3acd3118cd100c04f8edb8a")
+
+
+def _looks_wave(head: bytes) -> bool:
+    """A WAV file in any of the containers libvlc plays (its own WAV reader and
+    libavformat's, which it falls back to): RIFF; RIFX (big-endian); RF64 and BW64 (EBU
+    Tech 3306 and ITU-R BS.2088, what field recorders write past 4 GB, sizes in a
+    ``ds64`` chunk, the 32-bit size field often 0xFFFFFFFF); and Sony Wave64. libvlc
+    opened each as audio of the right length: ffmpeg's RIFF, RF64 and Wave64 files, an
+    RF64 file labelled BW64 (the same layout), and a RIFF file rewritten as RIFX."""
+    if head[:4] in (b"RIFF", b"RIFX", b"RF64", b"BW64") and head[8:12] == b"WAVE":
+        return True
+    return head[:16] == _W64_RIFF and head[24:40] == _W64_WAVE
+
+
 def _looks_audio(head: bytes) -> bool:
     brand = _iso_bmff(head)
     if brand is not None:
@@ -51,7 +68,7 @@ def _looks_audio(head: bytes) -> bool:
         head.startswith(b"ID3")
         or (len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0)  # MPEG audio / ADTS
         or head.startswith(b"OggS")
-        or (head.startswith(b"RIFF") and head[8:12] == b"WAVE")
+        or _looks_wave(head)
         or head.startswith(b"fLaC")
         or head.startswith(b"\x1a\x45\xdf\xa3")  # WebM audio
         or head.startswith(b"FORM") and head[8:12] in (b"AIFF", b"AIFC")

@@ -164,9 +164,19 @@ def init_worker(nice: int = 5) -> None:
     _exit_with_parent()
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
 def _exit_with_parent() -> None:
     """A renderer ends when the app that started it ends, even if the app was killed
-    (a pool's workers otherwise outlive a killed parent, reparented to init)."""
+    (a pool's workers otherwise outlive a killed parent, reparented to init).
+
+    On Linux the kernel does it: ``PR_SET_PDEATHSIG`` sends SIGKILL to the renderer when
+    its parent goes, with no Python code of the renderer's own to run (a watcher thread
+    cannot, while MuPDF holds the GIL on a page that never finishes). The signal follows
+    the parent *thread* that started the process, so the clients start renderers only
+    from threads that live as long as the app. Elsewhere a watcher thread does it, as
+    well as it can."""
     import multiprocessing
     import threading
     from multiprocessing.connection import wait
@@ -174,12 +184,30 @@ def _exit_with_parent() -> None:
     parent = multiprocessing.parent_process()
     if parent is None:
         return
+    if _die_with_parent():
+        if os.getppid() != parent.pid:  # the app went before the signal was armed
+            os._exit(0)
+        return
 
     def watch() -> None:
         wait([parent.sentinel])
         os._exit(0)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _die_with_parent() -> bool:
+    """Ask Linux to SIGKILL this process when its parent ends; False where it cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)) == 0
+    except (OSError, AttributeError):  # pragma: no cover - no prctl in this libc
+        return False
 
 
 def worker_pid() -> int:
@@ -266,7 +294,7 @@ def _document(path: str, password: str | None) -> Any:
         if not password:
             doc.close()
             raise PasswordRequired()
-        if not doc.authenticate(password):
+        if not any(doc.authenticate(candidate) for candidate in password_candidates(password)):
             doc.close()
             raise PasswordRequired(WRONG_PASSWORD, wrong=True)
     if doc.page_count == 0:
@@ -276,6 +304,40 @@ def _document(path: str, password: str | None) -> Any:
     while len(_docs) > DOC_CACHE_SIZE:
         _close_cached(next(iter(_docs)))
     return doc
+
+
+def password_candidates(password: str) -> list[str]:
+    """The passwords to try for what the reviewer typed: as typed, then its SASLprep form.
+
+    PDF 2.0 (ISO 32000-2) has an AES-256 password prepared with SASLprep (RFC 4013) before
+    it is used: spaces of other kinds become plain spaces, characters "commonly mapped to
+    nothing" (a soft hyphen, a zero-width joiner) go, and the rest is NFKC-normalised.
+    MuPDF uses the password as given, so a document made by a writer that follows the
+    standard opens only with the prepared form; one made by a writer that does not, only
+    with the typed form. Both are tried."""
+    prepared = saslprep(password)
+    return [password] if prepared is None or prepared == password else [password, prepared]
+
+
+def saslprep(text: str) -> str | None:
+    """``text`` prepared with SASLprep (RFC 4013, for a query: unassigned code points
+    allowed), or None where SASLprep prohibits it."""
+    import stringprep
+    import unicodedata
+
+    mapped = "".join(" " if stringprep.in_table_c12(ch) else ch
+                     for ch in text if not stringprep.in_table_b1(ch))
+    prepared = unicodedata.normalize("NFKC", mapped)
+    prohibited = (stringprep.in_table_c12, stringprep.in_table_c21, stringprep.in_table_c22,
+                  stringprep.in_table_c3, stringprep.in_table_c4, stringprep.in_table_c5,
+                  stringprep.in_table_c6, stringprep.in_table_c7, stringprep.in_table_c8,
+                  stringprep.in_table_c9)
+    if any(check(ch) for ch in prepared for check in prohibited):
+        return None
+    rtl = [stringprep.in_table_d1(ch) for ch in prepared]
+    if any(rtl) and (any(stringprep.in_table_d2(ch) for ch in prepared) or not (rtl[0] and rtl[-1])):
+        return None  # RFC 3454 section 6: mixed or badly bounded right-to-left text
+    return prepared
 
 
 def _warnings(fitz: Any) -> str:

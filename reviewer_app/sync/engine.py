@@ -233,7 +233,8 @@ def _pull(ctx: AppContext, adapter: IssuerAdapter, profile: profiles.IssuerProfi
                 outcome = import_package(ctx, path, job)
                 report.imported.append(f"{label}: {outcome.status}")
             except PackageError as exc:
-                report.problems.append(f"{label}: {exc.reason}")
+                report.problems.append(f"{label}: {exc.reason}"
+                                       + (f" (Details: {exc.details})" if exc.details else ""))
             finally:
                 path.unlink(missing_ok=True)
         if page.next_since and page.next_since != cursor:

@@ -96,3 +96,58 @@ def test_second_attempt_and_second_submission_share_blobs(ctx, tmp_path):
     assert get_submission(ctx, "SUB-A").attempts == (1, 2)
     # Four shared media files, plus one distinct text file per package.
     assert len(list(ctx.evidence.blobs())) == 4 + 3
+
+
+WAVE_VARIANTS = {
+    # id: (ffmpeg output options, file suffix, the first four bytes)
+    "riff": ([], "wav", b"RIFF"),
+    "rf64": (["-rf64", "always"], "wav", b"RF64"),  # what field recorders write past 4 GB
+    "bw64": (["-rf64", "always"], "wav", b"BW64"),  # ITU-R BS.2088: RF64's layout, its own label
+    "wave64": ([], "w64", b"riff"),  # Sony Wave64: GUID chunk ids
+}
+
+
+@pytest.mark.parametrize("options, suffix, magic", WAVE_VARIANTS.values(), ids=WAVE_VARIANTS.keys())
+def test_wav_variants_that_libvlc_plays_are_accepted_as_audio(ctx, tmp_path, options, suffix, magic):
+    """Real files made by ffmpeg; libvlc opens each as one second of audio, so the import
+    must take it as audio too (RF64 was refused as "not audio")."""
+    import subprocess
+
+    from packages import Evidence, default_evidence
+
+    out = tmp_path / f"reflection.{suffix}"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi",
+                    "-i", "sine=frequency=440:duration=1", "-ac", "1", "-ar", "8000", *options, str(out)],
+                   check=True, timeout=60)
+    data = out.read_bytes()
+    if magic == b"BW64":  # ffmpeg writes no BW64; the layout is RF64's
+        data = b"BW64" + data[4:]
+        out.write_bytes(data)
+    assert data[:4] == magic
+    assert _libvlc_audio_ms(out) == pytest.approx(1000, abs=100)
+
+    evidence = default_evidence("wav")
+    evidence[3] = Evidence("ev-audio", "audio", f"evidence/reflection.{suffix}", data,
+                           title="Spoken reflection", criteria=["reflection"])
+    built = make_package(tmp_path / "in", submission_id=f"SUB-{suffix.upper()}", evidence=evidence)
+    assert import_package(ctx, built.path).status == "imported"
+    stored = {e.kind: e for e in get_submission(ctx, f"SUB-{suffix.upper()}").evidence}
+    assert ctx.evidence.path_for(stored[EvidenceKind.AUDIO].sha256).read_bytes() == data
+
+
+def _libvlc_audio_ms(path) -> int:  # noqa: ANN001
+    """The length of the audio libvlc finds in a file (0 when it finds none)."""
+    vlc = pytest.importorskip("vlc")
+    instance = vlc.Instance("--quiet", "--no-video", "--aout=dummy")
+    try:
+        import threading
+
+        media = instance.media_new_path(str(path))
+        parsed = threading.Event()
+        media.event_manager().event_attach(vlc.EventType.MediaParsedChanged, lambda event: parsed.set())
+        media.parse_with_options(vlc.MediaParseFlag.local, 10_000)
+        assert parsed.wait(15), "libvlc did not finish parsing"
+        audio = [t for t in media.tracks_get() or () if t.type == vlc.TrackType.audio]
+        return media.get_duration() if audio else 0
+    finally:
+        instance.release()

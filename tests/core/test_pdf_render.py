@@ -240,6 +240,26 @@ def test_encrypted_pdf_needs_its_password(tmp_path: Path):
     assert exc.value.wrong and str(exc.value) == "The password is not correct."
 
 
+@pytest.mark.parametrize("stored, typed", [
+    ("pass\u00adword", "pass\u00adword"),  # a writer that keeps the password as typed
+    ("password", "pass\u00adword"),  # one that follows PDF 2.0: SASLprep drops the soft hyphen
+    ("file x", "\ufb01le\u00a0x"),  # NFKC unfolds the ligature; a no-break space is a space
+], ids=["as-typed", "soft-hyphen-prepared", "ligature-and-nbsp-prepared"])
+def test_aes256_password_as_typed_or_saslprep_prepared(tmp_path: Path, stored: str, typed: str):
+    """A real AES-256 PDF made by PyMuPDF (MuPDF itself prepares no password): the
+    password the reviewer types opens it whether the writer stored it as typed or in its
+    SASLprep form; a wrong one still does not."""
+    path = tmp_path / "locked.pdf"
+    with pymupdf.open(LESSON_PLAN) as doc:
+        doc.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw=stored, owner_pw="owner-only")
+    with pymupdf.open(path) as check:  # the file really needs the stored form
+        assert check.needs_pass and check.authenticate(stored)
+    info = R.open_info(str(path), typed)
+    assert info.ok and info.page_count == 4, info
+    assert dark_fraction(R.render_page(str(path), 0, 0.5, typed)) > 0.002
+    assert R.open_info(str(path), typed + "x").error == "The password is not correct."
+
+
 def test_damaged_pdf_reports_the_pages_it_cannot_read(tmp_path: Path):
     path = str(make_damaged_pdf(tmp_path / "damaged.pdf"))
     info = R.open_info(path)

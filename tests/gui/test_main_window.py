@@ -84,7 +84,10 @@ def test_a_refused_package_shows_one_message_and_changes_nothing(qtbot, window, 
     qtbot.waitUntil(lambda: window.findChild(QMessageBox, "errorDialog") is not None,
                     timeout=10_000)
     box = window.findChild(QMessageBox, "errorDialog")
-    assert "broken.zip" in box.text() and "not a valid zip" in box.text()
+    # Plain words and what to do first; the technical reason one click away (Show Details).
+    assert box.text().startswith("broken.zip: this is not a submission package")
+    assert "ask the sender for a new copy" in box.text() and "valid zip" not in box.text()
+    assert "not a valid zip" in box.detailedText()
     assert list_submissions(demo_ctx) == before
 
 

@@ -219,7 +219,8 @@ def test_a_damaged_package_is_refused_whole(signed_in: AppContext, issuer: Issue
     report = service.sync_now(signed_in, settings=FAST)
     assert report.imported == []
     assert len(report.problems) == 1 and "SHA-256" in report.problems[0]
-    assert report.problems[0].startswith("DEMO-1001 attempt 1:")
+    assert report.problems[0].startswith("DEMO-1001 attempt 1: the written piece")
+    assert "Ask the sender for a new copy of the package." in report.problems[0]
     assert list_submissions(signed_in) == []
     with signed_in.engine.connect() as conn:
         from sqlalchemy import text

@@ -1,9 +1,11 @@
 """The GUI's client of the out-of-process PDF renderer.
 
 PyMuPDF holds the GIL while it renders, so a worker *thread* would still freeze the
-window; the work runs in 1-2 separate processes instead (``ProcessPoolExecutor`` on a
-``spawn`` context: the GUI process has Qt threads, and forking it is unsafe). The pool
-starts on the first job and stops when the application quits.
+window; the work runs in 1-2 separate processes instead, each a one-process
+``ProcessPoolExecutor`` of its own (a *slot*) on a ``spawn`` context (the GUI process has
+Qt threads, and forking it is unsafe), so that stopping one renderer never disturbs the
+other. A slot's process starts on its first job; all stop when the application quits,
+and on Linux the kernel kills them if the application dies (``render.pdf.init_worker``).
 
 What the client adds to the pool:
 
@@ -16,10 +18,16 @@ What the client adds to the pool:
   queued signal, so the rest happens on the GUI thread.
 * **A cache of rendered pages**, LRU by (document, page, zoom bucket, kind), capped in
   bytes (``CACHE_BYTES``). A page asked for again comes back at once.
-* **Survival.** A renderer that dies (``BrokenProcessPool``) is replaced by a new pool;
-  each job that was in flight is retried once, then reported as failed. A job that runs
-  past ``JOB_TIMEOUT`` seconds gets its renderer killed and is reported as failed.
-  Nothing waits forever.
+* **Survival.** A renderer that dies (``BrokenProcessPool``) is replaced by a new one;
+  the job that was in flight is retried once, then reported as failed. A job that runs
+  past ``JOB_TIMEOUT`` seconds gets its renderer killed and is reported as failed, and
+  its page is remembered as hung: asked for again (any zoom, or as a thumbnail), it
+  fails at once, without another renderer spinning on it. Nothing waits forever.
+  After a hung page, the document's other pages are drawn only when shown (no
+  thumbnails, nothing drawn ahead), so a PDF whose every page hangs costs a renderer
+  only while the reviewer waits on one of its pages.
+* **Fairness.** One document's renders never hold every renderer (with two or more): a
+  document whose pages hang cannot delay another document.
 
 Jobs belong to *owners* (a token from ``new_owner()``, one per pane). An owner's
 callbacks are never called after ``release(owner)``.
@@ -27,21 +35,14 @@ callbacks are never called after ``release(owner)``.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 import math
-import multiprocessing
-import multiprocessing.connection
 import os
-import sys
-import threading
 import time
-import types
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,12 +51,22 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
+from reviewer_app.gui.pdf.renderer_pools import (  # noqa: F401 - check_pdf: the pre-check's entry
+    NOT_DRAWN_AHEAD,
+    RENDERER_HUNG,
+    RENDERER_STOPPED,
+    check_pdf,
+    new_pool,
+    shutdown_checks,
+    stop_pool,
+    submit,
+)
 from reviewer_app.render import pdf as R
 
 log = logging.getLogger(__name__)
 
 CACHE_BYTES = 256 * 1024 * 1024
-JOB_TIMEOUT = 120.0  # seconds; a render that takes longer is taken as hung
+JOB_TIMEOUT = 20.0  # seconds; a render that takes longer is taken as hung (a heavy page takes 1-2)
 
 # Priorities: lower runs first.
 PRIORITY_VIEW = 0  # the page on screen
@@ -63,8 +74,6 @@ PRIORITY_INFO = 1  # opening a document, searching
 PRIORITY_PREFETCH = 2  # the pages either side
 PRIORITY_THUMB = 3  # thumbnails
 
-RENDERER_STOPPED = "The PDF renderer stopped unexpectedly."
-RENDERER_HUNG = "The PDF renderer took too long and was stopped."
 
 
 def default_workers() -> int:
@@ -111,6 +120,7 @@ class _Job:
     args: tuple[Any, ...]
     owners: set[int]
     key: PageKey | None = None  # render jobs only
+    slot: int = -1  # the renderer it runs on
     callback: Callable[[Any, str | None], None] | None = None  # generic jobs only
     attempts: int = 0
     future: Future[Any] | None = None
@@ -144,7 +154,9 @@ class RenderClient(QObject):
         self.workers = max(1, workers or default_workers())
         self.cache_bytes = cache_bytes
         self.job_timeout = job_timeout
-        self._pool: ProcessPoolExecutor | None = None
+        self._pools: list[ProcessPoolExecutor | None] = [None] * self.workers  # one per slot
+        self._hung: set[tuple[DocRef, int]] = set()  # (document, page) that ran past the timeout
+        self._slow: set[DocRef] = set()  # documents with a hung page: drawn only when shown
         self._pending: list[_Job] = []
         self._running: set[_Job] = set()
         self._by_key: dict[PageKey, _Job] = {}
@@ -235,6 +247,10 @@ class RenderClient(QObject):
         image = self.cached(key)
         if image is not None:
             return image
+        refused = self._refusal(key, priority)
+        if refused:
+            QTimer.singleShot(0, self, lambda: self.pageFailed.emit(key, refused))
+            return None
         job = self._by_key.get(key)
         if job is not None:
             job.owners.add(owner)
@@ -282,13 +298,12 @@ class RenderClient(QObject):
 
     # -- the pool -------------------------------------------------------------------
 
-    def _ensure_pool(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers,
-                                             mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=R.init_worker)
+    def _ensure_pool(self, slot: int) -> ProcessPoolExecutor:
+        pool = self._pools[slot]
+        if pool is None:
+            pool = self._pools[slot] = new_pool()
             self._watchdog.start()
-        return self._pool
+        return pool
 
     def warm_up(self) -> None:
         """Start the renderer processes now (they load PyMuPDF) rather than on the first page."""
@@ -296,20 +311,56 @@ class RenderClient(QObject):
             self.call(R.worker_pid, callback=lambda result, error: None, priority=PRIORITY_THUMB)
 
     def _dispatch(self) -> None:
-        while not self._closed and self._pending and len(self._running) < self.workers:
-            job = min(self._pending, key=lambda j: (j.priority, j.seq))
+        while not self._closed and self._pending:
+            busy = {job.slot for job in self._running}
+            free = [slot for slot in range(self.workers) if slot not in busy]
+            job = self._next_job() if free else None
+            if job is None:
+                return
             self._pending.remove(job)
-            self._submit(job)
+            self._submit(job, free[0])
 
-    def _submit(self, job: _Job) -> None:
+    def _next_job(self) -> _Job | None:
+        """The most urgent queued job, except renders of a document whose renders already
+        hold as many renderers as one document may: all but one, when there are two or
+        more (drawing is what can spin for minutes; opening and searching run beside it)."""
+        limit = max(1, self.workers - 1)
+        held: dict[DocRef, int] = {}
+        for job in self._running:
+            if job.key is not None:
+                held[job.key.doc] = held.get(job.key.doc, 0) + 1
+        for job in sorted(self._pending, key=lambda j: (j.priority, j.seq)):
+            if job.key is None or held.get(job.key.doc, 0) < limit:
+                return job
+        return None
+
+    def _refusal(self, key: PageKey, priority: int) -> str:
+        """Why a render is not even tried ("" when it is): its page hung, or it is a
+        thumbnail or a page drawn ahead of a document with a hung page."""
+        if (key.doc, key.page) in self._hung:
+            return RENDERER_HUNG
+        if key.doc in self._slow and priority > PRIORITY_VIEW:
+            return NOT_DRAWN_AHEAD
+        return ""
+
+    def _fail_hung_pending(self) -> None:
+        """Queued renders that are no longer tried (``_refusal``) fail now, without a renderer."""
+        for job in list(self._pending):
+            refused = self._refusal(job.key, job.priority) if job.key is not None else ""
+            if refused:
+                self._pending.remove(job)
+                self._by_key.pop(job.key, None)  # type: ignore[arg-type]
+                self.pageFailed.emit(job.key, refused)
+
+    def _submit(self, job: _Job, slot: int) -> None:
         job.attempts += 1
         job.started = time.monotonic()
+        job.slot = slot
         self._running.add(job)
         for _ in range(2):
-            pool = self._ensure_pool()
+            pool = self._ensure_pool(slot)
             try:
-                with _main_module_hidden():  # submit() is where the pool starts processes
-                    job.future = pool.submit(job.fn, *job.args)
+                job.future = submit(pool, job.fn, *job.args)
             except (BrokenProcessPool, RuntimeError):  # broken, or shut down under us
                 self._replace_pool(pool)
                 continue
@@ -337,12 +388,12 @@ class RenderClient(QObject):
             pass
 
     def _replace_pool(self, broken: ProcessPoolExecutor | None) -> None:
-        if broken is None or broken is not self._pool:
+        if broken is None or broken not in self._pools:
             return
-        log.warning("PDF renderer process stopped; starting a new one")
-        self._pool = None
+        log.warning("PDF renderer process stopped; a new one starts on the next job")
+        self._pools[self._pools.index(broken)] = None
         self.restarts += 1
-        _stop_pool(broken)
+        stop_pool(broken)
 
     @Slot(object)
     def _on_delivered(self, job: _Job) -> None:
@@ -387,10 +438,15 @@ class RenderClient(QObject):
         now = time.monotonic()
         for job in list(self._running):
             if not job.timed_out and now - job.started > self.job_timeout:
-                log.warning("PDF renderer job ran past %.0f s; stopping the renderer", self.job_timeout)
+                log.warning("PDF renderer job ran past %.0f s; stopping the renderer (%s)",
+                            self.job_timeout, job.key or getattr(job.fn, "__name__", job.fn))
                 job.timed_out = True
+                if job.key is not None:
+                    self._hung.add((job.key.doc, job.key.page))
+                    self._slow.add(job.key.doc)
+                    self._fail_hung_pending()
                 if job.pool is not None:
-                    _stop_pool(job.pool)  # its futures fail with BrokenProcessPool
+                    stop_pool(job.pool)  # its futures fail with BrokenProcessPool
 
     def shutdown(self) -> None:
         """Stop the renderer processes now, without waiting for a render in progress."""
@@ -400,76 +456,20 @@ class RenderClient(QObject):
         self._watchdog.stop()
         self._pending.clear()
         self._by_key.clear()
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            _stop_pool(pool)
+        pools, self._pools = self._pools, [None] * self.workers
+        for pool in pools:
+            if pool is not None:
+                stop_pool(pool)
 
     def is_running(self) -> bool:
-        return self._pool is not None
+        return any(pool is not None for pool in self._pools)
 
     def worker_pids(self) -> list[int]:
-        pool = self._pool
-        procs = getattr(pool, "_processes", None) or {}
-        return [p.pid for p in procs.values() if p.pid]
-
-
-_MAIN_LOCK = threading.RLock()
-
-
-@contextlib.contextmanager
-def _main_module_hidden() -> Iterator[None]:
-    """While a renderer process is being started, show ``multiprocessing`` a blank
-    ``__main__``, so the child does not re-run the parent's main script (``spawn`` would:
-    a script without an ``if __name__ == "__main__"`` guard would open a second window,
-    and even a guarded one costs the child its imports). Renderer jobs only name
-    functions of ``reviewer_app.render``, never of ``__main__``."""
-    with _MAIN_LOCK:  # the GUI thread and pre-check threads may start processes at once
-        real = sys.modules.get("__main__")
-        sys.modules["__main__"] = types.ModuleType("__main__")
-        try:
-            yield
-        finally:
-            if real is not None:
-                sys.modules["__main__"] = real
-
-
-def _stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Shut a pool down now, killing renders in progress, without ever hanging.
-
-    A renderer killed while it was sending back a result leaves half a message in the
-    result pipe, and the pool's own thread would wait forever for the rest of it (and the
-    interpreter, at exit, for that thread). So once every renderer is gone, the parent's
-    copy of the pipe's writing end is closed too: the reader then meets end-of-file, the
-    pool counts as broken, and its thread finishes."""
-    procs = list((getattr(pool, "_processes", None) or {}).values())
-    results = getattr(pool, "_result_queue", None)  # shutdown() forgets it
-    try:
-        pool.shutdown(wait=False, cancel_futures=True)
-    except Exception:  # noqa: BLE001
-        pass
-    for proc in procs:
-        try:
-            proc.kill()
-        except Exception:  # noqa: BLE001 - already gone
-            pass
-    sentinels = []
-    for proc in procs:
-        try:
-            sentinels.append(proc.sentinel)
-        except Exception:  # noqa: BLE001
-            pass
-    deadline = time.monotonic() + 2.0
-    pending = list(sentinels)
-    while pending and time.monotonic() < deadline:  # they die at once; this never waits long
-        ready = multiprocessing.connection.wait(pending, timeout=deadline - time.monotonic())
-        pending = [s for s in pending if s not in ready]
-    if not pending:
-        writer = getattr(results, "_writer", None)
-        if writer is not None:
-            try:
-                writer.close()
-            except OSError:
-                pass
+        pids = []
+        for pool in self._pools:
+            procs = getattr(pool, "_processes", None) or {}
+            pids += [p.pid for p in procs.values() if p.pid]
+        return pids
 
 
 _shared: RenderClient | None = None
@@ -487,65 +487,3 @@ def shared_client() -> RenderClient:
     if not alive:
         _shared = RenderClient(QCoreApplication.instance())
     return _shared  # type: ignore[return-value]
-
-
-# ---------------------------------------------------------------------------------------
-# Checking a PDF from a worker thread (the pre-check when a submission opens)
-
-CHECK_TIMEOUT = 60.0
-_check_lock = threading.Lock()
-_check_pool: ProcessPoolExecutor | None = None
-
-
-def check_pdf(path: str | Path, timeout: float = CHECK_TIMEOUT) -> str:
-    """"" when every page of the PDF at ``path`` can be shown, else what is wrong in plain
-    words (not a PDF, damaged, pages unreadable, password-protected).
-
-    Blocks until the answer comes: call it from a worker thread, never the GUI thread. The
-    document is opened in a renderer process of its own (PyMuPDF would hold the
-    interpreter, and so the window, even on a thread); safe to call from several threads."""
-    global _check_pool
-    for _attempt in range(2):
-        with _check_lock:
-            if _check_pool is None:
-                _check_pool = ProcessPoolExecutor(max_workers=1,
-                                                  mp_context=multiprocessing.get_context("spawn"),
-                                                  initializer=R.init_worker)
-            pool = _check_pool
-            try:
-                with _main_module_hidden():
-                    future = pool.submit(R.open_info, str(path))
-            except (BrokenProcessPool, RuntimeError):
-                _check_pool = None
-                _stop_pool(pool)
-                continue
-        try:
-            info = future.result(timeout=timeout)
-        except FutureTimeout:
-            _drop_check_pool(pool)
-            return "This PDF took too long to open; it may be damaged."
-        except BrokenProcessPool:
-            _drop_check_pool(pool)
-            continue
-        except Exception:  # noqa: BLE001 - a check reports, it never raises
-            log.exception("PDF check failed")
-            return "This PDF could not be checked."
-        return R.problem(info)
-    return "This PDF could not be checked: " + RENDERER_STOPPED[0].lower() + RENDERER_STOPPED[1:]
-
-
-def _drop_check_pool(pool: ProcessPoolExecutor) -> None:
-    global _check_pool
-    with _check_lock:
-        if _check_pool is pool:
-            _check_pool = None
-    _stop_pool(pool)
-
-
-def shutdown_checks() -> None:
-    """Stop the pre-check renderer (the application is quitting)."""
-    global _check_pool
-    with _check_lock:
-        pool, _check_pool = _check_pool, None
-    if pool is not None:
-        _stop_pool(pool)
