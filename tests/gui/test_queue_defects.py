@@ -115,8 +115,10 @@ def test_every_sortable_column_sorts(qtbot, window, column):
 
 def test_f1_in_the_queue_lists_its_keys(qtbot, window):
     window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)  # (a real WM: later)
     window.ui.submissionTable.setFocus()
     qtbot.keyClick(window.ui.submissionTable, Qt.Key.Key_F1)
+    qtbot.waitUntil(lambda: window.findChild(ShortcutsDialog) is not None, timeout=5000)
     dialog = window.findChild(ShortcutsDialog)
     assert dialog is not None and dialog.isVisible()
     labels = {dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())}
