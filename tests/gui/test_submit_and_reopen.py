@@ -53,6 +53,17 @@ def test_a_refused_submit_goes_to_the_first_unscored_criterion(qtbot, demo_ctx):
     assert ws.focusWidget() is ws.rubric.card("feedback").buttons.buttons()[0]
 
 
+def test_a_refused_submit_for_missing_feedback_goes_to_the_feedback(qtbot, demo_ctx):
+    ws = make_workspace(qtbot, demo_ctx, "DEMO-1002", 2)
+    for key, level in EARNED:
+        ws.editor.set_level(key, 1 if key == "feedback" else level)  # "not yet": feedback needed
+    qtbot.mouseClick(ws.rubric.submit_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ws.findChild(QMessageBox, "errorDialog") is not None, timeout=10_000)
+    assert "Feedback" in ws.findChild(QMessageBox, "errorDialog").text() + \
+        ws.findChild(QMessageBox, "errorDialog").detailedText()
+    assert ws.focusWidget() is ws.rubric.feedback
+
+
 def test_a_submitted_review_reopens_and_the_log_keeps_it(qtbot, demo_ctx):
     ws = make_workspace(qtbot, demo_ctx, "DEMO-1002", 2)
     assert not ws.rubric.reopen_button.isVisible()
