@@ -105,6 +105,10 @@ def test_a_resubmission_shows_the_previous_attempt_beside_the_rubric(qtbot, demo
         assert f"<b>{score.level} \u00b7" in body
     qtbot.mouseClick(section.toggle, Qt.MouseButton.LeftButton)  # folds away
     assert not section.body.isVisible() and section.isVisible()
+    ws.close()
+    again = make_workspace(qtbot, demo_ctx, "DEMO-1002", 2)  # folded, as the reviewer left it
+    qtbot.waitUntil(again.rubric.earlier.isVisible, timeout=10_000)
+    assert not again.rubric.earlier.body.isVisible()
 
 
 def test_a_first_attempt_shows_no_previous_one(qtbot, demo_ctx):

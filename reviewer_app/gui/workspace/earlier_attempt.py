@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QLabel, QToolButton, QVBoxLayout, QWidget
 
 from reviewer_app.gui.tasks import run_task
@@ -13,6 +13,8 @@ from reviewer_app.services.context import AppContext
 from reviewer_app.services.earlier_attempts import EarlierAttempt, previous_attempt
 
 log = logging.getLogger(__name__)
+
+OPEN_KEY = "workspace/previousAttemptOpen"
 
 
 def _esc(text: str) -> str:
@@ -57,6 +59,8 @@ class EarlierAttemptSection(QWidget):
         layout.addWidget(self.toggle)
         layout.addWidget(self.body)
         self.earlier: EarlierAttempt | None = None
+        self._settings: QSettings | None = None
+        self._restoring = False
         self.answered = False  # the service has answered for the review on show
         self._asked = 0
         self.hide()
@@ -64,6 +68,8 @@ class EarlierAttemptSection(QWidget):
     def _fold(self, open_: bool) -> None:
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if open_ else Qt.ArrowType.RightArrow)
         self.body.setVisible(open_)
+        if self._settings is not None and not self._restoring:
+            self._settings.setValue(OPEN_KEY, open_)  # the reviewer's choice, for next time
 
     def clear(self) -> None:
         """Another review is on show: hidden until :meth:`load` answers for it."""
@@ -71,9 +77,15 @@ class EarlierAttemptSection(QWidget):
         self.earlier, self.answered = None, False
         self.hide()
 
-    def load(self, ctx: AppContext, attempt_id: int) -> None:
-        """Read the previous attempt of ``attempt_id`` and show it (or hide, if none)."""
+    def load(self, ctx: AppContext, attempt_id: int, settings: QSettings | None = None) -> None:
+        """Read the previous attempt of ``attempt_id`` and show it (or hide, if none),
+        folded or open as the reviewer last left it (kept in ``settings``)."""
         self.clear()
+        self._settings = settings
+        if settings is not None:
+            self._restoring = True
+            self.toggle.setChecked(str(settings.value(OPEN_KEY, True)).lower() not in ("false", "0"))
+            self._restoring = False
         asked = self._asked
         run_task(lambda job: previous_attempt(ctx, attempt_id),
                  on_success=lambda earlier: self._show(asked, earlier),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFocusEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -339,10 +339,10 @@ class RubricPanel(QWidget):
         editor.submitRefused.connect(lambda _: self.go_to_first_problem())
         editor.reopenRefused.connect(lambda exc: show_error(self, exc, "Review not reopened"))
 
-    def show_earlier(self, ctx: AppContext, attempt_id: int) -> None:
+    def show_earlier(self, ctx: AppContext, attempt_id: int, settings: QSettings | None = None) -> None:
         """Show the previous attempt of a resubmission above the criteria (read off the GUI
-        thread; hidden for a first attempt)."""
-        self.earlier.load(ctx, attempt_id)
+        thread; hidden for a first attempt; folded if the reviewer left it folded)."""
+        self.earlier.load(ctx, attempt_id, settings)
 
     # -- current criterion and keys --------------------------------------------------------
     def set_compact(self, compact: bool) -> None:

@@ -598,7 +598,7 @@ class WorkspaceWindow(QMainWindow):
         if self.detail is None:
             return
         # (Work that can wait for the first frame and page: a resubmission's last attempt too.)
-        self.rubric.show_earlier(self.ctx, self.detail.attempt_id)
+        self.rubric.show_earlier(self.ctx, self.detail.attempt_id, self.settings)
         for item in self.detail.evidence:
             path = self.viewer.path(item)
             run_task(lambda job, item=item, path=path: precheck_item(item, path),
