@@ -164,7 +164,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: cannot use the data folder: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     log.info("reviewer-app %s: %s", __version__, args.command or "gui")
+    from reviewer_app.commands.storage import claim_folder
+
+    lock = None
     try:
+        lock = claim_folder(func.__name__, args.command, paths)
         return func(args, paths)
     except UserError as exc:
         log.info("refused: %s", exc.message)
@@ -178,17 +182,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-    except Exception:
+    except Exception as exc:
+        from reviewer_app.services.context import storage_fault
+
+        if (fault := storage_fault(paths, exc)) is not None:  # damaged, full, read-only, ...
+            log.error("%s: %s", fault.message, fault.details)
+            print(f"error: {fault.message}", file=sys.stderr)
+            return fault.exit_status
         log.exception("unexpected error in %s", args.command)
         print(f"error: something unexpected went wrong; the details are in {paths.log_file}",
               file=sys.stderr)
         return EXIT_BUG
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def open_context(paths: AppPaths):  # noqa: ANN202 - AppContext, imported late to keep --help fast
     from reviewer_app.services.context import AppContext
 
-    return AppContext.open(paths)
+    from reviewer_app.commands.storage import OPENING
+
+    return AppContext.open(paths, **OPENING)
 
 
 # -- commands --------------------------------------------------------------------------------

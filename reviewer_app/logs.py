@@ -4,10 +4,27 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import sys
 from pathlib import Path
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"
 _configured: Path | None = None
+
+
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """A log file that, when it cannot be written (a full or read-only disk), says so once in
+    one line instead of a traceback per record: the app's own message is what matters."""
+
+    _told = False
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, OSError):
+            super().handleError(record)
+        elif not self._told:
+            self._told = True
+            print(f"note: cannot write the log file {self.baseFilename}: {exc.strerror}",
+                  file=sys.stderr)
 
 
 def setup_logging(log_file: Path, *, level: int = logging.INFO, max_bytes: int = 2_000_000,
@@ -22,7 +39,7 @@ def setup_logging(log_file: Path, *, level: int = logging.INFO, max_bytes: int =
         if getattr(handler, "_reviewer", False):
             root.removeHandler(handler)
             handler.close()
-    handler = logging.handlers.RotatingFileHandler(
+    handler = _LogFile(
         log_file, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
     handler.setFormatter(logging.Formatter(_FORMAT))
     handler._reviewer = True  # type: ignore[attr-defined]

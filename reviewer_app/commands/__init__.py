@@ -18,6 +18,7 @@ MODULES: tuple[str, ...] = (
     "reviewer_app.commands.batches",
     "reviewer_app.commands.audit",
     "reviewer_app.commands.moderation",
+    "reviewer_app.commands.storage",
 )
 
 

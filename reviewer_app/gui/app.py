@@ -96,19 +96,52 @@ def install_exception_hooks() -> ErrorReporter:
 
 def run(paths: AppPaths, open_target: str | None = None, attempt: int | None = None) -> int:
     """Open the main window; ``open_target`` (a submission id or a package path) opens a
-    workspace on it, importing the package first through the same importer."""
+    workspace on it, importing the package first through the same importer. When another
+    window holds the data folder, the request goes to it; failing that, this window opens
+    read-only (see ``reviewer_app.gui.single_instance``)."""
     app = make_application()
     install_exception_hooks()
+    from reviewer_app.gui import single_instance
+    from reviewer_app.store.owner import FolderBusy, WriterLock
+
+    lock = WriterLock(paths.data_dir) if paths.sqlite_path is not None else None
+    view_only = None
     try:
-        ctx = AppContext.open(paths)
-    except UserError as exc:
-        box = show_error(None, exc, "Reviewer cannot start")
-        if box is not None:
-            box.exec()
-        return exc.exit_status
+        if lock is not None:
+            lock.acquire("the Reviewer window")
+    except FolderBusy as busy:
+        target = str(Path(open_target).resolve()) if open_target and Path(open_target).exists() \
+            else open_target
+        if single_instance.hand_over(paths.data_dir, target, attempt):
+            print("Reviewer is already open on this data folder: "
+                  + (f"{open_target} opens there." if open_target else "it was brought to the front."))
+            return 0
+        view_only = busy.holder.describe() if busy.holder else "another Reviewer window or command"
+        lock = None
+    check = bool(lock and lock.unclean)
+    while True:
+        try:
+            ctx = AppContext.open(paths, check=check, view_only=view_only)
+            break
+        except UserError as exc:
+            if lock is not None and offer_restore(exc):
+                continue  # the backup is in place: open it
+            if lock is not None:
+                lock.release()
+            box = show_error(None, exc, "Reviewer cannot start")
+            if box is not None:
+                box.exec()
+            return exc.exit_status
     from reviewer_app.gui.main_window import MainWindow
 
     window = MainWindow(ctx)
+    if lock is not None:
+        _backup_if_due(ctx)
+    if view_only is not None:
+        single_instance.show_read_only_banner(window, view_only[0].upper() + view_only[1:])
+    else:
+        window.instance_server = single_instance.InstanceServer(
+            paths.data_dir, lambda target, n: _open_here(window, target, n), window)
     window.show()
     from PySide6.QtCore import QTimer
 
@@ -119,12 +152,63 @@ def run(paths: AppPaths, open_target: str | None = None, attempt: int | None = N
 
     QTimer.singleShot(1500, lambda: prepare_spare(ctx, window.settings))  # the next workspace
     if open_target:
-        target = Path(open_target)
-        if target.exists():
-            window.import_path(target, open_after=True)
-        else:
-            window.open_submission(open_target, attempt)
+        _open_here(window, open_target, attempt)
     try:
         return app.exec()
     finally:
         ctx.close()
+        if lock is not None:
+            lock.release()
+
+
+def _backup_if_due(ctx: AppContext) -> None:
+    """A daily backup of the database, made off the GUI thread."""
+    from reviewer_app.gui.tasks import run_task
+    from reviewer_app.store.migrate import head_revision
+    from reviewer_app.store.restore import backup_if_due
+
+    db, backups = ctx.paths.sqlite_path, ctx.paths.backup_dir
+    assert db is not None
+    run_task(lambda job: backup_if_due(db, backups, head_revision()),
+             on_error=lambda exc: log.warning("the daily backup failed: %s", exc))
+
+
+def offer_restore(exc: UserError) -> bool:
+    """For a damaged database with a backup: ask, and if the reviewer agrees, put the backup
+    in place (the damaged file is kept beside it). True once restored."""
+    from reviewer_app.store.restore import StoreDamaged, restore_backup
+
+    if not isinstance(exc, StoreDamaged) or exc.backup is None:
+        return False
+    box = QMessageBox(QMessageBox.Icon.Critical, "The database is damaged", exc.message,
+                      QMessageBox.StandardButton.Cancel)
+    box.setObjectName("restoreDialog")
+    box.setDetailedText(exc.details)
+    restore = box.addButton("Restore Backup", QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    if box.clickedButton() is not restore:
+        return False
+    try:
+        kept = restore_backup(exc.db_path, exc.backup.path)
+    except OSError as error:
+        log.error("restoring %s failed: %s", exc.backup.path, error)
+        return False
+    QMessageBox.information(None, "Backup restored",
+                            f"The backup {exc.backup.describe()} is in place. The damaged "
+                            f"file is kept as {kept.name}; changes made after the backup "
+                            "are not in it.")
+    return True
+
+
+def _open_here(window, target: str | None, attempt: int | None) -> None:  # noqa: ANN001 - MainWindow
+    window.showNormal() if window.isMinimized() else window.show()
+    window.raise_()
+    window.activateWindow()
+    if not target:
+        return
+    path = Path(target)
+    if path.exists():
+        window.import_path(path, open_after=True)
+    else:
+        window.open_submission(target, attempt)

@@ -11,17 +11,22 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from reviewer_app.errors import Cancelled, UserError
 from reviewer_app.gui.geometry import fit_window
 from reviewer_app.logs import current_log_file
+from reviewer_app.store.faults import data_folder, explain
 
 log = logging.getLogger(__name__)
 
 
 def describe(exc: BaseException) -> tuple[str, str]:
-    """(plain words, details) for any exception."""
+    """(plain words, details) for any exception. A storage fault (disk full, read-only,
+    damaged, held by another process) is named as such; nothing here claims work is saved."""
     if isinstance(exc, UserError):
         return exc.message, exc.details
     details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    return ("Something unexpected went wrong. Your work is saved; the details below are "
-            "also in the log.", details)
+    fault = explain(exc, data_folder())
+    if fault is not None:
+        return fault.message, details
+    return ("Something unexpected went wrong; what you were doing may not have been done. "
+            "The details below are also in the log.", details)
 
 
 def show_error(parent: QWidget | None, exc: BaseException, title: str = "Reviewer") -> QMessageBox | None:

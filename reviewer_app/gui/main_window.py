@@ -77,7 +77,8 @@ class MainWindow(QMainWindow):
         self.ui.emptyLabel.hide()
         from reviewer_app.gui.sync import install_sync
 
-        self.sync_controller = install_sync(self, ctx)
+        # (A read-only window, another one holding the data folder, leaves syncing to it.)
+        self.sync_controller = install_sync(self, ctx, start=ctx.view_only is None)
         from reviewer_app.gui.lead.menus import install_lead
 
         # File > Export Score Batch, the Lead menu (lead assessors only), Settings > Profile.

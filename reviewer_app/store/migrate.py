@@ -73,17 +73,23 @@ def backup_sqlite(db_path: Path, backup_dir: Path, revision: str) -> Path:
     backup_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = backup_dir / f"{db_path.stem}-{revision}-{stamp}{db_path.suffix}"
+    partial = target.with_name(target.name + ".partial")  # (a full disk leaves no half backup)
     src = sqlite3.connect(db_path)
     try:
-        dst = sqlite3.connect(target)
+        dst = sqlite3.connect(partial)
         try:
             src.backup(dst)
         finally:
             dst.close()
+        partial.replace(target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     finally:
         src.close()
-    log.info("backed up database to %s before upgrading", target)
-    old = sorted(backup_dir.glob(f"{db_path.stem}-*{db_path.suffix}"))
+    log.info("backed up database to %s", target)
+    old = sorted(backup_dir.glob(f"{db_path.stem}-*{db_path.suffix}"),
+                 key=lambda p: p.stat().st_mtime)  # (names sort by revision first)
     for stale in old[:-KEEP_BACKUPS]:
         stale.unlink(missing_ok=True)
     return target

@@ -3,7 +3,10 @@
 Widgets call ``set_level``/``set_comment``/... which push undoable commands; commands call
 the ``write_*`` methods, which update the local copy at once (the screen responds without
 waiting) and queue the service call on the serial writer (the database has it a moment
-later). If a write fails, the error is shown and the state is reloaded from the database.
+later). The state is "saved" only once the database has committed every write. A write
+the storage refuses (disk full, read-only, held by another process) stays on screen,
+marked unsaved with the reason, and the writer tries it again until it is stored; any
+other failed write is shown and the state is reloaded from the database.
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ log = logging.getLogger(__name__)
 class ReviewEditor(QObject):
     reviewChanged = Signal(object)  # Review
     notesChanged = Signal(object)  # list[Annotation]
-    saveStateChanged = Signal(str)  # "saving", "saved", "failed"
+    saveStateChanged = Signal(str)  # "saving", "saved", "unsaved" (writes wait), "failed"
     writeFailed = Signal(object)  # the exception
+    writeStalled = Signal(object)  # StorageFault: edits kept on screen, not stored yet
     submitted = Signal(object)  # Review
     submitRefused = Signal(object)  # ReviewIncomplete
     reopened = Signal(object)  # Review: a submitted review is a draft again
@@ -41,15 +45,18 @@ class ReviewEditor(QObject):
         super().__init__(parent)
         self.ctx, self.rubric, self.review, self.notes = ctx, rubric, review, list(notes)
         self.undo_stack = QUndoStack(self)
-        self.writer = SerialWriter(self)
+        self.writer = SerialWriter(self, folder=ctx.paths.data_dir)
         self.writer.pendingChanged.connect(self._pending_changed)
         self.writer.failed.connect(self._write_failed)
+        self.writer.stalled.connect(self._write_stalled)
+        self.writer.resumed.connect(lambda: self._pending_changed(self.writer.pending))
         self._failed = False
 
     # -- reading -----------------------------------------------------------------------------
     @property
     def locked(self) -> bool:
-        return self.review.status is ReviewStatus.SUBMITTED
+        """Submitted, or shown in a read-only window (another one holds the data folder)."""
+        return self.review.status is ReviewStatus.SUBMITTED or self.ctx.view_only is not None
 
     def levels(self) -> dict[str, int | None]:
         return self.review.levels()
@@ -201,11 +208,23 @@ class ReviewEditor(QObject):
         self.writer.submit(fn)
 
     # -- saving state ------------------------------------------------------------------------
+    @property
+    def unsaved(self) -> bool:
+        """Some edit on screen is not in the database yet."""
+        return bool(self.writer.pending or self.writer.stall)
+
     def _pending_changed(self, pending: int) -> None:
-        if pending:
+        if self.writer.stall is not None:
+            self.saveStateChanged.emit("unsaved")
+        elif pending:
             self.saveStateChanged.emit("saving")
         elif not self._failed:
             self.saveStateChanged.emit("saved")
+
+    def _write_stalled(self, fault: BaseException) -> None:
+        log.warning("a write waits: %s (%s)", fault, getattr(fault, "details", ""))
+        self.saveStateChanged.emit("unsaved")
+        self.writeStalled.emit(fault)
 
     def _write_failed(self, exc: BaseException) -> None:
         log.warning("a write failed: %s", exc)

@@ -1,8 +1,9 @@
-"""Viewers for photos and written reflections (video, audio and PDF have their own packages).
+"""Viewers for photos and written reflections (video, audio and PDF have their own packages),
+and the titled slot the workspace shows a viewer in.
 
-Both show the reviewer's notes on them: rectangles on a photo (a region is dragged in
-"select region" mode, R), highlighted passages in a reflection (the selected text is what
-a note on it quotes)."""
+Both viewers show the reviewer's notes on them: rectangles on a photo (a region is dragged
+in "select region" mode, R), highlighted passages in a reflection (the selected text is
+what a note on it quotes)."""
 
 from __future__ import annotations
 
@@ -29,12 +30,15 @@ from PySide6.QtWidgets import (
     QGraphicsView,
     QLabel,
     QPlainTextEdit,
+    QStackedWidget,
     QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
+from reviewer_app.domain.model import EvidenceItem
 from reviewer_app.gui.tasks import run_task
+from reviewer_app.gui.workspace.evidence_panel import KIND_LABEL
 
 
 def read_image(path: Path) -> QImage:
@@ -333,3 +337,48 @@ class TextView(QPlainTextEdit):
         cursor.setPosition(_utf16(self._source, start + length), QTextCursor.MoveMode.KeepAnchor)
         self.setTextCursor(cursor)
         self.ensureCursorVisible()
+
+class ViewerSlot(QWidget):
+    """A titled place in the viewer area holding one of several panes."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(2, 2, 2, 2)
+        self.title = QLabel(self)
+        self.title.setObjectName("viewerTitle")
+        box.addWidget(self.title)
+        self.stack = QStackedWidget(self)
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack.addWidget(self.message)
+        self.stack.currentChanged.connect(lambda _: self.changed.emit())
+        box.addWidget(self.stack, 1)
+
+    def add(self, pane: QWidget) -> None:
+        self.stack.addWidget(pane)
+
+    def current(self) -> QWidget:
+        return self.stack.currentWidget()
+
+    def show_pane(self, pane: QWidget) -> None:
+        self.stack.setCurrentWidget(pane)
+        self.changed.emit()
+
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.stack.setCurrentWidget(self.message)
+
+    def set_title(self, item: EvidenceItem) -> None:
+        self.title.setText(f"<b>{_html(item.title)}</b> \u00b7 {KIND_LABEL[item.kind]}")
+
+    def showEvent(self, event) -> None:  # noqa: ANN001, N802
+        super().showEvent(event)
+        self.changed.emit()
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -17,12 +17,9 @@ from PySide6.QtGui import QAction, QCloseEvent, QUndoGroup
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
-    QLabel,
     QMainWindow,
     QSplitter,
-    QStackedWidget,
     QTextBrowser,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -40,7 +37,7 @@ from reviewer_app.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.gui.workspace.access import name_controls
 from reviewer_app.gui.workspace.editor import ReviewEditor
-from reviewer_app.gui.workspace.evidence_panel import KIND_LABEL, EvidencePanel
+from reviewer_app.gui.workspace.evidence_panel import EvidencePanel
 from reviewer_app.gui.workspace.layout import InnerLayout, default_document_width, swapped_share
 from reviewer_app.gui.workspace.note_marks import go_to_place, show_note_marks
 from reviewer_app.gui.workspace.note_taking import DOCUMENT, MEDIA, NoteTaker
@@ -48,7 +45,8 @@ from reviewer_app.gui.workspace.notes_panel import NotesPanel
 from reviewer_app.gui.workspace.precheck import precheck_item
 from reviewer_app.gui.workspace.resume import ResumePoints
 from reviewer_app.gui.workspace.rubric_panel import RubricPanel
-from reviewer_app.gui.workspace.viewers import IMAGE_SHORTCUTS, ImageView, TextView
+from reviewer_app.gui.workspace.saving import SaveIndicator, confirm_close
+from reviewer_app.gui.workspace.viewers import IMAGE_SHORTCUTS, ImageView, TextView, ViewerSlot
 from reviewer_app.services.context import AppContext
 from reviewer_app.services.submissions import SubmissionDetail
 
@@ -78,10 +76,10 @@ class EvidenceViewer(QSplitter):
         from reviewer_app.gui.pdf.pdf_pane import PdfPane
 
         self.ctx = ctx
-        self.media_slot = _Slot(self)
+        self.media_slot = ViewerSlot(self)
         self.media = MediaPane(self.media_slot)
         self.media_slot.add(self.media)
-        self.document_slot = _Slot(self)
+        self.document_slot = ViewerSlot(self)
         self.pdf = PdfPane(self.document_slot)
         self.image = ImageView(self.document_slot)
         self.text = TextView(self.document_slot)
@@ -174,7 +172,7 @@ class EvidenceViewer(QSplitter):
         else:
             self._show_document(item)
 
-    def _missing(self, slot: _Slot, item: EvidenceItem) -> bool:
+    def _missing(self, slot: ViewerSlot, item: EvidenceItem) -> bool:
         if self.path(item).is_file():
             return False
         slot.show_message(f"\u201c{item.title}\u201d is missing from this computer's evidence "
@@ -229,52 +227,6 @@ class EvidenceViewer(QSplitter):
         self.document_slot.hide()
 
 
-class _Slot(QWidget):
-    """A titled place in the viewer area holding one of several panes."""
-
-    changed = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        box = QVBoxLayout(self)
-        box.setContentsMargins(2, 2, 2, 2)
-        self.title = QLabel(self)
-        self.title.setObjectName("viewerTitle")
-        box.addWidget(self.title)
-        self.stack = QStackedWidget(self)
-        self.message = QLabel(self)
-        self.message.setWordWrap(True)
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.stack.addWidget(self.message)
-        self.stack.currentChanged.connect(lambda _: self.changed.emit())
-        box.addWidget(self.stack, 1)
-
-    def add(self, pane: QWidget) -> None:
-        self.stack.addWidget(pane)
-
-    def current(self) -> QWidget:
-        return self.stack.currentWidget()
-
-    def show_pane(self, pane: QWidget) -> None:
-        self.stack.setCurrentWidget(pane)
-        self.changed.emit()
-
-    def show_message(self, text: str) -> None:
-        self.message.setText(text)
-        self.stack.setCurrentWidget(self.message)
-
-    def set_title(self, item: EvidenceItem) -> None:
-        self.title.setText(f"<b>{_html(item.title)}</b> \u00b7 {KIND_LABEL[item.kind]}")
-
-    def showEvent(self, event) -> None:  # noqa: ANN001, N802
-        super().showEvent(event)
-        self.changed.emit()
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 class WorkspaceWindow(QMainWindow):
     closed = Signal()
     queue_refresh = None  # the queue's refresh, called as a review is submitted or reopened
@@ -324,8 +276,8 @@ class WorkspaceWindow(QMainWindow):
         self.docks["reflections"].visibilityChanged.connect(self._reflections_visibility)
         self.docks["rubric"].raise_()
 
-        self.save_label = QLabel(self)
-        self.save_label.setObjectName("saveLabel")
+        self.save_label = SaveIndicator(self)
+        self._discarding = False
         self.statusBar().addPermanentWidget(self.save_label)
         self._build_actions()
         self._default_state = self.saveState(STATE_VERSION)
@@ -392,13 +344,15 @@ class WorkspaceWindow(QMainWindow):
         if self._reflections_shown:
             self._fill_reflections()
 
-        editor.saveStateChanged.connect(self._save_state_changed)
+        editor.saveStateChanged.connect(lambda state: self.save_label.show_state(state, editor))
         editor.writeFailed.connect(lambda exc: show_error(self, exc, "Not saved"))
+        editor.writeStalled.connect(lambda fault: self.save_label.tell(self, fault))
         editor.submitRefused.connect(lambda exc: show_error(self, exc, "Review not submitted"))
         editor.submitted.connect(self._submitted)
         editor.reopened.connect(self._reopened)
         editor.notesChanged.connect(self._notes_changed)
-        self._save_state_changed("saved")
+        self.save_label.show_state("saved", editor)
+        self._discarding = False
         for item in firsts:
             if item is not None:
                 self.evidence.select(item.key)
@@ -607,11 +561,9 @@ class WorkspaceWindow(QMainWindow):
                      owner=self.evidence)
 
     # -- saving ------------------------------------------------------------------------------
-    def _save_state_changed(self, state: str) -> None:
-        text = {"saving": "Saving\u2026", "saved": "\u2714 All changes saved",
-                "failed": "\u26a0 Not saved \u2014 reloading"}[state]
-        self.save_label.setText(text)
-        self.save_label.setProperty("state", state)
+    def _close_discarding(self) -> None:
+        self._discarding = True
+        self.close()
 
     def _submitted(self, review: Review) -> None:
         decision = review.decision.label if review.decision else ""
@@ -642,8 +594,10 @@ class WorkspaceWindow(QMainWindow):
                 self._remember(item)
         if self.rubric is not None:
             self.rubric.commit_pending_text()
-        if self.editor is not None and not self.editor.flush():
-            log.error("writes still pending when the workspace closed")
+        if (self.editor is not None and not self._discarding
+                and not confirm_close(self, self.editor, self._close_discarding)):
+            event.ignore()  # the reviewer is asked first
+            return
         self.save_layout()
         self.viewer.close_all()
         self.closed.emit()
