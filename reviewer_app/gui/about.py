@@ -89,6 +89,19 @@ class AboutDialog(QDialog):
         if plugins:
             self.values["libvlc"].setToolTip(f"Plugins: {plugins}")
         self.copy_button.setEnabled(True)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Room for every line now that the longer values are in: a window does not follow
+        its wrapped labels' height by itself, so they were cut off (a long data folder)."""
+        layout = self.layout()
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() \
+            else layout.totalSizeHint().height()
+        needed = min(needed, self.screen().availableGeometry().height() - 64)  # (its frame)
+        self.setMinimumHeight(needed)
+        if self.height() < needed:
+            self.resize(self.width(), needed)
 
     def _failed(self, exc: BaseException) -> None:
         for widget in self.values.values():

@@ -5,16 +5,18 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QSize, QTimer, QUrl, Qt
-from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QProgressDialog
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMainWindow, QProgressDialog
 
 from reviewer_app import APP_NAME
 from reviewer_app.domain.model import SubmissionStatus
 from reviewer_app.gui.errors import show_error
+from reviewer_app.gui.folders import show_folder
 from reviewer_app.gui.forms.ui_main_window import Ui_MainWindow
 from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.settings import open_settings
+from reviewer_app.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
 from reviewer_app.gui.submission_model import STATUS_CHOICES, SubmissionTableModel
 from reviewer_app.gui.tasks import Task, run_task
 from reviewer_app.services import submissions as svc
@@ -64,14 +66,14 @@ class MainWindow(QMainWindow):
         self.ui.draftCheck.toggled.connect(self._apply_filters)
         self.model.loaded.connect(self._on_loaded)
         self.model.failed.connect(lambda exc: show_error(self, exc))
+        # (A double-click also activates: connecting doubleClicked too opened it twice.)
         table.activated.connect(self._open_index)
-        table.doubleClicked.connect(self._open_index)
         self.ui.actionImport.triggered.connect(self.choose_and_import)
         self.ui.actionRefresh.triggered.connect(self.refresh)
-        self.ui.actionQuit.triggered.connect(self.close)
+        self.ui.actionQuit.triggered.connect(self.quit_all)
         self.ui.actionAbout.triggered.connect(self.show_about)
-        self.ui.actionOpenLog.triggered.connect(
-            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(ctx.paths.log_dir))))
+        self.ui.actionOpenLog.triggered.connect(lambda: show_folder(self, ctx.paths.log_dir))
+        self._install_shortcuts()
         self.ui.emptyLabel.hide()
         from reviewer_app.gui.sync import install_sync
 
@@ -181,7 +183,36 @@ class MainWindow(QMainWindow):
         self._close_progress()
         self.ui.statusbar.showMessage("Import cancelled; nothing was stored.", 10_000)
 
-    # -- help --------------------------------------------------------------------------------
+    # -- help and quitting -------------------------------------------------------------------
+    def _install_shortcuts(self) -> None:
+        """The queue's keys, listed (and changeable) with F1, as in the workspace."""
+        self.registry = ShortcutRegistry(self.settings)
+        search = QAction("&Find Submissions", self)
+        search.setObjectName("queue.search")
+        search.triggered.connect(lambda: (self.ui.searchEdit.setFocus(), self.ui.searchEdit.selectAll()))
+        self.addAction(search)
+        self.help_action = QAction("&Keyboard Shortcuts\u2026", self)
+        self.help_action.setObjectName("queue.help")
+        self.help_action.triggered.connect(self.show_shortcuts)
+        self.ui.menuHelp.insertAction(self.ui.menuHelp.actions()[0] if self.ui.menuHelp.actions()
+                                      else None, self.help_action)
+        for action_id, action, key in (("queue.import", self.ui.actionImport, "Ctrl+I"),
+                                       ("queue.refresh", self.ui.actionRefresh, "F5"),
+                                       ("queue.quit", self.ui.actionQuit, "Ctrl+Q"),
+                                       ("queue.search", search, "Ctrl+F"),
+                                       ("queue.help", self.help_action, "F1")):
+            self.registry.register(action_id, action, "Queue", key)
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self.registry, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def quit_all(self) -> None:
+        """File > Quit: every window closes (workspaces store their pending edits first)."""
+        QApplication.closeAllWindows()
+
     def show_about(self):  # noqa: ANN201 - the AboutDialog
         from reviewer_app.gui.about import show_about
 

@@ -99,11 +99,15 @@ class ShortcutRegistry:
     def bindings(self) -> list[Binding]:
         return sorted(self._bindings.values(), key=lambda b: (b.group, b.label))
 
-    def conflicts(self) -> dict[str, list[str]]:
-        """Keys bound to two actions that can be active together: key -> action labels."""
+    def conflicts(self, pending: dict[str, str] | None = None) -> dict[str, list[str]]:
+        """Keys bound to two actions that can be active together: key -> action labels.
+        ``pending`` (action id -> key) are choices not yet kept (the dialog's, as typed)."""
         seen: dict[str, list[Binding]] = {}
         for b in self._bindings.values():
-            for key in self.keys_for(b.id):
+            keys = self.keys_for(b.id)
+            if pending is not None and b.id in pending and pending[b.id] != (keys[0] if keys else ""):
+                keys = (pending[b.id],) if pending[b.id] else ()
+            for key in keys:
                 normal = QKeySequence(key).toString(QKeySequence.SequenceFormat.PortableText)
                 seen.setdefault(normal, []).append(b)
         clashes = {}
@@ -143,6 +147,8 @@ class ShortcutsDialog(QDialog):
             editor.setObjectName(f"key-{b.id}")
             editor.setMaximumSequenceLength(1)
             editor.setClearButtonEnabled(True)
+            editor.setAccessibleName(f"Key for {b.label}")
+            editor.keySequenceChanged.connect(self._show_conflicts)
             self.table.setCellWidget(row, 2, editor)
             self._editors[b.id] = editor
         layout.addWidget(self.table)
@@ -163,10 +169,21 @@ class ShortcutsDialog(QDialog):
         for b in self.registry.bindings():
             self._editors[b.id].setKeySequence(QKeySequence(b.default[0] if b.default else ""))
 
+    def pending(self) -> dict[str, str]:
+        return {action_id: editor.keySequence().toString(QKeySequence.SequenceFormat.PortableText)
+                for action_id, editor in self._editors.items()}
+
     def _show_conflicts(self) -> None:
-        clashes = self.registry.conflicts()
-        self.warning.setText("" if not clashes else "Keys used twice: " + "; ".join(
-            f"{k}: {', '.join(v)}" for k, v in clashes.items()))
+        """Flagged as a key is typed, before anything is kept: the warning names the key
+        and both actions, and their rows are marked."""
+        clashes = self.registry.conflicts(self.pending())
+        self.warning.setText("" if not clashes else "\u26a0 Keys used twice: " + "; ".join(
+            f"{k} for {' and '.join(v)}" for k, v in clashes.items()))
+        clashing = {label for labels in clashes.values() for label in labels}
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 1)
+            base = item.text().removeprefix("\u26a0 ")
+            item.setText(f"\u26a0 {base}" if base in clashing else base)
 
     def accept(self) -> None:
         for action_id, editor in self._editors.items():

@@ -23,8 +23,8 @@ COLUMNS = [  # (header, sort key in services.submissions.SORT_COLUMNS)
     ("Attempt", "attempt"),
     ("Credential", "credential"),
     ("Submitted", "submitted_at"),
-    ("Status", None),
-    ("Evidence", None),
+    ("Status", "status"),
+    ("Evidence", "evidence"),
 ]
 PAGE = 200
 

@@ -214,3 +214,67 @@ def submit_review(ctx: AppContext, review_uid: str) -> Review:
         # A lead's final decision (if any) is queued for the issuer in this same transaction.
         evaluate_attempts(session, [row.attempt_id], row.reviewer.uid)
         return _to_review(row)
+
+
+class ReopenRefused(UserError):
+    """A submitted review that has left this laptop (in a score batch, or to the issuer)."""
+
+
+#: The ``app_setting`` row that ``services.batches`` keeps of the reviews already exported
+#: (repeated here, not imported: batches imports this module's neighbours).
+_EXPORTED_SETTING = "batch_export.exported"
+
+
+def reopen_refusal(session: Session, row: m.Review) -> str | None:
+    """Why a submitted review can no longer be reopened, in plain words (None: it can)."""
+    if row.kind != "review" or row.batch_id is not None:
+        return "This review was not scored in this database, so it cannot be reopened here."
+    exported = session.get(m.AppSetting, _EXPORTED_SETTING)
+    if exported is not None and row.uid in exported.value.split():
+        return ("It has been exported in a score batch for your lead assessor, so changing it "
+                "here would no longer match what they hold. Ask your lead assessor instead.")
+    state = session.scalar(select(m.OutboxEntry.state).where(m.OutboxEntry.review_id == row.id))
+    if state == "accepted":
+        return "Its decision has been sent to the badge issuer and accepted."
+    if state is not None:
+        return ("Its decision became the final one and is queued for the badge issuer; it "
+                "is sent as it stands.")
+    if session.scalar(select(m.FinalDecision.id).where(m.FinalDecision.review_id == row.id)):
+        return "It became the final decision for this submission."
+    if session.scalar(select(m.Dispute.id).where(m.Dispute.attempt_id == row.attempt_id)):
+        return "This submission is disputed; its final levels are set in moderation."
+    return None
+
+
+def can_reopen(ctx: AppContext, review_uid: str) -> str | None:
+    """None when ``reopen_review`` would succeed; otherwise the plain reason it would not."""
+    with ctx.sessions() as session:
+        row = _load(session, review_uid)
+        if row.status is not ReviewStatus.SUBMITTED:
+            return "This review has not been submitted; it can still be changed."
+        try:
+            check_own(session, row.reviewer_id)
+        except NotAllowed as exc:
+            return str(exc)
+        return reopen_refusal(session, row)
+
+
+def reopen_review(ctx: AppContext, review_uid: str) -> Review:
+    """Make a submitted review a draft again (audited), as long as it has not left the
+    laptop: not exported in a score batch, not queued or sent to the issuer, not a final
+    decision or part of a dispute. Otherwise ``ReopenRefused`` says why."""
+    with ctx.transaction() as session:
+        row = _load(session, review_uid)
+        check_own(session, row.reviewer_id)
+        if row.status is not ReviewStatus.SUBMITTED:
+            raise ReopenRefused("This review has not been submitted; it can still be changed.")
+        reason = reopen_refusal(session, row)
+        if reason is not None:
+            raise ReopenRefused("This review can no longer be reopened. " + reason)
+        before = row.decision
+        row.status, row.decision, row.submitted_at = ReviewStatus.DRAFT, None, None
+        row.updated_at = utcnow()
+        session.flush()
+        queue_state.refresh(session, [row.attempt_id])
+        _log(session, row, audit.REOPEN, {"decision": before.value if before else None})
+        return _to_review(row)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from reviewer_app.domain.model import (
@@ -78,6 +78,10 @@ SORT_COLUMNS = {
     "credential": m.Credential.title,
     "submitted_at": m.Attempt.submitted_at,
     "imported_at": m.Attempt.imported_at,
+    # The status in the order work moves along, not the alphabet's.
+    "status": case({s.value: i for i, s in enumerate(SubmissionStatus)}, value=m.Attempt.queue_status,
+                   else_=len(SubmissionStatus)),
+    "evidence": m.Attempt.evidence_count,
 }
 
 

@@ -173,6 +173,13 @@ def windows(main, ctx):  # noqa: ANN001, ANN201, C901 - one entry per window, in
         dialog = w.show_shortcuts()
         return dialog
 
+    def submit_summary():  # noqa: ANN202
+        w = state["workspace"]
+        for criterion in w.editor.rubric.criteria:  # everything scored: Submit shows its summary
+            w.editor.set_level(criterion.key, criterion.levels[-1].value)
+        w.rubric.submit()
+        return w.rubric._summary  # noqa: SLF001
+
     def mark_calibration():  # noqa: ANN202
         dialog = lead.open_calibration()
         wait_until(lambda: dialog.items, 10)
@@ -224,6 +231,8 @@ def windows(main, ctx):  # noqa: ANN001, ANN201, C901 - one entry per window, in
                                             "status bar": w.statusBar()},
          lambda w: w.findChild(QPushButton, "submitButton") is not None),
         ("shortcuts help", shortcuts, lambda w: {"OK": std(w, "Ok")}, lambda w: True),
+        ("submit summary", submit_summary, lambda w: {"Submit Review": w.submit_button,
+                                                      "Cancel": std(w, "Cancel")}, lambda w: True),
         ("moderation", lead.open_moderation, lambda w: {"Record Final Decision": w.form.record,
                                                         "Rationale": w.form.rationale},
          lambda w: w.detail is not None),
@@ -269,7 +278,8 @@ def main(argv: list[str]) -> int:
     main_window.show()
     wait_until(lambda: main_window.lead.profile is not None and main_window.model.rowCount() > 0, 20)
     for name, open_, primaries, ready in windows(main_window, ctx):
-        if hold is not None and name != hold and not (hold == "shortcuts help" and name == "workspace"):
+        if hold is not None and name != hold and not (hold in ("shortcuts help", "submit summary")
+                                                      and name == "workspace"):
             continue
         started = time.monotonic()
         window = open_()

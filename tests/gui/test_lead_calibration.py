@@ -12,7 +12,7 @@ from reviewer_app.services import calibration
 
 from lead_gui_support import main_window
 from lead_support import FA_EARNED, add_profile, attempt_id, become, make_lead
-from workspace_support import make_workspace, wait_saved
+from workspace_support import make_workspace, submit_confirmed, wait_saved
 
 AGREED = {"learning-goals": 3, "checks-for-understanding": 3, "feedback": 3, "adjusting-instruction": 2}
 
@@ -55,7 +55,7 @@ def test_a_reviewer_sees_where_they_matched_after_submitting(qtbot, demo_ctx):
     ws.rubric.feedback.setPlainText("Keep the hinge questions.")
     wait_saved(qtbot, ws)
     assert ws.findChild(CalibrationResultDialog) is None  # nothing before the submit
-    ws.rubric.submit()
+    submit_confirmed(qtbot, ws)
     qtbot.waitUntil(lambda: ws.findChild(CalibrationResultDialog) is not None, timeout=10_000)
     result = ws.findChild(CalibrationResultDialog)
     rows = {r[0]: r[1:] for r in result.rows()}
@@ -74,6 +74,6 @@ def test_an_ordinary_submission_shows_no_calibration_result(qtbot, demo_ctx):
         ws.editor.set_level(key, level)
     wait_saved(qtbot, ws)
     with qtbot.waitSignal(ws.editor.submitted, timeout=10_000):
-        ws.rubric.submit()
+        submit_confirmed(qtbot, ws)
     qtbot.wait(300)  # the calibration look-up runs and finds nothing
     assert ws.findChild(CalibrationResultDialog) is None

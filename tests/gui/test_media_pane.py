@@ -264,6 +264,28 @@ def test_playing_to_the_end_stops_on_the_last_frame_and_play_starts_over(qtbot, 
 
 
 @needs_vlc
+def test_mark_in_under_a_frame_before_the_out_point_is_a_new_in_point(qtbot, video):
+    pane = video
+    pane.set_loop(1_000, 1_620)
+    seek_and_wait(qtbot, pane, 1_600)
+    pane.mark_in()  # 20 ms before the out point: no range, and no error either
+    assert pane.marked_range() is None
+    assert pane.loop_label.text().startswith("In at") and "mark out" in pane.loop_label.text()
+    seek_and_wait(qtbot, pane, 2_000)
+    pane.mark_out()
+    assert pane.marked_range() == (pane._engine.marks()[0], 2_000)  # noqa: SLF001
+
+
+@needs_vlc
+def test_a_marked_range_stays_with_its_media_item(qtbot, video):
+    pane = video
+    pane.set_loop(1_000, 1_600)
+    with qtbot.waitSignal(pane.loaded, timeout=15000):
+        pane.load(REFLECTION, audio=True, title="Reflection")
+    assert pane.marked_range() is None and pane.loop_label.text() == ""
+
+
+@needs_vlc
 def test_loop_range_plays_again_from_its_start(qtbot, video):
     pane = video
     seek_and_wait(qtbot, pane, 1_000)

@@ -27,8 +27,8 @@ SCREENS = {
     "1280x800": ("1280x800", {}),
     "1920x1080 at 150%": ("1920x1080", {"QT_SCALE_FACTOR": "1.5"}),
 }
-WINDOWS = ["queue", "workspace", "shortcuts help", "moderation", "statistics", "audit log", "calibration",
-           "mark calibration", "calibration result", "credential policies", "score batch import", "score batch export",
+WINDOWS = ["queue", "workspace", "shortcuts help", "submit summary", "moderation", "statistics", "audit log",
+           "calibration", "mark calibration", "calibration result", "credential policies", "score batch import", "score batch export",
            "final-decision export", "feedback letters", "issuer settings", "outbox", "profile", "about",
            "error dialog"]
 

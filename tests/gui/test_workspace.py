@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMessageBox, QPushButton
 from reviewer_app.config import resolve_paths
 from reviewer_app.domain import ReviewStatus
 from reviewer_app.gui.workspace.opener import load_workspace_data
+from reviewer_app.gui.workspace.submit_summary import SubmitSummary
 from reviewer_app.services import annotations as notes_svc
 from reviewer_app.services import reviews
 from reviewer_app.services.context import AppContext
@@ -109,8 +110,15 @@ def test_submit_locks_a_complete_review(qtbot, ws, demo_data_dir):
     for key, level in [("learning-goals", 3), ("checks-for-understanding", 4), ("feedback", 3),
                        ("adjusting-instruction", 2)]:
         ws.editor.set_level(key, level)
+    qtbot.mouseClick(ws.rubric.submit_button, Qt.MouseButton.LeftButton)
+    summary = ws.findChild(SubmitSummary, "submitSummary")
+    assert summary is not None and summary.isVisible()
+    text = summary.summary.text()
+    assert "Earned" in text and "4 \u00b7" in text and "Adjusting instruction" in text
+    # Nothing is submitted until the summary is confirmed.
+    assert stored(demo_data_dir, ws.editor.review.uid).status is ReviewStatus.DRAFT
     with qtbot.waitSignal(ws.editor.submitted, timeout=10_000):
-        qtbot.mouseClick(ws.rubric.submit_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(summary.submit_button, Qt.MouseButton.LeftButton)
     review = stored(demo_data_dir, ws.editor.review.uid)
     assert review.status is ReviewStatus.SUBMITTED and review.decision.value == "earned"
     assert not ws.findChild(QPushButton, "level-feedback-1").isEnabled()
@@ -231,6 +239,7 @@ def test_a_closed_workspace_window_is_reused_for_the_next_submission(qtbot, demo
         wait_saved(qtbot, first)
         first_notes = [n.uid for n in first.editor.notes]
         rubric_panel = first.rubric
+        qtbot.waitUntil(rubric_panel.earlier.isVisible, timeout=10_000)  # attempt 1, beside
         first.close()
         assert opener.spare_windows() == [first] and not first.isVisible()
 
@@ -239,6 +248,9 @@ def test_a_closed_workspace_window_is_reused_for_the_next_submission(qtbot, demo
         qtbot.waitUntil(lambda: len(opened) == 2, timeout=10_000)
         other = opened[1]
         assert other is first and other.rubric is rubric_panel and "DEMO-1001" in other.windowTitle()
+        assert not rubric_panel.earlier.isVisible()  # DEMO-1001 is a first attempt
+        qtbot.waitUntil(lambda: rubric_panel.earlier.answered, timeout=10_000)
+        assert not rubric_panel.earlier.isVisible()
         levels = stored(demo_data_dir, other.editor.review.uid).levels()
         for card in other.rubric.cards:
             checked = [card.buttons.id(b) for b in card.buttons.buttons() if b.isChecked()]

@@ -25,3 +25,13 @@ def wait_saved(qtbot, window: WorkspaceWindow) -> None:  # noqa: ANN001
     window.rubric.commit_pending_text()
     qtbot.waitUntil(lambda: window.editor.writer.pending == 0
                     and window.save_label.property("state") == "saved", timeout=10_000)
+
+
+def submit_confirmed(qtbot, window: WorkspaceWindow) -> None:  # noqa: ANN001
+    """Submit Review, then confirm the summary it shows (the reviewer's two steps)."""
+    from reviewer_app.gui.workspace.submit_summary import SubmitSummary
+
+    window.rubric.submit()
+    summary = window.findChild(SubmitSummary, "submitSummary")
+    assert summary is not None and summary.isVisible()
+    summary.accept()

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QBrush, QColor, QDesktopServices
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer_app.gui.errors import show_error
+from reviewer_app.gui.folders import show_folder
 from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.lead.common import bind_cancel, progress_dialog, show_progress
 from reviewer_app.gui.tasks import Task, run_task
@@ -96,8 +97,7 @@ def export_score_batch(parent: QWidget, ctx: AppContext, folder: Path, *, includ
                                    f"(the spreadsheet copy is {result.csv_path.name}).")
             box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             show = box.addButton("Show &Folder", QMessageBox.ButtonRole.ActionRole)
-            show.clicked.connect(lambda: QDesktopServices.openUrl(
-                QUrl.fromLocalFile(str(result.json_path.parent))))
+            show.clicked.connect(lambda: show_folder(parent, result.json_path.parent))
         box.setWindowModality(Qt.WindowModality.WindowModal)
         fit_window(box, "batchExported", remember=False)
         box.open()

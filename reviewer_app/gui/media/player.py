@@ -630,6 +630,8 @@ class MediaEngine(QObject):
             self.seek(pending, exact=self._pending_exact)
 
     def close_media(self) -> None:
+        if self._loop is not None or self._mark_in is not None or self._mark_out is not None:
+            self.clear_loop()  # a marked range belongs to the item it was marked on
         session = self._session
         self._parse_timer.stop()
         self._timer.stop()
@@ -830,11 +832,14 @@ class MediaEngine(QObject):
     def mark_in(self) -> None:
         self._mark_in = self.position()
         if self._mark_out is not None and self._mark_out > self._mark_in:
-            self.set_loop(self._mark_in, self._mark_out)
-        else:
-            self._mark_out = None
-            self._loop = None
-            self.loopChanged.emit(None)
+            try:
+                self.set_loop(self._mark_in, self._mark_out)
+                return
+            except ValueError:  # under a frame before the out point: a new in point only
+                pass
+        self._mark_out = None
+        self._loop = None
+        self.loopChanged.emit(None)
 
     def mark_out(self) -> None:
         out = self.position()

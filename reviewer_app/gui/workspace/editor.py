@@ -37,6 +37,8 @@ class ReviewEditor(QObject):
     writeStalled = Signal(object)  # StorageFault: edits kept on screen, not stored yet
     submitted = Signal(object)  # Review
     submitRefused = Signal(object)  # ReviewIncomplete
+    reopened = Signal(object)  # Review: a submitted review is a draft again
+    reopenRefused = Signal(object)  # ReopenRefused (or another error)
 
     def __init__(self, ctx: AppContext, rubric: Rubric, review: Review, notes: list[Annotation],
                  parent: QObject | None = None) -> None:
@@ -125,6 +127,21 @@ class ReviewEditor(QObject):
                 self._write_failed(exc)
 
         self.writer.submit(lambda: reviews_svc.submit_review(self.ctx, uid), done, refused)
+
+    def reopen(self) -> None:
+        """Make the submitted review a draft again (the service refuses, saying why, once it
+        has left the laptop); the answer comes as ``reopened`` or ``reopenRefused``."""
+        if not self.locked:
+            return
+        uid = self.review.uid
+
+        def done(review: Review) -> None:
+            self.review = review
+            self.reviewChanged.emit(review)
+            self.reopened.emit(review)
+
+        self.writer.submit(lambda: reviews_svc.reopen_review(self.ctx, uid), done,
+                           self.reopenRefused.emit)
 
     # -- writes (called by the commands) ---------------------------------------------------
     def _score(self, criterion: str, **changes) -> None:  # noqa: ANN003

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 _open: dict[tuple[str, int], QWidget] = {}
 _spare: list[QWidget] = []  # at most one workspace window, built and laid out, hidden
 _building: list[QWidget] = []  # the viewers of a spare being built
+_loading: set[tuple[str, int | None]] = set()  # openings asked for and not yet shown
 
 
 def load_workspace_data(ctx: AppContext, key: str, attempt: int | None):  # noqa: ANN201
@@ -137,9 +138,17 @@ def _usable(window: QWidget) -> bool:
 def open_workspace(ctx: AppContext, settings: QSettings, key: str, attempt: int | None = None,
                    parent: QWidget | None = None,
                    on_open: Callable[[QWidget], None] | None = None) -> None:
-    """Show the workspace for ``key`` (an existing one is raised instead of opened twice)."""
+    """Show the workspace for ``key`` (an existing one is raised instead of opened twice,
+    and asking again while it loads does nothing). A queue in ``parent`` (its ``model``) is
+    refreshed as the review is opened, submitted or reopened."""
+    asked = (key, attempt)
+    if asked in _loading:
+        return
+    _loading.add(asked)
+    queue = getattr(parent, "model", None)
 
     def show(result) -> None:  # noqa: ANN001
+        _loading.discard(asked)
         detail, review, notes = result
         ident = (detail.key, detail.attempt)
         window = _open.get(ident)
@@ -147,6 +156,9 @@ def open_workspace(ctx: AppContext, settings: QSettings, key: str, attempt: int 
             window = take_spare(ctx, settings)
             window.bind(detail, review, notes)
             _open[ident] = window
+        if queue is not None and hasattr(queue, "refresh"):
+            window.queue_refresh = queue.refresh
+            queue.refresh()  # a new submission is "in progress" once opened
         window.show()
         window.raise_()
         window.activateWindow()
@@ -154,8 +166,12 @@ def open_workspace(ctx: AppContext, settings: QSettings, key: str, attempt: int 
             on_open(window)
         QTimer.singleShot(2000, lambda: prepare_spare(ctx, settings) if not _spare else None)
 
+    def failed(exc: BaseException) -> None:
+        _loading.discard(asked)
+        show_error(parent, exc, "Cannot open the submission")
+
     run_task(lambda job: load_workspace_data(ctx, key, attempt), on_success=show,
-             on_error=lambda exc: show_error(parent, exc, "Cannot open the submission"), owner=parent)
+             on_error=failed, owner=parent)
 
 
 def open_windows() -> list[QWidget]:

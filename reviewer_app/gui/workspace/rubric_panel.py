@@ -4,7 +4,9 @@ live, feedback to the candidate, and Submit."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+import logging
+
+from PySide6.QtCore import QRectF, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFocusEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -16,17 +18,32 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from reviewer_app.domain.model import Criterion, Decision
+from reviewer_app.domain.rules import submission_problems
+from reviewer_app.gui.errors import show_error
+from reviewer_app.gui.tasks import run_task
+from reviewer_app.gui.workspace.earlier_attempt import EarlierAttemptSection
 from reviewer_app.gui.workspace.editor import ReviewEditor
+from reviewer_app.gui.workspace.level_button import LevelButton
+from reviewer_app.gui.workspace.submit_summary import SubmitSummary
+from reviewer_app.services import reviews as reviews_svc
+from reviewer_app.services.context import AppContext
+
+log = logging.getLogger(__name__)
 
 COMMIT_DELAY_MS = 300  # typing pauses this long before a comment is written
-CURRENT_BORDER = QColor("#2a7ab8")  # the current criterion's card is framed in this
+CURRENT_BORDER = QColor("#1f5fa6")  # the current criterion's card is framed in this
+# Text colours on the window's #efefef, at least 4.5:1 (WCAG 2.1 AA; tests/gui/test_rubric_access.py
+# measures the rendered pixels): secondary text, "meets", "below required".
+SECONDARY_TEXT, GOOD, SHORT = "#4f4f4f", "#17692f", "#8f4700"
+PLACEHOLDER = QColor("#5c5c5c")  # 6.6:1 on the text boxes' white
+REOPEN_TIP = ("Make this submitted review a draft again (until it is exported in a score batch "
+              "or sent to the issuer)")
 
 
 def _tinted(label: QLabel, color: str | None = None, *, italic: bool = False) -> QLabel:
@@ -51,6 +68,9 @@ class CommitTextEdit(QPlainTextEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTabChangesFocus(True)
+        palette = self.palette()
+        palette.setColor(QPalette.ColorRole.PlaceholderText, PLACEHOLDER)
+        self.setPalette(palette)
         self._timer = QTimer(self, singleShot=True, interval=COMMIT_DELAY_MS)
         self._timer.timeout.connect(self.commit)
         self.textChanged.connect(self._changed)
@@ -102,10 +122,10 @@ class CriterionCard(QFrame):
         layout.addLayout(head)
         required = QLabel(f"Required: {criterion.required_level}"
                           + (f" \u00b7 {_esc(need.label)}" if need else ""))
-        _tinted(required, self.palette().color(QPalette.ColorRole.Mid).name())
+        _tinted(required, SECONDARY_TEXT)
         layout.addWidget(required)
         if criterion.guidance:
-            guidance = _tinted(QLabel(_esc(criterion.guidance)), "#555555", italic=True)
+            guidance = _tinted(QLabel(_esc(criterion.guidance)), SECONDARY_TEXT, italic=True)
             guidance.setWordWrap(True)
             layout.addWidget(guidance)
         row = QGridLayout()
@@ -114,13 +134,11 @@ class CriterionCard(QFrame):
         self.buttons.setExclusive(False)  # so a level can be cleared
         columns = 2 if len(criterion.levels) > 2 else len(criterion.levels)
         for index, level in enumerate(criterion.levels):
-            button = QPushButton(f"{level.value} \u00b7 {level.label}")
+            button = LevelButton(f"{level.value} \u00b7 {level.label}")
             button.setObjectName(f"level-{criterion.key}-{level.value}")
-            button.setCheckable(True)
             button.setToolTip(level.descriptor or level.label)
-            button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-            # Two columns keep labels readable in a narrow dock, without sideways scrolling.
-            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            button.setAccessibleDescription(
+                f"{criterion.title}, level {level.value}" + (f": {level.descriptor}" if level.descriptor else ""))
             self.buttons.addButton(button, level.value)
             row.addWidget(button, index // columns, index % columns)
         self.buttons.idClicked.connect(self._clicked)
@@ -132,10 +150,12 @@ class CriterionCard(QFrame):
         self.comment = CommitTextEdit(self)
         self.comment.setObjectName(f"comment-{criterion.key}")
         self.comment.setPlaceholderText("Comment on this criterion\u2026")
+        self.comment.setAccessibleName(f"Comment on {criterion.title}")
         self.comment.setFixedHeight(64)
         self.comment.committed.connect(lambda text: self.editor.set_comment(criterion.key, text))
         self.cite = QToolButton(self)
         self.cite.setText("Cite note")
+        self.cite.setAccessibleName(f"Cite a note in the comment on {criterion.title}")
         self.cite.setToolTip("Insert a reference to one of your notes, e.g. [note 2]")
         self.cite.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.cite.setMenu(QMenu(self.cite))
@@ -205,15 +225,15 @@ class CriterionCard(QFrame):
         value = self.editor.levels().get(self.criterion.key)
         for button in self.buttons.buttons():
             button.setChecked(self.buttons.id(button) == value)
-            button.setEnabled(not self.editor.locked)
+            button.set_locked(self.editor.locked)
         level = self.criterion.level(value) if value is not None else None
         self.descriptor.setText(f"<i>{_esc(level.descriptor)}</i>" if level and level.descriptor else "")
         if value is None:
             self.met_label.setText("")
         elif self.criterion.meets(value):
-            self.met_label.setText("<span style='color:#1d7a3a'>\u2714 meets</span>")
+            self.met_label.setText(f"<span style='color:{GOOD}'>\u2714 meets</span>")
         else:
-            self.met_label.setText("<span style='color:#b25a00'>\u2716 below required</span>")
+            self.met_label.setText(f"<span style='color:{SHORT}'>\u2716 below required</span>")
         self.comment.set_text_quietly(self.editor.comment(self.criterion.key))
         self.comment.setReadOnly(self.editor.locked)
         self.cite.setEnabled(not self.editor.locked)
@@ -232,6 +252,7 @@ class RubricPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setAccessibleName("Rubric criteria")
         body = QWidget()
         layout = QVBoxLayout(body)
         self.heading = QLabel(f"<b>{_esc(editor.rubric.title)}</b>")
@@ -247,6 +268,8 @@ class RubricPanel(QWidget):
         head.addWidget(self.heading, 1)
         head.addWidget(self.compact_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(head)
+        self.earlier = EarlierAttemptSection(body)  # a resubmission's previous attempt
+        layout.addWidget(self.earlier)
         self.cards: list[CriterionCard] = []
         for number, criterion in enumerate(editor.rubric.criteria, 1):
             card = CriterionCard(number, criterion, editor, body)
@@ -256,12 +279,13 @@ class RubricPanel(QWidget):
         layout.addWidget(QLabel("<b>Feedback to the candidate</b>"))
         self.feedback = CommitTextEdit(body)
         self.feedback.setObjectName("feedback")
+        self.feedback.setAccessibleName("Feedback to the candidate")
         self.feedback.setPlaceholderText("What the teacher can do next; required when the "
                                          "decision is \u201cnot yet\u201d.")
         self.feedback.setMinimumHeight(90)
         self.feedback.committed.connect(lambda text: self.editor.set_feedback(text))
         layout.addWidget(self.feedback)
-        self.feedback_hint = _tinted(QLabel(), "#b25a00")
+        self.feedback_hint = _tinted(QLabel(), SHORT)
         layout.addWidget(self.feedback_hint)
         layout.addStretch(1)
         scroll.setWidget(body)
@@ -276,11 +300,18 @@ class RubricPanel(QWidget):
         self.submit_button = QPushButton("Submit review")
         self.submit_button.setObjectName("submitButton")
         self.submit_button.clicked.connect(self.submit)
+        self.reopen_button = QPushButton("Reopen review")
+        self.reopen_button.setObjectName("reopenButton")
+        self.reopen_button.setToolTip(REOPEN_TIP)
+        self.reopen_button.clicked.connect(self.reopen)
         row.addWidget(self.decision_label, 1)
+        row.addWidget(self.reopen_button)
         row.addWidget(self.submit_button)
         outer.addWidget(footer)
         self.current = editor.rubric.criteria[0].key if editor.rubric.criteria else ""
-        editor.reviewChanged.connect(lambda _: self.refresh())
+        self._summary: SubmitSummary | None = None
+        self._reopen_checked: tuple | None = None  # (review uid, submitted at) last asked
+        self._connect(editor)
         self.refresh()
         self.set_current(self.current, scroll=False)
 
@@ -297,10 +328,21 @@ class RubricPanel(QWidget):
             card.comment._timer.stop()  # noqa: SLF001 - our own widget
             card.comment.set_text_quietly("")
         self.feedback._timer.stop()  # noqa: SLF001
-        editor.reviewChanged.connect(lambda _: self.refresh())
+        self.earlier.clear()
+        self._connect(editor)
         self.refresh()
         self.set_current(editor.rubric.criteria[0].key if editor.rubric.criteria else "", scroll=False)
         self.scroll.verticalScrollBar().setValue(0)
+
+    def _connect(self, editor: ReviewEditor) -> None:
+        editor.reviewChanged.connect(lambda _: self.refresh())
+        editor.submitRefused.connect(lambda _: self.go_to_first_problem())
+        editor.reopenRefused.connect(lambda exc: show_error(self, exc, "Review not reopened"))
+
+    def show_earlier(self, ctx: AppContext, attempt_id: int, settings: QSettings | None = None) -> None:
+        """Show the previous attempt of a resubmission above the criteria (read off the GUI
+        thread; hidden for a first attempt; folded if the reviewer left it folded)."""
+        self.earlier.load(ctx, attempt_id, settings)
 
     # -- current criterion and keys --------------------------------------------------------
     def set_compact(self, compact: bool) -> None:
@@ -361,8 +403,59 @@ class RubricPanel(QWidget):
 
     # -- state --------------------------------------------------------------------------------
     def submit(self) -> None:
+        """Submit Review: a summary to confirm first; an incomplete review goes straight to
+        the service, whose refusal is shown and takes the reviewer to what is missing."""
         self.commit_pending_text()
-        self.editor.submit()
+        editor = self.editor
+        if editor.locked or (self._summary is not None and self._summary.isVisible()):
+            return
+        if submission_problems(editor.rubric, editor.levels(), editor.review.feedback):
+            editor.submit()
+            return
+        dialog = SubmitSummary(editor.rubric, editor.review, editor.decision(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda e=editor: e.submit() if e is self.editor else None)
+        self._summary = dialog
+        dialog.open()
+        dialog.activateWindow()  # the keyboard goes to it (Enter submits, Escape goes back)
+
+    def go_to_first_problem(self) -> None:
+        """After a refused submit: the first unscored criterion (its first level has the
+        keyboard focus), or the feedback when only that is missing."""
+        levels = self.editor.levels()
+        missing = next((c for c in self.cards if levels.get(c.criterion.key) is None), None)
+        if missing is not None:
+            self.set_current(missing.criterion.key)
+            missing.buttons.buttons()[0].setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            self.scroll.ensureWidgetVisible(self.feedback, 0, 20)
+            self.feedback.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def reopen(self) -> None:
+        self.editor.reopen()
+
+    def _check_reopen(self) -> None:
+        """Grey Reopen, its tooltip saying why, once the review has left the laptop (asked
+        off the GUI thread; a click still goes to the service, which has the last word)."""
+        editor, uid = self.editor, self.editor.review.uid
+        if self._reopen_checked == (uid, editor.review.submitted_at):
+            return
+        self._reopen_checked = (uid, editor.review.submitted_at)
+
+        def answer(reason: str | None) -> None:
+            if editor is not self.editor or not editor.locked:
+                return
+            self.reopen_button.setEnabled(reason is None)
+            self.reopen_button.setToolTip(REOPEN_TIP if reason is None
+                                          else f"Cannot be reopened: {reason}")
+
+        ctx = editor.ctx
+        def failed(exc: BaseException) -> None:
+            log.warning("could not tell whether the review can be reopened: %s", exc)
+            answer(None)  # (the service decides on a click anyway)
+
+        run_task(lambda job: reviews_svc.can_reopen(ctx, uid), on_success=answer,
+                 on_error=failed, owner=self)
 
     def refresh(self) -> None:
         for card in self.cards:
@@ -378,13 +471,18 @@ class RubricPanel(QWidget):
                 if editor.review.submitted_at else ""
             text = f"Submitted {when}: <b>{decision.label if decision else ''}</b> (locked)"
         elif decision is Decision.EARNED:
-            text = "Decision: <b style='color:#1d7a3a'>Earned</b>"
+            text = f"Decision: <b style='color:{GOOD}'>Earned</b>"
         elif decision is Decision.NOT_YET:
-            text = f"Decision: <b style='color:#b25a00'>Not yet</b> ({scored} of {total} scored)"
+            text = f"Decision: <b style='color:{SHORT}'>Not yet</b> ({scored} of {total} scored)"
         else:
             text = f"Decision: incomplete ({scored} of {total} scored)"
         self.decision_label.setText(text)
         self.submit_button.setEnabled(not editor.locked)
+        # One button at a time, so the footer is no wider once submitted.
+        self.submit_button.setVisible(not editor.locked)
+        self.reopen_button.setVisible(editor.locked)
+        if editor.locked:
+            self._check_reopen()
         needs = decision is Decision.NOT_YET and not editor.review.feedback.strip() and not editor.locked
         self.feedback_hint.setText("Feedback is required when the decision is \u201cnot yet\u201d."
                                    if needs else "")

@@ -35,6 +35,7 @@ from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
 from reviewer_app.gui.tasks import run_task
+from reviewer_app.gui.workspace.access import name_controls
 from reviewer_app.gui.workspace.editor import ReviewEditor
 from reviewer_app.gui.workspace.evidence_panel import EvidencePanel
 from reviewer_app.gui.workspace.layout import InnerLayout, default_document_width, swapped_share
@@ -228,6 +229,7 @@ class EvidenceViewer(QSplitter):
 
 class WorkspaceWindow(QMainWindow):
     closed = Signal()
+    queue_refresh = None  # the queue's refresh, called as a review is submitted or reopened
 
     def __init__(self, ctx: AppContext, settings: QSettings, detail: SubmissionDetail | None = None,
                  review: Review | None = None, notes: list[Annotation] | None = None,
@@ -347,6 +349,7 @@ class WorkspaceWindow(QMainWindow):
         editor.writeStalled.connect(lambda fault: self.save_label.tell(self, fault))
         editor.submitRefused.connect(lambda exc: show_error(self, exc, "Review not submitted"))
         editor.submitted.connect(self._submitted)
+        editor.reopened.connect(self._reopened)
         editor.notesChanged.connect(self._notes_changed)
         self.save_label.show_state("saved", editor)
         self._discarding = False
@@ -355,6 +358,8 @@ class WorkspaceWindow(QMainWindow):
                 self.evidence.select(item.key)
         self._notes_changed(editor.notes)
         self._precheck_timer.start(PRECHECK_WAIT_MS if self.viewer.loading() else 0)
+        if panels:  # new panels: their controls get accessible names (a few ms: after showing)
+            QTimer.singleShot(0, self, lambda: name_controls(self))
 
     def _reflections_visibility(self, visible: bool) -> None:
         """(Sent on showing and hiding the window too, and when the tab is chosen.)"""
@@ -432,6 +437,7 @@ class WorkspaceWindow(QMainWindow):
         group = "Review"
         self._action("review.submit", "&Submit Review", group, "Ctrl+Return", lambda: self.rubric.submit(),
                      review_menu)
+        self._action("review.reopen", "Re&open Review", group, "", lambda: self.rubric.reopen(), review_menu)
         review_menu.addSeparator()
         self._action("rubric.next", "Next Criterion", group, "Alt+Down",
                      lambda: self.rubric.move_current(1), review_menu)
@@ -545,6 +551,8 @@ class WorkspaceWindow(QMainWindow):
     def _precheck(self) -> None:
         if self.detail is None:
             return
+        # (Work that can wait for the first frame and page: a resubmission's last attempt too.)
+        self.rubric.show_earlier(self.ctx, self.detail.attempt_id, self.settings)
         for item in self.detail.evidence:
             path = self.viewer.path(item)
             run_task(lambda job, item=item, path=path: precheck_item(item, path),
@@ -563,6 +571,13 @@ class WorkspaceWindow(QMainWindow):
         from reviewer_app.gui.lead.calibration_result import show_calibration_result
 
         show_calibration_result(self, self.ctx, review.uid)  # a calibration submission: where you matched
+        if self.queue_refresh is not None:
+            self.queue_refresh()
+
+    def _reopened(self, _review: Review) -> None:
+        self.statusBar().showMessage("Review reopened: it is a draft again; submit it when ready.", 10_000)
+        if self.queue_refresh is not None:
+            self.queue_refresh()
 
     # -- where each item was left (see resume) ------------------------------------------------
     def _remember(self, item: EvidenceItem) -> None:
