@@ -341,10 +341,16 @@ def _issuer_options(q: argparse.ArgumentParser) -> None:
                    help="Badgr: evidence link, with {submission_id} and {attempt}")
     q.add_argument("--hash-recipient", action=argparse.BooleanOptionalAction, default=None,
                    help="Badgr: have the recipient's email hashed (default: yes)")
+    q.add_argument("--download-host", action="append", default=[], metavar="SITE",
+                   help="another site package links may lead to, fetched without the sign-in "
+                        "(repeatable; 'none' forgets them all)")
 
 
 def _issuer_settings(args: argparse.Namespace, kind: str, current: dict | None = None) -> dict:
     settings = dict(current or {})
+    for host in args.download_host:
+        settings["download_hosts"] = [] if host.lower() == "none" else \
+            [*settings.get("download_hosts", []), host]
     if kind != "badgr":
         if args.badge_class or args.evidence_url or args.hash_recipient is not None:
             raise UserError("--badge-class, --evidence-url and --hash-recipient are for Badgr profiles.")

@@ -3,7 +3,10 @@
 Rules: TLS certificates are always verified for https (a verifying context with the CA
 bundle, hostname checks on, never turned off); plain http only to this machine (localhost, 127.0.0.0/8, ::1) unless the user
 allowed that issuer's host explicitly; redirects are not followed (one could lead from
-https to http); every request has timeouts. Errors fall in three kinds:
+https to http, or to another site: the adapters follow a package link's redirects
+themselves, by the rules of ``origin``); every request has timeouts. A sign-in token
+goes only to the *origin* (scheme, host and port) of the issuer profile it belongs to.
+Errors fall in three kinds:
 
 * ``TransientError``: worth trying again later (network down, timeout, connection
   dropped mid-reply, 5xx, 429): the outbox keeps the entry with a backoff;
@@ -89,6 +92,28 @@ def check_url(url: str, *, allow_http: bool = False) -> httpx.URL:
     return parsed
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: httpx.URL) -> str:
+    """``scheme://host[:port]`` of a URL (the default port left out): two URLs with the
+    same origin are the same site as far as tokens go; anything else is another."""
+    host = url.host.lower()
+    host = f"[{host}]" if ":" in host else host
+    port = url.port if url.port not in (None, _DEFAULT_PORTS.get(url.scheme)) else None
+    return f"{url.scheme}://{host}" + (f":{port}" if port else "")
+
+
+def check_origin(text: str, *, allow_http: bool = False) -> str:
+    """A host a profile lets packages come from (without a token): its origin, checked
+    like an issuer address; an ``InsecureURL`` if it is more than an origin or insecure."""
+    url = check_url(text if "://" in text else f"https://{text}", allow_http=allow_http)
+    if url.raw_path not in (b"", b"/") or url.query or url.fragment:
+        raise InsecureURL(f"A download host is a site, as https://downloads.example.org, "
+                          f"not a page (got {text!r}).")
+    return origin(url)
+
+
 _tls_lock = threading.Lock()
 _tls_context: ssl.SSLContext | None = None
 
@@ -162,6 +187,18 @@ class HttpSession:
 
     def close(self) -> None:
         self.client.close()
+
+    @property
+    def origin(self) -> str:
+        return origin(self.base_url)
+
+    def resolve(self, target: str | httpx.URL) -> httpx.URL:
+        """The absolute URL a request for ``target`` goes to (as httpx merges it with the
+        base URL: a path is appended to the base URL's path; an absolute URL stays)."""
+        try:
+            return self.client._merge_url(target)
+        except (httpx.InvalidURL, TypeError) as exc:
+            raise IssuerRefused(f"The issuer gave an address that is not valid ({_short(exc)}).") from None
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
