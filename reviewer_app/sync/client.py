@@ -23,8 +23,10 @@ import logging
 import os
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from typing import Any
 
 import httpx
@@ -184,6 +186,21 @@ class HttpSession:
             base_url=str(self.base_url).rstrip("/"), timeout=timeout, verify=verify,
             follow_redirects=False, transport=transport,
             headers={"User-Agent": f"reviewer-app/{__version__}", "Accept": "application/json"})
+        #: The issuer's clock minus this machine's, in seconds, from the ``Date`` header of
+        #: its latest reply (None until one came). Dates have whole seconds, so this errs
+        #: on the early side: now + clock_offset is never later than the issuer's now.
+        self.clock_offset: float | None = None
+
+    def _note_date(self, response: httpx.Response) -> None:
+        from email.utils import parsedate_to_datetime
+
+        received = time.time()
+        try:
+            when = parsedate_to_datetime(response.headers["date"])
+            stamp = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+        except (KeyError, TypeError, ValueError, IndexError):
+            return
+        self.clock_offset = stamp - received
 
     def close(self) -> None:
         self.client.close()
@@ -205,6 +222,7 @@ class HttpSession:
             response = self.client.request(method, path, **kwargs)
         except httpx.TransportError as exc:  # connect, timeout, dropped connection, protocol
             raise _transport_error(exc, self.base_url) from None
+        self._note_date(response)
         raise_for_transient(response)
         return response
 
@@ -212,6 +230,7 @@ class HttpSession:
     def stream(self, method: str, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
         try:
             with self.client.stream(method, path, **kwargs) as response:
+                self._note_date(response)
                 raise_for_transient(response)
                 yield response
         except httpx.TransportError as exc:

@@ -33,6 +33,9 @@ BADGR_DEFAULTS: dict[str, Any] = {
     "evidence_url": None,
     # recipient identity hashed by the Badgr server (email and telephone), as its default
     "recipient_hashed": True,
+    # what of the decision the assertion's public evidence tells: decision | levels | full
+    # (full: the feedback written for the candidate too)
+    "public_evidence": "decision",
     # sites (origins) package links may lead to, fetched without the sign-in
     "download_hosts": [],
 }
@@ -94,6 +97,8 @@ def _settings_for(kind: str, settings: dict[str, Any] | None, allow_http: bool =
         if not isinstance(classes, dict) or not all(isinstance(k, str) and isinstance(v, str)
                                                     for k, v in classes.items()):
             raise UserError("Badge classes map a credential id to a Badgr badge class entityId.")
+        if settings.get("public_evidence", "decision") not in ("decision", "levels", "full"):
+            raise UserError("Public evidence is one of: decision, levels, full.")
         template = settings.get("evidence_url")
         if template:
             check_url(template.replace("{submission_id}", "x").replace("{attempt}", "1"))
