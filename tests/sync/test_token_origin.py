@@ -8,6 +8,7 @@ profile lists that site as a download host; then it is fetched without the token
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -149,3 +150,80 @@ def test_plain_http_elsewhere_is_refused_unless_the_profile_allows_it(app: AppCo
     with make_adapter(service.get_profile(app, "tls"), KeyringTokenStore()) as adapter, \
             pytest.raises(IssuerRefused, match="leads to http://127.0.0.1:9"):
         _fetch(adapter, "http://127.0.0.1:9/pkg.zip", tmp_path)
+
+
+class LinksElsewhere:
+    """ASGI middleware around the reference issuer: its assignment list names package links
+    on another site (``base``), as an issuer using a download server would."""
+
+    def __init__(self, app, base: str) -> None:  # noqa: ANN001
+        self.app, self.base = app, base
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http" or scope["path"] != "/api/v1/assignments":
+            await self.app(scope, receive, send)
+            return
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def hold(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = b"".join(chunks)
+            if start["status"] == 200:
+                page = json.loads(body)
+                for item in page["items"]:
+                    if item.get("package"):
+                        item["package"]["href"] = f"{self.base}/pkg/{item['submission_id']}.zip"
+                body = json.dumps(page).encode()
+            headers = [(k, v) for k, v in start["headers"] if k != b"content-length"]
+            await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, hold)
+
+
+def test_a_sync_refuses_a_package_elsewhere_until_the_lead_allows_that_site(
+        app: AppContext, tmp_path: Path, demo_packages):
+    """End to end: the reference issuer lists a package whose link is on 127.0.0.2. The sync
+    reports it and sends nothing there; once the profile allows that site, the next sync
+    downloads it (no token sent there) and imports it."""
+    from reviewer_app.sync.reference_issuer.app import create_app
+    from reviewer_app.sync.reference_issuer.store import IssuerStore
+
+    from support import FAST, PASSWORD, USER
+
+    package = demo_packages[0].read_bytes()
+    seen: list[dict[str, str]] = []
+
+    async def serve(request: Request) -> Response:
+        seen.append(dict(request.headers))
+        return Response(package, media_type="application/zip")
+
+    store = IssuerStore(tmp_path / "issuer")
+    store.add_user(USER, PASSWORD)
+    info = store.add_package(package, USER)
+    downloads = Starlette(routes=[Route("/pkg/{name}", serve)])
+    try:
+        with AppServer(downloads, host="127.0.0.2") as away, \
+                AppServer(LinksElsewhere(create_app(store), away.url)) as issuer:
+            service.add_profile(app, "ref", "reference", issuer.url, USER)
+            service.login(app, "ref", PASSWORD)
+            label = f"{info['submission_id']} attempt {info['attempt']}"
+            first = service.sync_now(app, settings=FAST)
+            assert first.imported == [] and len(first.problems) == 1
+            assert first.problems[0].startswith(f"{label}: A package link") and away.url in first.problems[0]
+            assert seen == []
+            profile = service.get_profile(app, "ref")
+            service.update_profile(app, "ref", settings={**profile.settings, "download_hosts": [away.url]})
+            second = service.sync_now(app, settings=FAST)
+            assert (second.imported, second.problems) == ([f"{label}: imported"], [])
+            token = KeyringTokenStore().load("ref").access_token
+            assert len(seen) == 1 and not _carries_token(seen[0])
+            assert not any(token in value for value in seen[0].values())
+    finally:
+        store.close()
