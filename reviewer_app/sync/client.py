@@ -109,7 +109,12 @@ def origin(url: httpx.URL) -> str:
 def check_origin(text: str, *, allow_http: bool = False) -> str:
     """A host a profile lets packages come from (without a token): its origin, checked
     like an issuer address; an ``InsecureURL`` if it is more than an origin or insecure."""
-    url = check_url(text if "://" in text else f"https://{text}", allow_http=allow_http)
+    text = text.strip()
+    url = check_url(text if "://" in text else f"https://{text}", allow_http=True)
+    if url.scheme == "http" and not is_loopback(url.host) and not allow_http:
+        raise InsecureURL(f"Packages from {origin(url)} would travel unprotected over plain http "
+                          "(readable by anyone on the way). Use https, or allow plain http for "
+                          "this profile (--allow-http).")
     if url.raw_path not in (b"", b"/") or url.query or url.fragment:
         raise InsecureURL(f"A download host is a site, as https://downloads.example.org, "
                           f"not a page (got {text!r}).")
