@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from reviewer_app import __version__
+from reviewer_app.commands.issuer_profiles import add_profile_options, profile_settings
 from reviewer_app.config import AppPaths, resolve_paths
 from reviewer_app.domain.model import SubmissionStatus
 from reviewer_app.errors import UserError
@@ -87,13 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--username", required=True, help="the user name you sign in with")
     q.add_argument("--kind", choices=["reference", "badgr"], default="reference",
                    help="reference: the issuer API (openapi.yaml); badgr: a Badgr v2 server")
-    _issuer_options(q)
+    add_profile_options(q)
     q.set_defaults(func=cmd_issuer_add)
     q = isub.add_parser("set", help="change an issuer profile")
     q.add_argument("name", metavar="NAME")
     q.add_argument("--url", help="the issuer's address")
     q.add_argument("--username", help="the user name you sign in with")
-    _issuer_options(q)
+    add_profile_options(q)
     q.set_defaults(func=cmd_issuer_set)
     q = isub.add_parser("list", help="list issuer profiles")
     q.set_defaults(func=cmd_issuer_list)
@@ -344,38 +345,6 @@ def cmd_open(args: argparse.Namespace, paths: AppPaths) -> int:
     return int(_gui().run(paths, open_target=args.target, attempt=args.attempt))
 
 
-def _issuer_options(q: argparse.ArgumentParser) -> None:
-    q.add_argument("--allow-http", action=argparse.BooleanOptionalAction, default=None,
-                   help="allow plain http to this (non-local) host: tokens would travel unprotected")
-    q.add_argument("--default", action="store_true", help="make it the default profile")
-    q.add_argument("--badge-class", action="append", default=[], metavar="CREDENTIAL=ENTITYID",
-                   help="Badgr: the badge class awarded for a credential (repeatable)")
-    q.add_argument("--evidence-url", metavar="TEMPLATE",
-                   help="Badgr: evidence link, with {submission_id} and {attempt}")
-    q.add_argument("--hash-recipient", action=argparse.BooleanOptionalAction, default=None,
-                   help="Badgr: have the recipient's email hashed (default: yes)")
-
-
-def _issuer_settings(args: argparse.Namespace, kind: str, current: dict | None = None) -> dict:
-    settings = dict(current or {})
-    if kind != "badgr":
-        if args.badge_class or args.evidence_url or args.hash_recipient is not None:
-            raise UserError("--badge-class, --evidence-url and --hash-recipient are for Badgr profiles.")
-        return settings
-    classes = dict(settings.get("badge_classes", {}))
-    for item in args.badge_class:
-        credential, sep, entity = item.partition("=")
-        if not sep or not credential.strip() or not entity.strip():
-            raise UserError(f"--badge-class takes CREDENTIAL=ENTITYID (got {item!r}).")
-        classes[credential.strip()] = entity.strip()
-    settings["badge_classes"] = classes
-    if args.evidence_url is not None:
-        settings["evidence_url"] = args.evidence_url or None
-    if args.hash_recipient is not None:
-        settings["recipient_hashed"] = args.hash_recipient
-    return settings
-
-
 def cmd_sync(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.sync.engine import SyncSettings
     from reviewer_app.sync.service import sync_now
@@ -405,7 +374,7 @@ def cmd_issuer_add(args: argparse.Namespace, paths: AppPaths) -> int:
     with open_context(paths) as ctx:
         profile = add_profile(ctx, args.name, args.kind, args.url, args.username,
                               allow_http=bool(args.allow_http),
-                              settings=_issuer_settings(args, args.kind), make_default=args.default)
+                              settings=profile_settings(args, args.kind), make_default=args.default)
     print(f"Added issuer profile {profile.name} ({profile.kind}, {profile.base_url})"
           f"{', the default' if profile.is_default else ''}. Sign in with: "
           f"reviewer-app issuer login {profile.name}")
@@ -417,7 +386,7 @@ def cmd_issuer_set(args: argparse.Namespace, paths: AppPaths) -> int:
 
     with open_context(paths) as ctx:
         current = get_profile(ctx, args.name)
-        settings = _issuer_settings(args, current.kind, current.settings)
+        settings = profile_settings(args, current.kind, current.settings)
         profile = update_profile(ctx, args.name, base_url=args.url, username=args.username,
                                  allow_http=args.allow_http, settings=settings,
                                  make_default=args.default)

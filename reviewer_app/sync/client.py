@@ -3,7 +3,10 @@
 Rules: TLS certificates are always verified for https (a verifying context with the CA
 bundle, hostname checks on, never turned off); plain http only to this machine (localhost, 127.0.0.0/8, ::1) unless the user
 allowed that issuer's host explicitly; redirects are not followed (one could lead from
-https to http); every request has timeouts. Errors fall in three kinds:
+https to http, or to another site: the adapters follow a package link's redirects
+themselves, by the rules of ``origin``); every request has timeouts. A sign-in token
+goes only to the *origin* (scheme, host and port) of the issuer profile it belongs to.
+Errors fall in three kinds:
 
 * ``TransientError``: worth trying again later (network down, timeout, connection
   dropped mid-reply, 5xx, 429): the outbox keeps the entry with a backoff;
@@ -20,8 +23,10 @@ import logging
 import os
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from typing import Any
 
 import httpx
@@ -87,6 +92,33 @@ def check_url(url: str, *, allow_http: bool = False) -> httpx.URL:
             f"Plain http to {parsed.host} would send sign-in tokens unprotected. Use https, "
             f"or allow this host explicitly (reviewer-app issuer add ... --allow-http).")
     return parsed
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: httpx.URL) -> str:
+    """``scheme://host[:port]`` of a URL (the default port left out): two URLs with the
+    same origin are the same site as far as tokens go; anything else is another."""
+    host = url.host.lower()
+    host = f"[{host}]" if ":" in host else host
+    port = url.port if url.port not in (None, _DEFAULT_PORTS.get(url.scheme)) else None
+    return f"{url.scheme}://{host}" + (f":{port}" if port else "")
+
+
+def check_origin(text: str, *, allow_http: bool = False) -> str:
+    """A host a profile lets packages come from (without a token): its origin, checked
+    like an issuer address; an ``InsecureURL`` if it is more than an origin or insecure."""
+    text = text.strip()
+    url = check_url(text if "://" in text else f"https://{text}", allow_http=True)
+    if url.scheme == "http" and not is_loopback(url.host) and not allow_http:
+        raise InsecureURL(f"Packages from {origin(url)} would travel unprotected over plain http "
+                          "(readable by anyone on the way). Use https, or allow plain http for "
+                          "this profile (--allow-http).")
+    if url.raw_path not in (b"", b"/") or url.query or url.fragment:
+        raise InsecureURL(f"A download host is a site, as https://downloads.example.org, "
+                          f"not a page (got {text!r}).")
+    return origin(url)
 
 
 _tls_lock = threading.Lock()
@@ -159,15 +191,43 @@ class HttpSession:
             base_url=str(self.base_url).rstrip("/"), timeout=timeout, verify=verify,
             follow_redirects=False, transport=transport,
             headers={"User-Agent": f"reviewer-app/{__version__}", "Accept": "application/json"})
+        #: The issuer's clock minus this machine's, in seconds, from the ``Date`` header of
+        #: its latest reply (None until one came). Dates have whole seconds, so this errs
+        #: on the early side: now + clock_offset is never later than the issuer's now.
+        self.clock_offset: float | None = None
+
+    def _note_date(self, response: httpx.Response) -> None:
+        from email.utils import parsedate_to_datetime
+
+        received = time.time()
+        try:
+            when = parsedate_to_datetime(response.headers["date"])
+            stamp = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+        except (KeyError, TypeError, ValueError, IndexError):
+            return
+        self.clock_offset = stamp - received
 
     def close(self) -> None:
         self.client.close()
+
+    @property
+    def origin(self) -> str:
+        return origin(self.base_url)
+
+    def resolve(self, target: str | httpx.URL) -> httpx.URL:
+        """The absolute URL a request for ``target`` goes to (as httpx merges it with the
+        base URL: a path is appended to the base URL's path; an absolute URL stays)."""
+        try:
+            return self.client._merge_url(target)
+        except (httpx.InvalidURL, TypeError) as exc:
+            raise IssuerRefused(f"The issuer gave an address that is not valid ({_short(exc)}).") from None
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = self.client.request(method, path, **kwargs)
         except httpx.TransportError as exc:  # connect, timeout, dropped connection, protocol
             raise _transport_error(exc, self.base_url) from None
+        self._note_date(response)
         raise_for_transient(response)
         return response
 
@@ -175,6 +235,7 @@ class HttpSession:
     def stream(self, method: str, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
         try:
             with self.client.stream(method, path, **kwargs) as response:
+                self._note_date(response)
                 raise_for_transient(response)
                 yield response
         except httpx.TransportError as exc:

@@ -5,7 +5,8 @@ announced, so a resumed download always continues the same content). After a bre
 next try asks for the rest (``Range: bytes=N-`` with ``If-Range`` on the checksum ETag);
 an issuer that answers 200 instead starts the file again. The finished file must have the
 announced size and SHA-256, else it is deleted and fetched again later; only then is it
-renamed and handed to the importer (which checks every evidence file again).
+renamed and handed to the importer (which checks every evidence file again). A link on
+another site is fetched only as the adapter's ``package_stream`` allows (without a token).
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def _get(adapter: IssuerAdapter, ref: PackageRef, part: Path, have: int, job: Jo
     headers = {"Accept": "application/zip, application/octet-stream"}
     if have:
         headers.update({"Range": f"bytes={have}-", "If-Range": f'"{ref.sha256}"'})
-    with adapter.authorized_stream("GET", ref.href, headers=headers) as response:
+    with adapter.package_stream(ref.href, headers=headers) as response:
         status = response.status_code
         if status == 416:  # nothing left to send: the part is whole (or wrong, checked later)
             return

@@ -35,7 +35,7 @@ from reviewer_app.store.types import utcnow
 from reviewer_app.sync import outbox, profiles
 from reviewer_app.sync.adapters import make_adapter
 from reviewer_app.sync.adapters.base import IssuerAdapter, SplitBatch
-from reviewer_app.sync.client import TransientError
+from reviewer_app.sync.client import IssuerRefused, TransientError
 from reviewer_app.sync.downloads import fetch_package
 from reviewer_app.sync.secrets import TokenStore, default_store
 
@@ -216,6 +216,7 @@ def _pull(ctx: AppContext, adapter: IssuerAdapter, profile: profiles.IssuerProfi
             report.problems.append(f"Could not list the assigned submissions ({exc}); "
                                    "the next sync tries again.")
             return
+        refused = False
         for item in page.items:
             if item.status != "assigned" or item.package is None:
                 continue
@@ -229,6 +230,10 @@ def _pull(ctx: AppContext, adapter: IssuerAdapter, profile: profiles.IssuerProfi
                 report.problems.append(f"The download of {label} was interrupted ({exc}); "
                                        "it resumes at the next sync.")
                 return
+            except IssuerRefused as exc:  # e.g. a link to another site: the others still come
+                report.problems.append(f"{label}: {exc.message}")
+                refused = True
+                continue
             try:
                 outcome = import_package(ctx, path, job)
                 report.imported.append(f"{label}: {outcome.status}")
@@ -237,6 +242,8 @@ def _pull(ctx: AppContext, adapter: IssuerAdapter, profile: profiles.IssuerProfi
                                        + (f" (Details: {exc.details})" if exc.details else ""))
             finally:
                 path.unlink(missing_ok=True)
+        if refused:
+            return  # the cursor stays: the next sync asks for this page again
         if page.next_since and page.next_since != cursor:
             cursor = page.next_since
             profiles.set_pull_cursor(ctx.sessions, profile.name, cursor)

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from reviewer_app.errors import NotFound, UserError
 from reviewer_app.store import models as m
 from reviewer_app.store.types import utcnow
-from reviewer_app.sync.client import check_url
+from reviewer_app.sync.client import check_origin, check_url
 
 KINDS = ("reference", "badgr")
 
@@ -33,8 +33,13 @@ BADGR_DEFAULTS: dict[str, Any] = {
     "evidence_url": None,
     # recipient identity hashed by the Badgr server (email and telephone), as its default
     "recipient_hashed": True,
+    # what of the decision the assertion's public evidence tells: decision | levels | full
+    # (full: the feedback written for the candidate too)
+    "public_evidence": "decision",
+    # sites (origins) package links may lead to, fetched without the sign-in
+    "download_hosts": [],
 }
-REFERENCE_DEFAULTS: dict[str, Any] = {"pull": True}
+REFERENCE_DEFAULTS: dict[str, Any] = {"pull": True, "download_hosts": []}
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -76,17 +81,24 @@ def _validate(name: str, kind: str, base_url: str, username: str, allow_http: bo
     return str(check_url(base_url, allow_http=allow_http)).rstrip("/")
 
 
-def _settings_for(kind: str, settings: dict[str, Any] | None) -> dict[str, Any]:
+def _settings_for(kind: str, settings: dict[str, Any] | None, allow_http: bool = False) -> dict[str, Any]:
     known = BADGR_DEFAULTS if kind == "badgr" else REFERENCE_DEFAULTS
     settings = dict(settings or {})
     unknown = sorted(set(settings) - set(known))
     if unknown:
         raise UserError(f"Issuer kind {kind!r} has no option {unknown[0]!r}.")
+    hosts = settings.get("download_hosts") or []
+    if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
+        raise UserError("Download hosts are a list of sites, as https://downloads.example.org.")
+    if hosts:
+        settings["download_hosts"] = sorted({check_origin(h, allow_http=allow_http) for h in hosts})
     if kind == "badgr":
         classes = settings.get("badge_classes", {})
         if not isinstance(classes, dict) or not all(isinstance(k, str) and isinstance(v, str)
                                                     for k, v in classes.items()):
             raise UserError("Badge classes map a credential id to a Badgr badge class entityId.")
+        if settings.get("public_evidence", "decision") not in ("decision", "levels", "full"):
+            raise UserError("Public evidence is one of: decision, levels, full.")
         template = settings.get("evidence_url")
         if template:
             check_url(template.replace("{submission_id}", "x").replace("{attempt}", "1"))
@@ -124,7 +136,7 @@ def add_profile(sessions, name: str, kind: str, base_url: str, username: str, *,
                 allow_http: bool = False, settings: dict[str, Any] | None = None,
                 make_default: bool = False) -> IssuerProfile:
     url = _validate(name, kind, base_url, username, allow_http)
-    settings = _settings_for(kind, settings)
+    settings = _settings_for(kind, settings, allow_http)
     with sessions() as session, session.begin():
         if session.scalars(select(m.IssuerProfile).where(m.IssuerProfile.name == name)).first():
             raise UserError(f"There is already an issuer profile {name!r}.")
@@ -149,13 +161,15 @@ def update_profile(sessions, name: str, *, base_url: str | None = None,  # noqa:
         new_allow = row.allow_http if allow_http is None else allow_http
         new_url = _validate(name, row.kind, base_url or row.base_url, username or row.username,
                             new_allow)
+        if settings is None and new_allow != row.allow_http:
+            settings = _view(row).settings  # checked again: http hosts need allow_http
         if new_url != row.base_url:
             row.pull_cursor = None  # another server: start its list from the beginning
         row.base_url, row.allow_http = new_url, new_allow
         if username:
             row.username = username.strip()
         if settings is not None:
-            row.settings_json = json.dumps(_settings_for(row.kind, settings), sort_keys=True)
+            row.settings_json = json.dumps(_settings_for(row.kind, settings, new_allow), sort_keys=True)
         if make_default:
             session.execute(update(m.IssuerProfile).values(is_default=False))
             row.is_default = True

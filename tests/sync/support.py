@@ -147,14 +147,14 @@ def cli(data_dir: Path, *args: str, env: dict[str, str], timeout: float = 120): 
 class AppServer:
     """Any ASGI app on a real loopback socket (uvicorn in a thread), like the reference issuer."""
 
-    def __init__(self, app, **config: object) -> None:  # noqa: ANN001
+    def __init__(self, app, host: str = "127.0.0.1", **config: object) -> None:  # noqa: ANN001
         import socket
 
         import uvicorn
 
         self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.sock.bind((host, 0))
+        self.url = f"http://{host}:{self.sock.getsockname()[1]}"
         self.server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level="warning",
                                                     access_log=False, lifespan="off", http="h11",
                                                     ws="none", **config))

@@ -205,9 +205,12 @@ def test_issuer_settings_add_a_profile_and_sign_in(qtbot, app: AppContext, issue
     dialog.name.setText("ref")
     dialog.url.setText(issuer.url)
     dialog.username.setText(USER)
+    dialog.download_hosts.setText("http://127.0.0.2:8080/")
+    assert not dialog.public_evidence.isEnabled()  # a Badgr setting
     qtbot.mouseClick(dialog.save_button, qtbot_button())
     qtbot.waitUntil(lambda: dialog.message.text().startswith("Saved ref"), timeout=5000)
     assert [p.name for p in service.list_profiles(app)] == ["ref"]
+    assert service.get_profile(app, "ref").settings["download_hosts"] == ["http://127.0.0.2:8080"]
     dialog.password.setText(PASSWORD)
     with qtbot.waitSignal(controller.pass_finished, timeout=20_000):
         qtbot.mouseClick(dialog.sign_in_button, qtbot_button())
@@ -215,4 +218,30 @@ def test_issuer_settings_add_a_profile_and_sign_in(qtbot, app: AppContext, issue
     assert dialog.password.text() == ""  # never kept in the form
     assert KeyringTokenStore().load("ref") is not None
     assert all(PASSWORD not in item for item in memory_keyring.history)
+    controller.stop()
+
+
+def test_issuer_settings_the_lead_chooses_the_public_evidence(qtbot, app: AppContext, monkeypatch):
+    monkeypatch.setattr(QMessageBox, "open", lambda self: None)
+    win = QMainWindow()
+    qtbot.addWidget(win)
+    controller = install_sync(win, app, start=False, settings=FAST)
+    controller.actions["issuer_settings"].trigger()
+    dialog = controller.dialogs["settings"]
+    qtbot.waitUntil(lambda: "No issuer yet" in dialog.message.text(), timeout=5000)
+    dialog.name.setText("canvas")
+    dialog.kind.setCurrentIndex(dialog.kind.findData("badgr"))
+    dialog.url.setText("https://badgr.example.org")
+    dialog.username.setText("lead@example.org")
+    assert dialog.public_evidence.isEnabled() and dialog.public_evidence.currentData() == "decision"
+    dialog.public_evidence.setCurrentIndex(dialog.public_evidence.findData("levels"))
+    qtbot.mouseClick(dialog.save_button, qtbot_button())
+    qtbot.waitUntil(lambda: dialog.message.text().startswith("Saved canvas"), timeout=5000)
+    assert service.get_profile(app, "canvas").settings["public_evidence"] == "levels"
+    qtbot.waitUntil(lambda: dialog.profiles.count() == 1, timeout=5000)
+    qtbot.mouseClick(dialog.new_button, qtbot_button())
+    assert dialog.public_evidence.currentData() == "decision"
+    dialog.profiles.setCurrentRow(-1)
+    dialog.profiles.setCurrentRow(0)  # shown again, as saved
+    assert dialog.public_evidence.currentData() == "levels"
     controller.stop()

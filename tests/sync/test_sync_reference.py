@@ -262,3 +262,12 @@ def test_the_queue_payload_is_what_the_issuer_stores(signed_in: AppContext, issu
         stored = json.loads(issuer.store._db.execute("SELECT payload FROM decisions").fetchone()[0])
     sent = json.loads(row["payload_json"])
     assert stored == {**sent, "idempotency_key": row["uid"]}
+
+
+def test_logout_revokes_both_tokens_at_the_issuer(signed_in: AppContext, issuer: IssuerServer):
+    tokens = KeyringTokenStore().load("ref")
+    assert issuer.store.token_user(tokens.access_token) == (USER, "")
+    service.logout(signed_in, "ref")
+    assert KeyringTokenStore().load("ref") is None
+    assert issuer.store.token_user(tokens.access_token) == (None, "invalid")
+    assert issuer.store.token_user(tokens.refresh_token, "refresh") == (None, "invalid")

@@ -294,6 +294,14 @@ class IssuerSettingsDialog(QDialog):
         self.badge_classes.setMaximumHeight(80)
         self.evidence_url = QLineEdit(self)
         self.evidence_url.setPlaceholderText("https://lms.example/submissions/{submission_id}")
+        self.public_evidence = QComboBox(self)
+        for label, value in (("The decision and the link", "decision"),
+                             ("The decision and each criterion's level", "levels"),
+                             ("Levels and the feedback to the candidate too", "full")):
+            self.public_evidence.addItem(label, value)
+        self.public_evidence.setToolTip("What anyone who sees the badge can read in its evidence")
+        self.download_hosts = QLineEdit(self)
+        self.download_hosts.setPlaceholderText("other sites packages may come from (no sign-in sent)")
         self.password = QLineEdit(self)
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("only to sign in; never stored")
@@ -309,6 +317,8 @@ class IssuerSettingsDialog(QDialog):
         form.addRow("", self.make_default)
         form.addRow("Badge classes", self.badge_classes)
         form.addRow("Evidence link", self.evidence_url)
+        form.addRow("Public evidence", self.public_evidence)
+        form.addRow("Download sites", self.download_hosts)
         form.addRow("Password", self.password)
         self.save_button = QPushButton("&Save", self)
         self.sign_in_button = QPushButton("Sign &In", self)
@@ -376,8 +386,10 @@ class IssuerSettingsDialog(QDialog):
 
     def _new(self) -> None:
         self.profiles.clearSelection()
-        for w in (self.name, self.url, self.username, self.evidence_url, self.password):
+        for w in (self.name, self.url, self.username, self.evidence_url, self.password,
+                  self.download_hosts):
             w.clear()
+        self.public_evidence.setCurrentIndex(0)
         self.badge_classes.clear()
         self.name.setReadOnly(False)
         self.kind.setEnabled(True)
@@ -399,22 +411,28 @@ class IssuerSettingsDialog(QDialog):
         classes = p.settings.get("badge_classes", {})
         self.badge_classes.setPlainText("\n".join(f"{k} = {v}" for k, v in classes.items()))
         self.evidence_url.setText(p.settings.get("evidence_url") or "")
+        self.public_evidence.setCurrentIndex(max(0, self.public_evidence.findData(
+            p.settings.get("public_evidence", "decision"))))
+        self.download_hosts.setText(" ".join(p.settings.get("download_hosts") or ()))
         self.password.clear()
 
     def _kind_changed(self, *_: object) -> None:
         badgr = self.kind.currentData() == "badgr"
         self.badge_classes.setEnabled(badgr)
         self.evidence_url.setEnabled(badgr)
+        self.public_evidence.setEnabled(badgr)
 
     def _settings(self) -> dict[str, Any]:
+        hosts = {"download_hosts": self.download_hosts.text().replace(",", " ").split()}
         if self.kind.currentData() != "badgr":
-            return {}
+            return hosts
         classes = {}
         for line in self.badge_classes.toPlainText().splitlines():
             if line.strip():
                 key, _, value = line.partition("=")
                 classes[key.strip()] = value.strip()
-        settings: dict[str, Any] = {"badge_classes": classes}
+        settings: dict[str, Any] = {"badge_classes": classes, **hosts,
+                                    "public_evidence": self.public_evidence.currentData()}
         if self.evidence_url.text().strip():
             settings["evidence_url"] = self.evidence_url.text().strip()
         return settings
@@ -429,7 +447,7 @@ class IssuerSettingsDialog(QDialog):
         def work():  # noqa: ANN202
             if existing:
                 current = service.get_profile(ctx, name)
-                merged = {**current.settings, **settings} if kind == "badgr" else current.settings
+                merged = {**current.settings, **settings}
                 return service.update_profile(ctx, name, base_url=url, username=user,
                                               allow_http=allow, settings=merged, make_default=default)
             return service.add_profile(ctx, name, kind, url, user, allow_http=allow,

@@ -4,6 +4,11 @@ The token dance is here, once: an access token that is known to be expired is re
 before use; a 401 answer refreshes once and tries again; a refresh that the issuer
 refuses deletes the stale tokens and raises ``SignInRequired``. New tokens go straight to
 the keyring (``TokenStore``); they are held in memory only for the adapter's life.
+
+Tokens go only to the origin of the profile's issuer address: a request for any other
+origin is refused before it is made. A package link (and every redirect on the way) on
+another origin is fetched only if the profile lists that origin as a download host, and
+then with no token, through a connection of its own.
 """
 
 from __future__ import annotations
@@ -21,16 +26,22 @@ import httpx
 from reviewer_app.errors import UserError
 from reviewer_app.sync.client import (
     HttpSession,
+    IssuerRefused,
     SignInRequired,
     TransientError,
     error_text,
     json_body,
+    origin,
 )
 from reviewer_app.sync.outbox import Claimed, Outcome
 from reviewer_app.sync.profiles import IssuerProfile
 from reviewer_app.sync.secrets import Tokens, TokenStore
 
 log = logging.getLogger(__name__)
+
+#: Redirects a package download follows (each checked like the link itself).
+MAX_REDIRECTS = 5
+_REDIRECTS = (301, 302, 303, 307, 308)
 
 #: (submission id, attempt) -> (recipient type, identity) as the package named it.
 RecipientLookup = Callable[[str, int], "tuple[str, str] | None"]
@@ -189,8 +200,18 @@ class IssuerAdapter(ABC):
     def _auth_headers(self, tokens: Tokens, extra: dict[str, str] | None = None) -> dict[str, str]:
         return {**(extra or {}), "Authorization": f"Bearer {tokens.access_token}"}
 
+    def _own(self, path: str | httpx.URL) -> httpx.URL:
+        """The URL of ``path``, if it is on the issuer's origin; else ``IssuerRefused``."""
+        url = self.http.resolve(path)
+        if origin(url) != self.http.origin:
+            raise IssuerRefused(
+                f"The issuer \u201c{self.profile.name}\u201d pointed to {origin(url)}; Reviewer "
+                f"sends its sign-in only to {self.http.origin}.")
+        return url
+
     def authorized(self, method: str, path: str, *, headers: dict[str, str] | None = None,
                    **kwargs: Any) -> httpx.Response:
+        path = str(self._own(path))
         tokens = self._tokens()
         if tokens.expired():
             tokens = self._refresh(tokens)
@@ -209,6 +230,7 @@ class IssuerAdapter(ABC):
     @contextmanager
     def authorized_stream(self, method: str, path: str, *, headers: dict[str, str] | None = None,
                           **kwargs: Any) -> Iterator[httpx.Response]:
+        path = str(self._own(path))
         tokens = self._tokens()
         if tokens.expired():
             tokens = self._refresh(tokens)
@@ -224,3 +246,47 @@ class IssuerAdapter(ABC):
                     yield response
                     return
             tokens = self._refresh(tokens)
+
+    # -- package links ------------------------------------------------------------------
+    def download_hosts(self) -> set[str]:
+        return set(self.profile.settings.get("download_hosts") or ())
+
+    @contextmanager
+    def package_stream(self, href: str, *, headers: dict[str, str] | None = None
+                       ) -> Iterator[httpx.Response]:
+        """GET a package link, following redirects by hand: on the issuer's origin with
+        the token, on a download host of the profile without it, anywhere else not at all."""
+        url = self.http.resolve(href)
+        for _hop in range(MAX_REDIRECTS + 1):
+            with self._open_link(url, headers) as response:
+                location = response.headers.get("location")
+                if response.status_code in _REDIRECTS and location:
+                    url = url.join(location)
+                    continue
+                yield response
+                return
+        raise IssuerRefused(f"The package link of \u201c{self.profile.name}\u201d redirected more "
+                            f"than {MAX_REDIRECTS} times.")
+
+    @contextmanager
+    def _open_link(self, url: httpx.URL, headers: dict[str, str] | None
+                   ) -> Iterator[httpx.Response]:
+        where = origin(url)
+        if where == self.http.origin:
+            with self.authorized_stream("GET", str(url), headers=headers) as response:
+                yield response
+            return
+        if where not in self.download_hosts():
+            raise IssuerRefused(
+                f"A package link of the issuer \u201c{self.profile.name}\u201d leads to {where}: "
+                f"Reviewer sends its sign-in only to {self.http.origin}, and does not download "
+                f"from another site unless the profile allows it (reviewer-app issuer set "
+                f"{self.profile.name} --download-host {where}; no sign-in is sent there).")
+        log.info("downloading a package of %s from %s, without the sign-in", self.profile.name, where)
+        session = HttpSession(where, allow_http=self.profile.allow_http)  # no token, no cookies
+        try:
+            with session.stream("GET", str(url), headers=headers) as response:
+                self.contacted = True
+                yield response
+        finally:
+            session.close()

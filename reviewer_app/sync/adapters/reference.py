@@ -30,8 +30,10 @@ class ReferenceAdapter(IssuerAdapter):
         return self.http.request("POST", f"{API}/auth/token", json=form)
 
     def revoke(self, tokens: Tokens) -> None:
-        if tokens.refresh_token:
-            self.http.request("POST", f"{API}/auth/revoke", json={"token": tokens.refresh_token})
+        """Both tokens: the access token would otherwise work until it expires."""
+        for value in (tokens.refresh_token, tokens.access_token):
+            if value:
+                self.http.request("POST", f"{API}/auth/revoke", json={"token": value})
 
     def ping(self) -> None:
         response = self.http.request("GET", f"{API}/health")

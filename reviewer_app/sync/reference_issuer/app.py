@@ -25,10 +25,11 @@ from starlette.routing import Route
 
 from reviewer_app.sync.client import is_loopback
 from reviewer_app.sync.reference_issuer.faults import FaultConfig, FaultMiddleware, FaultState
-from reviewer_app.sync.reference_issuer.store import MAX_BATCH, IssuerStore
+from reviewer_app.sync.reference_issuer.store import MAX_ATTEMPT, MAX_BATCH, MAX_SEQ, IssuerStore
 
 API_NAME = "reviewer-issuer/1"
 CHUNK = 256 * 1024
+PACKAGE_PATH = "/api/v1/submissions/{submission_id}/attempts/{attempt}/package"
 _RANGE = re.compile(r"bytes=(\d+)-(\d*)")
 
 
@@ -59,15 +60,25 @@ def _unauthorized(why: str) -> JSONResponse:
 
 
 async def _body(request: Request) -> dict[str, Any] | None:
-    """A JSON object or a form body (OAuth clients send either)."""
+    """A JSON object or a form body (OAuth clients send either); None for anything else,
+    including JSON nested too deep or holding text no UTF-8 can carry (a lone surrogate)."""
     kind = request.headers.get("content-type", "")
     try:
         if kind.startswith("application/x-www-form-urlencoded"):
             return dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
         data = json.loads(await request.body() or b"null")
-    except (ValueError, UnicodeDecodeError):
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def _int_in(text: str | None, low: int, high: int) -> int | None:
+    """``text`` as an integer from ``low`` to ``high`` (decimal digits only), else None."""
+    if text is None or not text.isascii() or not text.isdigit() or len(text) > 20:
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
 
 
 def create_app(store: IssuerStore, faults: FaultState | None = None, *,
@@ -111,9 +122,10 @@ def create_app(store: IssuerStore, faults: FaultState | None = None, *,
         return _error(400, "unsupported_grant_type", "use grant_type password or refresh_token")
 
     async def revoke(request: Request) -> Response:
-        body = await _body(request) or {}
-        if body.get("token"):
-            store.revoke(str(body["token"]))
+        body = await _body(request)
+        if body is None or not isinstance(body.get("token"), str):
+            return _error(400, "invalid_request", 'the body must be {"token": "..."}')
+        store.revoke(body["token"])
         return JSONResponse({})
 
     async def assignments(request: Request) -> Response:
@@ -121,11 +133,11 @@ def create_app(store: IssuerStore, faults: FaultState | None = None, *,
         user, denied = user_of(request)
         if denied:
             return denied
-        try:
-            since = int(request.query_params.get("since") or 0)
-            limit = min(500, max(1, int(request.query_params.get("limit") or 100)))
-        except ValueError:
-            return _error(400, "invalid_request", "since and limit are integers")
+        since = _int_in(request.query_params.get("since") or "0", 0, MAX_SEQ)
+        limit = _int_in(request.query_params.get("limit") or "100", 1, MAX_BATCH)
+        if since is None or limit is None:
+            return _error(400, "invalid_request",
+                          f"since is a next_since given earlier; limit is 1 to {MAX_BATCH}")
         items, more = store.assignments(user, since, limit)
         next_since = str(items[-1]["seq"]) if items else str(since)
         for item in items:
@@ -137,9 +149,8 @@ def create_app(store: IssuerStore, faults: FaultState | None = None, *,
         user, denied = user_of(request)
         if denied:
             return denied
-        try:
-            attempt = int(request.path_params["attempt"])
-        except ValueError:
+        attempt = _int_in(request.path_params["attempt"], 1, MAX_ATTEMPT)
+        if attempt is None:
             return _error(404, "not_found", "no such attempt")
         found = store.package_for(user, request.path_params["submission_id"], attempt)
         if found is None:
@@ -151,7 +162,8 @@ def create_app(store: IssuerStore, faults: FaultState | None = None, *,
         headers = {"Accept-Ranges": "bytes", "ETag": etag, "Content-Type": "application/zip",
                    "Repr-Digest": f"sha-256=:{base64.b64encode(bytes.fromhex(sha)).decode()}:",
                    "X-Checksum-SHA256": sha}
-        wanted = request.headers.get("range")
+        # Range is defined for GET only: a HEAD answers as for the whole package (RFC 9110 14.2).
+        wanted = request.headers.get("range") if request.method == "GET" else None
         if_range = request.headers.get("if-range")
         if wanted and (if_range is None or if_range.strip() == etag):
             match = _RANGE.fullmatch(wanted.strip())
@@ -281,8 +293,7 @@ def create_app(store: IssuerStore, faults: FaultState | None = None, *,
         Route("/api/v1/auth/token", token, methods=["POST"]),
         Route("/api/v1/auth/revoke", revoke, methods=["POST"]),
         Route("/api/v1/assignments", assignments, methods=["GET"]),
-        Route("/api/v1/submissions/{submission_id}/attempts/{attempt}/package", package,
-              methods=["GET", "HEAD"]),
+        Route(PACKAGE_PATH, package, methods=["GET", "HEAD"]),
         Route("/api/v1/decisions", decisions, methods=["POST"]),
         Route("/api/v1/decisions/{idempotency_key}", decision_one, methods=["PUT"]),
         Route("/admin/stats", admin_stats, methods=["GET"]),
@@ -294,6 +305,9 @@ def create_app(store: IssuerStore, faults: FaultState | None = None, *,
         Route("/admin/packages", admin_packages, methods=["POST"]),
         Route("/admin/withdraw", admin_withdraw, methods=["POST"]),
     ]
+    for route in routes:  # Starlette adds HEAD to every GET; only the documented HEAD stays
+        if route.path != PACKAGE_PATH:
+            route.methods.discard("HEAD")
     app = Starlette(routes=routes)
     wrapped = FaultMiddleware(app, faults)
     wrapped.stats = stats  # type: ignore[attr-defined]

@@ -24,6 +24,10 @@ from typing import Any
 ACCESS_TTL = 3600.0
 REFRESH_TTL = 30 * 24 * 3600.0
 MAX_BATCH = 500
+#: The largest attempt number, and change sequence, the issuer knows (SQLite's integers
+#: end at 2**63 - 1; anything larger is refused before it reaches the database).
+MAX_ATTEMPT = 2**31 - 1
+MAX_SEQ = 2**63 - 1
 _PBKDF2_ROUNDS = 60_000
 
 SCHEMA = """
@@ -308,8 +312,9 @@ class IssuerStore:
 def _invalid(d: dict[str, Any]) -> str:
     if not isinstance(d.get("submission_id"), str) or not d["submission_id"]:
         return "submission_id must be a non-empty string"
-    if not isinstance(d.get("attempt"), int) or isinstance(d["attempt"], bool) or d["attempt"] < 1:
-        return "attempt must be an integer from 1"
+    attempt = d.get("attempt")
+    if not isinstance(attempt, int) or isinstance(attempt, bool) or not 1 <= attempt <= MAX_ATTEMPT:
+        return f"attempt must be an integer from 1 to {MAX_ATTEMPT}"
     if d.get("decision") not in ("earned", "not_yet"):
         return "decision must be 'earned' or 'not_yet'"
     if not isinstance(d.get("criteria", []), list):
