@@ -109,7 +109,6 @@ CACHE_BYTES = 96 * 1024 * 1024
 EXACT_TOLERANCE = 0.4        # exact seek: a picture this far (in frames) from its slot is doubted
 EXACT_ATTEMPTS = 3           # ... then the count starts again from the key frame, this often
 EXACT_STALL_S = 1.5          # ... or when no picture came for this long
-REPAINT_MIN_S = 0.055        # libvlc repaints a picture no sooner than ~58 ms after the last
 EXACT_DIRECT_S = 0.6         # a paused start on the frame itself that shows nothing by then
 PREPARED_BYTES = 96 * 1024 * 1024  # note frames decoded ahead (prepare_frames)
 PREPARE_IDLE_S = 0.25        # prepare only once nothing else happened for this long
@@ -464,6 +463,7 @@ class _Op:
     direct: bool = False      # started paused on the frame itself (see _exact_start)
     attempts: int = 0
     frames: list[_Frame] = field(default_factory=list)
+    alike: list[float] = field(default_factory=list)  # exact: when the key frame showed again
 
 
 class MediaEngine(QObject):
@@ -1402,13 +1402,19 @@ class MediaEngine(QObject):
                     - timing.frame_us[op.key + op.count]) / 1e6 or timing.frame_duration_us / 1e6
         same = image == frames[-1].image
         if op.count == 0:
-            if same and (at - op.last_at >= REPAINT_MIN_S
-                         or at - op.resumed_at < 0.5 * duration):
-                op.last_at = at
-                return  # libvlc repainting the key frame
-            # (the same picture one frame after the last one, too soon for a repaint: the
-            # next frame of a still picture; the slots of the frames after it check it)
-            if at - op.resumed_at > 1.5 * duration + 0.02:
+            late = at - op.resumed_at > 1.5 * duration + 0.02
+            if same and not late:
+                op.alike.append(at)  # a repaint of the key frame, or the next frame if still
+                return
+            # The same picture a frame after the resume was the next frame (a still picture)
+            # when nothing else came in time, or when this picture comes a frame after it.
+            # (A repaint comes ~60 ms after the last picture, not at the next frame's time.)
+            alike = [t for t in op.alike if t - op.resumed_at >= 0.5 * duration]
+            if alike and (same or abs(at - alike[0] - duration) <= EXACT_TOLERANCE * duration):
+                self._exact_next_alike(op, frames[-1].image, alike[0],
+                                       [t for t in op.alike if t > alike[0]], image, at)
+                return
+            if late:
                 self._exact_doubt(op, f"first frame {(at - op.resumed_at) * 1000:.0f} ms after "
                                   "resuming")
                 return
@@ -1417,7 +1423,7 @@ class MediaEngine(QObject):
             first = timing.frame_us[op.key + 1]
             slot = op.ref_at + (timing.frame_us[op.key + op.count + 1] - first) / 1e6
             if abs(at - slot) > EXACT_TOLERANCE * duration:
-                if same and at - op.last_at >= REPAINT_MIN_S:
+                if same:
                     return  # a repaint between two frames
                 self._exact_doubt(op, f"frame {op.key + op.count + 1} shown "
                                   f"{(at - slot) * 1000:+.0f} ms from its time")
@@ -1432,6 +1438,24 @@ class MediaEngine(QObject):
         goal = op.index + 1 if op.purpose == "prepare" else op.index
         if op.key + op.count >= min(goal, len(timing) - 1):
             self._exact_reached(op, at)
+
+    def _exact_next_alike(self, op: _Op, key_image: QImage, next_at: float, between: list[float],
+                          image: QImage, at: float) -> None:
+        """The frame after the key frame was the same picture, shown at ``next_at``: count it,
+        then the same pictures shown since (``between``) and this one, each in its slot."""
+        op.alike = []
+        op.ref_at = op.last_at = next_at
+        op.count = 1
+        op.frames.append(_Frame(self._ms_of(op.key + 1), key_image))
+        goal = op.index + 1 if op.purpose == "prepare" else op.index
+        if op.key + 1 >= min(goal, len(self._timing) - 1):
+            self._exact_reached(op, next_at)
+            return
+        for t in between:
+            self._frame_exact(op, key_image, t)
+            if self._op is not op:
+                return
+        self._frame_exact(op, image, at)
 
     def _try_direct(self, op: _Op) -> bool:
         """After libvlc's end came before the count reached the frame: start paused on the
@@ -1737,7 +1761,12 @@ class MediaEngine(QObject):
                 clock = self._clock_ms(at)
                 if clock is not None and clock - ms > 1.5 * self._frame_ms:
                     ms = self._snap(round(clock))  # the picture had not changed till now
-                self._set_anchor(at, ms)
+                if self._clock_pending is not None:
+                    # Just resumed: this may be the first picture that differs, frames after
+                    # the one resumed on (black video); the clock starts from the resume.
+                    self._anchor = (at, ms)
+                else:
+                    self._set_anchor(at, ms)
             else:
                 wall, base = self._anchor
                 elapsed = (at - wall) * 1000 * self._rate
