@@ -50,6 +50,11 @@ identified by its burnt-in timestamp), and what the engine does about it:
   picture identical to the previous one, so only new pictures reach the GUI thread.
 * At rates below 1, libvlc 3 holds the first picture after a (re)start for about
   (1/rate - 1) s before playing on; that is VLC's clock, not the engine.
+* A still or black picture brings no new pictures (repeats are dropped; a ``-tune
+  stillimage`` file changes at its key frames only), so while playing the position is a
+  clock, not the last new picture: see "the clock" below. An exact count takes the same
+  picture shown at the next frame's time for that frame (repaints come ~60 ms apart), and a
+  step whose neighbours look alike counts from the key frame instead of matching pixels.
 """
 
 from __future__ import annotations
@@ -1109,8 +1114,9 @@ class MediaEngine(QObject):
         return round((frames - 1) * self._frame_ms)
 
     def _snap(self, ms: int) -> int:
-        """The start time of the frame on screen at ``ms``."""
-        index = math.floor(ms / self._frame_ms + 1e-6)
+        """The start time of the frame on screen at ``ms``. Frame times are whole ms, rounded
+        (frame 61 at 30 fps: 2033): half a ms more keeps a frame's own time in that frame."""
+        index = math.floor((ms + 0.5) / self._frame_ms + 1e-6)
         return round(index * self._frame_ms)
 
     def _next_ms(self, ms: int, frames: int = 1) -> int:
@@ -1146,9 +1152,10 @@ class MediaEngine(QObject):
     # last new picture: a still slide, a black screen or a tripod shot on a quiet room brings
     # no new pictures for seconds (the display callback drops repeats; -tune stillimage files
     # change only at key frames). The clock runs on the monotonic clock from the first
-    # picture shown (libvlc's own clock follows the system clock; the audio is resampled to
-    # it) and is checked against libvlc's media time (``get_time``, updated every 250 ms, and
-    # a lump of media behind the picture on screen).
+    # picture shown (libvlc 3's clock follows the system clock for a local file; its audio
+    # output is resampled to keep up) and is checked against libvlc's media time
+    # (``get_time``: updated every 250 ms; measured 100-350 ms behind the picture on screen
+    # at 1x in a file without sound, 0-30 ms with sound, and more at higher rates).
     def _set_anchor(self, at: float, ms: int) -> None:
         """The picture ``ms`` was shown at ``at``: later pictures and the clock count from it."""
         self._anchor = (at, ms)
