@@ -150,7 +150,7 @@ def _run_child(side: str, video: Path, seconds: float, display: str,
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     x0 = _process_cpu(server.pid) if server else None
     done = subprocess.run([sys.executable, __file__, "--child", side, str(video),
-                           str(seconds)], env=env, capture_output=True, text=True,
+                           str(seconds)], env=env, capture_output=True, text=True, check=False,
                           timeout=seconds + 120)
     x1 = _process_cpu(server.pid) if server else None
     if done.returncode != 0:

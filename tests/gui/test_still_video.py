@@ -23,6 +23,7 @@ screen at 1x (about 250 ms x rate plus that, above 1x).
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import time
 from pathlib import Path
@@ -215,7 +216,7 @@ def test_a_loop_on_a_still_picture_goes_round(qtbot, media):
     pane.positionChanged.connect(positions.append)
     pane.seek(1000)
     pane.play()
-    qtbot.waitUntil(lambda: sum(b < a for a, b in zip(positions, positions[1:])) >= 2,
+    qtbot.waitUntil(lambda: sum(b < a for a, b in itertools.pairwise(positions)) >= 2,
                     timeout=6000)
     assert max(positions) < 2000 + 200
     pane.close_media()
