@@ -50,6 +50,11 @@ identified by its burnt-in timestamp), and what the engine does about it:
   picture identical to the previous one, so only new pictures reach the GUI thread.
 * At rates below 1, libvlc 3 holds the first picture after a (re)start for about
   (1/rate - 1) s before playing on; that is VLC's clock, not the engine.
+* A still or black picture brings no new pictures (repeats are dropped; a ``-tune
+  stillimage`` file changes at its key frames only), so while playing the position is a
+  clock, not the last new picture: see "the clock" below. An exact count takes the same
+  picture shown at the next frame's time for that frame (repaints come ~60 ms apart), and a
+  step whose neighbours look alike counts from the key frame instead of matching pixels.
 """
 
 from __future__ import annotations
@@ -463,6 +468,7 @@ class _Op:
     direct: bool = False      # started paused on the frame itself (see _exact_start)
     attempts: int = 0
     frames: list[_Frame] = field(default_factory=list)
+    alike: list[float] = field(default_factory=list)  # exact: when the key frame showed again
 
 
 class MediaEngine(QObject):
@@ -557,6 +563,15 @@ class MediaEngine(QObject):
         self._audio_pos = 0
         self._last_emitted_pos = -1
         self._anchor: tuple[float, int] | None = None
+        # The media clock while playing (monotonic time, media ms): the position follows it,
+        # not the arrival of pictures (a still or black picture brings no new ones).
+        self._clock: tuple[float, float] | None = None
+        # Resumed at (monotonic time, ms): the clock starts from there, or with libvlc's if that
+        # held the picture (_follow_vlc).
+        self._clock_pending: tuple[float, int] | None = None
+        self._vlc_seen: int | None = None  # libvlc's media time when last read
+        self._clock_off = 0              # consecutive readings of libvlc far from the clock
+        self._end_clock: int | None = None  # where the clock was when libvlc's end came
         self._timing: VideoTiming | None = None  # frame times from the file's tables
         self._timing_known = False       # the tables were read (the timing may be None)
         self._pending_exact = False
@@ -664,6 +679,7 @@ class MediaEngine(QObject):
         self._start_playing()
 
     def pause(self) -> None:
+        clock = self._clock_position()  # (it stops with _want_play)
         self._want_play = False
         if self._session is None or self._error:
             return
@@ -675,9 +691,24 @@ class MediaEngine(QObject):
         if self._vlc_mode == "playing":
             if self._audio:
                 self._audio_pos = self._audio_position()
+            elif clock is not None and time.monotonic() - self._last_frame_at \
+                    > 1.5 * self._frame_ms / 1000 / self._rate:
+                self._relabel_shown(clock)  # no new picture for a while: it is still this one
             self._pause_vlc()
             self._can_step = self._can_resume = True
         self._set_state("ended" if self._ended else "paused")
+        self._emit_position(self.position())
+
+    def _relabel_shown(self, ms: int) -> None:
+        """The picture on screen is the frame at ``ms``: the clock went on while the picture
+        did not change (the frames between were the same picture, or none came)."""
+        shown = self._shown()
+        if shown is None or ms - shown.ms < 2 * self._frame_ms:
+            return
+        log.debug("picture of %d ms still on screen at %d ms", shown.ms, ms)
+        self._frames = [_Frame(ms, shown.image)]
+        self._v = self._vlc_idx = 0
+        self._exact_run = False
 
     def _cancel_prefetch(self) -> None:
         """A prefetch (or a note frame decoded ahead) is a courtesy: a seek, step or play does
@@ -691,6 +722,7 @@ class MediaEngine(QObject):
             return
         if op is not None and op.kind == "capture" and op.direction == 0:
             self._op = None
+            self._end_exact_counting()
             self._holding = False
             if self._vlc_mode == "playing":
                 self._session.stop()  # muted, hidden playback: nothing to keep
@@ -778,12 +810,15 @@ class MediaEngine(QObject):
             return
         if self._audio and self._vlc_mode == "playing":
             self._audio_anchor = (time.monotonic(), self._audio_position())
+        clock = self._clock_ms()
         self._rate = rate
         session = self._session
         if session is not None and session.player is not None and self._vlc_mode == "playing" \
                 and self._op is None:  # (an operation in flight applies it when it lands)
             session.player.set_rate(rate)
             self._anchor = None
+            if clock is not None:
+                self._clock = (time.monotonic(), clock)  # on at the new rate from here
         self.rateChanged.emit(rate)
 
     def rate(self) -> float:
@@ -865,10 +900,24 @@ class MediaEngine(QObject):
         if self._audio:
             return self._audio_position()
         shown = self._shown()
+        clock = self._clock_position()
+        if clock is None and self._end_pending:
+            clock = self._end_clock  # the last pictures are still coming
+        if clock is not None and (shown is None or clock > shown.ms):
+            return clock
         return shown.ms if shown is not None else 0
 
     def duration(self) -> int:
         return self._duration
+
+    def media_time(self) -> int | None:
+        """libvlc's own media time (``get_time``: updated every 250 ms, a little behind the
+        picture on screen), or ``None`` when nothing is loaded."""
+        session = self._session
+        if session is None or session.player is None:
+            return None
+        reported = session.player.get_time()
+        return reported if reported is not None and reported >= 0 else None
 
     def frame_ms(self) -> float:
         return self._frame_ms
@@ -1070,8 +1119,9 @@ class MediaEngine(QObject):
         return round((frames - 1) * self._frame_ms)
 
     def _snap(self, ms: int) -> int:
-        """The start time of the frame on screen at ``ms``."""
-        index = math.floor(ms / self._frame_ms + 1e-6)
+        """The start time of the frame on screen at ``ms``. Frame times are whole ms, rounded
+        (frame 61 at 30 fps: 2033): half a ms more keeps a frame's own time in that frame."""
+        index = math.floor((ms + 0.5) / self._frame_ms + 1e-6)
         return round(index * self._frame_ms)
 
     def _next_ms(self, ms: int, frames: int = 1) -> int:
@@ -1103,6 +1153,82 @@ class MediaEngine(QObject):
             self._last_emitted_pos = ms
             self.positionChanged.emit(ms)
 
+    # The clock. While a video plays, its position is the media time, not the time of the
+    # last new picture: a still slide, a black screen or a tripod shot on a quiet room brings
+    # no new pictures for seconds (the display callback drops repeats; -tune stillimage files
+    # change only at key frames). The clock runs on the monotonic clock from the first
+    # picture shown (libvlc 3's clock follows the system clock for a local file; its audio
+    # output is resampled to keep up) and is checked against libvlc's media time
+    # (``get_time``: updated every 250 ms; measured 100-350 ms behind the picture on screen
+    # at 1x in a file without sound, 0-30 ms with sound, and more at higher rates).
+    def _set_anchor(self, at: float, ms: int) -> None:
+        """The picture ``ms`` was shown at ``at``: later pictures and the clock count from it."""
+        self._anchor = (at, ms)
+        self._clock = (at, float(ms))
+        self._clock_pending = None
+        self._vlc_seen = None
+        self._clock_off = 0
+
+    def _drop_clock(self) -> None:
+        self._anchor = None
+        self._clock = None
+        self._clock_pending = None
+        self._vlc_seen = None
+        self._clock_off = 0
+
+    def _clock_ms(self, now: float | None = None) -> float | None:
+        """The media time now, while a video plays on its own (no operation in flight)."""
+        if self._clock is None or self._audio or self._op is not None \
+                or self._vlc_mode != "playing" or not self._want_play:
+            return None
+        wall, ms = self._clock
+        return ms + ((time.monotonic() if now is None else now) - wall) * 1000 * self._rate
+
+    def _clock_position(self) -> int | None:
+        clock = self._clock_ms()
+        if clock is None:
+            return None
+        ms = self._snap(round(clock))
+        return min(ms, self._last_frame_ms()) if self._duration else ms
+
+    def _follow_vlc(self, now: float) -> None:
+        """Start the clock with libvlc's after a resume, and set it to libvlc's media time when
+        the two part by more than libvlc's own lag explains (libvlc's clock jumps after some
+        resumes at high rates, and it holds the first picture after a start at low rates)."""
+        if self._audio or self._op is not None or self._vlc_mode != "playing" \
+                or not self._want_play or (self._clock is None and self._clock_pending is None):
+            return
+        reported = self._session.player.get_time()
+        if reported is None or reported < 0 or reported == self._vlc_seen:
+            return
+        fresh = self._vlc_seen is not None  # changed since it was first read: just updated
+        self._vlc_seen = reported
+        if not fresh:
+            return
+        rate = self._rate
+        media = reported + 90 * rate + 100 * min(1.0, rate)  # libvlc's lag, measured
+        band = 125 * rate + 250
+        if self._clock is None:
+            resumed_at, ms = self._clock_pending
+            since_resume = ms + (now - resumed_at) * 1000 * rate
+            if abs(since_resume - media) <= band:
+                self._clock = (resumed_at, float(ms))  # libvlc went on at once
+            else:
+                log.debug("resumed at %d ms, libvlc at %d ms: following libvlc", ms, reported)
+                self._clock = (now, max(media, ms))
+            self._clock_pending = None
+            return
+        if abs(self._clock_ms(now) - media) <= band:
+            self._clock_off = 0
+            return
+        self._clock_off += 1
+        if self._clock_off >= 2:
+            log.info("clock at %.0f ms, libvlc at %d ms: following libvlc", self._clock_ms(now),
+                     reported)
+            self._clock = (now, media)
+            self._anchor = (now, round(media))
+            self._clock_off = 0
+
     def _pause_vlc(self) -> None:
         self._seek_safe = False
         self._session.player.set_pause(1)
@@ -1118,12 +1244,15 @@ class MediaEngine(QObject):
         log.debug("%s at %d (%s)", kind, target, "playing" if play else "held")
         session = self._session
         self._op = _Op(kind, target, time.monotonic(), play=play, **extra)
-        self._anchor = None
+        self._drop_clock()
         self._ended = False
         self._holding = False
         self._seek_safe = False
         self._end_pending = False
         self._exact_run = False
+        if session.sink is not None:
+            # A capture finds frames by their pixels; the same picture twice must show.
+            session.sink.keep_repeats = kind == "capture"
         if kind == "restart" and target == 0:
             # The first frame is a key frame: started paused there, libvlc shows exactly it
             # (started playing, it may skip it when the next picture is already due).
@@ -1188,7 +1317,7 @@ class MediaEngine(QObject):
         self._seek_safe = False
         self._ended = False
         self._exact_run = True
-        self._anchor = None
+        self._drop_clock()
         self._show(self._frames[self._v], emit_shown=True)
         if self._want_play:
             # Play on from the next frame, counted like any exact seek (its picture shows
@@ -1216,7 +1345,7 @@ class MediaEngine(QObject):
         start_ms = timing.frame_us[key] / 1000 + min(10.0, timing.frame_duration_us / 4000)
         self._op = _Op("exact", self._ms_of(index), time.monotonic(), play=play, index=index,
                        key=key, purpose=purpose, attempts=attempts, direct=direct)
-        self._anchor = None
+        self._drop_clock()
         self._holding = False
         self._seek_safe = False
         self._end_pending = False
@@ -1285,9 +1414,19 @@ class MediaEngine(QObject):
                     - timing.frame_us[op.key + op.count]) / 1e6 or timing.frame_duration_us / 1e6
         same = image == frames[-1].image
         if op.count == 0:
-            if same:
-                return  # libvlc repainting the key frame
-            if at - op.resumed_at > 1.5 * duration + 0.02:
+            late = at - op.resumed_at > 1.5 * duration + 0.02
+            if same and not late:
+                op.alike.append(at)  # a repaint of the key frame, or the next frame if still
+                return
+            # The same picture a frame after the resume was the next frame (a still picture)
+            # when nothing else came in time, or when this picture comes a frame after it.
+            # (A repaint comes ~60 ms after the last picture, not at the next frame's time.)
+            alike = [t for t in op.alike if t - op.resumed_at >= 0.5 * duration]
+            if alike and (same or abs(at - alike[0] - duration) <= EXACT_TOLERANCE * duration):
+                self._exact_next_alike(op, frames[-1].image, alike[0],
+                                       [t for t in op.alike if t > alike[0]], image, at)
+                return
+            if late:
                 self._exact_doubt(op, f"first frame {(at - op.resumed_at) * 1000:.0f} ms after "
                                   "resuming")
                 return
@@ -1311,6 +1450,24 @@ class MediaEngine(QObject):
         goal = op.index + 1 if op.purpose == "prepare" else op.index
         if op.key + op.count >= min(goal, len(timing) - 1):
             self._exact_reached(op, at)
+
+    def _exact_next_alike(self, op: _Op, key_image: QImage, next_at: float, between: list[float],
+                          image: QImage, at: float) -> None:
+        """The frame after the key frame was the same picture, shown at ``next_at``: count it,
+        then the same pictures shown since (``between``) and this one, each in its slot."""
+        op.alike = []
+        op.ref_at = op.last_at = next_at
+        op.count = 1
+        op.frames.append(_Frame(self._ms_of(op.key + 1), key_image))
+        goal = op.index + 1 if op.purpose == "prepare" else op.index
+        if op.key + 1 >= min(goal, len(self._timing) - 1):
+            self._exact_reached(op, next_at)
+            return
+        for t in between:
+            self._frame_exact(op, key_image, t)
+            if self._op is not op:
+                return
+        self._frame_exact(op, image, at)
 
     def _try_direct(self, op: _Op) -> bool:
         """After libvlc's end came before the count reached the frame: start paused on the
@@ -1369,7 +1526,7 @@ class MediaEngine(QObject):
                 self._set_state("paused")
         elif op.play:
             self._vlc_mode = "playing"
-            self._anchor = (at, ms)
+            self._set_anchor(at, ms)
             self._can_step = self._can_resume = False
             if self._rate != 1.0:
                 self._session.player.set_rate(self._rate)
@@ -1458,7 +1615,10 @@ class MediaEngine(QObject):
             session.player.set_pause(0)
             self._vlc_mode = "playing"
             self._seek_safe = False
-            self._anchor = None
+            # The next picture anchors the clock; on a still picture none may come for long,
+            # and the clock then starts with libvlc's (it may hold the first picture a while).
+            self._drop_clock()
+            self._clock_pending = (time.monotonic(), shown.ms)
             return
         # libvlc would jump ahead (or is not on the frame on screen): continue just after it.
         start = self._next_ms(shown.ms)
@@ -1499,6 +1659,8 @@ class MediaEngine(QObject):
         if session.first_picture_due:
             session.first_picture_due = False
             if self._stale_first_frame(session.start_ms, image):
+                if session.sink is not None:
+                    session.sink.forget_last()  # the same picture may be next (a still one)
                 return
         op = self._op
         if op is not None:
@@ -1530,13 +1692,13 @@ class MediaEngine(QObject):
         frame = _Frame(self._snap(op.target), image)
         self._frames, self._v, self._vlc_idx = [frame], 0, 0
         if op.play:
-            self._anchor = (at, frame.ms)
+            self._set_anchor(at, frame.ms)
             self._can_step = self._can_resume = False
             if self._rate != 1.0:
                 self._session.player.set_rate(self._rate)
             if op.target == 0:
                 self._session.player.set_pause(0)  # it was started paused (see _restart)
-                self._anchor = (time.monotonic(), frame.ms)
+                self._set_anchor(time.monotonic(), frame.ms)
             if self._state != "playing":
                 self._set_state("playing")
         else:
@@ -1608,12 +1770,24 @@ class MediaEngine(QObject):
         if self._vlc_mode == "playing":
             if self._anchor is None:
                 ms = self._next_ms(last.ms) if last else 0
-                self._anchor = (at, ms)
+                clock = self._clock_ms(at)
+                if clock is not None and clock - ms > 1.5 * self._frame_ms:
+                    ms = self._snap(round(clock))  # the picture had not changed till now
+                if self._clock_pending is not None:
+                    # Just resumed: this may be the first picture that differs, frames after
+                    # the one resumed on (black video); the clock starts from the resume.
+                    self._anchor = (at, ms)
+                else:
+                    self._set_anchor(at, ms)
             else:
                 wall, base = self._anchor
-                count = round((at - wall) * 1000 * self._rate / self._frame_ms)
+                elapsed = (at - wall) * 1000 * self._rate
+                count = round(elapsed / self._frame_ms)
                 ms = round(round(base / self._frame_ms + count) * self._frame_ms)
-                if last is not None and ms <= last.ms:
+                if last is not None and ms <= last.ms and base + elapsed > last.ms \
+                        + self._frame_ms / 4:
+                    # (two pictures a frame apart; not when frames come faster than the
+                    # file's average rate, as in a variable-rate phone recording)
                     ms = self._next_ms(last.ms)
         else:
             ms = self._next_ms(last.ms) if last else 0  # the last pictures before a pause
@@ -1682,10 +1856,21 @@ class MediaEngine(QObject):
                       margin=round((shown.ms - start) / self._frame_ms))
 
     def _finish_capture(self, op: _Op) -> None:
+        self._end_exact_counting()  # (no repeats kept any more)
         frames = op.collected
         if op.direction == 0:
             self._finish_prefetch(op)
             return
+        if self._timing is not None and self._looks_alike(op):
+            # A still picture: the frame on screen cannot be told from its neighbours by its
+            # pixels. Count to the neighbour from the key frame instead.
+            timing = self._timing
+            index = timing.index_at(op.reference_ms * 1000 + 500) + op.direction
+            index = max(0, min(len(timing) - 1, index))
+            log.info("step %+d from %d: the frames around it are alike; counting to frame %d",
+                     op.direction, op.reference_ms, index)
+            if self._exact_start(index, purpose="show", play=False):
+                return
         if op.match is not None and op.match + op.direction >= 0:
             base = op.reference_ms - op.match * self._frame_ms
             want = op.match + op.direction
@@ -1720,6 +1905,15 @@ class MediaEngine(QObject):
         self._show(self._frames[self._v], emit_shown=True)
         self._after_op()
 
+    def _looks_alike(self, op: _Op) -> bool:
+        """The capture cannot tell the frame on screen by its pixels: the same picture came
+        more than once, or (stepping back) the first one was it, even from further back."""
+        if op.match is None:
+            return False
+        if sum(1 for image in op.collected if image == op.reference) > 1:
+            return True
+        return op.match == 0 and op.direction < 0 and op.retried
+
     def _finish_prefetch(self, op: _Op) -> None:
         """After a paused seek: keep the frames around it (instant steps, a clean libvlc
         state) and check the seek's picture is among them. libvlc's paused seek very rarely
@@ -1729,7 +1923,13 @@ class MediaEngine(QObject):
         if not frames:
             self._after_op()
             return
-        if op.match is not None:
+        if op.match is not None and self._looks_alike(op):
+            # A still picture: the frames are known by their times alone.
+            base = op.base_ms
+            index = max(0, min(len(frames) - 1, round((op.reference_ms - base) / self._frame_ms)))
+            corrected = False
+            self._exact_run = False
+        elif op.match is not None:
             base, index, corrected = op.reference_ms - op.match * self._frame_ms, op.match, False
         else:
             base = op.base_ms
@@ -1821,10 +2021,13 @@ class MediaEngine(QObject):
             step = 1 if self._queued_steps > 0 else -1
             self._queued_steps -= step
             self._step(step)
+        self._follow_vlc(now)
         position = self.position()
         self._emit_position(position)
         if self._audio and self._vlc_mode == "playing":
             self._check_loop_audio(position)
+        elif self._clock is not None and self._vlc_mode == "playing":
+            self._check_loop(position)  # (a still picture brings no new pictures to check)
 
     def _watch_op(self, op: _Op, now: float) -> None:
         age = now - op.started
@@ -1866,6 +2069,7 @@ class MediaEngine(QObject):
         elif op.kind in ("restart", "capture") and not op.landed and not op.collected \
                 and age > FIRST_FRAME_TIMEOUT_S:
             self._op = None
+            self._end_exact_counting()
             if not self._ever_shown:
                 self._fail(cannot_play_message("video"),
                            f"VLC decoded no picture within {FIRST_FRAME_TIMEOUT_S:g} s.\n"
@@ -1906,6 +2110,7 @@ class MediaEngine(QObject):
             self._vlc_mode = "stopped"
             return
         end = self._audio_position() if self._audio else self.position()  # while "playing"
+        self._end_clock = None if self._audio else end
         self._vlc_mode = "stopped"
         self._seek_safe = False
         if self._audio:
@@ -1928,7 +2133,10 @@ class MediaEngine(QObject):
                 self._vlc_mode = "stopped"
                 return
         if end is None:
-            end = self.position()
+            end = max(self.position(), self._end_clock or 0)
+            # The picture on screen is the last one (a still end, or a video track shorter
+            # than its sound): it stays there till the clock's end.
+            self._relabel_shown(min(self._snap(end), self._last_frame_ms()))
         if self._duration and end < self._duration - max(2000, self._duration // 20) \
                 and not (self._loop and self._want_play) and (op is None or op.landed):
             self._warn(f"Playback stopped early, at {format_ms(end)} of "
