@@ -105,11 +105,13 @@ def _problems(result: dict) -> list[str]:
 
 
 @pytest.mark.parametrize("x_screen", list(SCREENS), indirect=True)
-def test_every_window_and_dialog_fits_the_screen(x_screen, lead_data: Path, tmp_path: Path) -> None:
+def test_every_window_and_dialog_fits_the_screen(x_screen, lead_data: Path, tmp_path: Path,
+                                                 keyring_env: dict[str, str]) -> None:
     display, extra = x_screen
     data = tmp_path / "data"
     shutil.copytree(lead_data, data)
-    env = {**os.environ, **extra, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "REVIEWER_APP_NO_AUDIO": "1"}
+    # (a test keyring: exporting a score batch signs it with the profile's key)
+    env = {**keyring_env, **extra, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "REVIEWER_APP_NO_AUDIO": "1"}
     run = subprocess.run([sys.executable, str(PROBE), str(data)], env=env, capture_output=True, text=True,
                          timeout=240)
     results = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
