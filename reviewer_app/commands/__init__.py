@@ -12,6 +12,7 @@ import argparse
 import importlib
 
 MODULES: tuple[str, ...] = (
+    "reviewer_app.commands.issuer",
     "reviewer_app.commands.profile",
     "reviewer_app.commands.exports",
     "reviewer_app.commands.stats",

@@ -1,6 +1,6 @@
 """``reviewer-app issuer identity`` and ``issuer ob3``: signed Open Badges 3.0 credentials.
 
-Added to the ``issuer`` command's actions by ``reviewer_app.cli`` (``add_issuer_actions``).
+Added to the ``issuer`` command's actions by ``reviewer_app.commands.issuer`` (``add_issuer_actions``).
 """
 
 from __future__ import annotations

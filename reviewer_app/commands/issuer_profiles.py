@@ -1,5 +1,5 @@
 """The options of ``reviewer-app issuer add`` and ``issuer set``, and the profile
-settings they make (the commands themselves are in ``reviewer_app.cli``)."""
+settings they make (the commands themselves are in ``reviewer_app.commands.issuer``)."""
 
 from __future__ import annotations
 

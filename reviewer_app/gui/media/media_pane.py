@@ -14,17 +14,13 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import (
     QAction,
-    QColor,
     QFontDatabase,
     QIcon,
     QImage,
     QKeySequence,
-    QMouseEvent,
-    QPainter,
-    QPaintEvent,
 )
 from PySide6.QtWidgets import (
     QComboBox,
@@ -34,7 +30,6 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSlider,
     QStyle,
-    QStyleOptionSlider,
     QToolButton,
     QToolTip,
     QVBoxLayout,
@@ -43,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from reviewer_app.gui.media.frame_view import FrameView
 from reviewer_app.gui.media.player import RATES, MediaEngine
-from reviewer_app.gui.media.seek_markers import SeekMarks
+from reviewer_app.gui.media.seek_bar import JUMP_MS, SeekBar
 from reviewer_app.gui.media.timecode import TIME_HELP, format_ms, parse_time
 from reviewer_app.gui.media.vlc_loader import VlcUnavailable, load_vlc
 
@@ -93,77 +88,10 @@ ACTION_HELP = {
     "go_to_time": "Go to a typed time",
     "frame_numbers": "Show the frame number beside the time",
 }
-JUMP_MS = 5000
 
 
 def rate_label(rate: float) -> str:
     return f"{rate:g}×"
-
-
-class SeekBar(QSlider):
-    """A slider in milliseconds: a click jumps there (as a drag's end); the loop range is shaded."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(Qt.Orientation.Horizontal, parent)
-        self.setObjectName("seekBar")
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.setRange(0, 0)
-        self.setSingleStep(1000)
-        self.setPageStep(JUMP_MS)
-        self._loop: tuple[int, int] | None = None
-        self.marks = SeekMarks(self, self._x_for)  # the notes' (see seek_markers)
-        self.setMinimumHeight(22)
-
-    def set_loop(self, loop: tuple[int, int] | None) -> None:
-        self._loop = loop
-        self.update()
-
-    def _groove(self) -> tuple[QStyleOptionSlider, QRect]:
-        option = QStyleOptionSlider()
-        self.initStyleOption(option)
-        groove = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, option,
-                                             QStyle.SubControl.SC_SliderGroove, self)
-        return option, groove
-
-    def _x_for(self, value: int) -> int:
-        option, groove = self._groove()
-        handle = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, option,
-                                             QStyle.SubControl.SC_SliderHandle, self)
-        span = max(1, groove.width() - handle.width())
-        x = QStyle.sliderPositionFromValue(self.minimum(), self.maximum(), value, span)
-        return groove.left() + handle.width() // 2 + x
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton and self.maximum() > 0:
-            option, groove = self._groove()
-            handle = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, option,
-                                                 QStyle.SubControl.SC_SliderHandle, self)
-            if not handle.contains(event.position().toPoint()):
-                span = max(1, groove.width() - handle.width())
-                x = int(event.position().x()) - groove.left() - handle.width() // 2
-                value = QStyle.sliderValueFromPosition(self.minimum(), self.maximum(),
-                                                       max(0, min(span, x)), span)
-                self.setValue(value)
-                self.sliderReleased.emit()  # a click lands like the end of a drag: exactly
-                event.accept()
-                return
-        super().mousePressEvent(event)
-
-    def event(self, event: QEvent) -> bool:
-        return self.marks.tooltip(event) or super().event(event)
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        self.marks.paint()
-        if self._loop is None or self.maximum() <= 0:
-            return
-        painter = QPainter(self)
-        left, right = self._x_for(self._loop[0]), self._x_for(self._loop[1])
-        band = QRect(left, self.height() // 2 - 5, max(2, right - left), 10)
-        painter.fillRect(band, QColor(255, 170, 0, 110))
-        painter.setPen(QColor(230, 140, 0))
-        painter.drawLine(left, band.top() - 2, left, band.bottom() + 2)
-        painter.drawLine(right, band.top() - 2, right, band.bottom() + 2)
 
 
 class MediaPane(QWidget):

@@ -13,7 +13,7 @@ from reviewer_app.domain.model import Annotation, AnnotationKind, EvidenceKind
 from reviewer_app.gui.media.seek_markers import SeekMarker
 
 if TYPE_CHECKING:
-    from reviewer_app.gui.workspace.window import EvidenceViewer
+    from reviewer_app.gui.workspace.evidence_viewer import EvidenceViewer
 
 
 def label(note: Annotation) -> str:

@@ -26,7 +26,8 @@ from reviewer_app.domain.model import Annotation, AnnotationKind, EvidenceItem, 
 from reviewer_app.gui.workspace.notes_panel import NoteDialog
 
 if TYPE_CHECKING:
-    from reviewer_app.gui.workspace.window import EvidenceViewer, WorkspaceWindow
+    from reviewer_app.gui.workspace.evidence_viewer import EvidenceViewer
+    from reviewer_app.gui.workspace.window import WorkspaceWindow
 
 MEDIA, DOCUMENT = "media", "document"
 

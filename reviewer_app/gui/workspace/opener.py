@@ -41,7 +41,7 @@ def prepare_spare(ctx: AppContext, settings: QSettings) -> None:
     to it. Harmless to call more than once."""
     if _spare or _building:
         return
-    from reviewer_app.gui.workspace.window import EvidenceViewer
+    from reviewer_app.gui.workspace.evidence_viewer import EvidenceViewer
 
     _building.append(EvidenceViewer(ctx))  # the viewers first (about half the work) ...
     QTimer.singleShot(0, lambda: _finish_spare(ctx, settings))

@@ -16,7 +16,7 @@ from PySide6.QtCore import QSettings
 from reviewer_app.domain.model import EvidenceItem, EvidenceKind
 
 if TYPE_CHECKING:
-    from reviewer_app.gui.workspace.window import EvidenceViewer
+    from reviewer_app.gui.workspace.evidence_viewer import EvidenceViewer
 
 
 @dataclass(frozen=True)
