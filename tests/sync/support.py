@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from lead_support import simple_rules
 from sqlalchemy import insert, select
 
 from reviewer_app.domain.model import Decision, ReviewStatus, Role
@@ -31,6 +32,7 @@ def add_and_login(ctx: AppContext, issuer: IssuerServer, name: str = "ref", **kw
     service.login(ctx, name, PASSWORD)
 
 
+
 def make_lead(ctx: AppContext) -> AppContext:
     """Make the local profile a lead assessor: only a lead's final decisions reach the issuer.
 
@@ -38,6 +40,7 @@ def make_lead(ctx: AppContext) -> AppContext:
     they would have been had it been a lead assessor all along.
     """
     me = update_self(ctx, role=Role.LEAD_ASSESSOR)
+    simple_rules(ctx)
     with ctx.transaction() as s:
         submitted = s.scalars(select(m.Review.attempt_id).where(
             m.Review.status == ReviewStatus.SUBMITTED)).all()
@@ -51,6 +54,7 @@ def bulk_decisions(ctx: AppContext, n: int, *, prefix: str = "BULK",
     (one attempt each), queued in the outbox through the same payload code as a real submit.
     Returns the submission ids."""
     me = update_self(ctx, role=Role.LEAD_ASSESSOR)
+    simple_rules(ctx)
     keys = [f"{prefix}-{i:05d}" for i in range(n)]
     now = datetime.now(UTC)
     with ctx.transaction() as s:
