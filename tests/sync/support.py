@@ -6,7 +6,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from lead_support import simple_rules
 from sqlalchemy import insert, select
 
 from reviewer_app.domain.model import Decision, ReviewStatus, Role
@@ -33,6 +32,18 @@ def add_and_login(ctx: AppContext, issuer: IssuerServer, name: str = "ref", **kw
 
 
 
+def simple_rules(ctx: AppContext) -> None:
+    """Every credential held: no second reading, decisions released when made (as
+    ``tests/lead_support.simple_rules``; this module is also imported without ``tests/``)."""
+    from reviewer_app.services.policies import set_policy
+
+    with ctx.sessions() as s:
+        keys = sorted(set(s.scalars(select(m.Credential.key))))
+    for key in keys:
+        set_policy(ctx, key, second_review_percent=0, near_cut_margin=None, first_reviews=0,
+                   max_level_gap=0, calibration_items=1, hold_for_release=False)
+
+
 def make_lead(ctx: AppContext) -> AppContext:
     """Make the local profile a lead assessor: only a lead's final decisions reach the issuer.
 
@@ -54,7 +65,6 @@ def bulk_decisions(ctx: AppContext, n: int, *, prefix: str = "BULK",
     (one attempt each), queued in the outbox through the same payload code as a real submit.
     Returns the submission ids."""
     me = update_self(ctx, role=Role.LEAD_ASSESSOR)
-    simple_rules(ctx)
     keys = [f"{prefix}-{i:05d}" for i in range(n)]
     now = datetime.now(UTC)
     with ctx.transaction() as s:
@@ -93,7 +103,7 @@ def bulk_decisions(ctx: AppContext, n: int, *, prefix: str = "BULK",
         s.execute(insert(m.FinalDecision), [
             {"uid": m.new_uid(), "attempt_id": first_att + i, "review_id": first_rev + i,
              "decision": decision, "source": "single", "rationale": "", "decided_by_id": reviewer_id,
-             "decided_at": now} for i in range(n)])
+             "decided_at": now, "released_at": now} for i in range(n)])
     outbox.enqueue_missing(ctx.sessions)
     return keys
 
