@@ -76,6 +76,7 @@ class ReleaseWindow(QDialog):
         self.reader = QComboBox()
         self.reader.setObjectName("secondReader")
         self.reader.setAccessibleName("Second reader")
+        self.reader.setPlaceholderText("No enrolled reviewer (Lead \u25b8 Enrolled Reviewers)")
         self.assign_button = QPushButton("&Assign")
         self.assign_button.clicked.connect(self.assign)
         self.export_button = QPushButton("&Export Assignment Files\u2026")
