@@ -53,9 +53,28 @@ def resign(document: dict, ctx: AppContext, *, count: int | None = None) -> dict
     return document
 
 
-def make_lead(ctx: AppContext, name: str = "Lena Lead") -> str:
-    """The local profile becomes a lead assessor; returns its uid."""
-    return update_self(ctx, name=name, role=Role.LEAD_ASSESSOR).uid
+def make_lead(ctx: AppContext, name: str = "Lena Lead", *, defaults: bool = False) -> str:
+    """The local profile becomes a lead assessor; returns its uid.
+
+    Unless ``defaults``, every credential held gets the simple rules these tests were written
+    for (``simple_rules``); with it, the scoring centre's defaults (second reading, holds).
+    """
+    uid = update_self(ctx, name=name, role=Role.LEAD_ASSESSOR).uid
+    if not defaults:
+        simple_rules(ctx)
+    return uid
+
+
+def simple_rules(ctx: AppContext) -> None:
+    """Every credential held: no second reading, any difference a dispute, final decisions
+    released when made, one calibration item enough to qualify."""
+    from reviewer_app.services.policies import set_policy
+
+    with ctx.sessions() as s:
+        keys = sorted(set(s.scalars(select(m.Credential.key))))
+    for key in keys:
+        set_policy(ctx, key, second_review_percent=0, near_cut_margin=None, first_reviews=0,
+                   max_level_gap=0, calibration_items=1, hold_for_release=False)
 
 
 def add_profile(ctx: AppContext, name: str, role: Role = Role.REVIEWER) -> str:

@@ -21,6 +21,7 @@ MODULES: tuple[str, ...] = (
     "reviewer_app.commands.audit",
     "reviewer_app.commands.moderation",
     "reviewer_app.commands.storage",
+    "reviewer_app.commands.release",
 )
 
 

@@ -89,3 +89,5 @@ def _report(outcomes: list) -> None:  # noqa: ANN001 - BatchOutcome, imported la
             print(f"error: {outcome.message}", file=sys.stderr)
         else:
             print(outcome.message)
+            for line in outcome.lines:
+                print(f"  {line}")

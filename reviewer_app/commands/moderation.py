@@ -79,6 +79,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
                    help="two reviews dispute when a criterion's levels differ by more than N")
     p.add_argument("--threshold", type=float, metavar="X",
                    help="exact agreement with calibration scores that qualifies a reviewer (0.8: 80%%)")
+    p.add_argument("--calibration-items", type=int, metavar="N",
+                   help="calibration items a reviewer must score before they can qualify")
+    p.add_argument("--hold", choices=["on", "off"],
+                   help="hold final decisions until the lead releases them (on) or release them when made")
+    p.add_argument("--backread-percent", type=int, metavar="N",
+                   help="the share of held final decisions backread before release")
     p.add_argument("--new-seed", action="store_true", help="pick a new random sample from now on")
     p.set_defaults(func=cmd_policy)
 
@@ -250,7 +256,8 @@ def cmd_moderate(args: argparse.Namespace, paths: AppPaths) -> int:
         uid = find_dispute(ctx, args.ref, args.attempt)
         final = moderate(ctx, uid, levels, dict(args.comment), args.feedback, args.rationale)
     print(f"Moderated {final.submission_key} attempt {final.attempt}: {_decision(final.decision)}. "
-          f"The final decision is queued for the issuer ('reviewer-app sync' sends it).")
+          + ("The final decision is held for your release ('reviewer-app release')." if final.outbox_state is None
+           else "The final decision is queued for the issuer ('reviewer-app sync' sends it)."))
     return EXIT_OK
 
 
@@ -272,6 +279,12 @@ def cmd_policy(args: argparse.Namespace, paths: AppPaths) -> int:
         changes["max_level_gap"] = args.max_gap
     if args.threshold is not None:
         changes["calibration_threshold"] = args.threshold
+    if args.calibration_items is not None:
+        changes["calibration_items"] = args.calibration_items
+    if args.hold is not None:
+        changes["hold_for_release"] = args.hold == "on"
+    if args.backread_percent is not None:
+        changes["backread_percent"] = args.backread_percent
     with open_context(paths) as ctx:
         if args.credential is None:
             if changes or args.new_seed:

@@ -22,11 +22,13 @@ from reviewer_app.domain.model import Decision, Rubric
 NEAR_CUT = "near_cut"
 NEW_REVIEWER = "new_reviewer"
 RANDOM = "random"
+UNQUALIFIED = "unqualified"
 
 REASON_TEXT = {
     NEAR_CUT: "near the cut",
     NEW_REVIEWER: "the reviewer is still in their first reviews",
     RANDOM: "picked at random",
+    UNQUALIFIED: "the reviewer is not yet qualified by calibration",
 }
 
 DEFAULT_THRESHOLD = 0.8

@@ -48,6 +48,7 @@ from reviewer_app.jobs import Job
 from reviewer_app.services import audit, queue_state
 from reviewer_app.services.batch_records import chunks as _chunks
 from reviewer_app.services.batch_records import review_records
+from reviewer_app.services.batch_lines import review_lines as _review_lines
 from reviewer_app.services.bulk import insert_rows
 from reviewer_app.services.context import AppContext
 from reviewer_app.services.enrolment import check_signer
@@ -153,6 +154,10 @@ class BatchOutcome:
     disputed: int = 0
     waiting: int = 0
     attempt_ids: tuple[int, ...] = field(default=(), repr=False)
+    #: One line per review imported: what became of it (for the reviewer who sent it).
+    lines: tuple[str, ...] = field(default=(), repr=False)
+    late: int = 0
+    held: int = 0
 
     @property
     def refused(self) -> bool:
@@ -361,7 +366,7 @@ def _reviewer_profile(session: Session, batch: Batch) -> tuple[int | None, bool]
 
 def _finalize(session: Session, attempt_ids: list[int], actor_uid: str,
               arrived: Sequence[tuple[Any, ...]] = (), summary: str | None = None,
-              ) -> tuple[list[int], list[int], list[int]]:
+              ) -> Any:
     """Let the lead's rules (double scoring, disputes, final decisions) look at the attempts
     that just got a review; returns the attempts now final, disputed, and waiting for a
     second review. ``arrived``: the reviews just written (``_insert_reviews``), so that they
@@ -371,12 +376,10 @@ def _finalize(session: Session, attempt_ids: list[int], actor_uid: str,
     predates it) the reviews are imported and simply wait as submitted.
     """
     if importlib.util.find_spec("reviewer_app.services.finalize") is None:
-        return [], [], []
+        return None
     finalize = importlib.import_module("reviewer_app.services.finalize")
-    result = finalize.evaluate_attempts(session, attempt_ids, actor_uid, summary=summary,
-                                        arrived=[finalize.Arrived.of(*a) for a in arrived])
-    return (list(getattr(result, "final", ())), list(getattr(result, "disputed", ())),
-            list(getattr(result, "waiting", ())))
+    return finalize.evaluate_attempts(session, attempt_ids, actor_uid, summary=summary,
+                                      arrived=[finalize.Arrived.of(*a) for a in arrived])
 
 
 def _import_one(ctx: AppContext, actor_uid: str, path: Path, job: Job,
@@ -432,13 +435,12 @@ def _import_one(ctx: AppContext, actor_uid: str, path: Path, job: Job,
                       "imported": len(new), "skipped": len(skipped)},
                      actor_uid=actor_uid, at=now)
         job.check()
-        final: list[int] = []
-        disputed: list[int] = []
-        waiting: list[int] = []
+        result = None
         if attempt_ids:
-            final, disputed, waiting = _finalize(session, attempt_ids, actor_uid, arrived,
-                                                 f"batch {header.batch_id}")
+            result = _finalize(session, attempt_ids, actor_uid, arrived, f"batch {header.batch_id}")
             queue_state.refresh(session, attempt_ids)
+    final, disputed, waiting, late, held = (list(getattr(result, name, ())) for name in
+                                            ("final", "disputed", "waiting", "late", "held"))
     message = (f"{batch.name}: imported {len(new)} review{'s' if len(new) != 1 else ''} "
                f"by {header.reviewer.name}")
     if skipped:
@@ -446,12 +448,15 @@ def _import_one(ctx: AppContext, actor_uid: str, path: Path, job: Job,
     results = [f"{n} {what}" for n, what in (
         (len(final), "final decisions" if len(final) != 1 else "final decision"),
         (len(disputed), "disputes" if len(disputed) != 1 else "dispute"),
-        (len(waiting), "waiting for a second review")) if n]
+        (len(held), "of them held for release"),
+        (len(waiting), "waiting for a second review"),
+        (len(late), "late (after a final decision)" if len(late) == 1 else "late (after final decisions)"),
+        (sum(1 for *_, agrees in late if not agrees), "late and differing")) if n]
     if results:
         message += ": " + ", ".join(results)
     return BatchOutcome(Path(path), "imported", message + ".", header.batch_id, header.reviewer.name,
                         len(new), len(skipped), len(final), len(disputed), len(waiting),
-                        tuple(attempt_ids))
+                        tuple(attempt_ids), _review_lines(new, result), len(late), len(held))
 
 
 _REVIEW_COLUMNS = ("uid", "attempt_id", "reviewer_id", "status", "decision", "feedback", "created_at",

@@ -173,6 +173,10 @@ def mark_calibration(ctx: AppContext, attempt_id: int, levels: Mapping[str, int]
     me = require_lead(ctx, "mark calibration submissions")
     with ctx.transaction() as session:
         attempt = _attempt(session, attempt_id)
+        if session.scalar(select(m.FinalDecision.id).where(m.FinalDecision.attempt_id == attempt_id)):
+            raise UserError(f"{attempt.submission.key} attempt {attempt.number} already has a final "
+                            "decision; a calibration item must be practice, not a real candidate's "
+                            "decided submission.")
         lead_id = session.scalar(select(m.Profile.id).where(m.Profile.uid == me.uid))
         item, decision = _store(session, attempt, levels, note, lead_id, utcnow())
         audit.append(session, audit.CALIBRATION, attempt_subject(attempt.submission.key, attempt.number),
@@ -289,7 +293,8 @@ def reviewer_agreement(ctx: AppContext, credential_key: str) -> list[ReviewerAgr
     with ctx.sessions() as session:
         if session.scalar(select(m.Credential.id).where(m.Credential.key == credential_key).limit(1)) is None:
             raise NotFound(f"No credential {credential_key!r} in this database.")
-        threshold = policy_for(session, credential_key).calibration_threshold
+        policy = policy_for(session, credential_key)
+        threshold = policy.calibration_threshold
         items = {item.attempt_id: item for item in _items(session, credential_key)}
         stmt = (select(m.Review).where(m.Review.attempt_id.in_(list(items)),
                                        m.Review.status == ReviewStatus.SUBMITTED,
@@ -313,7 +318,8 @@ def reviewer_agreement(ctx: AppContext, credential_key: str) -> list[ReviewerAgr
         for uid, results in by_reviewer.items():
             a = calibration_agreement(results, threshold)
             out.append(ReviewerAgreement(uid, names[uid], a.items, a.criteria, a.exact_rate,
-                                         a.adjacent_rate, a.decisions_matched, threshold, a.qualified))
+                                         a.adjacent_rate, a.decisions_matched, threshold,
+                                         a.qualified and a.items >= policy.calibration_items))
         if me.role is not Role.LEAD_ASSESSOR and not out:
             out.append(ReviewerAgreement(me.uid, me.name, 0, 0, None, None, 0, threshold, False))
         return sorted(out, key=lambda r: (r.reviewer_name.lower(), r.reviewer_uid))

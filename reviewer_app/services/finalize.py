@@ -6,13 +6,19 @@ reviewer's database (a reviewer's submit queues nothing: their reviews reach the
 batches). For each attempt that has no final decision and no dispute yet:
 
 * its first submitted review meets the credential's double-scoring rule
-  (``domain.moderation.second_review_reason``): when a second review is needed the reason
-  is stored on the attempt and it waits; otherwise that review becomes the final decision
-  ("single"), queued in the outbox for the issuer;
+  (``domain.moderation.second_review_reason``, then calibration: an unqualified reviewer's
+  review is second-read, ``services.qualification``): when a second review is needed the
+  reason is stored on the attempt and it waits; otherwise that review becomes the final
+  decision ("single");
 * with two (or more) submitted reviews they are compared: disagreement opens a dispute
   for moderation (with its reasons), agreement makes the first review the final decision
-  ("agreed"), queued. Reviews found together (two in one batch) are compared even when the
+  ("agreed"). Reviews found together (two in one batch) are compared even when the
   rule did not ask for a second one: a disagreement on the table is never ignored.
+
+A final decision is held for the lead's release (``services.release``) unless the
+credential's policy releases decisions when made; only a released decision is queued in the
+outbox for the issuer. A review of an attempt that already has a final decision is a late
+review (``services.late_reviews``): kept and compared, never changing the decision.
 
 Calibration submissions are practice with agreed scores: their reviews make no decision.
 
@@ -40,7 +46,8 @@ from sqlalchemy.orm import Session
 
 from reviewer_app.domain.model import Criterion, Decision, Level, ReviewStatus, Role, Rubric
 from reviewer_app.domain.moderation import DoubleScoring, ScoredReview, all_disagreements, second_review_reason
-from reviewer_app.services import audit, queue_state
+from reviewer_app.domain.moderation import UNQUALIFIED
+from reviewer_app.services import audit, late_reviews, qualification, queue_state
 from reviewer_app.services.bulk import insert_rows, new_uids
 from reviewer_app.services.policies import Policy, policy_for
 from reviewer_app.store import models as m
@@ -64,6 +71,11 @@ class Evaluated:
     final: list[int] = field(default_factory=list)
     disputed: list[int] = field(default_factory=list)
     waiting: list[int] = field(default_factory=list)  # a second review is needed
+    held: list[int] = field(default_factory=list)  # final, held for the lead's release
+    #: Why each attempt that waits (or waited) for a second review gets one.
+    reasons: dict[int, str] = field(default_factory=dict)
+    #: Late reviews: (attempt id, review id, whether it agrees with the final decision).
+    late: list[tuple[int, int, bool]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,18 @@ class _Cache:
         self.policies: dict[str, Policy] = {}
         self.rules: dict[str, DoubleScoring] = {}
         self.histories: dict[tuple[int, str], list[tuple[datetime, int]]] = {}
+        self.calibration: dict[str, dict[int, tuple[int, int, int]] | None] = {}
+
+    def qualified(self, reviewer_id: int, credential_key: str) -> bool:
+        """Whether the reviewer may score this credential alone (calibration that counts)."""
+        if credential_key not in self.calibration:
+            self.calibration[credential_key] = qualification.calibration_counts(self.session, credential_key)
+        counts = self.calibration[credential_key]
+        if counts is None:  # no calibration items: nothing to qualify on
+            return True
+        policy = self.policy(credential_key)
+        return qualification.is_qualified(counts.get(reviewer_id), policy.calibration_items,
+                                          policy.calibration_threshold)
 
     def rubric(self, rubric_id: int) -> _RubricInfo:
         if rubric_id not in self.rubrics:
@@ -156,6 +180,11 @@ class _Cache:
                     select(m.Profile.id, m.Profile.uid, m.Profile.name, m.Profile.role)
                     .where(m.Profile.id.in_(missing[start:start + CHUNK]))):
                 self.profiles[pid] = (uid, name, Role(role).value)
+
+    def profiles_of(self, ids: Iterable[int]) -> dict[int, tuple[str, str, str]]:
+        ids = list(ids)
+        self.load_profiles(ids)
+        return {i: self.profiles[i] for i in ids}
 
     def policy(self, credential_key: str) -> Policy:
         if credential_key not in self.policies:
@@ -248,6 +277,8 @@ def evaluate_attempts(session: Session, attempt_ids: Iterable[int], actor_uid: s
     known = {a.review.id: a for a in arrived}
     log: list[tuple[str, str, dict[str, Any]]] = []
     now = utcnow()
+    if known:  # before any decision is made here: a late review meets an earlier decision
+        out.late = late_reviews.record(session, known, cache, log, now)
     for start in range(0, len(ids), CHUNK):
         _evaluate_chunk(session, ids[start:start + CHUNK], lead_id, cache, known, now, out, log)
     if summary is not None:
@@ -261,7 +292,7 @@ def _summarised(log: list[tuple[str, str, dict[str, Any]]], subject: str) -> lis
     grouped: dict[str, list[dict[str, Any]]] = {}
     for action, attempt, details in log:
         grouped.setdefault(action, []).append({"attempt": attempt, **details})
-    key = {audit.FINAL: "decisions", audit.DISPUTE: "disputes"}
+    key = {audit.FINAL: "decisions", audit.DISPUTE: "disputes", audit.LATE: "late_reviews"}
     return [(action, subject, {"count": len(items), key.get(action, "items"): items})
             for action, items in grouped.items()]
 
@@ -352,9 +383,13 @@ def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, cache: _
                        if policy.first_reviews else 0)
             reason = second_review_reason(cache.rule(a[7]), info.domain, a[5],
                                           _levels(info, scores[first.id]), earlier)
+            if reason is None and not cache.qualified(first.reviewer_id, a[7]):
+                reason = UNQUALIFIED
             if reason is not None:
                 reasons_set.append({"b_id": a[0], "b_reason": reason})
         reason_of[a[0]] = reason
+        if reason is not None:
+            out.reasons[a[0]] = reason
         if len(rows) == 1:
             if reason is not None:
                 out.waiting.append(a[0])
@@ -381,15 +416,17 @@ def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, cache: _
         already = set(session.scalars(select(m.OutboxEntry.review_id).where(
             m.OutboxEntry.review_id.in_(read)))) if read else set()
         uids = new_uids(2 * len(finals))
+        held = {a[0] for a, _, _ in finals if cache.policy(a[7]).hold_for_release}
         insert_rows(conn, m.FinalDecision.__table__,
                     ("uid", "attempt_id", "review_id", "decision", "source", "rationale",
-                     "decided_by_id", "decided_at"),
-                    [(uids[i], a[0], r.id, r.decision, source, "", lead_id, now)
+                     "decided_by_id", "decided_at", "released_at"),
+                    [(uids[i], a[0], r.id, r.decision, source, "", lead_id, now,
+                      None if a[0] in held else now)
                      for i, (a, r, source) in enumerate(finals)])
         entries = []
         dumps, sort_keys = orjson.dumps, orjson.OPT_SORT_KEYS
         for i, (a, r, source) in enumerate(finals, len(finals)):
-            if r.id in already:
+            if r.id in already or a[0] in held:  # held: queued when the lead releases it
                 continue
             body = payload(cache.rubric(a[3]), cache.credential(a[4]), a[5], a[1], a[6], r,
                            scores[r.id], cache.profiles[r.reviewer_id])
@@ -400,10 +437,12 @@ def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, cache: _
                      "payload_json", "created_at", "state", "tries", "next_attempt_at"), entries)
         for a, r, source in finals:
             out.final.append(a[0])
+            if a[0] in held:
+                out.held.append(a[0])
             log.append((audit.FINAL, attempt_subject(a[5], a[1]), {
                 "decision": r.decision.value if r.decision else None, "source": source,
                 "review": r.uid, "reviewer": cache.profiles[r.reviewer_id][0],
-                "second_review": reason_of.get(a[0])}))
+                "second_review": reason_of.get(a[0]), "held": a[0] in held}))
     if disputes:
         insert_rows(conn, m.Dispute.__table__, ("uid", "attempt_id", "reasons", "state", "opened_at"),
                     [(uid, a[0], "\n".join(why), "open", now)

@@ -392,13 +392,15 @@ def moderate(ctx: AppContext, dispute_uid: str, levels: Mapping[str, int],
                 row.scores.append(score)
             score.level, score.comment, score.updated_at = levels[c.key], comments.get(c.key, ""), now
         session.flush()
+        held = policy_for(session, attempt.submission.credential_key).hold_for_release
         final = m.FinalDecision(attempt_id=attempt.id, review_id=row.id, decision=decision,
                                 source=MODERATED, rationale=rationale, decided_by_id=lead.id,
-                                decided_at=now)
+                                decided_at=now, released_at=None if held else now)
         session.add(final)
         session.flush()
         dispute.state, dispute.resolved_at, dispute.final_decision_id = RESOLVED, now, final.id
-        enqueue_decision(session, row)
+        if not held:  # held: queued for the issuer when the lead releases it
+            enqueue_decision(session, row)
         session.flush()
         queue_state.refresh(session, [attempt.id])
         subject = attempt_subject(attempt.submission.key, attempt.number)
@@ -407,7 +409,7 @@ def moderate(ctx: AppContext, dispute_uid: str, levels: Mapping[str, int],
             "levels": dict(levels), "rationale": rationale}, actor_uid=me.uid, at=now)
         audit.append(session, audit.FINAL, subject, {
             "decision": decision.value, "source": MODERATED, "review": row.uid,
-            "reviewer": me.uid}, actor_uid=me.uid, at=now)
+            "reviewer": me.uid, "held": held}, actor_uid=me.uid, at=now)
         session.refresh(final)
         return _final_view(session, final)
 

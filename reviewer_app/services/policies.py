@@ -3,8 +3,12 @@ qualification) and blind review for this database.
 
 Only a lead assessor may read or change a policy (its seed says which submissions the
 random pick chooses, which reviewers must not know) or switch blind review. A
-credential without a stored policy uses the defaults: no second reviews, any difference
-in levels is a dispute, qualification at 80% exact agreement.
+credential without a stored policy uses the defaults, a scoring centre's (NAEP, edTPA,
+BloomBoard): 10% second-read at random, every review near the cut (a criterion within one
+level of its required level) and each reviewer's first 5 reviews second-read; a split
+decision or a criterion more than one level apart is a dispute; qualification after 3
+calibration items at 80% exact agreement; final decisions held until the lead releases
+them, 5% of them backread first.
 """
 
 from __future__ import annotations
@@ -25,6 +29,13 @@ from reviewer_app.store import models as m
 from reviewer_app.store.types import utcnow
 
 BLIND_REVIEW = "blind_review"
+
+DEFAULT_SECOND_PERCENT = 10
+DEFAULT_NEAR_CUT = 1
+DEFAULT_FIRST_REVIEWS = 5
+DEFAULT_MAX_GAP = 1
+DEFAULT_CALIBRATION_ITEMS = 3
+DEFAULT_BACKREAD_PERCENT = 5
 #: What a reviewer sees in place of the candidate's identity while blind review is on.
 BLIND_CANDIDATE = "Candidate (blind)"
 
@@ -32,11 +43,14 @@ BLIND_CANDIDATE = "Candidate (blind)"
 @dataclass(frozen=True)
 class Policy:
     credential_key: str
-    second_review_percent: int = 0
-    near_cut_margin: int | None = None  # None: off
-    first_reviews: int = 0  # 0: off
-    max_level_gap: int = 0
+    second_review_percent: int = DEFAULT_SECOND_PERCENT
+    near_cut_margin: int | None = DEFAULT_NEAR_CUT  # None: off
+    first_reviews: int = DEFAULT_FIRST_REVIEWS  # 0: off
+    max_level_gap: int = DEFAULT_MAX_GAP
     calibration_threshold: float = DEFAULT_THRESHOLD
+    calibration_items: int = DEFAULT_CALIBRATION_ITEMS
+    hold_for_release: bool = True
+    backread_percent: int = DEFAULT_BACKREAD_PERCENT
     seed: str = ""
     stored: bool = False  # False: no policy was set; these are the defaults
     updated_at: datetime | None = None
@@ -56,13 +70,17 @@ class Policy:
             parts.append(f"each reviewer's first {self.first_reviews}")
         gap = "any difference" if self.max_level_gap == 0 else \
             f"a gap over {self.max_level_gap} level{'s' if self.max_level_gap != 1 else ''}"
-        return (", ".join(parts) + f"; dispute on differing decisions or {gap}; qualified at "
-                f"{self.calibration_threshold:.0%} exact agreement")
+        hold = (f"held for release, {self.backread_percent}% backread first" if self.hold_for_release
+                else "released when made")
+        return (", ".join(parts) + f"; dispute on differing decisions or {gap}; qualified after "
+                f"{self.calibration_items} calibration item{'s' if self.calibration_items != 1 else ''} "
+                f"at {self.calibration_threshold:.0%} exact agreement; final decisions {hold}")
 
 
 def _to_policy(row: m.CredentialPolicy) -> Policy:
     return Policy(row.credential_key, row.second_review_percent, row.near_cut_margin,
-                  row.first_reviews, row.max_level_gap, row.calibration_threshold, row.seed,
+                  row.first_reviews, row.max_level_gap, row.calibration_threshold,
+                  row.calibration_items, row.hold_for_release, row.backread_percent, row.seed,
                   True, row.updated_at)
 
 
@@ -98,7 +116,8 @@ _UNSET = object()
 def set_policy(ctx: AppContext, credential_key: str, *, second_review_percent: int | None = None,
                near_cut_margin: int | None | object = _UNSET, first_reviews: int | None = None,
                max_level_gap: int | None = None, calibration_threshold: float | None = None,
-               new_seed: bool = False) -> Policy:
+               calibration_items: int | None = None, hold_for_release: bool | None = None,
+               backread_percent: int | None = None, new_seed: bool = False) -> Policy:
     """Change a credential's policy (only what is given); ``near_cut_margin=None`` turns it off."""
     me = require_lead(ctx, "change a credential's policy")
     if second_review_percent is not None and not 0 <= second_review_percent <= 100:
@@ -111,14 +130,24 @@ def set_policy(ctx: AppContext, credential_key: str, *, second_review_percent: i
         raise UserError("The allowed gap between levels is 0 or more.")
     if calibration_threshold is not None and not 0 <= calibration_threshold <= 1:
         raise UserError("The calibration threshold is a share from 0 to 1 (0.8 is 80%).")
+    if calibration_items is not None and calibration_items < 0:
+        raise UserError("The number of calibration items a reviewer must score is 0 or more.")
+    if backread_percent is not None and not 0 <= backread_percent <= 100:
+        raise UserError("The share of final decisions backread is a percentage, from 0 to 100.")
     with ctx.transaction() as session:
         _known_credential(session, credential_key)
         row = session.get(m.CredentialPolicy, credential_key)
         before = _to_policy(row) if row is not None else Policy(credential_key)
         if row is None:
-            row = m.CredentialPolicy(credential_key=credential_key, second_review_percent=0,
-                                     near_cut_margin=None, first_reviews=0, max_level_gap=0,
-                                     calibration_threshold=DEFAULT_THRESHOLD, seed=m.new_uid())
+            d = Policy(credential_key)
+            row = m.CredentialPolicy(credential_key=credential_key,
+                                     second_review_percent=d.second_review_percent,
+                                     near_cut_margin=d.near_cut_margin, first_reviews=d.first_reviews,
+                                     max_level_gap=d.max_level_gap,
+                                     calibration_threshold=d.calibration_threshold,
+                                     calibration_items=d.calibration_items,
+                                     hold_for_release=d.hold_for_release,
+                                     backread_percent=d.backread_percent, seed=m.new_uid())
             session.add(row)
         if second_review_percent is not None:
             row.second_review_percent = second_review_percent
@@ -130,6 +159,12 @@ def set_policy(ctx: AppContext, credential_key: str, *, second_review_percent: i
             row.max_level_gap = max_level_gap
         if calibration_threshold is not None:
             row.calibration_threshold = float(calibration_threshold)
+        if calibration_items is not None:
+            row.calibration_items = calibration_items
+        if hold_for_release is not None:
+            row.hold_for_release = hold_for_release
+        if backread_percent is not None:
+            row.backread_percent = backread_percent
         if new_seed:
             row.seed = m.new_uid()
         row.updated_at = utcnow()

@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from reviewer_app.domain.model import AnnotationKind, Decision, EvidenceKind, ReviewStatus, Role
@@ -408,6 +409,12 @@ class CredentialPolicy(Base):
     max_level_gap: Mapped[int] = mapped_column(default=0, server_default="0")
     #: Exact agreement with calibration scores that qualifies a reviewer.
     calibration_threshold: Mapped[float] = mapped_column(Float, default=0.8, server_default="0.8")
+    #: Calibration items a reviewer must have scored before they can qualify.
+    calibration_items: Mapped[int] = mapped_column(default=3, server_default="3")
+    #: Final decisions are held until the lead releases them (False: released when made).
+    hold_for_release: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    #: The share of held final decisions the lead backreads before they can be released.
+    backread_percent: Mapped[int] = mapped_column(default=5, server_default="5")
     seed: Mapped[str] = mapped_column(String(64), default=new_uid)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -457,7 +464,7 @@ class FinalDecision(Base):
 
     __tablename__ = "final_decision"
     __table_args__ = (
-        CheckConstraint("source IN ('single', 'agreed', 'moderated')", name="source"),
+        CheckConstraint("source IN ('single', 'agreed', 'moderated', 'overturned')", name="source"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -469,10 +476,42 @@ class FinalDecision(Base):
     rationale: Mapped[str] = mapped_column(default="")
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("profile.id"))
     decided_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    #: When the lead released it to the issuer (None: held; only released ones reach the outbox).
+    released_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: When the lead backread it (confirmed or overturned); None: not backread.
+    backread_at: Mapped[datetime | None]
 
     attempt: Mapped[Attempt] = relationship()
     review: Mapped[Review] = relationship()
     decided_by: Mapped[Profile] = relationship()
+
+
+class LateReview(Base):
+    """A submitted review that arrived after its attempt's final decision: kept, compared
+    with the final decision (``agrees``; ``reasons`` when it does not: a backreading
+    discrepancy), never changing it."""
+
+    __tablename__ = "late_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("review.id"), unique=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), index=True)
+    final_decision_id: Mapped[int] = mapped_column(ForeignKey("final_decision.id"))
+    agrees: Mapped[bool]
+    reasons: Mapped[str] = mapped_column(default="")
+    arrived_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SecondReadAssignment(Base):
+    """The reviewer a lead assessor asked to give an attempt its second reading."""
+
+    __tablename__ = "second_read_assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), unique=True)
+    reviewer_uid: Mapped[str] = mapped_column(String(36), index=True)
+    reviewer_name: Mapped[str]
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Dispute(Base):

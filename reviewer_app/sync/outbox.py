@@ -97,7 +97,8 @@ def enqueue_decision(session: Session, review: m.Review) -> m.OutboxEntry:
 
 
 def enqueue_missing(sessions) -> int:  # noqa: ANN001 - a sessionmaker
-    """Queue the final decisions that have no outbox entry (none is ever lost).
+    """Queue the released final decisions that have no outbox entry (none is ever lost; a
+    held one waits for the lead's release).
 
     Only final decisions go to the issuer (made in a lead assessor's database by
     ``services.finalize``), never a reviewer's own review.
@@ -109,7 +110,8 @@ def enqueue_missing(sessions) -> int:  # noqa: ANN001 - a sessionmaker
         rows = session.scalars(
             select(m.Review).join(m.FinalDecision, m.FinalDecision.review_id == m.Review.id)
             .outerjoin(m.OutboxEntry, m.OutboxEntry.review_id == m.Review.id)
-            .where(m.Review.status == ReviewStatus.SUBMITTED, m.OutboxEntry.id.is_(None))
+            .where(m.Review.status == ReviewStatus.SUBMITTED, m.OutboxEntry.id.is_(None),
+                   m.FinalDecision.released_at.is_not(None))
             .options(selectinload(m.Review.scores), selectinload(m.Review.reviewer),
                      selectinload(m.Review.attempt).options(
                          selectinload(m.Attempt.submission), selectinload(m.Attempt.credential),

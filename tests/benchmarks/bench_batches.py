@@ -14,8 +14,9 @@ one in five with a note on the video. Timed: ``services.batches.import_batches``
 the files, on a fresh copy of the data folder each run (the copy is not timed), with
 everything an import does: the checks (signatures and enrolments too: their time is
 reported apart), the rows, the audit entries, and the lead's rules
-(each attempt's single review becomes its final decision, queued in the outbox, the
-batch's final decisions logged in one audit entry). Checked after each run: every review,
+(the credential's policy set to no second reading and no hold, so each attempt's single
+review becomes its final decision, queued in the outbox, the batch's final decisions
+logged in one audit entry: the heaviest path). Checked after each run: every review,
 score and note stored, one final decision and outbox entry per attempt, the audit chain
 intact.
 
@@ -110,6 +111,12 @@ def make_lead_database(data_dir: Path, attempts: int) -> dict:
             s.execute(insert(m.Enrolment), [
                 {"reviewer_uid": r.uid, "name": r.name, "public_key": public_key_text(key),
                  "fingerprint": fingerprint(key), "enrolled_at": now} for r, key in reviewer_keys()])
+            # The heaviest path: every single review final and queued at once (no second
+            # reading, no hold), as before the scoring-centre defaults.
+            s.add(m.CredentialPolicy(credential_key=cred.key, second_review_percent=0, near_cut_margin=None,
+                                     first_reviews=0, max_level_gap=0, calibration_threshold=0.8,
+                                     calibration_items=3, hold_for_release=False, backread_percent=5,
+                                     seed="bench", updated_at=now))
             return {"credential": {"key": cred.key, "version": cred.version},
                     "rubric": {"key": rubric.key, "version": rubric.version,
                                "content_sha256": rubric.content_sha256}}

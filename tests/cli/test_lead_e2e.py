@@ -127,6 +127,18 @@ def test_two_reviewers_a_lead_a_dispute_and_the_final_decision_in_the_outbox(
            "--rationale", "Goals were stated but never revisited; Ben's reading holds."))
     assert "DEMO-1002" not in ok(cli(lead, "disputes"))
 
+    # Both final decisions are held until the lead backreads a sample and releases them.
+    assert sql(lead, "SELECT count(*) FROM sync_outbox") == [(0,)]
+    held = ok(cli(lead, "held")).splitlines()
+    assert len(held) == 2
+    to_backread = [line.split()[0] for line in held if line.endswith("to backread")]
+    assert len(to_backread) == 1  # 5% of two, rounded up
+    first = ok(cli(lead, "release"))
+    assert "Released 1 final decision" in first and "1 still wait for backreading" in first
+    ok(cli(lead, "backread", to_backread[0]))
+    assert "Released 1 final decision" in ok(cli(lead, "release"))
+    assert ok(cli(lead, "held")).strip() == "No final decision is held."
+
     outbox = sql(lead, "SELECT submission_key, attempt_number, decision, state FROM sync_outbox"
                        " ORDER BY submission_key")
     assert outbox == [("DEMO-1001", 1, "earned", "queued"), ("DEMO-1002", 2, "not_yet", "queued")]

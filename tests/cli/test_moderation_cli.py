@@ -90,13 +90,15 @@ def test_a_reviewer_is_refused_in_one_line(demo_data_dir: Path):
 
 def test_policy_and_blind_review(lead_data: Path):
     shown = cli(lead_data, "policy")
-    assert shown.stdout.splitlines()[0].startswith("cl-discussion (defaults): second review: 0% at random")
+    assert shown.stdout.splitlines()[0].startswith("cl-discussion: second review: 0% at random")
     changed = cli(lead_data, "policy", "fa-math", "--second-percent", "15", "--near-cut", "1",
-                  "--first-reviews", "3", "--max-gap", "1", "--threshold", "0.9")
+                  "--first-reviews", "3", "--max-gap", "1", "--threshold", "0.9", "--calibration-items", "4",
+                  "--hold", "on", "--backread-percent", "10")
     assert changed.returncode == 0, changed.stderr
     assert changed.stdout.strip() == (
         "fa-math: second review: 15% at random, every one within 1 level of the cut, each reviewer's "
-        "first 3; dispute on differing decisions or a gap over 1 level; qualified at 90% exact agreement")
+        "first 3; dispute on differing decisions or a gap over 1 level; qualified after 4 calibration "
+        "items at 90% exact agreement; final decisions held for release, 10% backread first")
     assert "within" not in cli(lead_data, "policy", "fa-math", "--near-cut", "off").stdout
     bad = cli(lead_data, "policy", "fa-math", "--second-percent", "150")
     assert bad.returncode == 2 and "from 0 to 100" in bad.stderr

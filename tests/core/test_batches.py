@@ -36,7 +36,7 @@ from reviewer_app.services.roles import NotAllowed, update_self
 from reviewer_app.services.submissions import get_submission
 from reviewer_app.store import models as m
 
-from lead_support import enrol, resign
+from lead_support import enrol, resign, simple_rules
 
 FA_LEVELS = {"learning-goals": 3, "checks-for-understanding": 2, "feedback": 3, "adjusting-instruction": 2}
 CL_LEVELS = {"group-structures": 3, "discourse-moves": 2, "equitable-participation": 3}
@@ -348,6 +348,7 @@ def test_a_batch_imports_consequences_outbox_payloads_and_one_audit_entry_each(
     from reviewer_app.services import policies, queue_state
     from reviewer_app.sync import outbox
 
+    simple_rules(lead)
     policies.set_policy(lead, "fa-math", second_review_percent=100)
     ben = _open(bare_demo, tmp_path / "ben", "Ben Second", Role.REVIEWER)
     enrol(lead, ben, tmp_path / "ben-enrolment")
@@ -385,11 +386,11 @@ def test_a_batch_imports_consequences_outbox_payloads_and_one_audit_entry_each(
 
     assert logged(audit.FINAL, first) == {"count": 1, "decisions": [
         {"attempt": "DEMO-2001 attempt 1", "decision": "earned", "source": "single", "review": single,
-         "reviewer": reviewer_uid(reviewer), "second_review": None}]}
+         "reviewer": reviewer_uid(reviewer), "second_review": None, "held": False}]}
     # Agreed: the first review (Alice's, read back from the database) is the final one.
     assert logged(audit.FINAL, second) == {"count": 1, "decisions": [
         {"attempt": "DEMO-1001 attempt 1", "decision": "not_yet", "source": "agreed", "review": agreed,
-         "reviewer": reviewer_uid(reviewer), "second_review": "random"}]}
+         "reviewer": reviewer_uid(reviewer), "second_review": "random", "held": False}]}
     opened = logged(audit.DISPUTE, second)
     assert opened["count"] == 1 and opened["disputes"][0]["attempt"] == "DEMO-1002 attempt 1"
     assert opened["disputes"][0]["reviews"] == [disputed, ben_disputed]

@@ -108,9 +108,9 @@ def test_policy_changes_are_checked_and_audited(demo_ctx: AppContext):
     from reviewer_app.errors import NotFound, UserError
     from reviewer_app.services import audit
 
-    make_lead(demo_ctx)
+    make_lead(demo_ctx, defaults=True)
     default = policies.get_policy(demo_ctx, "fa-math")
-    assert (default.stored, default.second_review_percent, default.calibration_threshold) == (False, 0, 0.8)
+    assert (default.stored, default.second_review_percent, default.calibration_threshold) == (False, 10, 0.8)
     changed = policies.set_policy(demo_ctx, "fa-math", second_review_percent=20, near_cut_margin=1,
                                   first_reviews=5, max_level_gap=1, calibration_threshold=0.9)
     assert (changed.stored, changed.second_review_percent, changed.near_cut_margin, changed.first_reviews,
@@ -125,7 +125,7 @@ def test_policy_changes_are_checked_and_audited(demo_ctx: AppContext):
         policies.set_policy(demo_ctx, "no-such-credential", second_review_percent=5)
     lines = audit.recent(demo_ctx, subject="credential fa-math")
     assert [line.action for line in lines] == ["policy.change", "policy.change"]
-    assert '"second_review_percent":[0,20]' in lines[-1].details_json
+    assert '"second_review_percent":[10,20]' in lines[-1].details_json
     assert [p.credential_key for p in policies.list_policies(demo_ctx)] == ["cl-discussion", "fa-math"]
 
 

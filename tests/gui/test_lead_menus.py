@@ -44,7 +44,7 @@ def test_the_lead_menu_is_hidden_from_a_reviewer_and_follows_a_role_change(qtbot
     labels = [a.text().replace("&", "") for a in win.lead.lead_menu.actions() if not a.isSeparator()]
     assert labels == ["Import Score Batches\u2026", "Enrolled Reviewers\u2026", "Moderation\u2026",
                       "Agreement Statistics\u2026",
-                      "Calibration\u2026", "Export Final Decisions\u2026", "Feedback Letters\u2026",
+                      "Calibration\u2026", "Second Readings and Release\u2026", "Export Final Decisions\u2026", "Feedback Letters\u2026",
                       "Credential Policies\u2026", "Audit Log\u2026"]
     moderation = win.findChild(QAction, "actionModeration")
     assert moderation.shortcut().toString() == "Ctrl+M"

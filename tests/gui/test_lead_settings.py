@@ -55,7 +55,7 @@ def test_the_audit_log_lists_entries_and_verifies_the_chain(qtbot, demo_ctx):
 
 
 def test_policies_are_saved_from_the_dialog(qtbot, demo_ctx):
-    make_lead(demo_ctx)
+    make_lead(demo_ctx, defaults=True)
     win = main_window(qtbot, demo_ctx)
     dialog = win.lead.open_policies()
     assert isinstance(dialog, PoliciesDialog)
@@ -70,14 +70,18 @@ def test_policies_are_saved_from_the_dialog(qtbot, demo_ctx):
     dialog.first.setValue(5)
     dialog.gap.setValue(1)
     dialog.threshold.setValue(90)
+    dialog.items.setValue(4)
+    dialog.hold.setChecked(True)
+    dialog.backread.setValue(10)
     dialog.blind.setChecked(False)
     assert save.isEnabled() and dialog.status.text() == "2 unsaved changes."
-    assert "25% at random" in dialog.summary.text() and "qualified at 90%" in dialog.summary.text()
+    assert "25% at random" in dialog.summary.text() and "at 90% exact agreement" in dialog.summary.text()
     with qtbot.waitSignal(dialog.accepted, timeout=10_000):
         save.click()
     p = policies.get_policy(demo_ctx, "fa-math")
     assert (p.second_review_percent, p.near_cut_margin, p.first_reviews, p.max_level_gap,
             p.calibration_threshold) == (25, 1, 5, 1, 0.9)
+    assert (p.calibration_items, p.hold_for_release, p.backread_percent) == (4, True, 10)
     assert not policies.get_policy(demo_ctx, "cl-discussion").stored  # untouched
     assert policies.blind_review(demo_ctx) is False
 

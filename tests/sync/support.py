@@ -31,6 +31,19 @@ def add_and_login(ctx: AppContext, issuer: IssuerServer, name: str = "ref", **kw
     service.login(ctx, name, PASSWORD)
 
 
+
+def simple_rules(ctx: AppContext) -> None:
+    """Every credential held: no second reading, decisions released when made (as
+    ``tests/lead_support.simple_rules``; this module is also imported without ``tests/``)."""
+    from reviewer_app.services.policies import set_policy
+
+    with ctx.sessions() as s:
+        keys = sorted(set(s.scalars(select(m.Credential.key))))
+    for key in keys:
+        set_policy(ctx, key, second_review_percent=0, near_cut_margin=None, first_reviews=0,
+                   max_level_gap=0, calibration_items=1, hold_for_release=False)
+
+
 def make_lead(ctx: AppContext) -> AppContext:
     """Make the local profile a lead assessor: only a lead's final decisions reach the issuer.
 
@@ -38,6 +51,7 @@ def make_lead(ctx: AppContext) -> AppContext:
     they would have been had it been a lead assessor all along.
     """
     me = update_self(ctx, role=Role.LEAD_ASSESSOR)
+    simple_rules(ctx)
     with ctx.transaction() as s:
         submitted = s.scalars(select(m.Review.attempt_id).where(
             m.Review.status == ReviewStatus.SUBMITTED)).all()
@@ -89,7 +103,7 @@ def bulk_decisions(ctx: AppContext, n: int, *, prefix: str = "BULK",
         s.execute(insert(m.FinalDecision), [
             {"uid": m.new_uid(), "attempt_id": first_att + i, "review_id": first_rev + i,
              "decision": decision, "source": "single", "rationale": "", "decided_by_id": reviewer_id,
-             "decided_at": now} for i in range(n)])
+             "decided_at": now, "released_at": now} for i in range(n)])
     outbox.enqueue_missing(ctx.sessions)
     return keys
 

@@ -26,7 +26,7 @@ from reviewer_app.sync.reference_issuer.faults import FaultConfig
 from reviewer_app.sync.reference_issuer.server import IssuerServer
 from reviewer_app.sync.secrets import KeyringTokenStore
 
-from support import FAST, USER, assign_on_issuer, bulk_decisions, outbox_rows, sync_until_done
+from support import FAST, USER, assign_on_issuer, bulk_decisions, outbox_rows, simple_rules, sync_until_done
 
 
 def _states(ctx: AppContext) -> Counter:
@@ -53,6 +53,7 @@ def test_pull_imports_assigned_packages_then_a_decision_reaches_the_issuer_once(
                                              [("DEMO-1001", 1), ("DEMO-1002", 1), ("DEMO-1002", 2),
                                               ("DEMO-2001", 1)])
     assert len(list_submissions(signed_in)) == 4
+    simple_rules(signed_in)  # a lead's single review is final and released at once
     assert not list((signed_in.paths.data_dir / "sync" / "downloads").glob("*"))
     # Score and submit one: the next sync delivers it.
     review = reviews.start_review(signed_in, get_submission(signed_in, "DEMO-2001", 1).attempt_id)

@@ -37,7 +37,9 @@ ACTION_LABELS = {
     audit.ENROL: "Reviewer enrolled", audit.REVOKE: "Key revoked", audit.DISPUTE: "Dispute opened",
     audit.MODERATE: "Dispute moderated", audit.FINAL: "Final decision",
     audit.CALIBRATION: "Calibration", audit.POLICY: "Policy changed", audit.ROLE: "Role changed",
-    audit.SYNC: "Sync result",
+    audit.SYNC: "Sync result", audit.LATE: "Late review", audit.RELEASE: "Decisions released",
+    audit.BACKREAD: "Backread", audit.OVERTURN: "Decision overturned",
+    audit.ASSIGN: "Second reader assigned",
 }
 
 

@@ -98,6 +98,8 @@ class LeadController(QObject):
                      "How often reviewers agree")
         self._action("actionCalibration", "&Calibration\u2026", self.open_calibration, menu, None,
                      "Calibration submissions and reviewers' qualification")
+        self._action("actionRelease", "Second &Readings and Release\u2026", self.open_release, menu, None,
+                     "What waits for a second reader; held final decisions, backreading and release")
         menu.addSeparator()
         self._action("actionExportDecisions", "Export Final &Decisions\u2026", self.open_exports, menu, None,
                      "Final decisions as CSV, JSON or XLSX")
@@ -249,6 +251,11 @@ class LeadController(QObject):
             window.setProperty("queueLinked", True)
             window.recorded.connect(lambda _: refresh())  # the queue shows the new status
         return window
+
+    def open_release(self) -> QWidget:
+        from reviewer_app.gui.lead.release_window import open_release_window
+
+        return open_release_window(self.ctx, self.window)
 
     def open_stats(self) -> QWidget:
         from reviewer_app.gui.stats import open_stats_window

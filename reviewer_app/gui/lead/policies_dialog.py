@@ -45,7 +45,9 @@ def _save(ctx: AppContext, changed: list[Policy], blind: bool | None) -> int:
     for p in changed:
         policies.set_policy(ctx, p.credential_key, second_review_percent=p.second_review_percent,
                             near_cut_margin=p.near_cut_margin, first_reviews=p.first_reviews,
-                            max_level_gap=p.max_level_gap, calibration_threshold=p.calibration_threshold)
+                            max_level_gap=p.max_level_gap, calibration_threshold=p.calibration_threshold,
+                            calibration_items=p.calibration_items, hold_for_release=p.hold_for_release,
+                            backread_percent=p.backread_percent)
     if blind is not None:
         policies.set_blind_review(ctx, blind)
     return len(changed) + (blind is not None)
@@ -90,6 +92,10 @@ class PoliciesDialog(QDialog):
         self.first = _spin(self, "firstReviews", 0, 1000, " reviews", special="Off")
         self.gap = _spin(self, "maxLevelGap", 0, 9, " level(s)")
         self.threshold = _spin(self, "threshold", 0, 100, " %")
+        self.items = _spin(self, "calibrationItems", 0, 100, " calibration items")
+        self.hold = QCheckBox("&Hold final decisions until you release them", self)
+        self.hold.setObjectName("holdForRelease")
+        self.backread = _spin(self, "backreadPercent", 0, 100, " %")
         near = QHBoxLayout()
         near.addWidget(self.near_cut_on)
         near.addWidget(self.near_cut)
@@ -111,6 +117,12 @@ class PoliciesDialog(QDialog):
         gap_help.setStyleSheet(f"color: {MUTED};")
         form2.addRow("", gap_help)
         form2.addRow("&Qualified at exact agreement:", self.threshold)
+        form2.addRow("Qualified &after:", self.items)
+        release_box = QGroupBox("Release", self)
+        form3 = QFormLayout(release_box)
+        form3.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        form3.addRow(self.hold)
+        form3.addRow("&Backread before release:", self.backread)
         self.summary = QLabel(self)
         self.summary.setObjectName("policySummary")
         self.summary.setWordWrap(True)
@@ -123,6 +135,7 @@ class PoliciesDialog(QDialog):
         right.addWidget(self.heading)
         right.addWidget(double)
         right.addWidget(disputes)
+        right.addWidget(release_box)
         right.addWidget(self.summary)
         right.addStretch(1)
         top = QHBoxLayout()
@@ -152,9 +165,11 @@ class PoliciesDialog(QDialog):
         layout.addWidget(FitScrollArea(body, self), 1)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
-        for box in (self.second, self.near_cut, self.first, self.gap, self.threshold):
+        for box in (self.second, self.near_cut, self.first, self.gap, self.threshold, self.items,
+                    self.backread):
             box.valueChanged.connect(self._edited)
         self.near_cut_on.toggled.connect(self._edited)
+        self.hold.toggled.connect(self._edited)
         self.blind.toggled.connect(self._changed)
         self._set_form_enabled(False)
         fit_window(self, "policies", (760, 480))
@@ -186,7 +201,8 @@ class PoliciesDialog(QDialog):
         show_error(self, exc, self.windowTitle())
 
     def _set_form_enabled(self, on: bool) -> None:
-        for w in (self.second, self.near_cut_on, self.near_cut, self.first, self.gap, self.threshold):
+        for w in (self.second, self.near_cut_on, self.near_cut, self.first, self.gap, self.threshold,
+                  self.items, self.hold, self.backread):
             w.setEnabled(on)
         if on:
             self.near_cut.setEnabled(self.near_cut_on.isChecked())
@@ -211,6 +227,9 @@ class PoliciesDialog(QDialog):
         self.first.setValue(p.first_reviews)
         self.gap.setValue(p.max_level_gap)
         self.threshold.setValue(round(p.calibration_threshold * 100))
+        self.items.setValue(p.calibration_items)
+        self.hold.setChecked(p.hold_for_release)
+        self.backread.setValue(p.backread_percent)
         self._loading = False
         self.summary.setText(p.describe()[:1].upper() + p.describe()[1:] + ".")
 
@@ -222,7 +241,9 @@ class PoliciesDialog(QDialog):
         p = replace(self.edited[key], second_review_percent=self.second.value(),
                     near_cut_margin=self.near_cut.value() if self.near_cut_on.isChecked() else None,
                     first_reviews=self.first.value(), max_level_gap=self.gap.value(),
-                    calibration_threshold=self.threshold.value() / 100)
+                    calibration_threshold=self.threshold.value() / 100,
+                    calibration_items=self.items.value(), hold_for_release=self.hold.isChecked(),
+                    backread_percent=self.backread.value())
         self.edited[key] = p
         text = p.describe()
         self.summary.setText(text[:1].upper() + text[1:] + ".")
@@ -235,7 +256,7 @@ class PoliciesDialog(QDialog):
     @staticmethod
     def _differs(a: Policy, b: Policy) -> bool:
         fields = ("second_review_percent", "near_cut_margin", "first_reviews", "max_level_gap",
-                  "calibration_threshold")
+                  "calibration_threshold", "calibration_items", "hold_for_release", "backread_percent")
         return any(getattr(a, f) != getattr(b, f) for f in fields)
 
     def changed_policies(self) -> list[Policy]:
