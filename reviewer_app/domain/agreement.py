@@ -117,29 +117,29 @@ def agreement_from_counts(counts: Counts, levels: Sequence[Hashable], *,
 
 def _alphas(table: list[list[int]], levels: Sequence[Hashable],
             n: int) -> tuple[float | None, float | None]:
-    """Krippendorff's alpha, (ordinal, interval), from the confusion table (exactly)."""
+    """Krippendorff's alpha, (ordinal, interval), from the confusion table, in exact
+    integer sums (ordinal distances times 4, which the ratio cancels)."""
     k = len(table)
     o = [[table[i][j] + table[j][i] for j in range(k)] for i in range(k)]
     margin = [sum(row) for row in o]
     prefix = [0]
     for x in margin:
         prefix.append(prefix[-1] + x)
-    out: list[float | None] = []
-    for metric in ("ordinal", "interval"):
-        observed = expected = Fraction(0)
-        for i in range(k):
-            for j in range(k):
-                if i == j:
-                    continue
-                if metric == "ordinal":
-                    lo, hi = min(i, j), max(i, j)
-                    d = Fraction(2 * (prefix[hi + 1] - prefix[lo]) - margin[i] - margin[j], 2) ** 2
-                else:
-                    d = Fraction(levels[i] - levels[j]) ** 2  # type: ignore[operator]
-                observed += o[i][j] * d
-                expected += margin[i] * margin[j] * d
-        out.append(None if expected == 0 else float(1 - (2 * n - 1) * observed / expected))
-    return out[0], out[1]
+    numeric = all(isinstance(v, int) for v in levels)
+    sums = [0, 0, 0, 0]  # observed and expected, ordinal then interval
+    for i in range(k):
+        oi, mi = o[i], margin[i]
+        for j in range(i + 1, k):  # d is symmetric and 0 on the diagonal: twice the upper half
+            d_ord = (2 * (prefix[j + 1] - prefix[i]) - mi - margin[j]) ** 2
+            d_int = (levels[i] - levels[j]) ** 2 if numeric else 0  # type: ignore[operator]
+            sums[0] += oi[j] * d_ord
+            sums[1] += mi * margin[j] * d_ord
+            sums[2] += oi[j] * d_int
+            sums[3] += mi * margin[j] * d_int
+    ordinal = None if sums[1] == 0 else float(1 - Fraction((2 * n - 1) * sums[0], sums[1]))
+    interval = (None if sums[3] == 0 or not numeric
+                else float(1 - Fraction((2 * n - 1) * sums[2], sums[3])))
+    return ordinal, interval
 
 
 def _kappa(observed: int, chance_times_n: int, n: int) -> float | None:
