@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 from reviewer_app.config import AppPaths
 
@@ -40,6 +41,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("--to", dest="until", type=_day, metavar="DATE",
                    help="only pairs whose later review was submitted on or before DATE (UTC)")
     p.add_argument("--json", action="store_true", help="every figure as JSON")
+    p.add_argument("--format", choices=("csv", "xlsx", "json"),
+                   help="write every figure to --out: CSV (UTF-8, opens in Excel), XLSX (a "
+                        "sheet per credential with its confusion matrices) or JSON")
+    p.add_argument("--out", type=Path, metavar="FILE", help="the file --format writes")
     p.add_argument("--explain", action="store_true", help="what each figure means, then the figures")
     p.set_defaults(func=cmd_stats)
 
@@ -53,8 +58,18 @@ def cmd_stats(args: argparse.Namespace, paths: AppPaths) -> int:
         since=day_start(args.since) if args.since else None,
         until=day_start(args.until + timedelta(days=1)) if args.until else None,
         period="month" if args.by == "month" else "week")
+    if (args.format is None) != (args.out is None):
+        from reviewer_app.errors import UserError
+
+        raise UserError("--format and --out go together: stats --format csv|xlsx|json --out FILE")
     with open_context(paths) as ctx:
         report = agreement_stats(ctx, query)
+    if args.format:
+        from reviewer_app.exports.stats import export_stats
+
+        export_stats(report, args.format, args.out)
+        print(f"Wrote {args.out} ({report.pairs} pairs of submitted reviews).")
+        return EXIT_OK
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
         return EXIT_OK

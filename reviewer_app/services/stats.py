@@ -75,6 +75,9 @@ class AgreementRow:
     levels: tuple[int, ...]  # the scale the figures use (from the rubric)
     scores: Agreement  # agreement on criterion levels
     decisions: Agreement | None  # agreement on the decision (credential and pair rows)
+    #: Criterion rows: the confusion table, ``confusion[i][j]`` pairs in which the pair's
+    #: first reviewer (in canonical order) gave ``levels[i]`` and the other ``levels[j]``.
+    confusion: tuple[tuple[int, ...], ...] = ()
 
     @property
     def label(self) -> str:
@@ -316,7 +319,8 @@ def _report(query: StatsQuery, cat: _Catalog, counts: Counts,
         levels = scale(ids)
         by_criterion.append(AgreementRow(
             key, cat.credential_title.get(key, key), ckey, cat.criterion[max(ids)][1], None,
-            levels, agreement_from_counts(table, levels), None))
+            levels, agreement_from_counts(table, levels), None,
+            tuple(tuple(table.get((a, b), 0) for b in levels) for a in levels)))
     by_criterion.sort(key=lambda r: (r.credential_key, order[(r.credential_key, r.criterion_key)]))
 
     by_pair = []

@@ -107,3 +107,26 @@ def test_explain_unknown_credential_and_dates(two_data):
     assert before.returncode == 0 and before.stdout.startswith("No pairs of submitted reviews yet")
     bad = cli(data, "stats", "--from", "yesterday")
     assert bad.returncode == 2 and "not a date" in bad.stderr
+
+
+def test_export_as_csv_and_xlsx(two_data, tmp_path: Path):
+    import csv
+
+    import openpyxl
+
+    data, _ = two_data
+    result = cli(data, "stats", "--format", "csv", "--out", str(tmp_path / "stats.csv"))
+    assert result.returncode == 0, result.stderr
+    raw = (tmp_path / "stats.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfsection,")  # Excel reads UTF-8 only with the BOM
+    lines = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    summary = {r["name"]: r["value"] for r in lines if r["section"] == "summary"}
+    assert summary["review_pairs"] == "4"
+    fa = next(r for r in lines if r["section"] == "credential" and r["credential"] == "fa-math")
+    assert (fa["pairs"], fa["decision_pairs"]) == ("12", "3")
+    result = cli(data, "stats", "--format", "xlsx", "--out", str(tmp_path / "stats.xlsx"))
+    assert result.returncode == 0, result.stderr
+    wb = openpyxl.load_workbook(tmp_path / "stats.xlsx")
+    assert wb.sheetnames == ["Summary", "cl-discussion", "fa-math", "Over time"]
+    refused = cli(data, "stats", "--format", "csv")
+    assert refused.returncode == 2 and "--format and --out go together" in refused.stderr
