@@ -1,20 +1,23 @@
 """Agreement statistics between reviewers, for lead assessors.
 
-A *pair* is two submitted reviews of the same attempt by different reviewers (an attempt
-with three submitted reviews gives three pairs). For every pair, each criterion both
-reviews scored gives one pair of levels, and the two decisions give one pair of
-decisions. The figures themselves (exact and adjacent agreement, Cohen's kappa,
-quadratic-weighted kappa) come from ``reviewer_app.domain.agreement``.
+A *pair* is two **independent** submitted reviews of the same attempt by different
+reviewers (an attempt with three gives three pairs): a lead's moderation review is never
+one side of a pair (each reviewer is compared with it apart, ``against_moderation``), and
+reviews of calibration submissions are left out (``excluded`` counts both). For every
+pair, each criterion both reviews scored gives one pair of levels, and the two decisions
+one pair of decisions. The figures (exact and adjacent agreement, Cohen's kappa,
+quadratic-weighted kappa, Krippendorff's alpha ordinal and interval) come from
+``reviewer_app.domain.agreement``.
 
-The pairing is done by the database: a self-join of ``review`` on the attempt (with
-``r1.reviewer_id < r2.reviewer_id``, so each unordered pair once), streamed as plain rows
-(no ORM objects), each carrying both reviews' levels; Python matches the levels
-criterion by criterion and counts them into confusion tables (how many times levels
-``a`` and ``b`` met). 100,000 pairs take about a second on SQLite
-(``tests/benchmarks/bench_stats.py``). Times are the later review's ``submitted_at``,
-in UTC.
+The pairing is done by the database (``stats_counts``): a self-join of ``review`` on the
+attempt, each unordered pair once, streamed as plain rows carrying both reviews' levels;
+Python matches the levels criterion by criterion and counts them into confusion tables.
+Each pair is then put in **canonical order**, by the reviewers' profile uids (the same in
+every database), so pooled tables, and kappa on them, do not depend on the order in which
+reviewers or batches arrived. 100,000 pairs take about 1.5 s of CPU on SQLite
+(``tests/benchmarks/bench_stats.py``). Times are the later review's ``submitted_at``, in
+UTC; each reviewer's drift is by calendar month.
 """
-
 from __future__ import annotations
 
 from collections import Counter, defaultdict

@@ -1,6 +1,6 @@
 """Reading the reviews for the agreement statistics: one statement, one tight loop.
 
-``stats`` builds the report from what ``count`` returns; see its docstring for what a
+``stats`` builds the report from what ``count_rows`` returns; see its docstring for what a
 pair is. This module holds the SQL and the counting, kept apart so that each stays short.
 """
 
