@@ -181,8 +181,11 @@ def cmd_disputes(args: argparse.Namespace, paths: AppPaths) -> int:
         print("No disputes" + ("" if state is None else f" {state}")
               + (f" for {args.credential}" if args.credential else "") + ".")
         return EXIT_OK
+    from reviewer_app.services.dispute_ids import short_ids
+
+    short = short_ids(r.uid for r in rows)
     _table(("ID", "SUBMISSION", "ATTEMPT", "CREDENTIAL", "STATE", "OPENED", "REVIEWERS", "WHY"),
-           [(r.uid[:8], r.submission_key, str(r.attempt), r.credential_key,
+           [(short[r.uid], r.submission_key, str(r.attempt), r.credential_key,
              r.state + (f" ({_decision(r.decision)})" if r.decision else ""), _when(r.opened_at),
              ", ".join(r.reviewers), f"{len(r.reasons)} reason{'s' if len(r.reasons) != 1 else ''}")
             for r in rows])

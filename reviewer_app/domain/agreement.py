@@ -17,7 +17,15 @@ Definitions (for ``n`` pairs, levels at positions ``0..k-1`` of the scale):
   reviewers' own level frequencies (``E[i][j] = rows[i] * cols[j] / n``): exactly
   scikit-learn's ``cohen_kappa_score``;
 * **quadratic-weighted kappa**: the same with ``w[i][j] = (i - j)**2``, positions on
-  the scale (scikit-learn's ``weights="quadratic"``).
+  the scale (scikit-learn's ``weights="quadratic"``);
+* **Krippendorff's alpha**, ordinal and interval: each pair is a unit with two values;
+  the coincidence matrix is ``o = table + table^T`` (``n_c`` its margins, ``2n`` values in
+  all), and ``alpha = 1 - (2n - 1) * sum(o * d) / sum(n_c * n_k * d)`` with the distance
+  ``d(c, k) = (c - k)**2`` on the level *values* (interval) or, ordinal,
+  ``d(c, k) = (n_c + ... + n_k - (n_c + n_k) / 2)**2`` over the scale's levels from ``c``
+  to ``k``: exactly the ``krippendorff`` package's ``alpha`` (``value_domain`` the scale).
+  Unlike kappa, alpha does not treat the two reviewers as fixed coders with their own
+  level frequencies, so it does not depend on which reviewer of a pair comes first.
 
 Undefined cases: with no pairs (``n == 0``) every figure is ``None``. When the chance
 table has no weight off the diagonal (``sum(w*E) == 0``: both reviewers gave one and
@@ -51,10 +59,14 @@ class Agreement:
     adjacent: float | None
     kappa: float | None
     weighted_kappa: float | None
+    #: Krippendorff's alpha, ordinal and interval (``None`` for unordered categories).
+    alpha: float | None = None
+    alpha_interval: float | None = None
 
     def as_dict(self) -> dict[str, float | int | None]:
         return {"n": self.n, "exact": self.exact, "adjacent": self.adjacent,
-                "kappa": self.kappa, "weighted_kappa": self.weighted_kappa}
+                "kappa": self.kappa, "weighted_kappa": self.weighted_kappa,
+                "alpha": self.alpha, "alpha_interval": self.alpha_interval}
 
 
 EMPTY = Agreement(0, None, None, None, None)
@@ -99,7 +111,35 @@ def agreement_from_counts(counts: Counts, levels: Sequence[Hashable], *,
     near = sum(table[i][j] for i in range(k) for j in range(max(0, i - 1), min(k, i + 2)))
     observed_w = sum((i - j) ** 2 * table[i][j] for i in range(k) for j in range(k))
     chance_w = sum((i - j) ** 2 * rows[i] * cols[j] for i in range(k) for j in range(k))
-    return Agreement(n, exact, near / n, kappa, _kappa(observed_w, chance_w, n))
+    return Agreement(n, exact, near / n, kappa, _kappa(observed_w, chance_w, n),
+                     *_alphas(table, levels, n))
+
+
+def _alphas(table: list[list[int]], levels: Sequence[Hashable],
+            n: int) -> tuple[float | None, float | None]:
+    """Krippendorff's alpha, (ordinal, interval), from the confusion table, in exact
+    integer sums (ordinal distances times 4, which the ratio cancels)."""
+    k = len(table)
+    o = [[table[i][j] + table[j][i] for j in range(k)] for i in range(k)]
+    margin = [sum(row) for row in o]
+    prefix = [0]
+    for x in margin:
+        prefix.append(prefix[-1] + x)
+    numeric = all(isinstance(v, int) for v in levels)
+    sums = [0, 0, 0, 0]  # observed and expected, ordinal then interval
+    for i in range(k):
+        oi, mi = o[i], margin[i]
+        for j in range(i + 1, k):  # d is symmetric and 0 on the diagonal: twice the upper half
+            d_ord = (2 * (prefix[j + 1] - prefix[i]) - mi - margin[j]) ** 2
+            d_int = (levels[i] - levels[j]) ** 2 if numeric else 0  # type: ignore[operator]
+            sums[0] += oi[j] * d_ord
+            sums[1] += mi * margin[j] * d_ord
+            sums[2] += oi[j] * d_int
+            sums[3] += mi * margin[j] * d_int
+    ordinal = None if sums[1] == 0 else float(1 - Fraction((2 * n - 1) * sums[0], sums[1]))
+    interval = (None if sums[3] == 0 or not numeric
+                else float(1 - Fraction((2 * n - 1) * sums[2], sums[3])))
+    return ordinal, interval
 
 
 def _kappa(observed: int, chance_times_n: int, n: int) -> float | None:
@@ -158,6 +198,13 @@ EXPLANATIONS: dict[str, str] = {
         "nine times as much. It suits ordered rubric levels and is the usual figure for "
         "agreement on scored work; it is undefined when both reviewers gave one and the "
         "same level every time."),
+    "alpha": (
+        "Krippendorff's alpha (ordinal): agreement beyond chance like kappa, but chance is "
+        "judged from the levels both reviewers gave together, and a disagreement counts by "
+        "how many scores lie between the two levels (ordinal). 1 is perfect, 0 is chance; "
+        "0.8 or more is commonly taken as reliable, 0.667 as the lowest for tentative "
+        "conclusions. The interval alpha beside it weighs a disagreement by the square of "
+        "the difference of the level values instead."),
     "decision": (
         "Decision agreement: for pairs of submitted reviews of the same attempt, how often "
         "both reviewers reached the same decision (earned or not yet), and Cohen's kappa for "
@@ -172,5 +219,7 @@ LABELS: dict[str, str] = {
     "adjacent": "Adjacent",
     "kappa": "Kappa",
     "weighted_kappa": "QWK",
+    "alpha": "Alpha (ord.)",
+    "alpha_interval": "Alpha (int.)",
     "decision": "Decision",
 }

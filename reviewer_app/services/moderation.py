@@ -40,7 +40,7 @@ from reviewer_app.domain.model import (
 )
 from reviewer_app.domain.rules import decide, submission_problems
 from reviewer_app.errors import NotFound, UserError
-from reviewer_app.services import audit, queue_state
+from reviewer_app.services import audit, dispute_ids, queue_state
 from reviewer_app.services.annotations import _to_annotation
 from reviewer_app.services.context import AppContext
 from reviewer_app.services.finalize import MODERATED, attempt_subject
@@ -242,8 +242,9 @@ def _load_dispute(session: Session, dispute_uid: str) -> m.Dispute:
 
 
 def find_dispute(ctx: AppContext, ref: str, attempt: int | None = None) -> str:
-    """The uid of a dispute named by its id (or the start of it, 6 characters or more) or by
-    its submission id (with ``attempt``, or the latest disputed attempt)."""
+    """The uid of a dispute named by its id (or a unique start of it, 4 characters or more:
+    ``AmbiguousDispute`` lists the candidates when several share it) or by its submission
+    id (with ``attempt``, or the latest disputed attempt)."""
     require_lead(ctx, "see disputes")
     ref = ref.strip()
     with ctx.sessions() as session:
@@ -255,11 +256,10 @@ def find_dispute(ctx: AppContext, ref: str, attempt: int | None = None) -> str:
             by_key = [r for r in by_key if r[1] == attempt]
         if by_key:
             return by_key[0][0]
-        if len(ref) >= 6 and attempt is None:
-            uids = list(session.scalars(select(m.Dispute.uid).where(m.Dispute.uid.startswith(ref, autoescape=True))
-                                        .limit(2)))
-            if len(uids) == 1:
-                return uids[0]
+        if attempt is None:
+            uid = dispute_ids.by_prefix(session, ref)
+            if uid is not None:
+                return uid
     raise NotFound(f"No dispute {ref!r}" + (f" on attempt {attempt}" if attempt is not None else "")
                    + " (reviewer-app disputes lists them).")
 
@@ -411,7 +411,9 @@ def moderate(ctx: AppContext, dispute_uid: str, levels: Mapping[str, int],
             "decision": decision.value, "source": MODERATED, "review": row.uid,
             "reviewer": me.uid, "held": held}, actor_uid=me.uid, at=now)
         session.refresh(final)
-        return _final_view(session, final)
+        view = _final_view(session, final)
+    dispute_ids.notify()  # committed: windows showing disputes refresh
+    return view
 
 
 def list_final_decisions(ctx: AppContext, *, credential_key: str | None = None,

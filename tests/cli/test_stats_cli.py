@@ -54,10 +54,11 @@ def test_per_credential_table(two_data):
     assert lines[0].startswith("4 pairs of submitted reviews.")
     header = next(i for i, line in enumerate(lines) if line.startswith("CREDENTIAL"))
     assert cells(lines[header]) == ["CREDENTIAL", "N", "EXACT", "ADJACENT", "KAPPA", "QWK",
-                                    "DECISIONS", "SAME", "KAPPA"]
+                                    "ALPHA-ORD", "ALPHA-INT", "DECISIONS", "SAME", "KAPPA"]
+    assert lines[1].startswith("Left out of the pairs: 0 moderation review(s)")
     rows = {cells(line)[0]: cells(line) for line in lines[header + 1:]}
     # fa-math: 12 pairs of levels, 8 the same; 3 pairs of decisions, 2 the same.
-    assert rows["fa-math"][1:3] == ["12", "66.7%"] and rows["fa-math"][6:8] == ["3", "66.7%"]
+    assert rows["fa-math"][1:3] == ["12", "66.7%"] and rows["fa-math"][8:10] == ["3", "66.7%"]
     assert rows["cl-discussion"][1:3] == ["3", "33.3%"]
 
 
@@ -65,7 +66,8 @@ def test_by_criterion_pair_reviewer_and_week(two_data):
     data, me = two_data
     by_criterion = cli(data, "stats", "--by", "criterion").stdout
     line = next(x for x in by_criterion.splitlines() if "discourse-moves" in x)
-    assert cells(line) == ["cl-discussion", "discourse-moves", "1", "100.0%", "100.0%", "-", "-"]
+    assert cells(line) == ["cl-discussion", "discourse-moves", "1", "100.0%", "100.0%", "-", "-",
+                           "-", "-"]
     by_pair = cli(data, "stats", "--by", "pair", "--credential", "fa-math").stdout
     assert [cells(x)[1] for x in by_pair.splitlines() if x.startswith("fa-math")] == [
         " & ".join(sorted([me, "Blake Okafor"]))]
@@ -87,7 +89,7 @@ def test_json_has_every_figure(two_data):
     assert report["review_pairs"] == 4
     goals = next(r for r in report["by_criterion"] if r["criterion"] == "learning-goals")
     assert goals["scores"] == {"n": 3, "exact": 1.0, "adjacent": 1.0, "kappa": 1.0,
-                               "weighted_kappa": 1.0}
+                               "weighted_kappa": 1.0, "alpha": 1.0, "alpha_interval": 1.0}
     discourse = next(r for r in report["by_criterion"] if r["criterion"] == "discourse-moves")
     assert discourse["scores"]["kappa"] is None  # undefined is null, not NaN
     assert {len(p["reviewers"]) for p in report["by_pair"]} == {2}
@@ -105,3 +107,26 @@ def test_explain_unknown_credential_and_dates(two_data):
     assert before.returncode == 0 and before.stdout.startswith("No pairs of submitted reviews yet")
     bad = cli(data, "stats", "--from", "yesterday")
     assert bad.returncode == 2 and "not a date" in bad.stderr
+
+
+def test_export_as_csv_and_xlsx(two_data, tmp_path: Path):
+    import csv
+
+    import openpyxl
+
+    data, _ = two_data
+    result = cli(data, "stats", "--format", "csv", "--out", str(tmp_path / "stats.csv"))
+    assert result.returncode == 0, result.stderr
+    raw = (tmp_path / "stats.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfsection,")  # Excel reads UTF-8 only with the BOM
+    lines = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    summary = {r["name"]: r["value"] for r in lines if r["section"] == "summary"}
+    assert summary["review_pairs"] == "4"
+    fa = next(r for r in lines if r["section"] == "credential" and r["credential"] == "fa-math")
+    assert (fa["pairs"], fa["decision_pairs"]) == ("12", "3")
+    result = cli(data, "stats", "--format", "xlsx", "--out", str(tmp_path / "stats.xlsx"))
+    assert result.returncode == 0, result.stderr
+    wb = openpyxl.load_workbook(tmp_path / "stats.xlsx")
+    assert wb.sheetnames == ["Summary", "cl-discussion", "fa-math", "Over time"]
+    refused = cli(data, "stats", "--format", "csv")
+    assert refused.returncode == 2 and "--format and --out go together" in refused.stderr

@@ -1,7 +1,8 @@
-"""Agreement figures against a reference: scikit-learn's cohen_kappa_score and numpy.
+"""Agreement figures against references: scikit-learn's cohen_kappa_score, the
+``krippendorff`` package's alpha, and numpy.
 
-Every figure (exact, adjacent, Cohen's kappa, quadratic-weighted kappa) is compared to
-1e-9 on many seeded random arrays: scales of 2 to 7 levels, scales with gaps, data that
+Every figure (exact, adjacent, Cohen's kappa, quadratic-weighted kappa, Krippendorff's
+alpha ordinal and interval) is compared to 1e-9 on many seeded random arrays: scales of 2 to 7 levels, scales with gaps, data that
 uses only some of the levels, raters who agree often and raters who do not.
 """
 
@@ -11,6 +12,7 @@ import math
 import random
 import warnings
 
+import krippendorff
 import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
@@ -42,6 +44,17 @@ def sk_kappa(a, b, levels, weights=None) -> float:  # noqa: ANN001
         return cohen_kappa_score(a, b, labels=list(levels), weights=weights)
 
 
+def kr_alpha(a, b, levels, level: str) -> float:  # noqa: ANN001
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            return float(krippendorff.alpha(reliability_data=[list(a), list(b)],
+                                            value_domain=list(levels),
+                                            level_of_measurement=level))
+        except ValueError:  # "There has to be more than one value in the domain."
+            return math.nan
+
+
 def assert_same(mine: float | None, reference: float) -> None:
     if math.isnan(reference):
         assert mine is None, f"reference is undefined (nan), got {mine}"
@@ -68,7 +81,7 @@ def random_case(rng: random.Random):  # noqa: ANN201
 @pytest.mark.parametrize("seed", range(10))
 def test_every_figure_matches_the_reference_on_random_data(seed: int):
     rng = random.Random(seed)
-    undefined = 0
+    undefined = undefined_alpha = 0
     for _ in range(100):
         levels, a, b = random_case(rng)
         got = agreement(a, b, levels)
@@ -81,8 +94,14 @@ def test_every_figure_matches_the_reference_on_random_data(seed: int):
             assert abs(got.adjacent - float(np.mean(np.abs(np.array(a) - np.array(b)) <= 1))) <= TOL
         assert_same(got.kappa, sk_kappa(a, b, levels))
         assert_same(got.weighted_kappa, sk_kappa(a, b, levels, "quadratic"))
+        assert_same(got.alpha, kr_alpha(a, b, levels, "ordinal"))
+        assert_same(got.alpha_interval, kr_alpha(a, b, levels, "interval"))
+        # alpha does not depend on which reviewer of the pair comes first; kappa neither
+        swapped = agreement(b, a, levels)
+        assert (swapped.alpha, swapped.kappa) == (got.alpha, got.kappa)
         undefined += got.kappa is None
-    assert undefined < 100  # the comparison covered defined values, not only dashes
+        undefined_alpha += got.alpha is None
+    assert undefined < 100 and undefined_alpha < 100  # the comparison covered defined values, not only dashes
 
 
 def test_counts_give_the_same_figures_as_arrays_weighted_in_sklearn():
@@ -107,6 +126,11 @@ def test_counts_give_the_same_figures_as_arrays_weighted_in_sklearn():
             ref_w = cohen_kappa_score(a, b, labels=list(levels), sample_weight=w, weights="quadratic")
         assert_same(got.kappa, ref)
         assert_same(got.weighted_kappa, ref_w)
+        if n < 20_000:  # the reference wants one column per pair
+            a_rep = [x for x, _, c in cells for _ in range(c)]
+            b_rep = [y for _, y, c in cells for _ in range(c)]
+            assert_same(got.alpha, kr_alpha(a_rep, b_rep, levels, "ordinal"))
+            assert_same(got.alpha_interval, kr_alpha(a_rep, b_rep, levels, "interval"))
 
 
 def test_levels_missing_from_the_data_count_like_sklearn_labels():
@@ -133,7 +157,17 @@ def test_kappa_is_undefined_when_both_gave_one_same_level_every_time():
     got = agreement([2, 2, 2], [2, 2, 2], (1, 2, 3, 4))
     assert math.isnan(sk_kappa([2, 2, 2], [2, 2, 2], (1, 2, 3, 4)))
     assert got.kappa is None and got.weighted_kappa is None
+    assert got.alpha is None and got.alpha_interval is None
+    assert math.isnan(kr_alpha([2, 2, 2], [2, 2, 2], (1, 2, 3, 4), "ordinal"))
     assert got.exact == 1.0 and got.adjacent == 1.0 and got.n == 3
+
+
+def test_alpha_on_krippendorffs_own_example():
+    """Krippendorff (2011), "Computing Krippendorff's alpha-reliability", two observers,
+    ten units, binary values: alpha (nominal = interval for 0/1) is 0.095."""
+    a = [0, 1, 0, 0, 0, 0, 0, 0, 1, 0]
+    b = [1, 1, 1, 0, 0, 1, 0, 0, 0, 0]
+    assert round(agreement(a, b, (0, 1)).alpha_interval, 3) == 0.095
 
 
 def test_one_level_each_but_different_levels_is_chance_not_undefined():
@@ -167,7 +201,7 @@ def test_a_level_off_the_scale_is_refused():
 
 
 def test_every_figure_has_a_one_paragraph_explanation_and_a_label():
-    for key in ("n", "exact", "adjacent", "kappa", "weighted_kappa", "decision"):
+    for key in ("n", "exact", "adjacent", "kappa", "weighted_kappa", "alpha", "decision"):
         text = EXPLANATIONS[key]
         assert len(text) > 120 and "\n" not in text, key
         assert LABELS[key]

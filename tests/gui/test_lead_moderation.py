@@ -155,3 +155,40 @@ def test_choosing_a_note_opens_the_evidence_there(qtbot, demo_ctx):
         for w in opener.open_windows():
             if shiboken6.isValid(w):
                 w.close()
+
+
+def test_the_queue_refreshes_when_a_dispute_is_resolved_elsewhere(qtbot, demo_ctx):
+    dispute = make_dispute(demo_ctx)
+    window = _moderation(qtbot, demo_ctx)
+    assert window.model.rowCount() == 1
+    short = window.model.short[dispute.uid]
+    assert len(short) == 8 and dispute.uid.startswith(short)
+    assert f"Dispute {short}" in window.model.index(0).data(Qt.ItemDataRole.ToolTipRole)
+    # Resolved by the services outside this window (as the command line or another window
+    # would): the notification reaches the window, which reloads its queue.
+    moderation.moderate(demo_ctx, dispute.uid, FINAL, feedback="Keep going.", rationale="Descriptors.")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 0, timeout=10_000)
+    assert window.count_label.text() == "0 open disputes"
+
+
+def test_activation_reloads_only_when_the_disputes_changed(qtbot, demo_ctx):
+    dispute = make_dispute(demo_ctx)
+    window = _moderation(qtbot, demo_ctx)
+    loads = []
+    window.model.modelReset.connect(lambda: loads.append(1))
+    with qtbot.waitSignal(window.changesChecked, timeout=10_000) as checked:
+        window.check_changes()  # nothing changed: no reload
+    assert checked.args == [False] and loads == []
+    # Another process resolves it (no notification here): the change counter shows it.
+    from reviewer_app.services import dispute_ids
+
+    silenced, dispute_ids._listeners[:] = list(dispute_ids._listeners), []  # noqa: SLF001
+    try:
+        moderation.moderate(demo_ctx, dispute.uid, FINAL, feedback="Keep going.", rationale="Why.")
+    finally:
+        dispute_ids._listeners[:] = silenced  # noqa: SLF001
+    assert window.model.rowCount() == 1
+    with qtbot.waitSignal(window.changesChecked, timeout=10_000) as checked:
+        window.check_changes()  # as when the window is activated
+    assert checked.args == [True]
+    qtbot.waitUntil(lambda: window.model.rowCount() == 0, timeout=10_000)

@@ -49,11 +49,12 @@ def test_shows_the_figures_per_credential_criterion_and_pair(qtbot, lead_ctx, _t
     labels = [r[0] for r in rows]
     assert labels[0] == "Collaborative Learning: Small-Group Discussion"
     assert "Formative Assessment in Mathematics" in labels
-    assert ["Clear learning goals", "3", "100.0%", "100.0%", "1.00", "1.00", "", ""] in rows
+    assert ["Clear learning goals", "3", "100.0%", "100.0%", "1.00", "1.00", "1.00", "", ""] in rows
     # One pair that gave the same level: kappa is undefined, shown as a dash.
-    assert ["Teacher discourse moves", "1", "100.0%", "100.0%", "\u2014", "\u2014", "", ""] in rows
+    assert ["Teacher discourse moves", "1", "100.0%", "100.0%", "\u2014", "\u2014", "\u2014", "",
+            ""] in rows
     fa = rows[labels.index("Formative Assessment in Mathematics")]
-    assert fa[1:3] == ["12", "66.7%"] and fa[6] == "66.7% of 3"
+    assert fa[1:3] == ["12", "66.7%"] and fa[7] == "66.7% of 3"
     pair = " & ".join(sorted([me, "Blake Okafor"]))
     assert labels.count(pair) == 2  # one pair of reviewers under each credential
 
@@ -107,3 +108,17 @@ def test_a_reviewer_sees_why_there_are_no_figures(qtbot, demo_ctx):
     qtbot.waitUntil(lambda: "lead assessor" in window.summary.text(), timeout=20_000)
     assert window.summary.text().startswith("Only a lead assessor may see agreement statistics")
     assert window.tree.topLevelItemCount() == 0 and not window.bars.has_data()
+
+
+def test_export_writes_the_figures_shown_as_a_workbook(qtbot, lead_ctx, tmp_path: Path):
+    import openpyxl
+
+    window = opened(qtbot, lead_ctx)
+    assert window.export_button.isEnabled()
+    with qtbot.waitSignal(window.exported, timeout=20_000) as done:
+        window.export_to(tmp_path / "agreement.xlsx", "xlsx")
+    assert done.args[0] == tmp_path / "agreement.xlsx"
+    assert window.summary.text() == f"Statistics written to {tmp_path / 'agreement.xlsx'}."
+    wb = openpyxl.load_workbook(tmp_path / "agreement.xlsx")
+    assert wb.sheetnames == ["Summary", "cl-discussion", "fa-math", "Over time"]
+    assert wb["Summary"]["B6"].value == window.report.pairs == 4

@@ -8,6 +8,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from reviewer_app.gui.lead.common import EARNED_FG, MUTED, NOT_YET_FG, when
+from reviewer_app.services.dispute_ids import short_ids
 from reviewer_app.services.moderation import DisputeRow
 
 Index = QModelIndex | QPersistentModelIndex
@@ -20,10 +21,12 @@ class DisputeListModel(QAbstractListModel):
         super().__init__(parent)
         self.disputes: list[DisputeRow] = []
         self.titles: dict[str, str] = {}
+        self.short: dict[str, str] = {}  # uid -> the id shown (and typed on the command line)
 
     def set_rows(self, rows: list[DisputeRow], titles: dict[str, str]) -> None:
         self.beginResetModel()
         self.disputes, self.titles = list(rows), dict(titles)
+        self.short = short_ids(d.uid for d in self.disputes)
         self.endResetModel()
 
     def row_of(self, uid: str | None) -> int:
@@ -43,9 +46,11 @@ class DisputeListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             title = self.titles.get(d.credential_key, d.credential_title)
             return "\n".join([f"{d.submission_key} attempt {d.attempt} \u00b7 {title}",
+                              f"Dispute {self.short.get(d.uid, d.uid)}",
                               "Reviewers: " + ", ".join(d.reviewers), *d.reasons])
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return (f"{d.submission_key} attempt {d.attempt}, {d.state}, reviewers "
+            return (f"Dispute {self.short.get(d.uid, d.uid)}: {d.submission_key} attempt "
+                    f"{d.attempt}, {d.state}, reviewers "
                     f"{', '.join(d.reviewers)}. " + " ".join(d.reasons))
         return None
 
@@ -91,7 +96,8 @@ class DisputeDelegate(QStyledItemDelegate):
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, right)
         painter.setFont(bold)
         painter.setPen(text_colour)
-        title = f"{d.submission_key} \u00b7 attempt {d.attempt}"
+        short = getattr(index.model(), "short", {}).get(d.uid, d.uid[:8])
+        title = f"{d.submission_key} \u00b7 attempt {d.attempt} \u00b7 #{short}"
         painter.drawText(QRect(rect.left(), rect.top(), rect.width() - right_w - 8, line),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                          QFontMetrics(bold).elidedText(title, Qt.TextElideMode.ElideRight,

@@ -10,7 +10,7 @@ Everything that reads or writes the database runs off the GUI thread (``run_task
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -35,7 +35,7 @@ from reviewer_app.gui.lead.dispute_queue import DisputeDelegate, DisputeListMode
 from reviewer_app.gui.lead.dispute_view import DisputeView
 from reviewer_app.gui.lead.final_form import OUTBOX, FinalDecisionForm
 from reviewer_app.gui.tasks import run_task
-from reviewer_app.services import moderation
+from reviewer_app.services import dispute_ids, moderation
 from reviewer_app.services.context import AppContext
 from reviewer_app.services.moderation import DisputeDetail, EvidenceNote
 
@@ -45,8 +45,9 @@ STATES = [("Open", moderation.OPEN), ("Resolved", moderation.RESOLVED), ("All", 
 def _load_queue(ctx: AppContext, state: str | None, credential: str | None):  # noqa: ANN202
     from reviewer_app.services.submissions import credentials
 
+    changes = dispute_ids.version(ctx)  # read first: a change made meanwhile shows next time
     rows = moderation.list_disputes(ctx, state=state, credential_key=credential)
-    return rows, {c.key: c.title for c in credentials(ctx)}
+    return rows, {c.key: c.title for c in credentials(ctx)}, changes
 
 
 class ModerationWindow(QMainWindow):
@@ -54,6 +55,10 @@ class ModerationWindow(QMainWindow):
 
     recorded = Signal(object)  # FinalDecisionView
     evidenceOpened = Signal(object)  # the WorkspaceWindow opened at a note
+    #: The services resolved a dispute (relayed from any thread to this window's).
+    disputesChanged = Signal()
+    #: A change check finished: whether it reloaded the queue.
+    changesChecked = Signal(bool)
 
     def __init__(self, ctx: AppContext, settings: QSettings | None = None,
                  parent: QWidget | None = None) -> None:
@@ -69,6 +74,11 @@ class ModerationWindow(QMainWindow):
         self._want: str | None = None  # the dispute to select after the queue loads
         self._titles_loaded = False
         self.busy = False
+        self._changes: tuple | None = None  # dispute_ids.version when the queue was loaded
+        self._loading = 0  # queue loads on their way (a change check then waits for them)
+        self._unsubscribe = dispute_ids.subscribe(self.disputesChanged.emit)
+        self.destroyed.connect(lambda *_, off=self._unsubscribe: off())
+        self.disputesChanged.connect(self.check_changes)
 
         # -- left: the queue ----------------------------------------------------------------
         self.state_combo = QComboBox(self)
@@ -197,15 +207,36 @@ class ModerationWindow(QMainWindow):
         self._serial_uid = None  # load the selected dispute again too
         ctx = self.ctx
         state, credential = self.state_combo.currentData(), self.credential_combo.currentData()
+        self._loading += 1
         run_task(lambda job: _load_queue(ctx, state, credential), on_success=self._queue_loaded,
                  on_error=self._refused, owner=self)
 
+    def check_changes(self) -> None:
+        """Reload the queue when disputes changed since it was loaded (cheap to call)."""
+        ctx = self.ctx
+
+        def compared(changes: tuple) -> None:
+            changed = not self._loading and self._changes is not None and changes != self._changes
+            if changed:
+                self.reload()
+            self.changesChecked.emit(changed)
+
+        run_task(lambda job: dispute_ids.version(ctx), on_success=compared,
+                 on_error=lambda exc: None, owner=self)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.check_changes()  # resolved elsewhere (the command line, another window)?
+
     def _refused(self, exc: BaseException) -> None:
+        self._loading = max(0, self._loading - 1)
         self._show_empty(getattr(exc, "message", "") or "The disputes cannot be shown.")
         show_error(self, exc, "Moderation")
 
     def _queue_loaded(self, result) -> None:  # noqa: ANN001
-        rows, titles = result
+        rows, titles, self._changes = result
+        self._loading = max(0, self._loading - 1)
         if not self._titles_loaded:
             self._titles_loaded = True
             combo = self.credential_combo

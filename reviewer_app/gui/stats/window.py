@@ -10,12 +10,15 @@ service refuses a reviewer, and the window then says so.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -30,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer_app.domain.agreement import EXPLANATIONS, Agreement
-from reviewer_app.gui.errors import describe
+from reviewer_app.gui.errors import describe, show_error
 from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.stats.charts import BarChart, LineChart, Series
 from reviewer_app.gui.tasks import Task, run_task
@@ -45,15 +48,17 @@ COLUMNS = [
     ("Adjacent", "adjacent"),
     ("Kappa", "kappa"),
     ("QWK", "weighted_kappa"),
+    ("Alpha", "alpha"),
     ("Same decision", "decision"),
     ("Decision kappa", "decision"),
 ]
 
 #: The widest text each column shows (its width is set once, from the font).
-SAMPLES = ["", "00000", "100.0%", "100.0%", "-0.00", "-0.00", "100.0% of 0000", "-0.00"]
+SAMPLES = ["", "00000", "100.0%", "100.0%", "-0.00", "-0.00", "-0.00", "100.0% of 0000", "-0.00"]
 
 CHART_FIGURES = [("Exact agreement", "exact"), ("Adjacent agreement", "adjacent"),
-                 ("Cohen's kappa", "kappa"), ("Quadratic-weighted kappa", "weighted_kappa")]
+                 ("Cohen's kappa", "kappa"), ("Quadratic-weighted kappa", "weighted_kappa"),
+                 ("Krippendorff's alpha (ordinal)", "alpha")]
 
 DASH = "\u2014"
 
@@ -68,7 +73,7 @@ def num(x: float | None) -> str:
 
 def figures(scores: Agreement, decisions: Agreement | None) -> list[str]:
     cells = [str(scores.n), pct(scores.exact), pct(scores.adjacent), num(scores.kappa),
-             num(scores.weighted_kappa)]
+             num(scores.weighted_kappa), num(scores.alpha)]
     if decisions is None:
         return cells + ["", ""]
     return cells + [f"{pct(decisions.exact)} of {decisions.n}" if decisions.n else DASH,
@@ -79,6 +84,8 @@ class StatsWindow(QDialog):
     """Agreement statistics; ``loaded`` is emitted with each report shown."""
 
     loaded = Signal(object)
+    #: The file an export wrote.
+    exported = Signal(object)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -99,6 +106,11 @@ class StatsWindow(QDialog):
         self.period_combo.addItem("By week", "week")
         self.period_combo.addItem("By month", "month")
         self.refresh_button = QPushButton("&Refresh", self)
+        self.export_button = QPushButton("&Export\u2026", self)
+        self.export_button.setObjectName("exportStats")
+        self.export_button.setToolTip("Save every figure as CSV (opens in Excel), XLSX (a sheet "
+                                      "per credential with confusion matrices) or JSON")
+        self.export_button.setEnabled(False)
         self.summary = QLabel(self)
         self.summary.setObjectName("statsSummary")
         self.summary.setWordWrap(True)
@@ -107,6 +119,7 @@ class StatsWindow(QDialog):
         top.addWidget(self.credential_combo)
         top.addWidget(self.period_combo)
         top.addWidget(self.refresh_button)
+        top.addWidget(self.export_button)
         top.addWidget(self.summary, 1)
 
         self.tree = QTreeWidget(self)
@@ -171,6 +184,7 @@ class StatsWindow(QDialog):
         layout.addWidget(split, 1)
 
         self.refresh_button.clicked.connect(self.refresh)
+        self.export_button.clicked.connect(self.export_file)
         self.credential_combo.currentIndexChanged.connect(self.refresh)
         self.period_combo.currentIndexChanged.connect(self.refresh)
         self.tree.currentItemChanged.connect(lambda *_: self._explain_current())
@@ -209,6 +223,38 @@ class StatsWindow(QDialog):
                               on_success=self._loaded, on_error=self._failed,
                               on_cancel=lambda: None, owner=self)
 
+    def export_file(self) -> None:
+        """Ask where, then export the report shown (the file's type from its filter)."""
+        filters = {"CSV, opens in Excel (*.csv)": "csv", "Excel workbook (*.xlsx)": "xlsx",
+                   "JSON (*.json)": "json"}
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export Agreement Statistics", str(Path.home() / "agreement.xlsx"),
+            ";;".join(filters), "Excel workbook (*.xlsx)")
+        if path:
+            suffix = Path(path).suffix.lower().lstrip(".")
+            self.export_to(Path(path), suffix if suffix in filters.values() else filters.get(chosen, "xlsx"))
+
+    def export_to(self, path: Path, fmt: str) -> None:
+        """Write the report shown to ``path`` on the thread pool; ``exported`` follows."""
+        from reviewer_app.exports.stats import export_stats
+
+        report = self.report
+        if report is None:
+            return
+        self.export_button.setEnabled(False)
+
+        def done(out: Path) -> None:
+            self.export_button.setEnabled(True)
+            self.summary.setText(f"Statistics written to {out}.")
+            self.exported.emit(out)
+
+        def failed(exc: BaseException) -> None:
+            self.export_button.setEnabled(True)
+            show_error(self, exc, "Statistics not exported")
+
+        run_task(lambda job: export_stats(report, fmt, path), on_success=done, on_error=failed,
+                 owner=self)
+
     def _failed(self, exc: BaseException) -> None:
         self._task = None
         self.refresh_button.setEnabled(True)
@@ -223,12 +269,16 @@ class StatsWindow(QDialog):
             return  # an older answer arriving after the filters changed
         self._task = None
         self.refresh_button.setEnabled(True)
+        self.export_button.setEnabled(True)
         self.report = report
         self._fill_credentials(report)
+        left_out = (f" Left out: {report.excluded.get('moderation', 0)} moderation and "
+                    f"{report.excluded.get('calibration', 0)} calibration review(s)."
+                    if any(report.excluded.values()) else "")
         if report.pairs:
             self.summary.setText(
                 f"{report.pairs} pair{'s' if report.pairs != 1 else ''} of submitted reviews "
-                f"(two reviewers, same attempt). Select a figure to read what it means.")
+                f"(two reviewers, same attempt). Select a figure to read what it means.{left_out}")
         else:
             self.summary.setText("No pairs of submitted reviews yet: agreement needs two "
                                  "reviewers' submitted reviews of the same attempt.")
