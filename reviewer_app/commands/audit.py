@@ -1,7 +1,8 @@
 """``reviewer-app audit``: check the audit log's hash chain; list its latest entries.
 
-Exit status of ``audit verify``: 0 when the chain is intact, 3 when an entry was altered
-or removed (the message names the first one), 2 for the usual refusals (the database
+Exit status of ``audit verify``: 0 when the chain is intact and every audited row matches
+its last audited state, 3 when an entry was altered or removed (the message names the first
+one) or rows differ (each is listed), 2 for the usual refusals (the database
 cannot be opened, ...), so a script can tell "tampered" from "could not check".
 """
 
@@ -19,9 +20,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p = sub.add_parser("audit", help="the audit log: verify its hash chain, list recent entries")
     asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     q = asub.add_parser(
-        "verify", help="check that no audit entry was altered or removed",
-        description="Check the audit log's hash chain. Exit status: 0 intact; 3 an entry was "
-                    "altered or removed (the first one is named); 2 the check could not be made.")
+        "verify", help="check that no audit entry was altered or removed, and the data against it",
+        description="Check the audit log's hash chain, then every review, score, final decision, "
+                    "policy and enrolment against the state its last audit entry recorded. Exit "
+                    "status: 0 intact; 3 an entry was altered or removed (the first one is named) or "
+                    "rows differ (each is listed); 2 the check could not be made.")
     q.set_defaults(func=cmd_audit_verify)
     q = asub.add_parser("log", help="list the latest audit entries, newest first")
     q.add_argument("--limit", type=int, default=50, metavar="N", help="at most N entries (default 50)")
@@ -35,11 +38,8 @@ def cmd_audit_verify(args: argparse.Namespace, paths: AppPaths) -> int:
 
     with open_context(paths) as ctx:
         result = verify(ctx)
-    if result.ok:
-        print(f"Audit log intact: {result.entries} entr{'y' if result.entries == 1 else 'ies'}.")
-        return EXIT_OK
-    print(f"Audit log broken: {result.problem.message}")
-    return EXIT_TAMPERED
+    print("\n".join(result.lines()))
+    return EXIT_OK if result.ok else EXIT_TAMPERED
 
 
 def cmd_audit_log(args: argparse.Namespace, paths: AppPaths) -> int:

@@ -19,7 +19,10 @@ def test_verify_and_log_then_tampering_is_named(tmp_path: Path):
     assert cli(data, "demo").returncode == 0
     ok = cli(data, "audit", "verify")
     assert ok.returncode == 0, ok.stderr
-    count = int(re.fullmatch(r"Audit log intact: (\d+) entries\.\n", ok.stdout).group(1))
+    chain, data_line = ok.stdout.splitlines()
+    count = int(re.fullmatch(r"The audit log's chain is intact: (\d+) entries, none altered or removed\.",
+                             chain).group(1))
+    assert data_line.startswith("The data matches the audit log: 2 audited rows")
     assert count > 5
 
     log = cli(data, "audit", "log", "--limit", "3")
@@ -35,4 +38,5 @@ def test_verify_and_log_then_tampering_is_named(tmp_path: Path):
     con.close()
     broken = cli(data, "audit", "verify")
     assert broken.returncode == 3
-    assert broken.stdout.startswith("Audit log broken: Audit entry 2 ") and "altered" in broken.stdout
+    assert broken.stdout.startswith("The audit log's chain is broken: Audit entry 2 ")
+    assert "altered" in broken.stdout

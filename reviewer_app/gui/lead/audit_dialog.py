@@ -1,6 +1,7 @@
 """Lead > Audit Log: the latest entries (who did what, to which submission, when) and
-"Verify Chain", which checks every entry's hash link and names the first one altered or
-removed (``services.audit``)."""
+"Verify", which checks every entry's hash link (naming the first one altered or removed)
+and every audited row against its last audited state, listing each one that differs
+(``services.audit``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -66,6 +68,9 @@ def details_text(details_json: str) -> str:
         return details_json
     if not isinstance(data, dict):
         return str(data)
+    rows = data.pop("rows", None)  # the audited rows' states: too long to show, counted
+    if isinstance(rows, dict):
+        data["rows audited"] = len(rows)
 
     def show(value) -> str:  # noqa: ANN001
         if isinstance(value, dict):
@@ -110,9 +115,17 @@ class AuditDialog(QDialog):
         self.result.setObjectName("verifyResult")
         self.result.setWordWrap(True)
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.verify_button = QPushButton("&Verify Chain", self)
+        self.discrepancies = QPlainTextEdit(self)
+        self.discrepancies.setObjectName("verifyDiscrepancies")
+        self.discrepancies.setAccessibleName("Discrepancies between the data and the audit log")
+        self.discrepancies.setReadOnly(True)
+        self.discrepancies.setMaximumHeight(150)
+        self.discrepancies.hide()
+        self.verify_button = QPushButton("&Verify", self)
         self.verify_button.setObjectName("verifyButton")
-        self.verify_button.setToolTip("Check every entry's hash link (reviewer-app audit verify)")
+        self.verify_button.setToolTip("Check every entry's hash link, and the reviews, scores, final "
+                                      "decisions, policies and enrolments against the log "
+                                      "(reviewer-app audit verify)")
         self.verify_button.clicked.connect(self.verify)
         refresh = QPushButton("&Refresh", self)
         refresh.clicked.connect(self.reload)
@@ -128,6 +141,7 @@ class AuditDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.count)
+        layout.addWidget(self.discrepancies)
         layout.addLayout(row)
         fit_window(self, "auditLog", (1000, 560))
         self.reload()
@@ -162,15 +176,13 @@ class AuditDialog(QDialog):
 
         def done(result: audit.VerifyResult) -> None:
             self.verify_button.setEnabled(True)
-            if result.ok:
-                self.result.setText(f"<span style='color:{EARNED_FG}'>\u2714 The chain is intact: "
-                                    f"{result.entries} entr{'ies' if result.entries != 1 else 'y'} "
-                                    "checked.</span>")
-                self.result.setProperty("ok", True)
-            else:
-                self.result.setText(f"<span style='color:#b00020'>\u2716 {esc(result.problem.message)}"
-                                    "</span>")
-                self.result.setProperty("ok", False)
+            lines = result.lines()
+            summary = "<br>".join(esc(line) for line in lines if not line.startswith("  - "))
+            colour, mark = (EARNED_FG, "\u2714") if result.ok else ("#b00020", "\u2716")
+            self.result.setText(f"<span style='color:{colour}'>{mark} {summary}</span>")
+            self.result.setProperty("ok", result.ok)
+            self.discrepancies.setPlainText("\n".join(p.message for p in result.rows))
+            self.discrepancies.setVisible(bool(result.rows))
 
         def failed(exc: BaseException) -> None:
             self.verify_button.setEnabled(True)
