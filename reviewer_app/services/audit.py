@@ -50,6 +50,9 @@ POLICY = "policy.change"
 ROLE = "profile.role"
 SYNC = "sync.result"
 ROWS = "rows.audited"
+BASELINE = "rows.baseline"
+#: Set once this database's audit covers its rows (``ensure_rows_baseline``).
+ROWS_SETTING = "audit_rows_since"
 
 
 def append(session: Session, action: str, subject: str, details: dict[str, Any] | None = None, *,
@@ -111,6 +114,24 @@ def append_many(session: Session, entries: Iterable[tuple[str, str, dict[str, An
     head.last_id, head.last_hash = last_id, last_hash
     session.flush()
     return len(values)
+
+
+def ensure_rows_baseline(ctx: AppContext) -> None:
+    """A database made before the audit covered the data: record, once, the state of every
+    audited row as it stands (a ``rows.baseline`` entry), so that what follows is checked
+    against it. Nothing is recorded if any entry already carries rows."""
+    with ctx.transaction() as session:
+        if session.get(m.AppSetting, ROWS_SETTING) is not None:
+            return
+        covered = session.scalar(select(m.AuditEntry.id).where(
+            m.AuditEntry.details_json.contains(f'"{audit_rows.ROWS_KEY}":{{')).limit(1))
+        if covered is None:
+            states = audit_rows.current_states(session)
+            if states:
+                log.info("recording the state of %d rows written before the audit covered them", len(states))
+                append(session, BASELINE, f"{len(states)} rows written before this version",
+                       {audit_rows.ROWS_KEY: dict(sorted(states.items()))})
+        session.add(m.AppSetting(key=ROWS_SETTING, value=utcnow().isoformat()))
 
 
 def file_sha256(path: Path, limit: int = 512 * 1024 * 1024) -> str | None:

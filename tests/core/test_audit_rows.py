@@ -105,3 +105,22 @@ def test_the_last_entries_removed_and_the_head_rewound_leave_their_rows_unaccoun
     [problem] = result.rows
     assert problem.what.startswith("Final decision on DEMO-1002 attempt 2")
     assert problem.changes == ("no audit entry records it: it was written outside the app",)
+
+
+def test_a_database_from_before_is_baselined_once_then_checked(lead: AppContext):
+    # As a database made by an earlier version: a log whose entries carry no rows.
+    lead.close()
+    _sql(lead, "DELETE FROM audit_log", "DELETE FROM audit_head", f"DELETE FROM app_setting WHERE key = '{audit.ROWS_SETTING}'")
+    reopened = AppContext.open(lead.paths)
+    try:
+        [entry] = audit.recent(reopened)
+        assert entry.action == audit.BASELINE and entry.subject == "5 rows written before this version"
+        assert audit.verify(reopened).ok
+        reopened.close()
+        reopened = AppContext.open(lead.paths)  # once only
+        assert len(audit.recent(reopened)) == 1
+        _sql(reopened, "UPDATE credential_policy SET max_level_gap = 4")
+        [problem] = audit.verify(reopened).rows
+        assert problem.changes == ("the max level gap is 4, was 1",) and problem.last_entry == 1
+    finally:
+        reopened.close()
