@@ -3,8 +3,8 @@
 The chain alone cannot show that its last entries were removed if the head record was
 rewound with them. A **signed head** anchors it: the last entry's number and hash, signed
 with this profile's Ed25519 key (the lead's key in a lead database; ``services.identity``),
-written to a small file kept outside the database (``<name>.audit-head.json``; the lead's
-exports write one beside them)::
+written to a small file kept outside the database (``<name>.audit-head.json``; ``audit
+head``, and ``decisions export`` beside its file)::
 
     {"format": "audit-head/1", "entry": 1234, "hash": "<sha-256 hex of entry 1234>",
      "signer": {"uid": "...", "name": "Lena Lead"}, "public_key": "<base64, raw 32 bytes>",
@@ -52,7 +52,7 @@ def signed_head(ctx: AppContext, store: KeyringKeyStore | None = None) -> dict[s
     with ctx.transaction() as session:
         head = session.get(m.AuditHead, 1)
         entry, digest = (head.last_id, head.last_hash) if head else (0, "0" * 64)
-        if session.get(m.AppSetting, KEY_SETTING) is None:
+        if not ctx.read_only and session.get(m.AppSetting, KEY_SETTING) is None:
             session.add(m.AppSetting(key=KEY_SETTING, value=public))
     document: dict[str, Any] = {
         "format": HEAD_FORMAT, "entry": entry, "hash": digest,
@@ -103,7 +103,11 @@ def check(ctx: AppContext, path: Path) -> HeadCheck:
         known = session.get(m.AppSetting, KEY_SETTING)
         held = session.scalar(select(m.AuditEntry.hash).where(m.AuditEntry.id == entry))
         last = session.scalar(select(m.AuditHead.last_id).where(m.AuditHead.id == 1)) or 0
-    if known is None or known.value != document["public_key"]:
+    if known is None:
+        return HeadCheck(name, False, f"{name}: signed by {document.get('fingerprint')}, but no head "
+                                      "was ever signed in this database itself (audit head), so it "
+                                      "has no key to check it against.")
+    if known.value != document["public_key"]:
         return HeadCheck(name, False, f"{name}: signed by {document.get('fingerprint')}, not by the key "
                                       "this database's heads are signed with.")
     if entry == 0:

@@ -59,6 +59,13 @@ def test_a_signed_head_kept_outside_catches_a_cut_log_with_its_head_rewound(tmp_
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "Signed heads: 1 of 1 intact." in ok.stdout and "is intact in the log" in ok.stdout
 
+    # The lead's export carries the head too, beside its file.
+    exported = run("decisions", "export", "--out", str(heads / "decisions.json"))
+    assert exported.returncode == 0, exported.stderr
+    assert "decisions.json.audit-head.json beside it" in exported.stdout
+    beside = run("audit", "verify", "--head", str(heads / "decisions.json.audit-head.json"))
+    assert beside.returncode == 0 and "Signed heads: 1 of 1 intact." in beside.stdout
+
     # Someone with the file removes the last entry and rewinds the head record to match.
     con = sqlite3.connect(data / "reviewer.sqlite3")
     con.execute("DROP TRIGGER audit_log_no_delete")
