@@ -39,7 +39,7 @@ ACTION_LABELS = {
     audit.ENROL: "Reviewer enrolled", audit.REVOKE: "Key revoked", audit.DISPUTE: "Dispute opened",
     audit.MODERATE: "Dispute moderated", audit.FINAL: "Final decision",
     audit.CALIBRATION: "Calibration", audit.POLICY: "Policy changed", audit.ROLE: "Role changed",
-    audit.SYNC: "Sync result",
+    audit.SYNC: "Sync result", audit.ROWS: "Rows recorded", audit.BASELINE: "Data baseline",
 }
 
 
@@ -93,7 +93,9 @@ class AuditDialog(QDialog):
         intro = QLabel("Every score change, submission, batch, dispute, moderation, final decision, "
                        "policy change and sync result is written here in the same transaction as "
                        "the change. Each entry carries the hash of the one before, so an entry "
-                       "altered or removed outside the app breaks the chain.", self)
+                       "altered or removed outside the app breaks the chain. Each entry also records the "
+                       "rows it wrote; Verify compares them with the data and lists every row that "
+                       "differs.", self)
         intro.setWordWrap(True)
         self.table = QTreeWidget(self)
         self.table.setObjectName("auditTable")
@@ -176,10 +178,11 @@ class AuditDialog(QDialog):
 
         def done(result: audit.VerifyResult) -> None:
             self.verify_button.setEnabled(True)
-            lines = result.lines()
-            summary = "<br>".join(esc(line) for line in lines if not line.startswith("  - "))
-            colour, mark = (EARNED_FG, "\u2714") if result.ok else ("#b00020", "\u2716")
-            self.result.setText(f"<span style='color:{colour}'>{mark} {summary}</span>")
+            chain, data = [line for line in result.lines() if not line.startswith("  - ")]
+            marks = {True: (EARNED_FG, "\u2714"), False: ("#b00020", "\u2716")}
+            self.result.setText("<br>".join(
+                f"<span style='color:{marks[good][0]}'>{marks[good][1]} {esc(text)}</span>"
+                for text, good in ((chain, result.problem is None), (data, not result.rows))))
             self.result.setProperty("ok", result.ok)
             self.discrepancies.setPlainText("\n".join(p.message for p in result.rows))
             self.discrepancies.setVisible(bool(result.rows))
