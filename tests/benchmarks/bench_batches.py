@@ -107,9 +107,9 @@ def make_lead_database(data_dir: Path, attempts: int) -> dict:
             for table, rows in ((m.Submission, subs), (m.Attempt, atts), (m.EvidenceItem, evs)):
                 for k in range(0, len(rows), 20_000):
                     s.execute(insert(table), rows[k:k + 20_000])
-            s.execute(insert(m.Enrolment), [
-                {"reviewer_uid": r.uid, "name": r.name, "public_key": public_key_text(key),
-                 "fingerprint": fingerprint(key), "enrolled_at": now} for r, key in reviewer_keys()])
+            s.add_all([  # as the enrolment service writes them (their rows audited)
+                m.Enrolment(reviewer_uid=r.uid, name=r.name, public_key=public_key_text(key),
+                            fingerprint=fingerprint(key), enrolled_at=now) for r, key in reviewer_keys()])
             return {"credential": {"key": cred.key, "version": cred.version},
                     "rubric": {"key": rubric.key, "version": rubric.version,
                                "content_sha256": rubric.content_sha256}}
