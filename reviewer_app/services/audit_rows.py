@@ -147,6 +147,7 @@ def _chunks(ids: Iterable[Any]) -> Iterator[list[Any]]:
 def _review_states(session: Session, ids: Iterable[int] | None) -> dict[str, Any]:
     """``None`` ids: every review."""
     out: dict[str, Any] = {}
+    conn = session.connection()  # plain rows: no ORM bookkeeping (a batch's thousands)
     batches = [None] if ids is None else list(_chunks(ids))
     for chunk in batches:
         q = (select(m.Review.id, m.Review.uid, m.Review.status, m.Review.decision, m.Review.feedback,
@@ -157,9 +158,9 @@ def _review_states(session: Session, ids: Iterable[int] | None) -> dict[str, Any
         if chunk is not None:
             q, s = q.where(m.Review.id.in_(chunk)), s.where(m.ReviewScore.review_id.in_(chunk))
         scores: dict[int, dict[str, list[Any]]] = {}
-        for rid, key, level, comment in session.execute(s):
+        for rid, key, level, comment in conn.execute(s):
             scores.setdefault(rid, {})[key] = [level, text_digest(comment)]
-        for rid, uid, status, decision, feedback, kind, attempt_id, reviewer in session.execute(q):
+        for rid, uid, status, decision, feedback, kind, attempt_id, reviewer in conn.execute(q):
             out[f"review:{uid}"] = {
                 "status": _enum(status), "decision": _enum(decision), "feedback": text_digest(feedback),
                 "kind": kind, "attempt": attempt_id, "reviewer": reviewer,
@@ -177,8 +178,9 @@ def _final_states(session: Session, ids: Iterable[int] | None,
     queries = [q] if ids is None else (
         [q.where(m.FinalDecision.id.in_(c)) for c in _chunks(ids)]
         + [q.where(m.FinalDecision.attempt_id.in_(c)) for c in _chunks(attempts)])
+    conn = session.connection()
     for query in queries:
-        for uid, decision, source, rationale, attempt_id, review, by in session.execute(query):
+        for uid, decision, source, rationale, attempt_id, review, by in conn.execute(query):
             out[f"final:{uid}"] = {"decision": _enum(decision), "source": source,
                                    "rationale": text_digest(rationale), "attempt": attempt_id,
                                    "review": review, "decided_by": by}
@@ -325,7 +327,7 @@ def compare(recorded: dict[str, tuple[int, datetime, Any]], current: dict[str, A
             problems.append(RowProblem(key, what, (BACK,), entry_id, at))
         elif now is None and was is not None:
             problems.append(RowProblem(key, what, (REMOVED,), entry_id, at))
-        elif now is not None:
+        elif now is not None and was != now:  # (most rows are equal as they are)
             changes = differences(key, _normal(was), _normal(now))
             if changes:
                 problems.append(RowProblem(key, what, tuple(changes), entry_id, at))
