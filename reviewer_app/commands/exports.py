@@ -9,12 +9,15 @@ is left.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from datetime import date
 from pathlib import Path
 
 from reviewer_app.config import AppPaths
 from reviewer_app.errors import UserError
+
+log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_INTERRUPTED = 0, 130
 FORMATS = ("csv", "json", "xlsx")
@@ -98,9 +101,24 @@ def cmd_decisions_export(args: argparse.Namespace, paths: AppPaths) -> int:
                   f"{' (the existing file is unchanged)' if args.out.exists() else ''}.",
                   file=sys.stderr)
             return EXIT_INTERRUPTED
+        head = _sign_head_beside(ctx, summary.path)
     print(f"Exported {_plural(summary.count, 'final decision')} to {summary.path} "
           f"({fmt.upper()}; levels and comments of {len(summary.criteria)} criteria).")
+    if head is not None:
+        print(f"The audit log's head, signed with your key, is in {head.name} beside it.")
     return EXIT_OK
+
+
+def _sign_head_beside(ctx, path: Path) -> Path | None:  # noqa: ANN001
+    """The signed audit head beside an export, which carries the log's state out of this
+    computer; with no keyring, the export stands without it (logged)."""
+    from reviewer_app.services.audit_head import write_head
+
+    try:
+        return write_head(ctx, path)
+    except (UserError, OSError) as exc:  # NoKeyring is a UserError
+        log.warning("no signed audit head beside %s: %s", path, exc)
+        return None
 
 
 def cmd_letters(args: argparse.Namespace, paths: AppPaths) -> int:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reviewer_app.domain.audit_chain import GENESIS, Break, ChainEntry, canonical_details, entry_hash, first_break
+from reviewer_app.services import audit_rows
 from reviewer_app.services.bulk import insert_rows
 from reviewer_app.services.context import AppContext
 from reviewer_app.store import models as m
@@ -53,11 +54,21 @@ CALIBRATION = "calibration.mark"
 POLICY = "policy.change"
 ROLE = "profile.role"
 SYNC = "sync.result"
+ROWS = "rows.audited"
+BASELINE = "rows.baseline"
+#: Set once this database's audit covers its rows (``ensure_rows_baseline``).
+ROWS_SETTING = "audit_rows_since"
 
 
 def append(session: Session, action: str, subject: str, details: dict[str, Any] | None = None, *,
            actor_uid: str | None = None, at: datetime | None = None) -> m.AuditEntry:
-    """Add one entry to the chain, in the caller's transaction."""
+    """Add one entry to the chain, in the caller's transaction.
+
+    The entry records the state of the audited rows the transaction wrote so far
+    (``audit_rows``)."""
+    states = audit_rows.take(session)
+    if states:
+        details = {**(details or {}), audit_rows.ROWS_KEY: states}
     head = session.scalars(select(m.AuditHead).where(m.AuditHead.id == 1).with_for_update()).first()
     if head is None:
         head = m.AuditHead(id=1, last_id=0, last_hash=GENESIS)
@@ -85,6 +96,10 @@ def append_many(session: Session, entries: Iterable[tuple[str, str, dict[str, An
     rows = list(entries)
     if not rows:
         return 0
+    states = audit_rows.take(session)
+    if states:  # recorded with the last of them
+        action, subject, details = rows[-1]
+        rows[-1] = (action, subject, {**(details or {}), audit_rows.ROWS_KEY: states})
     head = session.scalars(select(m.AuditHead).where(m.AuditHead.id == 1).with_for_update()).first()
     if head is None:
         head = m.AuditHead(id=1, last_id=0, last_hash=GENESIS)
@@ -104,6 +119,24 @@ def append_many(session: Session, entries: Iterable[tuple[str, str, dict[str, An
     head.last_id, head.last_hash = last_id, last_hash
     session.flush()
     return len(values)
+
+
+def ensure_rows_baseline(ctx: AppContext) -> None:
+    """A database made before the audit covered the data: record, once, the state of every
+    audited row as it stands (a ``rows.baseline`` entry), so that what follows is checked
+    against it. Nothing is recorded if any entry already carries rows."""
+    with ctx.transaction() as session:
+        if session.get(m.AppSetting, ROWS_SETTING) is not None:
+            return
+        covered = session.scalar(select(m.AuditEntry.id).where(
+            m.AuditEntry.details_json.contains(f'"{audit_rows.ROWS_KEY}":{{')).limit(1))
+        if covered is None:
+            states = audit_rows.current_states(session)
+            if states:
+                log.info("recording the state of %d rows written before the audit covered them", len(states))
+                append(session, BASELINE, f"{len(states)} rows written before this version",
+                       {audit_rows.ROWS_KEY: dict(sorted(states.items()))})
+        session.add(m.AppSetting(key=ROWS_SETTING, value=utcnow().isoformat()))
 
 
 def file_sha256(path: Path, limit: int = 512 * 1024 * 1024) -> str | None:
@@ -138,10 +171,33 @@ def record_refusal(ctx: AppContext, action: str, subject: str, details: dict[str
 class VerifyResult:
     entries: int
     problem: Break | None
+    #: Audited rows checked against their last audited state, and those that differ.
+    rows_checked: int = 0
+    rows: tuple[audit_rows.RowProblem, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.problem is None
+        return self.problem is None and not self.rows
+
+    def lines(self) -> list[str]:
+        """The result in plain words: what is intact, then every discrepancy."""
+        out = []
+        n = self.entries
+        if self.problem is None:
+            out.append(f"The audit log's chain is intact: {n} entr{'y' if n == 1 else 'ies'}, none "
+                       "altered or removed.")
+        else:
+            out.append(f"The audit log's chain is broken: {self.problem.message}")
+        r = self.rows_checked
+        if not self.rows:
+            out.append(f"The data matches the audit log: {r} audited row{'' if r == 1 else 's'} (reviews "
+                       "and their scores, final decisions, policies, enrolments) as last audited.")
+        else:
+            k = len(self.rows)
+            out.append(f"{k} of {r} audited row{'' if r == 1 else 's'} differ{'s' if k == 1 else ''} from "
+                       "the audit log:")
+            out.extend(f"  - {p.message}" for p in self.rows)
+        return out
 
 
 def _stream(session: Session, counter: list[int]) -> Iterator[ChainEntry]:
@@ -154,16 +210,44 @@ def _stream(session: Session, counter: list[int]) -> Iterator[ChainEntry]:
         yield ChainEntry(*row)
 
 
+def _row_labels(session: Session) -> dict[str, str]:
+    """Each audited row in plain words, as the report names it."""
+    attempts = {aid: f"{key} attempt {n}" for aid, key, n in session.execute(
+        select(m.Attempt.id, m.Submission.key, m.Attempt.number)
+        .join(m.Submission, m.Submission.id == m.Attempt.submission_id))}
+    labels = {f"attempt:{aid}": what for aid, what in attempts.items()}
+    for uid, aid, name, kind in session.execute(
+            select(m.Review.uid, m.Review.attempt_id, m.Profile.name, m.Review.kind)
+            .join(m.Profile, m.Profile.id == m.Review.reviewer_id)):
+        what = "Moderation review" if kind == "moderation" else "Review"
+        labels[f"review:{uid}"] = f"{what} of {attempts.get(aid, '?')} by {name} ({uid[:8]})"
+    for uid, aid in session.execute(select(m.FinalDecision.uid, m.FinalDecision.attempt_id)):
+        labels[f"final:{uid}"] = f"Final decision on {attempts.get(aid, '?')} ({uid[:8]})"
+    for (key,) in session.execute(select(m.CredentialPolicy.credential_key)):
+        labels[f"policy:{key}"] = f"Policy of {key}"
+    for key, name, fp in session.execute(select(m.Enrolment.public_key, m.Enrolment.name,
+                                                m.Enrolment.fingerprint)):
+        labels[f"enrolment:{key}"] = f"Enrolment of {name} ({fp})"
+    return labels
+
+
 def verify(ctx: AppContext, progress: Callable[[int], None] | None = None) -> VerifyResult:
-    """Check the whole chain; the result names the first entry altered or removed."""
+    """Check the whole chain (naming the first entry altered or removed), then every audited
+    row against the state its last audit entry recorded."""
     counter = [0]
     with ctx.sessions() as session:
         head_row = session.get(m.AuditHead, 1)
         head = (head_row.last_id, head_row.last_hash) if head_row else None
         problem = first_break(_stream(session, counter), head)
+        recorded = audit_rows.recorded_states(session.execute(
+            select(m.AuditEntry.id, m.AuditEntry.at, m.AuditEntry.details_json)
+            .where(m.AuditEntry.details_json.contains(f'"{audit_rows.ROWS_KEY}":{{'))
+            .order_by(m.AuditEntry.id).execution_options(yield_per=200)))
+        current = audit_rows.current_states(session)
+        rows = audit_rows.compare(recorded, current, _row_labels(session))
     if progress:
         progress(counter[0])
-    return VerifyResult(counter[0], problem)
+    return VerifyResult(counter[0], problem, len(current), tuple(rows))
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ from reviewer_app.exports.batches import (
     write_batch,
 )
 from reviewer_app.jobs import Job
-from reviewer_app.services import audit, queue_state
+from reviewer_app.services import audit, audit_rows, queue_state
 from reviewer_app.services.batch_records import chunks as _chunks
 from reviewer_app.services.batch_records import review_records
 from reviewer_app.services.batch_lines import review_lines as _review_lines
@@ -483,6 +483,7 @@ def _insert_reviews(session: Session, new: list[tuple[BatchReview, tuple[int, in
          "review", batch_id)
         for r, (aid, _, _) in new])
     ids = dict(conn.execute(select(m.Review.uid, m.Review.id).where(m.Review.batch_id == batch_id)).all())
+    audit_rows.touch(session, reviews=ids.values())
     scores = []
     arrived = []
     for r, (aid, rubric_id, _) in new:

@@ -69,8 +69,16 @@ class AppContext:
             engine.dispose()
             raise
         log.info("opened %s (data in %s)", redact_url(paths.database_url), paths.data_dir)
-        return cls(paths, engine, make_session_factory(engine), EvidenceStore(paths.evidence_dir),
-                   backup, read_only, view_only)
+        ctx = cls(paths, engine, make_session_factory(engine), EvidenceStore(paths.evidence_dir),
+                  backup, read_only, view_only)
+        if not read_only:
+            from reviewer_app.services.audit import ensure_rows_baseline  # imports this module
+
+            try:
+                ensure_rows_baseline(ctx)
+            except Exception:  # noqa: BLE001  (a full disk: tried again at the next start)
+                log.exception("could not record the audit's baseline of the data")
+        return ctx
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 from reviewer_app.domain.model import Criterion, Decision, Level, ReviewStatus, Role, Rubric
 from reviewer_app.domain.moderation import DoubleScoring, ScoredReview, all_disagreements, second_review_reason
 from reviewer_app.domain.moderation import UNQUALIFIED
-from reviewer_app.services import audit, late_reviews, qualification, queue_state
+from reviewer_app.services import audit, audit_rows, late_reviews, qualification, queue_state
 from reviewer_app.services.bulk import insert_rows, new_uids
 from reviewer_app.services.policies import Policy, policy_for
 from reviewer_app.store import models as m
@@ -423,6 +423,7 @@ def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, cache: _
                     [(uids[i], a[0], r.id, r.decision, source, "", lead_id, now,
                       None if a[0] in held else now)
                      for i, (a, r, source) in enumerate(finals)])
+        audit_rows.touch(session, final_attempts=[a[0] for a, _, _ in finals])
         entries = []
         dumps, sort_keys = orjson.dumps, orjson.OPT_SORT_KEYS
         for i, (a, r, source) in enumerate(finals, len(finals)):

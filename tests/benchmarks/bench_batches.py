@@ -108,9 +108,9 @@ def make_lead_database(data_dir: Path, attempts: int) -> dict:
             for table, rows in ((m.Submission, subs), (m.Attempt, atts), (m.EvidenceItem, evs)):
                 for k in range(0, len(rows), 20_000):
                     s.execute(insert(table), rows[k:k + 20_000])
-            s.execute(insert(m.Enrolment), [
-                {"reviewer_uid": r.uid, "name": r.name, "public_key": public_key_text(key),
-                 "fingerprint": fingerprint(key), "enrolled_at": now} for r, key in reviewer_keys()])
+            s.add_all([  # as the enrolment service writes them (their rows audited)
+                m.Enrolment(reviewer_uid=r.uid, name=r.name, public_key=public_key_text(key),
+                            fingerprint=fingerprint(key), enrolled_at=now) for r, key in reviewer_keys()])
             # The heaviest path: every single review final and queued at once (no second
             # reading, no hold), as before the scoring-centre defaults.
             s.add(m.CredentialPolicy(credential_key=cred.key, second_review_percent=0, near_cut_margin=None,

@@ -380,13 +380,19 @@ def test_a_batch_imports_consequences_outbox_payloads_and_one_audit_entry_each(
         assert dispute.attempt.submission.key == "DEMO-1002" and dispute.state == "open"
         assert queue_state.mismatches(s) == []
 
+    recorded: dict[str, dict] = {}
+
     def logged(action: str, batch) -> dict:  # noqa: ANN001
         [entry] = [e for e in audit.recent(lead) if e.action == action and e.subject == f"batch {batch.batch_id}"]
-        return json.loads(entry.details_json)
+        details = json.loads(entry.details_json)
+        recorded.update(details.pop("rows", {}))  # the rows written, as audited (audit_rows)
+        return details
 
     assert logged(audit.FINAL, first) == {"count": 1, "decisions": [
         {"attempt": "DEMO-2001 attempt 1", "decision": "earned", "source": "single", "review": single,
          "reviewer": reviewer_uid(reviewer), "second_review": None, "held": False}]}
+    [final] = [state for key, state in recorded.items() if key.startswith("final:")]
+    assert (final["decision"], final["source"], final["review"]) == ("earned", "single", single)
     # Agreed: the first review (Alice's, read back from the database) is the final one.
     assert logged(audit.FINAL, second) == {"count": 1, "decisions": [
         {"attempt": "DEMO-1001 attempt 1", "decision": "not_yet", "source": "agreed", "review": agreed,

@@ -40,4 +40,12 @@ def test_the_lead_flow_on_postgresql(pg_paths, demo_packages):  # noqa: ANN001
         score(ctx, "DEMO-2001", 1, {"group-structures": 3, "discourse-moves": 3,
                                     "equitable-participation": 3})  # the lead's own: single
         assert {f.source for f in moderation.list_final_decisions(ctx)} == {"moderated", "single"}
-        assert audit.verify(ctx).ok
+        result = audit.verify(ctx)
+        assert result.ok and result.rows_checked >= 6, result.lines()
+        # A moderated decision flipped and a policy loosened in SQL are both named.
+        with ctx.engine.begin() as conn:
+            conn.execute(text("UPDATE final_decision SET decision = 'not_yet' WHERE source = 'moderated'"))
+            conn.execute(text("UPDATE credential_policy SET second_review_percent = 0"))
+        problems = {p.what.split(" (")[0]: p.changes for p in audit.verify(ctx).rows}
+        assert problems == {"Final decision on DEMO-1002 attempt 2": ("the decision is not yet, was earned",),
+                            "Policy of fa-math": ("the second review percent is 0, was 100",)}

@@ -238,7 +238,7 @@ def windows(main, ctx):  # noqa: ANN001, ANN201, C901 - one entry per window, in
          lambda w: w.detail is not None),
         ("statistics", lead.open_stats, lambda w: {"Refresh": w.refresh_button, "charts": w.charts},
          lambda w: w.report is not None),
-        ("audit log", lead.open_audit, lambda w: {"Verify Chain": w.verify_button, "Close": button(w, "Close")},
+        ("audit log", lead.open_audit, lambda w: {"Verify": w.verify_button, "Close": button(w, "Close")},
          lambda w: w.table.topLevelItemCount() > 0),
         ("calibration", lead.open_calibration, lambda w: {"Close": button(w, "Close"),
                                                           "Mark": w.mark_button}, lambda w: bool(w.items)),

@@ -1,9 +1,10 @@
-"""The lead assessor's settings windows: the audit log with "Verify Chain" (intact, or the
+"""The lead assessor's settings windows: the audit log with "Verify" (intact, or the
 entry that was altered named), and the credential policies saved from the dialog; a
 reviewer who reaches a lead's dialog gets the service's refusal in plain words."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
@@ -38,11 +39,15 @@ def test_the_audit_log_lists_entries_and_verifies_the_chain(qtbot, demo_ctx):
     dialog.verify_button.click()
     qtbot.waitUntil(lambda: dialog.result.property("ok") is not None, timeout=10_000)
     assert dialog.result.property("ok") is True
-    assert f"The chain is intact: {n} entries checked." in dialog.result.text()
+    assert f"chain is intact: {n} entries, none altered or removed." in dialog.result.text()
+    assert "The data matches the audit log" in dialog.result.text()
+    assert dialog.discrepancies.isHidden()
 
     con = sqlite3.connect(demo_ctx.paths.sqlite_path)
     con.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
     con.execute("UPDATE audit_log SET subject = 'DEMO-9999 attempt 1' WHERE id = 3")
+    con.execute("UPDATE review_score SET level = 1 WHERE id = (SELECT min(id) FROM review_score "
+                "WHERE level > 1)")
     con.commit()
     con.close()
     dialog.result.setProperty("ok", None)
@@ -51,6 +56,11 @@ def test_the_audit_log_lists_entries_and_verifies_the_chain(qtbot, demo_ctx):
     assert dialog.result.property("ok") is False
     said = dialog.result.text()
     assert "Audit entry 3 (" in said and "was altered after it was written" in said
+    assert "1 of " in said and "differs from the audit log" in said
+    assert dialog.discrepancies.isVisible()
+    [line] = dialog.discrepancies.toPlainText().splitlines()
+    assert re.search(r"^Review of DEMO-\d+ attempt \d+ by .*: the level for '[a-z-]+' is 1, was [2-4] "
+                     r"\(last audited in entry \d+, ", line), line
     assert not audit.verify(demo_ctx).ok
 
 

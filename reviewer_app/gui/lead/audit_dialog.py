@@ -1,6 +1,7 @@
 """Lead > Audit Log: the latest entries (who did what, to which submission, when) and
-"Verify Chain", which checks every entry's hash link and names the first one altered or
-removed (``services.audit``)."""
+"Verify", which checks every entry's hash link (naming the first one altered or removed)
+and every audited row against its last audited state, listing each one that differs
+(``services.audit``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -37,7 +39,8 @@ ACTION_LABELS = {
     audit.ENROL: "Reviewer enrolled", audit.REVOKE: "Key revoked", audit.DISPUTE: "Dispute opened",
     audit.MODERATE: "Dispute moderated", audit.FINAL: "Final decision",
     audit.CALIBRATION: "Calibration", audit.POLICY: "Policy changed", audit.ROLE: "Role changed",
-    audit.SYNC: "Sync result", audit.LATE: "Late review", audit.RELEASE: "Decisions released",
+    audit.SYNC: "Sync result", audit.ROWS: "Rows recorded", audit.BASELINE: "Data baseline",
+    audit.LATE: "Late review", audit.RELEASE: "Decisions released",
     audit.BACKREAD: "Backread", audit.OVERTURN: "Decision overturned",
     audit.ASSIGN: "Second reader assigned",
 }
@@ -68,6 +71,9 @@ def details_text(details_json: str) -> str:
         return details_json
     if not isinstance(data, dict):
         return str(data)
+    rows = data.pop("rows", None)  # the audited rows' states: too long to show, counted
+    if isinstance(rows, dict):
+        data["rows audited"] = len(rows)
 
     def show(value) -> str:  # noqa: ANN001
         if isinstance(value, dict):
@@ -90,7 +96,9 @@ class AuditDialog(QDialog):
         intro = QLabel("Every score change, submission, batch, dispute, moderation, final decision, "
                        "policy change and sync result is written here in the same transaction as "
                        "the change. Each entry carries the hash of the one before, so an entry "
-                       "altered or removed outside the app breaks the chain.", self)
+                       "altered or removed outside the app breaks the chain. Each entry also records the "
+                       "rows it wrote; Verify compares them with the data and lists every row that "
+                       "differs.", self)
         intro.setWordWrap(True)
         self.table = QTreeWidget(self)
         self.table.setObjectName("auditTable")
@@ -112,9 +120,17 @@ class AuditDialog(QDialog):
         self.result.setObjectName("verifyResult")
         self.result.setWordWrap(True)
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.verify_button = QPushButton("&Verify Chain", self)
+        self.discrepancies = QPlainTextEdit(self)
+        self.discrepancies.setObjectName("verifyDiscrepancies")
+        self.discrepancies.setAccessibleName("Discrepancies between the data and the audit log")
+        self.discrepancies.setReadOnly(True)
+        self.discrepancies.setMaximumHeight(150)
+        self.discrepancies.hide()
+        self.verify_button = QPushButton("&Verify", self)
         self.verify_button.setObjectName("verifyButton")
-        self.verify_button.setToolTip("Check every entry's hash link (reviewer-app audit verify)")
+        self.verify_button.setToolTip("Check every entry's hash link, and the reviews, scores, final "
+                                      "decisions, policies and enrolments against the log "
+                                      "(reviewer-app audit verify)")
         self.verify_button.clicked.connect(self.verify)
         refresh = QPushButton("&Refresh", self)
         refresh.clicked.connect(self.reload)
@@ -130,6 +146,7 @@ class AuditDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.count)
+        layout.addWidget(self.discrepancies)
         layout.addLayout(row)
         fit_window(self, "auditLog", (1000, 560))
         self.reload()
@@ -164,15 +181,14 @@ class AuditDialog(QDialog):
 
         def done(result: audit.VerifyResult) -> None:
             self.verify_button.setEnabled(True)
-            if result.ok:
-                self.result.setText(f"<span style='color:{EARNED_FG}'>\u2714 The chain is intact: "
-                                    f"{result.entries} entr{'ies' if result.entries != 1 else 'y'} "
-                                    "checked.</span>")
-                self.result.setProperty("ok", True)
-            else:
-                self.result.setText(f"<span style='color:#b00020'>\u2716 {esc(result.problem.message)}"
-                                    "</span>")
-                self.result.setProperty("ok", False)
+            chain, data = [line for line in result.lines() if not line.startswith("  - ")]
+            marks = {True: (EARNED_FG, "\u2714"), False: ("#b00020", "\u2716")}
+            self.result.setText("<br>".join(
+                f"<span style='color:{marks[good][0]}'>{marks[good][1]} {esc(text)}</span>"
+                for text, good in ((chain, result.problem is None), (data, not result.rows))))
+            self.result.setProperty("ok", result.ok)
+            self.discrepancies.setPlainText("\n".join(p.message for p in result.rows))
+            self.discrepancies.setVisible(bool(result.rows))
 
         def failed(exc: BaseException) -> None:
             self.verify_button.setEnabled(True)
