@@ -50,9 +50,9 @@ def _final(ctx: AppContext) -> m.FinalDecision:
 def test_what_the_app_wrote_matches_the_log(lead: AppContext):
     result = audit.verify(lead)
     assert result.ok, result.lines()
-    # the demo's two reviews, the new one, the final decision and the policy
-    assert result.rows_checked == 5
-    assert "The data matches the audit log: 5 audited rows" in result.lines()[1]
+    # the demo's two reviews, the new one, the final decision and the two credentials' policies
+    assert result.rows_checked == 6
+    assert "The data matches the audit log: 6 audited rows" in result.lines()[1]
 
 
 def test_levels_decisions_and_policies_edited_in_sql_are_each_named(lead: AppContext):
@@ -75,7 +75,7 @@ def test_levels_decisions_and_policies_edited_in_sql_are_each_named(lead: AppCon
     assert by_what["Policy of fa-math"].changes == ("the max level gap is 3, was 1",)
     for problem in result.rows:  # when each row was last audited, from its entry
         assert problem.last_entry is not None and f"last audited in entry {problem.last_entry}, " in problem.message
-    assert "3 of 5 audited rows differ from the audit log:" in result.lines()
+    assert "3 of 6 audited rows differ from the audit log:" in result.lines()
 
 
 def test_rows_inserted_or_deleted_in_sql_are_named(lead: AppContext):
@@ -83,13 +83,13 @@ def test_rows_inserted_or_deleted_in_sql_are_named(lead: AppContext):
     _sql(lead,
          f"DELETE FROM review_score WHERE review_id = {final.review_id} AND level = 2",
          "INSERT INTO credential_policy (credential_key, second_review_percent, first_reviews, max_level_gap, "
-         "calibration_threshold, seed, updated_at) VALUES ('cl-discussion', 0, 0, 5, 0.5, 'x', '2026-01-01')",
+         "calibration_threshold, seed, updated_at) VALUES ('ghost-credential', 0, 0, 5, 0.5, 'x', '2026-01-01')",
          "DELETE FROM sync_outbox",
          f"DELETE FROM final_decision WHERE id = {final.id}")
     problems = {p.what.split(" (")[0]: p.changes for p in audit.verify(lead).rows}
     assert problems == {
         "Review of DEMO-1002 attempt 2 by Lena Lead": ("the score for 'adjusting-instruction' was removed",),
-        "Policy of cl-discussion": ("no audit entry records it: it was written outside the app",),
+        "Policy of ghost-credential": ("no audit entry records it: it was written outside the app",),
         f"Final decision {final.uid[:8]} on DEMO-1002 attempt 2": ("it was removed outside the app",)}
 
 
@@ -114,12 +114,12 @@ def test_a_database_from_before_is_baselined_once_then_checked(lead: AppContext)
     reopened = AppContext.open(lead.paths)
     try:
         [entry] = audit.recent(reopened)
-        assert entry.action == audit.BASELINE and entry.subject == "5 rows written before this version"
+        assert entry.action == audit.BASELINE and entry.subject == "6 rows written before this version"
         assert audit.verify(reopened).ok
         reopened.close()
         reopened = AppContext.open(lead.paths)  # once only
         assert len(audit.recent(reopened)) == 1
-        _sql(reopened, "UPDATE credential_policy SET max_level_gap = 4")
+        _sql(reopened, "UPDATE credential_policy SET max_level_gap = 4 WHERE credential_key = 'fa-math'")
         [problem] = audit.verify(reopened).rows
         assert problem.changes == ("the max level gap is 4, was 1",) and problem.last_entry == 1
     finally:
