@@ -54,7 +54,6 @@ identified by its burnt-in timestamp), and what the engine does about it:
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +62,16 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
 
+from reviewer_app.gui.media.exact_count import (
+    ExactCount,
+    frame_after,
+    last_frame_ms,
+    ms_of,
+    next_ms,
+    snap,
+    start_ms_at_key,
+)
+from reviewer_app.gui.media.playback_clock import PlaybackClock
 from reviewer_app.gui.media.probe import (
     PARSE_TIMEOUT_MS,
     ProbeResult,
@@ -104,8 +113,7 @@ CAPTURE_MAX_FRAMES = 40
 PREFETCH_DELAY_S = 0.15      # after a paused seek, once idle, decode the frames around it
 PREFETCH_AHEAD = 3           # ... this many past the frame on screen
 CACHE_BYTES = 96 * 1024 * 1024
-EXACT_TOLERANCE = 0.4        # exact seek: a picture this far (in frames) from its slot is doubted
-EXACT_ATTEMPTS = 3           # ... then the count starts again from the key frame, this often
+EXACT_ATTEMPTS = 3           # a doubtful count starts again from the key frame, this often
 EXACT_STALL_S = 1.5          # ... or when no picture came for this long
 EXACT_DIRECT_S = 0.6         # a paused start on the frame itself that shows nothing by then
 PREPARED_BYTES = 96 * 1024 * 1024  # note frames decoded ahead (prepare_frames)
@@ -137,14 +145,11 @@ class _Op:
     index: int = 0            # the frame wanted (index in the video's timing)
     key: int = 0              # the key frame decoding starts from
     purpose: str = ""         # "show" (a seek) or "prepare" (decoded ahead, not shown)
-    count: int = -1           # frames seen since the key frame (-1: none yet)
-    ref_at: float = 0.0       # when frame key + 1 was shown (the count's clock)
-    resumed_at: float = 0.0
+    counter: ExactCount = field(default=None)  # type: ignore[assignment]  # (set for "exact")
     ended: bool = False       # libvlc's end came while counting (its last pictures follow)
     direct: bool = False      # started paused on the frame itself (see _exact_start)
     attempts: int = 0
     frames: list[_Frame] = field(default_factory=list)
-    alike: list[float] = field(default_factory=list)  # exact: when the key frame showed again
 
 
 class MediaEngine(QObject):
@@ -238,15 +243,7 @@ class MediaEngine(QObject):
         self._audio_anchor: tuple[float, int] | None = None
         self._audio_pos = 0
         self._last_emitted_pos = -1
-        self._anchor: tuple[float, int] | None = None
-        # The media clock while playing (monotonic time, media ms): the position follows it,
-        # not the arrival of pictures (a still or black picture brings no new ones).
-        self._clock: tuple[float, float] | None = None
-        # Resumed at (monotonic time, ms): the clock starts from there, or with libvlc's if that
-        # held the picture (_follow_vlc).
-        self._clock_pending: tuple[float, int] | None = None
-        self._vlc_seen: int | None = None  # libvlc's media time when last read
-        self._clock_off = 0              # consecutive readings of libvlc far from the clock
+        self._clock = PlaybackClock()     # the media clock while a video plays
         self._end_clock: int | None = None  # where the clock was when libvlc's end came
         self._timing: VideoTiming | None = None  # frame times from the file's tables
         self._timing_known = False       # the tables were read (the timing may be None)
@@ -492,9 +489,10 @@ class MediaEngine(QObject):
         if session is not None and session.player is not None and self._vlc_mode == "playing" \
                 and self._op is None:  # (an operation in flight applies it when it lands)
             session.player.set_rate(rate)
-            self._anchor = None
             if clock is not None:
-                self._clock = (time.monotonic(), clock)  # on at the new rate from here
+                self._clock.rerate(time.monotonic(), clock)  # on at the new rate from here
+            else:
+                self._clock.anchor = None
         self.rateChanged.emit(rate)
 
     def rate(self) -> float:
@@ -791,18 +789,13 @@ class MediaEngine(QObject):
         return max(0, int(ms))
 
     def _last_frame_ms(self) -> int:
-        frames = max(1, math.ceil(self._duration / self._frame_ms - 1e-6))
-        return round((frames - 1) * self._frame_ms)
+        return last_frame_ms(self._duration, self._frame_ms)
 
     def _snap(self, ms: int) -> int:
-        """The start time of the frame on screen at ``ms``. Frame times are whole ms, rounded
-        (frame 61 at 30 fps: 2033): half a ms more keeps a frame's own time in that frame."""
-        index = math.floor((ms + 0.5) / self._frame_ms + 1e-6)
-        return round(index * self._frame_ms)
+        return snap(ms, self._frame_ms)
 
     def _next_ms(self, ms: int, frames: int = 1) -> int:
-        index = round(ms / self._frame_ms) + frames
-        return round(index * self._frame_ms)
+        return next_ms(ms, self._frame_ms, frames)
 
     def _shown(self) -> _Frame | None:
         return self._frames[self._v] if 0 <= self._v < len(self._frames) else None
@@ -829,36 +822,25 @@ class MediaEngine(QObject):
             self._last_emitted_pos = ms
             self.positionChanged.emit(ms)
 
-    # The clock. While a video plays, its position is the media time, not the time of the
-    # last new picture: a still slide, a black screen or a tripod shot on a quiet room brings
-    # no new pictures for seconds (the display callback drops repeats; -tune stillimage files
-    # change only at key frames). The clock runs on the monotonic clock from the first
-    # picture shown (libvlc 3's clock follows the system clock for a local file; its audio
-    # output is resampled to keep up) and is checked against libvlc's media time
-    # (``get_time``: updated every 250 ms; measured 100-350 ms behind the picture on screen
-    # at 1x in a file without sound, 0-30 ms with sound, and more at higher rates).
+    # The clock (reviewer_app.gui.media.playback_clock): while a video plays, its position is
+    # the media time, not the time of the last new picture.
     def _set_anchor(self, at: float, ms: int) -> None:
         """The picture ``ms`` was shown at ``at``: later pictures and the clock count from it."""
-        self._anchor = (at, ms)
-        self._clock = (at, float(ms))
-        self._clock_pending = None
-        self._vlc_seen = None
-        self._clock_off = 0
+        self._clock.set_anchor(at, ms)
 
     def _drop_clock(self) -> None:
-        self._anchor = None
-        self._clock = None
-        self._clock_pending = None
-        self._vlc_seen = None
-        self._clock_off = 0
+        self._clock.drop()
+
+    def _clock_runs(self) -> bool:
+        """A video plays on its own (no operation in flight): the clock is its position."""
+        return not self._audio and self._op is None and self._vlc_mode == "playing" \
+            and self._want_play
 
     def _clock_ms(self, now: float | None = None) -> float | None:
         """The media time now, while a video plays on its own (no operation in flight)."""
-        if self._clock is None or self._audio or self._op is not None \
-                or self._vlc_mode != "playing" or not self._want_play:
+        if not self._clock_runs():
             return None
-        wall, ms = self._clock
-        return ms + ((time.monotonic() if now is None else now) - wall) * 1000 * self._rate
+        return self._clock.ms(time.monotonic() if now is None else now, self._rate)
 
     def _clock_position(self) -> int | None:
         clock = self._clock_ms()
@@ -868,42 +850,9 @@ class MediaEngine(QObject):
         return min(ms, self._last_frame_ms()) if self._duration else ms
 
     def _follow_vlc(self, now: float) -> None:
-        """Start the clock with libvlc's after a resume, and set it to libvlc's media time when
-        the two part by more than libvlc's own lag explains (libvlc's clock jumps after some
-        resumes at high rates, and it holds the first picture after a start at low rates)."""
-        if self._audio or self._op is not None or self._vlc_mode != "playing" \
-                or not self._want_play or (self._clock is None and self._clock_pending is None):
-            return
-        reported = self._session.player.get_time()
-        if reported is None or reported < 0 or reported == self._vlc_seen:
-            return
-        fresh = self._vlc_seen is not None  # changed since it was first read: just updated
-        self._vlc_seen = reported
-        if not fresh:
-            return
-        rate = self._rate
-        media = reported + 90 * rate + 100 * min(1.0, rate)  # libvlc's lag, measured
-        band = 125 * rate + 250
-        if self._clock is None:
-            resumed_at, ms = self._clock_pending
-            since_resume = ms + (now - resumed_at) * 1000 * rate
-            if abs(since_resume - media) <= band:
-                self._clock = (resumed_at, float(ms))  # libvlc went on at once
-            else:
-                log.debug("resumed at %d ms, libvlc at %d ms: following libvlc", ms, reported)
-                self._clock = (now, max(media, ms))
-            self._clock_pending = None
-            return
-        if abs(self._clock_ms(now) - media) <= band:
-            self._clock_off = 0
-            return
-        self._clock_off += 1
-        if self._clock_off >= 2:
-            log.info("clock at %.0f ms, libvlc at %d ms: following libvlc", self._clock_ms(now),
-                     reported)
-            self._clock = (now, media)
-            self._anchor = (now, round(media))
-            self._clock_off = 0
+        """Check the clock against libvlc's media time (PlaybackClock.follow)."""
+        if self._clock_runs() and self._clock.watching:
+            self._clock.follow(self._session.player.get_time(), now, self._rate)
 
     def _pause_vlc(self) -> None:
         self._seek_safe = False
@@ -959,7 +908,7 @@ class MediaEngine(QObject):
 
     def _ms_of(self, index: int) -> int:
         assert self._timing is not None
-        return round(self._timing.frame_us[index] / 1000)
+        return ms_of(self._timing, index)
 
     def _seek_exact(self, target: int) -> None:
         timing = self._timing
@@ -1017,10 +966,10 @@ class MediaEngine(QObject):
         key = index if direct else timing.key_before(index)
         if key is None:
             return False
-        # Just inside the key frame: libvlc's start time is a 32-bit float of seconds.
-        start_ms = timing.frame_us[key] / 1000 + min(10.0, timing.frame_duration_us / 4000)
+        start_ms = start_ms_at_key(timing, key)
         self._op = _Op("exact", self._ms_of(index), time.monotonic(), play=play, index=index,
-                       key=key, purpose=purpose, attempts=attempts, direct=direct)
+                       key=key, purpose=purpose, attempts=attempts, direct=direct,
+                       counter=ExactCount(timing, key, index, prepare=purpose == "prepare"))
         self._drop_clock()
         self._holding = False
         self._seek_safe = False
@@ -1072,71 +1021,43 @@ class MediaEngine(QObject):
             session.sink.keep_repeats = False  # (its last picture stays: repaints are dropped)
 
     def _frame_exact(self, op: _Op, image: QImage, at: float) -> None:
-        timing = self._timing
-        assert timing is not None
+        counter = op.counter
         frames = op.frames
-        if op.count < 0:  # the first picture of an input started paused at the key frame
-            op.count = 0
+        if counter.count < 0:  # the first picture of an input started paused at the key frame
+            counter.key_shown(at)
             frames.append(_Frame(self._ms_of(op.key), image))
-            op.last_at = at
             if op.key == op.index:
                 self._exact_reached(op, at)
                 return
-            op.resumed_at = time.monotonic()
+            counter.resumed_at = time.monotonic()
             self._session.player.set_rate(1.0)
             self._session.player.set_pause(0)
             return
-        duration = (timing.frame_us[min(op.key + op.count + 1, len(timing) - 1)]
-                    - timing.frame_us[op.key + op.count]) / 1e6 or timing.frame_duration_us / 1e6
-        same = image == frames[-1].image
-        if op.count == 0:
-            late = at - op.resumed_at > 1.5 * duration + 0.02
-            if same and not late:
-                op.alike.append(at)  # a repaint of the key frame, or the next frame if still
-                return
-            # The same picture a frame after the resume was the next frame (a still picture)
-            # when nothing else came in time, or when this picture comes a frame after it.
-            # (A repaint comes ~60 ms after the last picture, not at the next frame's time.)
-            alike = [t for t in op.alike if t - op.resumed_at >= 0.5 * duration]
-            if alike and (same or abs(at - alike[0] - duration) <= EXACT_TOLERANCE * duration):
-                self._exact_next_alike(op, frames[-1].image, alike[0],
-                                       [t for t in op.alike if t > alike[0]], image, at)
-                return
-            if late:
-                self._exact_doubt(op, f"first frame {(at - op.resumed_at) * 1000:.0f} ms after "
-                                  "resuming")
-                return
-            op.ref_at = at
-        else:
-            first = timing.frame_us[op.key + 1]
-            slot = op.ref_at + (timing.frame_us[op.key + op.count + 1] - first) / 1e6
-            if abs(at - slot) > EXACT_TOLERANCE * duration:
-                if same:
-                    return  # a repaint between two frames
-                self._exact_doubt(op, f"frame {op.key + op.count + 1} shown "
-                                  f"{(at - slot) * 1000:+.0f} ms from its time")
-                return
-        op.count += 1
-        op.last_at = at
-        frames.append(_Frame(self._ms_of(op.key + op.count), image))
+        judgement = counter.judge(image == frames[-1].image, at)
+        if judgement.verdict == "repaint":
+            return
+        if judgement.verdict == "alike":
+            self._exact_next_alike(op, frames[-1].image, judgement.next_at, judgement.between,
+                                   image, at)
+            return
+        if judgement.verdict == "doubt":
+            self._exact_doubt(op, judgement.why)
+            return
+        frames.append(_Frame(self._ms_of(counter.frame), image))
         keep = 3 if op.purpose == "prepare" else max(
             8, CACHE_BYTES // max(1, image.sizeInBytes()))
         if len(frames) > keep:
             del frames[:len(frames) - keep]
-        goal = op.index + 1 if op.purpose == "prepare" else op.index
-        if op.key + op.count >= min(goal, len(timing) - 1):
+        if counter.reached():
             self._exact_reached(op, at)
 
     def _exact_next_alike(self, op: _Op, key_image: QImage, next_at: float, between: list[float],
                           image: QImage, at: float) -> None:
         """The frame after the key frame was the same picture, shown at ``next_at``: count it,
         then the same pictures shown since (``between``) and this one, each in its slot."""
-        op.alike = []
-        op.ref_at = op.last_at = next_at
-        op.count = 1
+        op.counter.count_alike(next_at)
         op.frames.append(_Frame(self._ms_of(op.key + 1), key_image))
-        goal = op.index + 1 if op.purpose == "prepare" else op.index
-        if op.key + 1 >= min(goal, len(self._timing) - 1):
+        if op.counter.reached():
             self._exact_reached(op, next_at)
             return
         for t in between:
@@ -1150,7 +1071,7 @@ class MediaEngine(QObject):
         frame itself, once (VP9 WebM's last frame; measured to work only in files without
         reordered frames: a paused start on an H.264 B-frame shows nothing)."""
         timing = self._timing
-        return (not op.direct and op.ended and op.key + op.count < op.index
+        return (not op.direct and op.ended and op.counter.frame < op.index
                 and timing is not None and not timing.reorders)
 
     def _exact_doubt(self, op: _Op, why: str) -> None:
@@ -1179,7 +1100,7 @@ class MediaEngine(QObject):
         self._end_exact_counting()
         frames = op.frames
         log.debug("exact %s of frame %d: %d frames from key frame %d in %.1f ms", op.purpose,
-                  op.index, op.count + 1, op.key, (time.monotonic() - op.started) * 1000)
+                  op.index, op.counter.count + 1, op.key, (time.monotonic() - op.started) * 1000)
         self._op = None
         if op.purpose == "prepare":
             lo = op.index - 1
@@ -1208,7 +1129,7 @@ class MediaEngine(QObject):
                 self._session.player.set_rate(self._rate)
             self._set_state("playing")
         else:
-            if op.count > 0:
+            if op.counter.count > 0:
                 self._hold()  # pictures libvlc still shows are kept as the next frames
                 self._can_step = self._can_resume = True
             else:
@@ -1293,8 +1214,7 @@ class MediaEngine(QObject):
             self._seek_safe = False
             # The next picture anchors the clock; on a still picture none may come for long,
             # and the clock then starts with libvlc's (it may hold the first picture a while).
-            self._drop_clock()
-            self._clock_pending = (time.monotonic(), shown.ms)
+            self._clock.resumed(time.monotonic(), shown.ms)
             return
         # libvlc would jump ahead (or is not on the frame on screen): continue just after it.
         start = self._next_ms(shown.ms)
@@ -1444,19 +1364,19 @@ class MediaEngine(QObject):
         self._exact_run = False  # frames of playback are known by the clock only
         last = self._frames[-1] if self._frames else None
         if self._vlc_mode == "playing":
-            if self._anchor is None:
+            if self._clock.anchor is None:
                 ms = self._next_ms(last.ms) if last else 0
                 clock = self._clock_ms(at)
                 if clock is not None and clock - ms > 1.5 * self._frame_ms:
                     ms = self._snap(round(clock))  # the picture had not changed till now
-                if self._clock_pending is not None:
+                if self._clock.pending is not None:
                     # Just resumed: this may be the first picture that differs, frames after
                     # the one resumed on (black video); the clock starts from the resume.
-                    self._anchor = (at, ms)
+                    self._clock.anchor = (at, ms)
                 else:
                     self._set_anchor(at, ms)
             else:
-                wall, base = self._anchor
+                wall, base = self._clock.anchor
                 elapsed = (at - wall) * 1000 * self._rate
                 count = round(elapsed / self._frame_ms)
                 ms = round(round(base / self._frame_ms + count) * self._frame_ms)
@@ -1571,7 +1491,7 @@ class MediaEngine(QObject):
         log.debug("capture for %+d from %d: %d frames, on-screen frame found at %s, %.1f ms",
                   op.direction, op.reference_ms, len(frames), op.match,
                   (time.monotonic() - op.started) * 1000)
-        self._frames = [_Frame(round(round(base / self._frame_ms + i) * self._frame_ms), image)
+        self._frames = [_Frame(frame_after(base, i, self._frame_ms), image)
                         for i, image in enumerate(frames)]
         self._v = want
         self._vlc_idx = len(self._frames) - 1
@@ -1614,7 +1534,7 @@ class MediaEngine(QObject):
             self._exact_run = False
             log.warning("paused seek to %d showed a picture not near it; corrected",
                         op.reference_ms)
-        self._frames = [_Frame(round(round(base / self._frame_ms + i) * self._frame_ms), image)
+        self._frames = [_Frame(frame_after(base, i, self._frame_ms), image)
                         for i, image in enumerate(frames)]
         self._v = index
         self._vlc_idx = len(self._frames) - 1
@@ -1702,7 +1622,7 @@ class MediaEngine(QObject):
         self._emit_position(position)
         if self._audio and self._vlc_mode == "playing":
             self._check_loop_audio(position)
-        elif self._clock is not None and self._vlc_mode == "playing":
+        elif self._clock.base is not None and self._vlc_mode == "playing":
             self._check_loop(position)  # (a still picture brings no new pictures to check)
 
     def _watch_op(self, op: _Op, now: float) -> None:
@@ -1720,9 +1640,9 @@ class MediaEngine(QObject):
             elif age > SEEK_GIVE_UP_S:
                 self._end_rearm(False)  # no (quiet) picture: not known to be safe
         elif op.kind == "exact":
-            if op.direct and op.count < 0 and age > EXACT_DIRECT_S:
+            if op.direct and op.counter.count < 0 and age > EXACT_DIRECT_S:
                 self._exact_doubt(op, "no picture when started on the frame itself")
-            elif op.count < 0 and age > FIRST_FRAME_TIMEOUT_S:
+            elif op.counter.count < 0 and age > FIRST_FRAME_TIMEOUT_S:
                 self._op = None
                 self._end_exact_counting()
                 log.warning("exact seek: no picture from key frame %d; landing by time", op.key)
@@ -1735,9 +1655,10 @@ class MediaEngine(QObject):
                     self._after_op()
                 else:
                     self._restart(self._snap(op.target), play=op.play)
-            elif op.count >= 0 and now - max(op.last_at, op.resumed_at) > EXACT_STALL_S:
+            elif op.counter.count >= 0 \
+                    and now - max(op.counter.last_at, op.counter.resumed_at) > EXACT_STALL_S:
                 self._exact_doubt(op, "no picture came")
-            elif op.ended and op.count < 0 and age > END_QUIET_S:
+            elif op.ended and op.counter.count < 0 and age > END_QUIET_S:
                 self._exact_doubt(op, "the end of the file came first")
         elif op.kind == "next_frame" and age > STEP_TIMEOUT_S:
             self._op = None
