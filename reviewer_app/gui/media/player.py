@@ -1,7 +1,9 @@
 """The playback engine behind the media pane: libvlc with video callbacks, driven from Qt.
 
-Threads: libvlc's callbacks and objects live in reviewer_app.gui.media.vlc_session; every
-decision is taken here, on the GUI thread.
+The rooms: libvlc's callbacks and objects are in ``vlc_session`` (every decision is taken
+here, on the GUI thread), the operations in flight in ``operations``, the exact-frame count
+and frame arithmetic in ``exact_count`` and the playback clock in ``playback_clock`` (these
+two plain Python, tested without libvlc).
 
 What libvlc 3.0.24 does (measured on the demo video: H.264 with B-frames, 25 fps, picture
 identified by its burnt-in timestamp), and what the engine does about it:
@@ -55,7 +57,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +72,15 @@ from reviewer_app.gui.media.exact_count import (
     next_ms,
     snap,
     start_ms_at_key,
+)
+from reviewer_app.gui.media.operations import (
+    Capture,
+    Exact,
+    NextFrame,
+    Op,
+    PausedSeek,
+    Rearm,
+    Restart,
 )
 from reviewer_app.gui.media.playback_clock import PlaybackClock
 from reviewer_app.gui.media.probe import (
@@ -123,33 +134,6 @@ PREPARE_IDLE_S = 0.25        # prepare only once nothing else happened for this 
 class _Frame:
     ms: int
     image: QImage
-
-
-@dataclass
-class _Op:
-    kind: str                 # "restart", "paused_seek", "next_frame", "capture"
-    target: int
-    started: float
-    play: bool = False        # restart: keep playing after the first picture
-    landed: bool = False      # the first picture (the one asked for) has arrived
-    retried: bool = False
-    direction: int = 0        # capture: +1 or -1
-    reference: QImage | None = None
-    reference_ms: int = 0
-    base_ms: int = 0
-    collected: list[QImage] = field(default_factory=list)
-    match: int | None = None
-    margin: int = 0
-    last_at: float = 0.0
-    # exact: frames counted from a key frame (see MediaEngine._exact_start)
-    index: int = 0            # the frame wanted (index in the video's timing)
-    key: int = 0              # the key frame decoding starts from
-    purpose: str = ""         # "show" (a seek) or "prepare" (decoded ahead, not shown)
-    counter: ExactCount = field(default=None)  # type: ignore[assignment]  # (set for "exact")
-    ended: bool = False       # libvlc's end came while counting (its last pictures follow)
-    direct: bool = False      # started paused on the frame itself (see _exact_start)
-    attempts: int = 0
-    frames: list[_Frame] = field(default_factory=list)
 
 
 class MediaEngine(QObject):
@@ -223,7 +207,7 @@ class MediaEngine(QObject):
         self._frames: list[_Frame] = []  # consecutive frames; _v is on screen
         self._v = -1
         self._vlc_idx = -1               # the frame libvlc itself is on
-        self._op: _Op | None = None
+        self._op: Op | None = None
         self._holding = False            # pictures libvlc shows until its pause settles: cached
         self._shown_pending: int | None = None
         self._prefetch_at: float | None = None
@@ -344,7 +328,7 @@ class MediaEngine(QObject):
         self._quiet_since = time.monotonic()
         if self._op is not None:
             self._set_state("playing")
-            if self._op.kind in ("restart", "exact"):
+            if isinstance(self._op, (Restart, Exact)):
                 self._op.play = True  # the rate applies when its picture is shown
             return  # otherwise _finish_op() starts playing
         if not self._ready:
@@ -357,7 +341,7 @@ class MediaEngine(QObject):
         if self._session is None or self._error:
             return
         if self._op is not None:
-            if self._op.kind in ("restart", "exact"):
+            if isinstance(self._op, (Restart, Exact)):
                 self._op.play = False
             self._set_state("paused")
             return
@@ -388,12 +372,12 @@ class MediaEngine(QObject):
         not wait for it."""
         self._prefetch_at = None
         op = self._op
-        if op is not None and op.kind == "exact" and op.purpose == "prepare":
+        if op is not None and op.decoding_ahead():
             self._op = None
             self._end_exact_counting()
             self._stop_decoding_ahead()
             return
-        if op is not None and op.kind == "capture" and op.direction == 0:
+        if isinstance(op, Capture) and op.is_prefetch():
             self._op = None
             self._end_exact_counting()
             self._holding = False
@@ -426,7 +410,7 @@ class MediaEngine(QObject):
             return
         target = self._clamp(ms)
         self._cancel_prefetch()
-        if self._op is not None and self._op.kind == "exact":
+        if isinstance(self._op, Exact):
             self._abandon_exact()  # its frame is not wanted any more: never shown
         if self._op is not None:
             self._queued_seek = target
@@ -455,7 +439,7 @@ class MediaEngine(QObject):
             # Not forget_last(): libvlc repaints the current picture while paused, and that
             # repaint must not pass for the new one.
             log.debug("paused seek to %d", target)
-            self._op = _Op("paused_seek", target, time.monotonic())
+            self._op = PausedSeek(target, time.monotonic())
             self._session.player.set_time(target)
             self._emit_position(target)
             return
@@ -567,9 +551,7 @@ class MediaEngine(QObject):
     def position(self) -> int:
         if self._queued_seek is not None:
             return self._queued_seek
-        if self._op is not None and (self._op.kind in ("restart", "paused_seek") or (
-                self._op.kind == "exact" and self._op.purpose == "show")) \
-                and not self._op.landed:
+        if self._op is not None and self._op.holds_position():
             return self._op.target
         if self._audio:
             return self._audio_position()
@@ -625,7 +607,7 @@ class MediaEngine(QObject):
         """No operation in flight and libvlc's pause (if any) has taken effect. Frames being
         decoded ahead (prepare_frames) do not count: any command cancels that."""
         op = self._op
-        busy = op is not None and not (op.kind == "exact" and op.purpose == "prepare")
+        busy = op is not None and not op.decoding_ahead()
         return not busy and not self._holding and self._settled() \
             and not self._rearm_due and (self._prefetch_at is None or self._want_play)
 
@@ -640,7 +622,7 @@ class MediaEngine(QObject):
     def prepared(self) -> bool:
         """Every frame asked for by ``prepare_frames`` is decoded (or cannot be)."""
         self._update_wanted()
-        return not self._wanted and not (self._op is not None and self._op.purpose == "prepare")
+        return not self._wanted and not (self._op is not None and self._op.decoding_ahead())
 
     def _update_wanted(self) -> None:
         timing = self._timing
@@ -778,8 +760,7 @@ class MediaEngine(QObject):
             return
         session.player.audio_set_volume(self._volume)
         op = self._op
-        silent = op is not None and (op.kind in ("capture", "exact") or (
-            op.kind == "restart" and not op.play))
+        silent = op is not None and op.is_silent()
         session.player.audio_set_mute(self._muted or silent)
 
     def _clamp(self, ms: int) -> int:
@@ -865,10 +846,12 @@ class MediaEngine(QObject):
         self._pause_vlc()
         self._holding = True
 
-    def _restart(self, target: int, *, play: bool, kind: str = "restart", **extra: Any) -> None:
+    def _restart(self, target: int, *, play: bool, op_type: type[Restart | Capture] = Restart,
+                 **extra: Any) -> None:
+        kind = op_type.kind
         log.debug("%s at %d (%s)", kind, target, "playing" if play else "held")
         session = self._session
-        self._op = _Op(kind, target, time.monotonic(), play=play, **extra)
+        self._op = op_type(target, time.monotonic(), play=play, **extra)
         self._drop_clock()
         self._ended = False
         self._holding = False
@@ -897,14 +880,8 @@ class MediaEngine(QObject):
             self._emit_position(target)
 
     # -------------------------------------------------------------------- exact frames --
-    # libvlc 3 gives no timestamp for the picture it shows, and on files with B-frames its
-    # seeks land up to a few frames before (or after) the target: the first picture after a
-    # seek is the first one decoded past a point set by decoding timestamps. Started *paused*
-    # at a key frame, though, libvlc shows exactly that key frame; playing on at 1x from there
-    # it shows every later frame at its presentation time. So the frame is known by counting,
-    # and each count is checked against the clock: a picture away from its slot (skipped or
-    # late under load) sends the count back to the key frame. The frame times and key frames
-    # come from the file's own tables (reviewer_app.render.mp4_timing).
+    # Frames counted from a key frame, each checked against its slot: the count itself is
+    # reviewer_app.gui.media.exact_count (plain Python); here libvlc is driven for it.
 
     def _ms_of(self, index: int) -> int:
         assert self._timing is not None
@@ -967,7 +944,7 @@ class MediaEngine(QObject):
         if key is None:
             return False
         start_ms = start_ms_at_key(timing, key)
-        self._op = _Op("exact", self._ms_of(index), time.monotonic(), play=play, index=index,
+        self._op = Exact(self._ms_of(index), time.monotonic(), play=play, index=index,
                        key=key, purpose=purpose, attempts=attempts, direct=direct,
                        counter=ExactCount(timing, key, index, prepare=purpose == "prepare"))
         self._drop_clock()
@@ -1020,7 +997,7 @@ class MediaEngine(QObject):
         if session is not None and session.sink is not None:
             session.sink.keep_repeats = False  # (its last picture stays: repaints are dropped)
 
-    def _frame_exact(self, op: _Op, image: QImage, at: float) -> None:
+    def _frame_exact(self, op: Exact, image: QImage, at: float) -> None:
         counter = op.counter
         frames = op.frames
         if counter.count < 0:  # the first picture of an input started paused at the key frame
@@ -1051,7 +1028,7 @@ class MediaEngine(QObject):
         if counter.reached():
             self._exact_reached(op, at)
 
-    def _exact_next_alike(self, op: _Op, key_image: QImage, next_at: float, between: list[float],
+    def _exact_next_alike(self, op: Exact, key_image: QImage, next_at: float, between: list[float],
                           image: QImage, at: float) -> None:
         """The frame after the key frame was the same picture, shown at ``next_at``: count it,
         then the same pictures shown since (``between``) and this one, each in its slot."""
@@ -1066,7 +1043,7 @@ class MediaEngine(QObject):
                 return
         self._frame_exact(op, image, at)
 
-    def _try_direct(self, op: _Op) -> bool:
+    def _try_direct(self, op: Exact) -> bool:
         """After libvlc's end came before the count reached the frame: start paused on the
         frame itself, once (VP9 WebM's last frame; measured to work only in files without
         reordered frames: a paused start on an H.264 B-frame shows nothing)."""
@@ -1074,7 +1051,7 @@ class MediaEngine(QObject):
         return (not op.direct and op.ended and op.counter.frame < op.index
                 and timing is not None and not timing.reorders)
 
-    def _exact_doubt(self, op: _Op, why: str) -> None:
+    def _exact_doubt(self, op: Exact, why: str) -> None:
         """The count cannot be trusted: start again from the key frame, a few times."""
         attempts = op.attempts + 1
         log.info("exact seek to frame %d: %s; counting again (attempt %d)", op.index, why,
@@ -1096,7 +1073,7 @@ class MediaEngine(QObject):
         else:
             self._restart(self._snap(op.target), play=op.play)  # as near as libvlc lands
 
-    def _exact_reached(self, op: _Op, at: float) -> None:
+    def _exact_reached(self, op: Exact, at: float) -> None:
         self._end_exact_counting()
         frames = op.frames
         log.debug("exact %s of frame %d: %d frames from key frame %d in %.1f ms", op.purpose,
@@ -1260,8 +1237,7 @@ class MediaEngine(QObject):
                 return
         op = self._op
         if op is not None:
-            handler = getattr(self, f"_frame_{op.kind}")
-            handler(op, image, at)
+            op.on_frame(self, image, at)
             return
         self._last_frame_at = time.monotonic()
         if self._holding:
@@ -1281,7 +1257,7 @@ class MediaEngine(QObject):
         log.info("input started at %.0f ms showed the first frame first: dropped", start_ms)
         return True
 
-    def _frame_restart(self, op: _Op, image: QImage, at: float) -> None:
+    def _frame_restart(self, op: Restart, image: QImage, at: float) -> None:
         op.landed = True
         if op.target == 0:
             self._first_image = image
@@ -1305,7 +1281,7 @@ class MediaEngine(QObject):
         self._show(frame, emit_shown=True)
         self._finish_op()
 
-    def _frame_paused_seek(self, op: _Op, image: QImage, at: float) -> None:
+    def _frame_paused_seek(self, op: PausedSeek, image: QImage, at: float) -> None:
         if any(frame.image == image for frame in self._frames) or \
                 any(seen == image for seen in self._rearm_seen):
             # A picture from where we were (libvlc had it queued): not the seek's. Wait for
@@ -1321,7 +1297,7 @@ class MediaEngine(QObject):
         self._show(frame, emit_shown=True)
         self._finish_op()
 
-    def _frame_rearm(self, op: _Op, image: QImage, at: float) -> None:
+    def _frame_rearm(self, op: Rearm, image: QImage, at: float) -> None:
         # A hidden paused set_time after a prefetch: its pictures are not shown (the first may
         # be stale); it only leaves libvlc where a paused set_time is reliable. It ends when no
         # picture came for SETTLE_S (see _watch_op).
@@ -1336,7 +1312,7 @@ class MediaEngine(QObject):
         self._can_step = self._can_resume = False
         self._after_op()
 
-    def _frame_next_frame(self, op: _Op, image: QImage, at: float) -> None:
+    def _frame_next_frame(self, op: NextFrame, image: QImage, at: float) -> None:
         frame = _Frame(self._next_ms(self._frames[-1].ms), image)
         self._append(frame)
         self._v = self._vlc_idx = len(self._frames) - 1
@@ -1344,7 +1320,7 @@ class MediaEngine(QObject):
         self._show(self._frames[self._v], emit_shown=True)
         self._finish_op()
 
-    def _frame_capture(self, op: _Op, image: QImage, at: float) -> None:
+    def _frame_capture(self, op: Capture, image: QImage, at: float) -> None:
         op.collected.append(image)
         if op.match is None and op.reference is not None and image == op.reference:
             op.match = len(op.collected) - 1
@@ -1428,7 +1404,7 @@ class MediaEngine(QObject):
                 self._show(self._frames[self._v], emit_shown=True)
                 return
             if self._can_step and self._v == self._vlc_idx and self._vlc_mode == "paused":
-                self._op = _Op("next_frame", self._next_ms(shown.ms), time.monotonic())
+                self._op = NextFrame(self._next_ms(shown.ms), time.monotonic())
                 self._seek_safe = False
                 self._session.player.next_frame()
                 return
@@ -1447,11 +1423,11 @@ class MediaEngine(QObject):
         start = max(0, self._next_ms(shown.ms, -margin))
         start = self._snap(start)
         self._prefetch_at = None
-        self._restart(start, play=False, kind="capture", direction=direction,
+        self._restart(start, play=False, op_type=Capture, direction=direction,
                       reference=shown.image, reference_ms=shown.ms, base_ms=start,
                       margin=round((shown.ms - start) / self._frame_ms))
 
-    def _finish_capture(self, op: _Op) -> None:
+    def _finish_capture(self, op: Capture) -> None:
         self._end_exact_counting()  # (no repeats kept any more)
         frames = op.collected
         if op.direction == 0:
@@ -1501,7 +1477,7 @@ class MediaEngine(QObject):
         self._show(self._frames[self._v], emit_shown=True)
         self._after_op()
 
-    def _looks_alike(self, op: _Op) -> bool:
+    def _looks_alike(self, op: Capture) -> bool:
         """The capture cannot tell the frame on screen by its pixels: the same picture came
         more than once, or (stepping back) the first one was it, even from further back."""
         if op.match is None:
@@ -1510,7 +1486,7 @@ class MediaEngine(QObject):
             return True
         return op.match == 0 and op.direction < 0 and op.retried
 
-    def _finish_prefetch(self, op: _Op) -> None:
+    def _finish_prefetch(self, op: Capture) -> None:
         """After a paused seek: keep the frames around it (instant steps, a clean libvlc
         state) and check the seek's picture is among them. libvlc's paused seek very rarely
         shows a picture about a second off; then the picture at the target replaces it."""
@@ -1553,7 +1529,7 @@ class MediaEngine(QObject):
         if shown is None or self._session is None:
             return
         self._rearm_seen = []
-        self._op = _Op("rearm", shown.ms, time.monotonic())
+        self._op = Rearm(shown.ms, time.monotonic())
         self._session.player.set_time(shown.ms)
 
     def _finish_op(self) -> None:
@@ -1561,8 +1537,8 @@ class MediaEngine(QObject):
         if op is not None:
             log.debug("%s to %d done in %.1f ms", op.kind, op.target,
                       (time.monotonic() - op.started) * 1000)
-            if op.kind == "paused_seek" or (op.kind == "restart" and not op.play
-                                            and not self._exact_run):
+            if isinstance(op, PausedSeek) or (isinstance(op, Restart) and not op.play
+                                               and not self._exact_run):
                 self._prefetch_at = time.monotonic() + PREFETCH_DELAY_S
         self._op = None
         self._apply_audio()
@@ -1612,7 +1588,7 @@ class MediaEngine(QObject):
             self._maybe_prepare(now)
             op = self._op
         if op is not None:
-            self._watch_op(op, now)
+            op.watch(self, now)
         elif self._queued_steps and self._settled():
             step = 1 if self._queued_steps > 0 else -1
             self._queued_steps -= step
@@ -1625,56 +1601,66 @@ class MediaEngine(QObject):
         elif self._clock.base is not None and self._vlc_mode == "playing":
             self._check_loop(position)  # (a still picture brings no new pictures to check)
 
-    def _watch_op(self, op: _Op, now: float) -> None:
+    def _watch_paused_seek(self, op: PausedSeek, now: float) -> None:
         age = now - op.started
-        if op.kind == "paused_seek" and not op.landed:
-            if age > SEEK_GIVE_UP_S:
-                self._op = None
-                self._restart(op.target, play=False)
-            elif age > SEEK_RETRY_S and not op.retried:
-                op.retried = True
-                self._session.player.set_time(op.target)
-        elif op.kind == "rearm":
-            if op.landed and now - op.last_at >= SETTLE_S:
-                self._end_rearm(True)
-            elif age > SEEK_GIVE_UP_S:
-                self._end_rearm(False)  # no (quiet) picture: not known to be safe
-        elif op.kind == "exact":
-            if op.direct and op.counter.count < 0 and age > EXACT_DIRECT_S:
-                self._exact_doubt(op, "no picture when started on the frame itself")
-            elif op.counter.count < 0 and age > FIRST_FRAME_TIMEOUT_S:
-                self._op = None
-                self._end_exact_counting()
-                log.warning("exact seek: no picture from key frame %d; landing by time", op.key)
-                if op.purpose == "prepare":
-                    self._wanted = [i for i in self._wanted if i != op.index]
-                    self._wanted_ms = []
-                    self._session.stop()
-                    self._vlc_mode = "stopped"
-                    self._vlc_idx = -1
-                    self._after_op()
-                else:
-                    self._restart(self._snap(op.target), play=op.play)
-            elif op.counter.count >= 0 \
-                    and now - max(op.counter.last_at, op.counter.resumed_at) > EXACT_STALL_S:
-                self._exact_doubt(op, "no picture came")
-            elif op.ended and op.counter.count < 0 and age > END_QUIET_S:
-                self._exact_doubt(op, "the end of the file came first")
-        elif op.kind == "next_frame" and age > STEP_TIMEOUT_S:
+        if op.landed:
+            return
+        if age > SEEK_GIVE_UP_S:
             self._op = None
-            self._capture(1)
-        elif op.kind in ("restart", "capture") and not op.landed and not op.collected \
-                and age > FIRST_FRAME_TIMEOUT_S:
+            self._restart(op.target, play=False)
+        elif age > SEEK_RETRY_S and not op.retried:
+            op.retried = True
+            self._session.player.set_time(op.target)
+
+    def _watch_rearm(self, op: Rearm, now: float) -> None:
+        if op.landed and now - op.last_at >= SETTLE_S:
+            self._end_rearm(True)
+        elif now - op.started > SEEK_GIVE_UP_S:
+            self._end_rearm(False)  # no (quiet) picture: not known to be safe
+
+    def _watch_exact(self, op: Exact, now: float) -> None:
+        age = now - op.started
+        if op.direct and op.counter.count < 0 and age > EXACT_DIRECT_S:
+            self._exact_doubt(op, "no picture when started on the frame itself")
+        elif op.counter.count < 0 and age > FIRST_FRAME_TIMEOUT_S:
             self._op = None
             self._end_exact_counting()
-            if not self._ever_shown:
-                self._fail(cannot_play_message("video"),
-                           f"VLC decoded no picture within {FIRST_FRAME_TIMEOUT_S:g} s.\n"
-                           f"File: {self._path}")
-            else:
+            log.warning("exact seek: no picture from key frame %d; landing by time", op.key)
+            if op.purpose == "prepare":
+                self._wanted = [i for i in self._wanted if i != op.index]
+                self._wanted_ms = []
                 self._session.stop()
                 self._vlc_mode = "stopped"
+                self._vlc_idx = -1
                 self._after_op()
+            else:
+                self._restart(self._snap(op.target), play=op.play)
+        elif op.counter.count >= 0 \
+                and now - max(op.counter.last_at, op.counter.resumed_at) > EXACT_STALL_S:
+            self._exact_doubt(op, "no picture came")
+        elif op.ended and op.counter.count < 0 and age > END_QUIET_S:
+            self._exact_doubt(op, "the end of the file came first")
+
+    def _watch_next_frame(self, op: NextFrame, now: float) -> None:
+        if now - op.started > STEP_TIMEOUT_S:
+            self._op = None
+            self._capture(1)
+
+    def _watch_first_picture(self, op: Restart | Capture, now: float) -> None:
+        """A restart or capture that brings no picture at all: the video cannot be played
+        (or, once it showed pictures, libvlc stops)."""
+        if op.landed or now - op.started <= FIRST_FRAME_TIMEOUT_S:
+            return
+        self._op = None
+        self._end_exact_counting()
+        if not self._ever_shown:
+            self._fail(cannot_play_message("video"),
+                       f"VLC decoded no picture within {FIRST_FRAME_TIMEOUT_S:g} s.\n"
+                       f"File: {self._path}")
+        else:
+            self._session.stop()
+            self._vlc_mode = "stopped"
+            self._after_op()
 
     def _check_loop_audio(self, position: int) -> None:
         loop = self._loop
@@ -1700,7 +1686,7 @@ class MediaEngine(QObject):
         """libvlc says the end is reached: its demuxer is done, but the pictures still queued
         are shown after this. Video ends once they stopped coming (_tick); audio at once."""
         op = self._op
-        if op is not None and op.kind == "exact":
+        if isinstance(op, Exact):
             # The pictures still queued come after this (with libavformat, the last few
             # frames): the count goes on; the watchdog doubts it if none come.
             op.ended = True
@@ -1725,7 +1711,7 @@ class MediaEngine(QObject):
             return
         if op is not None:
             self._op = None
-            if op.kind == "capture":
+            if isinstance(op, Capture):
                 self._finish_capture(op)
                 self._vlc_mode = "stopped"
                 return
