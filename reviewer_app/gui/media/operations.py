@@ -16,7 +16,8 @@ from reviewer_app.gui.media.exact_count import ExactCount
 if TYPE_CHECKING:
     from PySide6.QtGui import QImage
 
-    from reviewer_app.gui.media.player import MediaEngine, _Frame
+    from reviewer_app.gui.media.frame_cache import Frame
+    from reviewer_app.gui.media.player import MediaEngine
 
 
 @dataclass
@@ -150,7 +151,7 @@ class Exact(Op):
     ended: bool = False       # libvlc's end came while counting (its last pictures follow)
     direct: bool = False      # started paused on the frame itself (see _exact_start)
     attempts: int = 0
-    frames: list[_Frame] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)
     kind: ClassVar[str] = "exact"
 
     def on_frame(self, engine: MediaEngine, image: QImage, at: float) -> None:

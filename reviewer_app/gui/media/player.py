@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +72,7 @@ from reviewer_app.gui.media.exact_count import (
     snap,
     start_ms_at_key,
 )
+from reviewer_app.gui.media.frame_cache import Frame, PreparedFrames, frames_that_fit
 from reviewer_app.gui.media.operations import (
     Capture,
     Exact,
@@ -123,18 +123,10 @@ CAPTURE_MARGIN_FRAMES = 6    # a capture starts this many frames before the fram
 CAPTURE_MAX_FRAMES = 40
 PREFETCH_DELAY_S = 0.15      # after a paused seek, once idle, decode the frames around it
 PREFETCH_AHEAD = 3           # ... this many past the frame on screen
-CACHE_BYTES = 96 * 1024 * 1024
 EXACT_ATTEMPTS = 3           # a doubtful count starts again from the key frame, this often
 EXACT_STALL_S = 1.5          # ... or when no picture came for this long
 EXACT_DIRECT_S = 0.6         # a paused start on the frame itself that shows nothing by then
-PREPARED_BYTES = 96 * 1024 * 1024  # note frames decoded ahead (prepare_frames)
 PREPARE_IDLE_S = 0.25        # prepare only once nothing else happened for this long
-
-@dataclass
-class _Frame:
-    ms: int
-    image: QImage
-
 
 class MediaEngine(QObject):
     """libvlc playback of one file at a time, with exact frame bookkeeping. GUI thread only."""
@@ -204,7 +196,7 @@ class MediaEngine(QObject):
         self._first_image: QImage | None = None  # the file's first frame (_stale_first_frame)
         self._can_step = False           # next_frame() gives the next frame
         self._can_resume = False         # set_pause(0) continues from the frame on screen
-        self._frames: list[_Frame] = []  # consecutive frames; _v is on screen
+        self._frames: list[Frame] = []  # consecutive frames; _v is on screen
         self._v = -1
         self._vlc_idx = -1               # the frame libvlc itself is on
         self._op: Op | None = None
@@ -235,8 +227,7 @@ class MediaEngine(QObject):
         self._queued_exact = False
         self._exact_run = False          # _frames were counted from a key frame: exact labels
         self._wanted: list[int] = []     # frame indexes to decode ahead (prepare_frames)
-        self._prepared: dict[int, list[_Frame]] = {}
-        self._prepared_bytes = 0
+        self._prepared = PreparedFrames()
         self._quiet_since = 0.0          # the last seek, step or play: preparing waits
         self._wanted_ms: list[int] = []
 
@@ -363,7 +354,7 @@ class MediaEngine(QObject):
         if shown is None or ms - shown.ms < 2 * self._frame_ms:
             return
         log.debug("picture of %d ms still on screen at %d ms", shown.ms, ms)
-        self._frames = [_Frame(ms, shown.image)]
+        self._frames = [Frame(ms, shown.image)]
         self._v = self._vlc_idx = 0
         self._exact_run = False
 
@@ -778,7 +769,7 @@ class MediaEngine(QObject):
     def _next_ms(self, ms: int, frames: int = 1) -> int:
         return next_ms(ms, self._frame_ms, frames)
 
-    def _shown(self) -> _Frame | None:
+    def _shown(self) -> Frame | None:
         return self._frames[self._v] if 0 <= self._v < len(self._frames) else None
 
     def _settled(self) -> bool:
@@ -786,7 +777,7 @@ class MediaEngine(QObject):
             return True
         return time.monotonic() - max(self._paused_at, self._last_frame_at) >= SETTLE_S
 
-    def _show(self, frame: _Frame, *, emit_shown: bool) -> None:
+    def _show(self, frame: Frame, *, emit_shown: bool) -> None:
         self._ever_shown = True
         if self._queued_seek is not None:
             return  # a newer seek waits: this picture is not what was asked for any more
@@ -905,13 +896,13 @@ class MediaEngine(QObject):
         if not self._exact_start(index, purpose="show", play=self._want_play):
             self._restart(self._snap(target), play=self._want_play)  # no key frame known
 
-    def _show_prepared(self, index: int, frames: list[_Frame]) -> None:
+    def _show_prepared(self, index: int, frames: list[Frame]) -> None:
         """A frame decoded ahead: on screen at once. libvlc stays where it was; its pictures
         from there are ignored from now on (a new input epoch)."""
         session = self._session
         session.epoch += 1  # (the sink keeps the old one: what it shows now is ignored)
         ms = self._ms_of(index)
-        self._frames = [_Frame(f.ms, f.image) for f in frames]
+        self._frames = [Frame(f.ms, f.image) for f in frames]
         self._v = next(i for i, f in enumerate(self._frames) if f.ms == ms)
         self._vlc_idx = -1
         self._holding = False
@@ -1002,7 +993,7 @@ class MediaEngine(QObject):
         frames = op.frames
         if counter.count < 0:  # the first picture of an input started paused at the key frame
             counter.key_shown(at)
-            frames.append(_Frame(self._ms_of(op.key), image))
+            frames.append(Frame(self._ms_of(op.key), image))
             if op.key == op.index:
                 self._exact_reached(op, at)
                 return
@@ -1020,9 +1011,8 @@ class MediaEngine(QObject):
         if judgement.verdict == "doubt":
             self._exact_doubt(op, judgement.why)
             return
-        frames.append(_Frame(self._ms_of(counter.frame), image))
-        keep = 3 if op.purpose == "prepare" else max(
-            8, CACHE_BYTES // max(1, image.sizeInBytes()))
+        frames.append(Frame(self._ms_of(counter.frame), image))
+        keep = 3 if op.purpose == "prepare" else frames_that_fit(image)
         if len(frames) > keep:
             del frames[:len(frames) - keep]
         if counter.reached():
@@ -1033,7 +1023,7 @@ class MediaEngine(QObject):
         """The frame after the key frame was the same picture, shown at ``next_at``: count it,
         then the same pictures shown since (``between``) and this one, each in its slot."""
         op.counter.count_alike(next_at)
-        op.frames.append(_Frame(self._ms_of(op.key + 1), key_image))
+        op.frames.append(Frame(self._ms_of(op.key + 1), key_image))
         if op.counter.reached():
             self._exact_reached(op, next_at)
             return
@@ -1119,19 +1109,13 @@ class MediaEngine(QObject):
         self._show(self._frames[self._v], emit_shown=True)
         self._after_op()
 
-    def _store_prepared(self, index: int, frames: list[_Frame]) -> None:
-        size = sum(f.image.sizeInBytes() for f in frames)
-        if self._prepared_bytes + size > PREPARED_BYTES:
-            frames = [f for f in frames if f.ms == self._ms_of(index)]  # just the frame
-            size = sum(f.image.sizeInBytes() for f in frames)
-            if self._prepared_bytes + size > PREPARED_BYTES:
-                log.info("no room to keep frame %d decoded ahead", index)
-                self._wanted = [i for i in self._wanted if i != index]
-                self._wanted_ms = [m for m in self._wanted_ms
-                                   if self._timing.index_at(self._clamp(m) * 1000) != index]
-                return
-        self._prepared[index] = frames
-        self._prepared_bytes += size
+    def _store_prepared(self, index: int, frames: list[Frame]) -> None:
+        if not self._prepared.store(index, frames, self._ms_of(index)):
+            log.info("no room to keep frame %d decoded ahead", index)
+            self._wanted = [i for i in self._wanted if i != index]
+            self._wanted_ms = [m for m in self._wanted_ms
+                               if self._timing.index_at(self._clamp(m) * 1000) != index]
+            return
         if index in self._wanted:
             self._wanted.remove(index)
 
@@ -1242,7 +1226,7 @@ class MediaEngine(QObject):
         self._last_frame_at = time.monotonic()
         if self._holding:
             # What libvlc showed before its pause took effect: the next frames, kept off screen.
-            self._append(_Frame(self._next_ms(self._frames[-1].ms), image))
+            self._append(Frame(self._next_ms(self._frames[-1].ms), image))
             self._vlc_idx = len(self._frames) - 1
             return
         self._frame_normal(image, at)
@@ -1261,7 +1245,7 @@ class MediaEngine(QObject):
         op.landed = True
         if op.target == 0:
             self._first_image = image
-        frame = _Frame(self._snap(op.target), image)
+        frame = Frame(self._snap(op.target), image)
         self._frames, self._v, self._vlc_idx = [frame], 0, 0
         if op.play:
             self._set_anchor(at, frame.ms)
@@ -1289,7 +1273,7 @@ class MediaEngine(QObject):
             log.info("paused seek to %d: ignored a stale picture", op.target)
             return
         op.landed = True
-        frame = _Frame(op.target, image)
+        frame = Frame(op.target, image)
         self._frames, self._v, self._vlc_idx = [frame], 0, 0
         self._exact_run = False
         self._can_step = self._can_resume = False
@@ -1313,7 +1297,7 @@ class MediaEngine(QObject):
         self._after_op()
 
     def _frame_next_frame(self, op: NextFrame, image: QImage, at: float) -> None:
-        frame = _Frame(self._next_ms(self._frames[-1].ms), image)
+        frame = Frame(self._next_ms(self._frames[-1].ms), image)
         self._append(frame)
         self._v = self._vlc_idx = len(self._frames) - 1
         self._can_resume = False
@@ -1366,7 +1350,7 @@ class MediaEngine(QObject):
         ms = min(ms, self._last_frame_ms()) if self._duration else ms
         consecutive = last is not None and ms == self._next_ms(last.ms) and \
             self._v == len(self._frames) - 1 and self._rate <= 1.0
-        frame = _Frame(ms, image)
+        frame = Frame(ms, image)
         if consecutive:
             self._append(frame)
         else:
@@ -1375,9 +1359,9 @@ class MediaEngine(QObject):
         self._show(frame, emit_shown=False)
         self._check_loop(ms)
 
-    def _append(self, frame: _Frame) -> None:
+    def _append(self, frame: Frame) -> None:
         self._frames.append(frame)
-        limit = max(8, CACHE_BYTES // max(1, frame.image.sizeInBytes()))
+        limit = frames_that_fit(frame.image)
         extra = len(self._frames) - limit
         if extra > 0 and self._v >= extra and self._vlc_idx >= extra:
             del self._frames[:extra]
@@ -1467,7 +1451,7 @@ class MediaEngine(QObject):
         log.debug("capture for %+d from %d: %d frames, on-screen frame found at %s, %.1f ms",
                   op.direction, op.reference_ms, len(frames), op.match,
                   (time.monotonic() - op.started) * 1000)
-        self._frames = [_Frame(frame_after(base, i, self._frame_ms), image)
+        self._frames = [Frame(frame_after(base, i, self._frame_ms), image)
                         for i, image in enumerate(frames)]
         self._v = want
         self._vlc_idx = len(self._frames) - 1
@@ -1510,7 +1494,7 @@ class MediaEngine(QObject):
             self._exact_run = False
             log.warning("paused seek to %d showed a picture not near it; corrected",
                         op.reference_ms)
-        self._frames = [_Frame(frame_after(base, i, self._frame_ms), image)
+        self._frames = [Frame(frame_after(base, i, self._frame_ms), image)
                         for i, image in enumerate(frames)]
         self._v = index
         self._vlc_idx = len(self._frames) - 1
