@@ -1,13 +1,9 @@
 """The playback engine behind the media pane: libvlc with video callbacks, driven from Qt.
 
-Threads. libvlc calls Python on its own threads: the video callbacks (format/lock/unlock/
-display, on the video output thread), player events, and the parser's event. None of them
-calls libvlc (python-vlc is not re-entrant). The display callback copies the decoded picture
-into a ``QImage`` and emits it through :class:`_Bridge`, a parentless QObject connected to the
-engine with *queued* connections, so every decision is taken on the GUI thread.
-:class:`_Session` owns the libvlc objects and the pixel buffers; ``shutdown()`` stops and
-releases the player before anything is freed, and it also runs when the engine is destroyed
-and at interpreter exit.
+The rooms: libvlc's callbacks and objects are in ``vlc_session`` (every decision is taken
+here, on the GUI thread), the operations in flight in ``operations``, the exact-frame count
+and frame arithmetic in ``exact_count`` and the playback clock in ``playback_clock`` (these
+two plain Python, tested without libvlc).
 
 What libvlc 3.0.24 does (measured on the demo video: H.264 with B-frames, 25 fps, picture
 identified by its burnt-in timestamp), and what the engine does about it:
@@ -59,21 +55,34 @@ identified by its burnt-in timestamp), and what the engine does about it:
 
 from __future__ import annotations
 
-import atexit
-import ctypes
 import logging
-import math
-import threading
 import time
-import weakref
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
 
+from reviewer_app.gui.media.exact_count import (
+    ExactCount,
+    frame_after,
+    last_frame_ms,
+    ms_of,
+    next_ms,
+    snap,
+    start_ms_at_key,
+)
+from reviewer_app.gui.media.frame_cache import Frame, PreparedFrames, frames_that_fit
+from reviewer_app.gui.media.operations import (
+    Capture,
+    Exact,
+    NextFrame,
+    Op,
+    PausedSeek,
+    Rearm,
+    Restart,
+)
+from reviewer_app.gui.media.playback_clock import PlaybackClock
 from reviewer_app.gui.media.probe import (
     PARSE_TIMEOUT_MS,
     ProbeResult,
@@ -86,17 +95,21 @@ from reviewer_app.gui.media.vlc_loader import (
     VlcUnavailable,
     get_instance,
     load_vlc,
-    read_tracks,
 )
-from reviewer_app.render.mkv_timing import is_matroska
+from reviewer_app.gui.media.vlc_session import (  # noqa: F401 - start_timing_reader, _live_sessions: used by the warm-up and tests
+    Bridge,
+    Session,
+    _live_sessions,
+    frame_size_for,
+    start_timing_reader,
+    timing_reader,
+)
 from reviewer_app.render.video_timing import VideoTiming, read_video_timing
 
 log = logging.getLogger(__name__)
 
 RATES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0)
 MIN_RATE, MAX_RATE = RATES[0], RATES[-1]
-MAX_FRAME_WIDTH = 1280
-MAX_FRAME_HEIGHT = 1280
 DEFAULT_FPS = 25.0
 
 TICK_MS = 40                 # seek bar and watchdog poll
@@ -110,366 +123,10 @@ CAPTURE_MARGIN_FRAMES = 6    # a capture starts this many frames before the fram
 CAPTURE_MAX_FRAMES = 40
 PREFETCH_DELAY_S = 0.15      # after a paused seek, once idle, decode the frames around it
 PREFETCH_AHEAD = 3           # ... this many past the frame on screen
-CACHE_BYTES = 96 * 1024 * 1024
-EXACT_TOLERANCE = 0.4        # exact seek: a picture this far (in frames) from its slot is doubted
-EXACT_ATTEMPTS = 3           # ... then the count starts again from the key frame, this often
+EXACT_ATTEMPTS = 3           # a doubtful count starts again from the key frame, this often
 EXACT_STALL_S = 1.5          # ... or when no picture came for this long
 EXACT_DIRECT_S = 0.6         # a paused start on the frame itself that shows nothing by then
-PREPARED_BYTES = 96 * 1024 * 1024  # note frames decoded ahead (prepare_frames)
 PREPARE_IDLE_S = 0.25        # prepare only once nothing else happened for this long
-TARGET_WAIT_S = 0.5          # the format callback waits this long for the parsed size
-
-_live_sessions: weakref.WeakSet[_Session] = weakref.WeakSet()
-
-
-class _Bridge(QObject):
-    """Signals emitted on libvlc threads, delivered (queued) on the GUI thread."""
-
-    frame = Signal(int, QImage, float)   # input epoch, picture, monotonic time of display
-    vlcEvent = Signal(int, str)          # input epoch, event name
-    parsed = Signal(int)                 # load token
-    timing = Signal(int, object)         # load token, VideoTiming or None (read on a thread)
-
-
-_FORMAT_CB = ctypes.CFUNCTYPE(ctypes.c_uint, ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p,
-                              ctypes.POINTER(ctypes.c_uint), ctypes.POINTER(ctypes.c_uint),
-                              ctypes.POINTER(ctypes.c_uint), ctypes.POINTER(ctypes.c_uint))
-_CLEANUP_CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
-_set_format_callbacks: Any = None
-
-
-def _format_callbacks_setter(vlc: Any) -> Any:
-    """``libvlc_video_set_format_callbacks`` with a writable chroma: python-vlc declares that
-    argument ``c_char_p``, which hands the callback a copy, so "RV32" could not be written."""
-    global _set_format_callbacks
-    if _set_format_callbacks is None:
-        _set_format_callbacks = ctypes.CFUNCTYPE(None, ctypes.c_void_p, _FORMAT_CB, _CLEANUP_CB)(
-            ("libvlc_video_set_format_callbacks", vlc.dll))
-    return _set_format_callbacks
-
-
-class _FrameSink:
-    """The pixel buffers libvlc decodes into, and the video callbacks.
-
-    The size is decided in the format callback, on libvlc's thread, when the video output is
-    created: from :attr:`target` (set by the GUI thread from the parsed video track, normally
-    milliseconds before) or, if the parse is late, from the decoder's size. Size and buffer are
-    chosen together there, so libvlc never writes a picture of one size into a buffer of
-    another. Buffers stay alive until the session is shut down.
-    """
-
-    def __init__(self, vlc: Any, bridge: _Bridge) -> None:
-        self._bridge = bridge
-        self.target: tuple[int, int] | None = None
-        self.target_known = threading.Event()  # set when the parse ended, or when closing
-        self.size_from_parse: Any = None  # () -> the parsed frame size (see _Session)
-        self.configured: tuple[int, int] | None = None
-        self._buffers: list[Any] = []
-        self._address = 0
-        self._view: QImage | None = None
-        self._last: QImage | None = None
-        self.epoch = 0
-        self.open = True
-        # Exact seeks count every picture shown, repeats included (they tell a repaint from
-        # an identical next frame by its time); otherwise a repeat is dropped here.
-        self.keep_repeats = False
-        self.setup_cb = _FORMAT_CB(self._setup)
-        self.cleanup_cb = _CLEANUP_CB(self._cleanup)
-        self.lock_cb = vlc.CallbackDecorators.VideoLockCb(self._lock)
-        self.unlock_cb = vlc.CallbackDecorators.VideoUnlockCb(self._unlock)
-        self.display_cb = vlc.CallbackDecorators.VideoDisplayCb(self._display)
-
-    def attach(self, vlc: Any, player: Any) -> None:
-        player.video_set_callbacks(self.lock_cb, self.unlock_cb, self.display_cb, None)
-        _format_callbacks_setter(vlc)(player._as_parameter_, self.setup_cb, self.cleanup_cb)
-
-    def _setup(self, _opaque: Any, chroma: int, width: Any, height: Any, pitches: Any,
-               lines: Any) -> int:
-        # libvlc's video output thread, creating the output. No call on the player in here.
-        try:
-            if self.target is None:
-                # The parse is normally done by now; give it a moment rather than guess (the
-                # decoder's size here is padded, e.g. 640x386 for a 640x360 video). Its size
-                # is read here, not waited for from the GUI thread, which may be busy.
-                self.target_known.wait(TARGET_WAIT_S)
-                if self.target is None and self.open and self.size_from_parse is not None:
-                    self.target = self.size_from_parse()
-            if not self.open:
-                return 0
-            w, h = self.target or frame_size_for(width[0], height[0])
-            ctypes.memmove(chroma, b"RV32", 4)
-            width[0], height[0] = w, h
-            pitches[0], lines[0] = w * 4, h
-            buffer = (ctypes.c_ubyte * (w * 4 * h))()
-            self._buffers.append(buffer)
-            self._view = QImage(buffer, w, h, w * 4, QImage.Format.Format_RGB32)
-            self._address = ctypes.addressof(buffer)
-            self._last = None
-            self.configured = (w, h)
-            return 1
-        except Exception:  # noqa: BLE001 - an exception must never unwind into libvlc
-            log.exception("video format callback failed")
-            return 0
-
-    def _cleanup(self, _opaque: Any) -> None:
-        return None
-
-    def _lock(self, _opaque: Any, planes: Any) -> None:
-        planes[0] = self._address
-        return None
-
-    def _unlock(self, _opaque: Any, _picture: Any, _planes: Any) -> None:
-        return None
-
-    def _display(self, _opaque: Any, _picture: Any) -> None:
-        # libvlc's video output thread. No libvlc call in here.
-        view = self._view
-        if not self.open or view is None:
-            return
-        try:
-            if self._last is not None and not self.keep_repeats and view == self._last:
-                return  # libvlc repainting the same picture (it does so while paused)
-            image = view.copy()  # the buffer is rewritten for the next picture
-            self._last = image
-            self._bridge.frame.emit(self.epoch, image, time.monotonic())
-        except Exception:  # noqa: BLE001 - an exception must never unwind into libvlc
-            log.exception("video display callback failed")
-
-    def forget_last(self) -> None:
-        self._last = None
-
-
-class _Session:
-    """The libvlc objects of one loaded file. ``shutdown()`` is idempotent."""
-
-    def __init__(self, vlc: Any, instance: Any, path: Path, bridge: _Bridge) -> None:
-        self.vlc = vlc
-        self.instance = instance
-        self.path = path
-        self.bridge = bridge
-        self.parse_media: Any = None
-        self.parse_events: Any = None
-        self.player: Any = None
-        self.player_events: Any = None
-        self.media: Any = None
-        self.sink: _FrameSink | None = None
-        self.epoch = 0
-        self.no_video = False
-        # Matroska and WebM are read by libavformat: VLC's own Matroska reader, started
-        # paused, shows no picture at all when its threads are short of CPU (H.264 with
-        # B-frames); libavformat's starts like MP4 (the frame on screen at the start time).
-        self.demux_options = [":demux=avformat"] if is_matroska(path) else []
-        self.closed = False
-        self.parse_done = threading.Event()  # the parse ended (any status), or closing
-        self.played = False  # play() was called (until then there is nothing to stop)
-        self.start_ms = 0.0  # where the current input started (0: at the start, or paused)
-        self.first_picture_due = False
-        self._watched: list[Any] = []
-        _live_sessions.add(self)
-
-    # -- parsing ----------------------------------------------------------------------------
-    def start_parse(self, token: int) -> None:
-        vlc = self.vlc
-        media = self.instance.media_new_path(str(self.path))
-        if media is None:
-            raise OSError(f"libvlc could not open {self.path}")
-        self.parse_media = media
-        self.parse_events = media.event_manager()
-
-        def parsed(_event: Any) -> None:  # libvlc's preparser thread
-            self.parse_done.set()
-            if not self.closed:
-                self.bridge.parsed.emit(token)
-
-        self.parse_events.event_attach(vlc.EventType.MediaParsedChanged, parsed)
-        media.parse_with_options(vlc.MediaParseFlag.local, PARSE_TIMEOUT_MS)
-
-    def parsed_frame_size(self) -> tuple[int, int] | None:
-        """The frame size for the parsed video track, or ``None`` (parse not done, failed,
-        or no picture). Called from the video output thread: it only reads the separate
-        parse media, which lives until the player is stopped (and that thread joined)."""
-        media = self.parse_media
-        if media is None or self.closed or not self.parse_done.is_set():
-            return None
-        try:
-            if media.get_parsed_status() != self.vlc.MediaParsedStatus.done:
-                return None
-            tracks = read_tracks(media)
-        except Exception:  # noqa: BLE001 - the GUI thread's inspection reports problems
-            return None
-        video = next((t for t in tracks if t.kind == "video" and t.width and t.height), None)
-        return frame_size_for(*video.display_size) if video is not None else None
-
-    def end_parse(self) -> None:
-        if self.parse_media is not None:
-            try:
-                self.parse_events.event_detach(self.vlc.EventType.MediaParsedChanged)
-                self.parse_media.parse_stop()
-            except Exception:  # noqa: BLE001
-                log.debug("parse cleanup", exc_info=True)
-
-    # -- playing ----------------------------------------------------------------------------
-    def make_player(self, video: bool) -> None:
-        vlc = self.vlc
-        player = self.instance.media_player_new()
-        if player is None:
-            raise OSError("libvlc could not create a media player")
-        self.player = player
-        if video:
-            self.sink = _FrameSink(vlc, self.bridge)
-            self.sink.target_known = self.parse_done
-            self.sink.size_from_parse = self.parsed_frame_size
-            self.sink.attach(vlc, player)
-        self.player_events = player.event_manager()
-        # Only the events the engine acts on. Each one calls into Python on the libvlc thread
-        # that sends it, which must then wait for the interpreter: "playing" is sent by the
-        # input thread before the first picture, so a video does not listen for it (only
-        # sound needs it, to start its clock).
-        self.watch("MediaPlayerEndReached", "MediaPlayerEncounteredError")
-        if not video:
-            self.watch("MediaPlayerPlaying")
-
-    def watch(self, *names: str) -> None:
-        """Forward these libvlc player events to the engine (``bridge.vlcEvent``)."""
-        vlc = self.vlc
-        for name in names:
-            event_type = getattr(vlc.EventType, name)
-            if event_type in self._watched:
-                continue
-
-            def forward(_event: Any, name: str = name) -> None:  # a libvlc thread
-                if not self.closed:
-                    self.bridge.vlcEvent.emit(self.epoch, name)
-
-            self.player_events.event_attach(event_type, forward)
-            self._watched.append(event_type)
-
-    def restart(self, start_ms: float, *, paused: bool = False) -> int:
-        """Stop the input and start a new one at ``start_ms``; returns the new epoch.
-
-        ``paused``: libvlc shows its first picture and pauses on it (``:start-paused``). Only
-        at a key frame: there the first picture is the key frame itself, deterministically
-        (no picture skipped because the next was already due); elsewhere libvlc may pause
-        before it shows anything."""
-        player = self.player
-        if self.played:
-            player.stop()  # synchronous: nothing of the old input calls back after this
-        self.epoch += 1
-        self.start_ms = 0.0 if paused else start_ms
-        self.first_picture_due = True
-        if self.sink is not None:
-            self.sink.epoch = self.epoch
-            self.sink.forget_last()
-        media = self.instance.media_new_path(str(self.path))
-        for option in self.demux_options:
-            media.add_option(option)
-        if paused:
-            media.add_option(":start-paused")
-            start_ms = max(start_ms, 0.001)  # libvlc ignores a start time of 0
-        if start_ms > 0:
-            media.add_option(f":start-time={start_ms / 1000:.6f}")
-        if self.no_video:
-            media.add_option(":no-video")
-        player.set_media(media)
-        if self.media is not None:
-            self.media.release()
-        self.media = media
-        player.play()
-        self.played = True
-        return self.epoch
-
-    def stop(self) -> None:
-        if self.player is not None:
-            self.player.stop()
-            self.epoch += 1
-            if self.sink is not None:
-                self.sink.epoch = self.epoch
-                self.sink.forget_last()
-
-    def shutdown(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        if self.sink is not None:
-            self.sink.open = False
-        self.parse_done.set()  # a format callback waiting for the parse returns
-        try:
-            self.end_parse()
-            if self.player is not None:
-                self.player.stop()  # joins the input; the video output stops calling us
-                for event_type in self._watched:
-                    self.player_events.event_detach(event_type)
-                self.player.release()  # destroys the video output: no callback after this
-            for media in (self.media, self.parse_media):
-                if media is not None:
-                    media.release()
-        except Exception:  # noqa: BLE001 - closing must not fail the window
-            log.exception("closing the media player failed")
-        finally:
-            self.player = self.media = self.parse_media = None
-            self.player_events = self.parse_events = None
-            self.sink = None  # the buffer can go: libvlc no longer holds its address
-            self._watched.clear()
-
-
-_timing_pool: ThreadPoolExecutor | None = None
-
-
-def _timing_reader() -> ThreadPoolExecutor:
-    """The thread that reads frame tables (one, kept: starting a thread per video would cost
-    the GUI thread a few milliseconds of every opening)."""
-    global _timing_pool
-    if _timing_pool is None:
-        _timing_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="video-timing")
-    return _timing_pool
-
-
-def start_timing_reader() -> None:
-    """Start that thread now (the warm-up does)."""
-    _timing_reader().submit(lambda: None)
-
-
-@atexit.register
-def _shutdown_all() -> None:
-    for session in list(_live_sessions):
-        session.shutdown()
-
-
-@dataclass
-class _Frame:
-    ms: int
-    image: QImage
-
-
-@dataclass
-class _Op:
-    kind: str                 # "restart", "paused_seek", "next_frame", "capture"
-    target: int
-    started: float
-    play: bool = False        # restart: keep playing after the first picture
-    landed: bool = False      # the first picture (the one asked for) has arrived
-    retried: bool = False
-    direction: int = 0        # capture: +1 or -1
-    reference: QImage | None = None
-    reference_ms: int = 0
-    base_ms: int = 0
-    collected: list[QImage] = field(default_factory=list)
-    match: int | None = None
-    margin: int = 0
-    last_at: float = 0.0
-    # exact: frames counted from a key frame (see MediaEngine._exact_start)
-    index: int = 0            # the frame wanted (index in the video's timing)
-    key: int = 0              # the key frame decoding starts from
-    purpose: str = ""         # "show" (a seek) or "prepare" (decoded ahead, not shown)
-    count: int = -1           # frames seen since the key frame (-1: none yet)
-    ref_at: float = 0.0       # when frame key + 1 was shown (the count's clock)
-    resumed_at: float = 0.0
-    ended: bool = False       # libvlc's end came while counting (its last pictures follow)
-    direct: bool = False      # started paused on the frame itself (see _exact_start)
-    attempts: int = 0
-    frames: list[_Frame] = field(default_factory=list)
-    alike: list[float] = field(default_factory=list)  # exact: when the key frame showed again
-
 
 class MediaEngine(QObject):
     """libvlc playback of one file at a time, with exact frame bookkeeping. GUI thread only."""
@@ -488,7 +145,7 @@ class MediaEngine(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._bridge = _Bridge()  # parentless and Python-owned: outlives every libvlc callback
+        self._bridge = Bridge()  # parentless and Python-owned: outlives every libvlc callback
         queued = Qt.ConnectionType.QueuedConnection
         self._bridge.frame.connect(self._on_frame, queued)
         self._bridge.vlcEvent.connect(self._on_vlc_event, queued)
@@ -500,8 +157,8 @@ class MediaEngine(QObject):
         self._parse_timer = QTimer(self)
         self._parse_timer.setSingleShot(True)
         self._parse_timer.timeout.connect(self._on_parse_timeout)
-        self._session: _Session | None = None
-        self._session_box: list[_Session | None] = [None]
+        self._session: Session | None = None
+        self._session_box: list[Session | None] = [None]
         box = self._session_box
         # Runs while the C++ object is being destroyed: touch only the session.
         self.destroyed.connect(lambda *_: box[0].shutdown() if box[0] else None)
@@ -539,10 +196,10 @@ class MediaEngine(QObject):
         self._first_image: QImage | None = None  # the file's first frame (_stale_first_frame)
         self._can_step = False           # next_frame() gives the next frame
         self._can_resume = False         # set_pause(0) continues from the frame on screen
-        self._frames: list[_Frame] = []  # consecutive frames; _v is on screen
+        self._frames: list[Frame] = []  # consecutive frames; _v is on screen
         self._v = -1
         self._vlc_idx = -1               # the frame libvlc itself is on
-        self._op: _Op | None = None
+        self._op: Op | None = None
         self._holding = False            # pictures libvlc shows until its pause settles: cached
         self._shown_pending: int | None = None
         self._prefetch_at: float | None = None
@@ -562,15 +219,7 @@ class MediaEngine(QObject):
         self._audio_anchor: tuple[float, int] | None = None
         self._audio_pos = 0
         self._last_emitted_pos = -1
-        self._anchor: tuple[float, int] | None = None
-        # The media clock while playing (monotonic time, media ms): the position follows it,
-        # not the arrival of pictures (a still or black picture brings no new ones).
-        self._clock: tuple[float, float] | None = None
-        # Resumed at (monotonic time, ms): the clock starts from there, or with libvlc's if that
-        # held the picture (_follow_vlc).
-        self._clock_pending: tuple[float, int] | None = None
-        self._vlc_seen: int | None = None  # libvlc's media time when last read
-        self._clock_off = 0              # consecutive readings of libvlc far from the clock
+        self._clock = PlaybackClock()     # the media clock while a video plays
         self._end_clock: int | None = None  # where the clock was when libvlc's end came
         self._timing: VideoTiming | None = None  # frame times from the file's tables
         self._timing_known = False       # the tables were read (the timing may be None)
@@ -578,8 +227,7 @@ class MediaEngine(QObject):
         self._queued_exact = False
         self._exact_run = False          # _frames were counted from a key frame: exact labels
         self._wanted: list[int] = []     # frame indexes to decode ahead (prepare_frames)
-        self._prepared: dict[int, list[_Frame]] = {}
-        self._prepared_bytes = 0
+        self._prepared = PreparedFrames()
         self._quiet_since = 0.0          # the last seek, step or play: preparing waits
         self._wanted_ms: list[int] = []
 
@@ -601,7 +249,7 @@ class MediaEngine(QObject):
             self._fail(f"This {kind} cannot be found: {path.name}",
                        f"The file does not exist or is not a regular file.\nFile: {path}")
             return
-        session = _Session(vlc, instance, path, self._bridge)
+        session = Session(vlc, instance, path, self._bridge)
         session.no_video = audio
         self._set_session(session)
         try:
@@ -631,7 +279,7 @@ class MediaEngine(QObject):
                 timing = None
             bridge.timing.emit(token, timing)
 
-        _timing_reader().submit(read)
+        timing_reader().submit(read)
 
     def _on_timing(self, token: int, timing: object) -> None:
         if token != self._token or self._session is None:
@@ -671,7 +319,7 @@ class MediaEngine(QObject):
         self._quiet_since = time.monotonic()
         if self._op is not None:
             self._set_state("playing")
-            if self._op.kind in ("restart", "exact"):
+            if isinstance(self._op, (Restart, Exact)):
                 self._op.play = True  # the rate applies when its picture is shown
             return  # otherwise _finish_op() starts playing
         if not self._ready:
@@ -684,7 +332,7 @@ class MediaEngine(QObject):
         if self._session is None or self._error:
             return
         if self._op is not None:
-            if self._op.kind in ("restart", "exact"):
+            if isinstance(self._op, (Restart, Exact)):
                 self._op.play = False
             self._set_state("paused")
             return
@@ -706,7 +354,7 @@ class MediaEngine(QObject):
         if shown is None or ms - shown.ms < 2 * self._frame_ms:
             return
         log.debug("picture of %d ms still on screen at %d ms", shown.ms, ms)
-        self._frames = [_Frame(ms, shown.image)]
+        self._frames = [Frame(ms, shown.image)]
         self._v = self._vlc_idx = 0
         self._exact_run = False
 
@@ -715,12 +363,12 @@ class MediaEngine(QObject):
         not wait for it."""
         self._prefetch_at = None
         op = self._op
-        if op is not None and op.kind == "exact" and op.purpose == "prepare":
+        if op is not None and op.decoding_ahead():
             self._op = None
             self._end_exact_counting()
             self._stop_decoding_ahead()
             return
-        if op is not None and op.kind == "capture" and op.direction == 0:
+        if isinstance(op, Capture) and op.is_prefetch():
             self._op = None
             self._end_exact_counting()
             self._holding = False
@@ -753,7 +401,7 @@ class MediaEngine(QObject):
             return
         target = self._clamp(ms)
         self._cancel_prefetch()
-        if self._op is not None and self._op.kind == "exact":
+        if isinstance(self._op, Exact):
             self._abandon_exact()  # its frame is not wanted any more: never shown
         if self._op is not None:
             self._queued_seek = target
@@ -782,7 +430,7 @@ class MediaEngine(QObject):
             # Not forget_last(): libvlc repaints the current picture while paused, and that
             # repaint must not pass for the new one.
             log.debug("paused seek to %d", target)
-            self._op = _Op("paused_seek", target, time.monotonic())
+            self._op = PausedSeek(target, time.monotonic())
             self._session.player.set_time(target)
             self._emit_position(target)
             return
@@ -816,9 +464,10 @@ class MediaEngine(QObject):
         if session is not None and session.player is not None and self._vlc_mode == "playing" \
                 and self._op is None:  # (an operation in flight applies it when it lands)
             session.player.set_rate(rate)
-            self._anchor = None
             if clock is not None:
-                self._clock = (time.monotonic(), clock)  # on at the new rate from here
+                self._clock.rerate(time.monotonic(), clock)  # on at the new rate from here
+            else:
+                self._clock.anchor = None
         self.rateChanged.emit(rate)
 
     def rate(self) -> float:
@@ -893,9 +542,7 @@ class MediaEngine(QObject):
     def position(self) -> int:
         if self._queued_seek is not None:
             return self._queued_seek
-        if self._op is not None and (self._op.kind in ("restart", "paused_seek") or (
-                self._op.kind == "exact" and self._op.purpose == "show")) \
-                and not self._op.landed:
+        if self._op is not None and self._op.holds_position():
             return self._op.target
         if self._audio:
             return self._audio_position()
@@ -951,7 +598,7 @@ class MediaEngine(QObject):
         """No operation in flight and libvlc's pause (if any) has taken effect. Frames being
         decoded ahead (prepare_frames) do not count: any command cancels that."""
         op = self._op
-        busy = op is not None and not (op.kind == "exact" and op.purpose == "prepare")
+        busy = op is not None and not op.decoding_ahead()
         return not busy and not self._holding and self._settled() \
             and not self._rearm_due and (self._prefetch_at is None or self._want_play)
 
@@ -966,7 +613,7 @@ class MediaEngine(QObject):
     def prepared(self) -> bool:
         """Every frame asked for by ``prepare_frames`` is decoded (or cannot be)."""
         self._update_wanted()
-        return not self._wanted and not (self._op is not None and self._op.purpose == "prepare")
+        return not self._wanted and not (self._op is not None and self._op.decoding_ahead())
 
     def _update_wanted(self) -> None:
         timing = self._timing
@@ -982,7 +629,7 @@ class MediaEngine(QObject):
         self._wanted = indexes
 
     # ------------------------------------------------------------------------- loading --
-    def _set_session(self, session: _Session | None) -> None:
+    def _set_session(self, session: Session | None) -> None:
         self._session = session
         self._session_box[0] = session
 
@@ -1104,8 +751,7 @@ class MediaEngine(QObject):
             return
         session.player.audio_set_volume(self._volume)
         op = self._op
-        silent = op is not None and (op.kind in ("capture", "exact") or (
-            op.kind == "restart" and not op.play))
+        silent = op is not None and op.is_silent()
         session.player.audio_set_mute(self._muted or silent)
 
     def _clamp(self, ms: int) -> int:
@@ -1115,20 +761,15 @@ class MediaEngine(QObject):
         return max(0, int(ms))
 
     def _last_frame_ms(self) -> int:
-        frames = max(1, math.ceil(self._duration / self._frame_ms - 1e-6))
-        return round((frames - 1) * self._frame_ms)
+        return last_frame_ms(self._duration, self._frame_ms)
 
     def _snap(self, ms: int) -> int:
-        """The start time of the frame on screen at ``ms``. Frame times are whole ms, rounded
-        (frame 61 at 30 fps: 2033): half a ms more keeps a frame's own time in that frame."""
-        index = math.floor((ms + 0.5) / self._frame_ms + 1e-6)
-        return round(index * self._frame_ms)
+        return snap(ms, self._frame_ms)
 
     def _next_ms(self, ms: int, frames: int = 1) -> int:
-        index = round(ms / self._frame_ms) + frames
-        return round(index * self._frame_ms)
+        return next_ms(ms, self._frame_ms, frames)
 
-    def _shown(self) -> _Frame | None:
+    def _shown(self) -> Frame | None:
         return self._frames[self._v] if 0 <= self._v < len(self._frames) else None
 
     def _settled(self) -> bool:
@@ -1136,7 +777,7 @@ class MediaEngine(QObject):
             return True
         return time.monotonic() - max(self._paused_at, self._last_frame_at) >= SETTLE_S
 
-    def _show(self, frame: _Frame, *, emit_shown: bool) -> None:
+    def _show(self, frame: Frame, *, emit_shown: bool) -> None:
         self._ever_shown = True
         if self._queued_seek is not None:
             return  # a newer seek waits: this picture is not what was asked for any more
@@ -1153,36 +794,25 @@ class MediaEngine(QObject):
             self._last_emitted_pos = ms
             self.positionChanged.emit(ms)
 
-    # The clock. While a video plays, its position is the media time, not the time of the
-    # last new picture: a still slide, a black screen or a tripod shot on a quiet room brings
-    # no new pictures for seconds (the display callback drops repeats; -tune stillimage files
-    # change only at key frames). The clock runs on the monotonic clock from the first
-    # picture shown (libvlc 3's clock follows the system clock for a local file; its audio
-    # output is resampled to keep up) and is checked against libvlc's media time
-    # (``get_time``: updated every 250 ms; measured 100-350 ms behind the picture on screen
-    # at 1x in a file without sound, 0-30 ms with sound, and more at higher rates).
+    # The clock (reviewer_app.gui.media.playback_clock): while a video plays, its position is
+    # the media time, not the time of the last new picture.
     def _set_anchor(self, at: float, ms: int) -> None:
         """The picture ``ms`` was shown at ``at``: later pictures and the clock count from it."""
-        self._anchor = (at, ms)
-        self._clock = (at, float(ms))
-        self._clock_pending = None
-        self._vlc_seen = None
-        self._clock_off = 0
+        self._clock.set_anchor(at, ms)
 
     def _drop_clock(self) -> None:
-        self._anchor = None
-        self._clock = None
-        self._clock_pending = None
-        self._vlc_seen = None
-        self._clock_off = 0
+        self._clock.drop()
+
+    def _clock_runs(self) -> bool:
+        """A video plays on its own (no operation in flight): the clock is its position."""
+        return not self._audio and self._op is None and self._vlc_mode == "playing" \
+            and self._want_play
 
     def _clock_ms(self, now: float | None = None) -> float | None:
         """The media time now, while a video plays on its own (no operation in flight)."""
-        if self._clock is None or self._audio or self._op is not None \
-                or self._vlc_mode != "playing" or not self._want_play:
+        if not self._clock_runs():
             return None
-        wall, ms = self._clock
-        return ms + ((time.monotonic() if now is None else now) - wall) * 1000 * self._rate
+        return self._clock.ms(time.monotonic() if now is None else now, self._rate)
 
     def _clock_position(self) -> int | None:
         clock = self._clock_ms()
@@ -1192,42 +822,9 @@ class MediaEngine(QObject):
         return min(ms, self._last_frame_ms()) if self._duration else ms
 
     def _follow_vlc(self, now: float) -> None:
-        """Start the clock with libvlc's after a resume, and set it to libvlc's media time when
-        the two part by more than libvlc's own lag explains (libvlc's clock jumps after some
-        resumes at high rates, and it holds the first picture after a start at low rates)."""
-        if self._audio or self._op is not None or self._vlc_mode != "playing" \
-                or not self._want_play or (self._clock is None and self._clock_pending is None):
-            return
-        reported = self._session.player.get_time()
-        if reported is None or reported < 0 or reported == self._vlc_seen:
-            return
-        fresh = self._vlc_seen is not None  # changed since it was first read: just updated
-        self._vlc_seen = reported
-        if not fresh:
-            return
-        rate = self._rate
-        media = reported + 90 * rate + 100 * min(1.0, rate)  # libvlc's lag, measured
-        band = 125 * rate + 250
-        if self._clock is None:
-            resumed_at, ms = self._clock_pending
-            since_resume = ms + (now - resumed_at) * 1000 * rate
-            if abs(since_resume - media) <= band:
-                self._clock = (resumed_at, float(ms))  # libvlc went on at once
-            else:
-                log.debug("resumed at %d ms, libvlc at %d ms: following libvlc", ms, reported)
-                self._clock = (now, max(media, ms))
-            self._clock_pending = None
-            return
-        if abs(self._clock_ms(now) - media) <= band:
-            self._clock_off = 0
-            return
-        self._clock_off += 1
-        if self._clock_off >= 2:
-            log.info("clock at %.0f ms, libvlc at %d ms: following libvlc", self._clock_ms(now),
-                     reported)
-            self._clock = (now, media)
-            self._anchor = (now, round(media))
-            self._clock_off = 0
+        """Check the clock against libvlc's media time (PlaybackClock.follow)."""
+        if self._clock_runs() and self._clock.watching:
+            self._clock.follow(self._session.player.get_time(), now, self._rate)
 
     def _pause_vlc(self) -> None:
         self._seek_safe = False
@@ -1240,10 +837,12 @@ class MediaEngine(QObject):
         self._pause_vlc()
         self._holding = True
 
-    def _restart(self, target: int, *, play: bool, kind: str = "restart", **extra: Any) -> None:
+    def _restart(self, target: int, *, play: bool, op_type: type[Restart | Capture] = Restart,
+                 **extra: Any) -> None:
+        kind = op_type.kind
         log.debug("%s at %d (%s)", kind, target, "playing" if play else "held")
         session = self._session
-        self._op = _Op(kind, target, time.monotonic(), play=play, **extra)
+        self._op = op_type(target, time.monotonic(), play=play, **extra)
         self._drop_clock()
         self._ended = False
         self._holding = False
@@ -1272,18 +871,12 @@ class MediaEngine(QObject):
             self._emit_position(target)
 
     # -------------------------------------------------------------------- exact frames --
-    # libvlc 3 gives no timestamp for the picture it shows, and on files with B-frames its
-    # seeks land up to a few frames before (or after) the target: the first picture after a
-    # seek is the first one decoded past a point set by decoding timestamps. Started *paused*
-    # at a key frame, though, libvlc shows exactly that key frame; playing on at 1x from there
-    # it shows every later frame at its presentation time. So the frame is known by counting,
-    # and each count is checked against the clock: a picture away from its slot (skipped or
-    # late under load) sends the count back to the key frame. The frame times and key frames
-    # come from the file's own tables (reviewer_app.render.mp4_timing).
+    # Frames counted from a key frame, each checked against its slot: the count itself is
+    # reviewer_app.gui.media.exact_count (plain Python); here libvlc is driven for it.
 
     def _ms_of(self, index: int) -> int:
         assert self._timing is not None
-        return round(self._timing.frame_us[index] / 1000)
+        return ms_of(self._timing, index)
 
     def _seek_exact(self, target: int) -> None:
         timing = self._timing
@@ -1303,13 +896,13 @@ class MediaEngine(QObject):
         if not self._exact_start(index, purpose="show", play=self._want_play):
             self._restart(self._snap(target), play=self._want_play)  # no key frame known
 
-    def _show_prepared(self, index: int, frames: list[_Frame]) -> None:
+    def _show_prepared(self, index: int, frames: list[Frame]) -> None:
         """A frame decoded ahead: on screen at once. libvlc stays where it was; its pictures
         from there are ignored from now on (a new input epoch)."""
         session = self._session
         session.epoch += 1  # (the sink keeps the old one: what it shows now is ignored)
         ms = self._ms_of(index)
-        self._frames = [_Frame(f.ms, f.image) for f in frames]
+        self._frames = [Frame(f.ms, f.image) for f in frames]
         self._v = next(i for i, f in enumerate(self._frames) if f.ms == ms)
         self._vlc_idx = -1
         self._holding = False
@@ -1341,10 +934,10 @@ class MediaEngine(QObject):
         key = index if direct else timing.key_before(index)
         if key is None:
             return False
-        # Just inside the key frame: libvlc's start time is a 32-bit float of seconds.
-        start_ms = timing.frame_us[key] / 1000 + min(10.0, timing.frame_duration_us / 4000)
-        self._op = _Op("exact", self._ms_of(index), time.monotonic(), play=play, index=index,
-                       key=key, purpose=purpose, attempts=attempts, direct=direct)
+        start_ms = start_ms_at_key(timing, key)
+        self._op = Exact(self._ms_of(index), time.monotonic(), play=play, index=index,
+                       key=key, purpose=purpose, attempts=attempts, direct=direct,
+                       counter=ExactCount(timing, key, index, prepare=purpose == "prepare"))
         self._drop_clock()
         self._holding = False
         self._seek_safe = False
@@ -1395,72 +988,43 @@ class MediaEngine(QObject):
         if session is not None and session.sink is not None:
             session.sink.keep_repeats = False  # (its last picture stays: repaints are dropped)
 
-    def _frame_exact(self, op: _Op, image: QImage, at: float) -> None:
-        timing = self._timing
-        assert timing is not None
+    def _frame_exact(self, op: Exact, image: QImage, at: float) -> None:
+        counter = op.counter
         frames = op.frames
-        if op.count < 0:  # the first picture of an input started paused at the key frame
-            op.count = 0
-            frames.append(_Frame(self._ms_of(op.key), image))
-            op.last_at = at
+        if counter.count < 0:  # the first picture of an input started paused at the key frame
+            counter.key_shown(at)
+            frames.append(Frame(self._ms_of(op.key), image))
             if op.key == op.index:
                 self._exact_reached(op, at)
                 return
-            op.resumed_at = time.monotonic()
+            counter.resumed_at = time.monotonic()
             self._session.player.set_rate(1.0)
             self._session.player.set_pause(0)
             return
-        duration = (timing.frame_us[min(op.key + op.count + 1, len(timing) - 1)]
-                    - timing.frame_us[op.key + op.count]) / 1e6 or timing.frame_duration_us / 1e6
-        same = image == frames[-1].image
-        if op.count == 0:
-            late = at - op.resumed_at > 1.5 * duration + 0.02
-            if same and not late:
-                op.alike.append(at)  # a repaint of the key frame, or the next frame if still
-                return
-            # The same picture a frame after the resume was the next frame (a still picture)
-            # when nothing else came in time, or when this picture comes a frame after it.
-            # (A repaint comes ~60 ms after the last picture, not at the next frame's time.)
-            alike = [t for t in op.alike if t - op.resumed_at >= 0.5 * duration]
-            if alike and (same or abs(at - alike[0] - duration) <= EXACT_TOLERANCE * duration):
-                self._exact_next_alike(op, frames[-1].image, alike[0],
-                                       [t for t in op.alike if t > alike[0]], image, at)
-                return
-            if late:
-                self._exact_doubt(op, f"first frame {(at - op.resumed_at) * 1000:.0f} ms after "
-                                  "resuming")
-                return
-            op.ref_at = at
-        else:
-            first = timing.frame_us[op.key + 1]
-            slot = op.ref_at + (timing.frame_us[op.key + op.count + 1] - first) / 1e6
-            if abs(at - slot) > EXACT_TOLERANCE * duration:
-                if same:
-                    return  # a repaint between two frames
-                self._exact_doubt(op, f"frame {op.key + op.count + 1} shown "
-                                  f"{(at - slot) * 1000:+.0f} ms from its time")
-                return
-        op.count += 1
-        op.last_at = at
-        frames.append(_Frame(self._ms_of(op.key + op.count), image))
-        keep = 3 if op.purpose == "prepare" else max(
-            8, CACHE_BYTES // max(1, image.sizeInBytes()))
+        judgement = counter.judge(image == frames[-1].image, at)
+        if judgement.verdict == "repaint":
+            return
+        if judgement.verdict == "alike":
+            self._exact_next_alike(op, frames[-1].image, judgement.next_at, judgement.between,
+                                   image, at)
+            return
+        if judgement.verdict == "doubt":
+            self._exact_doubt(op, judgement.why)
+            return
+        frames.append(Frame(self._ms_of(counter.frame), image))
+        keep = 3 if op.purpose == "prepare" else frames_that_fit(image)
         if len(frames) > keep:
             del frames[:len(frames) - keep]
-        goal = op.index + 1 if op.purpose == "prepare" else op.index
-        if op.key + op.count >= min(goal, len(timing) - 1):
+        if counter.reached():
             self._exact_reached(op, at)
 
-    def _exact_next_alike(self, op: _Op, key_image: QImage, next_at: float, between: list[float],
+    def _exact_next_alike(self, op: Exact, key_image: QImage, next_at: float, between: list[float],
                           image: QImage, at: float) -> None:
         """The frame after the key frame was the same picture, shown at ``next_at``: count it,
         then the same pictures shown since (``between``) and this one, each in its slot."""
-        op.alike = []
-        op.ref_at = op.last_at = next_at
-        op.count = 1
-        op.frames.append(_Frame(self._ms_of(op.key + 1), key_image))
-        goal = op.index + 1 if op.purpose == "prepare" else op.index
-        if op.key + 1 >= min(goal, len(self._timing) - 1):
+        op.counter.count_alike(next_at)
+        op.frames.append(Frame(self._ms_of(op.key + 1), key_image))
+        if op.counter.reached():
             self._exact_reached(op, next_at)
             return
         for t in between:
@@ -1469,15 +1033,15 @@ class MediaEngine(QObject):
                 return
         self._frame_exact(op, image, at)
 
-    def _try_direct(self, op: _Op) -> bool:
+    def _try_direct(self, op: Exact) -> bool:
         """After libvlc's end came before the count reached the frame: start paused on the
         frame itself, once (VP9 WebM's last frame; measured to work only in files without
         reordered frames: a paused start on an H.264 B-frame shows nothing)."""
         timing = self._timing
-        return (not op.direct and op.ended and op.key + op.count < op.index
+        return (not op.direct and op.ended and op.counter.frame < op.index
                 and timing is not None and not timing.reorders)
 
-    def _exact_doubt(self, op: _Op, why: str) -> None:
+    def _exact_doubt(self, op: Exact, why: str) -> None:
         """The count cannot be trusted: start again from the key frame, a few times."""
         attempts = op.attempts + 1
         log.info("exact seek to frame %d: %s; counting again (attempt %d)", op.index, why,
@@ -1499,11 +1063,11 @@ class MediaEngine(QObject):
         else:
             self._restart(self._snap(op.target), play=op.play)  # as near as libvlc lands
 
-    def _exact_reached(self, op: _Op, at: float) -> None:
+    def _exact_reached(self, op: Exact, at: float) -> None:
         self._end_exact_counting()
         frames = op.frames
         log.debug("exact %s of frame %d: %d frames from key frame %d in %.1f ms", op.purpose,
-                  op.index, op.count + 1, op.key, (time.monotonic() - op.started) * 1000)
+                  op.index, op.counter.count + 1, op.key, (time.monotonic() - op.started) * 1000)
         self._op = None
         if op.purpose == "prepare":
             lo = op.index - 1
@@ -1532,7 +1096,7 @@ class MediaEngine(QObject):
                 self._session.player.set_rate(self._rate)
             self._set_state("playing")
         else:
-            if op.count > 0:
+            if op.counter.count > 0:
                 self._hold()  # pictures libvlc still shows are kept as the next frames
                 self._can_step = self._can_resume = True
             else:
@@ -1545,19 +1109,13 @@ class MediaEngine(QObject):
         self._show(self._frames[self._v], emit_shown=True)
         self._after_op()
 
-    def _store_prepared(self, index: int, frames: list[_Frame]) -> None:
-        size = sum(f.image.sizeInBytes() for f in frames)
-        if self._prepared_bytes + size > PREPARED_BYTES:
-            frames = [f for f in frames if f.ms == self._ms_of(index)]  # just the frame
-            size = sum(f.image.sizeInBytes() for f in frames)
-            if self._prepared_bytes + size > PREPARED_BYTES:
-                log.info("no room to keep frame %d decoded ahead", index)
-                self._wanted = [i for i in self._wanted if i != index]
-                self._wanted_ms = [m for m in self._wanted_ms
-                                   if self._timing.index_at(self._clamp(m) * 1000) != index]
-                return
-        self._prepared[index] = frames
-        self._prepared_bytes += size
+    def _store_prepared(self, index: int, frames: list[Frame]) -> None:
+        if not self._prepared.store(index, frames, self._ms_of(index)):
+            log.info("no room to keep frame %d decoded ahead", index)
+            self._wanted = [i for i in self._wanted if i != index]
+            self._wanted_ms = [m for m in self._wanted_ms
+                               if self._timing.index_at(self._clamp(m) * 1000) != index]
+            return
         if index in self._wanted:
             self._wanted.remove(index)
 
@@ -1617,8 +1175,7 @@ class MediaEngine(QObject):
             self._seek_safe = False
             # The next picture anchors the clock; on a still picture none may come for long,
             # and the clock then starts with libvlc's (it may hold the first picture a while).
-            self._drop_clock()
-            self._clock_pending = (time.monotonic(), shown.ms)
+            self._clock.resumed(time.monotonic(), shown.ms)
             return
         # libvlc would jump ahead (or is not on the frame on screen): continue just after it.
         start = self._next_ms(shown.ms)
@@ -1664,13 +1221,12 @@ class MediaEngine(QObject):
                 return
         op = self._op
         if op is not None:
-            handler = getattr(self, f"_frame_{op.kind}")
-            handler(op, image, at)
+            op.on_frame(self, image, at)
             return
         self._last_frame_at = time.monotonic()
         if self._holding:
             # What libvlc showed before its pause took effect: the next frames, kept off screen.
-            self._append(_Frame(self._next_ms(self._frames[-1].ms), image))
+            self._append(Frame(self._next_ms(self._frames[-1].ms), image))
             self._vlc_idx = len(self._frames) - 1
             return
         self._frame_normal(image, at)
@@ -1685,11 +1241,11 @@ class MediaEngine(QObject):
         log.info("input started at %.0f ms showed the first frame first: dropped", start_ms)
         return True
 
-    def _frame_restart(self, op: _Op, image: QImage, at: float) -> None:
+    def _frame_restart(self, op: Restart, image: QImage, at: float) -> None:
         op.landed = True
         if op.target == 0:
             self._first_image = image
-        frame = _Frame(self._snap(op.target), image)
+        frame = Frame(self._snap(op.target), image)
         self._frames, self._v, self._vlc_idx = [frame], 0, 0
         if op.play:
             self._set_anchor(at, frame.ms)
@@ -1709,7 +1265,7 @@ class MediaEngine(QObject):
         self._show(frame, emit_shown=True)
         self._finish_op()
 
-    def _frame_paused_seek(self, op: _Op, image: QImage, at: float) -> None:
+    def _frame_paused_seek(self, op: PausedSeek, image: QImage, at: float) -> None:
         if any(frame.image == image for frame in self._frames) or \
                 any(seen == image for seen in self._rearm_seen):
             # A picture from where we were (libvlc had it queued): not the seek's. Wait for
@@ -1717,7 +1273,7 @@ class MediaEngine(QObject):
             log.info("paused seek to %d: ignored a stale picture", op.target)
             return
         op.landed = True
-        frame = _Frame(op.target, image)
+        frame = Frame(op.target, image)
         self._frames, self._v, self._vlc_idx = [frame], 0, 0
         self._exact_run = False
         self._can_step = self._can_resume = False
@@ -1725,7 +1281,7 @@ class MediaEngine(QObject):
         self._show(frame, emit_shown=True)
         self._finish_op()
 
-    def _frame_rearm(self, op: _Op, image: QImage, at: float) -> None:
+    def _frame_rearm(self, op: Rearm, image: QImage, at: float) -> None:
         # A hidden paused set_time after a prefetch: its pictures are not shown (the first may
         # be stale); it only leaves libvlc where a paused set_time is reliable. It ends when no
         # picture came for SETTLE_S (see _watch_op).
@@ -1740,15 +1296,15 @@ class MediaEngine(QObject):
         self._can_step = self._can_resume = False
         self._after_op()
 
-    def _frame_next_frame(self, op: _Op, image: QImage, at: float) -> None:
-        frame = _Frame(self._next_ms(self._frames[-1].ms), image)
+    def _frame_next_frame(self, op: NextFrame, image: QImage, at: float) -> None:
+        frame = Frame(self._next_ms(self._frames[-1].ms), image)
         self._append(frame)
         self._v = self._vlc_idx = len(self._frames) - 1
         self._can_resume = False
         self._show(self._frames[self._v], emit_shown=True)
         self._finish_op()
 
-    def _frame_capture(self, op: _Op, image: QImage, at: float) -> None:
+    def _frame_capture(self, op: Capture, image: QImage, at: float) -> None:
         op.collected.append(image)
         if op.match is None and op.reference is not None and image == op.reference:
             op.match = len(op.collected) - 1
@@ -1768,19 +1324,19 @@ class MediaEngine(QObject):
         self._exact_run = False  # frames of playback are known by the clock only
         last = self._frames[-1] if self._frames else None
         if self._vlc_mode == "playing":
-            if self._anchor is None:
+            if self._clock.anchor is None:
                 ms = self._next_ms(last.ms) if last else 0
                 clock = self._clock_ms(at)
                 if clock is not None and clock - ms > 1.5 * self._frame_ms:
                     ms = self._snap(round(clock))  # the picture had not changed till now
-                if self._clock_pending is not None:
+                if self._clock.pending is not None:
                     # Just resumed: this may be the first picture that differs, frames after
                     # the one resumed on (black video); the clock starts from the resume.
-                    self._anchor = (at, ms)
+                    self._clock.anchor = (at, ms)
                 else:
                     self._set_anchor(at, ms)
             else:
-                wall, base = self._anchor
+                wall, base = self._clock.anchor
                 elapsed = (at - wall) * 1000 * self._rate
                 count = round(elapsed / self._frame_ms)
                 ms = round(round(base / self._frame_ms + count) * self._frame_ms)
@@ -1794,7 +1350,7 @@ class MediaEngine(QObject):
         ms = min(ms, self._last_frame_ms()) if self._duration else ms
         consecutive = last is not None and ms == self._next_ms(last.ms) and \
             self._v == len(self._frames) - 1 and self._rate <= 1.0
-        frame = _Frame(ms, image)
+        frame = Frame(ms, image)
         if consecutive:
             self._append(frame)
         else:
@@ -1803,9 +1359,9 @@ class MediaEngine(QObject):
         self._show(frame, emit_shown=False)
         self._check_loop(ms)
 
-    def _append(self, frame: _Frame) -> None:
+    def _append(self, frame: Frame) -> None:
         self._frames.append(frame)
-        limit = max(8, CACHE_BYTES // max(1, frame.image.sizeInBytes()))
+        limit = frames_that_fit(frame.image)
         extra = len(self._frames) - limit
         if extra > 0 and self._v >= extra and self._vlc_idx >= extra:
             del self._frames[:extra]
@@ -1832,7 +1388,7 @@ class MediaEngine(QObject):
                 self._show(self._frames[self._v], emit_shown=True)
                 return
             if self._can_step and self._v == self._vlc_idx and self._vlc_mode == "paused":
-                self._op = _Op("next_frame", self._next_ms(shown.ms), time.monotonic())
+                self._op = NextFrame(self._next_ms(shown.ms), time.monotonic())
                 self._seek_safe = False
                 self._session.player.next_frame()
                 return
@@ -1851,11 +1407,11 @@ class MediaEngine(QObject):
         start = max(0, self._next_ms(shown.ms, -margin))
         start = self._snap(start)
         self._prefetch_at = None
-        self._restart(start, play=False, kind="capture", direction=direction,
+        self._restart(start, play=False, op_type=Capture, direction=direction,
                       reference=shown.image, reference_ms=shown.ms, base_ms=start,
                       margin=round((shown.ms - start) / self._frame_ms))
 
-    def _finish_capture(self, op: _Op) -> None:
+    def _finish_capture(self, op: Capture) -> None:
         self._end_exact_counting()  # (no repeats kept any more)
         frames = op.collected
         if op.direction == 0:
@@ -1895,7 +1451,7 @@ class MediaEngine(QObject):
         log.debug("capture for %+d from %d: %d frames, on-screen frame found at %s, %.1f ms",
                   op.direction, op.reference_ms, len(frames), op.match,
                   (time.monotonic() - op.started) * 1000)
-        self._frames = [_Frame(round(round(base / self._frame_ms + i) * self._frame_ms), image)
+        self._frames = [Frame(frame_after(base, i, self._frame_ms), image)
                         for i, image in enumerate(frames)]
         self._v = want
         self._vlc_idx = len(self._frames) - 1
@@ -1905,7 +1461,7 @@ class MediaEngine(QObject):
         self._show(self._frames[self._v], emit_shown=True)
         self._after_op()
 
-    def _looks_alike(self, op: _Op) -> bool:
+    def _looks_alike(self, op: Capture) -> bool:
         """The capture cannot tell the frame on screen by its pixels: the same picture came
         more than once, or (stepping back) the first one was it, even from further back."""
         if op.match is None:
@@ -1914,7 +1470,7 @@ class MediaEngine(QObject):
             return True
         return op.match == 0 and op.direction < 0 and op.retried
 
-    def _finish_prefetch(self, op: _Op) -> None:
+    def _finish_prefetch(self, op: Capture) -> None:
         """After a paused seek: keep the frames around it (instant steps, a clean libvlc
         state) and check the seek's picture is among them. libvlc's paused seek very rarely
         shows a picture about a second off; then the picture at the target replaces it."""
@@ -1938,7 +1494,7 @@ class MediaEngine(QObject):
             self._exact_run = False
             log.warning("paused seek to %d showed a picture not near it; corrected",
                         op.reference_ms)
-        self._frames = [_Frame(round(round(base / self._frame_ms + i) * self._frame_ms), image)
+        self._frames = [Frame(frame_after(base, i, self._frame_ms), image)
                         for i, image in enumerate(frames)]
         self._v = index
         self._vlc_idx = len(self._frames) - 1
@@ -1957,7 +1513,7 @@ class MediaEngine(QObject):
         if shown is None or self._session is None:
             return
         self._rearm_seen = []
-        self._op = _Op("rearm", shown.ms, time.monotonic())
+        self._op = Rearm(shown.ms, time.monotonic())
         self._session.player.set_time(shown.ms)
 
     def _finish_op(self) -> None:
@@ -1965,8 +1521,8 @@ class MediaEngine(QObject):
         if op is not None:
             log.debug("%s to %d done in %.1f ms", op.kind, op.target,
                       (time.monotonic() - op.started) * 1000)
-            if op.kind == "paused_seek" or (op.kind == "restart" and not op.play
-                                            and not self._exact_run):
+            if isinstance(op, PausedSeek) or (isinstance(op, Restart) and not op.play
+                                               and not self._exact_run):
                 self._prefetch_at = time.monotonic() + PREFETCH_DELAY_S
         self._op = None
         self._apply_audio()
@@ -2016,7 +1572,7 @@ class MediaEngine(QObject):
             self._maybe_prepare(now)
             op = self._op
         if op is not None:
-            self._watch_op(op, now)
+            op.watch(self, now)
         elif self._queued_steps and self._settled():
             step = 1 if self._queued_steps > 0 else -1
             self._queued_steps -= step
@@ -2026,58 +1582,69 @@ class MediaEngine(QObject):
         self._emit_position(position)
         if self._audio and self._vlc_mode == "playing":
             self._check_loop_audio(position)
-        elif self._clock is not None and self._vlc_mode == "playing":
+        elif self._clock.base is not None and self._vlc_mode == "playing":
             self._check_loop(position)  # (a still picture brings no new pictures to check)
 
-    def _watch_op(self, op: _Op, now: float) -> None:
+    def _watch_paused_seek(self, op: PausedSeek, now: float) -> None:
         age = now - op.started
-        if op.kind == "paused_seek" and not op.landed:
-            if age > SEEK_GIVE_UP_S:
-                self._op = None
-                self._restart(op.target, play=False)
-            elif age > SEEK_RETRY_S and not op.retried:
-                op.retried = True
-                self._session.player.set_time(op.target)
-        elif op.kind == "rearm":
-            if op.landed and now - op.last_at >= SETTLE_S:
-                self._end_rearm(True)
-            elif age > SEEK_GIVE_UP_S:
-                self._end_rearm(False)  # no (quiet) picture: not known to be safe
-        elif op.kind == "exact":
-            if op.direct and op.count < 0 and age > EXACT_DIRECT_S:
-                self._exact_doubt(op, "no picture when started on the frame itself")
-            elif op.count < 0 and age > FIRST_FRAME_TIMEOUT_S:
-                self._op = None
-                self._end_exact_counting()
-                log.warning("exact seek: no picture from key frame %d; landing by time", op.key)
-                if op.purpose == "prepare":
-                    self._wanted = [i for i in self._wanted if i != op.index]
-                    self._wanted_ms = []
-                    self._session.stop()
-                    self._vlc_mode = "stopped"
-                    self._vlc_idx = -1
-                    self._after_op()
-                else:
-                    self._restart(self._snap(op.target), play=op.play)
-            elif op.count >= 0 and now - max(op.last_at, op.resumed_at) > EXACT_STALL_S:
-                self._exact_doubt(op, "no picture came")
-            elif op.ended and op.count < 0 and age > END_QUIET_S:
-                self._exact_doubt(op, "the end of the file came first")
-        elif op.kind == "next_frame" and age > STEP_TIMEOUT_S:
+        if op.landed:
+            return
+        if age > SEEK_GIVE_UP_S:
             self._op = None
-            self._capture(1)
-        elif op.kind in ("restart", "capture") and not op.landed and not op.collected \
-                and age > FIRST_FRAME_TIMEOUT_S:
+            self._restart(op.target, play=False)
+        elif age > SEEK_RETRY_S and not op.retried:
+            op.retried = True
+            self._session.player.set_time(op.target)
+
+    def _watch_rearm(self, op: Rearm, now: float) -> None:
+        if op.landed and now - op.last_at >= SETTLE_S:
+            self._end_rearm(True)
+        elif now - op.started > SEEK_GIVE_UP_S:
+            self._end_rearm(False)  # no (quiet) picture: not known to be safe
+
+    def _watch_exact(self, op: Exact, now: float) -> None:
+        age = now - op.started
+        if op.direct and op.counter.count < 0 and age > EXACT_DIRECT_S:
+            self._exact_doubt(op, "no picture when started on the frame itself")
+        elif op.counter.count < 0 and age > FIRST_FRAME_TIMEOUT_S:
             self._op = None
             self._end_exact_counting()
-            if not self._ever_shown:
-                self._fail(cannot_play_message("video"),
-                           f"VLC decoded no picture within {FIRST_FRAME_TIMEOUT_S:g} s.\n"
-                           f"File: {self._path}")
-            else:
+            log.warning("exact seek: no picture from key frame %d; landing by time", op.key)
+            if op.purpose == "prepare":
+                self._wanted = [i for i in self._wanted if i != op.index]
+                self._wanted_ms = []
                 self._session.stop()
                 self._vlc_mode = "stopped"
+                self._vlc_idx = -1
                 self._after_op()
+            else:
+                self._restart(self._snap(op.target), play=op.play)
+        elif op.counter.count >= 0 \
+                and now - max(op.counter.last_at, op.counter.resumed_at) > EXACT_STALL_S:
+            self._exact_doubt(op, "no picture came")
+        elif op.ended and op.counter.count < 0 and age > END_QUIET_S:
+            self._exact_doubt(op, "the end of the file came first")
+
+    def _watch_next_frame(self, op: NextFrame, now: float) -> None:
+        if now - op.started > STEP_TIMEOUT_S:
+            self._op = None
+            self._capture(1)
+
+    def _watch_first_picture(self, op: Restart | Capture, now: float) -> None:
+        """A restart or capture that brings no picture at all: the video cannot be played
+        (or, once it showed pictures, libvlc stops)."""
+        if op.landed or now - op.started <= FIRST_FRAME_TIMEOUT_S:
+            return
+        self._op = None
+        self._end_exact_counting()
+        if not self._ever_shown:
+            self._fail(cannot_play_message("video"),
+                       f"VLC decoded no picture within {FIRST_FRAME_TIMEOUT_S:g} s.\n"
+                       f"File: {self._path}")
+        else:
+            self._session.stop()
+            self._vlc_mode = "stopped"
+            self._after_op()
 
     def _check_loop_audio(self, position: int) -> None:
         loop = self._loop
@@ -2103,7 +1670,7 @@ class MediaEngine(QObject):
         """libvlc says the end is reached: its demuxer is done, but the pictures still queued
         are shown after this. Video ends once they stopped coming (_tick); audio at once."""
         op = self._op
-        if op is not None and op.kind == "exact":
+        if isinstance(op, Exact):
             # The pictures still queued come after this (with libavformat, the last few
             # frames): the count goes on; the watchdog doubts it if none come.
             op.ended = True
@@ -2128,7 +1695,7 @@ class MediaEngine(QObject):
             return
         if op is not None:
             self._op = None
-            if op.kind == "capture":
+            if isinstance(op, Capture):
                 self._finish_capture(op)
                 self._vlc_mode = "stopped"
                 return
@@ -2156,15 +1723,6 @@ class MediaEngine(QObject):
         if queued is not None:
             self.seek(queued)
 
-
-def frame_size_for(width: int, height: int) -> tuple[int, int]:
-    """The size pictures are decoded to: the displayed size, at most 1280 wide, even numbers."""
-    if width <= 0 or height <= 0:
-        width, height = 640, 360
-    scale = min(1.0, MAX_FRAME_WIDTH / width, MAX_FRAME_HEIGHT / height)
-    w = max(2, int(round(width * scale / 2)) * 2)
-    h = max(2, int(round(height * scale / 2)) * 2)
-    return w, h
 
 
 __all__ = ["RATES", "MediaEngine", "frame_size_for"]

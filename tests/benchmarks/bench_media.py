@@ -1,6 +1,6 @@
 """Timing of the media pane against raw python-vlc with the same video callbacks.
 
-    python -m reviewer_app.gui.media.bench [VIDEO] [--runs N]
+    python tests/benchmarks/bench_media.py [VIDEO] [--runs N]
 
 Prints medians (and worst cases) of:
 
