@@ -286,4 +286,6 @@ class FitScrollArea(QScrollArea):
             return super().sizeHint()
         hint = content.sizeHint().expandedTo(content.minimumSizeHint())
         bar = self.verticalScrollBar().sizeHint().width()
-        return QSize(hint.width() + bar + 2 * self.frameWidth(), hint.height() + 2 * self.frameWidth())
+        # (one pixel more: at a fractional scale (150%) the viewport's height is rounded and
+        # can come out a pixel short of the content's, which then scrolls by that pixel)
+        return QSize(hint.width() + bar + 2 * self.frameWidth(), hint.height() + 2 * self.frameWidth() + 1)
