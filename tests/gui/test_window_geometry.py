@@ -70,14 +70,17 @@ def test_a_window_larger_than_the_small_screen_opens_shrunk_inside_it(qtbot, dem
 def test_the_size_and_place_given_come_back_on_a_screen_of_the_same_size(qtbot, demo_ctx):
     main = _main(qtbot, demo_ctx)
     window = _stats(qtbot, demo_ctx, main)
-    window.setGeometry(QRect(40, 50, 500, 400))
-    qtbot.waitUntil(lambda: window.geometry() == QRect(40, 50, 500, 400), timeout=5000)
+    # a size of the person's own, not the preferred one (and one the window can take)
+    least = window.minimumSizeHint()
+    given = QRect(40, 50, max(least.width(), 700) + 13, max(least.height(), 500) + 7)
+    window.setGeometry(given)
+    qtbot.waitUntil(lambda: window.geometry() == given, timeout=5000)
     window.close()
     key = f"windowGeometry/statistics/{screen_key(window.screen().availableGeometry())}"
-    assert main.settings.value(key) == "40 50 500 400 0"
+    assert main.settings.value(key) == f"40 50 {given.width()} {given.height()} 0"
 
     again = _stats(qtbot, demo_ctx, main)
-    assert again.geometry() == QRect(40, 50, 500, 400)
+    assert again.geometry() == given
 
 
 def test_a_saved_geometry_that_no_longer_fits_is_not_used(qtbot, demo_ctx):
