@@ -1,6 +1,8 @@
 # The two commands a new user types (see README.md):
 #   make demo    set everything up, load the demo submissions and open the window
-#   make test    set everything up and run the whole test suite
+#   make test    set everything up and run the whole test suite (what CI runs)
+# and while working on the code (CONTRIBUTING.md):
+#   make lint    ruff and the import contracts (CI runs it before make test)
 # and for releases (packaging/README.md):
 #   make bundle        the desktop bundle: dist/reviewer-app/ and dist/reviewer-app-*.tar.gz
 #   make bundle-smoke  run the built bundle (not this tree) with the system's VLC hidden
@@ -17,6 +19,10 @@ demo: setup
 test: setup-test
 	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup-test
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 setup:
 	bash packaging/bootstrap.sh run
