@@ -702,6 +702,7 @@ assert "pymupdf" not in sys.modules and "fitz" not in sys.modules, "PyMuPDF was 
 
 # ----------------------------------------------------------------------------- never frozen
 
+@pytest.mark.slow  # a measurement: seconds of a heavy page
 def test_the_window_is_never_frozen_by_a_heavy_page(qtbot, tmp_path: Path, pane: PdfPane):
     """A page that takes the renderer a second or more to draw: while it renders, the GUI
     thread's event loop keeps turning (a 10 ms timer is never held up for long)."""
