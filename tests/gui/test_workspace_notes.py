@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QColor, QImage
 
@@ -162,8 +163,8 @@ def test_the_video_pauses_while_a_note_is_written_and_plays_on_after(qtbot, ws, 
     media.stateChanged.connect(states.append)
     ws.add_note()
     dialog = ws.note_taker.dialog
-    with qtbot.waitSignal(dialog.destroyed, timeout=5000):  # the note's dialog is done with
-        dialog.reject()
+    dialog.reject()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(dialog), timeout=5000)  # the note's dialog is gone
     assert media.state() == "paused" and "playing" not in states, states
 
 
