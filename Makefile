@@ -1,6 +1,9 @@
 # The two commands a new user types (see README.md):
 #   make demo    set everything up, load the demo submissions and open the window
-#   make test    set everything up and run the whole test suite
+#   make test    set everything up and run the whole test suite (what CI runs)
+# and while working on the code (CONTRIBUTING.md):
+#   make check   the quick loop: every test but the soaks marked slow, stopping at the first failure
+#   make lint    ruff and the import contracts (CI runs it before make test)
 # and for releases (packaging/README.md):
 #   make bundle        the desktop bundle: dist/reviewer-app/ and dist/reviewer-app-*.tar.gz
 #   make bundle-smoke  run the built bundle (not this tree) with the system's VLC hidden
@@ -8,7 +11,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test setup setup-test setup-package ui bench bundle bundle-smoke lint clean
+.PHONY: demo test check setup setup-test setup-package ui bench bundle bundle-smoke lint clean
 
 demo: setup
 	$(BIN)/reviewer-app demo
@@ -17,6 +20,13 @@ demo: setup
 test: setup-test
 	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+check: setup-test
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow" -x -q $(PYTEST_ARGS)
+
+lint: setup-test
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 setup:
 	bash packaging/bootstrap.sh run

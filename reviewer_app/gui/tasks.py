@@ -57,7 +57,7 @@ class Task(QRunnable):
             self.signals.cancelled.emit()
         except KeyboardInterrupt:
             self.signals.cancelled.emit()
-        except BaseException as exc:  # noqa: BLE001 - every failure is reported, none is lost
+        except BaseException as exc:
             if not hasattr(exc, "message"):
                 log.exception("background task failed")
             self.signals.failed.emit(exc)
@@ -68,6 +68,13 @@ class Task(QRunnable):
 
 
 _running: set[Task] = set()
+
+
+def running() -> int:
+    """How many tasks were started and have not yet finished. A task counts until its
+    ``finished`` signal reaches the GUI thread, after its result's callbacks have run, so
+    at 0 every callback of every task started so far has run (tests wait on this)."""
+    return len(_running)
 
 
 def _alive(owner: QObject | None, callback: Callable[..., None]) -> Callable[..., None]:

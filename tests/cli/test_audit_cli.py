@@ -9,12 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def cli(data: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "reviewer_app", "--data-dir", str(data), *args],
                           capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow  # many CLI processes
 def test_verify_and_log_then_tampering_is_named(tmp_path: Path):
     data = tmp_path / "data"
     assert cli(data, "demo").returncode == 0

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # score batches exported and imported through the CLI, process by process
+
 ENV: dict[str, str] = {}
 
 

@@ -30,6 +30,7 @@ def test_version():
     assert result.returncode == 0 and result.stdout.strip() == f"reviewer-app {__version__}"
 
 
+@pytest.mark.slow  # many CLI processes
 def test_demo_list_show_export(tmp_path: Path):
     data = tmp_path / "data"
     demo = cli(data, "demo")
@@ -60,6 +61,7 @@ def test_demo_list_show_export(tmp_path: Path):
     assert cli(data, "list").stdout == listed.stdout
 
 
+@pytest.mark.slow  # several CLI processes
 def test_empty_database(tmp_path: Path):
     data = tmp_path / "data"
     assert "No submissions" in cli(data, "list").stdout

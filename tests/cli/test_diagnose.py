@@ -41,6 +41,7 @@ def fresh(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     return data, _fields(_run("--data-dir", str(data), "--diagnose").stdout)
 
 
+@pytest.mark.slow  # several CLI processes
 def test_diagnose_names_the_versions_in_use_and_where_the_data_is(fresh):
     data, fields = fresh
 
@@ -81,6 +82,7 @@ def test_diagnose_reports_the_libvlc_that_was_loaded(fresh):
         assert plugins.is_dir() and any(plugins.rglob("*_plugin.so"))
 
 
+@pytest.mark.slow  # several CLI processes
 def test_diagnose_gives_the_schema_revision_of_an_existing_database(tmp_path: Path):
     from reviewer_app.config import resolve_paths
     from reviewer_app.services.context import AppContext

@@ -49,6 +49,7 @@ def big_data(tmp_path_factory: pytest.TempPathFactory, _demo_data_template: Path
     return _lead_folder(tmp_path_factory, _demo_data_template, "exports-cli-big", BULK)
 
 
+@pytest.mark.slow  # a CLI process per format
 def test_export_in_each_format(lead_data: Path, tmp_path: Path):
     done = cli(lead_data, "decisions", "export", "--format", "csv", "--out", str(tmp_path / "all.csv"))
     assert done.returncode == 0, done.stderr
@@ -81,6 +82,7 @@ def test_filters_on_the_command_line(lead_data: Path, tmp_path: Path):
     assert "Exported 1 final decision to" in done.stdout
 
 
+@pytest.mark.slow  # CLI processes writing PDFs
 def test_letters_one_file_each_or_combined(lead_data: Path, tmp_path: Path):
     done = cli(lead_data, "letters", "--out", str(tmp_path / "letters"), "--decision", "not_yet")
     assert done.returncode == 0, done.stderr
@@ -96,6 +98,7 @@ def test_letters_one_file_each_or_combined(lead_data: Path, tmp_path: Path):
         assert "Decision: Earned" in doc[2].get_text()
 
 
+@pytest.mark.slow  # several CLI processes
 def test_a_reviewer_is_refused(tmp_path: Path, _demo_data_template: Path):
     data = tmp_path / "data"
     shutil.copytree(_demo_data_template, data)
@@ -137,6 +140,7 @@ def _interrupt_when(proc: subprocess.Popen[str], ready: Callable[[], bool],
     return proc.communicate(timeout=120)
 
 
+@pytest.mark.slow  # a large export interrupted
 def test_ctrl_c_stops_an_export_and_leaves_no_half_file(big_data: Path, tmp_path: Path):
     out = tmp_path / "exports" / "final.csv"
     out.parent.mkdir()

@@ -15,6 +15,8 @@ from reviewer_app.services.context import AppContext
 
 from lead_support import FA_EARNED, FA_NOT_YET, add_profile, arrive, attempt_id, make_lead, score_as
 
+pytestmark = pytest.mark.slow  # whole lead and reviewer sessions through the CLI, process by process
+
 
 def cli(data: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "reviewer_app", "--data-dir", str(data), *args],

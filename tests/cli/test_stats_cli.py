@@ -62,6 +62,7 @@ def test_per_credential_table(two_data):
     assert rows["cl-discussion"][1:3] == ["3", "33.3%"]
 
 
+@pytest.mark.slow  # several CLI processes
 def test_by_criterion_pair_reviewer_and_week(two_data):
     data, me = two_data
     by_criterion = cli(data, "stats", "--by", "criterion").stdout
@@ -96,6 +97,7 @@ def test_json_has_every_figure(two_data):
     assert report["over_time"][0]["scores"]["n"] == 15
 
 
+@pytest.mark.slow  # several CLI processes
 def test_explain_unknown_credential_and_dates(two_data):
     data, _ = two_data
     explained = cli(data, "stats", "--explain").stdout

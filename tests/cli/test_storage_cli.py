@@ -15,6 +15,8 @@ import pytest
 
 from reviewer_app.store.migrate import backup_sqlite
 
+pytestmark = pytest.mark.slow  # storage faults made for real under the CLI
+
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 

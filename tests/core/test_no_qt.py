@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Makes 'import PySide6' (or whatever $BLOCKED names) fail exactly as it does where it is
@@ -72,6 +74,7 @@ def test_the_window_without_pyside6_says_how_to_get_it(tmp_path: Path):
     assert "PySide6" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # a fresh interpreter without the web stack
 def test_the_core_works_without_the_reference_issuers_web_stack(tmp_path: Path):
     """starlette and uvicorn are the ``issuer`` extra: without them the core still imports,
     lists and syncs; only ``issuer-serve`` needs them, and says how to get them."""

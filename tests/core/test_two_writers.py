@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from reviewer_app.config import resolve_paths
 from reviewer_app.services import annotations
 from reviewer_app.services.context import AppContext
@@ -43,6 +45,7 @@ print("ERRORS", errors, flush=True)
 """
 
 
+@pytest.mark.slow  # two processes writing at once
 def test_two_processes_writing_at_once_lose_nothing(demo_data_dir: Path):
     with AppContext.open(resolve_paths(data_dir=demo_data_dir)) as ctx:
         detail = get_submission(ctx, "DEMO-2001")

@@ -12,14 +12,15 @@ from reviewer_app.services import calibration
 
 from lead_gui_support import main_window
 from lead_support import FA_EARNED, add_profile, attempt_id, become, make_lead
-from workspace_support import make_workspace, submit_confirmed, wait_saved
+from workspace_support import make_workspace, submit_confirmed, wait_saved, wait_tasks_done
 
 AGREED = {"learning-goals": 3, "checks-for-understanding": 3, "feedback": 3, "adjusting-instruction": 2}
 
 
-def _select(qtbot, win, key: str, attempt: int) -> None:  # noqa: ANN001
+def _select(qtbot, win, key: str, attempt: int) -> None:
     model = win.model
-    row = next(i for i in range(model.rowCount()) if (model.row(i).key, model.row(i).attempt) == (key, attempt))
+    row = next(i for i in range(model.rowCount())
+               if (model.row(i).key, model.row(i).attempt) == (key, attempt))
     win.ui.submissionTable.setCurrentIndex(model.index(row, 0))
 
 
@@ -75,5 +76,5 @@ def test_an_ordinary_submission_shows_no_calibration_result(qtbot, demo_ctx):
     wait_saved(qtbot, ws)
     with qtbot.waitSignal(ws.editor.submitted, timeout=10_000):
         submit_confirmed(qtbot, ws)
-    qtbot.wait(300)  # the calibration look-up runs and finds nothing
+    wait_tasks_done(qtbot)  # the calibration look-up has run, found nothing, and said so
     assert ws.findChild(CalibrationResultDialog) is None

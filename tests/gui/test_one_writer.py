@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from reviewer_app.config import resolve_paths
 from reviewer_app.services.context import AppContext
 from reviewer_app.services.submissions import get_submission
@@ -86,6 +88,7 @@ def _quit(proc: subprocess.Popen) -> None:
     proc.wait(30)
 
 
+@pytest.mark.slow  # two app processes and the CLI
 def test_second_instance_hands_over_and_writing_commands_are_refused(demo_data_dir: Path):
     first = _window(demo_data_dir)
     try:

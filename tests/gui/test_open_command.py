@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Runs the app as `reviewer-app open TARGET` does, prints the workspace's title, quits.
@@ -44,12 +46,14 @@ def _open(data_dir: Path, target: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120, env=env)
 
 
+@pytest.mark.slow  # the app in a subprocess
 def test_open_a_submission_id(demo_data_dir: Path):
     result = _open(demo_data_dir, "DEMO-2001")
     assert result.returncode == 0, result.stderr
     assert "OPENED DEMO-2001 (attempt 1)" in result.stdout
 
 
+@pytest.mark.slow  # the app in a subprocess, after an import
 def test_open_a_package_imports_it_first(tmp_path: Path, demo_packages):
     result = _open(tmp_path / "data", str(demo_packages[0]))
     assert result.returncode == 0, result.stderr

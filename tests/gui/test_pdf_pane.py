@@ -310,8 +310,13 @@ def test_thumbnails_render_lazily(qtbot, pane: PdfPane):
 def test_thumbnails_of_a_long_document_are_asked_for_only_when_seen(qtbot, tmp_path: Path, pane: PdfPane):
     load(qtbot, pane, make_text_pdf(tmp_path / "long.pdf", 60))
     model = pane.thumb_model
-    qtbot.waitUntil(lambda: model.has_thumbnail(0) and model.has_thumbnail(1), timeout=WAIT)
-    qtbot.wait(300)
+    view = pane.thumbs
+
+    def settled() -> bool:  # every row in view has its thumbnail; the renderer has nothing left to draw
+        in_view = [i for i in range(60) if view.visualRect(model.index(i)).intersects(view.viewport().rect())]
+        return bool(in_view) and all(map(model.has_thumbnail, in_view)) and pane.client.pending_count() == 0
+
+    qtbot.waitUntil(settled, timeout=WAIT)
     made = sum(model.has_thumbnail(i) for i in range(60))
     assert made < 20, made  # the rows in view (and a few around), not all 60
     assert not model.has_thumbnail(59)
@@ -654,7 +659,7 @@ def test_stale_page_requests_are_dropped(qtbot, tmp_path: Path, pane: PdfPane):
     with qtbot.waitSignal(pane.pageRendered, timeout=WAIT, check_params_cb=lambda p: p == 11):
         for _ in range(11):  # the reviewer holds PgDown
             pane.next_page()
-    qtbot.wait(300)
+    qtbot.waitUntil(lambda: pane.client.pending_count() == 0, timeout=WAIT)  # all that was kept is drawn
     # 11 pages asked for, with neighbours: most were dropped before they were drawn.
     assert len(rendered) <= 6, rendered
     assert 11 in rendered and not {4, 5, 6, 7} & set(rendered)
@@ -697,6 +702,7 @@ assert "pymupdf" not in sys.modules and "fitz" not in sys.modules, "PyMuPDF was 
 
 # ----------------------------------------------------------------------------- never frozen
 
+@pytest.mark.slow  # a measurement: seconds of a heavy page
 def test_the_window_is_never_frozen_by_a_heavy_page(qtbot, tmp_path: Path, pane: PdfPane):
     """A page that takes the renderer a second or more to draw: while it renders, the GUI
     thread's event loop keeps turning (a 10 ms timer is never held up for long)."""

@@ -136,6 +136,7 @@ def test_the_pane_says_the_page_took_too_long(qtbot, runaway: Path):
         client.shutdown()
 
 
+@pytest.mark.slow  # an app killed mid-render
 def test_renderers_die_with_an_app_killed_while_a_page_hangs(tmp_path: Path, runaway: Path):
     """SIGKILL the app while its renderers spin inside MuPDF (one on the page, one on a
     pre-check started from a worker thread that has ended): none is alive 5 s later."""

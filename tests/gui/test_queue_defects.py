@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QKeySequenceEdit, QLabel, QMessageBox
 
@@ -21,7 +21,7 @@ from reviewer_app.gui.workspace import opener
 from reviewer_app.gui.workspace.submit_summary import SubmitSummary
 from reviewer_app.store import models as m
 
-import workspace_support  # noqa: E402
+import workspace_support
 
 
 @pytest.fixture
@@ -64,12 +64,12 @@ def test_double_clicking_a_new_submission_opens_it_once(qtbot, window, demo_ctx)
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     windows = _opened(qtbot)
-    QThreadPool.globalInstance().waitForDone(10_000)
-    qtbot.wait(50)  # (queued callbacks of any second opening)
+    workspace_support.wait_tasks_done(qtbot)  # any second opening would have shown its window now
     assert len(windows) == 1 and len(opener.open_windows()) == 1
     assert _errors() == []
     with demo_ctx.sessions() as session:
-        assert session.query(m.Review).filter(m.Review.attempt_id == windows[0].detail.attempt_id).count() == 1
+        reviews = session.query(m.Review).filter(m.Review.attempt_id == windows[0].detail.attempt_id)
+        assert reviews.count() == 1
     # Opened: the queue says so at once.
     qtbot.waitUntil(lambda: _status(window, "DEMO-2001", 1) == "In progress", timeout=5000)
 
@@ -144,7 +144,8 @@ def test_about_shows_its_lines_unclipped(qtbot, window):
     for label in [dialog.findChild(QLabel, "aboutTitle"), *dialog.values.values()]:
         needed = label.heightForWidth(label.width()) if label.wordWrap() else label.sizeHint().height()
         assert label.height() >= needed, f"{label.objectName()} clipped: {label.height()} < {needed}"
-        assert dialog.rect().contains(label.geometry().translated(label.parentWidget().mapTo(dialog, label.pos()) - label.pos()))
+        offset = label.parentWidget().mapTo(dialog, label.pos()) - label.pos()
+        assert dialog.rect().contains(label.geometry().translated(offset))
         assert label.width() >= min(label.sizeHint().width(), 380) or label.wordWrap()
     dialog.close()
 

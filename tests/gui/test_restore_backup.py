@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from reviewer_app.store.migrate import backup_sqlite
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,6 +60,7 @@ def _start(data: Path, choice: str) -> tuple[int, dict[str, str]]:
     return run.returncode, dict(line.split(" ", 1) for line in run.stdout.splitlines() if " " in line)
 
 
+@pytest.mark.slow  # the app in a subprocess
 def test_the_window_offers_the_newest_backup_and_restores_only_when_asked(demo_data_dir: Path):
     db = demo_data_dir / "reviewer.sqlite3"
     backup = backup_sqlite(db, demo_data_dir / "backups", "test")

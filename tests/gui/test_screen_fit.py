@@ -104,6 +104,7 @@ def _problems(result: dict) -> list[str]:
     return problems
 
 
+@pytest.mark.slow  # every window on three real screens
 @pytest.mark.parametrize("x_screen", list(SCREENS), indirect=True)
 def test_every_window_and_dialog_fits_the_screen(x_screen, lead_data: Path, tmp_path: Path,
                                                  keyring_env: dict[str, str]) -> None:

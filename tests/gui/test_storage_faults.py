@@ -21,8 +21,9 @@ from reviewer_app.services.submissions import get_submission
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
-                                reason="needs root and unshare to make the faults")
+pytestmark = [pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
+                                 reason="needs root and unshare to make the faults"),
+              pytest.mark.slow]  # the app in a subprocess, under faults made for real
 
 # Runs in the child: opens the workspace, runs BREAK (a shell command), chooses a level,
 # reports what the window says, tries to close, runs FIX, and reports again.

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from reviewer_app.config import resolve_paths
 from reviewer_app.services import reviews
 from reviewer_app.services.context import AppContext
@@ -59,6 +61,7 @@ app.exec()
 """
 
 
+@pytest.mark.slow  # an app killed and its work read back
 def test_work_before_a_kill_is_all_there(demo_data_dir: Path):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "REVIEWER_APP_NO_AUDIO": "1"}
     child = subprocess.Popen([sys.executable, "-c", SCRIPT, str(demo_data_dir)],
@@ -102,6 +105,7 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+@pytest.mark.slow  # an app killed and its renderers waited for
 def test_pdf_renderers_end_with_a_killed_app(tmp_path: Path):
     """Killing the app must not leave its PDF renderer processes running."""
     script = r"""

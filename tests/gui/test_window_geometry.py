@@ -40,6 +40,7 @@ small_screen_only = pytest.mark.skipif(
     reason=f"runs on a {SMALL} screen, in the pytest that test_on_a_small_screen starts")
 
 
+@pytest.mark.slow  # a second pytest on a small screen
 def test_on_a_small_screen():
     """The tests marked small_screen_only, on a 1024x640 offscreen screen."""
     env = {**os.environ, "REVIEWER_TEST_SCREEN": SMALL, "QT_QPA_PLATFORM": "offscreen"}

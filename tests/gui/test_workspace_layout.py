@@ -44,7 +44,8 @@ def _on_screen(size: str, command: list[str], env: dict[str, str]) -> subprocess
             process.wait(10)
 
 
-@pytest.mark.parametrize("size", ["1366x768", "1280x800", "1920x1080", "1920x1080@1.5"])
+@pytest.mark.parametrize("size", ["1366x768", *(pytest.param(size, marks=pytest.mark.slow)  # make check: one
+                                                 for size in ("1280x800", "1920x1080", "1920x1080@1.5"))])
 def test_every_primary_control_is_in_sight_and_the_page_is_readable(size, demo_data_dir, tmp_path):
     """(1920x1080@1.5: a 1920x1080 screen at 150 % scaling, 1280x720 logical pixels.)"""
     size, _, scale = size.partition("@")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QColor, QImage
 
@@ -18,7 +19,7 @@ from reviewer_app.gui.workspace.notes_cells import HTML_ROLE
 from reviewer_app.gui.workspace.notes_panel import NoteDialog
 from reviewer_app.services import annotations as notes_svc
 
-from workspace_support import make_workspace, wait_saved  # noqa: E402
+from workspace_support import make_workspace, wait_saved
 
 os.environ.setdefault("REVIEWER_APP_NO_AUDIO", "1")
 
@@ -33,7 +34,7 @@ def ws(qtbot, demo_ctx):
     return window
 
 
-def write_note(qtbot, ws, text: str, *, accept: bool = True, key_in=None) -> NoteDialog:  # noqa: ANN001
+def write_note(qtbot, ws, text: str, *, accept: bool = True, key_in=None) -> NoteDialog:
     """Press the Add Note key (A, in the widget ``key_in`` if given) and write the note in
     the dialog that opens."""
     if key_in is not None:
@@ -48,14 +49,14 @@ def write_note(qtbot, ws, text: str, *, accept: bool = True, key_in=None) -> Not
     return dialog
 
 
-def focus(qtbot, widget) -> None:  # noqa: ANN001
+def focus(qtbot, widget) -> None:
     widget.window().activateWindow()
     qtbot.waitUntil(widget.window().isActiveWindow, timeout=3000)
     widget.setFocus(Qt.FocusReason.MouseFocusReason)
     qtbot.waitUntil(widget.hasFocus, timeout=3000)
 
 
-def stored_notes(ctx, ws):  # noqa: ANN001, ANN201
+def stored_notes(ctx, ws):
     return notes_svc.list_notes(ctx, ws.editor.review.uid)
 
 
@@ -94,7 +95,7 @@ def test_a_note_goes_to_the_viewer_in_use_not_to_the_evidence_list_selection(qtb
     assert stored_notes(demo_ctx, ws)[3].evidence_key == "plan"
 
 
-def drag_region(qtbot, ws, start: QPointF, end: QPointF) -> None:  # noqa: ANN001
+def drag_region(qtbot, ws, start: QPointF, end: QPointF) -> None:
     canvas = ws.viewer.pdf.canvas
     ws.viewer.pdf.set_region_mode(True)
     qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=start.toPoint())
@@ -158,10 +159,13 @@ def test_the_video_pauses_while_a_note_is_written_and_plays_on_after(qtbot, ws, 
     qtbot.waitUntil(lambda: media.state() == "playing", timeout=5000)
     media.pause()
     qtbot.waitUntil(lambda: media.state() == "paused", timeout=5000)
+    states: list[str] = []
+    media.stateChanged.connect(states.append)
     ws.add_note()
-    ws.note_taker.dialog.reject()
-    qtbot.wait(200)
-    assert media.state() == "paused"
+    dialog = ws.note_taker.dialog
+    dialog.reject()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(dialog), timeout=5000)  # the note's dialog is gone
+    assert media.state() == "paused" and "playing" not in states, states
 
 
 def test_a_marked_range_goes_with_its_note_and_not_the_next(qtbot, ws, demo_ctx):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reviewer_app.gui import tasks
 from reviewer_app.gui.settings import open_settings
 from reviewer_app.gui.workspace.opener import load_workspace_data
 from reviewer_app.gui.workspace.window import WorkspaceWindow
@@ -10,7 +11,7 @@ from reviewer_app.services.context import AppContext
 OPEN: list[WorkspaceWindow] = []
 
 
-def make_workspace(qtbot, ctx: AppContext, key: str, attempt: int | None = None) -> WorkspaceWindow:  # noqa: ANN001
+def make_workspace(qtbot, ctx: AppContext, key: str, attempt: int | None = None) -> WorkspaceWindow:
     detail, review, notes = load_workspace_data(ctx, key, attempt)
     window = WorkspaceWindow(ctx, open_settings(ctx.paths.data_dir), detail, review, notes)
     # The window deletes itself on close, so it is not given to qtbot (which would close it
@@ -21,13 +22,19 @@ def make_workspace(qtbot, ctx: AppContext, key: str, attempt: int | None = None)
     return window
 
 
-def wait_saved(qtbot, window: WorkspaceWindow) -> None:  # noqa: ANN001
+def wait_saved(qtbot, window: WorkspaceWindow) -> None:
     window.rubric.commit_pending_text()
     qtbot.waitUntil(lambda: window.editor.writer.pending == 0
                     and window.save_label.property("state") == "saved", timeout=10_000)
 
 
-def submit_confirmed(qtbot, window: WorkspaceWindow) -> None:  # noqa: ANN001
+def wait_tasks_done(qtbot) -> None:
+    """Until every background task started so far has finished and its callbacks have run
+    on the GUI thread: after this, whatever those tasks were going to show is shown."""
+    qtbot.waitUntil(lambda: tasks.running() == 0, timeout=10_000)
+
+
+def submit_confirmed(qtbot, window: WorkspaceWindow) -> None:
     """Submit Review, then confirm the summary it shows (the reviewer's two steps)."""
     from reviewer_app.gui.workspace.submit_summary import SubmitSummary
 

@@ -23,6 +23,7 @@ def keyring_file(tmp_path: Path) -> Path:
     return tmp_path / "test-keyring.json"
 
 
+@pytest.mark.slow  # a whole sync session through the CLI
 def test_profile_login_sync_outbox_logout(tmp_path: Path, issuer: IssuerServer, keyring_file: Path):
     data, env = tmp_path / "data", cli_env(keyring_file)
     added = cli(data, "issuer", "add", "ref", "--url", issuer.url, "--username", USER, env=env)
@@ -139,6 +140,7 @@ def test_issuer_serve_runs_the_reference_issuer(tmp_path: Path):
     assert (tmp_path / "issuer" / "issuer.sqlite3").is_file()
 
 
+@pytest.mark.slow  # several CLI processes
 def test_issuer_identity_and_a_signed_badge(tmp_path: Path, demo_data_dir: Path, keyring_file: Path):
     import json
 

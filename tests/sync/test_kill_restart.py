@@ -24,7 +24,8 @@ from reviewer_app.sync.secrets import KeyringTokenStore
 from support import PASSWORD, ROOT, USER, assign_on_issuer, bulk_decisions, cli, cli_env
 from sync_test_keyring import FileTestKeyring
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL"),
+              pytest.mark.slow]  # a sync killed and run again: a soak
 
 
 def _states(db: Path) -> Counter:

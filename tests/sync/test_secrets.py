@@ -140,6 +140,7 @@ with AppContext.open(resolve_paths(data_dir=sys.argv[1])) as ctx:
 
 @pytest.mark.skipif(not (shutil.which("dbus-run-session") and shutil.which("gnome-keyring-daemon")),
                     reason="needs a Secret Service: apt-get install gnome-keyring dbus")
+@pytest.mark.slow  # a real D-Bus and gnome-keyring
 def test_the_real_secret_service_keeps_the_tokens(issuer: IssuerServer, tmp_path: Path):
     data, home = tmp_path / "data", tmp_path / "home"
     home.mkdir()

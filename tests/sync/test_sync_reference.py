@@ -75,6 +75,7 @@ def test_pull_imports_assigned_packages_then_a_decision_reaches_the_issuer_once(
     assert issuer.stats["downloads"] == 4
 
 
+@pytest.mark.slow  # a soak: 1,000 decisions through faults
 def test_a_thousand_decisions_through_twenty_percent_faults_arrive_exactly_once(
         signed_in: AppContext, issuer: IssuerServer):
     keys = bulk_decisions(signed_in, 1000)
