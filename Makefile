@@ -3,7 +3,7 @@
 #   make test    set everything up and run the whole test suite (what CI runs)
 # and while working on the code (CONTRIBUTING.md):
 #   make check   the quick loop: every test but the soaks marked slow, stopping at the first failure
-#   make lint    ruff and the import contracts (CI runs it before make test)
+#   make lint    ruff and the import contracts (CI checks the contracts; ruff not yet)
 # and for releases (packaging/README.md):
 #   make bundle        the desktop bundle: dist/reviewer-app/ and dist/reviewer-app-*.tar.gz
 #   make bundle-smoke  run the built bundle (not this tree) with the system's VLC hidden
