@@ -339,6 +339,27 @@ def get_dispute(ctx: AppContext, dispute_uid: str) -> DisputeDetail:
             moderation=moderation, final=final, can_moderate=why_not is None, why_not=why_not)
 
 
+
+def write_lead_review(session: Session, attempt: m.Attempt, lead: m.Profile, row: m.Review | None,
+                      decision: Decision, levels: Mapping[str, int], comments: Mapping[str, str],
+                      feedback: str, now: datetime) -> m.Review:
+    """The lead's own (moderation) review of ``attempt`` with these levels and words, written
+    over ``row`` (the lead's earlier review or draft of it) or as a new one; flushed."""
+    if row is None:
+        row = m.Review(attempt=attempt, reviewer=lead, created_at=now)
+        session.add(row)
+    row.kind, row.status, row.decision = "moderation", ReviewStatus.SUBMITTED, decision
+    row.feedback, row.submitted_at, row.updated_at = feedback, now, now
+    by_id = {s.criterion_id: s for s in row.scores}
+    for c in attempt.rubric.criteria:
+        score = by_id.get(c.id)
+        if score is None:
+            score = m.ReviewScore(criterion=c)
+            row.scores.append(score)
+        score.level, score.comment, score.updated_at = levels[c.key], comments.get(c.key, ""), now
+    session.flush()
+    return row
+
 def moderate(ctx: AppContext, dispute_uid: str, levels: Mapping[str, int],
              comments: Mapping[str, str] | None = None, feedback: str = "",
              rationale: str = "") -> FinalDecisionView:
@@ -377,21 +398,10 @@ def moderate(ctx: AppContext, dispute_uid: str, levels: Mapping[str, int],
         decision = decide(rubric, dict(levels))
         assert decision is not None  # every criterion has a valid level
         now = utcnow()
-        row = session.scalars(select(m.Review).where(m.Review.attempt_id == attempt.id,
-                                                     m.Review.reviewer_id == lead.id)).first()
-        if row is None:  # a draft the lead opened while looking at the evidence is reused
-            row = m.Review(attempt=attempt, reviewer=lead, created_at=now)
-            session.add(row)
-        row.kind, row.status, row.decision = "moderation", ReviewStatus.SUBMITTED, decision
-        row.feedback, row.submitted_at, row.updated_at = feedback, now, now
-        by_id = {s.criterion_id: s for s in row.scores}
-        for c in attempt.rubric.criteria:
-            score = by_id.get(c.id)
-            if score is None:
-                score = m.ReviewScore(criterion=c)
-                row.scores.append(score)
-            score.level, score.comment, score.updated_at = levels[c.key], comments.get(c.key, ""), now
-        session.flush()
+        # (a draft the lead opened while looking at the evidence is reused)
+        draft = session.scalars(select(m.Review).where(m.Review.attempt_id == attempt.id,
+                                                       m.Review.reviewer_id == lead.id)).first()
+        row = write_lead_review(session, attempt, lead, draft, decision, levels, comments, feedback, now)
         held = policy_for(session, attempt.submission.credential_key).hold_for_release
         final = m.FinalDecision(attempt_id=attempt.id, review_id=row.id, decision=decision,
                                 source=MODERATED, rationale=rationale, decided_by_id=lead.id,

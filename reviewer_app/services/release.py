@@ -28,6 +28,7 @@ from reviewer_app.errors import NotFound, UserError
 from reviewer_app.services import audit, queue_state
 from reviewer_app.services.context import AppContext
 from reviewer_app.services.finalize import attempt_subject
+from reviewer_app.services.moderation import write_lead_review
 from reviewer_app.services.policies import Policy, policy_for
 from reviewer_app.services.roles import NotAllowed, require_lead
 from reviewer_app.services.submissions import rubric_to_domain
@@ -157,19 +158,7 @@ def overturn(ctx: AppContext, submission_key: str, levels: Mapping[str, int], ra
         before = {"decision": final.decision.value, "source": final.source,
                   "review": final.review.uid,
                   "levels": {s.criterion.key: s.level for s in final.review.scores}}
-        row = mine or m.Review(attempt=att, reviewer=lead, created_at=now)
-        if mine is None:
-            session.add(row)
-        row.kind, row.status, row.decision = "moderation", ReviewStatus.SUBMITTED, decision
-        row.feedback, row.submitted_at, row.updated_at = feedback, now, now
-        by_id = {s.criterion_id: s for s in row.scores}
-        for c in att.rubric.criteria:
-            score = by_id.get(c.id)
-            if score is None:
-                score = m.ReviewScore(criterion=c)
-                row.scores.append(score)
-            score.level, score.comment, score.updated_at = levels[c.key], comments.get(c.key, ""), now
-        session.flush()
+        row = write_lead_review(session, att, lead, mine, decision, levels, comments, feedback, now)
         final.review_id, final.decision, final.source = row.id, decision, OVERTURNED
         final.rationale, final.decided_by_id, final.decided_at, final.backread_at = \
             rationale, lead.id, now, now
