@@ -135,6 +135,32 @@ def test_a_plain_seek_lands_near_the_time(qtbot, numbered_video):
     pane.close_media()
 
 
+def test_a_video_opened_at_a_time_shows_that_time_first(qtbot, numbered_video):
+    """Reopening a video where the reviewer left it: libvlc starts there, so the first picture
+    is at that time (within the plain seek's slack), never the file's start first; an exact
+    seek then shows the very frame (the workspace makes it once the video is left alone)."""
+    timing = read_video_timing(numbered_video)
+    slack = 4 if timing is not None and timing.reorders else 1
+    for ms in (4_520, 1_480):
+        pane = MediaPane()
+        qtbot.addWidget(pane)
+        pane.resize(640, 300)
+        pane.show()
+        shown: list[int] = []
+        pane.engine().imageChanged.connect(
+            lambda image, s=shown: s.append(-1 if image.isNull() else frame_number(image)))
+        pane.load(numbered_video, start_ms=ms)
+        qtbot.waitUntil(lambda p=pane: p.current_frame() is not None and p.engine().settled(),
+                        timeout=15_000)
+        wanted = ms * FPS // 1000
+        pictures = [n for n in shown if n >= 0]
+        assert pictures and abs(pictures[0] - wanted) <= slack, ("the start came first", ms, shown)
+        with qtbot.waitSignal(pane.frameShown, timeout=10_000):
+            pane.seek(ms, exact=True)
+        assert frame_number(pane.current_frame()) == wanted, ms
+        pane.close_media()
+
+
 @pytest.mark.slow  # a soak: 200 seeks; test_a_note_shows_the_frame_at_its_time checks the same quickly
 def test_many_note_seeks_never_show_a_wrong_picture(qtbot, numbered_video):
     """200 note seeks, paused and playing, to notes decoded ahead and to other times: every

@@ -297,7 +297,8 @@ class MediaPane(QWidget):
         self.goto_edit.installEventFilter(self)
 
     # ----------------------------------------------------------------------- public API --
-    def load(self, path: Path, *, audio: bool = False, title: str = "") -> None:
+    def load(self, path: Path, *, audio: bool = False, title: str = "", start_ms: int = 0) -> None:
+        """Open ``path`` at ``start_ms`` (see MediaEngine.load)."""
         path = Path(path)
         self._title = title or path.stem
         self.view.set_image(QImage())
@@ -306,7 +307,7 @@ class MediaPane(QWidget):
             self.failed.emit(self._missing)
             return
         self.view.set_audio(False)
-        self._engine.load(path, audio=audio, title=self._title)
+        self._engine.load(path, audio=audio, title=self._title, start_ms=start_ms)
         self._sync_enabled()
 
     def play(self) -> None:

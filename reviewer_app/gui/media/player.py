@@ -232,7 +232,11 @@ class MediaEngine(QObject):
         self._wanted_ms: list[int] = []
 
     # ------------------------------------------------------------------------ public API --
-    def load(self, path: Path, *, audio: bool = False, title: str = "") -> None:
+    def load(self, path: Path, *, audio: bool = False, title: str = "", start_ms: int = 0) -> None:
+        """Open ``path``, its first picture at ``start_ms`` (where the reviewer left it): libvlc
+        starts there at once, so a reopened video costs no more than a new one (a seek after
+        loading would decode the start first, then again from the key frame before the time).
+        That first picture is libvlc's nearest; ``seek(ms, exact=True)`` makes it exact."""
         self.close_media()
         self._token += 1
         path = Path(path)
@@ -264,7 +268,9 @@ class MediaEngine(QObject):
             self._read_timing(path, self._token)
             # Start decoding while libvlc parses the file (a few ms): the first picture comes
             # sooner. It is held (paused on) unless play() is called.
-            self._restart(0, play=False)
+            self._restart(max(0, int(start_ms)), play=False)
+        elif start_ms > 0:
+            self._pending_seek, self._pending_exact = int(start_ms), False  # taken once parsed
 
     def _read_timing(self, path: Path, token: int) -> None:
         """Read the frame times from the file's tables on a thread (a long video's tables take

@@ -4,6 +4,7 @@ the width between them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -48,6 +49,8 @@ class EvidenceViewer(QSplitter):
         self.media_item: EvidenceItem | None = None
         self.document_item: EvidenceItem | None = None
         self.current: EvidenceItem | None = None  # the item chosen last (notes go by use: note_taking)
+        # Where a media item opens (the window's resume points); the start if unset.
+        self.start_of: Callable[[EvidenceItem], int] | None = None
         self.media_slot.hide()
         self.document_slot.hide()
         self._loading: set[str] = set()
@@ -150,7 +153,9 @@ class EvidenceViewer(QSplitter):
             return
         self.media_slot.show_pane(self.media)
         self._loading.add("media")
-        self.media.load(self.path(item), audio=item.kind is EvidenceKind.AUDIO, title=item.title)
+        start = self.start_of(item) if self.start_of is not None else 0
+        self.media.load(self.path(item), audio=item.kind is EvidenceKind.AUDIO, title=item.title,
+                        start_ms=start)
         self.opened.emit(item)
 
     def _show_document(self, item: EvidenceItem) -> None:

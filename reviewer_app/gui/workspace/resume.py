@@ -11,12 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 
 from reviewer_app.domain.model import EvidenceItem, EvidenceKind
 
 if TYPE_CHECKING:
     from reviewer_app.gui.workspace.evidence_viewer import EvidenceViewer
+
+# How long the first picture of a reopened video stays before the very frame is counted.
+SETTLE_MS = 400
 
 
 @dataclass(frozen=True)
@@ -73,12 +76,19 @@ class ResumePoints:
                 self.save_document(review_uid, item.key,
                                    DocumentPoint(pdf.current_page(), pdf.fit_mode(), pdf.zoom()))
 
+    def start_of(self, review_uid: str, item: EvidenceItem) -> int:
+        """Where ``item``'s video or audio opens: where it was left (the viewer starts libvlc
+        there, so reopening costs no more than opening at the start)."""
+        if item.kind not in (EvidenceKind.VIDEO, EvidenceKind.AUDIO):
+            return 0
+        return self.media(review_uid, item.key) or 0
+
     def return_to(self, review_uid: str, item: EvidenceItem, viewer: EvidenceViewer) -> None:
         """Take ``item``, just loaded, back to where it was left (done once it is open)."""
-        if item.kind in (EvidenceKind.VIDEO, EvidenceKind.AUDIO):
+        if item.kind is EvidenceKind.VIDEO:
             ms = self.media(review_uid, item.key)
-            if ms:
-                viewer.media.seek(ms, exact=True)  # the very frame
+            if ms:  # (opened there: see start_of)
+                self._make_exact(viewer, item, ms)
         elif item.kind is EvidenceKind.PDF:
             point = self.document(review_uid, item.key)
             if point is None:
@@ -91,3 +101,28 @@ class ResumePoints:
                 viewer.pdf.fit_width()
             if point.page:
                 viewer.pdf.go_to_page(point.page)
+
+    @staticmethod
+    def _make_exact(viewer: EvidenceViewer, item: EvidenceItem, ms: int) -> None:
+        """The video opened at ``ms`` shows libvlc's nearest picture, which on files with
+        B-frames can be a few frames early. The very frame is counted from its key frame (up
+        to a key-frame interval of hidden playback), so that is done once the first picture
+        is up and the video has been left alone for a moment (SETTLE_MS): the reviewer sees
+        the video at once and then the very frame they left, unless they have played or moved
+        it meanwhile."""
+        media = viewer.media
+
+        def settle(_shown: int) -> None:
+            media.frameShown.disconnect(settle)
+            if viewer.media_item is not item:
+                return
+            landed = media.position()
+
+            def exact() -> None:
+                if viewer.media_item is item and not media.engine().is_playing() \
+                        and media.position() == landed:
+                    media.seek(ms, exact=True)
+
+            QTimer.singleShot(SETTLE_MS, media, exact)
+
+        media.frameShown.connect(settle)

@@ -117,6 +117,7 @@ class WorkspaceWindow(QMainWindow):
         self.resume = ResumePoints(settings)
         self.viewer.leaving.connect(self._remember)
         self.viewer.opened.connect(self._return_to)
+        self.viewer.start_of = self._start_of
         self._precheck_timer = QTimer(self)
         self._precheck_timer.setSingleShot(True)
         self._precheck_timer.timeout.connect(self._precheck)
@@ -413,6 +414,9 @@ class WorkspaceWindow(QMainWindow):
     def _remember(self, item: EvidenceItem) -> None:
         if self.editor is not None:
             self.resume.remember(self.editor.review.uid, item, self.viewer)
+
+    def _start_of(self, item: EvidenceItem) -> int:
+        return self.resume.start_of(self.editor.review.uid, item) if self.editor is not None else 0
 
     def _return_to(self, item: EvidenceItem) -> None:
         if self.editor is not None:
