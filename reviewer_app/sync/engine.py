@@ -7,7 +7,10 @@ that has no outbox entry yet and puts back in the queue the entries a dead pass 
 "sending".
 
 Push: claim a batch of due entries, send it, record each answer; a failed try puts the
-batch back with exponential backoff and jitter. The pass waits for entries coming due
+batch back with exponential backoff and jitter. An issuer that takes it (the reference
+issuer) gets the lead's current signed audit head with every batch, and refuses the batch
+if that head went backwards since it last saw one (the log was cut back and rewound): the
+pass then stops with that refusal, and the entries stay queued. The pass waits for entries coming due
 for at most ``patience`` seconds, and stops after ``max_failures`` failed tries in a row
 (the issuer is unreachable: the entries stay queued for the next pass). Pull: page
 through the assignments since the stored cursor, download each new package (resuming)
@@ -29,6 +32,7 @@ from sqlalchemy import select
 
 from reviewer_app.errors import PackageError, UserError
 from reviewer_app.jobs import Job
+from reviewer_app.services import audit_head
 from reviewer_app.services.context import AppContext
 from reviewer_app.store import models as m
 from reviewer_app.store.types import utcnow
@@ -162,6 +166,8 @@ def _push(ctx: AppContext, adapter: IssuerAdapter, job: Job, settings: SyncSetti
                 job.check()
             continue
         try:
+            if adapter.carries_audit_head:  # signed now: the log grows as answers are recorded
+                adapter.audit_head = audit_head.signed_head(ctx)
             outcomes = adapter.push(batch)
         except SplitBatch as exc:
             outbox.release(sessions, batch, f"sent again in smaller batches ({exc})",
