@@ -122,6 +122,8 @@ def run_pass(ctx: AppContext, profile_name: str | None = None, job: Job | None =
         with make_adapter(profile, store, recipient_lookup=lookup, transport=transport) as adapter:
             adapter._tokens()  # no sign-in: say so before anything else
             failures = _push(ctx, adapter, job, settings, report)
+            if adapter.carries_audit_head and report.sent == 0 and failures == 0:
+                _show_head(ctx, adapter, report)
             if failures < settings.max_failures:
                 _pull(ctx, adapter, profile, job, settings, report)
             if not adapter.contacted and failures == 0:
@@ -204,6 +206,16 @@ def _push(ctx: AppContext, adapter: IssuerAdapter, job: Job, settings: SyncSetti
             outbox.release(sessions, missing, "the issuer's reply did not mention it", settings.backoff)
         job.advance(len(batch) - len(missing))
     return failures
+
+
+def _show_head(ctx: AppContext, adapter: IssuerAdapter, report: SyncReport) -> None:
+    """With nothing to send, show the issuer the signed audit head all the same (an empty
+    batch), so a log cut back and rewound is caught at the next sync, not the next decision."""
+    try:
+        adapter.audit_head = audit_head.signed_head(ctx)
+        adapter.push([])
+    except (TransientError, SplitBatch) as exc:
+        report.problems.append(f"The issuer did not answer ({exc}).")
 
 
 def _pull(ctx: AppContext, adapter: IssuerAdapter, profile: profiles.IssuerProfile, job: Job,
