@@ -9,13 +9,14 @@ import sqlite3
 
 import httpx
 import pytest
-from support import FAST, PASSWORD, USER, assign_on_issuer, bulk_decisions, outbox_rows
 
 from reviewer_app.services import audit, audit_head, identity
 from reviewer_app.services.context import AppContext
 from reviewer_app.sync import service
 from reviewer_app.sync.client import IssuerRefused
 from reviewer_app.sync.reference_issuer.server import IssuerServer
+
+from support import FAST, PASSWORD, USER, assign_on_issuer, bulk_decisions, outbox_rows
 
 
 def _seen(issuer: IssuerServer) -> dict:

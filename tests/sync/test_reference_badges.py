@@ -145,3 +145,33 @@ def test_a_badge_for_a_submission_without_package_names_the_decisions_criteria(i
     assert ob3_schema_errors(badge) == []
     levels = badge["credentialSubject"]["achievement"]["resultDescription"][0]["rubricCriterionLevel"]
     assert [(lv["level"], lv["name"]) for lv in levels] == [("2", "Level 2"), ("3", "Secure")]
+
+
+def test_the_outbox_window_saves_the_issued_badge(qtbot, delivered: AppContext, tmp_path: Path,
+                                                  monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFileDialog, QMainWindow
+
+    from reviewer_app.gui.sync import install_sync
+
+    win = QMainWindow()
+    qtbot.addWidget(win)
+    controller = install_sync(win, delivered, interval_ms=3_600_000, start=False, settings=FAST)
+    win.show()
+    controller.actions["outbox"].trigger()
+    dialog = controller.dialogs["outbox"]
+    model = dialog.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5000)
+    assert [model.index(0, c).data() for c in range(4)] == \
+        ["DEMO-1002 (attempt 2)", "Earned", "Accepted", "Open Badge issued"]
+    assert not dialog.badge_button.isEnabled()  # nothing selected yet
+    dialog.table.selectRow(0)
+    assert dialog.badge_button.isEnabled()
+    target = tmp_path / "sam-badge.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    qtbot.mouseClick(dialog.badge_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.note.text().startswith("Saved the Open Badge of DEMO-1002 (attempt 2), "
+                                                          "signature checked"), timeout=10_000)
+    controller.stop()
+    badge = json.loads(target.read_text())
+    assert ob3_schema_errors(badge) == [] and badge == issued_badge(delivered, "DEMO-1002", 2)
