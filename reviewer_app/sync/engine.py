@@ -121,6 +121,8 @@ def run_pass(ctx: AppContext, profile_name: str | None = None, job: Job | None =
         lookup = partial(outbox.recipient_for, ctx.sessions)
         with make_adapter(profile, store, recipient_lookup=lookup, transport=transport) as adapter:
             adapter._tokens()  # no sign-in: say so before anything else
+            if adapter.carries_audit_head:
+                _check_remembered_head(ctx, adapter)
             failures = _push(ctx, adapter, job, settings, report)
             if adapter.carries_audit_head and report.sent == 0 and failures == 0:
                 _show_head(ctx, adapter, report)
@@ -206,6 +208,28 @@ def _push(ctx: AppContext, adapter: IssuerAdapter, job: Job, settings: SyncSetti
             outbox.release(sessions, missing, "the issuer's reply did not mention it", settings.backoff)
         job.advance(len(batch) - len(missing))
     return failures
+
+
+def _check_remembered_head(ctx: AppContext, adapter: IssuerAdapter) -> None:
+    """Before sending: does this log still hold the head the issuer last saw from this key?
+    (The issuer refuses a head that goes backwards; this catches a log cut back and then
+    grown past the head it remembers.)"""
+    try:
+        seen = adapter.remembered_head()
+    except TransientError:
+        return  # the push will find out whether the issuer answers
+    if not seen or not isinstance(seen.get("entry"), int) or not isinstance(seen.get("hash"), str):
+        return
+    if seen.get("public_key") != audit_head.signed_head(ctx)["public_key"]:
+        return  # another key: the issuer refuses the head itself, and says so
+    problem = audit_head.still_holds(ctx, seen["entry"], seen["hash"])
+    if problem:
+        raise IssuerRefused(
+            f"Not sent to the issuer \u201c{adapter.profile.name}\u201d: the audit log on this "
+            f"computer was cut back or rewritten since the issuer last saw it (it saw entry "
+            f"{seen['entry']} as the head; now {problem}). Nothing was sent; the decisions stay in "
+            "the outbox. Check the log with 'reviewer-app audit verify' (Lead \u203a Audit Log "
+            "\u203a Verify) before anything else.", details=f"head seen by the issuer: {seen}")
 
 
 def _show_head(ctx: AppContext, adapter: IssuerAdapter, report: SyncReport) -> None:

@@ -71,9 +71,46 @@ def test_a_log_cut_back_with_its_head_rewound_is_refused_at_the_next_sync(
         with synced.transaction() as session:
             audit.append(session, audit.POLICY, "nothing to see", {"x": [None, 1]})
         assert audit_head.signed_head(synced)["entry"] == seen["entry"]
-    _refused(synced, issuer, "refused the decisions: the audit log on this computer was cut "
-                             "back or rewritten since the issuer last saw it")
+    _refused(synced, issuer, "the audit log on this computer was cut back or rewritten since the "
+                             "issuer last saw it .it saw entry \\d+ as the head; now entry \\d+ "
+                             + ("has another hash" if regrow else "is gone"))
     assert _seen(issuer) == seen  # the issuer still remembers the higher head
+
+
+def test_a_log_cut_back_and_grown_past_the_remembered_head_is_caught_too(synced: AppContext,
+                                                                         issuer: IssuerServer):
+    """The head alone would look like progress: the app checks, against the head the issuer
+    remembers, that its log still holds that entry with that hash."""
+    seen = _seen(issuer)
+    _cut_back(synced, seen["entry"] - 1)
+    with synced.transaction() as session:
+        for i in range(5):
+            audit.append(session, audit.POLICY, f"regrown {i}", {"x": [None, i]})
+    assert audit_head.signed_head(synced)["entry"] > seen["entry"]
+    _refused(synced, issuer, f"it saw entry {seen['entry']} as the head; now entry {seen['entry']} "
+                             "has another hash")
+
+
+def test_the_issuer_itself_refuses_a_head_that_goes_backwards(synced: AppContext, issuer: IssuerServer):
+    """What an app that skipped its own check would meet: the issuer's answer, 409."""
+    older = _seen(issuer)
+    seen_head = audit_head.signed_head(synced)
+    with httpx.Client(base_url=f"{issuer.url}/api/v1") as client:
+        token = client.post("/auth/token", json={"grant_type": "password", "username": USER,
+                                                 "password": PASSWORD}).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        assert client.post("/decisions", headers=auth,
+                           json={"decisions": [], "audit_head": seen_head}).status_code == 200
+        remembered = client.get("/audit-head", headers=auth).json()
+        assert (remembered["entry"], remembered["hash"]) == (seen_head["entry"], seen_head["hash"])
+        _cut_back(synced, older["entry"])
+        rewound = audit_head.signed_head(synced)
+        answer = client.post("/decisions", headers=auth, json={"decisions": [], "audit_head": rewound})
+    assert (answer.status_code, answer.json()["error"]) == (409, "audit_head_rewound")
+    assert f"now ends at entry {older['entry']}, but this issuer already saw entry " \
+        f"{seen_head['entry']}" in answer.json()["error_description"]
+    # And through the adapter, the app says it in words, whichever check catches it first.
+    _refused(synced, issuer, "cut back or rewritten since the issuer last saw it")
 
 
 def test_with_nothing_to_send_the_head_is_still_checked(signed_in: AppContext, issuer: IssuerServer):
@@ -86,7 +123,7 @@ def test_with_nothing_to_send_the_head_is_still_checked(signed_in: AppContext, i
     assert (idle.sent, idle.online, idle.problems) == (0, True, [])
     assert _seen(issuer)["entry"] == audit_head.signed_head(signed_in)["entry"]
     _cut_back(signed_in, 1)
-    with pytest.raises(IssuerRefused, match="cut back or rewritten"):
+    with pytest.raises(IssuerRefused, match="cut back or rewritten since the issuer last saw it"):
         service.sync_now(signed_in, settings=FAST)
 
 
@@ -139,5 +176,5 @@ def test_the_refusal_is_shown_in_words_in_the_window(qtbot, synced: AppContext, 
     with qtbot.waitSignal(controller.pass_failed, timeout=20_000):
         controller.sync_now()
     controller.stop()
-    assert shown and shown[0].startswith("The issuer \u201cref\u201d refused the decisions: the audit "
-                                         "log on this computer was cut back or rewritten")
+    assert shown and shown[0].startswith("Not sent to the issuer \u201cref\u201d: the audit log on "
+                                         "this computer was cut back or rewritten")

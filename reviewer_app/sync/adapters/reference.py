@@ -102,9 +102,19 @@ class ReferenceAdapter(IssuerAdapter):
                                     badge if isinstance(badge, str) and badge else None))
         return outcomes
 
+    def remembered_head(self) -> dict | None:
+        """The lead's audit head the issuer remembers for this account (None: none yet)."""
+        response = self.authorized("GET", f"{API}/audit-head")
+        if response.status_code != 200:
+            return None  # 404: no head yet (or an issuer that keeps none)
+        body = json_body(response)
+        return body if isinstance(body, dict) else None
+
     def fetch_badge(self, href: str) -> dict:
         """The issued badge at ``href`` (on the issuer's own origin; it is public: no token)."""
         response = self.http.request("GET", str(self._own(href)))
+        if response.status_code == 429 or response.status_code >= 500:
+            raise TransientError(f"the badge answered HTTP {response.status_code}")
         if response.status_code != 200:
             raise IssuerRefused(f"The issuer \u201c{self.profile.name}\u201d has no badge at {href} "
                                 f"(HTTP {response.status_code}).")

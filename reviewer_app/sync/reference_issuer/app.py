@@ -219,6 +219,16 @@ def create_app(store: IssuerStore, faults: FaultState | None = None, *,
         _count(results)
         return JSONResponse({"result": results[0].to_json()})
 
+    async def audit_head(request: Request) -> Response:
+        stats.add("requests")
+        user, denied = user_of(request)
+        if denied:
+            return denied
+        seen = store.remembered_head(user)
+        if seen is None:
+            return _error(404, "not_found", "no signed audit head was sent from this account yet")
+        return JSONResponse(seen)
+
     async def issuer_profile(request: Request) -> Response:
         if store.badge_issuer is None:
             return _error(404, "not_found", "this issuer issues no badges")
@@ -330,6 +340,7 @@ def create_app(store: IssuerStore, faults: FaultState | None = None, *,
         Route(PACKAGE_PATH, package, methods=["GET", "HEAD"]),
         Route("/api/v1/decisions", decisions, methods=["POST"]),
         Route("/api/v1/decisions/{idempotency_key}", decision_one, methods=["PUT"]),
+        Route("/api/v1/audit-head", audit_head, methods=["GET"]),
         Route("/api/v1/issuer", issuer_profile, methods=["GET"]),
         Route("/api/v1/badges/{decision_id}", badge, methods=["GET"]),
         Route("/admin/stats", admin_stats, methods=["GET"]),

@@ -9,6 +9,11 @@ seen from that key, or the same number with another hash -- means the lead's log
 back and its head rewound (or rewritten): the request is refused (409) and nothing in it
 is stored, so the app keeps its outbox entries and says why.
 
+The issuer cannot see the log itself, so a log cut back and then grown past the head it
+remembers would look like progress. ``GET /audit-head`` closes that gap: it tells the app
+the head the issuer remembers, and the app checks that its log still holds that entry with
+that hash before it sends anything.
+
 Once an account has sent a head, every later request must carry one (an app that stops
 sending heads is refused too); an account that never sent one (an older app) is served
 as before.
@@ -106,6 +111,17 @@ def remember(db: sqlite3.Connection, username: str, document: Any) -> None:
                " SET entry = excluded.entry, hash = excluded.hash, signed_at = excluded.signed_at,"
                " seen_at = excluded.seen_at, username = excluded.username",
                (head.public_key, head.entry, head.hash, head.signed_at, now, username))
+
+
+def remembered(db: sqlite3.Connection, username: str) -> dict[str, Any] | None:
+    """The highest head seen from the key ``username`` is pinned to (None: no head yet)."""
+    row = db.execute("SELECT h.public_key, h.entry, h.hash, h.signed_at FROM account_keys k"
+                     " JOIN audit_heads h ON h.public_key = k.public_key WHERE k.username = ?",
+                     (username,)).fetchone()
+    if row is None:
+        return None
+    return {"public_key": row[0], "fingerprint": fingerprint(row[0]), "entry": row[1],
+            "hash": row[2], "signed_at": row[3]}
 
 
 def forget_key(db: sqlite3.Connection, username: str) -> int:

@@ -371,6 +371,10 @@ class IssuerStore:
                 "decision", "received_at")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
+    def remembered_head(self, username: str) -> dict[str, Any] | None:
+        with self._lock:
+            return heads.remembered(self._db, username)
+
     def forget_head_key(self, username: str) -> int:
         with self._tx() as db:
             return heads.forget_key(db, username)
