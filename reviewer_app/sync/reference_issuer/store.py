@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import sqlite3
 import threading
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from reviewer_app.sync.reference_issuer import heads
+
+log = logging.getLogger(__name__)
 
 ACCESS_TTL = 3600.0
 REFRESH_TTL = 30 * 24 * 3600.0
@@ -335,8 +338,12 @@ class IssuerStore:
                          " AND attempt = ?", (d["submission_id"], d["attempt"])).fetchone()
         rubric = json.loads(row[0]) if row and row[0] else None
         recipient = tuple(json.loads(row[1])) if row and row[1] else None
-        credential = self.badge_issuer.credential(d, rubric, recipient, f"urn:uuid:{uuid.uuid4()}",
-                                                  received)
+        try:
+            credential = self.badge_issuer.credential(d, rubric, recipient, f"urn:uuid:{uuid.uuid4()}",
+                                                      received)
+        except (KeyError, TypeError, ValueError, AttributeError):  # the decision stands regardless
+            log.exception("no badge could be made for decision %s", decision_id)
+            return
         db.execute("INSERT INTO badges VALUES (?, ?, NULL, ?)",
                    (decision_id, json.dumps(credential, ensure_ascii=False), received))
 
