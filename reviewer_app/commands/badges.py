@@ -1,4 +1,5 @@
-"""``reviewer-app issuer identity`` and ``issuer ob3``: signed Open Badges 3.0 credentials.
+"""``reviewer-app issuer identity``, ``issuer ob3`` and ``issuer badge``: signed Open Badges
+3.0 credentials, made here or issued by the issuer.
 
 Added to the ``issuer`` command's actions by ``reviewer_app.commands.issuer`` (``add_issuer_actions``).
 """
@@ -45,6 +46,13 @@ def add_issuer_actions(isub: argparse._SubParsersAction) -> None:
     q.add_argument("--attempt", type=int, help="which attempt (default: the latest decided)")
     q.add_argument("--out", type=Path, required=True, metavar="FILE")
     q.set_defaults(func=cmd_issuer_ob3)
+
+    q = isub.add_parser("badge", help="the Open Badge the issuer issued for a delivered decision "
+                                      "(fetched from the issuer once and checked)")
+    q.add_argument("id", metavar="ID", help="a submission id")
+    q.add_argument("--attempt", type=int, help="which attempt (default: the latest delivered)")
+    q.add_argument("--out", type=Path, metavar="FILE", help="write it to FILE (default: print it)")
+    q.set_defaults(func=cmd_issuer_badge)
 
 
 def _write_json(path: Path, value: dict) -> None:
@@ -101,4 +109,19 @@ def cmd_issuer_ob3(args: argparse.Namespace, paths: AppPaths) -> int:
     with open_context(paths) as ctx:
         out = export_open_badge(ctx, args.id, args.out, args.attempt)
     print(f"Wrote a signed Open Badges 3.0 credential to {out}", file=sys.stdout)
+    return EXIT_OK
+
+
+def cmd_issuer_badge(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.cli import open_context
+    from reviewer_app.sync.issued_badges import issued_badge
+
+    with open_context(paths) as ctx:
+        badge = issued_badge(ctx, args.id, args.attempt)
+    if args.out:
+        _write_json(args.out, badge)
+        print(f"Wrote the Open Badge {badge.get('id')} issued by {badge['issuer'].get('name')} "
+              f"({badge['issuer'].get('id')}) to {args.out}")
+    else:
+        print(json.dumps(badge, ensure_ascii=False, indent=2))
     return EXIT_OK

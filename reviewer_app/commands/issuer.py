@@ -80,6 +80,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
                    help="lifetime of access tokens (default 3600)")
     p.add_argument("--admin-key", metavar="KEY",
                    help="require this X-Admin-Key on /admin (default: /admin from this machine only)")
+    p.add_argument("--issuer-name", default="Reviewer reference issuer", metavar="NAME",
+                   help="the organisation named as the issuer of its Open Badges")
+    p.add_argument("--public-url", metavar="URL",
+                   help="its web address in the badges (default: the address it listens on)")
     p.set_defaults(func=cmd_issuer_serve)
 
 
@@ -178,7 +182,8 @@ def cmd_issuer_outbox(args: argparse.Namespace, paths: AppPaths) -> int:
         note = e.reason or (e.last_error if e.state in ("queued", "sending") else "") or ""
         print(f"{e.submission_key}  attempt {e.attempt}  {e.decision}  {e.state}"
               + (f" ({e.result})" if e.result and e.result != e.state else "")
-              + (f"  {note}" if note else ""))
+              + (f"  {note}" if note else "")
+              + ("  badge issued" if e.badge_url else ""))
     return EXIT_OK
 
 
@@ -233,7 +238,8 @@ def cmd_issuer_serve(args: argparse.Namespace, paths: AppPaths) -> int:
         folder = Path(tempfile.mkdtemp(prefix="reviewer-demo-packages-"))
         packages += [(p, first) for p in build_demo_packages(folder)]
     config = IssuerConfig(data_dir=data, host=args.host, port=args.port, faults=faults, users=users,
-                          packages=packages, access_ttl=args.token_ttl, admin_key=args.admin_key)
+                          packages=packages, access_ttl=args.token_ttl, admin_key=args.admin_key,
+                          issuer_name=args.issuer_name, public_url=args.public_url)
     try:
         server = IssuerServer(config)
     except OSError as exc:

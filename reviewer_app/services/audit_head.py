@@ -74,6 +74,18 @@ def write_head(ctx: AppContext, out: Path, store: KeyringKeyStore | None = None)
     return out
 
 
+def still_holds(ctx: AppContext, entry: int, digest: str) -> str:
+    """Why this database's log no longer holds ``entry`` with hash ``digest`` ("" if it does)."""
+    with ctx.sessions() as session:
+        held = session.scalar(select(m.AuditEntry.hash).where(m.AuditEntry.id == entry))
+        last = session.scalar(select(m.AuditHead.last_id).where(m.AuditHead.id == 1)) or 0
+    if held == digest or entry == 0:
+        return ""
+    if held is None:
+        return f"entry {entry} is gone (the log ends at entry {last})"
+    return f"entry {entry} has another hash (it was rewritten, or the log was cut back and grown again)"
+
+
 @dataclass(frozen=True)
 class HeadCheck:
     file: str

@@ -372,6 +372,10 @@ class OutboxEntry(Base):
     #: The issuer profile that answered.
     issuer: Mapped[str | None] = mapped_column(String(100))
     done_at: Mapped[datetime | None]
+    #: Where the issuer serves the Open Badge it issued (the reference issuer does), and
+    #: that badge once fetched and checked (``sync.badges``).
+    badge_url: Mapped[str | None] = mapped_column(String(500))
+    badge_json: Mapped[str | None]
 
 
 class AppSetting(Base):

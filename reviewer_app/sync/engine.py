@@ -7,7 +7,10 @@ that has no outbox entry yet and puts back in the queue the entries a dead pass 
 "sending".
 
 Push: claim a batch of due entries, send it, record each answer; a failed try puts the
-batch back with exponential backoff and jitter. The pass waits for entries coming due
+batch back with exponential backoff and jitter. An issuer that takes it (the reference
+issuer) gets the lead's current signed audit head with every batch, and refuses the batch
+if that head went backwards since it last saw one (the log was cut back and rewound): the
+pass then stops with that refusal, and the entries stay queued. The pass waits for entries coming due
 for at most ``patience`` seconds, and stops after ``max_failures`` failed tries in a row
 (the issuer is unreachable: the entries stay queued for the next pass). Pull: page
 through the assignments since the stored cursor, download each new package (resuming)
@@ -29,6 +32,7 @@ from sqlalchemy import select
 
 from reviewer_app.errors import PackageError, UserError
 from reviewer_app.jobs import Job
+from reviewer_app.services import audit_head
 from reviewer_app.services.context import AppContext
 from reviewer_app.store import models as m
 from reviewer_app.store.types import utcnow
@@ -117,7 +121,11 @@ def run_pass(ctx: AppContext, profile_name: str | None = None, job: Job | None =
         lookup = partial(outbox.recipient_for, ctx.sessions)
         with make_adapter(profile, store, recipient_lookup=lookup, transport=transport) as adapter:
             adapter._tokens()  # no sign-in: say so before anything else
+            if adapter.carries_audit_head:
+                _check_remembered_head(ctx, adapter)
             failures = _push(ctx, adapter, job, settings, report)
+            if adapter.carries_audit_head and report.sent == 0 and failures == 0:
+                _show_head(ctx, adapter, report)
             if failures < settings.max_failures:
                 _pull(ctx, adapter, profile, job, settings, report)
             if not adapter.contacted and failures == 0:
@@ -162,6 +170,8 @@ def _push(ctx: AppContext, adapter: IssuerAdapter, job: Job, settings: SyncSetti
                 job.check()
             continue
         try:
+            if adapter.carries_audit_head:  # signed now: the log grows as answers are recorded
+                adapter.audit_head = audit_head.signed_head(ctx)
             outcomes = adapter.push(batch)
         except SplitBatch as exc:
             outbox.release(sessions, batch, f"sent again in smaller batches ({exc})",
@@ -198,6 +208,38 @@ def _push(ctx: AppContext, adapter: IssuerAdapter, job: Job, settings: SyncSetti
             outbox.release(sessions, missing, "the issuer's reply did not mention it", settings.backoff)
         job.advance(len(batch) - len(missing))
     return failures
+
+
+def _check_remembered_head(ctx: AppContext, adapter: IssuerAdapter) -> None:
+    """Before sending: does this log still hold the head the issuer last saw from this key?
+    (The issuer refuses a head that goes backwards; this catches a log cut back and then
+    grown past the head it remembers.)"""
+    try:
+        seen = adapter.remembered_head()
+    except TransientError:
+        return  # the push will find out whether the issuer answers
+    if not seen or not isinstance(seen.get("entry"), int) or not isinstance(seen.get("hash"), str):
+        return
+    if seen.get("public_key") != audit_head.signed_head(ctx)["public_key"]:
+        return  # another key: the issuer refuses the head itself, and says so
+    problem = audit_head.still_holds(ctx, seen["entry"], seen["hash"])
+    if problem:
+        raise IssuerRefused(
+            f"Not sent to the issuer \u201c{adapter.profile.name}\u201d: the audit log on this "
+            f"computer was cut back or rewritten since the issuer last saw it (it saw entry "
+            f"{seen['entry']} as the head; now {problem}). Nothing was sent; the decisions stay in "
+            "the outbox. Check the log with 'reviewer-app audit verify' (Lead \u203a Audit Log "
+            "\u203a Verify) before anything else.", details=f"head seen by the issuer: {seen}")
+
+
+def _show_head(ctx: AppContext, adapter: IssuerAdapter, report: SyncReport) -> None:
+    """With nothing to send, show the issuer the signed audit head all the same (an empty
+    batch), so a log cut back and rewound is caught at the next sync, not the next decision."""
+    try:
+        adapter.audit_head = audit_head.signed_head(ctx)
+        adapter.push([])
+    except (TransientError, SplitBatch) as exc:
+        report.problems.append(f"The issuer did not answer ({exc}).")
 
 
 def _pull(ctx: AppContext, adapter: IssuerAdapter, profile: profiles.IssuerProfile, job: Job,

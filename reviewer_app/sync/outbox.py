@@ -145,6 +145,8 @@ class Outcome:
     result: str  # accepted | duplicate | rejected
     reason: str | None = None
     remote_id: str | None = None
+    #: Where the issuer serves the Open Badge it issued for it (a link on its origin).
+    badge_url: str | None = None
 
     @property
     def done(self) -> bool:
@@ -214,7 +216,7 @@ def acknowledge(sessions, outcomes: Iterable[Outcome], issuer: str) -> dict[str,
         seen.add(o.uid)
         if o.done:
             done.append({"b_uid": o.uid, "b_result": o.result, "b_remote": o.remote_id,
-                         "b_reason": o.reason})
+                         "b_reason": o.reason, "b_badge": (o.badge_url or "")[:500] or None})
         else:
             rejected.append({"b_uid": o.uid, "b_reason": o.reason or "rejected by the issuer",
                              "b_remote": o.remote_id})
@@ -234,7 +236,7 @@ def acknowledge(sessions, outcomes: Iterable[Outcome], issuer: str) -> dict[str,
                 table.update().where(table.c.uid == bindparam("b_uid"), table.c.state != ACCEPTED)
                 .values(state=ACCEPTED, result=bindparam("b_result"), remote_id=bindparam("b_remote"),
                         reason=bindparam("b_reason"), claim_id=None, last_error=None, done_at=now,
-                        issuer=issuer),
+                        issuer=issuer, badge_url=bindparam("b_badge")),
                 done)
         if rejected:
             conn.execute(
@@ -351,6 +353,8 @@ class EntryView:
     done_at: datetime | None
     issuer: str | None
     remote_id: str | None
+    badge_url: str | None = None
+    badge_fetched: bool = False
 
 
 def list_entries(sessions, *, limit: int | None = None, states: Sequence[str] | None = None) -> list[EntryView]:  # noqa: ANN001
@@ -363,7 +367,8 @@ def list_entries(sessions, *, limit: int | None = None, states: Sequence[str] | 
                   m.OutboxEntry.decision, m.OutboxEntry.state, m.OutboxEntry.result,
                   m.OutboxEntry.reason, m.OutboxEntry.last_error, m.OutboxEntry.tries,
                   m.OutboxEntry.created_at, m.OutboxEntry.next_attempt_at, m.OutboxEntry.done_at,
-                  m.OutboxEntry.issuer, m.OutboxEntry.remote_id).order_by(rank, m.OutboxEntry.id.desc())
+                  m.OutboxEntry.issuer, m.OutboxEntry.remote_id, m.OutboxEntry.badge_url,
+                  m.OutboxEntry.badge_json.is_not(None)).order_by(rank, m.OutboxEntry.id.desc())
     if states:
         stmt = stmt.where(m.OutboxEntry.state.in_(list(states)))
     if limit is not None:

@@ -78,6 +78,8 @@ def test_an_earned_decision_awards_the_badge_and_not_yet_awards_nothing(badgr_ct
     sent = state.assertion_requests[0]
     assert sent["recipient"] == {"identity": "sam.rivera@example.org", "type": "email", "hashed": True}
     assert sent["allowDuplicateAwards"] is False and sent["notify"] is False
+    # Exactly the fields of badgr-server's assertion serializer: no audit head (Badgr knows none).
+    assert set(sent) == {"recipient", "issuedOn", "narrative", "evidence", "allowDuplicateAwards", "notify"}
     assert "Formative Assessment in Mathematics" in sent["narrative"]
     assert sent["issuedOn"].endswith("Z")
     [evidence] = sent["evidence"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -51,6 +52,12 @@ def test_profile_login_sync_outbox_logout(tmp_path: Path, issuer: IssuerServer, 
     retried = cli(data, "issuer", "retry", keys[4], env=env)
     assert retried.returncode == 0 and "Queued again: 1 decision" in retried.stdout
     assert cli(data, "sync", env=env).stdout.strip().endswith("1 decision delivered, 0 pending")
+    # The reference issuer issued a badge for each earned one; the lead fetches one back.
+    assert cli(data, "issuer", "outbox", env=env).stdout.count("badge issued") == 5
+    badge = cli(data, "issuer", "badge", keys[0], "--out", str(tmp_path / "badge.json"), env=env)
+    assert badge.returncode == 0, badge.stderr
+    assert f"issued by Reviewer reference issuer ({issuer.store.badge_issuer.did})" in badge.stdout
+    assert json.loads((tmp_path / "badge.json").read_text())["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
     logout = cli(data, "issuer", "logout", "ref", env=env)
     assert logout.returncode == 0 and "deleted from the keyring" in logout.stdout
     assert "issuer-tokens/ref" not in keyring_file.read_text()

@@ -8,9 +8,11 @@ the GUI thread. Results come back as signals.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
@@ -161,6 +163,23 @@ class SyncController(QObject):
 
         return run_task(lambda job: service.retry_entry(ctx, uid), on_success=queued,
                         on_error=self.pass_failed.emit, pool=self._read_pool)
+
+    def save_badge(self, submission_key: str, attempt: int, path: str,
+                   on_success: Callable[[str], None], on_error: Callable[[BaseException], None]) -> Task:
+        """Fetch (once), check and save the Open Badge the issuer issued for a decision."""
+        ctx, store, transport = self.ctx, self.store, self.transport
+
+        def fetch_and_write(job: object) -> str:
+            from reviewer_app.exports.files import atomic_text_file
+            from reviewer_app.sync.issued_badges import issued_badge
+
+            badge = issued_badge(ctx, submission_key, attempt, store=store, transport=transport)
+            with atomic_text_file(Path(path)) as fh:
+                json.dump(badge, fh, ensure_ascii=False, indent=2)
+                fh.write("\n")
+            return path
+
+        return run_task(fetch_and_write, on_success=on_success, on_error=on_error, pool=self._read_pool)
 
     def run(self, fn: Callable[[], Any], on_success: Callable[[Any], None],
             on_error: Callable[[BaseException], None]) -> Task:

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 import shiboken6
-
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -180,7 +180,7 @@ class OutboxTableModel(QAbstractTableModel):
             if e.state == "rejected":
                 return e.reason or "rejected by the issuer"
             if e.state == "accepted":
-                return e.reason or ""
+                return e.reason or ("Open Badge issued" if e.badge_url else "")
             return f"will retry: {e.last_error}" if e.last_error and e.tries else (e.last_error or "")
         if column == 4:
             if e.state in ("accepted", "rejected"):
@@ -215,19 +215,30 @@ class OutboxDialog(QDialog):
         self.retry_button.setToolTip("Send the selected rejected decision again (same decision, "
                                      "same key: it can never count twice)")
         self.retry_button.setEnabled(False)
+        self.badge_button = QPushButton("Save &Badge\u2026", self)
+        self.badge_button.setObjectName("saveBadgeButton")
+        self.badge_button.setToolTip("Fetch the Open Badge the issuer issued for the selected "
+                                     "decision, check its signature, and save it (JSON)")
+        self.badge_button.setEnabled(False)
+        self.note = QLabel(self)
+        self.note.setObjectName("outboxNote")
+        self.note.setWordWrap(True)
         self.sync_button = QPushButton("&Sync Now", self)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         row = QHBoxLayout()
         row.addWidget(self.retry_button)
+        row.addWidget(self.badge_button)
         row.addWidget(self.sync_button)
         row.addStretch(1)
         row.addWidget(buttons)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.table)
+        layout.addWidget(self.note)
         layout.addLayout(row)
         buttons.rejected.connect(self.close)
         self.retry_button.clicked.connect(self.retry_selected)
+        self.badge_button.clicked.connect(self.save_badge)
         self.sync_button.clicked.connect(controller.sync_now)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         controller.entries_changed.connect(self.reload)
@@ -256,6 +267,33 @@ class OutboxDialog(QDialog):
     def _selection_changed(self, *_: object) -> None:
         entry = self.selected_entry()
         self.retry_button.setEnabled(entry is not None and entry.state == "rejected")
+        self.badge_button.setEnabled(entry is not None and bool(entry.badge_url))
+
+    def save_badge(self) -> None:
+        entry = self.selected_entry()
+        if entry is None or not entry.badge_url:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save Open Badge", f"{entry.submission_key}-attempt-{entry.attempt}.json",
+            "Open Badge (*.json)")
+        if not path:
+            return
+        self.badge_button.setEnabled(False)
+        self.note.setText(f"Fetching the Open Badge of {entry.submission_key} "
+                          f"(attempt {entry.attempt})\u2026")
+
+        def saved(where: str) -> None:
+            self.note.setText(f"Saved the Open Badge of {entry.submission_key} (attempt "
+                              f"{entry.attempt}), signature checked, to {where}")
+            self._selection_changed()
+
+        def failed(exc: BaseException) -> None:
+            self.note.setText("")
+            self._selection_changed()
+            show_error(self, exc, "Open Badge")
+
+        self.controller.save_badge(entry.submission_key, entry.attempt, path,
+                                   _alive(self, saved), _alive(self, failed))
 
     def retry_selected(self) -> None:
         entry = self.selected_entry()

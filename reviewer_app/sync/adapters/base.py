@@ -81,6 +81,9 @@ class IssuerAdapter(ABC):
     max_batch = 1
     #: Whether the issuer hands out assigned submissions to download.
     can_pull = False
+    #: Whether the issuer's API takes the lead's signed audit head with the decisions
+    #: (the engine then sets ``audit_head`` before each push).
+    carries_audit_head = False
 
     def __init__(self, profile: IssuerProfile, store: TokenStore, *,
                  recipient_lookup: RecipientLookup | None = None,
@@ -94,6 +97,7 @@ class IssuerAdapter(ABC):
         #: Set once a request got an answer from the issuer in this adapter's life.
         self.contacted = False
         self.refreshes = 0
+        self.audit_head: dict[str, Any] | None = None
 
     def close(self) -> None:
         self.http.close()

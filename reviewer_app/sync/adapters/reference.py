@@ -19,12 +19,26 @@ from reviewer_app.sync.outbox import Claimed, Outcome
 from reviewer_app.sync.secrets import Tokens
 
 API = "/api/v1"
+#: The issuer refused the lead's audit head (see reference_issuer/heads.py).
+_HEAD_ERRORS = {
+    "audit_head_rewound": "the audit log on this computer was cut back or rewritten since the "
+                          "issuer last saw it",
+    "audit_head_key_changed": "the audit log is now signed by another key than before",
+    "audit_head_required": "the decisions came without the signed audit head the issuer expects",
+    "invalid_audit_head": "the signed audit head sent with them does not check out",
+}
+
+
+def _error_code(response: httpx.Response) -> str:
+    body = json_body(response) if response.content else None
+    return str(body.get("error", "")) if isinstance(body, dict) else ""
 
 
 class ReferenceAdapter(IssuerAdapter):
     kind = "reference"
     max_batch = 500  # the API's limit per request
     can_pull = True
+    carries_audit_head = True
 
     def _token_request(self, form: dict[str, str]) -> httpx.Response:
         return self.http.request("POST", f"{API}/auth/token", json=form)
@@ -44,8 +58,17 @@ class ReferenceAdapter(IssuerAdapter):
 
     def push(self, entries: Sequence[Claimed]) -> list[Outcome]:
         decisions = [{**e.payload, "idempotency_key": e.uid} for e in entries]
-        response = self.authorized("POST", f"{API}/decisions", json={"decisions": decisions})
+        body: dict = {"decisions": decisions}
+        if self.audit_head is not None:
+            body["audit_head"] = self.audit_head
+        response = self.authorized("POST", f"{API}/decisions", json=body)
         status = response.status_code
+        if status in (400, 409) and (code := _error_code(response)) in _HEAD_ERRORS:
+            raise IssuerRefused(
+                f"The issuer \u201c{self.profile.name}\u201d refused the decisions: "
+                f"{_HEAD_ERRORS[code]}. Nothing was sent; the decisions stay in the outbox. "
+                "Check the log with 'reviewer-app audit verify' (Lead \u203a Audit Log \u203a "
+                "Verify) before anything else.", details=error_text(response))
         if status == 413:
             raise SplitBatch("the batch is too large for the issuer")
         if status in (400, 422):
@@ -72,10 +95,33 @@ class ReferenceAdapter(IssuerAdapter):
             if kind not in ("accepted", "duplicate", "rejected"):
                 continue  # unknown: the entry stays pending and is sent again
             reason = item.get("reason")
+            badge = item.get("badge")
             outcomes.append(Outcome(item["idempotency_key"], kind,
                                     str(reason) if reason else None,
-                                    str(item["decision_id"]) if item.get("decision_id") else None))
+                                    str(item["decision_id"]) if item.get("decision_id") else None,
+                                    badge if isinstance(badge, str) and badge else None))
         return outcomes
+
+    def remembered_head(self) -> dict | None:
+        """The lead's audit head the issuer remembers for this account (None: none yet)."""
+        response = self.authorized("GET", f"{API}/audit-head")
+        if response.status_code != 200:
+            return None  # 404: no head yet (or an issuer that keeps none)
+        body = json_body(response)
+        return body if isinstance(body, dict) else None
+
+    def fetch_badge(self, href: str) -> dict:
+        """The issued badge at ``href`` (on the issuer's own origin; it is public: no token)."""
+        response = self.http.request("GET", str(self._own(href)))
+        if response.status_code == 429 or response.status_code >= 500:
+            raise TransientError(f"the badge answered HTTP {response.status_code}")
+        if response.status_code != 200:
+            raise IssuerRefused(f"The issuer \u201c{self.profile.name}\u201d has no badge at {href} "
+                                f"(HTTP {response.status_code}).")
+        body = json_body(response)
+        if not isinstance(body, dict):
+            raise IssuerRefused("The issuer's badge was not a JSON credential.")
+        return body
 
     def assignments(self, since: str | None, limit: int = 500) -> AssignmentPage:
         params: dict[str, str | int] = {"limit": limit}

@@ -19,12 +19,14 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from reviewer_app.sync.client import is_loopback
 from reviewer_app.sync.reference_issuer.faults import FaultConfig, FaultMiddleware, FaultState
+from reviewer_app.sync.reference_issuer.heads import HeadRefused
 from reviewer_app.sync.reference_issuer.store import MAX_ATTEMPT, MAX_BATCH, MAX_SEQ, IssuerStore
 
 API_NAME = "reviewer-issuer/1"
@@ -192,7 +194,10 @@ def create_app(store: IssuerStore, faults: FaultState | None = None, *,
             return _error(400, "invalid_request", 'the body must be {"decisions": [...]}')
         if len(body["decisions"]) > MAX_BATCH:
             return _error(413, "too_large", f"at most {MAX_BATCH} decisions per request")
-        results = store.record(user, body["decisions"])
+        try:
+            results = store.record(user, body["decisions"], body.get("audit_head"))
+        except HeadRefused as refused:
+            return _error(refused.status, refused.error, refused.description)
         _count(results)
         return JSONResponse({"results": [r.to_json() for r in results]})
 
@@ -206,9 +211,35 @@ def create_app(store: IssuerStore, faults: FaultState | None = None, *,
         if body is None:
             return _error(400, "invalid_request", "the body must be a decision object")
         body["idempotency_key"] = request.path_params["idempotency_key"]
-        results = store.record(user, [body])
+        head = body.pop("audit_head", None)
+        try:
+            results = store.record(user, [body], head)
+        except HeadRefused as refused:
+            return _error(refused.status, refused.error, refused.description)
         _count(results)
         return JSONResponse({"result": results[0].to_json()})
+
+    async def audit_head(request: Request) -> Response:
+        stats.add("requests")
+        user, denied = user_of(request)
+        if denied:
+            return denied
+        seen = store.remembered_head(user)
+        if seen is None:
+            return _error(404, "not_found", "no signed audit head was sent from this account yet")
+        return JSONResponse(seen)
+
+    async def issuer_profile(request: Request) -> Response:
+        if store.badge_issuer is None:
+            return _error(404, "not_found", "this issuer issues no badges")
+        return JSONResponse(store.badge_issuer.profile())
+
+    async def badge(request: Request) -> Response:
+        """A badge is public, like the page of a printed certificate: no token needed."""
+        found = await run_in_threadpool(store.badge, request.path_params["decision_id"])
+        if found is None:
+            return _error(404, "not_found", "no such badge")
+        return JSONResponse(found, media_type="application/ld+json")
 
     def _count(results) -> None:  # noqa: ANN001
         for r in results:
@@ -280,6 +311,19 @@ def create_app(store: IssuerStore, faults: FaultState | None = None, *,
             return _error(400, "invalid_request", str(exc))
         return JSONResponse(info, 201)
 
+    async def admin_heads(request: Request) -> Response:
+        if (denied := admin_denied(request)):
+            return denied
+        return JSONResponse({"audit_heads": store.audit_heads()})
+
+    async def admin_forget_key(request: Request) -> Response:
+        if (denied := admin_denied(request)):
+            return denied
+        body = await _body(request) or {}
+        if not isinstance(body.get("username"), str):
+            return _error(400, "invalid_request", '{"username": ...}')
+        return JSONResponse({"forgotten": store.forget_head_key(body["username"])})
+
     async def admin_withdraw(request: Request) -> Response:
         if (denied := admin_denied(request)):
             return denied
@@ -296,6 +340,9 @@ def create_app(store: IssuerStore, faults: FaultState | None = None, *,
         Route(PACKAGE_PATH, package, methods=["GET", "HEAD"]),
         Route("/api/v1/decisions", decisions, methods=["POST"]),
         Route("/api/v1/decisions/{idempotency_key}", decision_one, methods=["PUT"]),
+        Route("/api/v1/audit-head", audit_head, methods=["GET"]),
+        Route("/api/v1/issuer", issuer_profile, methods=["GET"]),
+        Route("/api/v1/badges/{decision_id}", badge, methods=["GET"]),
         Route("/admin/stats", admin_stats, methods=["GET"]),
         Route("/admin/decisions", admin_decisions, methods=["GET"]),
         Route("/admin/faults", admin_faults, methods=["GET", "PUT"]),
@@ -304,6 +351,8 @@ def create_app(store: IssuerStore, faults: FaultState | None = None, *,
         Route("/admin/assignments", admin_assignments, methods=["POST"]),
         Route("/admin/packages", admin_packages, methods=["POST"]),
         Route("/admin/withdraw", admin_withdraw, methods=["POST"]),
+        Route("/admin/audit-heads", admin_heads, methods=["GET"]),
+        Route("/admin/forget-head-key", admin_forget_key, methods=["POST"]),
     ]
     for route in routes:  # Starlette adds HEAD to every GET; only the documented HEAD stays
         if route.path != PACKAGE_PATH:

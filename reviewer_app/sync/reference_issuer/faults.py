@@ -31,6 +31,9 @@ from typing import Any
 KINDS = ("error", "drop", "lose", "expire")
 
 
+#: Paths that take no access token (so an "expired token" fault makes no sense there).
+_NO_TOKEN = ("/api/v1/auth/", "/api/v1/issuer", "/api/v1/badges/")
+
 class InjectedDrop(Exception):
     """Raised after part of a reply was sent: the server closes the connection."""
 
@@ -118,8 +121,8 @@ class FaultState:
         for kind in KINDS:
             edge += getattr(cfg, kind)
             if r < edge:
-                if kind == "expire" and path.startswith("/api/v1/auth/"):
-                    return None  # sign-in and refresh take no access token
+                if kind == "expire" and path.startswith(_NO_TOKEN):
+                    return None  # sign-in, refresh and the public badges take no access token
                 with self._lock:
                     self.counts[kind] += 1
                 return kind

@@ -17,6 +17,7 @@ from pathlib import Path
 import uvicorn
 
 from reviewer_app.sync.reference_issuer.app import create_app
+from reviewer_app.sync.reference_issuer.badges import DEFAULT_NAME, BadgeIssuer, load_or_create_key
 from reviewer_app.sync.reference_issuer.faults import FaultConfig, FaultState, QuietInjectedDrops
 from reviewer_app.sync.reference_issuer.store import ACCESS_TTL, IssuerStore
 
@@ -33,6 +34,10 @@ class IssuerConfig:
     packages: list[tuple[Path, str]] = field(default_factory=list)  # (zip, assigned user)
     access_ttl: float = ACCESS_TTL
     admin_key: str | None = None
+    #: The issuing organisation's name and web address in the badges; the address
+    #: defaults to the server's own URL.
+    issuer_name: str = DEFAULT_NAME
+    public_url: str | None = None
 
 
 class IssuerServer:
@@ -50,6 +55,8 @@ class IssuerServer:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((config.host, config.port))
         self.port = self.sock.getsockname()[1]
+        self.store.badge_issuer = BadgeIssuer(load_or_create_key(config.data_dir), config.issuer_name,
+                                              (config.public_url or self.url).rstrip("/"))
         uv_config = uvicorn.Config(self.app, log_config=None, log_level="warning", access_log=False,
                                    lifespan="off", http="h11", ws="none", timeout_keep_alive=30,
                                    timeout_graceful_shutdown=2)

@@ -1,8 +1,12 @@
 """The reference issuer's own SQLite database (stdlib ``sqlite3``) and package files.
 
 Tables: users (PBKDF2 password hashes), tokens (SHA-256 of each token, never the token),
-submissions (assignments, with a change sequence for ``since``), decisions (one row per
-idempotency key, and at most one accepted decision per submission attempt and reviewer).
+submissions (assignments, with a change sequence for ``since``; the rubric and badge
+recipient a package named), decisions (one row per idempotency key, and at most one
+accepted decision per submission attempt and reviewer), badges (the Open Badge issued for
+an earned decision: the credential at once, its proof when first asked for), audit_heads
+(the highest signed audit head seen per signing key) and account_keys (the key each
+account's heads are signed with, pinned at the first head).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import sqlite3
 import threading
@@ -20,6 +25,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from reviewer_app.sync.reference_issuer import heads
+
+log = logging.getLogger(__name__)
 
 ACCESS_TTL = 3600.0
 REFRESH_TTL = 30 * 24 * 3600.0
@@ -50,6 +59,16 @@ CREATE TABLE IF NOT EXISTS decisions (
     decision TEXT NOT NULL, payload TEXT NOT NULL, received_at TEXT NOT NULL,
     UNIQUE (submission_id, attempt, username));
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS package_details (
+    submission_id TEXT NOT NULL, attempt INTEGER NOT NULL, rubric TEXT, recipient TEXT,
+    PRIMARY KEY (submission_id, attempt));
+CREATE TABLE IF NOT EXISTS badges (
+    decision_id TEXT PRIMARY KEY, credential TEXT NOT NULL, signed TEXT, issued_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_heads (
+    public_key TEXT PRIMARY KEY, entry INTEGER NOT NULL, hash TEXT NOT NULL,
+    signed_at TEXT NOT NULL, seen_at TEXT NOT NULL, username TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS account_keys (
+    username TEXT PRIMARY KEY, public_key TEXT NOT NULL, pinned_at TEXT NOT NULL);
 """
 
 
@@ -68,6 +87,7 @@ class Result:
     reason: str | None = None
     decision_id: str | None = None
     received_at: str | None = None
+    badge: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"idempotency_key": self.idempotency_key, "status": self.status}
@@ -77,6 +97,8 @@ class Result:
             out["decision_id"] = self.decision_id
         if self.received_at:
             out["received_at"] = self.received_at
+        if self.badge:
+            out["badge"] = self.badge
         return out
 
 
@@ -93,6 +115,8 @@ class IssuerStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        #: Issues an Open Badge for each accepted earned decision (``badges.BadgeIssuer``).
+        self.badge_issuer: Any = None
 
     def close(self) -> None:
         with self._lock:
@@ -199,6 +223,7 @@ class IssuerStore:
         cred = manifest.get("credential") or {}
         now = _now_iso()
         sid, attempt = str(manifest["submission_id"]), int(manifest["attempt"])
+        rubric, recipient = _rubric_and_recipient(data, manifest)
         with self._tx() as db:
             seq = self._next_seq(db)
             db.execute(
@@ -208,6 +233,8 @@ class IssuerStore:
                 " sha256 = excluded.sha256, seq = excluded.seq, updated_at = excluded.updated_at",
                 (sid, attempt, str(cred.get("id", "")), str(cred.get("version", "")),
                  str(cred.get("title", "")), username, path.name, len(data), sha, seq, now, now))
+            db.execute("INSERT OR REPLACE INTO package_details VALUES (?, ?, ?, ?)",
+                       (sid, attempt, rubric, recipient))
         return {"submission_id": sid, "attempt": attempt, "sha256": sha, "size": len(data)}
 
     def withdraw(self, submission_id: str, attempt: int | None = None) -> int:
@@ -251,10 +278,14 @@ class IssuerStore:
         return self.packages / row[0], row[1]
 
     # -- decisions -----------------------------------------------------------------
-    def record(self, username: str, decisions: list[Any]) -> list[Result]:
-        """Store each decision once per idempotency key; answer replays with the original."""
+    def record(self, username: str, decisions: list[Any], audit_head: Any = None) -> list[Result]:
+        """Store each decision once per idempotency key; answer replays with the original.
+
+        ``audit_head`` (the lead's signed head) is checked and remembered first, in the same
+        transaction: ``heads.HeadRefused`` if it goes backwards, and then nothing is stored."""
         results: list[Result] = []
         with self._tx() as db:
+            heads.remember(db, username, audit_head)
             for d in decisions:
                 results.append(self._record_one(db, username, d))
         return results
@@ -270,7 +301,7 @@ class IssuerStore:
         if old is not None:
             if old[0] != username:
                 return Result(key, "rejected", "this idempotency key belongs to another account")
-            return Result(key, "duplicate", None, old[1], old[2])
+            return Result(key, "duplicate", None, old[1], old[2], self._badge_href(db, old[1]))
         problem = _invalid(d)
         if problem:
             return Result(key, "rejected", f"invalid decision: {problem}")
@@ -293,7 +324,50 @@ class IssuerStore:
         db.execute("INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                    (key, decision_id, sid, attempt, username, d["decision"],
                     json.dumps(d, sort_keys=True), received))
-        return Result(key, "accepted", None, decision_id, received)
+        badge = None
+        if d["decision"] == "earned" and self.badge_issuer is not None:
+            self._issue(db, d, decision_id, received)
+            badge = self._badge_href(db, decision_id)
+        return Result(key, "accepted", None, decision_id, received, badge)
+
+    # -- badges ------------------------------------------------------------------------
+    def _issue(self, db: sqlite3.Connection, d: dict[str, Any], decision_id: str, received: str) -> None:
+        """The badge of an accepted earned decision, in the same transaction (its proof is
+        made when the badge is first asked for: canonicalising costs ~60 ms)."""
+        row = db.execute("SELECT rubric, recipient FROM package_details WHERE submission_id = ?"
+                         " AND attempt = ?", (d["submission_id"], d["attempt"])).fetchone()
+        rubric = json.loads(row[0]) if row and row[0] else None
+        recipient = tuple(json.loads(row[1])) if row and row[1] else None
+        try:
+            credential = self.badge_issuer.credential(d, rubric, recipient, f"urn:uuid:{uuid.uuid4()}",
+                                                      received)
+        except (KeyError, TypeError, ValueError, AttributeError):  # the decision stands regardless
+            log.exception("no badge could be made for decision %s", decision_id)
+            return
+        db.execute("INSERT INTO badges VALUES (?, ?, NULL, ?)",
+                   (decision_id, json.dumps(credential, ensure_ascii=False), received))
+
+    @staticmethod
+    def _badge_href(db: sqlite3.Connection, decision_id: str) -> str | None:
+        found = db.execute("SELECT 1 FROM badges WHERE decision_id = ?", (decision_id,)).fetchone()
+        return f"/api/v1/badges/{decision_id}" if found else None
+
+    def badge(self, decision_id: str) -> dict[str, Any] | None:
+        """The signed badge (signed now, once, if it never was); None: no such badge."""
+        with self._lock:
+            row = self._db.execute("SELECT credential, signed FROM badges WHERE decision_id = ?",
+                                   (decision_id,)).fetchone()
+        if row is None or self.badge_issuer is None:
+            return None
+        if row[1]:
+            return json.loads(row[1])
+        signed = self.badge_issuer.sign(json.loads(row[0]))
+        with self._tx() as db:  # the first proof stays: a badge never changes once served
+            db.execute("UPDATE badges SET signed = ? WHERE decision_id = ? AND signed IS NULL",
+                       (json.dumps(signed, ensure_ascii=False), decision_id))
+            stored = db.execute("SELECT signed FROM badges WHERE decision_id = ?",
+                                (decision_id,)).fetchone()[0]
+        return json.loads(stored)
 
     def decisions(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -304,9 +378,44 @@ class IssuerStore:
                 "decision", "received_at")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
+    def remembered_head(self, username: str) -> dict[str, Any] | None:
+        with self._lock:
+            return heads.remembered(self._db, username)
+
+    def forget_head_key(self, username: str) -> int:
+        with self._tx() as db:
+            return heads.forget_key(db, username)
+
+    def audit_heads(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute("SELECT public_key, entry, hash, signed_at, seen_at, username"
+                                    " FROM audit_heads ORDER BY seen_at").fetchall()
+        keys = ("public_key", "entry", "hash", "signed_at", "seen_at", "username")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
     def decision_count(self) -> int:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM decisions").fetchone()[0]
+
+
+def _rubric_and_recipient(data: bytes, manifest: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The package's rubric (JSON text) and badge recipient (``[type, identity]``), if given."""
+    import io
+
+    rubric = recipient = None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            loaded = json.loads(zf.read(str(manifest["rubric"])).decode("utf-8-sig"))
+        if isinstance(loaded, dict):
+            rubric = json.dumps(loaded, ensure_ascii=False)
+    except (KeyError, ValueError, zipfile.BadZipFile):
+        pass
+    found = (manifest.get("candidate") or {}).get("recipient") if isinstance(
+        manifest.get("candidate"), dict) else None
+    if isinstance(found, dict) and isinstance(found.get("type"), str) and \
+            isinstance(found.get("identity"), str):
+        recipient = json.dumps([found["type"], found["identity"]])
+    return rubric, recipient
 
 
 def _invalid(d: dict[str, Any]) -> str:
