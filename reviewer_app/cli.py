@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:
-        from reviewer_app.services.context import storage_fault
+        from reviewer_app.store.context import storage_fault
 
         if (fault := storage_fault(paths, exc)) is not None:  # damaged, full, read-only, ...
             log.error("%s: %s", fault.message, fault.details)
@@ -135,9 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def open_context(paths: AppPaths):  # noqa: ANN202 - AppContext, imported late to keep --help fast
-    from reviewer_app.services.context import AppContext
-
     from reviewer_app.commands.storage import OPENING
+    from reviewer_app.store.context import AppContext
 
     return AppContext.open(paths, **OPENING)
 

@@ -19,11 +19,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reviewer_app.domain.audit_chain import GENESIS, Break, ChainEntry, canonical_details, entry_hash, first_break
+from reviewer_app.domain.audit_chain import (
+    GENESIS,
+    Break,
+    ChainEntry,
+    canonical_details,
+    entry_hash,
+    first_break,
+)
 from reviewer_app.services import audit_rows
 from reviewer_app.services.bulk import insert_rows
-from reviewer_app.services.context import AppContext
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 from reviewer_app.store.types import utcnow
 
 log = logging.getLogger(__name__)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from reviewer_app.errors import PackageError
-from reviewer_app.intake.importer import ImportOutcome, Importer
+from reviewer_app.intake.importer import Importer, ImportOutcome
 from reviewer_app.jobs import Job
 from reviewer_app.services import audit
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 
 def import_package(ctx: AppContext, path: Path, job: Job | None = None) -> ImportOutcome:

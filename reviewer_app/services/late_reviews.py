@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from reviewer_app.domain.moderation import ScoredReview, all_disagreements
 from reviewer_app.services.bulk import insert_rows
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.roles import require_lead
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 if TYPE_CHECKING:  # finalize imports this module
     from reviewer_app.services.finalize import Arrived, _Cache

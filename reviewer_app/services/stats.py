@@ -35,7 +35,6 @@ from reviewer_app.domain.agreement import EMPTY, Agreement, agreement_from_count
 from reviewer_app.domain.model import Decision, ReviewStatus
 from reviewer_app.errors import NotFound
 from reviewer_app.jobs import Job
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.roles import require_lead
 from reviewer_app.services.stats_counts import (
     INDEPENDENT,
@@ -45,6 +44,7 @@ from reviewer_app.services.stats_counts import (
     statement,
 )
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 PERIODS = ("week", "month")
 DECISIONS: tuple[str, ...] = (Decision.EARNED.value, Decision.NOT_YET.value)

@@ -29,8 +29,8 @@ from sqlalchemy import select
 
 from reviewer_app.errors import PackageError, UserError
 from reviewer_app.jobs import Job
-from reviewer_app.services.context import AppContext
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 from reviewer_app.store.types import utcnow
 from reviewer_app.sync import outbox, profiles
 from reviewer_app.sync.adapters import make_adapter

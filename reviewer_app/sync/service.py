@@ -17,8 +17,8 @@ from sqlalchemy.orm import selectinload
 
 from reviewer_app.errors import NotFound, UserError
 from reviewer_app.jobs import Job
-from reviewer_app.services.context import AppContext
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync import outbox, profiles
 from reviewer_app.sync.engine import SyncReport, SyncSettings, run_pass
 from reviewer_app.sync.outbox import EntryView

@@ -173,9 +173,8 @@ class IssuerProcess:
 
 def prepare(folder: Path, count: int):  # noqa: ANN201
     from reviewer_app.config import resolve_paths
-    from reviewer_app.services.context import AppContext
+    from reviewer_app.store.context import AppContext
     from reviewer_app.sync import service
-
     from reviewer_app.sync.engine import SyncSettings
 
     ctx = AppContext.open(resolve_paths(data_dir=folder / "data"))

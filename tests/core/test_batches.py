@@ -30,11 +30,11 @@ from reviewer_app.services.batches import (
     import_batches,
     review_records,
 )
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.imports import import_package
 from reviewer_app.services.roles import NotAllowed, update_self
 from reviewer_app.services.submissions import get_submission
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 from lead_support import enrol, resign, simple_rules
 

@@ -9,8 +9,8 @@ from sqlalchemy import text
 
 from reviewer_app.domain.model import Decision, ReviewStatus, Role
 from reviewer_app.services.bulk import insert_rows
-from reviewer_app.services.context import AppContext
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 
 def _raw(ctx: AppContext, uid: str) -> tuple:

@@ -15,9 +15,15 @@ from sqlalchemy import inspect, text
 
 from reviewer_app.config import resolve_paths
 from reviewer_app.errors import StoreError
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 from reviewer_app.store.db import make_engine
-from reviewer_app.store.migrate import MIGRATIONS_DIR, alembic_config, current_revision, head_revision, upgrade
+from reviewer_app.store.migrate import (
+    MIGRATIONS_DIR,
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade,
+)
 from reviewer_app.store.models import Base
 
 FIRST = "0001"

@@ -8,8 +8,8 @@ from reviewer_app.config import resolve_paths
 from reviewer_app.domain import Decision, ReviewStatus, SubmissionStatus
 from reviewer_app.errors import UserError
 from reviewer_app.services import reviews
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.submissions import QueueQuery, get_submission, list_submissions
+from reviewer_app.store.context import AppContext
 
 
 def _fresh_review(ctx: AppContext):

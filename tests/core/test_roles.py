@@ -7,11 +7,22 @@ from __future__ import annotations
 import pytest
 
 from reviewer_app.services import annotations, calibration, moderation, policies, reviews
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.roles import NotAllowed
 from reviewer_app.services.submissions import get_submission
+from reviewer_app.store.context import AppContext
 
-from lead_support import CL_EARNED, FA_EARNED, FA_NOT_YET, add_profile, arrive, attempt_id, become, make_lead, score, score_as
+from lead_support import (
+    CL_EARNED,
+    FA_EARNED,
+    FA_NOT_YET,
+    add_profile,
+    arrive,
+    attempt_id,
+    become,
+    make_lead,
+    score,
+    score_as,
+)
 
 
 @pytest.fixture

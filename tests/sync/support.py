@@ -10,9 +10,9 @@ from sqlalchemy import insert, select
 
 from reviewer_app.domain.model import Decision, ReviewStatus, Role
 from reviewer_app.services import finalize
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.roles import update_self
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync import outbox, service
 from reviewer_app.sync.engine import SyncReport, SyncSettings
 from reviewer_app.sync.outbox import Backoff

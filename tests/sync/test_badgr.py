@@ -18,9 +18,9 @@ from sqlalchemy import update
 
 from reviewer_app.errors import UserError
 from reviewer_app.services import reviews
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.submissions import get_submission
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync import service
 from reviewer_app.sync.adapters.badgr import NOTHING_ISSUED
 from reviewer_app.sync.reference_issuer.faults import FaultConfig, FaultMiddleware, FaultState

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from reviewer_app.config import resolve_paths
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync.reference_issuer.server import IssuerServer
 
 from support import PASSWORD, ROOT, USER, assign_on_issuer, bulk_decisions, cli, cli_env, make_lead

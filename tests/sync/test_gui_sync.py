@@ -19,7 +19,7 @@ from reviewer_app.gui.sync import (
     install_sync,
 )
 from reviewer_app.gui.sync.widgets import indicator_text
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync import service
 from reviewer_app.sync.outbox import EntryView
 from reviewer_app.sync.reference_issuer.server import IssuerServer

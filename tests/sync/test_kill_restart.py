@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from reviewer_app.config import resolve_paths
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync import service
 from reviewer_app.sync.reference_issuer.faults import FaultConfig
 from reviewer_app.sync.reference_issuer.server import IssuerServer

@@ -13,15 +13,16 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from support import ORG, ob3_schema_errors
-from sync_test_keyring import MemoryKeyring
 
 from reviewer_app.domain.model import Role
 from reviewer_app.errors import UserError
 from reviewer_app.services import audit
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.roles import NotAllowed, update_self
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync import issuer_identity, service, signing
+
+from support import ORG, ob3_schema_errors
+from sync_test_keyring import MemoryKeyring
 
 EVIDENCE = "https://lms.springfield.example/evidence/{submission_id}/{attempt}"
 

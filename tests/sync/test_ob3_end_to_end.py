@@ -8,6 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from reviewer_app.config import resolve_paths
+from reviewer_app.services import batches, enrolment
+from reviewer_app.services import identity as reviewer_identity
+from reviewer_app.services.imports import import_package
+from reviewer_app.services.roles import NotAllowed
+from reviewer_app.store.context import AppContext
+from reviewer_app.sync import issuer_identity, outbox, service
+from reviewer_app.sync.reference_issuer.server import IssuerServer
+
 from dcc_verifier import verify
 from support import (
     ORG,
@@ -17,15 +27,6 @@ from support import (
     score_earned,
     sync_until_done,
 )
-
-from reviewer_app.config import resolve_paths
-from reviewer_app.services import batches, enrolment
-from reviewer_app.services import identity as reviewer_identity
-from reviewer_app.services.context import AppContext
-from reviewer_app.services.imports import import_package
-from reviewer_app.services.roles import NotAllowed
-from reviewer_app.sync import issuer_identity, outbox, service
-from reviewer_app.sync.reference_issuer.server import IssuerServer
 
 
 def test_a_reviewers_score_becomes_a_verified_badge(demo_data_dir: Path, demo_packages: list[Path],

@@ -8,11 +8,12 @@ import copy
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from reviewer_app.store.context import AppContext
+from reviewer_app.sync import issuer_identity, service, signing
+
 from dcc_verifier import verify
 from support import ORG, ob3_schema_errors
-
-from reviewer_app.services.context import AppContext
-from reviewer_app.sync import issuer_identity, service, signing
 
 
 @pytest.fixture

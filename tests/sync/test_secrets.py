@@ -15,7 +15,7 @@ import pytest
 from keyring.backends.chainer import ChainerBackend
 
 from reviewer_app.errors import UserError
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync import service
 from reviewer_app.sync.client import InsecureURL, IssuerRefused, check_url
 from reviewer_app.sync.reference_issuer.app import create_app
@@ -112,7 +112,7 @@ import json, sys
 from pathlib import Path
 import keyring
 from reviewer_app.config import resolve_paths
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync import service
 from reviewer_app.sync.secrets import KeyringTokenStore
 from support import bulk_decisions, assign_on_issuer
@@ -129,7 +129,7 @@ with AppContext.open(resolve_paths(data_dir=data)) as ctx:
 SYNC_SCRIPT = r"""
 import json, sys
 from reviewer_app.config import resolve_paths
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync import service
 with AppContext.open(resolve_paths(data_dir=sys.argv[1])) as ctx:
     report = service.sync_now(ctx)

@@ -17,8 +17,8 @@ from filelock import FileLock
 
 from reviewer_app.errors import UserError
 from reviewer_app.services import reviews
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.submissions import get_submission, list_submissions
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync import outbox, service
 from reviewer_app.sync.client import SignInRequired
 from reviewer_app.sync.engine import SyncBusy, SyncSettings

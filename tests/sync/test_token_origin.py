@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync import service
 from reviewer_app.sync.adapters import make_adapter
 from reviewer_app.sync.adapters.base import IssuerAdapter, PackageRef

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from reviewer_app.errors import UserError
 from reviewer_app.gui.tasks import Task, run_task
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync import service
 from reviewer_app.sync.engine import SyncBusy, SyncReport, SyncSettings
 from reviewer_app.sync.secrets import TokenStore
