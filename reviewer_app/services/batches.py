@@ -45,16 +45,16 @@ from reviewer_app.exports.batches import (
     write_batch,
 )
 from reviewer_app.jobs import Job
-from reviewer_app.services import audit, audit_rows, queue_state
 from reviewer_app.services.batch_lines import review_lines as _review_lines
 from reviewer_app.services.batch_records import chunks as _chunks
 from reviewer_app.services.batch_records import review_records
-from reviewer_app.services.bulk import insert_rows
 from reviewer_app.services.enrolment import check_signer
 from reviewer_app.services.identity import signing_key
 from reviewer_app.services.roles import require_lead
 from reviewer_app.services.submissions import rubric_to_domain
+from reviewer_app.store import audit, audit_rows, queue_state
 from reviewer_app.store import models as m
+from reviewer_app.store.bulk import insert_rows
 from reviewer_app.store.context import AppContext
 from reviewer_app.store.types import utcnow
 

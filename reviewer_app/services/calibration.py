@@ -37,12 +37,12 @@ from reviewer_app.domain.model import Decision, ReviewStatus, Role
 from reviewer_app.domain.moderation import CriterionMatch, calibration_agreement, calibration_matches
 from reviewer_app.domain.rules import decide, missing_criteria
 from reviewer_app.errors import NotFound, UserError
-from reviewer_app.services import audit
 from reviewer_app.services.finalize import attempt_subject
 from reviewer_app.services.policies import policy_for
 from reviewer_app.services.profiles import current_profile
 from reviewer_app.services.roles import NotAllowed, require_lead
 from reviewer_app.services.submissions import rubric_to_domain
+from reviewer_app.store import audit
 from reviewer_app.store import models as m
 from reviewer_app.store.context import AppContext
 from reviewer_app.store.types import utcnow

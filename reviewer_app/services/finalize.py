@@ -45,12 +45,18 @@ from sqlalchemy import Connection, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from reviewer_app.domain.model import Criterion, Decision, Level, ReviewStatus, Role, Rubric
-from reviewer_app.domain.moderation import DoubleScoring, ScoredReview, all_disagreements, second_review_reason
-from reviewer_app.domain.moderation import UNQUALIFIED
-from reviewer_app.services import audit, audit_rows, late_reviews, qualification, queue_state
-from reviewer_app.services.bulk import insert_rows, new_uids
+from reviewer_app.domain.moderation import (
+    UNQUALIFIED,
+    DoubleScoring,
+    ScoredReview,
+    all_disagreements,
+    second_review_reason,
+)
+from reviewer_app.services import late_reviews, qualification
 from reviewer_app.services.policies import Policy, policy_for
+from reviewer_app.store import audit, audit_rows, queue_state
 from reviewer_app.store import models as m
+from reviewer_app.store.bulk import insert_rows, new_uids
 from reviewer_app.store.types import utcnow
 from reviewer_app.sync.outbox import PAYLOAD_FORMAT, QUEUED
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from reviewer_app.errors import PackageError
 from reviewer_app.intake.importer import Importer, ImportOutcome
 from reviewer_app.jobs import Job
-from reviewer_app.services import audit
+from reviewer_app.store import audit
 from reviewer_app.store.context import AppContext
 
 

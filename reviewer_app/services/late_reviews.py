@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from reviewer_app.domain.moderation import ScoredReview, all_disagreements
-from reviewer_app.services.bulk import insert_rows
 from reviewer_app.services.roles import require_lead
 from reviewer_app.store import models as m
+from reviewer_app.store.bulk import insert_rows
 from reviewer_app.store.context import AppContext
 
 if TYPE_CHECKING:  # finalize imports this module
@@ -29,8 +29,8 @@ def record(session, known: Mapping[int, Arrived], cache: _Cache,  # noqa: ANN001
            log: list[tuple[str, str, dict[str, Any]]], now: datetime) -> list[tuple[int, int, bool]]:
     """Record the just-arrived reviews whose attempt already has a final decision;
     returns (attempt id, review id, agrees) for each."""
-    from reviewer_app.services import audit
     from reviewer_app.services.finalize import CHUNK, _levels, attempt_subject
+    from reviewer_app.store import audit
 
     by_attempt: dict[int, list[Arrived]] = {}
     for a in known.values():

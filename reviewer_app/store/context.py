@@ -72,7 +72,7 @@ class AppContext:
         ctx = cls(paths, engine, make_session_factory(engine), EvidenceStore(paths.evidence_dir),
                   backup, read_only, view_only)
         if not read_only:
-            from reviewer_app.services.audit import ensure_rows_baseline  # imports this module
+            from reviewer_app.store.audit import ensure_rows_baseline  # imports this module
 
             try:
                 ensure_rows_baseline(ctx)

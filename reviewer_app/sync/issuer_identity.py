@@ -34,8 +34,8 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from reviewer_app.errors import UserError
-from reviewer_app.services import audit
 from reviewer_app.services.roles import require_lead
+from reviewer_app.store import audit
 from reviewer_app.store import models as m
 from reviewer_app.store.context import AppContext
 from reviewer_app.sync import signing

@@ -12,9 +12,9 @@ from sqlalchemy import insert, select
 
 from reviewer_app.config import resolve_paths
 from reviewer_app.domain.model import EvidenceKind, ReviewStatus, Role
-from reviewer_app.services import queue_state
 from reviewer_app.services.demo import load_demo
 from reviewer_app.store import models as m
+from reviewer_app.store import queue_state
 from reviewer_app.store.context import AppContext
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from reviewer_app.domain.model import Role
-from reviewer_app.services import audit
 from reviewer_app.services.roles import update_self
+from reviewer_app.store import audit
 from reviewer_app.store.context import AppContext
 
 

@@ -117,7 +117,7 @@ def test_blind_review_withholds_the_candidate_from_reviewers_only(demo_ctx: AppC
 
 def test_policy_changes_are_checked_and_audited(demo_ctx: AppContext):
     from reviewer_app.errors import NotFound, UserError
-    from reviewer_app.services import audit
+    from reviewer_app.store import audit
 
     make_lead(demo_ctx, defaults=True)
     default = policies.get_policy(demo_ctx, "fa-math")
@@ -143,7 +143,7 @@ def test_policy_changes_are_checked_and_audited(demo_ctx: AppContext):
 def test_every_score_change_and_the_submit_are_audited_once(demo_ctx: AppContext):
     import json
 
-    from reviewer_app.services import audit
+    from reviewer_app.store import audit
 
     me = reviews.start_review(demo_ctx, attempt_id(demo_ctx, "DEMO-1002", 2))
     uid = score(demo_ctx, "DEMO-1002", 2, FA_EARNED, comments={"feedback": "Specific."}, submit=False)

@@ -27,7 +27,7 @@ from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.lead.common import EARNED_FG, MUTED, esc, when
 from reviewer_app.gui.tasks import run_task
-from reviewer_app.services import audit
+from reviewer_app.store import audit
 from reviewer_app.store.context import AppContext
 
 LIMIT = 500

@@ -109,7 +109,7 @@ def _before_commit(session: Session) -> None:
     session.flush()
     if not session.info.get(_TOUCHED):  # nothing audited written, or recorded already
         return
-    from reviewer_app.services import audit  # the chain; imports this module
+    from reviewer_app.store import audit  # the chain; imports this module
 
     actor = session.scalar(select(m.Profile.uid).where(m.Profile.is_self.is_(True)))
     audit.append(session, audit.ROWS, "rows written", {}, actor_uid=actor)

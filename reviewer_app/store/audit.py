@@ -27,9 +27,9 @@ from reviewer_app.domain.audit_chain import (
     entry_hash,
     first_break,
 )
-from reviewer_app.services import audit_rows
-from reviewer_app.services.bulk import insert_rows
+from reviewer_app.store import audit_rows
 from reviewer_app.store import models as m
+from reviewer_app.store.bulk import insert_rows
 from reviewer_app.store.context import AppContext
 from reviewer_app.store.types import utcnow
 
