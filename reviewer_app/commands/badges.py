@@ -48,7 +48,7 @@ def add_issuer_actions(isub: argparse._SubParsersAction) -> None:
 
 
 def _write_json(path: Path, value: dict) -> None:
-    from reviewer_app.exports.files import atomic_text_file
+    from reviewer_app.store.atomic_files import atomic_text_file
 
     with atomic_text_file(path) as fh:
         json.dump(value, fh, ensure_ascii=False, indent=2)

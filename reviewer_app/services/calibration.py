@@ -339,7 +339,7 @@ class CalibrationExport:
 
 def export_calibration(ctx: AppContext, out: Path, credential_key: str | None = None) -> CalibrationExport:
     """Write the calibration items (agreed levels) to a file reviewers import."""
-    from reviewer_app.exports.files import atomic_text_file
+    from reviewer_app.store.atomic_files import atomic_text_file
 
     me = require_lead(ctx, "export calibration scores")
     with ctx.sessions() as session:

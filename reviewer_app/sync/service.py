@@ -183,7 +183,7 @@ def open_badge(ctx: AppContext, submission_key: str, attempt: int | None = None,
 
 def export_open_badge(ctx: AppContext, submission_key: str, out: Path, attempt: int | None = None,
                       **kwargs: Any) -> Path:
-    from reviewer_app.exports.files import atomic_text_file
+    from reviewer_app.store.atomic_files import atomic_text_file
 
     credential = open_badge(ctx, submission_key, attempt, **kwargs)
     with atomic_text_file(Path(out)) as fh:
