@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from reviewer_app import __version__
+from reviewer_app.commands.storage import claim_folder, open_context
 from reviewer_app.config import AppPaths, resolve_paths
 from reviewer_app.domain.model import SubmissionStatus
 from reviewer_app.errors import UserError
@@ -100,8 +101,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: cannot use the data folder: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     log.info("reviewer-app %s: %s", __version__, args.command or "gui")
-    from reviewer_app.commands.storage import claim_folder
-
     lock = None
     try:
         lock = claim_folder(func.__name__, args.command, paths)
@@ -132,13 +131,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if lock is not None:
             lock.release()
-
-
-def open_context(paths: AppPaths):  # noqa: ANN202 - AppContext, imported late to keep --help fast
-    from reviewer_app.commands.storage import OPENING
-    from reviewer_app.store.context import AppContext
-
-    return AppContext.open(paths, **OPENING)
 
 
 # -- commands --------------------------------------------------------------------------------

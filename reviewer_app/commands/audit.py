@@ -42,7 +42,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
 
 
 def cmd_audit_verify(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.audit_head import check
     from reviewer_app.store.audit import verify
 
@@ -58,7 +58,7 @@ def cmd_audit_verify(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_audit_head(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.audit_head import write_head
 
     with open_context(paths) as ctx:
@@ -69,7 +69,7 @@ def cmd_audit_head(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_audit_log(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.errors import UserError
     from reviewer_app.services.lead_views import profile_names
     from reviewer_app.store.audit import recent

@@ -74,7 +74,7 @@ def _print_identity(identity, did_document: Path | None) -> None:
 
 
 def cmd_identity_show(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.sync.issuer_identity import require_identity
 
     with open_context(paths) as ctx:
@@ -84,7 +84,7 @@ def cmd_identity_show(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_identity_set(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.sync.issuer_identity import set_identity
 
     with open_context(paths) as ctx:
@@ -95,7 +95,7 @@ def cmd_identity_set(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_issuer_ob3(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.sync.service import export_open_badge
 
     with open_context(paths) as ctx:

@@ -84,7 +84,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
 
 
 def cmd_issuer_add(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.sync.service import add_profile
 
     with open_context(paths) as ctx:
@@ -98,7 +98,7 @@ def cmd_issuer_add(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_issuer_set(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.sync.service import get_profile, update_profile
 
     with open_context(paths) as ctx:
@@ -112,7 +112,7 @@ def cmd_issuer_set(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_issuer_list(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.sync.service import list_profiles
 
     with open_context(paths) as ctx:
@@ -128,7 +128,7 @@ def cmd_issuer_list(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_issuer_remove(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.sync.service import remove_profile
 
     with open_context(paths) as ctx:
@@ -140,7 +140,7 @@ def cmd_issuer_remove(args: argparse.Namespace, paths: AppPaths) -> int:
 def cmd_issuer_login(args: argparse.Namespace, paths: AppPaths) -> int:
     import getpass
 
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.sync.secrets import default_store
     from reviewer_app.sync.service import get_profile, login
 
@@ -156,7 +156,7 @@ def cmd_issuer_login(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_issuer_logout(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.sync.service import logout
 
     with open_context(paths) as ctx:
@@ -166,7 +166,7 @@ def cmd_issuer_logout(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_issuer_outbox(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.sync.service import outbox_entries
 
     with open_context(paths) as ctx:
@@ -183,7 +183,7 @@ def cmd_issuer_outbox(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_issuer_retry(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.sync.service import outbox_entries, retry_entry
 
     with open_context(paths) as ctx:
