@@ -275,9 +275,9 @@ def cmd_open(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_sync(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.commands.progress import TerminalProgress
     from reviewer_app.sync.engine import SyncSettings
     from reviewer_app.sync.service import sync_now
-    from reviewer_app.sync.terminal import TerminalProgress
 
     with open_context(paths) as ctx, TerminalProgress() as job:
         try:
