@@ -19,7 +19,6 @@ from reviewer_app.commands.storage import claim_folder, open_context
 from reviewer_app.config import AppPaths, resolve_paths
 from reviewer_app.domain.model import SubmissionStatus
 from reviewer_app.errors import UserError
-from reviewer_app.jobs import Job
 from reviewer_app.logs import setup_logging
 
 log = logging.getLogger("reviewer_app.cli")
@@ -136,13 +135,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 # -- commands --------------------------------------------------------------------------------
 
 def cmd_import(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.commands.progress import TerminalProgress
     from reviewer_app.errors import PackageError
     from reviewer_app.services.imports import import_package
 
     status = EXIT_OK
     with open_context(paths) as ctx:
         for path in args.paths:
-            with _progress_bar(path.name) as job:
+            with TerminalProgress() as job:  # counts bytes: the job says "Importing ..."
                 try:
                     outcome = import_package(ctx, path, job)
                 except PackageError as exc:
@@ -306,43 +306,6 @@ def _size(n: int) -> str:
             return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
         value /= 1000
     return f"{n} bytes"
-
-
-class _BarJob(Job):
-    """A Job whose progress draws a terminal bar (bytes, rate, ETA) when stderr is a terminal."""
-
-    def __init__(self, label: str) -> None:
-        super().__init__()
-        self._label = label
-        self._bar = None
-        self._shown = 0
-        self.progress = self._on_progress
-
-    def _on_progress(self, done: int, total: int, message: str) -> None:
-        if self._bar is None:
-            if not sys.stderr.isatty():
-                return
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=total or None, unit="B", unit_scale=True, unit_divisor=1024,
-                             desc=self._label, leave=False, dynamic_ncols=True)
-        self._bar.update(done - self._shown)
-        self._shown = done
-
-    def close_bar(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
-
-    def __enter__(self) -> _BarJob:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close_bar()
-
-
-def _progress_bar(label: str) -> _BarJob:
-    return _BarJob(label)
 
 
 if __name__ == "__main__":  # pragma: no cover
