@@ -276,8 +276,8 @@ def cmd_open(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def cmd_sync(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.commands.progress import TerminalProgress
+    from reviewer_app.services.sync import sync_now
     from reviewer_app.sync.engine import SyncSettings
-    from reviewer_app.sync.service import sync_now
 
     with open_context(paths) as ctx, TerminalProgress() as job:
         try:

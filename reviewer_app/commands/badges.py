@@ -96,7 +96,7 @@ def cmd_identity_set(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def cmd_issuer_ob3(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.commands.storage import open_context
-    from reviewer_app.sync.service import export_open_badge
+    from reviewer_app.services.sync import export_open_badge
 
     with open_context(paths) as ctx:
         out = export_open_badge(ctx, args.id, args.out, args.attempt)

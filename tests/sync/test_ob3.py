@@ -16,10 +16,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from reviewer_app.domain.model import Role
 from reviewer_app.errors import UserError
+from reviewer_app.services import sync
 from reviewer_app.services.roles import NotAllowed, update_self
 from reviewer_app.store import audit
 from reviewer_app.store.context import AppContext
-from reviewer_app.sync import issuer_identity, service, signing
+from reviewer_app.sync import issuer_identity, signing
 
 from support import ORG, ob3_schema_errors
 from sync_test_keyring import MemoryKeyring
@@ -35,7 +36,7 @@ def earned(scored: AppContext) -> AppContext:
 
 
 def test_the_credential_is_current_ob3_signed_and_carries_the_rubric_levels(earned: AppContext):
-    credential = service.open_badge(earned, "DEMO-1002", 2, salt="pepper")
+    credential = sync.open_badge(earned, "DEMO-1002", 2, salt="pepper")
     assert ob3_schema_errors(credential) == []
     assert credential["@context"] == ["https://www.w3.org/ns/credentials/v2",
                                       "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
@@ -79,7 +80,7 @@ def test_the_credential_is_current_ob3_signed_and_carries_the_rubric_levels(earn
 
 
 def test_the_schema_really_checks(earned: AppContext):
-    credential = service.open_badge(earned, "DEMO-1002", 2)
+    credential = sync.open_badge(earned, "DEMO-1002", 2)
     old = copy.deepcopy(credential)  # what the app issued before: VC 1.1
     old["@context"][0] = "https://www.w3.org/2018/credentials/v1"
     old["issuanceDate"] = old.pop("validFrom")
@@ -89,7 +90,7 @@ def test_the_schema_really_checks(earned: AppContext):
 
 
 def test_a_changed_field_breaks_the_signature(earned: AppContext):
-    credential = service.open_badge(earned, "DEMO-1002", 2)
+    credential = sync.open_badge(earned, "DEMO-1002", 2)
     public = signing.public_from_multibase(issuer_identity.get_identity(earned).public_key_multibase)
     forged = copy.deepcopy(credential)
     forged["credentialSubject"]["result"][3]["achievedLevel"] = \
@@ -123,20 +124,20 @@ def test_without_the_key_in_this_keyring_nothing_is_signed(earned: AppContext,
                                                            memory_keyring: MemoryKeyring):
     memory_keyring.items.clear()  # another machine: the database, but not the keyring
     with pytest.raises(UserError, match="keyring has no signing key"):
-        service.open_badge(earned, "DEMO-1002", 2)
+        sync.open_badge(earned, "DEMO-1002", 2)
 
 
 def test_a_reviewer_never_signs(earned: AppContext):
     update_self(earned, role=Role.REVIEWER)
     with pytest.raises(NotAllowed, match="lead assessor"):
-        service.open_badge(earned, "DEMO-1002", 2)
+        sync.open_badge(earned, "DEMO-1002", 2)
     with pytest.raises(NotAllowed, match="lead assessor"):
         issuer_identity.set_identity(earned, *ORG, "did:key")
 
 
 def test_without_an_identity_it_says_how_to_set_one_up(scored: AppContext):
     with pytest.raises(UserError, match="issuer identity set --name NAME --url"):
-        service.open_badge(scored, "DEMO-1002", 2)
+        sync.open_badge(scored, "DEMO-1002", 2)
 
 
 @pytest.mark.parametrize("name,url,id_,message", [
@@ -179,11 +180,11 @@ def test_a_context_the_app_does_not_carry_is_never_fetched():
 
 def test_a_not_yet_decision_is_no_badge(earned: AppContext):
     with pytest.raises(UserError, match="only an earned decision becomes an Open Badge"):
-        service.open_badge(earned, "DEMO-1002", 1)  # the demo's "not yet"
+        sync.open_badge(earned, "DEMO-1002", 1)  # the demo's "not yet"
 
 
 def test_the_export_is_written_whole(earned: AppContext, tmp_path: Path):
-    out = service.export_open_badge(earned, "DEMO-1002", tmp_path / "badge.json", 2)
+    out = sync.export_open_badge(earned, "DEMO-1002", tmp_path / "badge.json", 2)
     credential = json.loads(out.read_text())
     assert ob3_schema_errors(credential) == []
     assert credential["id"].startswith("urn:uuid:") and credential["proof"][0]["proofValue"].startswith("z")
@@ -197,7 +198,7 @@ def test_the_export_is_written_whole(earned: AppContext, tmp_path: Path):
     (lambda c: c["evidence"][0].update(id="evidence/1"), "'evidence/1' is not an absolute IRI"),
 ])
 def test_what_a_safe_mode_verifier_refuses_is_never_signed(earned: AppContext, change, message):
-    credential = service.open_badge(earned, "DEMO-1002", 2)
+    credential = sync.open_badge(earned, "DEMO-1002", 2)
     unsigned = {k: v for k, v in credential.items() if k != "proof"}
     change(unsigned)
     with pytest.raises(signing.SigningError, match=re.escape(message)):

@@ -9,8 +9,9 @@ import copy
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from reviewer_app.services import sync
 from reviewer_app.store.context import AppContext
-from reviewer_app.sync import issuer_identity, service, signing
+from reviewer_app.sync import issuer_identity, signing
 
 from dcc_verifier import verify
 from support import ORG, ob3_schema_errors
@@ -24,7 +25,7 @@ def issued(scored: AppContext) -> tuple[dict[str, dict], list[dict]]:
                       ("https", "https://schools.springfield.example/issuer")]:
         identity = issuer_identity.set_identity(
             scored, *ORG, id_, new_key=True, evidence_url="https://lms.example/e/{submission_id}")
-        credentials[name] = service.open_badge(scored, "DEMO-1002", 2)
+        credentials[name] = sync.open_badge(scored, "DEMO-1002", 2)
         if not id_.startswith("did:key"):
             documents.append(issuer_identity.did_document(identity))
     return credentials, documents
