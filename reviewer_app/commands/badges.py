@@ -56,8 +56,8 @@ def _write_json(path: Path, value: dict) -> None:
 
 
 def _print_identity(identity, did_document: Path | None) -> None:
-    from reviewer_app.sync.issuer_identity import did_document as document
-    from reviewer_app.sync.issuer_identity import did_web_address
+    from reviewer_app.services.issuer_identity import did_document as document
+    from reviewer_app.services.issuer_identity import did_web_address
 
     print(f"Issuer:  {identity.name} <{identity.url}>")
     print(f"Id:      {identity.id}")
@@ -75,7 +75,7 @@ def _print_identity(identity, did_document: Path | None) -> None:
 
 def cmd_identity_show(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.commands.storage import open_context
-    from reviewer_app.sync.issuer_identity import require_identity
+    from reviewer_app.services.issuer_identity import require_identity
 
     with open_context(paths) as ctx:
         identity = require_identity(ctx)
@@ -85,7 +85,7 @@ def cmd_identity_show(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def cmd_identity_set(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.commands.storage import open_context
-    from reviewer_app.sync.issuer_identity import set_identity
+    from reviewer_app.services.issuer_identity import set_identity
 
     with open_context(paths) as ctx:
         identity = set_identity(ctx, args.name, args.url, args.issuer_id, new_key=args.new_key,

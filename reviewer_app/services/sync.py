@@ -143,8 +143,9 @@ def open_badge(ctx: AppContext, submission_key: str, attempt: int | None = None,
     Issued by the organisation set up with ``issuer_identity.set_identity`` and signed with
     its key from this machine's keyring: only a lead assessor's database can do it.
     """
+    from reviewer_app.services import issuer_identity
     from reviewer_app.services.roles import require_lead
-    from reviewer_app.sync import issuer_identity, ob3
+    from reviewer_app.sync import ob3
 
     require_lead(ctx, "issue Open Badges")
     identity = issuer_identity.require_identity(ctx)

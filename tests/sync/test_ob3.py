@@ -16,11 +16,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from reviewer_app.domain.model import Role
 from reviewer_app.errors import UserError
-from reviewer_app.services import sync
+from reviewer_app.services import issuer_identity, sync
 from reviewer_app.services.roles import NotAllowed, update_self
 from reviewer_app.store import audit
 from reviewer_app.store.context import AppContext
-from reviewer_app.sync import issuer_identity, signing
+from reviewer_app.sync import signing
 
 from support import ORG, ob3_schema_errors
 from sync_test_keyring import MemoryKeyring

@@ -9,9 +9,9 @@ import copy
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from reviewer_app.services import sync
+from reviewer_app.services import issuer_identity, sync
 from reviewer_app.store.context import AppContext
-from reviewer_app.sync import issuer_identity, signing
+from reviewer_app.sync import signing
 
 from dcc_verifier import verify
 from support import ORG, ob3_schema_errors
