@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_import(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.commands.progress import TerminalProgress
     from reviewer_app.errors import PackageError
-    from reviewer_app.services.imports import import_package
+    from reviewer_app.intake.importer import import_package
 
     status = EXIT_OK
     with open_context(paths) as ctx:

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from reviewer_app.errors import UserError
+from reviewer_app.intake.importer import import_package
 from reviewer_app.resources_path import resource
 from reviewer_app.services import reviews
-from reviewer_app.services.imports import import_package
 from reviewer_app.services.submissions import get_submission
 from reviewer_app.store.context import AppContext
 

@@ -204,7 +204,7 @@ def _pull(ctx: AppContext, adapter: IssuerAdapter, profile: profiles.IssuerProfi
           settings: SyncSettings, report: SyncReport) -> None:
     if not (settings.pull and adapter.can_pull and profile.option("pull")):
         return
-    from reviewer_app.services.imports import import_package
+    from reviewer_app.intake.importer import import_package
 
     folder = ctx.paths.data_dir / "sync" / "downloads"
     cursor = profile.pull_cursor

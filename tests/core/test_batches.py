@@ -22,6 +22,7 @@ from reviewer_app.config import resolve_paths
 from reviewer_app.domain.model import Region, ReviewStatus, Role
 from reviewer_app.errors import Cancelled
 from reviewer_app.exports.batches import read_batch
+from reviewer_app.intake.importer import import_package
 from reviewer_app.jobs import Job
 from reviewer_app.services import annotations, reviews
 from reviewer_app.services.batches import (
@@ -30,7 +31,6 @@ from reviewer_app.services.batches import (
     import_batches,
     review_records,
 )
-from reviewer_app.services.imports import import_package
 from reviewer_app.services.roles import NotAllowed, update_self
 from reviewer_app.services.submissions import get_submission
 from reviewer_app.store import audit

@@ -226,7 +226,7 @@ def test_the_result_is_the_same_after_a_later_date_filter_that_keeps_everything(
 def test_extreme_and_gapped_level_values(ctx: AppContext, tmp_path: Path):
     """Levels at the package format's limits, with a gap: the scale is the rubric's, by
     position, and negative levels come back intact."""
-    from reviewer_app.services.imports import import_package
+    from reviewer_app.intake.importer import import_package
 
     from packages import make_package
 
