@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from reviewer_app.domain.agreement import Agreement
+from reviewer_app.domain.stats_report import StatsReport
 from reviewer_app.errors import UserError
 from reviewer_app.exports.spreadsheet import spreadsheet_safe
-from reviewer_app.services.stats import StatsReport
 from reviewer_app.store.atomic_files import atomic_path, atomic_text_file
 
 FORMATS = ("csv", "xlsx", "json")

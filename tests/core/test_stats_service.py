@@ -19,11 +19,12 @@ from sqlalchemy import select, update
 
 from reviewer_app.config import resolve_paths
 from reviewer_app.domain.model import Role
+from reviewer_app.domain.stats_report import StatsQuery
 from reviewer_app.errors import NotFound
 from reviewer_app.services import reviews
 from reviewer_app.services.profiles import current_profile
 from reviewer_app.services.roles import NotAllowed, update_self
-from reviewer_app.services.stats import StatsQuery, agreement_stats
+from reviewer_app.services.stats import agreement_stats
 from reviewer_app.store import models as m
 from reviewer_app.store.context import AppContext
 
