@@ -225,7 +225,7 @@ def cmd_show(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_export(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.exports.reviews import export_reviews
+    from reviewer_app.services.review_exports import export_reviews
 
     with open_context(paths) as ctx:
         summary = export_reviews(ctx, args.fmt, args.out)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import reviewer_app.logs as app_logs
-from reviewer_app.exports.reviews import export_reviews
 from reviewer_app.logs import setup_logging
 from reviewer_app.services import issuer_identity, reviews, sync
+from reviewer_app.services.review_exports import export_reviews
 from reviewer_app.services.submissions import get_submission
 from reviewer_app.store.context import AppContext
 from reviewer_app.sync.reference_issuer.faults import FaultConfig
