@@ -37,7 +37,7 @@ from reviewer_app.domain.model import Decision, ReviewStatus, Role
 from reviewer_app.domain.moderation import CriterionMatch, calibration_agreement, calibration_matches
 from reviewer_app.domain.rules import decide, missing_criteria
 from reviewer_app.errors import NotFound, UserError
-from reviewer_app.services.finalize import attempt_subject
+from reviewer_app.services.decision_inputs import attempt_subject
 from reviewer_app.services.policies import policy_for
 from reviewer_app.services.profiles import current_profile
 from reviewer_app.services.roles import NotAllowed, require_lead
