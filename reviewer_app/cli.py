@@ -7,7 +7,6 @@ its traceback and reported in one line that says where the log is (exit status 1
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import sys
@@ -252,8 +251,10 @@ def cmd_diagnose(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def _gui():  # noqa: ANN202 - the reviewer_app.gui.app module
     try:
-        # Imported by name: the core must not depend on the GUI package (import-linter).
-        return importlib.import_module("reviewer_app.gui.app")
+        # Only here: every other command runs without PySide6 (pyproject.toml's contracts).
+        from reviewer_app.gui import app
+
+        return app
     except ImportError as exc:
         raise UserError("The window needs PySide6, which is not installed: "
                         "pip install 'reviewer-app[gui]'", details=str(exc)) from None
