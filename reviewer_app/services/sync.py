@@ -19,10 +19,10 @@ from reviewer_app.errors import NotFound, UserError
 from reviewer_app.jobs import Job
 from reviewer_app.store import models as m
 from reviewer_app.store.context import AppContext
-from reviewer_app.sync import outbox, profiles
+from reviewer_app.sync import issuer_profiles, outbox
 from reviewer_app.sync.engine import SyncReport, SyncSettings, run_pass
+from reviewer_app.sync.issuer_profiles import IssuerProfile
 from reviewer_app.sync.outbox import EntryView
-from reviewer_app.sync.profiles import IssuerProfile
 from reviewer_app.sync.secrets import TokenStore, default_store
 
 
@@ -45,7 +45,7 @@ class SyncStatus:
 
 def status(ctx: AppContext) -> SyncStatus:
     counts = outbox.counts(ctx.sessions)
-    profile = profiles.find_default(ctx.sessions)
+    profile = issuer_profiles.find_default(ctx.sessions)
     return SyncStatus(profile.name if profile else None, profile.kind if profile else None,
                       counts[outbox.QUEUED], counts[outbox.SENDING], counts[outbox.ACCEPTED],
                       counts[outbox.REJECTED], profile.last_sync_at if profile else None)
@@ -78,28 +78,28 @@ def retry_entry(ctx: AppContext, uid: str) -> bool:
 # -- issuer profiles and sign-in ------------------------------------------------------------
 
 def list_profiles(ctx: AppContext) -> list[IssuerProfile]:
-    return profiles.list_profiles(ctx.sessions)
+    return issuer_profiles.list_profiles(ctx.sessions)
 
 
 def get_profile(ctx: AppContext, name: str | None = None) -> IssuerProfile:
-    return profiles.get_profile(ctx.sessions, name)
+    return issuer_profiles.get_profile(ctx.sessions, name)
 
 
 def add_profile(ctx: AppContext, name: str, kind: str, base_url: str, username: str, *,
                 allow_http: bool = False, settings: dict[str, Any] | None = None,
                 make_default: bool = False) -> IssuerProfile:
-    return profiles.add_profile(ctx.sessions, name, kind, base_url, username,
+    return issuer_profiles.add_profile(ctx.sessions, name, kind, base_url, username,
                                 allow_http=allow_http, settings=settings, make_default=make_default)
 
 
 def update_profile(ctx: AppContext, name: str, **changes: Any) -> IssuerProfile:
-    return profiles.update_profile(ctx.sessions, name, **changes)
+    return issuer_profiles.update_profile(ctx.sessions, name, **changes)
 
 
 def remove_profile(ctx: AppContext, name: str, store: TokenStore | None = None) -> None:
-    profiles.get_profile(ctx.sessions, name)
+    issuer_profiles.get_profile(ctx.sessions, name)
     (store or default_store()).delete(name)
-    profiles.remove_profile(ctx.sessions, name)
+    issuer_profiles.remove_profile(ctx.sessions, name)
 
 
 def login(ctx: AppContext, name: str | None, password: str, *, store: TokenStore | None = None,
@@ -107,7 +107,7 @@ def login(ctx: AppContext, name: str | None, password: str, *, store: TokenStore
     """Sign in with the password (never stored); the tokens go to the keyring."""
     from reviewer_app.sync.adapters import make_adapter
 
-    profile = profiles.get_profile(ctx.sessions, name)
+    profile = issuer_profiles.get_profile(ctx.sessions, name)
     if not password:
         raise UserError("Give the password to sign in with.")
     store = store or default_store()
@@ -123,14 +123,14 @@ def logout(ctx: AppContext, name: str | None, *, store: TokenStore | None = None
            transport=None) -> IssuerProfile:  # noqa: ANN001
     from reviewer_app.sync.adapters import make_adapter
 
-    profile = profiles.get_profile(ctx.sessions, name)
+    profile = issuer_profiles.get_profile(ctx.sessions, name)
     with make_adapter(profile, store or default_store(), transport=transport) as adapter:
         adapter.sign_out()
     return profile
 
 
 def signed_in(ctx: AppContext, name: str | None = None, *, store: TokenStore | None = None) -> bool:
-    profile = profiles.get_profile(ctx.sessions, name)
+    profile = issuer_profiles.get_profile(ctx.sessions, name)
     return (store or default_store()).load(profile.name) is not None
 
 

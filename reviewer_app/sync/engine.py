@@ -32,7 +32,7 @@ from reviewer_app.jobs import Job
 from reviewer_app.store import models as m
 from reviewer_app.store.context import AppContext
 from reviewer_app.store.types import utcnow
-from reviewer_app.sync import outbox, profiles
+from reviewer_app.sync import issuer_profiles, outbox
 from reviewer_app.sync.adapters import make_adapter
 from reviewer_app.sync.adapters.base import IssuerAdapter, SplitBatch
 from reviewer_app.sync.client import IssuerRefused, TransientError
@@ -100,7 +100,7 @@ def run_pass(ctx: AppContext, profile_name: str | None = None, job: Job | None =
     """Push pending decisions, then pull assigned submissions; returns what happened."""
     job = job or Job()
     settings = settings or SyncSettings()
-    profile = profiles.get_profile(ctx.sessions, profile_name)
+    profile = issuer_profiles.get_profile(ctx.sessions, profile_name)
     store = store or default_store()
     lock = FileLock(str(ctx.paths.data_dir / "sync.lock"))
     try:
@@ -128,7 +128,7 @@ def run_pass(ctx: AppContext, profile_name: str | None = None, job: Job | None =
             report.online = adapter.contacted and failures < settings.max_failures
             report.refreshed = adapter.refreshes
             if adapter.contacted:
-                profiles.mark_synced(ctx.sessions, profile.name)
+                issuer_profiles.mark_synced(ctx.sessions, profile.name)
     finally:
         lock.release()
         counts = outbox.counts(ctx.sessions)
@@ -200,7 +200,7 @@ def _push(ctx: AppContext, adapter: IssuerAdapter, job: Job, settings: SyncSetti
     return failures
 
 
-def _pull(ctx: AppContext, adapter: IssuerAdapter, profile: profiles.IssuerProfile, job: Job,
+def _pull(ctx: AppContext, adapter: IssuerAdapter, profile: issuer_profiles.IssuerProfile, job: Job,
           settings: SyncSettings, report: SyncReport) -> None:
     if not (settings.pull and adapter.can_pull and profile.option("pull")):
         return
@@ -246,6 +246,6 @@ def _pull(ctx: AppContext, adapter: IssuerAdapter, profile: profiles.IssuerProfi
             return  # the cursor stays: the next sync asks for this page again
         if page.next_since and page.next_since != cursor:
             cursor = page.next_since
-            profiles.set_pull_cursor(ctx.sessions, profile.name, cursor)
+            issuer_profiles.set_pull_cursor(ctx.sessions, profile.name, cursor)
         if not page.has_more:
             return
