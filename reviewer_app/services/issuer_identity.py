@@ -38,7 +38,7 @@ from reviewer_app.services.roles import require_lead
 from reviewer_app.store import audit
 from reviewer_app.store import models as m
 from reviewer_app.store.context import AppContext
-from reviewer_app.sync import signing
+from reviewer_app.sync import credential_proofs
 from reviewer_app.sync.secrets import KeyringTokenStore
 
 SETTING = "ob3_issuer"
@@ -140,13 +140,13 @@ def set_identity(ctx: AppContext, name: str, url: str, id_: str, *,
     if key is None:
         key = Ed25519PrivateKey.generate()
         raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-        public = signing.public_multibase(key.public_key())
+        public = credential_proofs.public_multibase(key.public_key())
         store.set_secret(_key_account(public), json.dumps(
             {"type": "Ed25519", "private": base64.b64encode(raw).decode("ascii")}))
-    public = signing.public_multibase(key.public_key())
+    public = credential_proofs.public_multibase(key.public_key())
     if id_ == "did:key":
-        id_ = signing.did_key(key.public_key())
-        method = signing.did_key_method(id_)
+        id_ = credential_proofs.did_key(key.public_key())
+        method = credential_proofs.did_key_method(id_)
     else:
         method = f"{id_}#{public}"
     identity = IssuerIdentity(name, url, id_, method, public, evidence_url)
@@ -168,7 +168,7 @@ def _load_key(store: KeyringTokenStore, public: str) -> Ed25519PrivateKey | None
     if not text:
         return None
     key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(json.loads(text)["private"]))
-    if signing.public_multibase(key.public_key()) != public:
+    if credential_proofs.public_multibase(key.public_key()) != public:
         raise UserError("The signing key in the keyring does not match the issuer's public key.")
     return key
 
@@ -207,9 +207,9 @@ def sign_credential(ctx: AppContext, credential: dict[str, Any], *,
     unsigned = {**credential, "issuer": {**credential["issuer"], "id": identity.id,
                                          "name": identity.name, "url": identity.url}}
     try:
-        signed = signing.sign(unsigned, key, identity.verification_method)
-    except signing.SigningError as exc:
+        signed = credential_proofs.sign(unsigned, key, identity.verification_method)
+    except credential_proofs.SigningError as exc:
         raise UserError("The Open Badge could not be signed.", details=str(exc)) from None
-    if not signing.verify(signed, key.public_key()):  # pragma: no cover - a broken library
+    if not credential_proofs.verify(signed, key.public_key()):  # pragma: no cover - a broken library
         raise UserError("The credential could not be signed correctly.")
     return signed

@@ -20,7 +20,7 @@ from reviewer_app.services import issuer_identity, sync
 from reviewer_app.services.roles import NotAllowed, update_self
 from reviewer_app.store import audit
 from reviewer_app.store.context import AppContext
-from reviewer_app.sync import signing
+from reviewer_app.sync import credential_proofs
 
 from support import ORG, ob3_schema_errors
 from sync_test_keyring import MemoryKeyring
@@ -49,7 +49,8 @@ def test_the_credential_is_current_ob3_signed_and_carries_the_rubric_levels(earn
     assert (proof["type"], proof["cryptosuite"], proof["proofPurpose"]) == \
         ("DataIntegrityProof", "eddsa-rdfc-2022", "assertionMethod")
     assert proof["verificationMethod"] == identity.verification_method
-    assert signing.verify(credential, signing.public_from_multibase(identity.public_key_multibase))
+    public = credential_proofs.public_from_multibase(identity.public_key_multibase)
+    assert credential_proofs.verify(credential, public)
 
     subject = credential["credentialSubject"]
     [recipient] = subject["identifier"]
@@ -91,12 +92,14 @@ def test_the_schema_really_checks(earned: AppContext):
 
 def test_a_changed_field_breaks_the_signature(earned: AppContext):
     credential = sync.open_badge(earned, "DEMO-1002", 2)
-    public = signing.public_from_multibase(issuer_identity.get_identity(earned).public_key_multibase)
+    public = credential_proofs.public_from_multibase(
+        issuer_identity.get_identity(earned).public_key_multibase)
     forged = copy.deepcopy(credential)
     forged["credentialSubject"]["result"][3]["achievedLevel"] = \
         forged["credentialSubject"]["result"][3]["achievedLevel"].replace("level-2", "level-4")
-    assert not signing.verify(forged, public)
-    assert not signing.verify(credential, Ed25519PrivateKey.generate().public_key())  # someone else's key
+    assert not credential_proofs.verify(forged, public)
+    someone_else = Ed25519PrivateKey.generate().public_key()
+    assert not credential_proofs.verify(credential, someone_else)
 
 
 def test_the_key_lives_only_in_the_keyring(scored: AppContext, memory_keyring: MemoryKeyring):
@@ -171,11 +174,11 @@ def test_the_did_web_document_and_where_it_goes(earned: AppContext):
 
 def test_a_context_the_app_does_not_carry_is_never_fetched():
     key = Ed25519PrivateKey.generate()
-    document = {"@context": [signing.VC_V2, "https://attacker.example/context.json"],
+    document = {"@context": [credential_proofs.VC_V2, "https://attacker.example/context.json"],
                 "type": ["VerifiableCredential"], "issuer": "did:example:1",
                 "credentialSubject": {"id": "did:example:2"}}
-    with pytest.raises(signing.SigningError, match="not one the app carries"):
-        signing.sign(document, key, "did:example:1#k")
+    with pytest.raises(credential_proofs.SigningError, match="not one the app carries"):
+        credential_proofs.sign(document, key, "did:example:1#k")
 
 
 def test_a_not_yet_decision_is_no_badge(earned: AppContext):
@@ -201,5 +204,5 @@ def test_what_a_safe_mode_verifier_refuses_is_never_signed(earned: AppContext, c
     credential = sync.open_badge(earned, "DEMO-1002", 2)
     unsigned = {k: v for k, v in credential.items() if k != "proof"}
     change(unsigned)
-    with pytest.raises(signing.SigningError, match=re.escape(message)):
-        signing.sign(unsigned, Ed25519PrivateKey.generate(), "did:example:1#k")
+    with pytest.raises(credential_proofs.SigningError, match=re.escape(message)):
+        credential_proofs.sign(unsigned, Ed25519PrivateKey.generate(), "did:example:1#k")
