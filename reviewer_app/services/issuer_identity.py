@@ -11,7 +11,7 @@ set``): the organisation's name, its web site, and an id the world can resolve:
   but nothing ties it to the organisation either).
 
 The name, url, id and public key are a setting of the database (``app_setting``); the
-Ed25519 private key lives only in the system keyring of that machine (``secrets.py``,
+Ed25519 private key lives only in the system keyring of that machine (``sync/secrets.py``,
 service ``reviewer-app``, account ``ob3-issuer-key/<public key>``). A reviewer's database
 refuses all of it: reviewers never sign badges.
 """

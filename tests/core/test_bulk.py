@@ -1,4 +1,4 @@
-"""``services.bulk.insert_rows`` stores exactly what the ORM stores, only faster."""
+"""``store.bulk.insert_rows`` stores exactly what the ORM stores, only faster."""
 
 from __future__ import annotations
 

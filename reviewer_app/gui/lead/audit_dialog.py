@@ -1,7 +1,7 @@
 """Lead > Audit Log: the latest entries (who did what, to which submission, when) and
 "Verify", which checks every entry's hash link (naming the first one altered or removed)
 and every audited row against its last audited state, listing each one that differs
-(``services.audit``)."""
+(``store.audit``)."""
 
 from __future__ import annotations
 
