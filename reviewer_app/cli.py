@@ -7,7 +7,6 @@ its traceback and reported in one line that says where the log is (exit status 1
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import sys
@@ -15,10 +14,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from reviewer_app import __version__
+from reviewer_app.commands.storage import claim_folder, open_context
 from reviewer_app.config import AppPaths, resolve_paths
 from reviewer_app.domain.model import SubmissionStatus
 from reviewer_app.errors import UserError
-from reviewer_app.jobs import Job
 from reviewer_app.logs import setup_logging
 
 log = logging.getLogger("reviewer_app.cli")
@@ -100,8 +99,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: cannot use the data folder: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     log.info("reviewer-app %s: %s", __version__, args.command or "gui")
-    from reviewer_app.commands.storage import claim_folder
-
     lock = None
     try:
         lock = claim_folder(func.__name__, args.command, paths)
@@ -119,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:
-        from reviewer_app.services.context import storage_fault
+        from reviewer_app.store.context import storage_fault
 
         if (fault := storage_fault(paths, exc)) is not None:  # damaged, full, read-only, ...
             log.error("%s: %s", fault.message, fault.details)
@@ -134,24 +131,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             lock.release()
 
 
-def open_context(paths: AppPaths):  # noqa: ANN202 - AppContext, imported late to keep --help fast
-    from reviewer_app.services.context import AppContext
-
-    from reviewer_app.commands.storage import OPENING
-
-    return AppContext.open(paths, **OPENING)
-
-
 # -- commands --------------------------------------------------------------------------------
 
 def cmd_import(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.commands.progress import TerminalProgress
     from reviewer_app.errors import PackageError
-    from reviewer_app.services.imports import import_package
+    from reviewer_app.intake.importer import import_package
 
     status = EXIT_OK
     with open_context(paths) as ctx:
         for path in args.paths:
-            with _progress_bar(path.name) as job:
+            with TerminalProgress() as job:  # counts bytes: the job says "Importing ..."
                 try:
                     outcome = import_package(ctx, path, job)
                 except PackageError as exc:
@@ -234,7 +224,7 @@ def cmd_show(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_export(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.exports.reviews import export_reviews
+    from reviewer_app.services.review_exports import export_reviews
 
     with open_context(paths) as ctx:
         summary = export_reviews(ctx, args.fmt, args.out)
@@ -261,8 +251,10 @@ def cmd_diagnose(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def _gui():  # noqa: ANN202 - the reviewer_app.gui.app module
     try:
-        # Imported by name: the core must not depend on the GUI package (import-linter).
-        return importlib.import_module("reviewer_app.gui.app")
+        # Only here: every other command runs without PySide6 (pyproject.toml's contracts).
+        from reviewer_app.gui import app
+
+        return app
     except ImportError as exc:
         raise UserError("The window needs PySide6, which is not installed: "
                         "pip install 'reviewer-app[gui]'", details=str(exc)) from None
@@ -284,9 +276,9 @@ def cmd_open(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_sync(args: argparse.Namespace, paths: AppPaths) -> int:
+    from reviewer_app.commands.progress import TerminalProgress
+    from reviewer_app.services.sync import sync_now
     from reviewer_app.sync.engine import SyncSettings
-    from reviewer_app.sync.service import sync_now
-    from reviewer_app.sync.terminal import TerminalProgress
 
     with open_context(paths) as ctx, TerminalProgress() as job:
         try:
@@ -315,43 +307,6 @@ def _size(n: int) -> str:
             return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
         value /= 1000
     return f"{n} bytes"
-
-
-class _BarJob(Job):
-    """A Job whose progress draws a terminal bar (bytes, rate, ETA) when stderr is a terminal."""
-
-    def __init__(self, label: str) -> None:
-        super().__init__()
-        self._label = label
-        self._bar = None
-        self._shown = 0
-        self.progress = self._on_progress
-
-    def _on_progress(self, done: int, total: int, message: str) -> None:
-        if self._bar is None:
-            if not sys.stderr.isatty():
-                return
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=total or None, unit="B", unit_scale=True, unit_divisor=1024,
-                             desc=self._label, leave=False, dynamic_ncols=True)
-        self._bar.update(done - self._shown)
-        self._shown = done
-
-    def close_bar(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
-
-    def __enter__(self) -> _BarJob:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close_bar()
-
-
-def _progress_bar(label: str) -> _BarJob:
-    return _BarJob(label)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,7 +9,6 @@ then says so.
 from __future__ import annotations
 
 import ctypes
-import importlib
 import os
 import platform
 import sys
@@ -115,17 +114,18 @@ def bundle_dir() -> str:
 def qt_versions() -> tuple[str, str]:
     """(the Qt runtime's version, PySide6's), or "not installed"."""
     try:
-        qtcore = importlib.import_module("PySide6.QtCore")
-        pyside = importlib.import_module("PySide6")
+        # Asked, not needed: pyproject.toml's contracts allow this one Qt import in the core.
+        import PySide6
+        from PySide6 import QtCore
     except ImportError:
         return NOT_INSTALLED, NOT_INSTALLED
-    return str(qtcore.qVersion()), str(getattr(pyside, "__version__", "?"))
+    return str(QtCore.qVersion()), str(getattr(PySide6, "__version__", "?"))
 
 
 def mupdf_versions() -> tuple[str, str]:
     """(MuPDF's version, PyMuPDF's), or "not installed"."""
     try:
-        pymupdf = importlib.import_module("pymupdf")
+        import pymupdf
     except ImportError:
         return NOT_INSTALLED, NOT_INSTALLED
     mupdf = getattr(pymupdf, "mupdf_version", None) or getattr(pymupdf, "VersionFitz", "?")
@@ -138,8 +138,9 @@ def libvlc_info() -> Libvlc:
     Starting an instance is part of the question: libvlc that loads but finds no plugins
     cannot play anything."""
     try:
-        # By name: the finder lives beside the media pane, but knows nothing of Qt.
-        loader = importlib.import_module("reviewer_app.gui.media.vlc_loader")
+        # The finder lives beside the media pane but knows nothing of Qt: pyproject.toml's
+        # contracts allow this one import from the GUI package.
+        from reviewer_app.gui.media import vlc_loader as loader
     except ImportError as exc:  # pragma: no cover - the module is always there
         return Libvlc(problem=str(exc))
     try:

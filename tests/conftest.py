@@ -26,8 +26,8 @@ if os.environ.setdefault("QT_QPA_PLATFORM", "offscreen") == "offscreen":
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_screen}"
 
 from reviewer_app.config import resolve_paths  # noqa: E402
-from reviewer_app.services.context import AppContext  # noqa: E402
 from reviewer_app.services.demo import build_demo_packages  # noqa: E402
+from reviewer_app.store.context import AppContext  # noqa: E402
 
 from postgres_support import PG_URL  # noqa: E402
 

@@ -26,9 +26,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, select
 
 from reviewer_app.domain.model import Decision, ReviewStatus, Role
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.roles import update_self
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 RITA = "Rita Okafor"
 FORMULA_COMMENT = "=HYPERLINK(\"http://x\")"

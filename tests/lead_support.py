@@ -14,11 +14,11 @@ from sqlalchemy import select, update
 
 from reviewer_app.domain.model import Role
 from reviewer_app.services import finalize, reviews
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.profiles import current_profile
 from reviewer_app.services.roles import update_self
 from reviewer_app.services.submissions import get_submission
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 # Demo rubrics (reviewer_app/services/demo.py): required levels 3, 3, 3, 2 and 2, 2, 3.
 FA_EARNED = {"learning-goals": 3, "checks-for-understanding": 4, "feedback": 3, "adjusting-instruction": 2}

@@ -13,9 +13,9 @@ from sqlalchemy import select, update
 
 from reviewer_app.domain.model import Role
 from reviewer_app.services import reviews
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.profiles import current_profile
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 
 def act_as(ctx: AppContext, name: str, role: Role = Role.REVIEWER) -> int:

@@ -9,22 +9,24 @@ command functions, so ``reviewer-app --help`` stays fast.
 from __future__ import annotations
 
 import argparse
-import importlib
 
-MODULES: tuple[str, ...] = (
-    "reviewer_app.commands.issuer",
-    "reviewer_app.commands.profile",
-    "reviewer_app.commands.exports",
-    "reviewer_app.commands.stats",
-    "reviewer_app.commands.batches",
-    "reviewer_app.commands.identity",
-    "reviewer_app.commands.audit",
-    "reviewer_app.commands.moderation",
-    "reviewer_app.commands.storage",
-    "reviewer_app.commands.release",
+from reviewer_app.commands import (
+    audit,
+    batches,
+    exports,
+    identity,
+    issuer,
+    moderation,
+    profile,
+    release,
+    stats,
+    storage,
 )
 
+# In the order their commands appear in ``reviewer-app --help``.
+MODULES = (issuer, profile, exports, stats, batches, identity, audit, moderation, storage, release)
 
-def add_all(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001 - argparse's own type
-    for name in MODULES:
-        importlib.import_module(name).add_commands(sub)
+
+def add_all(sub: argparse._SubParsersAction) -> None:
+    for module in MODULES:
+        module.add_commands(sub)

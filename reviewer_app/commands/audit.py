@@ -42,10 +42,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
 
 
 def cmd_audit_verify(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
-    from reviewer_app.services.audit import verify
-
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.audit_head import check
+    from reviewer_app.store.audit import verify
 
     with open_context(paths) as ctx:
         result = verify(ctx)
@@ -59,7 +58,7 @@ def cmd_audit_verify(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_audit_head(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.audit_head import write_head
 
     with open_context(paths) as ctx:
@@ -70,10 +69,10 @@ def cmd_audit_head(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_audit_log(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.errors import UserError
-    from reviewer_app.services.audit import recent
     from reviewer_app.services.lead_views import profile_names
+    from reviewer_app.store.audit import recent
 
     if args.limit < 1:
         raise UserError("--limit takes a number of entries, 1 or more.")

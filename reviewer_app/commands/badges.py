@@ -56,7 +56,7 @@ def add_issuer_actions(isub: argparse._SubParsersAction) -> None:
 
 
 def _write_json(path: Path, value: dict) -> None:
-    from reviewer_app.exports.files import atomic_text_file
+    from reviewer_app.store.atomic_files import atomic_text_file
 
     with atomic_text_file(path) as fh:
         json.dump(value, fh, ensure_ascii=False, indent=2)
@@ -64,8 +64,8 @@ def _write_json(path: Path, value: dict) -> None:
 
 
 def _print_identity(identity, did_document: Path | None) -> None:
-    from reviewer_app.sync.issuer_identity import did_document as document
-    from reviewer_app.sync.issuer_identity import did_web_address
+    from reviewer_app.services.issuer_identity import did_document as document
+    from reviewer_app.services.issuer_identity import did_web_address
 
     print(f"Issuer:  {identity.name} <{identity.url}>")
     print(f"Id:      {identity.id}")
@@ -82,8 +82,8 @@ def _print_identity(identity, did_document: Path | None) -> None:
 
 
 def cmd_identity_show(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
-    from reviewer_app.sync.issuer_identity import require_identity
+    from reviewer_app.commands.storage import open_context
+    from reviewer_app.services.issuer_identity import require_identity
 
     with open_context(paths) as ctx:
         identity = require_identity(ctx)
@@ -92,8 +92,8 @@ def cmd_identity_show(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_identity_set(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
-    from reviewer_app.sync.issuer_identity import set_identity
+    from reviewer_app.commands.storage import open_context
+    from reviewer_app.services.issuer_identity import set_identity
 
     with open_context(paths) as ctx:
         identity = set_identity(ctx, args.name, args.url, args.issuer_id, new_key=args.new_key,
@@ -103,8 +103,8 @@ def cmd_identity_set(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_issuer_ob3(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
-    from reviewer_app.sync.service import export_open_badge
+    from reviewer_app.commands.storage import open_context
+    from reviewer_app.services.sync import export_open_badge
 
     with open_context(paths) as ctx:
         out = export_open_badge(ctx, args.id, args.out, args.attempt)
@@ -113,7 +113,7 @@ def cmd_issuer_ob3(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_issuer_badge(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.sync.issued_badges import issued_badge
 
     with open_context(paths) as ctx:

@@ -35,9 +35,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
 
 
 def cmd_batch_export(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.progress import TerminalProgress
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.batches import NothingToExport, export_batch
-    from reviewer_app.sync.terminal import TerminalProgress
 
     with open_context(paths) as ctx, TerminalProgress(" reviews") as job:
         try:
@@ -55,9 +55,9 @@ def cmd_batch_export(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_batch_import(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.progress import TerminalProgress
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.batches import import_batches
-    from reviewer_app.sync.terminal import TerminalProgress
 
     outcomes = []
     with open_context(paths) as ctx, TerminalProgress() as job:

@@ -83,9 +83,9 @@ def _plural(n: int, word: str) -> str:
 
 
 def cmd_decisions_export(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.progress import TerminalProgress
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.final_exports import export_final_decisions
-    from reviewer_app.sync.terminal import TerminalProgress
 
     fmt = args.fmt or args.out.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
@@ -122,9 +122,9 @@ def _sign_head_beside(ctx, path: Path) -> Path | None:  # noqa: ANN001
 
 
 def cmd_letters(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.progress import TerminalProgress
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.final_exports import write_feedback_letters
-    from reviewer_app.sync.terminal import TerminalProgress
 
     filters = _filters(args)
     with open_context(paths) as ctx, TerminalProgress(" letters") as job:

@@ -36,7 +36,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
 
 
 def cmd_identity(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services import identity
 
     with open_context(paths) as ctx:
@@ -52,7 +52,7 @@ def cmd_identity(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_enrol(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services import enrolment
 
     with open_context(paths) as ctx:
@@ -62,7 +62,7 @@ def cmd_enrol(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_enrolled(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services import enrolment
 
     with open_context(paths) as ctx:
@@ -75,7 +75,7 @@ def cmd_enrolled(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services import enrolment
 
     with open_context(paths) as ctx:

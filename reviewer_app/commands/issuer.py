@@ -88,8 +88,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
 
 
 def cmd_issuer_add(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
-    from reviewer_app.sync.service import add_profile
+    from reviewer_app.commands.storage import open_context
+    from reviewer_app.services.sync import add_profile
 
     with open_context(paths) as ctx:
         profile = add_profile(ctx, args.name, args.kind, args.url, args.username,
@@ -102,8 +102,8 @@ def cmd_issuer_add(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_issuer_set(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
-    from reviewer_app.sync.service import get_profile, update_profile
+    from reviewer_app.commands.storage import open_context
+    from reviewer_app.services.sync import get_profile, update_profile
 
     with open_context(paths) as ctx:
         current = get_profile(ctx, args.name)
@@ -116,8 +116,8 @@ def cmd_issuer_set(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_issuer_list(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
-    from reviewer_app.sync.service import list_profiles
+    from reviewer_app.commands.storage import open_context
+    from reviewer_app.services.sync import list_profiles
 
     with open_context(paths) as ctx:
         rows = list_profiles(ctx)
@@ -132,8 +132,8 @@ def cmd_issuer_list(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_issuer_remove(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
-    from reviewer_app.sync.service import remove_profile
+    from reviewer_app.commands.storage import open_context
+    from reviewer_app.services.sync import remove_profile
 
     with open_context(paths) as ctx:
         remove_profile(ctx, args.name)
@@ -144,9 +144,9 @@ def cmd_issuer_remove(args: argparse.Namespace, paths: AppPaths) -> int:
 def cmd_issuer_login(args: argparse.Namespace, paths: AppPaths) -> int:
     import getpass
 
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
+    from reviewer_app.services.sync import get_profile, login
     from reviewer_app.sync.secrets import default_store
-    from reviewer_app.sync.service import get_profile, login
 
     with open_context(paths) as ctx:
         profile = get_profile(ctx, args.name)
@@ -160,8 +160,8 @@ def cmd_issuer_login(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_issuer_logout(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
-    from reviewer_app.sync.service import logout
+    from reviewer_app.commands.storage import open_context
+    from reviewer_app.services.sync import logout
 
     with open_context(paths) as ctx:
         profile = logout(ctx, args.name)
@@ -170,8 +170,8 @@ def cmd_issuer_logout(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_issuer_outbox(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
-    from reviewer_app.sync.service import outbox_entries
+    from reviewer_app.commands.storage import open_context
+    from reviewer_app.services.sync import outbox_entries
 
     with open_context(paths) as ctx:
         rows = outbox_entries(ctx, limit=args.limit)
@@ -188,8 +188,8 @@ def cmd_issuer_outbox(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_issuer_retry(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
-    from reviewer_app.sync.service import outbox_entries, retry_entry
+    from reviewer_app.commands.storage import open_context
+    from reviewer_app.services.sync import outbox_entries, retry_entry
 
     with open_context(paths) as ctx:
         wanted = [e for e in outbox_entries(ctx) if e.submission_key == args.id

@@ -171,7 +171,7 @@ def _decision(decision) -> str:  # noqa: ANN001
 # -- disputes and moderation -----------------------------------------------------------------
 
 def cmd_disputes(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.moderation import OPEN, RESOLVED, list_disputes
 
     state = None if args.all else RESOLVED if args.resolved else OPEN
@@ -193,7 +193,7 @@ def cmd_disputes(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_disputes_show(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.moderation import find_dispute, get_dispute
 
     with open_context(paths) as ctx:
@@ -251,7 +251,7 @@ def cmd_disputes_show(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_moderate(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.moderation import find_dispute, moderate
 
     levels = _levels(args.level)
@@ -267,7 +267,7 @@ def cmd_moderate(args: argparse.Namespace, paths: AppPaths) -> int:
 # -- policy and blind review -----------------------------------------------------------------
 
 def cmd_policy(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.errors import UserError
     from reviewer_app.services import policies
 
@@ -305,7 +305,7 @@ def cmd_policy(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_blind(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services import policies
 
     with open_context(paths) as ctx:
@@ -319,7 +319,7 @@ def cmd_blind(args: argparse.Namespace, paths: AppPaths) -> int:
 # -- calibration -----------------------------------------------------------------------------
 
 def cmd_calibration_mark(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.calibration import mark_calibration
 
     with open_context(paths) as ctx:
@@ -331,7 +331,7 @@ def cmd_calibration_mark(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_calibration_unmark(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.calibration import unmark_calibration
 
     with open_context(paths) as ctx:
@@ -341,7 +341,7 @@ def cmd_calibration_unmark(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_calibration_list(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.calibration import list_calibration
 
     with open_context(paths) as ctx:
@@ -360,7 +360,7 @@ def _pct(value: float | None) -> str:
 
 
 def cmd_calibration_agreement(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.calibration import reviewer_agreement
 
     with open_context(paths) as ctx:
@@ -376,7 +376,7 @@ def cmd_calibration_agreement(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_calibration_result(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.calibration import my_result
 
     with open_context(paths) as ctx:
@@ -394,7 +394,7 @@ def cmd_calibration_result(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_calibration_export(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.calibration import export_calibration
 
     with open_context(paths) as ctx:
@@ -405,7 +405,7 @@ def cmd_calibration_export(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_calibration_import(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.calibration import import_calibration
 
     with open_context(paths) as ctx:

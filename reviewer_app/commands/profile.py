@@ -19,7 +19,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
 
 
 def cmd_profile(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.roles import ROLE_NAMES, update_self
 
     with open_context(paths) as ctx:

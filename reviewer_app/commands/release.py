@@ -62,7 +62,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
 
 
 def cmd_second_reads(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.second_reads import second_reading_queue
 
     with open_context(paths) as ctx:
@@ -76,7 +76,7 @@ def cmd_second_reads(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_second_assign(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.second_reads import assign
 
     with open_context(paths) as ctx:
@@ -86,7 +86,7 @@ def cmd_second_assign(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_second_export(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.second_reads import export_assignments
 
     with open_context(paths) as ctx:
@@ -96,7 +96,7 @@ def cmd_second_export(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_assignments(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.second_reads import import_assignments, my_assignments
 
     with open_context(paths) as ctx:
@@ -111,7 +111,7 @@ def cmd_assignments(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_late(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.late_reviews import list_late_reviews
 
     with open_context(paths) as ctx:
@@ -128,7 +128,7 @@ def cmd_late(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_held(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.release import held_decisions
 
     with open_context(paths) as ctx:
@@ -143,7 +143,7 @@ def cmd_held(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_backread(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.release import backread
 
     with open_context(paths) as ctx:
@@ -153,7 +153,7 @@ def cmd_backread(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_overturn(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.release import overturn
 
     with open_context(paths) as ctx:
@@ -164,7 +164,7 @@ def cmd_overturn(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_release(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
+    from reviewer_app.commands.storage import open_context
     from reviewer_app.services.release import release
 
     with open_context(paths) as ctx:

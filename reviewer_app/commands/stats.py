@@ -50,8 +50,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
 
 
 def cmd_stats(args: argparse.Namespace, paths: AppPaths) -> int:
-    from reviewer_app.cli import open_context
-    from reviewer_app.services.stats import StatsQuery, agreement_stats, day_start
+    from reviewer_app.commands.storage import open_context
+    from reviewer_app.domain.stats_report import StatsQuery
+    from reviewer_app.services.stats import agreement_stats, day_start
 
     query = StatsQuery(
         credential_key=args.credential,

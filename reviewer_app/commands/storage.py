@@ -1,4 +1,5 @@
-"""The data folder's write lock for commands, and ``reviewer-app restore-backup``.
+"""The data folder's write lock for commands, opening the folder (``open_context``),
+and ``reviewer-app restore-backup``.
 
 Every command but those that only read takes the write lock (``store/owner.py``) before
 it runs. ``restore-backup`` puts a backup in place of a damaged database; it asks first
@@ -36,6 +37,13 @@ def claim_folder(func_name: str, command: str | None, paths: AppPaths):  # noqa:
     lock = WriterLock(paths.data_dir).acquire(f"the command 'reviewer-app {command}'")
     OPENING["check"] = lock.unclean  # the last session ended uncleanly: check the database
     return lock
+
+
+def open_context(paths: AppPaths):  # noqa: ANN201 - AppContext, imported late to keep --help fast
+    """The app's data, opened as the command's claim on the folder allows (``claim_folder``)."""
+    from reviewer_app.store.context import AppContext
+
+    return AppContext.open(paths, **OPENING)
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001

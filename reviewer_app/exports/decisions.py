@@ -63,10 +63,11 @@ from sqlalchemy.engine import Row
 from reviewer_app import __version__
 from reviewer_app.domain.model import Decision
 from reviewer_app.errors import UserError
-from reviewer_app.exports.files import FORMULA_START, atomic_path, atomic_text_file
+from reviewer_app.exports.spreadsheet import FORMULA_START
 from reviewer_app.jobs import Job
-from reviewer_app.services.context import AppContext
 from reviewer_app.store import models as m
+from reviewer_app.store.atomic_files import atomic_path, atomic_text_file
+from reviewer_app.store.context import AppContext
 
 FORMAT = "reviewer-final-decisions/1"
 Format = Literal["csv", "json", "xlsx"]

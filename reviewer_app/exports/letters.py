@@ -39,9 +39,9 @@ from markupsafe import Markup, escape
 from reviewer_app.errors import UserError
 from reviewer_app.exports import decisions
 from reviewer_app.exports.decisions import DecisionFilter
-from reviewer_app.exports.files import atomic_path, write_bytes_atomic
 from reviewer_app.jobs import Job
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.atomic_files import atomic_path, write_bytes_atomic
+from reviewer_app.store.context import AppContext
 
 PAGE = "a4"
 MARGIN = 56  # left and right, points (about 2 cm)

@@ -16,7 +16,7 @@ UTC and shown with "UTC" in their number format (a spreadsheet cell has no time 
 
 **JSON**: ``StatsReport.as_dict()`` with ``format`` and ``generated_at``.
 
-Each file is written beside the target and renamed into place (``exports.files``).
+Each file is written beside the target and renamed into place (``store.atomic_files``).
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from reviewer_app.domain.agreement import Agreement
+from reviewer_app.domain.stats_report import StatsReport
 from reviewer_app.errors import UserError
-from reviewer_app.exports.files import atomic_path, atomic_text_file, spreadsheet_safe
-from reviewer_app.services.stats import StatsReport
+from reviewer_app.exports.spreadsheet import spreadsheet_safe
+from reviewer_app.store.atomic_files import atomic_path, atomic_text_file
 
 FORMATS = ("csv", "xlsx", "json")
 FORMAT = "reviewer-agreement-stats/1"

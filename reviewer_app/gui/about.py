@@ -21,7 +21,7 @@ from reviewer_app.diagnostics import Diagnosis, collect, qt_versions
 from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.resources_path import resource
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 PENDING = "\u2026"  # shown until the slower facts (libvlc, MuPDF, keyring) are in
 

@@ -17,7 +17,7 @@ from reviewer_app.config import AppPaths
 from reviewer_app.errors import UserError
 from reviewer_app.gui.errors import show_error
 from reviewer_app.resources_path import resource
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from reviewer_app.domain.model import SubmissionStatus
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.services import submissions as svc
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 Index = QModelIndex | QPersistentModelIndex
 

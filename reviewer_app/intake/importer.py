@@ -9,7 +9,9 @@
 
 Any refusal is a ``PackageError``: its message names the package and says, in a
 reviewer's words, what is wrong and what to do; its details name the file and the
-technical reason (``refusals``).
+technical reason (``refusals``). ``import_package`` (the CLI, the window and a sync pull
+call it) also writes a refused package to the audit log (``package.refuse``: its name and
+SHA-256, the reason in the reviewer's words and the details) in a transaction of its own.
 """
 
 from __future__ import annotations
@@ -32,11 +34,11 @@ from sqlalchemy.orm import Session
 from reviewer_app.domain.model import EvidenceKind
 from reviewer_app.errors import PackageError
 from reviewer_app.intake.manifest import (
+    MAX_JSON_BYTES,
     FormatError,
     Manifest,
     RubricDef,
     canonical_sha256,
-    MAX_JSON_BYTES,
     parse_manifest,
     parse_rubric,
 )
@@ -58,7 +60,9 @@ from reviewer_app.intake.refusals import (
 )
 from reviewer_app.intake.sniff import ContentMismatch, KindSniffer
 from reviewer_app.jobs import Job
+from reviewer_app.store import audit
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 from reviewer_app.store.evidence import EvidenceStore, StagedFile
 
 log = logging.getLogger(__name__)
@@ -337,3 +341,17 @@ def _insert(session: Session, checked: _Checked) -> None:
         attempt.reflections.append(m.Reflection(position=position, prompt=refl.prompt, text=refl.text))
     session.add(attempt)
     session.flush()
+
+
+def import_package(ctx: AppContext, path: Path, job: Job | None = None) -> ImportOutcome:
+    """Import one package, all or nothing; raises ``PackageError`` when it is refused."""
+    path = Path(path)
+    try:
+        return Importer(ctx.sessions, ctx.evidence).import_path(path, job)
+    except PackageError as exc:
+        details = {"package": path.name, "reason": exc.reason, "details": exc.details}
+        digest = audit.file_sha256(path)
+        if digest is not None:
+            details["file_sha256"] = digest
+        audit.record_refusal(ctx, audit.PACKAGE_REFUSED, f"package {path.name}", details)
+        raise

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from reviewer_app.domain.model import Annotation, AnnotationKind, EvidenceKind, Region
 from reviewer_app.errors import NotFound, UserError
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.reviews import ReviewLocked, check_own, check_readable
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 from reviewer_app.store.types import utcnow
 
 _TIMED = {EvidenceKind.VIDEO, EvidenceKind.AUDIO}

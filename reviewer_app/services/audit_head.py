@@ -27,22 +27,16 @@ from typing import Any
 from sqlalchemy import select
 
 from reviewer_app.errors import UserError
+from reviewer_app.exports.audit_head_format import HEAD_FORMAT, HEAD_SUFFIX, head_message
 from reviewer_app.exports.batches import iso
-from reviewer_app.exports.files import atomic_text_file
 from reviewer_app.exports.signing import BadKey, fingerprint, public_key_text, sign, verify
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.identity import KeyringKeyStore, signing_key
 from reviewer_app.store import models as m
+from reviewer_app.store.atomic_files import atomic_text_file
+from reviewer_app.store.context import AppContext
 from reviewer_app.store.types import utcnow
 
-HEAD_FORMAT = "audit-head/1"
-HEAD_SUFFIX = ".audit-head.json"
 KEY_SETTING = "audit_head_key"
-
-
-def _message(document: dict[str, Any]) -> bytes:
-    body = {k: v for k, v in document.items() if k != "signature"}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def signed_head(ctx: AppContext, store: KeyringKeyStore | None = None) -> dict[str, Any]:
@@ -58,7 +52,7 @@ def signed_head(ctx: AppContext, store: KeyringKeyStore | None = None) -> dict[s
         "format": HEAD_FORMAT, "entry": entry, "hash": digest,
         "signer": {"uid": me.uid, "name": me.name}, "public_key": public,
         "fingerprint": fingerprint(key), "signed_at": iso(utcnow())}
-    document["signature"] = sign(key, _message(document))
+    document["signature"] = sign(key, head_message(document))
     return document
 
 
@@ -104,7 +98,7 @@ def check(ctx: AppContext, path: Path) -> HeadCheck:
         raise UserError(f"{name} is not a signed audit head ({HEAD_FORMAT}).")
     try:
         entry, digest = int(document["entry"]), str(document["hash"])
-        signed = verify(document["public_key"], document.get("signature"), _message(document))
+        signed = verify(document["public_key"], document.get("signature"), head_message(document))
     except (KeyError, TypeError, ValueError, BadKey):
         signed = False
     if not signed:

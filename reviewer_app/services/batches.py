@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import importlib
-import importlib.util
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,17 +43,19 @@ from reviewer_app.exports.batches import (
     write_batch,
 )
 from reviewer_app.jobs import Job
-from reviewer_app.services import audit, audit_rows, queue_state
+from reviewer_app.services import finalize
+from reviewer_app.services.batch_lines import review_lines as _review_lines
 from reviewer_app.services.batch_records import chunks as _chunks
 from reviewer_app.services.batch_records import review_records
-from reviewer_app.services.batch_lines import review_lines as _review_lines
-from reviewer_app.services.bulk import insert_rows
-from reviewer_app.services.context import AppContext
+from reviewer_app.services.decision_inputs import Arrived
 from reviewer_app.services.enrolment import check_signer
 from reviewer_app.services.identity import signing_key
 from reviewer_app.services.roles import require_lead
 from reviewer_app.services.submissions import rubric_to_domain
+from reviewer_app.store import audit, audit_rows, queue_state
 from reviewer_app.store import models as m
+from reviewer_app.store.bulk import insert_rows
+from reviewer_app.store.context import AppContext
 from reviewer_app.store.types import utcnow
 
 #: The ``app_setting`` key listing (one per line) the review uids already exported.
@@ -366,20 +366,14 @@ def _reviewer_profile(session: Session, batch: Batch) -> tuple[int | None, bool]
 
 def _finalize(session: Session, attempt_ids: list[int], actor_uid: str,
               arrived: Sequence[tuple[Any, ...]] = (), summary: str | None = None,
-              ) -> Any:
+              ) -> finalize.Evaluated:
     """Let the lead's rules (double scoring, disputes, final decisions) look at the attempts
     that just got a review; returns the attempts now final, disputed, and waiting for a
     second review. ``arrived``: the reviews just written (``_insert_reviews``), so that they
     are not read back; ``summary``: the audit subject their consequences are logged under.
-
-    ``services.finalize`` is looked up, not imported at the top: without it (a build that
-    predates it) the reviews are imported and simply wait as submitted.
     """
-    if importlib.util.find_spec("reviewer_app.services.finalize") is None:
-        return None
-    finalize = importlib.import_module("reviewer_app.services.finalize")
     return finalize.evaluate_attempts(session, attempt_ids, actor_uid, summary=summary,
-                                      arrived=[finalize.Arrived.of(*a) for a in arrived])
+                                      arrived=[Arrived.of(*a) for a in arrived])
 
 
 def _import_one(ctx: AppContext, actor_uid: str, path: Path, job: Job,
@@ -471,7 +465,7 @@ def _insert_reviews(session: Session, new: list[tuple[BatchReview, tuple[int, in
                     reviewer_id: int, batch_id: int, rubrics: dict[int, _Rubric],
                     evidence: dict[tuple[int, str], int]) -> list[tuple[Any, ...]]:
     """Write the reviews, their scores and notes; returns each as the lead's rules need it
-    (``finalize.Arrived.of``'s arguments), so that they are not read back."""
+    (``Arrived.of``'s arguments), so that they are not read back."""
     # Straight to the session's connection (executemany): no ORM bookkeeping per row.
     conn = session.connection()
     submitted = ReviewStatus.SUBMITTED

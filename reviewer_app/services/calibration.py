@@ -37,14 +37,14 @@ from reviewer_app.domain.model import Decision, ReviewStatus, Role
 from reviewer_app.domain.moderation import CriterionMatch, calibration_agreement, calibration_matches
 from reviewer_app.domain.rules import decide, missing_criteria
 from reviewer_app.errors import NotFound, UserError
-from reviewer_app.services import audit
-from reviewer_app.services.context import AppContext
-from reviewer_app.services.finalize import attempt_subject
+from reviewer_app.services.decision_inputs import attempt_subject
 from reviewer_app.services.policies import policy_for
 from reviewer_app.services.profiles import current_profile
 from reviewer_app.services.roles import NotAllowed, require_lead
 from reviewer_app.services.submissions import rubric_to_domain
+from reviewer_app.store import audit
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 from reviewer_app.store.types import utcnow
 
 FORMAT = "reviewer-calibration/1"
@@ -339,7 +339,7 @@ class CalibrationExport:
 
 def export_calibration(ctx: AppContext, out: Path, credential_key: str | None = None) -> CalibrationExport:
     """Write the calibration items (agreed levels) to a file reviewers import."""
-    from reviewer_app.exports.files import atomic_text_file
+    from reviewer_app.store.atomic_files import atomic_text_file
 
     me = require_lead(ctx, "export calibration scores")
     with ctx.sessions() as session:

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from reviewer_app.errors import UserError
+from reviewer_app.intake.importer import import_package
 from reviewer_app.resources_path import resource
 from reviewer_app.services import reviews
-from reviewer_app.services.context import AppContext
-from reviewer_app.services.imports import import_package
 from reviewer_app.services.submissions import get_submission
+from reviewer_app.store.context import AppContext
 
 _FOUR = [(1, "Beginning"), (2, "Developing"), (3, "Proficient"), (4, "Exemplary")]
 

@@ -23,8 +23,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from reviewer_app.errors import UserError
-from reviewer_app.services.context import AppContext
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 log = logging.getLogger(__name__)
 

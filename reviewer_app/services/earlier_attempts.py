@@ -16,8 +16,8 @@ from sqlalchemy.orm import selectinload
 
 from reviewer_app.domain.model import Decision, ReviewStatus, Role
 from reviewer_app.errors import NotFound
-from reviewer_app.services.context import AppContext
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 
 from reviewer_app.errors import UserError
 from reviewer_app.exports.signing import BadKey, fingerprint, load_public_key, normalise_fingerprint
-from reviewer_app.services import audit
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.identity import ENROLMENT_FORMAT
 from reviewer_app.services.roles import require_lead
+from reviewer_app.store import audit
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 from reviewer_app.store.types import utcnow
 
 _MAX_FILE_BYTES = 64 * 1024

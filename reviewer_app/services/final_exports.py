@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from reviewer_app.exports import decisions
 from reviewer_app.exports.decisions import DecisionFilter, ExportSummary
 from reviewer_app.jobs import Job
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.roles import require_lead
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 if TYPE_CHECKING:  # the letters module is imported when letters are written
     from reviewer_app.exports.letters import LettersSummary

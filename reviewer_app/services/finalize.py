@@ -33,7 +33,6 @@ payloads are built here from plain rows in exactly the format of
 
 from __future__ import annotations
 
-import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,24 +43,31 @@ import orjson
 from sqlalchemy import Connection, bindparam, exists, select
 from sqlalchemy.orm import Session
 
-from reviewer_app.domain.model import Criterion, Decision, Level, ReviewStatus, Role, Rubric
-from reviewer_app.domain.moderation import DoubleScoring, ScoredReview, all_disagreements, second_review_reason
-from reviewer_app.domain.moderation import UNQUALIFIED
-from reviewer_app.services import audit, audit_rows, late_reviews, qualification, queue_state
-from reviewer_app.services.bulk import insert_rows, new_uids
-from reviewer_app.services.policies import Policy, policy_for
+from reviewer_app.domain.model import ReviewStatus, Role
+from reviewer_app.domain.moderation import (
+    UNQUALIFIED,
+    ScoredReview,
+    all_disagreements,
+    second_review_reason,
+)
+from reviewer_app.services import late_reviews
+from reviewer_app.services.decision_inputs import (
+    CHUNK,
+    Arrived,
+    DecisionInputs,
+    ReviewRow,
+    RubricInfo,
+    Scores,
+    attempt_subject,
+    levels_of,
+)
+from reviewer_app.store import audit, audit_rows, queue_state
 from reviewer_app.store import models as m
+from reviewer_app.store.bulk import insert_rows, new_uids
 from reviewer_app.store.types import utcnow
 from reviewer_app.sync.outbox import PAYLOAD_FORMAT, QUEUED
 
-CHUNK = 500
-
 SINGLE, AGREED, MODERATED = "single", "agreed", "moderated"
-
-
-def attempt_subject(submission_key: str, number: int) -> str:
-    """How the audit log names an attempt."""
-    return f"{submission_key} attempt {number}"
 
 
 @dataclass
@@ -78,147 +84,11 @@ class Evaluated:
     late: list[tuple[int, int, bool]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _RubricInfo:
-    domain: Rubric
-    key: str
-    version: str
-    title: str
-    criteria: tuple[tuple[int, str, str, int, dict[int, str]], ...]  # id, key, title, required, labels
-    #: A payload's criterion entry but its comment, by (criterion id, level): made once.
-    entries: dict[tuple[int, int | None], dict[str, Any]] = field(default_factory=dict, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class _ReviewRow:
-    id: int
-    uid: str
-    attempt_id: int
-    reviewer_id: int
-    decision: Decision | None
-    feedback: str
-    submitted_at: datetime
-
-
-Scores = dict[int, tuple[int | None, str]]  # criterion id -> (level, comment)
-
-
-@dataclass(frozen=True, slots=True)
-class Arrived:
-    """A submitted review (kind "review") the caller has just written in this transaction,
-    with its scores, so ``evaluate_attempts`` need not read it back."""
-
-    review: _ReviewRow
-    scores: Scores
-
-    @classmethod
-    def of(cls, id: int, uid: str, attempt_id: int, reviewer_id: int,
-           decision: Decision | None, feedback: str, submitted_at: datetime, scores: Scores) -> Arrived:
-        return cls(_ReviewRow(id, uid, attempt_id, reviewer_id, decision, feedback, submitted_at), scores)
-
-
-class _Cache:
-    """Rubrics, credentials, profiles, policies and reviewers' histories, read once per call."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.rubrics: dict[int, _RubricInfo] = {}
-        self.credentials: dict[int, tuple[str, str, str]] = {}
-        self.profiles: dict[int, tuple[str, str, str]] = {}
-        self.policies: dict[str, Policy] = {}
-        self.rules: dict[str, DoubleScoring] = {}
-        self.histories: dict[tuple[int, str], list[tuple[datetime, int]]] = {}
-        self.calibration: dict[str, dict[int, tuple[int, int, int]] | None] = {}
-
-    def qualified(self, reviewer_id: int, credential_key: str) -> bool:
-        """Whether the reviewer may score this credential alone (calibration that counts)."""
-        if credential_key not in self.calibration:
-            self.calibration[credential_key] = qualification.calibration_counts(self.session, credential_key)
-        counts = self.calibration[credential_key]
-        if counts is None:  # no calibration items: nothing to qualify on
-            return True
-        policy = self.policy(credential_key)
-        return qualification.is_qualified(counts.get(reviewer_id), policy.calibration_items,
-                                          policy.calibration_threshold)
-
-    def rubric(self, rubric_id: int) -> _RubricInfo:
-        if rubric_id not in self.rubrics:
-            s = self.session
-            r = s.execute(select(m.Rubric.key, m.Rubric.version, m.Rubric.title)
-                          .where(m.Rubric.id == rubric_id)).one()
-            crits = s.execute(select(m.Criterion.id, m.Criterion.key, m.Criterion.title,
-                                     m.Criterion.required_level, m.Criterion.guidance)
-                              .where(m.Criterion.rubric_id == rubric_id)
-                              .order_by(m.Criterion.position)).all()
-            levels: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
-            for cid, value, label, descriptor in s.execute(
-                    select(m.CriterionLevel.criterion_id, m.CriterionLevel.value,
-                           m.CriterionLevel.label, m.CriterionLevel.descriptor)
-                    .where(m.CriterionLevel.criterion_id.in_([c[0] for c in crits]))
-                    .order_by(m.CriterionLevel.value)):
-                levels[cid].append((value, label, descriptor))
-            domain = Rubric(r[0], r[1], r[2], tuple(
-                Criterion(key=c[1], title=c[2], required_level=c[3], guidance=c[4],
-                          levels=tuple(Level(v, lab, d) for v, lab, d in levels[c[0]]))
-                for c in crits))
-            self.rubrics[rubric_id] = _RubricInfo(
-                domain, r[0], r[1], r[2],
-                tuple((c[0], c[1], c[2], c[3], {v: lab for v, lab, _ in levels[c[0]]}) for c in crits))
-        return self.rubrics[rubric_id]
-
-    def credential(self, credential_id: int) -> tuple[str, str, str]:
-        if credential_id not in self.credentials:
-            row = self.session.execute(select(m.Credential.key, m.Credential.version, m.Credential.title)
-                                       .where(m.Credential.id == credential_id)).one()
-            self.credentials[credential_id] = (row[0], row[1], row[2])
-        return self.credentials[credential_id]
-
-    def load_profiles(self, ids: Iterable[int]) -> None:
-        missing = [i for i in set(ids) if i not in self.profiles]
-        for start in range(0, len(missing), CHUNK):
-            for pid, uid, name, role in self.session.execute(
-                    select(m.Profile.id, m.Profile.uid, m.Profile.name, m.Profile.role)
-                    .where(m.Profile.id.in_(missing[start:start + CHUNK]))):
-                self.profiles[pid] = (uid, name, Role(role).value)
-
-    def profiles_of(self, ids: Iterable[int]) -> dict[int, tuple[str, str, str]]:
-        ids = list(ids)
-        self.load_profiles(ids)
-        return {i: self.profiles[i] for i in ids}
-
-    def policy(self, credential_key: str) -> Policy:
-        if credential_key not in self.policies:
-            self.policies[credential_key] = policy_for(self.session, credential_key)
-            self.rules[credential_key] = self.policies[credential_key].rule
-        return self.policies[credential_key]
-
-    def rule(self, credential_key: str) -> DoubleScoring:
-        self.policy(credential_key)
-        return self.rules[credential_key]
-
-    def earlier_reviews(self, reviewer_id: int, credential_key: str, review: _ReviewRow) -> int:
-        """The reviewer's submitted reviews of this credential before this one."""
-        key = (reviewer_id, credential_key)
-        if key not in self.histories:
-            rows = self.session.execute(
-                select(m.Review.submitted_at, m.Review.id)
-                .join(m.Attempt, m.Review.attempt_id == m.Attempt.id)
-                .join(m.Submission, m.Attempt.submission_id == m.Submission.id)
-                .where(m.Review.reviewer_id == reviewer_id, m.Submission.credential_key == credential_key,
-                       m.Review.status == ReviewStatus.SUBMITTED, m.Review.kind == "review")).all()
-            self.histories[key] = sorted((r[0], r[1]) for r in rows)
-        return bisect.bisect_left(self.histories[key], (review.submitted_at, review.id))
-
-
-def _levels(info: _RubricInfo, scores: dict[int, tuple[int | None, str]]) -> dict[str, int | None]:
-    return {c[1]: scores.get(c[0], (None, ""))[0] for c in info.criteria}
-
-
 _NO_SCORE = (None, "")
 
 
-def payload(info: _RubricInfo, credential: tuple[str, str, str], submission_key: str, number: int,
-            candidate_key: str, review: _ReviewRow, scores: dict[int, tuple[int | None, str]],
+def payload(info: RubricInfo, credential: tuple[str, str, str], submission_key: str, number: int,
+            candidate_key: str, review: ReviewRow, scores: dict[int, tuple[int | None, str]],
             reviewer: tuple[str, str, str]) -> dict[str, Any]:
     """The decision as the issuer receives it: ``sync.outbox.decision_payload``'s format."""
     criteria = []
@@ -273,7 +143,7 @@ def evaluate_attempts(session: Session, attempt_ids: Iterable[int], actor_uid: s
         return out
     ids = sorted(set(attempt_ids))
     session.flush()  # the reviews the caller just wrote are read below, as plain rows
-    cache = _Cache(session)
+    cache = DecisionInputs(session)
     known = {a.review.id: a for a in arrived}
     log: list[tuple[str, str, dict[str, Any]]] = []
     now = utcnow()
@@ -311,13 +181,13 @@ _OPEN_ATTEMPTS = (
 
 
 def _submitted_reviews(conn: Connection, attempt_ids: Sequence[int], known: Mapping[int, Arrived],
-                       ) -> tuple[dict[int, list[_ReviewRow]], dict[int, Scores]]:
+                       ) -> tuple[dict[int, list[ReviewRow]], dict[int, Scores]]:
     """Each attempt's submitted reviews (kind "review"), oldest first, and their scores.
 
     Reviews the caller handed over (``known``) are taken as they are; only the others are
     read (with their scores)."""
     R = m.Review
-    reviews: dict[int, list[_ReviewRow]] = defaultdict(list)
+    reviews: dict[int, list[ReviewRow]] = defaultdict(list)
     scores: dict[int, Scores] = {}
     where = (R.attempt_id.in_(attempt_ids), R.status == ReviewStatus.SUBMITTED, R.kind == "review")
     if known:
@@ -334,7 +204,7 @@ def _submitted_reviews(conn: Connection, attempt_ids: Sequence[int], known: Mapp
         where = (R.id.in_(others),)
     for r in conn.execute(select(R.id, R.uid, R.attempt_id, R.reviewer_id, R.decision, R.feedback,
                                  R.submitted_at).where(*where)):
-        reviews[r[2]].append(_ReviewRow(*r))
+        reviews[r[2]].append(ReviewRow(*r))
         scores[r[0]] = {}
     read = [rid for rid, s in scores.items() if not s and rid not in known]
     for start in range(0, len(read), CHUNK):
@@ -346,14 +216,14 @@ def _submitted_reviews(conn: Connection, attempt_ids: Sequence[int], known: Mapp
     return _oldest_first(reviews), scores
 
 
-def _oldest_first(reviews: dict[int, list[_ReviewRow]]) -> dict[int, list[_ReviewRow]]:
+def _oldest_first(reviews: dict[int, list[ReviewRow]]) -> dict[int, list[ReviewRow]]:
     for rows in reviews.values():
         if len(rows) > 1:  # by submission time, then id (a missing time first, as SQLite sorts)
             rows.sort(key=lambda r: (r.submitted_at is not None, r.submitted_at or datetime.min, r.id))
     return reviews
 
 
-def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, cache: _Cache,
+def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, cache: DecisionInputs,
                     known: Mapping[int, Arrived], now: datetime, out: Evaluated,
                     log: list[tuple[str, str, dict[str, Any]]]) -> None:
     conn = session.connection()  # plain rows: no ORM loading for thousands of them
@@ -368,8 +238,8 @@ def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, cache: _
 
     reasons_set: list[dict[str, Any]] = []
     reason_of: dict[int, str | None] = {}
-    finals: list[tuple[Any, _ReviewRow, str]] = []  # (attempt row, review, source)
-    disputes: list[tuple[Any, list[str], list[_ReviewRow]]] = []
+    finals: list[tuple[Any, ReviewRow, str]] = []  # (attempt row, review, source)
+    disputes: list[tuple[Any, list[str], list[ReviewRow]]] = []
     for a in attempts:
         rows = reviews.get(a[0])
         if not rows:
@@ -382,7 +252,7 @@ def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, cache: _
             earlier = (cache.earlier_reviews(first.reviewer_id, a[7], first)
                        if policy.first_reviews else 0)
             reason = second_review_reason(cache.rule(a[7]), info.domain, a[5],
-                                          _levels(info, scores[first.id]), earlier)
+                                          levels_of(info, scores[first.id]), earlier)
             if reason is None and not cache.qualified(first.reviewer_id, a[7]):
                 reason = UNQUALIFIED
             if reason is not None:
@@ -396,7 +266,7 @@ def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, cache: _
             else:
                 finals.append((a, first, SINGLE))
             continue
-        scored = [ScoredReview(cache.profiles[r.reviewer_id][1], _levels(info, scores[r.id]), r.decision)
+        scored = [ScoredReview(cache.profiles[r.reviewer_id][1], levels_of(info, scores[r.id]), r.decision)
                   for r in rows]
         why = all_disagreements(info.domain, scored, policy.max_level_gap)
         if why:

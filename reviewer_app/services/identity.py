@@ -32,10 +32,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from reviewer_app.domain.model import Profile
 from reviewer_app.errors import UserError
 from reviewer_app.exports.batches import _slug, iso
-from reviewer_app.exports.files import atomic_text_file
 from reviewer_app.exports.signing import ALGORITHM, fingerprint, public_key_text
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.profiles import current_profile
+from reviewer_app.store.atomic_files import atomic_text_file
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync.secrets import SERVICE, KeyringTokenStore, NoKeyring
 
 log = logging.getLogger(__name__)

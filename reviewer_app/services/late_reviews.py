@@ -11,26 +11,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
 from reviewer_app.domain.moderation import ScoredReview, all_disagreements
-from reviewer_app.services.bulk import insert_rows
-from reviewer_app.services.context import AppContext
+from reviewer_app.services.decision_inputs import CHUNK, Arrived, DecisionInputs, attempt_subject, levels_of
 from reviewer_app.services.roles import require_lead
+from reviewer_app.store import audit
 from reviewer_app.store import models as m
+from reviewer_app.store.bulk import insert_rows
+from reviewer_app.store.context import AppContext
 
-if TYPE_CHECKING:  # finalize imports this module
-    from reviewer_app.services.finalize import Arrived, _Cache
 
-
-def record(session, known: Mapping[int, Arrived], cache: _Cache,  # noqa: ANN001
+def record(session, known: Mapping[int, Arrived], cache: DecisionInputs,  # noqa: ANN001
            log: list[tuple[str, str, dict[str, Any]]], now: datetime) -> list[tuple[int, int, bool]]:
     """Record the just-arrived reviews whose attempt already has a final decision;
     returns (attempt id, review id, agrees) for each."""
-    from reviewer_app.services import audit
-    from reviewer_app.services.finalize import CHUNK, _levels, attempt_subject
 
     by_attempt: dict[int, list[Arrived]] = {}
     for a in known.values():
@@ -56,12 +53,12 @@ def record(session, known: Mapping[int, Arrived], cache: _Cache,  # noqa: ANN001
     for fid, aid, final_review, decision, rubric_id, key, number, credential in finals:
         info = cache.rubric(rubric_id)
         final = ScoredReview("the final decision",
-                             _levels(info, {c: (lv, "") for c, lv in final_scores.get(final_review, {}).items()}),
+                             levels_of(info, {c: (lv, "") for c, lv in final_scores.get(final_review, {}).items()}),
                              decision)
         gap = cache.policy(credential).max_level_gap
         for a in by_attempt[aid]:
             name = cache.profiles[a.review.reviewer_id][1]
-            late = ScoredReview(name, _levels(info, a.scores), a.review.decision)
+            late = ScoredReview(name, levels_of(info, a.scores), a.review.decision)
             why = all_disagreements(info.domain, [final, late], gap)
             rows.append((a.review.id, aid, fid, not why, "\n".join(why), now))
             out.append((aid, a.review.id, not why))

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from reviewer_app.domain.model import ReviewStatus
 from reviewer_app.services.batches import EXPORTED_SETTING
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.profiles import current_profile
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 
 def profile_names(ctx: AppContext) -> dict[str, str]:

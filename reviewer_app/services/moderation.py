@@ -40,14 +40,15 @@ from reviewer_app.domain.model import (
 )
 from reviewer_app.domain.rules import decide, submission_problems
 from reviewer_app.errors import NotFound, UserError
-from reviewer_app.services import audit, dispute_ids, queue_state
+from reviewer_app.services import dispute_ids
 from reviewer_app.services.annotations import _to_annotation
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.finalize import MODERATED, attempt_subject
 from reviewer_app.services.policies import policy_for
 from reviewer_app.services.roles import NotAllowed, require_lead
 from reviewer_app.services.submissions import rubric_to_domain
+from reviewer_app.store import audit, queue_state
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 from reviewer_app.store.types import utcnow
 from reviewer_app.sync.outbox import enqueue_decision
 

@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 from reviewer_app.domain.model import Role
 from reviewer_app.domain.moderation import DEFAULT_THRESHOLD, DoubleScoring
 from reviewer_app.errors import NotFound, UserError
-from reviewer_app.services import audit
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.roles import require_lead
+from reviewer_app.store import audit
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 from reviewer_app.store.types import utcnow
 
 BLIND_REVIEW = "blind_review"

@@ -7,8 +7,8 @@ import getpass
 from sqlalchemy import select
 
 from reviewer_app.domain.model import Profile, Role
-from reviewer_app.services.context import AppContext
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 
 def to_profile(row: m.Profile) -> Profile:

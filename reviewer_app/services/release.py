@@ -25,14 +25,14 @@ from sqlalchemy.orm import selectinload
 from reviewer_app.domain.model import ReviewStatus
 from reviewer_app.domain.rules import decide, submission_problems
 from reviewer_app.errors import NotFound, UserError
-from reviewer_app.services import audit, queue_state
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.finalize import attempt_subject
 from reviewer_app.services.moderation import write_lead_review
 from reviewer_app.services.policies import Policy, policy_for
 from reviewer_app.services.roles import NotAllowed, require_lead
 from reviewer_app.services.submissions import rubric_to_domain
+from reviewer_app.store import audit, queue_state
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 from reviewer_app.store.types import utcnow
 from reviewer_app.sync.outbox import enqueue_decision
 

@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session, selectinload
 from reviewer_app.domain.model import CriterionScore, Review, ReviewStatus, Role
 from reviewer_app.domain.rules import decide, submission_problems
 from reviewer_app.errors import NotFound, UserError
-from reviewer_app.services import audit, queue_state
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.finalize import attempt_subject, evaluate_attempts
 from reviewer_app.services.profiles import current_profile
 from reviewer_app.services.roles import NotAllowed
 from reviewer_app.services.submissions import rubric_to_domain
+from reviewer_app.store import audit, queue_state
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 from reviewer_app.store.types import utcnow
 
 

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from reviewer_app.domain.model import Profile, Role
 from reviewer_app.errors import UserError
-from reviewer_app.services import audit
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.profiles import current_profile, to_profile
+from reviewer_app.store import audit
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 
 class NotAllowed(UserError):

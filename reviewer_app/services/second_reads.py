@@ -19,11 +19,11 @@ from sqlalchemy import exists, func, select
 from reviewer_app.domain.model import ReviewStatus
 from reviewer_app.domain.moderation import REASON_TEXT
 from reviewer_app.errors import NotFound, UserError
-from reviewer_app.services import audit
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.finalize import attempt_subject
 from reviewer_app.services.roles import require_lead
+from reviewer_app.store import audit
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 from reviewer_app.store.types import utcnow
 
 FORMAT = "reviewer-app.second-read-assignments/1"

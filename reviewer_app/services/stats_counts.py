@@ -34,7 +34,7 @@ from reviewer_app.jobs import Job
 from reviewer_app.store import models as m
 
 if TYPE_CHECKING:
-    from reviewer_app.services.stats import StatsQuery
+    from reviewer_app.domain.stats_report import StatsQuery
 
 
 # -- the query -------------------------------------------------------------------------------

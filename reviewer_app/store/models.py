@@ -145,7 +145,7 @@ class Attempt(Base):
     #: SHA-256 of the canonical manifest: a second import of the same attempt is recognised.
     manifest_sha256: Mapped[str] = mapped_column(String(64))
     manifest_json: Mapped[str]
-    #: The queue's status and draft flag, kept by ``services.queue_state.refresh`` from the
+    #: The queue's status and draft flag, kept by ``store.queue_state.refresh`` from the
     #: attempt's reviews whenever they change, so that a queue of 100,000 filters on an index.
     queue_status: Mapped[str] = mapped_column(String(20), default="new", server_default="new")
     #: Fixed at import (evidence never changes afterwards); shown in the queue.

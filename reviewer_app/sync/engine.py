@@ -7,10 +7,7 @@ that has no outbox entry yet and puts back in the queue the entries a dead pass 
 "sending".
 
 Push: claim a batch of due entries, send it, record each answer; a failed try puts the
-batch back with exponential backoff and jitter. An issuer that takes it (the reference
-issuer) gets the lead's current signed audit head with every batch, and refuses the batch
-if that head went backwards since it last saw one (the log was cut back and rewound): the
-pass then stops with that refusal, and the entries stay queued. The pass waits for entries coming due
+batch back with exponential backoff and jitter. The pass waits for entries coming due
 for at most ``patience`` seconds, and stops after ``max_failures`` failed tries in a row
 (the issuer is unreachable: the entries stay queued for the next pass). Pull: page
 through the assignments since the stored cursor, download each new package (resuming)
@@ -23,20 +20,21 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from filelock import FileLock, Timeout
 from sqlalchemy import select
 
 from reviewer_app.errors import PackageError, UserError
 from reviewer_app.jobs import Job
-from reviewer_app.services import audit_head
-from reviewer_app.services.context import AppContext
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 from reviewer_app.store.types import utcnow
-from reviewer_app.sync import outbox, profiles
+from reviewer_app.sync import issuer_profiles, outbox
 from reviewer_app.sync.adapters import make_adapter
 from reviewer_app.sync.adapters.base import IssuerAdapter, SplitBatch
 from reviewer_app.sync.client import IssuerRefused, TransientError
@@ -98,13 +96,27 @@ def _held(ctx: AppContext, submission_id: str, attempt: int) -> bool:
             .where(m.Submission.key == submission_id, m.Attempt.number == attempt)) is not None
 
 
+@dataclass(frozen=True)
+class AuditHeads:
+    """The lead's signed audit head, for the issuers that remember it: ``signed()`` the head
+    now (services.audit_head.signed_head), ``still_holds(entry, hash)`` what is wrong if this
+    log no longer holds that entry with that hash (None if it does)."""
+
+    signed: Callable[[], dict[str, Any]]
+    still_holds: Callable[[int, str], str | None]
+
+
 def run_pass(ctx: AppContext, profile_name: str | None = None, job: Job | None = None, *,
              store: TokenStore | None = None, settings: SyncSettings | None = None,
-             transport=None) -> SyncReport:  # noqa: ANN001 - an httpx transport (tests)
-    """Push pending decisions, then pull assigned submissions; returns what happened."""
+             transport=None, heads: AuditHeads | None = None,  # noqa: ANN001 - an httpx transport (tests)
+             ) -> SyncReport:
+    """Push pending decisions, then pull assigned submissions; returns what happened.
+
+    ``heads``: the lead's signed audit head, for issuers that keep it (the reference issuer);
+    given by the services layer (services.sync), which this layer sits below."""
     job = job or Job()
     settings = settings or SyncSettings()
-    profile = profiles.get_profile(ctx.sessions, profile_name)
+    profile = issuer_profiles.get_profile(ctx.sessions, profile_name)
     store = store or default_store()
     lock = FileLock(str(ctx.paths.data_dir / "sync.lock"))
     try:
@@ -121,11 +133,12 @@ def run_pass(ctx: AppContext, profile_name: str | None = None, job: Job | None =
         lookup = partial(outbox.recipient_for, ctx.sessions)
         with make_adapter(profile, store, recipient_lookup=lookup, transport=transport) as adapter:
             adapter._tokens()  # no sign-in: say so before anything else
-            if adapter.carries_audit_head:
-                _check_remembered_head(ctx, adapter)
-            failures = _push(ctx, adapter, job, settings, report)
-            if adapter.carries_audit_head and report.sent == 0 and failures == 0:
-                _show_head(ctx, adapter, report)
+            carries = heads if adapter.carries_audit_head else None
+            if carries is not None:
+                _check_remembered_head(carries, adapter)
+            failures = _push(ctx, adapter, job, settings, report, carries)
+            if carries is not None and report.sent == 0 and failures == 0:
+                _show_head(carries, adapter, report)
             if failures < settings.max_failures:
                 _pull(ctx, adapter, profile, job, settings, report)
             if not adapter.contacted and failures == 0:
@@ -136,7 +149,7 @@ def run_pass(ctx: AppContext, profile_name: str | None = None, job: Job | None =
             report.online = adapter.contacted and failures < settings.max_failures
             report.refreshed = adapter.refreshes
             if adapter.contacted:
-                profiles.mark_synced(ctx.sessions, profile.name)
+                issuer_profiles.mark_synced(ctx.sessions, profile.name)
     finally:
         lock.release()
         counts = outbox.counts(ctx.sessions)
@@ -147,7 +160,7 @@ def run_pass(ctx: AppContext, profile_name: str | None = None, job: Job | None =
 
 
 def _push(ctx: AppContext, adapter: IssuerAdapter, job: Job, settings: SyncSettings,
-          report: SyncReport) -> int:
+          report: SyncReport, heads: AuditHeads | None) -> int:
     """Send due entries until none is due within the patience; returns failures in a row."""
     sessions = ctx.sessions
     counts = outbox.counts(sessions)
@@ -170,8 +183,8 @@ def _push(ctx: AppContext, adapter: IssuerAdapter, job: Job, settings: SyncSetti
                 job.check()
             continue
         try:
-            if adapter.carries_audit_head:  # signed now: the log grows as answers are recorded
-                adapter.audit_head = audit_head.signed_head(ctx)
+            if heads is not None:  # signed now: the log grows as answers are recorded
+                adapter.audit_head = heads.signed()
             outcomes = adapter.push(batch)
         except SplitBatch as exc:
             outbox.release(sessions, batch, f"sent again in smaller batches ({exc})",
@@ -210,7 +223,7 @@ def _push(ctx: AppContext, adapter: IssuerAdapter, job: Job, settings: SyncSetti
     return failures
 
 
-def _check_remembered_head(ctx: AppContext, adapter: IssuerAdapter) -> None:
+def _check_remembered_head(heads: AuditHeads, adapter: IssuerAdapter) -> None:
     """Before sending: does this log still hold the head the issuer last saw from this key?
     (The issuer refuses a head that goes backwards; this catches a log cut back and then
     grown past the head it remembers.)"""
@@ -220,9 +233,9 @@ def _check_remembered_head(ctx: AppContext, adapter: IssuerAdapter) -> None:
         return  # the push will find out whether the issuer answers
     if not seen or not isinstance(seen.get("entry"), int) or not isinstance(seen.get("hash"), str):
         return
-    if seen.get("public_key") != audit_head.signed_head(ctx)["public_key"]:
+    if seen.get("public_key") != heads.signed()["public_key"]:
         return  # another key: the issuer refuses the head itself, and says so
-    problem = audit_head.still_holds(ctx, seen["entry"], seen["hash"])
+    problem = heads.still_holds(seen["entry"], seen["hash"])
     if problem:
         raise IssuerRefused(
             f"Not sent to the issuer \u201c{adapter.profile.name}\u201d: the audit log on this "
@@ -232,21 +245,21 @@ def _check_remembered_head(ctx: AppContext, adapter: IssuerAdapter) -> None:
             "\u203a Verify) before anything else.", details=f"head seen by the issuer: {seen}")
 
 
-def _show_head(ctx: AppContext, adapter: IssuerAdapter, report: SyncReport) -> None:
+def _show_head(heads: AuditHeads, adapter: IssuerAdapter, report: SyncReport) -> None:
     """With nothing to send, show the issuer the signed audit head all the same (an empty
     batch), so a log cut back and rewound is caught at the next sync, not the next decision."""
     try:
-        adapter.audit_head = audit_head.signed_head(ctx)
+        adapter.audit_head = heads.signed()
         adapter.push([])
     except (TransientError, SplitBatch) as exc:
         report.problems.append(f"The issuer did not answer ({exc}).")
 
 
-def _pull(ctx: AppContext, adapter: IssuerAdapter, profile: profiles.IssuerProfile, job: Job,
+def _pull(ctx: AppContext, adapter: IssuerAdapter, profile: issuer_profiles.IssuerProfile, job: Job,
           settings: SyncSettings, report: SyncReport) -> None:
     if not (settings.pull and adapter.can_pull and profile.option("pull")):
         return
-    from reviewer_app.services.imports import import_package
+    from reviewer_app.intake.importer import import_package
 
     folder = ctx.paths.data_dir / "sync" / "downloads"
     cursor = profile.pull_cursor
@@ -288,6 +301,6 @@ def _pull(ctx: AppContext, adapter: IssuerAdapter, profile: profiles.IssuerProfi
             return  # the cursor stays: the next sync asks for this page again
         if page.next_since and page.next_since != cursor:
             cursor = page.next_since
-            profiles.set_pull_cursor(ctx.sessions, profile.name, cursor)
+            issuer_profiles.set_pull_cursor(ctx.sessions, profile.name, cursor)
         if not page.has_more:
             return

@@ -17,9 +17,9 @@ from urllib.parse import quote
 from sqlalchemy import select, update
 
 from reviewer_app.errors import NotFound, UserError
-from reviewer_app.services.context import AppContext
 from reviewer_app.store import models as m
-from reviewer_app.sync import outbox, profiles, signing
+from reviewer_app.store.context import AppContext
+from reviewer_app.sync import credential_proofs, issuer_profiles, outbox
 from reviewer_app.sync.adapters import make_adapter
 from reviewer_app.sync.client import TransientError
 from reviewer_app.sync.secrets import TokenStore, default_store
@@ -33,12 +33,12 @@ def check_badge(badge: dict[str, Any], decision: dict[str, Any]) -> str:
     except (KeyError, IndexError, TypeError):
         return "it carries no issuer or no proof"
     if not (isinstance(issuer, str) and issuer.startswith("did:key:")
-            and method == signing.did_key_method(issuer)):
+            and method == credential_proofs.did_key_method(issuer)):
         return f"it is not signed by the key its issuer names ({issuer})"
     try:
-        public = signing.public_from_multibase(issuer.removeprefix("did:key:"))
-        signed = signing.verify(badge, public)
-    except (signing.SigningError, ValueError, TypeError):
+        public = credential_proofs.public_from_multibase(issuer.removeprefix("did:key:"))
+        signed = credential_proofs.verify(badge, public)
+    except (credential_proofs.SigningError, ValueError, TypeError):
         signed = False
     if not signed:
         return "its signature does not match: it was altered after it was signed"
@@ -77,7 +77,7 @@ def issued_badge(ctx: AppContext, submission_key: str, attempt: int | None = Non
         raise UserError(f"The issuer issued no badge for {label}"
                         + (" (it was decided \u201cnot yet\u201d)." if decision.get("decision") != "earned"
                            else f": {issuer or 'the issuer'} does not serve the badges it issues."))
-    profile = profiles.get_profile(ctx.sessions, issuer)
+    profile = issuer_profiles.get_profile(ctx.sessions, issuer)
     with make_adapter(profile, store or default_store(), transport=transport) as adapter:
         fetch = getattr(adapter, "fetch_badge", None)
         if fetch is None:

@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from reviewer_app.domain.model import ReviewStatus
-from reviewer_app.services import audit, queue_state
+from reviewer_app.store import audit, queue_state
 from reviewer_app.store import models as m
 from reviewer_app.store.types import utcnow
 

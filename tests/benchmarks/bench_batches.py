@@ -50,10 +50,10 @@ from reviewer_app.config import resolve_paths  # noqa: E402
 from reviewer_app.domain.model import EvidenceKind, Role  # noqa: E402
 from reviewer_app.exports.batches import Reviewer, iso, write_batch  # noqa: E402
 from reviewer_app.exports.signing import fingerprint, public_key_text  # noqa: E402
-from reviewer_app.services import audit  # noqa: E402
-from reviewer_app.services.context import AppContext  # noqa: E402
 from reviewer_app.services.roles import update_self  # noqa: E402
+from reviewer_app.store import audit  # noqa: E402
 from reviewer_app.store import models as m  # noqa: E402
+from reviewer_app.store.context import AppContext  # noqa: E402
 
 MAX_SECONDS = 20.0
 REVIEWERS = 20

@@ -47,13 +47,13 @@ EXIT_OK, EXIT_FLOOR_MISSED, EXIT_CANNOT_MEASURE = 0, 1, 2
 
 def build(data_dir: Path, count: int, seed: int = 5) -> None:
     """A data folder with the demo data and ``count`` final decisions (not timed)."""
-    from final_decisions_support import add_bulk_final_decisions
-
     from reviewer_app.config import resolve_paths
     from reviewer_app.domain.model import Role
-    from reviewer_app.services.context import AppContext
     from reviewer_app.services.demo import load_demo
     from reviewer_app.services.roles import update_self
+    from reviewer_app.store.context import AppContext
+
+    from final_decisions_support import add_bulk_final_decisions
 
     with AppContext.open(resolve_paths(data_dir=data_dir)) as ctx:
         load_demo(ctx)
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from reviewer_app.config import resolve_paths
-    from reviewer_app.services.context import AppContext
+    from reviewer_app.store.context import AppContext
 
     work = Path(tempfile.mkdtemp(prefix="bench-exports-", dir=args.workdir))
     try:

@@ -97,13 +97,46 @@ def _child_pane(video: str, seconds: float) -> dict:
     pane.play()
     pump(lambda: pane.position() > 0, 15)
     start_ms, cpu0, wall0, shown0 = pane.position(), _cpu(), time.monotonic(), pictures[0]
+    # The clock against libvlc's own media time: get_time() moves every 250 ms, so the gap
+    # (position minus media time) is read each time it has just moved.
+    gaps: list[tuple[float, int]] = []  # (seconds since start, gap in ms)
+    last_media = [None]
+
+    def sample() -> None:
+        media = pane.engine().media_time()
+        if media is not None and media != last_media[0] and pane.state() == "playing":
+            if last_media[0] is not None:
+                gaps.append((time.monotonic() - wall0, pane.position() - media))
+            last_media[0] = media
+
+    sampler = QTimer()
+    sampler.setInterval(2)
+    sampler.timeout.connect(sample)
+    sampler.start()
     pump(lambda: False, seconds)
+    sampler.stop()
     cpu1, wall1, end_ms = _cpu(), time.monotonic(), pane.position()
     result = {"cpu_s": cpu1 - cpu0, "wall_s": wall1 - wall0, "played_ms": end_ms - start_ms,
-              "pictures": pictures[0] - shown0}
+              "pictures": pictures[0] - shown0, "drift": _drift(gaps, wall1 - wall0),
+              "frame_ms": pane.engine().frame_ms()}
     pane.close_media()
     app.processEvents()
     return result
+
+
+def _drift(gaps: list[tuple[float, int]], seconds: float) -> dict:
+    """How far the pane's clock moved from libvlc's media time: the median gap over the
+    run's first and last quarter (each read just after get_time() moved), per minute."""
+    quarter = seconds / 4
+    early = [g for t, g in gaps if t <= quarter]
+    late = [g for t, g in gaps if t >= seconds - quarter]
+    if not early or not late:
+        return {"samples": len(gaps)}
+    change = statistics.median(late) - statistics.median(early)
+    return {"samples": len(gaps), "gap_early_ms": statistics.median(early),
+            "gap_late_ms": statistics.median(late),
+            "ms_per_min": change / ((seconds - quarter) / 60),
+            "gap_min_ms": min(g for _, g in gaps), "gap_max_ms": max(g for _, g in gaps)}
 
 
 # ------------------------------------------------------------------------------ parent --
@@ -114,6 +147,9 @@ def _make_video(kind: str, seconds: float, folder: Path) -> Path:
     if kind == "pattern":
         picture = ["-f", "lavfi", "-i", "testsrc2=s=1920x1080:r=30"]
         encode = ["-c:v", "libx264", "-preset", "veryfast"]
+    elif kind == "black":  # issue #17's black, low-bitrate recording
+        picture = ["-f", "lavfi", "-i", "color=black:s=1920x1080:r=30"]
+        encode = ["-c:v", "libx264", "-b:v", "10k"]
     else:
         picture = ["-f", "lavfi", "-i", "color=c=0x3060a0:s=1920x1080:r=30"]
         encode = ["-vf", "drawbox=x=300:y=200:w=900:h=500:color=yellow:t=fill", "-c:v",
@@ -168,7 +204,7 @@ def _per_minute(run: dict, key: str) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--video", type=Path, help="a video to play (default: made here)")
-    parser.add_argument("--kind", nargs="+", choices=("pattern", "still"), default=["pattern"])
+    parser.add_argument("--kind", nargs="+", choices=("pattern", "still", "black"), default=["pattern"])
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--display", help="an X display to use instead of a private Xvfb")
@@ -224,6 +260,15 @@ def main() -> int:
                       f"({s['cpu_s_per_min'] / 60:.0%} of a core), media played "
                       f"{s['played_per_wall']:.3f} s per s{x}")
             print(f"  pane / raw: {summary['ratio']:.2f}")
+            for run in runs["pane"]:
+                d, frame = run["drift"], run["frame_ms"]
+                if "ms_per_min" in d:
+                    print(f"  pane's clock against libvlc's media time: {d['ms_per_min']:+.1f} ms per "
+                          f"minute ({d['ms_per_min'] / frame:+.2f} frames; floor 1 frame), gap "
+                          f"{d['gap_early_ms']:.0f} -> {d['gap_late_ms']:.0f} ms (range "
+                          f"{d['gap_min_ms']}..{d['gap_max_ms']}, {d['samples']} readings); "
+                          f"against wall time {run['played_ms'] - run['wall_s'] * 1000:+.0f} ms "
+                          f"over {run['wall_s']:.0f} s")
         report["machine"]["load_after"] = os.getloadavg()[0]
         print(f"\nload average {report['machine']['load_before']:.1f} before, "
               f"{report['machine']['load_after']:.1f} after, {os.cpu_count()} CPUs")

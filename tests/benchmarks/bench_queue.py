@@ -46,7 +46,7 @@ def main() -> int:
 
     from reviewer_app.config import resolve_paths
     from reviewer_app.gui.main_window import MainWindow
-    from reviewer_app.services.context import AppContext
+    from reviewer_app.store.context import AppContext
 
     app = QApplication.instance() or QApplication([])
     ctx = AppContext.open(resolve_paths(data_dir=work / "data"))

@@ -39,9 +39,9 @@ from sqlalchemy import insert, select, update  # noqa: E402
 
 from reviewer_app.config import resolve_paths  # noqa: E402
 from reviewer_app.domain.model import Decision, ReviewStatus, Role  # noqa: E402
-from reviewer_app.services.context import AppContext  # noqa: E402
 from reviewer_app.services.demo import load_demo  # noqa: E402
 from reviewer_app.store import models as m  # noqa: E402
+from reviewer_app.store.context import AppContext  # noqa: E402
 
 MAX_SECONDS = 2.0
 REVIEWERS = 12

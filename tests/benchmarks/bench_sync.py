@@ -10,7 +10,7 @@ A script, not a test (pytest does not collect it). Two measurements:
   entries (made in bulk, not timed), the reference issuer started as its own process
   (``python -m reviewer_app issuer-serve --port 0``, at nice 10: it stands in for another
   machine) with the same
-  submissions assigned to the reviewer; then ONE ``reviewer_app.sync.service.sync_now`` pass
+  submissions assigned to the reviewer; then ONE ``reviewer_app.services.sync.sync_now`` pass
   is timed, and the issuer's store is checked: every decision stored exactly once.
   Floor: under 10 s.
 * ``gui``: the same, but the pass runs through the window's ``SyncController`` in an
@@ -173,9 +173,8 @@ class IssuerProcess:
 
 def prepare(folder: Path, count: int):  # noqa: ANN201
     from reviewer_app.config import resolve_paths
-    from reviewer_app.services.context import AppContext
-    from reviewer_app.sync import service
-
+    from reviewer_app.services import sync
+    from reviewer_app.store.context import AppContext
     from reviewer_app.sync.engine import SyncSettings
 
     ctx = AppContext.open(resolve_paths(data_dir=folder / "data"))
@@ -183,11 +182,11 @@ def prepare(folder: Path, count: int):  # noqa: ANN201
     keys = [f"BENCH-{i:06d}" for i in range(count)]
     issuer.admin("POST", "/admin/assignments",
                  json={"username": USER, "items": [{"submission_id": k, "attempt": 1} for k in keys]})
-    service.add_profile(ctx, "bench", "reference", issuer.url, USER)
-    service.login(ctx, "bench", PASSWORD)
+    sync.add_profile(ctx, "bench", "reference", issuer.url, USER)
+    sync.login(ctx, "bench", PASSWORD)
     # As in real use, the reviewer pulled the assignment list before reviewing: a first pass
     # (untimed, nothing to send yet) moves the pull cursor past these assignments.
-    service.sync_now(ctx, settings=SyncSettings())
+    sync.sync_now(ctx, settings=SyncSettings())
     started = time.perf_counter()
     made_keys = make_decisions(ctx, count)
     assert made_keys == keys
@@ -208,14 +207,14 @@ def check(ctx, issuer: IssuerProcess, count: int) -> dict:  # noqa: ANN001
 
 
 def run_time(count: int, batch: int, workdir: Path) -> dict:
-    from reviewer_app.sync import service
+    from reviewer_app.services import sync
     from reviewer_app.sync.engine import SyncSettings
 
     ctx, issuer, made = prepare(workdir, count)
     try:
         started = time.perf_counter()
         cpu = time.process_time()
-        report = service.sync_now(ctx, settings=SyncSettings(batch_size=batch))
+        report = sync.sync_now(ctx, settings=SyncSettings(batch_size=batch))
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu
         result = {"mode": "time", "count": count, "batch": batch, "seconds": round(elapsed, 3),

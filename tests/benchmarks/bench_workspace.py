@@ -160,8 +160,8 @@ def main() -> int:
     from reviewer_app.gui.pdf.render_client import shared_client
     from reviewer_app.gui.settings import open_settings
     from reviewer_app.gui.workspace import opener
-    from reviewer_app.services.context import AppContext
     from reviewer_app.services.demo import load_demo
+    from reviewer_app.store.context import AppContext
 
     app = make_application()
     from reviewer_app.gui.prewarm import prewarm

@@ -12,10 +12,10 @@ from sqlalchemy import insert, select
 
 from reviewer_app.config import resolve_paths
 from reviewer_app.domain.model import EvidenceKind, ReviewStatus, Role
-from reviewer_app.services import queue_state
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.demo import load_demo
 from reviewer_app.store import models as m
+from reviewer_app.store import queue_state
+from reviewer_app.store.context import AppContext
 
 
 def make_big_queue(data_dir: Path, n: int, seed: int = 7) -> None:

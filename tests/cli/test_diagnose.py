@@ -85,7 +85,7 @@ def test_diagnose_reports_the_libvlc_that_was_loaded(fresh):
 @pytest.mark.slow  # several CLI processes
 def test_diagnose_gives_the_schema_revision_of_an_existing_database(tmp_path: Path):
     from reviewer_app.config import resolve_paths
-    from reviewer_app.services.context import AppContext
+    from reviewer_app.store.context import AppContext
 
     data = str(tmp_path / "data")
     AppContext.open(resolve_paths(data)).close()  # the app's first start makes the database

@@ -14,11 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from final_decisions_support import add_bulk_final_decisions, seed_final_decisions
 
 from reviewer_app.config import resolve_paths
 from reviewer_app.exports.letters import load_pymupdf
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
+
+from final_decisions_support import add_bulk_final_decisions, seed_final_decisions
 
 BULK = 10_000
 

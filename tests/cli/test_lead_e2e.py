@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from reviewer_app.config import resolve_paths
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 from lead_support import FA_EARNED, FA_NOT_YET, score
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reviewer_app.config import resolve_paths
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 from lead_support import FA_EARNED, FA_NOT_YET, add_profile, arrive, attempt_id, make_lead, score_as
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from reviewer_app.errors import PackageError
-from reviewer_app.services import audit
-from reviewer_app.services.imports import import_package
+from reviewer_app.intake.importer import import_package
 from reviewer_app.services.submissions import list_submissions
+from reviewer_app.store import audit
 
 from packages import BuiltPackage, make_package
 

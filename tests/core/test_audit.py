@@ -17,12 +17,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
 from reviewer_app.domain.model import Role
-from reviewer_app.services import audit, reviews
+from reviewer_app.services import reviews
 from reviewer_app.services.batches import export_batch
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.roles import update_self
 from reviewer_app.services.submissions import get_submission
+from reviewer_app.store import audit
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync import outbox
 from reviewer_app.sync.outbox import Outcome
 

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from reviewer_app.services import audit, policies
-from reviewer_app.services.context import AppContext
+from reviewer_app.services import policies
+from reviewer_app.store import audit
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 from lead_support import FA_EARNED, make_lead, score
 

@@ -22,19 +22,20 @@ from reviewer_app.config import resolve_paths
 from reviewer_app.domain.model import Region, ReviewStatus, Role
 from reviewer_app.errors import Cancelled
 from reviewer_app.exports.batches import read_batch
+from reviewer_app.intake.importer import import_package
 from reviewer_app.jobs import Job
-from reviewer_app.services import annotations, audit, reviews
+from reviewer_app.services import annotations, reviews
 from reviewer_app.services.batches import (
     NothingToExport,
     export_batch,
     import_batches,
     review_records,
 )
-from reviewer_app.services.context import AppContext
-from reviewer_app.services.imports import import_package
 from reviewer_app.services.roles import NotAllowed, update_self
 from reviewer_app.services.submissions import get_submission
+from reviewer_app.store import audit
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 from lead_support import enrol, resign, simple_rules
 
@@ -345,7 +346,8 @@ def test_a_batch_imports_consequences_outbox_payloads_and_one_audit_entry_each(
     the second reviewer's batch then agrees on one attempt and disputes another (the first
     reviews read from the database, the second taken as imported). Each payload is exactly
     ``decision_payload`` of its review; the audit log holds one entry per kind per batch."""
-    from reviewer_app.services import policies, queue_state
+    from reviewer_app.services import policies
+    from reviewer_app.store import queue_state
     from reviewer_app.sync import outbox
 
     simple_rules(lead)

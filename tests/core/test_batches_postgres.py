@@ -12,13 +12,14 @@ from sqlalchemy import func, select
 
 from reviewer_app.config import AppPaths, resolve_paths
 from reviewer_app.domain.model import Region, Role
-from reviewer_app.services import annotations, audit, enrolment, identity, reviews
+from reviewer_app.intake.importer import import_package
+from reviewer_app.services import annotations, enrolment, identity, reviews
 from reviewer_app.services.batches import export_batch, import_batches
-from reviewer_app.services.context import AppContext
-from reviewer_app.services.imports import import_package
 from reviewer_app.services.roles import update_self
 from reviewer_app.services.submissions import get_submission
+from reviewer_app.store import audit
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 from postgres_support import needs_postgres
 

@@ -1,4 +1,4 @@
-"""``services.bulk.insert_rows`` stores exactly what the ORM stores, only faster."""
+"""``store.bulk.insert_rows`` stores exactly what the ORM stores, only faster."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import text
 
 from reviewer_app.domain.model import Decision, ReviewStatus, Role
-from reviewer_app.services.bulk import insert_rows
-from reviewer_app.services.context import AppContext
 from reviewer_app.store import models as m
+from reviewer_app.store.bulk import insert_rows
+from reviewer_app.store.context import AppContext
 
 
 def _raw(ctx: AppContext, uid: str) -> tuple:
@@ -62,7 +62,7 @@ def test_a_time_without_a_zone_is_refused(app_ctx: AppContext):
 def test_new_uids_are_unique_version_7_uuids_in_the_order_made():
     import uuid
 
-    from reviewer_app.services.bulk import new_uids
+    from reviewer_app.store.bulk import new_uids
 
     first, later = new_uids(5000), new_uids(3)
     assert len(set(first + later)) == 5003

@@ -13,9 +13,10 @@ import pytest
 from reviewer_app.config import resolve_paths
 from reviewer_app.domain.model import Decision
 from reviewer_app.errors import UserError
-from reviewer_app.services import audit, calibration, policies
-from reviewer_app.services.context import AppContext
+from reviewer_app.services import calibration, policies
 from reviewer_app.services.roles import NotAllowed
+from reviewer_app.store import audit
+from reviewer_app.store.context import AppContext
 
 from lead_support import CL_EARNED, FA_EARNED, add_profile, attempt_id, become, make_lead, score, score_as
 

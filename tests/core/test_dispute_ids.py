@@ -9,9 +9,9 @@ from sqlalchemy import update
 
 from reviewer_app.errors import NotFound
 from reviewer_app.services import dispute_ids, moderation
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.dispute_ids import AmbiguousDispute, short_ids
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 from lead_support import FA_EARNED, FA_NOT_YET, add_profile, arrive, attempt_id, make_lead, score_as
 

@@ -13,9 +13,10 @@ import keyring.backends.fail
 import pytest
 
 from reviewer_app.domain.model import Role
-from reviewer_app.services import audit, enrolment, identity
+from reviewer_app.services import enrolment, identity
 from reviewer_app.services.batches import export_batch
 from reviewer_app.services.roles import NotAllowed
+from reviewer_app.store import audit
 from reviewer_app.sync.secrets import NoKeyring
 
 from test_batches import FA_LEVELS, _open, bare_demo, lead, reviewer, score  # noqa: F401

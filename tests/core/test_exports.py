@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from reviewer_app.errors import Cancelled
-from reviewer_app.exports.reviews import CSV_COLUMNS, export_reviews
 from reviewer_app.jobs import Job
+from reviewer_app.services.review_exports import CSV_COLUMNS, export_reviews
 
 from lead_support import FA_EARNED, add_profile, make_lead, score_as
 

@@ -8,13 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from final_decisions_support import (
-    FORMULA_COMMENT,
-    RITA,
-    add_bulk_final_decisions,
-    seed_final_decisions,
-)
-from postgres_support import PG_URL
 
 from reviewer_app.domain.model import Decision, Role
 from reviewer_app.errors import Cancelled, UserError
@@ -26,6 +19,14 @@ from reviewer_app.services.final_exports import (
     export_final_decisions,
 )
 from reviewer_app.services.roles import NotAllowed, update_self
+
+from final_decisions_support import (
+    FORMULA_COMMENT,
+    RITA,
+    add_bulk_final_decisions,
+    seed_final_decisions,
+)
+from postgres_support import PG_URL
 
 FA = ["learning-goals", "checks-for-understanding", "feedback", "adjusting-instruction"]
 CL = ["group-structures", "discourse-moves", "equitable-participation"]
@@ -232,8 +233,8 @@ def test_reviewer_name_is_not_the_decider(lead_ctx, tmp_path: Path):
 @pytest.mark.postgres
 @pytest.mark.skipif(not PG_URL.startswith("postgresql"), reason="set REVIEWER_APP_TEST_DATABASE_URL")
 def test_the_same_export_on_postgresql(pg_paths, tmp_path: Path):
-    from reviewer_app.services.context import AppContext
     from reviewer_app.services.demo import load_demo
+    from reviewer_app.store.context import AppContext
 
     with AppContext.open(pg_paths) as ctx:
         load_demo(ctx)

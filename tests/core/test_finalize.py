@@ -9,10 +9,11 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
 from reviewer_app.domain.model import Decision, SubmissionStatus
-from reviewer_app.services import audit, policies, queue_state
-from reviewer_app.services.context import AppContext
+from reviewer_app.services import policies
 from reviewer_app.services.submissions import get_submission
+from reviewer_app.store import audit, queue_state
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync import outbox
 
 from lead_support import (

@@ -27,10 +27,10 @@ from sqlalchemy import select
 from reviewer_app.config import resolve_paths
 from reviewer_app.domain.model import Role
 from reviewer_app.services import calibration, moderation
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.profiles import current_profile
 from reviewer_app.services.stats import agreement_stats
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 from lead_support import arrive
 from stats_support import FA, act_as, submit

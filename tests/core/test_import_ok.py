@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from reviewer_app.domain.model import EvidenceKind, Role, SubmissionStatus
-from reviewer_app.services.imports import import_package
+from reviewer_app.intake.importer import import_package
 from reviewer_app.services.roles import update_self
 from reviewer_app.services.submissions import get_submission, list_submissions
 

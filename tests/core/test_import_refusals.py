@@ -26,28 +26,28 @@ from typing import Any
 import pytest
 
 from reviewer_app.errors import Cancelled, PackageError
+from reviewer_app.intake.importer import import_package
 from reviewer_app.jobs import Job
-from reviewer_app.services import audit
-from reviewer_app.services.imports import import_package
 from reviewer_app.services.submissions import get_submission, list_submissions
+from reviewer_app.store import audit
 
 from packages import (
-        Evidence,
-        central_directory,
-        default_evidence,
-        fs_name,
-        make_package,
-        minimal_pdf,
-        minimal_png,
-        patch_zip,
-        rename_raw,
-        sample_media,
-        symlink_info,
-        write_folder,
-        write_zip,
-        zeros,
-        zip_info,
-    )
+    Evidence,
+    central_directory,
+    default_evidence,
+    fs_name,
+    make_package,
+    minimal_pdf,
+    minimal_png,
+    patch_zip,
+    rename_raw,
+    sample_media,
+    symlink_info,
+    write_folder,
+    write_zip,
+    zeros,
+    zip_info,
+)
 from refusal_support import (  # noqa: F401 - ctx, seeded and refused are fixtures
     AUDIO,
     BAD,
@@ -66,6 +66,7 @@ from refusal_support import (  # noqa: F401 - ctx, seeded and refused are fixtur
     refused,
     seeded,
 )
+
 
 def at(doc: Any, path: tuple[Any, ...]) -> tuple[Any, Any]:
     """(parent, key) of the value at ``path`` inside a JSON document."""

@@ -11,13 +11,25 @@ from sqlalchemy import text
 
 from reviewer_app.domain.model import AnnotationKind, Decision, EvidenceKind, Region, SubmissionStatus
 from reviewer_app.errors import NotFound, UserError
-from reviewer_app.services import annotations, audit, moderation, reviews
-from reviewer_app.services.context import AppContext
+from reviewer_app.services import annotations, moderation, reviews
 from reviewer_app.services.roles import NotAllowed
 from reviewer_app.services.submissions import get_submission
+from reviewer_app.store import audit
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
-from lead_support import FA_EARNED, FA_NOT_YET, add_profile, arrive, attempt_id, become, make_lead, rows, score, score_as
+from lead_support import (
+    FA_EARNED,
+    FA_NOT_YET,
+    add_profile,
+    arrive,
+    attempt_id,
+    become,
+    make_lead,
+    rows,
+    score,
+    score_as,
+)
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from reviewer_app.services import audit, moderation, policies
-from reviewer_app.services.context import AppContext
-from reviewer_app.services.imports import import_package
+from reviewer_app.intake.importer import import_package
+from reviewer_app.services import moderation, policies
+from reviewer_app.store import audit
+from reviewer_app.store.context import AppContext
 
 from lead_support import FA_EARNED, FA_NOT_YET, add_profile, arrive, attempt_id, make_lead, score, score_as
 from postgres_support import needs_postgres

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from reviewer_app.domain.model import Role
-from reviewer_app.services import audit
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.roles import update_self
+from reviewer_app.store import audit
+from reviewer_app.store.context import AppContext
 
 
 def test_a_role_change_is_audited_and_the_chain_stays_intact(app_ctx: AppContext):

@@ -7,11 +7,12 @@ import pytest
 from sqlalchemy import select
 
 from reviewer_app.domain import Decision, ReviewStatus, SubmissionStatus
-from reviewer_app.services import audit, batches, reviews
-from reviewer_app.services.context import AppContext
+from reviewer_app.services import batches, reviews
 from reviewer_app.services.earlier_attempts import previous_attempt
 from reviewer_app.services.submissions import get_submission, list_submissions
+from reviewer_app.store import audit
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 from lead_support import FA_EARNED, make_lead
 

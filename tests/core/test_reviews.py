@@ -8,8 +8,8 @@ from reviewer_app.config import resolve_paths
 from reviewer_app.domain import Decision, ReviewStatus, SubmissionStatus
 from reviewer_app.errors import UserError
 from reviewer_app.services import reviews
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.submissions import QueueQuery, get_submission, list_submissions
+from reviewer_app.store.context import AppContext
 
 
 def _fresh_review(ctx: AppContext):
@@ -99,7 +99,7 @@ def test_has_a_draft_filter(demo_ctx: AppContext):
 
 
 def test_the_stored_queue_status_always_equals_the_derived_one(demo_ctx: AppContext):
-    from reviewer_app.services import queue_state
+    from reviewer_app.store import queue_state
 
     review = reviews.start_review(demo_ctx, get_submission(demo_ctx, "DEMO-2001").attempt_id)
     for key, level in [("group-structures", 2), ("discourse-moves", 3), ("equitable-participation", 3)]:

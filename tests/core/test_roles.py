@@ -7,11 +7,22 @@ from __future__ import annotations
 import pytest
 
 from reviewer_app.services import annotations, calibration, moderation, policies, reviews
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.roles import NotAllowed
 from reviewer_app.services.submissions import get_submission
+from reviewer_app.store.context import AppContext
 
-from lead_support import CL_EARNED, FA_EARNED, FA_NOT_YET, add_profile, arrive, attempt_id, become, make_lead, score, score_as
+from lead_support import (
+    CL_EARNED,
+    FA_EARNED,
+    FA_NOT_YET,
+    add_profile,
+    arrive,
+    attempt_id,
+    become,
+    make_lead,
+    score,
+    score_as,
+)
 
 
 @pytest.fixture
@@ -106,7 +117,7 @@ def test_blind_review_withholds_the_candidate_from_reviewers_only(demo_ctx: AppC
 
 def test_policy_changes_are_checked_and_audited(demo_ctx: AppContext):
     from reviewer_app.errors import NotFound, UserError
-    from reviewer_app.services import audit
+    from reviewer_app.store import audit
 
     make_lead(demo_ctx, defaults=True)
     default = policies.get_policy(demo_ctx, "fa-math")
@@ -132,7 +143,7 @@ def test_policy_changes_are_checked_and_audited(demo_ctx: AppContext):
 def test_every_score_change_and_the_submit_are_audited_once(demo_ctx: AppContext):
     import json
 
-    from reviewer_app.services import audit
+    from reviewer_app.store import audit
 
     me = reviews.start_review(demo_ctx, attempt_id(demo_ctx, "DEMO-1002", 2))
     uid = score(demo_ctx, "DEMO-1002", 2, FA_EARNED, comments={"feedback": "Specific."}, submit=False)

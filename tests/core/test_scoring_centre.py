@@ -19,14 +19,15 @@ from sqlalchemy import select
 from reviewer_app.config import resolve_paths
 from reviewer_app.domain.model import Role
 from reviewer_app.errors import UserError
-from reviewer_app.services import audit, calibration, policies, release, second_reads
+from reviewer_app.intake.importer import import_package
+from reviewer_app.services import calibration, policies, release, second_reads
 from reviewer_app.services.batches import export_batch, import_batches
-from reviewer_app.services.context import AppContext
-from reviewer_app.services.imports import import_package
 from reviewer_app.services.late_reviews import list_late_reviews
 from reviewer_app.services.moderation import find_dispute, list_disputes, moderate
 from reviewer_app.services.roles import update_self
+from reviewer_app.store import audit
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 from lead_support import CL_EARNED, FA_EARNED, FA_NOT_YET, attempt_id, enrol, score
 

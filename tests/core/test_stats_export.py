@@ -13,9 +13,9 @@ import pytest
 
 from reviewer_app.domain.model import Role
 from reviewer_app.exports.stats import export_stats
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.profiles import current_profile
 from reviewer_app.services.stats import agreement_stats
+from reviewer_app.store.context import AppContext
 
 from stats_support import CL, FA, act_as, attempt_ids, submit
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from reviewer_app.config import AppPaths
-from reviewer_app.services.context import AppContext
+from reviewer_app.domain.stats_report import StatsQuery
 from reviewer_app.services.demo import load_demo
-from reviewer_app.services.stats import StatsQuery, agreement_stats
+from reviewer_app.services.stats import agreement_stats
+from reviewer_app.store.context import AppContext
 
 from postgres_support import needs_postgres
 from stats_support import two_reviewers_over_demo

@@ -19,13 +19,14 @@ from sqlalchemy import select, update
 
 from reviewer_app.config import resolve_paths
 from reviewer_app.domain.model import Role
+from reviewer_app.domain.stats_report import StatsQuery
 from reviewer_app.errors import NotFound
 from reviewer_app.services import reviews
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.profiles import current_profile
 from reviewer_app.services.roles import NotAllowed, update_self
-from reviewer_app.services.stats import StatsQuery, agreement_stats
+from reviewer_app.services.stats import agreement_stats
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 from stats_support import CL, FA, act_as, attempt_ids, submit, two_reviewers_over_demo
 
@@ -226,9 +227,9 @@ def test_the_result_is_the_same_after_a_later_date_filter_that_keeps_everything(
 def test_extreme_and_gapped_level_values(ctx: AppContext, tmp_path: Path):
     """Levels at the package format's limits, with a gap: the scale is the rubric's, by
     position, and negative levels come back intact."""
-    from packages import make_package
+    from reviewer_app.intake.importer import import_package
 
-    from reviewer_app.services.imports import import_package
+    from packages import make_package
 
     scale = [-1_000_000, 0, 7, 1_000_000]
 

@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 from reviewer_app.config import AppPaths
 from reviewer_app.domain import Decision, ReviewStatus, SubmissionStatus
 from reviewer_app.errors import PackageError
-from reviewer_app.exports.reviews import export_reviews
+from reviewer_app.intake.importer import import_package
 from reviewer_app.services import reviews
-from reviewer_app.services.context import AppContext
-from reviewer_app.services.imports import import_package
+from reviewer_app.services.review_exports import export_reviews
 from reviewer_app.services.submissions import get_submission, list_submissions
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 from reviewer_app.store.migrate import current_revision, head_revision
 
 from postgres_support import needs_postgres

@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 
 from reviewer_app.config import resolve_paths
-from reviewer_app.services import annotations
-from reviewer_app.services.context import AppContext
+from reviewer_app.services import annotations, reviews
 from reviewer_app.services.submissions import get_submission
-from reviewer_app.services import reviews
+from reviewer_app.store.context import AppContext
 
 ROOT = Path(__file__).resolve().parents[2]
 EDITS = 400
@@ -29,7 +28,7 @@ WRITER = r"""
 import sys
 from reviewer_app.config import resolve_paths
 from reviewer_app.services import annotations
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 name, uid, edits = sys.argv[2], sys.argv[3], int(sys.argv[4])
 errors = 0
 with AppContext.open(resolve_paths(data_dir=sys.argv[1])) as ctx:

@@ -33,7 +33,7 @@ def main() -> int:
     from reviewer_app.gui.settings import open_settings
     from reviewer_app.gui.workspace.opener import load_workspace_data
     from reviewer_app.gui.workspace.window import PRECHECK_WAIT_MS, WorkspaceWindow
-    from reviewer_app.services.context import AppContext
+    from reviewer_app.store.context import AppContext
 
     ctx = AppContext.open(resolve_paths(data_dir=data_dir))
     window = WorkspaceWindow(ctx, open_settings(ctx.paths.data_dir), *load_workspace_data(ctx, key, None))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from reviewer_app.domain.model import Region
 from reviewer_app.gui.main_window import MainWindow
 from reviewer_app.services import annotations, moderation, reviews
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 from lead_support import FA_EARNED, FA_NOT_YET, add_profile, arrive, attempt_id, become, make_lead, score_as
 

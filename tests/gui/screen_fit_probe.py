@@ -27,8 +27,8 @@ def build_data(data_dir: Path) -> None:
     calibration submission, and a folder of score batch files that will be refused."""
     from reviewer_app.config import resolve_paths
     from reviewer_app.services import calibration
-    from reviewer_app.services.context import AppContext
     from reviewer_app.services.demo import load_demo
+    from reviewer_app.store.context import AppContext
 
     from lead_gui_support import make_dispute
     from lead_support import CL_EARNED, attempt_id, score_as
@@ -268,7 +268,7 @@ def main(argv: list[str]) -> int:
     from reviewer_app.config import resolve_paths
     from reviewer_app.gui.app import make_application
     from reviewer_app.gui.main_window import MainWindow
-    from reviewer_app.services.context import AppContext
+    from reviewer_app.store.context import AppContext
 
     data_dir = Path(argv[0])
     hold = argv[argv.index("--hold") + 1] if "--hold" in argv else None

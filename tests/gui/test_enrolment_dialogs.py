@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from reviewer_app.config import resolve_paths
 from reviewer_app.services import identity
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 from lead_gui_support import main_window
 from lead_support import add_profile, become, make_lead

@@ -16,8 +16,8 @@ from reviewer_app.config import resolve_paths
 from reviewer_app.domain.model import Role
 from reviewer_app.gui.lead.profile_dialog import ProfileDialog
 from reviewer_app.services import batches, enrolment, identity, moderation, policies
-from reviewer_app.services.context import AppContext
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 from lead_gui_support import main_window
 from lead_support import FA_EARNED, FA_NOT_YET, add_profile, become, make_lead, rows, score

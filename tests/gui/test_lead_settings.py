@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from reviewer_app.gui.lead.audit_dialog import AuditDialog
 from reviewer_app.gui.lead.policies_dialog import PoliciesDialog
-from reviewer_app.services import audit, policies
+from reviewer_app.services import policies
+from reviewer_app.store import audit
 from reviewer_app.store import models as m
 
 from lead_gui_support import main_window, make_dispute

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from reviewer_app.config import resolve_paths
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.submissions import get_submission
+from reviewer_app.store.context import AppContext
 from reviewer_app.store.owner import OWNER_NAME, WriterLock
 
 ROOT = Path(__file__).resolve().parents[2]

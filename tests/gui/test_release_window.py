@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from reviewer_app.gui.lead.release_window import ReleaseWindow
 from reviewer_app.services import policies
-from reviewer_app.services.context import AppContext
 from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 from lead_support import CL_EARNED, FA_EARNED, add_profile, arrive, attempt_id, make_lead, score_as
 

@@ -10,8 +10,8 @@ import pytest
 from reviewer_app.config import resolve_paths
 from reviewer_app.domain.agreement import EXPLANATIONS
 from reviewer_app.gui.stats import StatsWindow, open_stats_window
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.profiles import current_profile
+from reviewer_app.store.context import AppContext
 
 from stats_support import two_reviewers_over_demo
 

@@ -76,7 +76,7 @@ def test_a_submitted_review_reopens_and_the_log_keeps_it(qtbot, demo_ctx):
     assert ws.rubric.submit_button.isEnabled() and not ws.rubric.reopen_button.isVisible()
     assert "reopened" in ws.statusBar().currentMessage()
     assert ws.rubric.reopen_button.isEnabled()
-    from reviewer_app.services import audit
+    from reviewer_app.store import audit
 
     assert any(line.action == audit.REOPEN for line in audit.recent(demo_ctx))
 

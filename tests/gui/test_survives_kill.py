@@ -14,8 +14,8 @@ import pytest
 
 from reviewer_app.config import resolve_paths
 from reviewer_app.services import reviews
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.submissions import get_submission
+from reviewer_app.store.context import AppContext
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +31,7 @@ from reviewer_app.gui.app import make_application
 from reviewer_app.gui.settings import open_settings
 from reviewer_app.gui.workspace.opener import load_workspace_data
 from reviewer_app.gui.workspace.window import WorkspaceWindow
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 app = make_application()
 ctx = AppContext.open(resolve_paths(data_dir=sys.argv[1]))

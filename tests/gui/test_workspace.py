@@ -16,7 +16,7 @@ from reviewer_app.gui.workspace.opener import load_workspace_data
 from reviewer_app.gui.workspace.submit_summary import SubmitSummary
 from reviewer_app.services import annotations as notes_svc
 from reviewer_app.services import reviews
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 from workspace_support import make_workspace, wait_saved  # noqa: E402
 

@@ -6,7 +6,7 @@ from reviewer_app.gui import tasks
 from reviewer_app.gui.settings import open_settings
 from reviewer_app.gui.workspace.opener import load_workspace_data
 from reviewer_app.gui.workspace.window import WorkspaceWindow
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 OPEN: list[WorkspaceWindow] = []
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from reviewer_app.domain.model import Decision, ReviewStatus, Role
-from reviewer_app.services import finalize
-from reviewer_app.services.context import AppContext
+from reviewer_app.services import finalize, sync
 from reviewer_app.services.roles import update_self
 from reviewer_app.store import models as m
-from reviewer_app.sync import outbox, service
+from reviewer_app.store.context import AppContext
+from reviewer_app.sync import outbox
 from reviewer_app.sync.engine import SyncReport, SyncSettings
 from reviewer_app.sync.outbox import Backoff
 from reviewer_app.sync.reference_issuer.server import IssuerServer
@@ -27,8 +27,8 @@ FAST = SyncSettings(batch_size=50, backoff=Backoff(base=0.005, cap=0.05), patien
 
 
 def add_and_login(ctx: AppContext, issuer: IssuerServer, name: str = "ref", **kwargs) -> None:  # noqa: ANN003
-    service.add_profile(ctx, name, "reference", issuer.url, USER, **kwargs)
-    service.login(ctx, name, PASSWORD)
+    sync.add_profile(ctx, name, "reference", issuer.url, USER, **kwargs)
+    sync.login(ctx, name, PASSWORD)
 
 
 
@@ -116,7 +116,7 @@ def sync_until_done(ctx: AppContext, settings: SyncSettings = FAST, passes: int 
                     **kwargs) -> list[SyncReport]:  # noqa: ANN003
     reports = []
     for _ in range(passes):
-        reports.append(service.sync_now(ctx, settings=settings, **kwargs))
+        reports.append(sync.sync_now(ctx, settings=settings, **kwargs))
         if reports[-1].pending == 0 and not reports[-1].problems:
             break
     return reports

@@ -10,9 +10,10 @@ import sqlite3
 import httpx
 import pytest
 
-from reviewer_app.services import audit, audit_head, identity
-from reviewer_app.services.context import AppContext
-from reviewer_app.sync import service
+from reviewer_app.services import audit_head, identity
+from reviewer_app.services import sync as service
+from reviewer_app.store import audit
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync.client import IssuerRefused
 from reviewer_app.sync.reference_issuer.server import IssuerServer
 

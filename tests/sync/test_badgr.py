@@ -17,11 +17,10 @@ import pytest
 from sqlalchemy import update
 
 from reviewer_app.errors import UserError
-from reviewer_app.services import reviews
-from reviewer_app.services.context import AppContext
+from reviewer_app.services import reviews, sync
 from reviewer_app.services.submissions import get_submission
 from reviewer_app.store import models as m
-from reviewer_app.sync import service
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync.adapters.badgr import NOTHING_ISSUED
 from reviewer_app.sync.reference_issuer.faults import FaultConfig, FaultMiddleware, FaultState
 from reviewer_app.sync.secrets import KeyringTokenStore
@@ -45,9 +44,9 @@ def badgr() -> Iterator[AppServer]:
 
 @pytest.fixture
 def badgr_ctx(demo_ctx: AppContext, badgr: AppServer) -> AppContext:
-    service.add_profile(demo_ctx, "canvas", "badgr", badgr.url, EMAIL,
+    sync.add_profile(demo_ctx, "canvas", "badgr", badgr.url, EMAIL,
                         settings={"badge_classes": {"fa-math": "BC-FA-01"}, "evidence_url": EVIDENCE})
-    service.login(demo_ctx, "canvas", SECRET)
+    sync.login(demo_ctx, "canvas", SECRET)
     return demo_ctx
 
 
@@ -65,13 +64,13 @@ CL_EARNED = {"group-structures": 3, "discourse-moves": 3, "equitable-participati
 
 
 def _entries(ctx: AppContext) -> dict[tuple[str, int], object]:
-    return {(e.submission_key, e.attempt): e for e in service.outbox_entries(ctx)}
+    return {(e.submission_key, e.attempt): e for e in sync.outbox_entries(ctx)}
 
 
 def test_an_earned_decision_awards_the_badge_and_not_yet_awards_nothing(badgr_ctx: AppContext,
                                                                          badgr: AppServer):
     _submit(badgr_ctx, "DEMO-1002", 2, FA_EARNED)
-    report = service.sync_now(badgr_ctx, settings=FAST)
+    report = sync.sync_now(badgr_ctx, settings=FAST)
     assert (report.accepted, report.rejected, report.pending, report.online) == (2, 0, 0, True)
     state = badgr.state
     assert len(state.assertions) == 1
@@ -106,10 +105,10 @@ def test_an_earned_decision_awards_the_badge_and_not_yet_awards_nothing(badgr_ct
 def test_a_replay_after_a_lost_reply_cannot_award_twice(badgr_ctx: AppContext, badgr: AppServer):
     _submit(badgr_ctx, "DEMO-1002", 2, FA_EARNED)
     badgr.faults.set(FaultConfig(lose=1.0, only="/assertions"))  # stored, then the reply is cut
-    first = service.sync_now(badgr_ctx, settings=replace(FAST, max_failures=2))
+    first = sync.sync_now(badgr_ctx, settings=replace(FAST, max_failures=2))
     assert first.pending == 1 and not first.online
     badgr.faults.set(FaultConfig())
-    second = service.sync_now(badgr_ctx, settings=FAST)
+    second = sync.sync_now(badgr_ctx, settings=FAST)
     assert (second.duplicates, second.pending) == (1, 0)
     state = badgr.state
     assert len(state.assertions) == 1  # awarded once, whatever the retries
@@ -124,7 +123,7 @@ def test_an_expired_token_is_refreshed_with_the_refresh_grant(badgr_ctx: AppCont
     _submit(badgr_ctx, "DEMO-1002", 2, FA_EARNED)
     old = KeyringTokenStore().load("canvas")
     badgr.state.expire_all()
-    report = service.sync_now(badgr_ctx, settings=FAST)
+    report = sync.sync_now(badgr_ctx, settings=FAST)
     assert report.refreshed == 1 and report.pending == 0
     refresh = badgr.state.token_requests[-1]
     assert refresh["form"] == {"grant_type": "refresh_token", "refresh_token": old.refresh_token,
@@ -137,17 +136,17 @@ def test_an_expired_token_is_refreshed_with_the_refresh_grant(badgr_ctx: AppCont
 def test_a_credential_without_a_badge_class_is_rejected_until_one_is_set(badgr_ctx: AppContext,
                                                                          badgr: AppServer):
     _submit(badgr_ctx, "DEMO-2001", 1, CL_EARNED)
-    report = service.sync_now(badgr_ctx, settings=FAST)
+    report = sync.sync_now(badgr_ctx, settings=FAST)
     assert report.rejected == 1
     entry = _entries(badgr_ctx)[("DEMO-2001", 1)]
     assert entry.state == "rejected" and "no Badgr badge class is set for credential 'cl-discussion'" \
         in entry.reason
     assert badgr.state.assertions == []
-    profile = service.get_profile(badgr_ctx, "canvas")
+    profile = sync.get_profile(badgr_ctx, "canvas")
     classes = {**profile.settings["badge_classes"], "cl-discussion": "BC-CL-02"}
-    service.update_profile(badgr_ctx, "canvas", settings={**profile.settings, "badge_classes": classes})
-    assert service.retry_entry(badgr_ctx, entry.uid)
-    report = service.sync_now(badgr_ctx, settings=FAST)
+    sync.update_profile(badgr_ctx, "canvas", settings={**profile.settings, "badge_classes": classes})
+    assert sync.retry_entry(badgr_ctx, entry.uid)
+    report = sync.sync_now(badgr_ctx, settings=FAST)
     assert (report.accepted, report.rejected) == (1, 0)
     [awarded] = badgr.state.assertions
     # A URL recipient is not hashed (Badgr's default for urls).
@@ -159,9 +158,9 @@ def test_a_credential_without_a_badge_class_is_rejected_until_one_is_set(badgr_c
 def test_the_idle_check_needs_only_the_rw_issuer_scope(badgr_ctx: AppContext, badgr: AppServer):
     """Nothing to send: the sync still proves the server answers, with a call rw:issuer allows.
     (GET /v2/users/self, which needs a profile scope, is a 404 for this token.)"""
-    service.sync_now(badgr_ctx, settings=FAST)  # the demo's "not yet": nothing to award
+    sync.sync_now(badgr_ctx, settings=FAST)  # the demo's "not yet": nothing to award
     calls = len(badgr.state.calls)
-    report = service.sync_now(badgr_ctx, settings=FAST)
+    report = sync.sync_now(badgr_ctx, settings=FAST)
     assert (report.online, report.problems, report.pending) == (True, [], 0)
     assert badgr.state.calls[calls:] == [("GET", "/v2/issuers", 200)]
     token = KeyringTokenStore().load("canvas").access_token
@@ -176,9 +175,9 @@ def test_a_replay_with_a_capitalised_email_finds_the_award_badgr_stored(badgr_ct
                   .values(recipient_identity="Sam.Rivera@Example.ORG"))
     _submit(badgr_ctx, "DEMO-1002", 2, FA_EARNED)
     badgr.faults.set(FaultConfig(lose=1.0, only="/assertions"))  # awarded; the 201 is lost
-    assert service.sync_now(badgr_ctx, settings=replace(FAST, max_failures=2)).pending == 1
+    assert sync.sync_now(badgr_ctx, settings=replace(FAST, max_failures=2)).pending == 1
     badgr.faults.set(FaultConfig())
-    report = service.sync_now(badgr_ctx, settings=FAST)
+    report = sync.sync_now(badgr_ctx, settings=FAST)
     assert (report.duplicates, report.pending) == (1, 0)
     [award] = badgr.state.assertions  # once, although the server compares as sent
     assert award["recipient"]["plaintextIdentity"] == "sam.rivera@example.org"
@@ -193,7 +192,7 @@ def test_issued_on_is_never_in_the_servers_future(badgr_ctx: AppContext, badgr: 
     once, dated no later than the server's clock (measured from its Date header)."""
     badgr.state.clock_offset = server_ahead
     _submit(badgr_ctx, "DEMO-1002", 2, FA_EARNED)
-    report = service.sync_now(badgr_ctx, settings=FAST)
+    report = sync.sync_now(badgr_ctx, settings=FAST)
     assert (report.accepted, report.rejected, report.pending) == (2, 0, 0)
     [award] = badgr.state.assertions
     issued = datetime.fromisoformat(award["issuedOn"].replace("Z", "+00:00"))
@@ -217,7 +216,7 @@ def test_the_fake_refuses_a_future_issued_on_as_badgr_does(badgr: AppServer):
 
 def test_logout_revokes_the_tokens_at_the_server(badgr_ctx: AppContext, badgr: AppServer):
     tokens = KeyringTokenStore().load("canvas")
-    service.logout(badgr_ctx, "canvas")
+    sync.logout(badgr_ctx, "canvas")
     assert KeyringTokenStore().load("canvas") is None
     assert badgr.state.revocations == [
         {"token": tokens.refresh_token, "token_type_hint": "refresh_token", "client_id": "public"},
@@ -230,12 +229,12 @@ def test_logout_revokes_the_tokens_at_the_server(badgr_ctx: AppContext, badgr: A
 
 
 def test_the_lead_chooses_what_the_public_evidence_tells(badgr_ctx: AppContext, badgr: AppServer):
-    profile = service.get_profile(badgr_ctx, "canvas")
-    service.update_profile(badgr_ctx, "canvas", settings={**profile.settings, "public_evidence": "full"})
+    profile = sync.get_profile(badgr_ctx, "canvas")
+    sync.update_profile(badgr_ctx, "canvas", settings={**profile.settings, "public_evidence": "full"})
     _submit(badgr_ctx, "DEMO-1002", 2, FA_EARNED)
-    assert service.sync_now(badgr_ctx, settings=FAST).accepted == 2
+    assert sync.sync_now(badgr_ctx, settings=FAST).accepted == 2
     [evidence] = badgr.state.assertion_requests[0]["evidence"]
     assert "Checks for understanding: level 4" in evidence["narrative"]
     assert f"Feedback: {FEEDBACK}" in evidence["narrative"]
     with pytest.raises(UserError):
-        service.update_profile(badgr_ctx, "canvas", settings={**profile.settings, "public_evidence": "all"})
+        sync.update_profile(badgr_ctx, "canvas", settings={**profile.settings, "public_evidence": "all"})

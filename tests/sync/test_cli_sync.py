@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from reviewer_app.config import resolve_paths
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync.reference_issuer.server import IssuerServer
 
 from support import PASSWORD, ROOT, USER, assign_on_issuer, bulk_decisions, cli, cli_env, make_lead
@@ -102,7 +102,7 @@ def test_a_badgr_profile_from_the_command_line(tmp_path: Path, keyring_file: Pat
                   "--no-hash-recipient", env=env)
     assert changed.returncode == 0, changed.stderr
     with AppContext.open(resolve_paths(data_dir=data)) as ctx:
-        from reviewer_app.sync.service import get_profile
+        from reviewer_app.services.sync import get_profile
 
         profile = get_profile(ctx, "canvas")
     assert profile.settings == {"badge_classes": {"fa-math": "BC-1", "cl-discussion": "BC-2"},

@@ -19,8 +19,8 @@ from reviewer_app.gui.sync import (
     install_sync,
 )
 from reviewer_app.gui.sync.widgets import indicator_text
-from reviewer_app.services.context import AppContext
-from reviewer_app.sync import service
+from reviewer_app.services import sync
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync.outbox import EntryView
 from reviewer_app.sync.reference_issuer.server import IssuerServer
 from reviewer_app.sync.secrets import KeyringTokenStore, Tokens
@@ -39,7 +39,7 @@ def _event_loops_work(qapp):
 
 
 def _status(pending=3, rejected=0, profile="ref", last=None):  # noqa: ANN001, ANN202
-    return service.SyncStatus(profile, "reference", pending, 0, 5, rejected, last)
+    return sync.SyncStatus(profile, "reference", pending, 0, 5, rejected, last)
 
 
 def test_indicator_texts():
@@ -93,13 +93,13 @@ def test_a_pass_runs_off_the_gui_thread_and_the_indicator_follows(qtbot, window:
     keys = bulk_decisions(signed_in, 25)
     assign_on_issuer(issuer, keys)
     threads = []
-    real = service.sync_now
+    real = sync.sync_now
 
     def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         threads.append(threading.get_ident())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(service, "sync_now", spy)
+    monkeypatch.setattr(sync, "sync_now", spy)
     with qtbot.waitSignal(controller.status_changed, timeout=5000):
         controller.refresh_status()
     assert controller.indicator.text().startswith("Not synced yet \u00b7 25 pending")
@@ -151,7 +151,7 @@ def test_offline_shows_offline_and_keeps_the_decisions(qtbot, app: AppContext):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    service.add_profile(app, "ref", "reference", f"http://127.0.0.1:{port}", USER)
+    sync.add_profile(app, "ref", "reference", f"http://127.0.0.1:{port}", USER)
     KeyringTokenStore().save("ref", Tokens("a", "r"))
     bulk_decisions(app, 2)
     win = QMainWindow()
@@ -209,8 +209,8 @@ def test_issuer_settings_add_a_profile_and_sign_in(qtbot, app: AppContext, issue
     assert not dialog.public_evidence.isEnabled()  # a Badgr setting
     qtbot.mouseClick(dialog.save_button, qtbot_button())
     qtbot.waitUntil(lambda: dialog.message.text().startswith("Saved ref"), timeout=5000)
-    assert [p.name for p in service.list_profiles(app)] == ["ref"]
-    assert service.get_profile(app, "ref").settings["download_hosts"] == ["http://127.0.0.2:8080"]
+    assert [p.name for p in sync.list_profiles(app)] == ["ref"]
+    assert sync.get_profile(app, "ref").settings["download_hosts"] == ["http://127.0.0.2:8080"]
     dialog.password.setText(PASSWORD)
     with qtbot.waitSignal(controller.pass_finished, timeout=20_000):
         qtbot.mouseClick(dialog.sign_in_button, qtbot_button())
@@ -237,7 +237,7 @@ def test_issuer_settings_the_lead_chooses_the_public_evidence(qtbot, app: AppCon
     dialog.public_evidence.setCurrentIndex(dialog.public_evidence.findData("levels"))
     qtbot.mouseClick(dialog.save_button, qtbot_button())
     qtbot.waitUntil(lambda: dialog.message.text().startswith("Saved canvas"), timeout=5000)
-    assert service.get_profile(app, "canvas").settings["public_evidence"] == "levels"
+    assert sync.get_profile(app, "canvas").settings["public_evidence"] == "levels"
     qtbot.waitUntil(lambda: dialog.profiles.count() == 1, timeout=5000)
     qtbot.mouseClick(dialog.new_button, qtbot_button())
     assert dialog.public_evidence.currentData() == "decision"

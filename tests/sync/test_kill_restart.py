@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from reviewer_app.config import resolve_paths
-from reviewer_app.services.context import AppContext
-from reviewer_app.sync import service
+from reviewer_app.services import sync
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync.reference_issuer.faults import FaultConfig
 from reviewer_app.sync.reference_issuer.server import IssuerServer
 from reviewer_app.sync.secrets import KeyringTokenStore
@@ -49,8 +49,8 @@ def test_sync_killed_mid_batch_then_restarted_delivers_each_decision_once(
     data, keyring_file = tmp_path / "data", tmp_path / "keyring.json"
     store = KeyringTokenStore(FileTestKeyring(keyring_file))
     with AppContext.open(resolve_paths(data_dir=data)) as ctx:
-        service.add_profile(ctx, "ref", "reference", issuer.url, USER)
-        service.login(ctx, "ref", PASSWORD, store=store)
+        sync.add_profile(ctx, "ref", "reference", issuer.url, USER)
+        sync.login(ctx, "ref", PASSWORD, store=store)
         keys = bulk_decisions(ctx, 300)
     assign_on_issuer(issuer, keys)
     db = data / "reviewer.sqlite3"

@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 
 import reviewer_app.logs as app_logs
-from reviewer_app.exports.reviews import export_reviews
 from reviewer_app.logs import setup_logging
-from reviewer_app.services import reviews
-from reviewer_app.services.context import AppContext
+from reviewer_app.services import issuer_identity, reviews, sync
+from reviewer_app.services.review_exports import export_reviews
 from reviewer_app.services.submissions import get_submission
-from reviewer_app.sync import issuer_identity, service
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync.reference_issuer.faults import FaultConfig
 from reviewer_app.sync.reference_issuer.server import IssuerServer
 
@@ -53,14 +52,14 @@ def test_no_token_in_the_database_logs_or_exports(signed_in: AppContext, issuer:
         reviews.set_level(signed_in, review.uid, crit, level)
     reviews.set_feedback(signed_in, review.uid, "Well done.")
     reviews.submit_review(signed_in, review.uid)
-    report = service.sync_now(signed_in, settings=FAST)
+    report = sync.sync_now(signed_in, settings=FAST)
     assert report.refreshed >= 1
     exports = signed_in.paths.data_dir / "exports"
     export_reviews(signed_in, "csv", exports / "reviews.csv")
     export_reviews(signed_in, "json", exports / "reviews.json")
     issuer_identity.set_identity(signed_in, *ORG, "did:key")
-    service.export_open_badge(signed_in, keys[0], exports / "badge.json", 1)
-    service.logout(signed_in, "ref")
+    sync.export_open_badge(signed_in, keys[0], exports / "badge.json", 1)
+    sync.logout(signed_in, "ref")
 
     tokens = set()
     for item in memory_keyring.history:

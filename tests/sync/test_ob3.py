@@ -13,15 +13,17 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from support import ORG, ob3_schema_errors
-from sync_test_keyring import MemoryKeyring
 
 from reviewer_app.domain.model import Role
 from reviewer_app.errors import UserError
-from reviewer_app.services import audit
-from reviewer_app.services.context import AppContext
+from reviewer_app.services import issuer_identity, sync
 from reviewer_app.services.roles import NotAllowed, update_self
-from reviewer_app.sync import issuer_identity, service, signing
+from reviewer_app.store import audit
+from reviewer_app.store.context import AppContext
+from reviewer_app.sync import credential_proofs
+
+from support import ORG, ob3_schema_errors
+from sync_test_keyring import MemoryKeyring
 
 EVIDENCE = "https://lms.springfield.example/evidence/{submission_id}/{attempt}"
 
@@ -34,7 +36,7 @@ def earned(scored: AppContext) -> AppContext:
 
 
 def test_the_credential_is_current_ob3_signed_and_carries_the_rubric_levels(earned: AppContext):
-    credential = service.open_badge(earned, "DEMO-1002", 2, salt="pepper")
+    credential = sync.open_badge(earned, "DEMO-1002", 2, salt="pepper")
     assert ob3_schema_errors(credential) == []
     assert credential["@context"] == ["https://www.w3.org/ns/credentials/v2",
                                       "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
@@ -47,7 +49,8 @@ def test_the_credential_is_current_ob3_signed_and_carries_the_rubric_levels(earn
     assert (proof["type"], proof["cryptosuite"], proof["proofPurpose"]) == \
         ("DataIntegrityProof", "eddsa-rdfc-2022", "assertionMethod")
     assert proof["verificationMethod"] == identity.verification_method
-    assert signing.verify(credential, signing.public_from_multibase(identity.public_key_multibase))
+    public = credential_proofs.public_from_multibase(identity.public_key_multibase)
+    assert credential_proofs.verify(credential, public)
 
     subject = credential["credentialSubject"]
     [recipient] = subject["identifier"]
@@ -78,7 +81,7 @@ def test_the_credential_is_current_ob3_signed_and_carries_the_rubric_levels(earn
 
 
 def test_the_schema_really_checks(earned: AppContext):
-    credential = service.open_badge(earned, "DEMO-1002", 2)
+    credential = sync.open_badge(earned, "DEMO-1002", 2)
     old = copy.deepcopy(credential)  # what the app issued before: VC 1.1
     old["@context"][0] = "https://www.w3.org/2018/credentials/v1"
     old["issuanceDate"] = old.pop("validFrom")
@@ -88,13 +91,15 @@ def test_the_schema_really_checks(earned: AppContext):
 
 
 def test_a_changed_field_breaks_the_signature(earned: AppContext):
-    credential = service.open_badge(earned, "DEMO-1002", 2)
-    public = signing.public_from_multibase(issuer_identity.get_identity(earned).public_key_multibase)
+    credential = sync.open_badge(earned, "DEMO-1002", 2)
+    public = credential_proofs.public_from_multibase(
+        issuer_identity.get_identity(earned).public_key_multibase)
     forged = copy.deepcopy(credential)
     forged["credentialSubject"]["result"][3]["achievedLevel"] = \
         forged["credentialSubject"]["result"][3]["achievedLevel"].replace("level-2", "level-4")
-    assert not signing.verify(forged, public)
-    assert not signing.verify(credential, Ed25519PrivateKey.generate().public_key())  # someone else's key
+    assert not credential_proofs.verify(forged, public)
+    someone_else = Ed25519PrivateKey.generate().public_key()
+    assert not credential_proofs.verify(credential, someone_else)
 
 
 def test_the_key_lives_only_in_the_keyring(scored: AppContext, memory_keyring: MemoryKeyring):
@@ -122,20 +127,20 @@ def test_without_the_key_in_this_keyring_nothing_is_signed(earned: AppContext,
                                                            memory_keyring: MemoryKeyring):
     memory_keyring.items.clear()  # another machine: the database, but not the keyring
     with pytest.raises(UserError, match="keyring has no signing key"):
-        service.open_badge(earned, "DEMO-1002", 2)
+        sync.open_badge(earned, "DEMO-1002", 2)
 
 
 def test_a_reviewer_never_signs(earned: AppContext):
     update_self(earned, role=Role.REVIEWER)
     with pytest.raises(NotAllowed, match="lead assessor"):
-        service.open_badge(earned, "DEMO-1002", 2)
+        sync.open_badge(earned, "DEMO-1002", 2)
     with pytest.raises(NotAllowed, match="lead assessor"):
         issuer_identity.set_identity(earned, *ORG, "did:key")
 
 
 def test_without_an_identity_it_says_how_to_set_one_up(scored: AppContext):
     with pytest.raises(UserError, match="issuer identity set --name NAME --url"):
-        service.open_badge(scored, "DEMO-1002", 2)
+        sync.open_badge(scored, "DEMO-1002", 2)
 
 
 @pytest.mark.parametrize("name,url,id_,message", [
@@ -169,20 +174,20 @@ def test_the_did_web_document_and_where_it_goes(earned: AppContext):
 
 def test_a_context_the_app_does_not_carry_is_never_fetched():
     key = Ed25519PrivateKey.generate()
-    document = {"@context": [signing.VC_V2, "https://attacker.example/context.json"],
+    document = {"@context": [credential_proofs.VC_V2, "https://attacker.example/context.json"],
                 "type": ["VerifiableCredential"], "issuer": "did:example:1",
                 "credentialSubject": {"id": "did:example:2"}}
-    with pytest.raises(signing.SigningError, match="not one the app carries"):
-        signing.sign(document, key, "did:example:1#k")
+    with pytest.raises(credential_proofs.SigningError, match="not one the app carries"):
+        credential_proofs.sign(document, key, "did:example:1#k")
 
 
 def test_a_not_yet_decision_is_no_badge(earned: AppContext):
     with pytest.raises(UserError, match="only an earned decision becomes an Open Badge"):
-        service.open_badge(earned, "DEMO-1002", 1)  # the demo's "not yet"
+        sync.open_badge(earned, "DEMO-1002", 1)  # the demo's "not yet"
 
 
 def test_the_export_is_written_whole(earned: AppContext, tmp_path: Path):
-    out = service.export_open_badge(earned, "DEMO-1002", tmp_path / "badge.json", 2)
+    out = sync.export_open_badge(earned, "DEMO-1002", tmp_path / "badge.json", 2)
     credential = json.loads(out.read_text())
     assert ob3_schema_errors(credential) == []
     assert credential["id"].startswith("urn:uuid:") and credential["proof"][0]["proofValue"].startswith("z")
@@ -196,8 +201,8 @@ def test_the_export_is_written_whole(earned: AppContext, tmp_path: Path):
     (lambda c: c["evidence"][0].update(id="evidence/1"), "'evidence/1' is not an absolute IRI"),
 ])
 def test_what_a_safe_mode_verifier_refuses_is_never_signed(earned: AppContext, change, message):
-    credential = service.open_badge(earned, "DEMO-1002", 2)
+    credential = sync.open_badge(earned, "DEMO-1002", 2)
     unsigned = {k: v for k, v in credential.items() if k != "proof"}
     change(unsigned)
-    with pytest.raises(signing.SigningError, match=re.escape(message)):
-        signing.sign(unsigned, Ed25519PrivateKey.generate(), "did:example:1#k")
+    with pytest.raises(credential_proofs.SigningError, match=re.escape(message)):
+        credential_proofs.sign(unsigned, Ed25519PrivateKey.generate(), "did:example:1#k")

@@ -8,6 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from reviewer_app.config import resolve_paths
+from reviewer_app.intake.importer import import_package
+from reviewer_app.services import batches, enrolment, issuer_identity, sync
+from reviewer_app.services import identity as reviewer_identity
+from reviewer_app.services.roles import NotAllowed
+from reviewer_app.store.context import AppContext
+from reviewer_app.sync import outbox
+from reviewer_app.sync.reference_issuer.server import IssuerServer
+
 from dcc_verifier import verify
 from support import (
     ORG,
@@ -18,15 +28,6 @@ from support import (
     sync_until_done,
 )
 
-from reviewer_app.config import resolve_paths
-from reviewer_app.services import batches, enrolment
-from reviewer_app.services import identity as reviewer_identity
-from reviewer_app.services.context import AppContext
-from reviewer_app.services.imports import import_package
-from reviewer_app.services.roles import NotAllowed
-from reviewer_app.sync import issuer_identity, outbox, service
-from reviewer_app.sync.reference_issuer.server import IssuerServer
-
 
 def test_a_reviewers_score_becomes_a_verified_badge(demo_data_dir: Path, demo_packages: list[Path],
                                                     issuer: IssuerServer, tmp_path: Path):
@@ -35,7 +36,7 @@ def test_a_reviewers_score_becomes_a_verified_badge(demo_data_dir: Path, demo_pa
         with pytest.raises(NotAllowed):
             issuer_identity.set_identity(reviewer, *ORG, "did:key")
         with pytest.raises(NotAllowed):
-            service.open_badge(reviewer, "DEMO-1002", 2)
+            sync.open_badge(reviewer, "DEMO-1002", 2)
         batch = batches.export_batch(reviewer, tmp_path / "batches")
         enrolment_file, me = reviewer_identity.export_enrolment(reviewer, tmp_path / "enrolment")
 
@@ -53,7 +54,7 @@ def test_a_reviewers_score_becomes_a_verified_badge(demo_data_dir: Path, demo_pa
         assert states[("DEMO-1002", 2)] == outbox.ACCEPTED, states
 
         identity = issuer_identity.set_identity(lead, *ORG, "did:web:schools.springfield.example")
-        credential = service.open_badge(lead, "DEMO-1002", 2)
+        credential = sync.open_badge(lead, "DEMO-1002", 2)
     assert ob3_schema_errors(credential) == []
     result = verify({"badge": credential}, tmp_path,
                     did_documents=[issuer_identity.did_document(identity)])["badge"]

@@ -8,11 +8,13 @@ import copy
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from reviewer_app.services import issuer_identity, sync
+from reviewer_app.store.context import AppContext
+from reviewer_app.sync import credential_proofs
+
 from dcc_verifier import verify
 from support import ORG, ob3_schema_errors
-
-from reviewer_app.services.context import AppContext
-from reviewer_app.sync import issuer_identity, service, signing
 
 
 @pytest.fixture
@@ -23,7 +25,7 @@ def issued(scored: AppContext) -> tuple[dict[str, dict], list[dict]]:
                       ("https", "https://schools.springfield.example/issuer")]:
         identity = issuer_identity.set_identity(
             scored, *ORG, id_, new_key=True, evidence_url="https://lms.example/e/{submission_id}")
-        credentials[name] = service.open_badge(scored, "DEMO-1002", 2)
+        credentials[name] = sync.open_badge(scored, "DEMO-1002", 2)
         if not id_.startswith("did:key"):
             documents.append(issuer_identity.did_document(identity))
     return credentials, documents
@@ -57,12 +59,13 @@ def test_the_independent_verifier_rejects_a_changed_credential(issued, tmp_path)
         change(forged[name])
     unsigned = {k: v for k, v in good.items() if k != "proof"}
     # Signed by another key, claiming the organisation's key.
-    forged["other-key"] = signing.sign(unsigned, Ed25519PrivateKey.generate(),
+    forged["other-key"] = credential_proofs.sign(unsigned, Ed25519PrivateKey.generate(),
                                        good["proof"][0]["verificationMethod"])
     # Validly signed by a key of its own (a did:key), naming the did:web organisation as issuer.
     stranger = Ed25519PrivateKey.generate()
-    forged["wrong-issuer"] = signing.sign(
-        unsigned, stranger, signing.did_key_method(signing.did_key(stranger.public_key())))
+    forged["wrong-issuer"] = credential_proofs.sign(
+        unsigned, stranger,
+        credential_proofs.did_key_method(credential_proofs.did_key(stranger.public_key())))
 
     results = verify({"good": good, **forged}, tmp_path, did_documents=documents)
     assert results.pop("good")["verified"] is True  # the same run accepts the original

@@ -12,8 +12,8 @@ from sqlalchemy.exc import DBAPIError
 
 from reviewer_app.domain import Decision, ReviewStatus
 from reviewer_app.services import reviews
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.submissions import get_submission
+from reviewer_app.store.context import AppContext
 from reviewer_app.store.types import utcnow
 from reviewer_app.sync import outbox
 from reviewer_app.sync.outbox import Backoff, Outcome

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from reviewer_app.services.context import AppContext
-from reviewer_app.sync import outbox, service
+from reviewer_app.services import sync
+from reviewer_app.store.context import AppContext
+from reviewer_app.sync import outbox
 from reviewer_app.sync.reference_issuer.server import IssuerServer
 
 from postgres_support import needs_postgres
@@ -38,7 +39,7 @@ def test_sync_from_postgresql_delivers_each_decision_once(pg_app: AppContext, is
     assert len(first) == 50 and len(second) == 70
     assert not {e.uid for e in first} & {e.uid for e in second}
     assert outbox.recover(pg_app.sessions) == 120
-    report = service.sync_now(pg_app, settings=FAST)
+    report = sync.sync_now(pg_app, settings=FAST)
     assert (report.accepted, report.pending) == (120, 0)
     stored = issuer.store.decisions()
     assert len({d["idempotency_key"] for d in stored}) == len(stored) == 120

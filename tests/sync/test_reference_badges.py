@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from reviewer_app.errors import UserError
-from reviewer_app.services.context import AppContext
-from reviewer_app.sync import service
+from reviewer_app.services import sync as service
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync.issued_badges import check_badge, issued_badge
 from reviewer_app.sync.reference_issuer.badges import KEY_FILE
 from reviewer_app.sync.reference_issuer.server import IssuerConfig, IssuerServer

@@ -15,8 +15,8 @@ import pytest
 from keyring.backends.chainer import ChainerBackend
 
 from reviewer_app.errors import UserError
-from reviewer_app.services.context import AppContext
-from reviewer_app.sync import service
+from reviewer_app.services import sync
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync.client import InsecureURL, IssuerRefused, check_url
 from reviewer_app.sync.reference_issuer.app import create_app
 from reviewer_app.sync.reference_issuer.server import IssuerServer
@@ -45,9 +45,9 @@ def test_no_keyring_is_a_plain_refusal_and_nothing_is_stored(app: AppContext, is
     assert "never stores tokens anywhere else" in message
     with pytest.raises(NoKeyring):
         store.load("ref")
-    service.add_profile(app, "ref", "reference", issuer.url, USER)
+    sync.add_profile(app, "ref", "reference", issuer.url, USER)
     with pytest.raises(NoKeyring):
-        service.login(app, "ref", PASSWORD)
+        sync.login(app, "ref", PASSWORD)
     assert issuer.stats["sign_ins"] == 0  # refused before asking the issuer for tokens
     assert not any("token" in p.name.lower() for p in tmp_path.rglob("*"))
 
@@ -86,8 +86,8 @@ def test_plain_http_only_to_this_machine(url: str, allowed: bool):
 
 def test_a_host_can_be_allowed_plain_http_explicitly(app: AppContext):
     with pytest.raises(UserError, match="Plain http to issuer.lan"):
-        service.add_profile(app, "lan", "reference", "http://issuer.lan:8765", USER)
-    profile = service.add_profile(app, "lan", "reference", "http://issuer.lan:8765", USER, allow_http=True)
+        sync.add_profile(app, "lan", "reference", "http://issuer.lan:8765", USER)
+    profile = sync.add_profile(app, "lan", "reference", "http://issuer.lan:8765", USER, allow_http=True)
     assert profile.allow_http and profile.base_url == "http://issuer.lan:8765"
 
 
@@ -101,9 +101,9 @@ def test_tls_certificates_are_always_verified(app: AppContext, tmp_path: Path):
     store.add_user(USER, PASSWORD)
     with AppServer(create_app(store), ssl_keyfile=str(key), ssl_certfile=str(cert)) as server:
         url = server.url.replace("http://", "https://")
-        service.add_profile(app, "tls", "reference", url, USER)
+        sync.add_profile(app, "tls", "reference", url, USER)
         with pytest.raises(IssuerRefused, match="TLS certificate of 127.0.0.1 could not be verified"):
-            service.login(app, "tls", PASSWORD)
+            sync.login(app, "tls", PASSWORD)
     store.close()
 
 
@@ -112,14 +112,14 @@ import json, sys
 from pathlib import Path
 import keyring
 from reviewer_app.config import resolve_paths
-from reviewer_app.services.context import AppContext
-from reviewer_app.sync import service
+from reviewer_app.store.context import AppContext
+from reviewer_app.services import sync
 from reviewer_app.sync.secrets import KeyringTokenStore
 from support import bulk_decisions, assign_on_issuer
 url, user, password, data = sys.argv[1:5]
 with AppContext.open(resolve_paths(data_dir=data)) as ctx:
-    service.add_profile(ctx, "ref", "reference", url, user)
-    service.login(ctx, "ref", password)
+    sync.add_profile(ctx, "ref", "reference", url, user)
+    sync.login(ctx, "ref", password)
     stored = KeyringTokenStore().load("ref")
     keys = bulk_decisions(ctx, 3)
     Path(data, "keys.json").write_text(json.dumps(keys))
@@ -129,12 +129,12 @@ with AppContext.open(resolve_paths(data_dir=data)) as ctx:
 SYNC_SCRIPT = r"""
 import json, sys
 from reviewer_app.config import resolve_paths
-from reviewer_app.services.context import AppContext
-from reviewer_app.sync import service
+from reviewer_app.store.context import AppContext
+from reviewer_app.services import sync
 with AppContext.open(resolve_paths(data_dir=sys.argv[1])) as ctx:
-    report = service.sync_now(ctx)
-    service.logout(ctx, "ref")
-    print(json.dumps({"accepted": report.accepted, "signed_in": service.signed_in(ctx, "ref")}))
+    report = sync.sync_now(ctx)
+    sync.logout(ctx, "ref")
+    print(json.dumps({"accepted": report.accepted, "signed_in": sync.signed_in(ctx, "ref")}))
 """
 
 

@@ -16,10 +16,10 @@ import pytest
 from filelock import FileLock
 
 from reviewer_app.errors import UserError
-from reviewer_app.services import reviews
-from reviewer_app.services.context import AppContext
+from reviewer_app.services import reviews, sync
 from reviewer_app.services.submissions import get_submission, list_submissions
-from reviewer_app.sync import outbox, service
+from reviewer_app.store.context import AppContext
+from reviewer_app.sync import outbox
 from reviewer_app.sync.client import SignInRequired
 from reviewer_app.sync.engine import SyncBusy, SyncSettings
 from reviewer_app.sync.reference_issuer.faults import FaultConfig
@@ -47,7 +47,7 @@ def test_pull_imports_assigned_packages_then_a_decision_reaches_the_issuer_once(
         signed_in: AppContext, issuer: IssuerServer, demo_packages: list[Path]):
     for package in demo_packages:
         issuer.store.add_package(package.read_bytes(), USER)
-    report = service.sync_now(signed_in, settings=FAST)
+    report = sync.sync_now(signed_in, settings=FAST)
     assert report.online and report.problems == []
     assert sorted(report.imported) == sorted(f"{k} attempt {n}: imported" for k, n in
                                              [("DEMO-1001", 1), ("DEMO-1002", 1), ("DEMO-1002", 2),
@@ -63,14 +63,14 @@ def test_pull_imports_assigned_packages_then_a_decision_reaches_the_issuer_once(
     reviews.submit_review(signed_in, review.uid)
     status = lambda: {(r.key, r.attempt): r.status.value for r in list_submissions(signed_in)}  # noqa: E731
     assert status()[("DEMO-2001", 1)] == "submitted"
-    report = service.sync_now(signed_in, settings=FAST)
+    report = sync.sync_now(signed_in, settings=FAST)
     assert (report.accepted, report.pending, report.imported) == (1, 0, [])
     assert status()[("DEMO-2001", 1)] == "synced"  # the queue shows it reached the issuer
     stored = issuer.store.decisions()
     assert [(d["submission_id"], d["attempt"], d["decision"], d["username"]) for d in stored] == \
         [("DEMO-2001", 1, "not_yet", USER)]
     # A third pass downloads nothing again and sends nothing again.
-    again = service.sync_now(signed_in, settings=FAST)
+    again = sync.sync_now(signed_in, settings=FAST)
     assert (again.sent, again.imported, again.online) == (0, [], True)
     assert issuer.stats["downloads"] == 4
 
@@ -103,7 +103,7 @@ def test_an_expired_token_is_refreshed_and_kept_in_the_keyring(
     assign_on_issuer(issuer, keys)
     before = KeyringTokenStore().load("ref")
     assert issuer.store.expire_access_tokens() == 1
-    report = service.sync_now(signed_in, settings=FAST)
+    report = sync.sync_now(signed_in, settings=FAST)
     assert report.accepted == 3 and report.refreshed == 1
     after = KeyringTokenStore().load("ref")
     assert after.access_token != before.access_token
@@ -119,16 +119,16 @@ def test_a_refused_refresh_asks_to_sign_in_and_loses_nothing(signed_in: AppConte
     issuer.store.revoke(tokens.refresh_token)
     issuer.store.expire_access_tokens()
     with pytest.raises(SignInRequired, match="reviewer-app issuer login ref"):
-        service.sync_now(signed_in, settings=FAST)
+        sync.sync_now(signed_in, settings=FAST)
     assert _states(signed_in) == {"queued": 4}
     assert all(r["tries"] == 0 for r in outbox_rows(signed_in))
     assert KeyringTokenStore().load("ref") is None
     with pytest.raises(SignInRequired):
-        service.sync_now(signed_in, settings=FAST)
+        sync.sync_now(signed_in, settings=FAST)
     from support import PASSWORD
 
-    service.login(signed_in, "ref", PASSWORD)
-    assert service.sync_now(signed_in, settings=FAST).accepted == 4
+    sync.login(signed_in, "ref", PASSWORD)
+    assert sync.sync_now(signed_in, settings=FAST).accepted == 4
 
 
 def test_a_rejected_decision_shows_its_reason_and_can_be_retried(signed_in: AppContext,
@@ -136,18 +136,18 @@ def test_a_rejected_decision_shows_its_reason_and_can_be_retried(signed_in: AppC
     keys = bulk_decisions(signed_in, 3)
     assign_on_issuer(issuer, keys)
     issuer.store.withdraw(keys[1])
-    report = service.sync_now(signed_in, settings=FAST)
+    report = sync.sync_now(signed_in, settings=FAST)
     assert (report.accepted, report.rejected, report.pending) == (2, 1, 0)
     assert report.rejections == [(f"{keys[1]} attempt 1", "submission withdrawn")]
-    rejected = [e for e in service.outbox_entries(signed_in) if e.state == "rejected"]
+    rejected = [e for e in sync.outbox_entries(signed_in) if e.state == "rejected"]
     assert [(e.submission_key, e.reason) for e in rejected] == [(keys[1], "submission withdrawn")]
-    assert service.status(signed_in).rejected == 1
+    assert sync.status(signed_in).rejected == 1
     # Nothing is retried on its own...
-    assert service.sync_now(signed_in, settings=FAST).sent == 0
+    assert sync.sync_now(signed_in, settings=FAST).sent == 0
     # ...until the reviewer asks, once the issuer reopened the submission.
     assign_on_issuer(issuer, [keys[1]])
-    assert service.retry_entry(signed_in, rejected[0].uid)
-    report = service.sync_now(signed_in, settings=FAST)
+    assert sync.retry_entry(signed_in, rejected[0].uid)
+    report = sync.sync_now(signed_in, settings=FAST)
     assert (report.accepted, report.rejected) == (1, 0)
     assert _states(signed_in) == {"accepted": 3}
     _exactly_once(issuer, signed_in)
@@ -158,13 +158,13 @@ def test_offline_the_decisions_wait_with_backoff_and_go_when_the_issuer_is_back(
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    service.add_profile(app, "ref", "reference", f"http://127.0.0.1:{port}", USER)
+    sync.add_profile(app, "ref", "reference", f"http://127.0.0.1:{port}", USER)
     from reviewer_app.sync.secrets import Tokens
 
     KeyringTokenStore().save("ref", Tokens("made-up-access", "made-up-refresh", None))
     bulk_decisions(app, 5)
     settings = SyncSettings(backoff=outbox.Backoff(base=0.01, cap=0.02), max_failures=3, patience=0.5)
-    report = service.sync_now(app, settings=settings)
+    report = sync.sync_now(app, settings=settings)
     assert not report.online and report.pending == 5
     assert "did not answer" in report.problems[0]
     rows = outbox_rows(app)
@@ -173,8 +173,8 @@ def test_offline_the_decisions_wait_with_backoff_and_go_when_the_issuer_is_back(
     assert all("ConnectError" in r["last_error"] for r in rows)
     # A background pass waits for the backoff; the entries are kept across a restart.
     settings_slow = SyncSettings(backoff=outbox.Backoff(base=30, cap=60), max_failures=1, patience=0.1)
-    service.background_sync(app, settings=settings_slow)
-    later = service.background_sync(app, settings=settings_slow)
+    sync.background_sync(app, settings=settings_slow)
+    later = sync.background_sync(app, settings=settings_slow)
     assert later.sent == 0 and later.next_attempt_at is not None and later.pending == 5
     # The issuer comes back (on the same address): "Sync now" delivers them all.
     from reviewer_app.sync.reference_issuer.server import IssuerConfig
@@ -183,8 +183,8 @@ def test_offline_the_decisions_wait_with_backoff_and_go_when_the_issuer_is_back(
 
     with IssuerServer(IssuerConfig(tmp_path / "issuer", port=port, users=[(USER, PASSWORD)])) as back:
         assign_on_issuer(back, [r["submission_key"] for r in rows])
-        service.login(app, "ref", PASSWORD)
-        report = service.sync_now(app, settings=settings)
+        sync.login(app, "ref", PASSWORD)
+        report = sync.sync_now(app, settings=settings)
         assert (report.online, report.accepted, report.pending) == (True, 5, 0)
         _exactly_once(back, app)
 
@@ -195,7 +195,7 @@ def test_a_broken_download_resumes_where_it_stopped(signed_in: AppContext, issue
     issuer.faults.set(FaultConfig(drop=0.5, only="/package", seed=4))
     reports = []
     for _ in range(5):  # each pass resumes the part file the last one kept
-        reports.append(service.sync_now(signed_in, settings=FAST))
+        reports.append(sync.sync_now(signed_in, settings=FAST))
         if reports[-1].imported:
             break
     issuer.faults.set(FaultConfig())
@@ -218,7 +218,7 @@ def test_a_damaged_package_is_refused_whole(signed_in: AppContext, issuer: Issue
                 data = data.swapcase()
             damaged.writestr(info, data)
     issuer.store.add_package(out.getvalue(), USER)
-    report = service.sync_now(signed_in, settings=FAST)
+    report = sync.sync_now(signed_in, settings=FAST)
     assert report.imported == []
     assert len(report.problems) == 1 and "SHA-256" in report.problems[0]
     assert report.problems[0].startswith("DEMO-1001 attempt 1: the written piece")
@@ -234,31 +234,31 @@ def test_two_passes_never_run_at_once(signed_in: AppContext):
     lock = FileLock(str(signed_in.paths.data_dir / "sync.lock"))
     with lock:
         with pytest.raises(SyncBusy, match="Another sync is running"):
-            service.sync_now(signed_in, settings=FAST)
+            sync.sync_now(signed_in, settings=FAST)
 
 
 def test_the_pending_decisions_are_sent_in_batches(signed_in: AppContext, issuer: IssuerServer):
     keys = bulk_decisions(signed_in, 120)
     assign_on_issuer(issuer, keys)
-    report = service.sync_now(signed_in, settings=SyncSettings(batch_size=50))
+    report = sync.sync_now(signed_in, settings=SyncSettings(batch_size=50))
     assert report.accepted == 120
     assert issuer.stats["decision_requests"] == 3
 
 
 def test_without_a_profile_or_sign_in_sync_says_what_to_do(app: AppContext, issuer: IssuerServer):
     with pytest.raises(UserError, match="No issuer is set up yet"):
-        service.sync_now(app)
-    service.add_profile(app, "ref", "reference", issuer.url, USER)
+        sync.sync_now(app)
+    sync.add_profile(app, "ref", "reference", issuer.url, USER)
     with pytest.raises(SignInRequired, match="Sign in to the issuer"):
-        service.sync_now(app)
+        sync.sync_now(app)
     with pytest.raises(UserError, match="refused the user name or password"):
-        service.login(app, "ref", "wrong password")
+        sync.login(app, "ref", "wrong password")
 
 
 def test_the_queue_payload_is_what_the_issuer_stores(signed_in: AppContext, issuer: IssuerServer):
     keys = bulk_decisions(signed_in, 1)
     assign_on_issuer(issuer, keys)
-    service.sync_now(signed_in, settings=FAST)
+    sync.sync_now(signed_in, settings=FAST)
     row = outbox_rows(signed_in)[0]
     with issuer.store._lock:
         stored = json.loads(issuer.store._db.execute("SELECT payload FROM decisions").fetchone()[0])
@@ -269,7 +269,7 @@ def test_the_queue_payload_is_what_the_issuer_stores(signed_in: AppContext, issu
 def test_logout_revokes_both_tokens_at_the_issuer(signed_in: AppContext, issuer: IssuerServer):
     tokens = KeyringTokenStore().load("ref")
     assert issuer.store.token_user(tokens.access_token) == (USER, "")
-    service.logout(signed_in, "ref")
+    sync.logout(signed_in, "ref")
     assert KeyringTokenStore().load("ref") is None
     assert issuer.store.token_user(tokens.access_token) == (None, "invalid")
     assert issuer.store.token_user(tokens.refresh_token, "refresh") == (None, "invalid")

@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from reviewer_app.services.context import AppContext
-from reviewer_app.sync import service
+from reviewer_app.services import sync
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync.adapters import make_adapter
 from reviewer_app.sync.adapters.base import IssuerAdapter, PackageRef
 from reviewer_app.sync.client import InsecureURL, IssuerRefused
@@ -66,9 +66,9 @@ def sites() -> Iterator[dict[str, Site]]:
 
 
 def _adapter(ctx: AppContext, base_url: str, **settings) -> IssuerAdapter:
-    service.add_profile(ctx, "home", "reference", base_url, "rev-ana", settings=settings)
+    sync.add_profile(ctx, "home", "reference", base_url, "rev-ana", settings=settings)
     KeyringTokenStore().save("home", Tokens(TOKEN, "the-refresh-token-of-home"))
-    return make_adapter(service.get_profile(ctx, "home"), KeyringTokenStore())
+    return make_adapter(sync.get_profile(ctx, "home"), KeyringTokenStore())
 
 
 def _fetch(adapter: IssuerAdapter, href: str, folder: Path) -> Path:
@@ -128,15 +128,15 @@ def test_plain_http_elsewhere_is_refused_unless_the_profile_allows_it(app: AppCo
                                                                       tmp_path: Path):
     home, away = sites["home"], sites["away"]
     with pytest.raises(InsecureURL):  # a download host over plain http to another machine
-        service.add_profile(app, "plain", "reference", home.url, "rev-ana",
+        sync.add_profile(app, "plain", "reference", home.url, "rev-ana",
                             settings={"download_hosts": ["http://downloads.example.org"]})
-    allowed = service.add_profile(app, "plain", "reference", home.url, "rev-ana", allow_http=True,
+    allowed = sync.add_profile(app, "plain", "reference", home.url, "rev-ana", allow_http=True,
                                   settings={"download_hosts": ["http://downloads.example.org:80/"]})
     assert allowed.settings["download_hosts"] == ["http://downloads.example.org"]
     with pytest.raises(InsecureURL):  # and it cannot stay once plain http is no longer allowed
-        service.update_profile(app, "plain", allow_http=False)
+        sync.update_profile(app, "plain", allow_http=False)
     with pytest.raises(InsecureURL):  # a page is not a site
-        service.update_profile(app, "plain", settings={"download_hosts": ["https://x.example/p"]})
+        sync.update_profile(app, "plain", settings={"download_hosts": ["https://x.example/p"]})
 
     with _adapter(app, home.url, download_hosts=[away.url]) as adapter:
         for href in ("http://downloads.example.org/pkg.zip",  # refused before any DNS lookup
@@ -146,8 +146,8 @@ def test_plain_http_elsewhere_is_refused_unless_the_profile_allows_it(app: AppCo
     # An https issuer's link to the same host over plain http is another origin: refused
     # before connecting (nothing listens on port 9; a try would be a connection error).
     KeyringTokenStore().save("tls", Tokens(TOKEN))
-    service.add_profile(app, "tls", "reference", "https://127.0.0.1:9", "rev-ana")
-    with make_adapter(service.get_profile(app, "tls"), KeyringTokenStore()) as adapter, \
+    sync.add_profile(app, "tls", "reference", "https://127.0.0.1:9", "rev-ana")
+    with make_adapter(sync.get_profile(app, "tls"), KeyringTokenStore()) as adapter, \
             pytest.raises(IssuerRefused, match="leads to http://127.0.0.1:9"):
         _fetch(adapter, "http://127.0.0.1:9/pkg.zip", tmp_path)
 
@@ -211,16 +211,16 @@ def test_a_sync_refuses_a_package_elsewhere_until_the_lead_allows_that_site(
     try:
         with AppServer(downloads, host="127.0.0.2") as away, \
                 AppServer(LinksElsewhere(create_app(store), away.url)) as issuer:
-            service.add_profile(app, "ref", "reference", issuer.url, USER)
-            service.login(app, "ref", PASSWORD)
+            sync.add_profile(app, "ref", "reference", issuer.url, USER)
+            sync.login(app, "ref", PASSWORD)
             label = f"{info['submission_id']} attempt {info['attempt']}"
-            first = service.sync_now(app, settings=FAST)
+            first = sync.sync_now(app, settings=FAST)
             assert first.imported == [] and len(first.problems) == 1
             assert first.problems[0].startswith(f"{label}: A package link") and away.url in first.problems[0]
             assert seen == []
-            profile = service.get_profile(app, "ref")
-            service.update_profile(app, "ref", settings={**profile.settings, "download_hosts": [away.url]})
-            second = service.sync_now(app, settings=FAST)
+            profile = sync.get_profile(app, "ref")
+            sync.update_profile(app, "ref", settings={**profile.settings, "download_hosts": [away.url]})
+            second = sync.sync_now(app, settings=FAST)
             assert (second.imported, second.problems) == ([f"{label}: imported"], [])
             token = KeyringTokenStore().load("ref").access_token
             assert len(seen) == 1 and not _carries_token(seen[0])

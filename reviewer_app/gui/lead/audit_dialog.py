@@ -1,7 +1,7 @@
 """Lead > Audit Log: the latest entries (who did what, to which submission, when) and
 "Verify", which checks every entry's hash link (naming the first one altered or removed)
 and every audited row against its last audited state, listing each one that differs
-(``services.audit``)."""
+(``store.audit``)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.lead.common import EARNED_FG, MUTED, esc, when
 from reviewer_app.gui.tasks import run_task
-from reviewer_app.services import audit
-from reviewer_app.services.context import AppContext
+from reviewer_app.store import audit
+from reviewer_app.store.context import AppContext
 
 LIMIT = 500
 

@@ -27,7 +27,7 @@ from reviewer_app.gui.folders import show_folder
 from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.lead.common import bind_cancel, progress_dialog, show_progress
 from reviewer_app.gui.tasks import Task, run_task
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 OUTCOME_LABELS = {"imported": "Imported", "already imported": "Already imported", "refused": "Refused"}
 OUTCOME_COLOURS = {"imported": "#1d7a3a", "already imported": "#555555", "refused": "#b00020"}

@@ -36,7 +36,7 @@ from reviewer_app.gui.geometry import FitScrollArea, fit_window, grow_to_content
 from reviewer_app.gui.lead.common import AGREE_BG, DISPUTED_BG, EARNED_FG, MUTED, NOT_YET_FG, when
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.services import calibration
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 #: What "the current submission" is: (submission key, attempt) or None when none is selected.
 CurrentSubmission = Callable[[], "tuple[str, int] | None"]

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from reviewer_app.gui.geometry import FitScrollArea, fit_window
 from reviewer_app.gui.lead.common import AGREE_BG, DIFFER_BG, DISPUTED_BG, MUTED, esc
 from reviewer_app.gui.tasks import run_task
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 
 def _level(value: int | None, label: str | None) -> str:

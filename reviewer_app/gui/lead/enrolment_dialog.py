@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.lead.common import MUTED, when
 from reviewer_app.gui.tasks import Task, run_task
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 
 class IdentityDialog(QDialog):

@@ -42,7 +42,7 @@ from reviewer_app.gui.geometry import FitScrollArea, fit_window
 from reviewer_app.gui.tasks import Task, run_task
 from reviewer_app.jobs import Job
 from reviewer_app.services import final_exports
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 FORMATS = [("csv", "CSV (spreadsheets, any tool)"), ("xlsx", "Excel workbook (XLSX)"),
            ("json", "JSON (with nested scores)")]

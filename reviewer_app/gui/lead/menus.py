@@ -18,7 +18,7 @@ from reviewer_app.domain.model import Profile, Role
 from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.lead.profile_dialog import ProfileDialog, role_label
 from reviewer_app.gui.tasks import Task, run_task
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 
 class LeadController(QObject):

@@ -36,8 +36,8 @@ from reviewer_app.gui.lead.dispute_view import DisputeView
 from reviewer_app.gui.lead.final_form import OUTBOX, FinalDecisionForm
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.services import dispute_ids, moderation
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.moderation import DisputeDetail, EvidenceNote
+from reviewer_app.store.context import AppContext
 
 STATES = [("Open", moderation.OPEN), ("Resolved", moderation.RESOLVED), ("All", None)]
 

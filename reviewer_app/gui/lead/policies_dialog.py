@@ -29,8 +29,8 @@ from reviewer_app.gui.geometry import FitScrollArea, fit_window
 from reviewer_app.gui.lead.common import MUTED
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.services import policies
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.policies import Policy
+from reviewer_app.store.context import AppContext
 
 
 def _load(ctx: AppContext) -> tuple[list[Policy], dict[str, str], bool]:

@@ -19,7 +19,7 @@ from reviewer_app.domain.model import Profile, Role
 from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.tasks import run_task
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 ROLE_LABELS = {Role.REVIEWER: "Reviewer", Role.LEAD_ASSESSOR: "Lead assessor"}
 ROLE_HELP = {

@@ -35,8 +35,8 @@ from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.services import enrolment, release, second_reads
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.late_reviews import list_late_reviews
+from reviewer_app.store.context import AppContext
 
 
 def _tree(headers: list[str]) -> QTreeWidget:

@@ -33,12 +33,13 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer_app.domain.agreement import EXPLANATIONS, Agreement
+from reviewer_app.domain.stats_report import AgreementRow, StatsQuery, StatsReport
 from reviewer_app.gui.errors import describe, show_error
 from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.stats.charts import BarChart, LineChart, Series
 from reviewer_app.gui.tasks import Task, run_task
-from reviewer_app.services.context import AppContext
-from reviewer_app.services.stats import AgreementRow, StatsQuery, StatsReport, agreement_stats
+from reviewer_app.services.stats import agreement_stats
+from reviewer_app.store.context import AppContext
 
 #: (column title, statistic explained) of the figures table; header tooltips explain them.
 COLUMNS = [

@@ -19,8 +19,8 @@ from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from reviewer_app.errors import UserError
 from reviewer_app.gui.tasks import Task, run_task
-from reviewer_app.services.context import AppContext
-from reviewer_app.sync import service
+from reviewer_app.services import sync
+from reviewer_app.store.context import AppContext
 from reviewer_app.sync.engine import SyncBusy, SyncReport, SyncSettings
 from reviewer_app.sync.secrets import TokenStore
 
@@ -30,7 +30,7 @@ DEFAULT_INTERVAL_MS = 60_000
 
 
 class SyncController(QObject):
-    #: A ``service.SyncStatus`` (profile, counts, last sync) was read.
+    #: A ``sync.SyncStatus`` (profile, counts, last sync) was read.
     status_changed = Signal(object)
     pass_started = Signal()
     #: A ``SyncReport``.
@@ -59,7 +59,7 @@ class SyncController(QObject):
         self._task: Task | None = None
         self._again = False
         self.online: bool | None = None  # None: no pass has reached a verdict yet
-        self.status: service.SyncStatus | None = None
+        self.status: sync.SyncStatus | None = None
         self.last_report: SyncReport | None = None
         self.last_error: str | None = None
         self.last_pass_at: datetime | None = None
@@ -87,12 +87,12 @@ class SyncController(QObject):
     # -- passes -----------------------------------------------------------------------
     def sync_now(self) -> Task | None:
         """A pass the user asked for: waiting backoffs are skipped."""
-        return self._run(service.sync_now)
+        return self._run(sync.sync_now)
 
     def sync_in_background(self) -> Task | None:
         if self.status is not None and self.status.profile is None:
             return None  # no issuer set up: nothing to do, nothing to report
-        return self._run(service.background_sync)
+        return self._run(sync.background_sync)
 
     def _run(self, fn: Callable[..., SyncReport]) -> Task | None:
         if self._task is not None:
@@ -138,17 +138,17 @@ class SyncController(QObject):
     # -- reads and small changes -------------------------------------------------------
     def refresh_status(self) -> None:
         ctx = self.ctx
-        run_task(lambda job: service.status(ctx), on_success=self._set_status,
+        run_task(lambda job: sync.status(ctx), on_success=self._set_status,
                  on_error=lambda exc: log.warning("reading the sync status failed: %s", exc),
                  pool=self._read_pool)
 
-    def _set_status(self, status: service.SyncStatus) -> None:
+    def _set_status(self, status: sync.SyncStatus) -> None:
         self.status = status
         self.status_changed.emit(status)
 
     def load_entries(self, callback: Callable[[list], None], limit: int | None = 5_000) -> Task:
         ctx = self.ctx
-        return run_task(lambda job: service.outbox_entries(ctx, limit), on_success=callback,
+        return run_task(lambda job: sync.outbox_entries(ctx, limit), on_success=callback,
                         on_error=lambda exc: log.warning("reading the outbox failed: %s", exc),
                         pool=self._read_pool)
 
@@ -161,7 +161,7 @@ class SyncController(QObject):
             self.refresh_status()
             self.sync_now()
 
-        return run_task(lambda job: service.retry_entry(ctx, uid), on_success=queued,
+        return run_task(lambda job: sync.retry_entry(ctx, uid), on_success=queued,
                         on_error=self.pass_failed.emit, pool=self._read_pool)
 
     def save_badge(self, submission_key: str, attempt: int, path: str,
@@ -170,7 +170,7 @@ class SyncController(QObject):
         ctx, store, transport = self.ctx, self.store, self.transport
 
         def fetch_and_write(job: object) -> str:
-            from reviewer_app.exports.files import atomic_text_file
+            from reviewer_app.store.atomic_files import atomic_text_file
             from reviewer_app.sync.issued_badges import issued_badge
 
             badge = issued_badge(ctx, submission_key, attempt, store=store, transport=transport)

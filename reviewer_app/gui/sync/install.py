@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow
 
 from reviewer_app.gui.sync.controller import DEFAULT_INTERVAL_MS, SyncController
 from reviewer_app.gui.sync.widgets import IssuerSettingsDialog, OutboxDialog, SyncIndicator
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 
 def install_sync(main_window: QMainWindow, ctx: AppContext, *, interval_ms: int = DEFAULT_INTERVAL_MS,

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.geometry import FitScrollArea, fit_window
 from reviewer_app.gui.sync.controller import SyncController
-from reviewer_app.sync import service
+from reviewer_app.services import sync
 from reviewer_app.sync.outbox import EntryView
 
 STATE_LABELS = {"queued": "Queued", "sending": "Sending", "accepted": "Accepted",
@@ -58,7 +58,7 @@ def _clock(when: datetime | None) -> str:
         else local.strftime("%Y-%m-%d %H:%M")
 
 
-def indicator_text(status: service.SyncStatus | None, online: bool | None,
+def indicator_text(status: sync.SyncStatus | None, online: bool | None,
                    progress: tuple[int, int] | None = None) -> str:
     """"Online · 3 pending · last sync 12:04", "Offline · 3 pending", "Syncing… 40/200"."""
     if status is None:
@@ -419,7 +419,7 @@ class IssuerSettingsDialog(QDialog):
             if not rows:
                 self.message.setText("No issuer yet: fill in the form and Save.")
 
-        self.controller.run(lambda: service.list_profiles(ctx), _alive(self, loaded),
+        self.controller.run(lambda: sync.list_profiles(ctx), _alive(self, loaded),
                             _alive(self, self._error))
 
     def _new(self) -> None:
@@ -484,11 +484,11 @@ class IssuerSettingsDialog(QDialog):
 
         def work():  # noqa: ANN202
             if existing:
-                current = service.get_profile(ctx, name)
+                current = sync.get_profile(ctx, name)
                 merged = {**current.settings, **settings}
-                return service.update_profile(ctx, name, base_url=url, username=user,
+                return sync.update_profile(ctx, name, base_url=url, username=user,
                                               allow_http=allow, settings=merged, make_default=default)
-            return service.add_profile(ctx, name, kind, url, user, allow_http=allow,
+            return sync.add_profile(ctx, name, kind, url, user, allow_http=allow,
                                        settings=settings, make_default=default)
 
         def saved(profile) -> None:  # noqa: ANN001
@@ -509,12 +509,12 @@ class IssuerSettingsDialog(QDialog):
                                  "are in the system keyring.")
             self.controller.sync_now()
 
-        self._call(lambda: service.login(ctx, name, password, store=store, transport=transport),
+        self._call(lambda: sync.login(ctx, name, password, store=store, transport=transport),
                    signed_in, "Signing in")
 
     def sign_out(self) -> None:
         ctx, store, name = self.controller.ctx, self.controller.store, self.name.text().strip()
-        self._call(lambda: service.logout(ctx, name, store=store, transport=self.controller.transport),
+        self._call(lambda: sync.logout(ctx, name, store=store, transport=self.controller.transport),
                    lambda p: self.message.setText(f"Signed out of {p.name}."), "Signing out")
 
     def remove(self) -> None:
@@ -525,4 +525,4 @@ class IssuerSettingsDialog(QDialog):
             self.reload()
             self.controller.refresh_status()
 
-        self._call(lambda: service.remove_profile(ctx, name, store), removed, "Removing")
+        self._call(lambda: sync.remove_profile(ctx, name, store), removed, "Removing")

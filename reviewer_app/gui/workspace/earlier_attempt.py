@@ -9,8 +9,8 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QLabel, QToolButton, QVBoxLayout, QWidget
 
 from reviewer_app.gui.tasks import run_task
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.earlier_attempts import EarlierAttempt, previous_attempt
+from reviewer_app.store.context import AppContext
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from reviewer_app.gui.workspace import commands
 from reviewer_app.gui.workspace.writer import SerialWriter
 from reviewer_app.services import annotations as notes_svc
 from reviewer_app.services import reviews as reviews_svc
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 log = logging.getLogger(__name__)
 

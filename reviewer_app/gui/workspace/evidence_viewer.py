@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QSplitter, QWidget
 from reviewer_app.domain.model import EvidenceItem, EvidenceKind
 from reviewer_app.gui.workspace.layout import default_document_width, swapped_share
 from reviewer_app.gui.workspace.viewers import ImageView, TextView, ViewerSlot
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 
 class EvidenceViewer(QSplitter):

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QWidget
 from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.services import annotations, reviews
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.submissions import get_submission
+from reviewer_app.store.context import AppContext
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from reviewer_app.gui.workspace.editor import ReviewEditor
 from reviewer_app.gui.workspace.level_button import LevelButton
 from reviewer_app.gui.workspace.submit_summary import SubmitSummary
 from reviewer_app.services import reviews as reviews_svc
-from reviewer_app.services.context import AppContext
+from reviewer_app.store.context import AppContext
 
 log = logging.getLogger(__name__)
 

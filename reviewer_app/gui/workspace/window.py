@@ -46,8 +46,8 @@ from reviewer_app.gui.workspace.resume import ResumePoints
 from reviewer_app.gui.workspace.rubric_panel import RubricPanel
 from reviewer_app.gui.workspace.saving import SaveIndicator, confirm_close
 from reviewer_app.gui.workspace.viewers import IMAGE_SHORTCUTS
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.submissions import SubmissionDetail
+from reviewer_app.store.context import AppContext
 
 log = logging.getLogger(__name__)
 

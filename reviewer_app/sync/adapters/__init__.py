@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reviewer_app.sync.adapters.base import IssuerAdapter, RecipientLookup
-from reviewer_app.sync.profiles import IssuerProfile
+from reviewer_app.sync.issuer_profiles import IssuerProfile
 from reviewer_app.sync.secrets import TokenStore
 
 

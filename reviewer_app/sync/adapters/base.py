@@ -33,8 +33,8 @@ from reviewer_app.sync.client import (
     json_body,
     origin,
 )
+from reviewer_app.sync.issuer_profiles import IssuerProfile
 from reviewer_app.sync.outbox import Claimed, Outcome
-from reviewer_app.sync.profiles import IssuerProfile
 from reviewer_app.sync.secrets import Tokens, TokenStore
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ The key is made on the server's first start and kept in ``issuer-key.json`` besi
 database, readable by its owner only (mode 0600): on a server, that file (and the backups
 of its folder) is what must be protected. It is never logged and never sent: only its
 public half goes out, as the issuer's ``did:key``. The credential is built by the same code
-as the lead's (``sync.ob3``) and signed by the same code (``sync.signing``,
+as the lead's (``sync.ob3``) and signed by the same code (``sync.credential_proofs``,
 ``eddsa-rdfc-2022``), so any verifier that accepts the lead's badges accepts these.
 """
 
@@ -22,8 +22,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from reviewer_app.sync import ob3, signing
-from reviewer_app.sync.issuer_identity import DID_CONTEXTS
+from reviewer_app.sync import credential_proofs, ob3
+from reviewer_app.sync.credential_proofs import DID_CONTEXTS
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def load_or_create_key(folder: Path) -> Ed25519PrivateKey:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(body)
         log.info("made the reference issuer's signing key (%s)",
-                 signing.public_multibase(key.public_key()))
+                 credential_proofs.public_multibase(key.public_key()))
         return key
     try:
         return Ed25519PrivateKey.from_private_bytes(base64.b64decode(json.loads(text)["private"]))
@@ -95,16 +95,16 @@ class BadgeIssuer:
 
     @property
     def did(self) -> str:
-        return signing.did_key(self.key.public_key())
+        return credential_proofs.did_key(self.key.public_key())
 
     @property
     def verification_method(self) -> str:
-        return signing.did_key_method(self.did)
+        return credential_proofs.did_key_method(self.did)
 
     def profile(self) -> dict[str, Any]:
         """The issuer's public profile and DID document (what a verifier needs)."""
         method = self.verification_method
-        public = signing.public_multibase(self.key.public_key())
+        public = credential_proofs.public_multibase(self.key.public_key())
         return {"id": self.did, "type": ["Profile"], "name": self.name, "url": self.url,
                 "did_document": {
                     "@context": list(DID_CONTEXTS), "id": self.did,
@@ -143,4 +143,4 @@ class BadgeIssuer:
         return ob3.open_badge_credential(earned, rubric_from_decision(decision), **options)
 
     def sign(self, credential: dict[str, Any]) -> dict[str, Any]:
-        return signing.sign(credential, self.key, self.verification_method)
+        return credential_proofs.sign(credential, self.key, self.verification_method)

@@ -26,9 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from reviewer_app.exports.audit_head_format import HEAD_FORMAT, head_message
 from reviewer_app.exports.signing import BadKey, fingerprint, verify
-from reviewer_app.services.audit_head import HEAD_FORMAT
-from reviewer_app.services.audit_head import _message as head_message
 
 MAX_ENTRY = 2**63 - 1
 

@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session, selectinload
 from reviewer_app import __version__
 from reviewer_app.domain.model import Role
 from reviewer_app.domain.rules import decide
-from reviewer_app.exports.files import atomic_text_file, spreadsheet_safe
+from reviewer_app.exports.spreadsheet import spreadsheet_safe
 from reviewer_app.jobs import Job
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.policies import BLIND_CANDIDATE, identity_withheld
 from reviewer_app.services.submissions import rubric_to_domain
 from reviewer_app.store import models as m
+from reviewer_app.store.atomic_files import atomic_text_file
+from reviewer_app.store.context import AppContext
 
 EXPORT_FORMAT = "reviewer-export/1"
 CSV_COLUMNS = [

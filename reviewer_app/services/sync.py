@@ -17,12 +17,13 @@ from sqlalchemy.orm import selectinload
 
 from reviewer_app.errors import NotFound, UserError
 from reviewer_app.jobs import Job
-from reviewer_app.services.context import AppContext
+from reviewer_app.services import audit_head
 from reviewer_app.store import models as m
-from reviewer_app.sync import outbox, profiles
-from reviewer_app.sync.engine import SyncReport, SyncSettings, run_pass
+from reviewer_app.store.context import AppContext
+from reviewer_app.sync import issuer_profiles, outbox
+from reviewer_app.sync.engine import AuditHeads, SyncReport, SyncSettings, run_pass
+from reviewer_app.sync.issuer_profiles import IssuerProfile
 from reviewer_app.sync.outbox import EntryView
-from reviewer_app.sync.profiles import IssuerProfile
 from reviewer_app.sync.secrets import TokenStore, default_store
 
 
@@ -45,10 +46,16 @@ class SyncStatus:
 
 def status(ctx: AppContext) -> SyncStatus:
     counts = outbox.counts(ctx.sessions)
-    profile = profiles.find_default(ctx.sessions)
+    profile = issuer_profiles.find_default(ctx.sessions)
     return SyncStatus(profile.name if profile else None, profile.kind if profile else None,
                       counts[outbox.QUEUED], counts[outbox.SENDING], counts[outbox.ACCEPTED],
                       counts[outbox.REJECTED], profile.last_sync_at if profile else None)
+
+
+def audit_heads(ctx: AppContext) -> AuditHeads:
+    """The lead's signed audit head, for the issuers that remember it (see sync.engine)."""
+    return AuditHeads(signed=lambda: audit_head.signed_head(ctx),
+                      still_holds=lambda entry, digest: audit_head.still_holds(ctx, entry, digest))
 
 
 def sync_now(ctx: AppContext, profile: str | None = None, job: Job | None = None, *,
@@ -56,14 +63,16 @@ def sync_now(ctx: AppContext, profile: str | None = None, job: Job | None = None
              transport=None) -> SyncReport:  # noqa: ANN001
     """A pass the user asked for: queued entries waiting out a backoff are sent at once."""
     outbox.send_now(ctx.sessions)
-    return run_pass(ctx, profile, job, store=store, settings=settings, transport=transport)
+    return run_pass(ctx, profile, job, store=store, settings=settings, transport=transport,
+                    heads=audit_heads(ctx))
 
 
 def background_sync(ctx: AppContext, profile: str | None = None, job: Job | None = None, *,
                     store: TokenStore | None = None, settings: SyncSettings | None = None,
                     transport=None) -> SyncReport:  # noqa: ANN001
     """A periodic pass: entries still in their backoff wait for it."""
-    return run_pass(ctx, profile, job, store=store, settings=settings, transport=transport)
+    return run_pass(ctx, profile, job, store=store, settings=settings, transport=transport,
+                    heads=audit_heads(ctx))
 
 
 def outbox_entries(ctx: AppContext, limit: int | None = None) -> list[EntryView]:
@@ -78,28 +87,28 @@ def retry_entry(ctx: AppContext, uid: str) -> bool:
 # -- issuer profiles and sign-in ------------------------------------------------------------
 
 def list_profiles(ctx: AppContext) -> list[IssuerProfile]:
-    return profiles.list_profiles(ctx.sessions)
+    return issuer_profiles.list_profiles(ctx.sessions)
 
 
 def get_profile(ctx: AppContext, name: str | None = None) -> IssuerProfile:
-    return profiles.get_profile(ctx.sessions, name)
+    return issuer_profiles.get_profile(ctx.sessions, name)
 
 
 def add_profile(ctx: AppContext, name: str, kind: str, base_url: str, username: str, *,
                 allow_http: bool = False, settings: dict[str, Any] | None = None,
                 make_default: bool = False) -> IssuerProfile:
-    return profiles.add_profile(ctx.sessions, name, kind, base_url, username,
+    return issuer_profiles.add_profile(ctx.sessions, name, kind, base_url, username,
                                 allow_http=allow_http, settings=settings, make_default=make_default)
 
 
 def update_profile(ctx: AppContext, name: str, **changes: Any) -> IssuerProfile:
-    return profiles.update_profile(ctx.sessions, name, **changes)
+    return issuer_profiles.update_profile(ctx.sessions, name, **changes)
 
 
 def remove_profile(ctx: AppContext, name: str, store: TokenStore | None = None) -> None:
-    profiles.get_profile(ctx.sessions, name)
+    issuer_profiles.get_profile(ctx.sessions, name)
     (store or default_store()).delete(name)
-    profiles.remove_profile(ctx.sessions, name)
+    issuer_profiles.remove_profile(ctx.sessions, name)
 
 
 def login(ctx: AppContext, name: str | None, password: str, *, store: TokenStore | None = None,
@@ -107,7 +116,7 @@ def login(ctx: AppContext, name: str | None, password: str, *, store: TokenStore
     """Sign in with the password (never stored); the tokens go to the keyring."""
     from reviewer_app.sync.adapters import make_adapter
 
-    profile = profiles.get_profile(ctx.sessions, name)
+    profile = issuer_profiles.get_profile(ctx.sessions, name)
     if not password:
         raise UserError("Give the password to sign in with.")
     store = store or default_store()
@@ -123,14 +132,14 @@ def logout(ctx: AppContext, name: str | None, *, store: TokenStore | None = None
            transport=None) -> IssuerProfile:  # noqa: ANN001
     from reviewer_app.sync.adapters import make_adapter
 
-    profile = profiles.get_profile(ctx.sessions, name)
+    profile = issuer_profiles.get_profile(ctx.sessions, name)
     with make_adapter(profile, store or default_store(), transport=transport) as adapter:
         adapter.sign_out()
     return profile
 
 
 def signed_in(ctx: AppContext, name: str | None = None, *, store: TokenStore | None = None) -> bool:
-    profile = profiles.get_profile(ctx.sessions, name)
+    profile = issuer_profiles.get_profile(ctx.sessions, name)
     return (store or default_store()).load(profile.name) is not None
 
 
@@ -143,8 +152,9 @@ def open_badge(ctx: AppContext, submission_key: str, attempt: int | None = None,
     Issued by the organisation set up with ``issuer_identity.set_identity`` and signed with
     its key from this machine's keyring: only a lead assessor's database can do it.
     """
+    from reviewer_app.services import issuer_identity
     from reviewer_app.services.roles import require_lead
-    from reviewer_app.sync import issuer_identity, ob3
+    from reviewer_app.sync import ob3
 
     require_lead(ctx, "issue Open Badges")
     identity = issuer_identity.require_identity(ctx)
@@ -183,7 +193,7 @@ def open_badge(ctx: AppContext, submission_key: str, attempt: int | None = None,
 
 def export_open_badge(ctx: AppContext, submission_key: str, out: Path, attempt: int | None = None,
                       **kwargs: Any) -> Path:
-    from reviewer_app.exports.files import atomic_text_file
+    from reviewer_app.store.atomic_files import atomic_text_file
 
     credential = open_badge(ctx, submission_key, attempt, **kwargs)
     with atomic_text_file(Path(out)) as fh:

@@ -11,7 +11,7 @@ set``): the organisation's name, its web site, and an id the world can resolve:
   but nothing ties it to the organisation either).
 
 The name, url, id and public key are a setting of the database (``app_setting``); the
-Ed25519 private key lives only in the system keyring of that machine (``secrets.py``,
+Ed25519 private key lives only in the system keyring of that machine (``sync/secrets.py``,
 service ``reviewer-app``, account ``ob3-issuer-key/<public key>``). A reviewer's database
 refuses all of it: reviewers never sign badges.
 """
@@ -34,16 +34,15 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from reviewer_app.errors import UserError
-from reviewer_app.services import audit
-from reviewer_app.services.context import AppContext
 from reviewer_app.services.roles import require_lead
+from reviewer_app.store import audit
 from reviewer_app.store import models as m
-from reviewer_app.sync import signing
+from reviewer_app.store.context import AppContext
+from reviewer_app.sync import credential_proofs
 from reviewer_app.sync.secrets import KeyringTokenStore
 
 SETTING = "ob3_issuer"
 _DID_WEB = re.compile(r"^did:web:[A-Za-z0-9.-]+(%3[Aa][0-9]+)?(:[A-Za-z0-9._~-]+)*$")
-DID_CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
 
 
 @dataclass(frozen=True)
@@ -140,13 +139,13 @@ def set_identity(ctx: AppContext, name: str, url: str, id_: str, *,
     if key is None:
         key = Ed25519PrivateKey.generate()
         raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-        public = signing.public_multibase(key.public_key())
+        public = credential_proofs.public_multibase(key.public_key())
         store.set_secret(_key_account(public), json.dumps(
             {"type": "Ed25519", "private": base64.b64encode(raw).decode("ascii")}))
-    public = signing.public_multibase(key.public_key())
+    public = credential_proofs.public_multibase(key.public_key())
     if id_ == "did:key":
-        id_ = signing.did_key(key.public_key())
-        method = signing.did_key_method(id_)
+        id_ = credential_proofs.did_key(key.public_key())
+        method = credential_proofs.did_key_method(id_)
     else:
         method = f"{id_}#{public}"
     identity = IssuerIdentity(name, url, id_, method, public, evidence_url)
@@ -168,14 +167,14 @@ def _load_key(store: KeyringTokenStore, public: str) -> Ed25519PrivateKey | None
     if not text:
         return None
     key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(json.loads(text)["private"]))
-    if signing.public_multibase(key.public_key()) != public:
+    if credential_proofs.public_multibase(key.public_key()) != public:
         raise UserError("The signing key in the keyring does not match the issuer's public key.")
     return key
 
 
 def did_document(identity: IssuerIdentity) -> dict[str, Any]:
     """The document to publish at the id's address (for did:key it is implied by the id)."""
-    return {"@context": list(DID_CONTEXTS), "id": identity.id,
+    return {"@context": list(credential_proofs.DID_CONTEXTS), "id": identity.id,
             "verificationMethod": [{"id": identity.verification_method, "type": "Multikey",
                                     "controller": identity.id,
                                     "publicKeyMultibase": identity.public_key_multibase}],
@@ -207,9 +206,9 @@ def sign_credential(ctx: AppContext, credential: dict[str, Any], *,
     unsigned = {**credential, "issuer": {**credential["issuer"], "id": identity.id,
                                          "name": identity.name, "url": identity.url}}
     try:
-        signed = signing.sign(unsigned, key, identity.verification_method)
-    except signing.SigningError as exc:
+        signed = credential_proofs.sign(unsigned, key, identity.verification_method)
+    except credential_proofs.SigningError as exc:
         raise UserError("The Open Badge could not be signed.", details=str(exc)) from None
-    if not signing.verify(signed, key.public_key()):  # pragma: no cover - a broken library
+    if not credential_proofs.verify(signed, key.public_key()):  # pragma: no cover - a broken library
         raise UserError("The credential could not be signed correctly.")
     return signed

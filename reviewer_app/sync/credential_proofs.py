@@ -30,6 +30,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
+# The contexts of an issuer's DID document (its Multikey verification method).
+DID_CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_V3_0_3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 _CONTEXT_FILES = {VC_V2: "credentials-v2.jsonld", OB_V3_0_3: "ob-context-3.0.3.json"}

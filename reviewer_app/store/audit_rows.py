@@ -104,15 +104,10 @@ def _after_flush(session: Session, _ctx: Any) -> None:
             _touched(session).removed[f"enrolment:{obj.public_key}"] = None
 
 
-@event.listens_for(Session, "before_commit")
-def _before_commit(session: Session) -> None:
-    session.flush()
-    if not session.info.get(_TOUCHED):  # nothing audited written, or recorded already
-        return
-    from reviewer_app.services import audit  # the chain; imports this module
-
-    actor = session.scalar(select(m.Profile.uid).where(m.Profile.is_self.is_(True)))
-    audit.append(session, audit.ROWS, "rows written", {}, actor_uid=actor)
+def pending(session: Session) -> bool:
+    """Whether the transaction wrote audited rows that no audit entry has recorded yet (the
+    chain, ``audit.py``, then appends one ``rows.audited`` entry before it commits)."""
+    return bool(session.info.get(_TOUCHED))
 
 
 @event.listens_for(Session, "after_commit")

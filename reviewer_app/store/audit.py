@@ -11,19 +11,26 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, sessionmaker
 
-from reviewer_app.domain.audit_chain import GENESIS, Break, ChainEntry, canonical_details, entry_hash, first_break
-from reviewer_app.services import audit_rows
-from reviewer_app.services.bulk import insert_rows
-from reviewer_app.services.context import AppContext
+from reviewer_app.domain.audit_chain import (
+    GENESIS,
+    Break,
+    ChainEntry,
+    canonical_details,
+    entry_hash,
+    first_break,
+)
+from reviewer_app.store import audit_rows
 from reviewer_app.store import models as m
+from reviewer_app.store.bulk import insert_rows
 from reviewer_app.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -60,6 +67,15 @@ BASELINE = "rows.baseline"
 ROWS_SETTING = "audit_rows_since"
 
 
+class AppContext(Protocol):
+    """What the chain needs of ``store.context.AppContext`` (which opens the chain's
+    baseline, ``ensure_rows_baseline``, and so is not imported here)."""
+
+    sessions: sessionmaker[Session]
+
+    def transaction(self) -> AbstractContextManager[Session]: ...
+
+
 def append(session: Session, action: str, subject: str, details: dict[str, Any] | None = None, *,
            actor_uid: str | None = None, at: datetime | None = None) -> m.AuditEntry:
     """Add one entry to the chain, in the caller's transaction.
@@ -84,6 +100,18 @@ def append(session: Session, action: str, subject: str, details: dict[str, Any] 
     head.last_id, head.last_hash = entry_id, digest
     session.flush()
     return entry
+
+
+
+@event.listens_for(Session, "before_commit")
+def _record_rows(session: Session) -> None:
+    """A transaction that wrote audited rows and appended no entry after them gets one
+    ``rows.audited`` entry, so every audited write is in the chain."""
+    session.flush()
+    if not audit_rows.pending(session):  # nothing audited written, or recorded already
+        return
+    actor = session.scalar(select(m.Profile.uid).where(m.Profile.is_self.is_(True)))
+    append(session, ROWS, "rows written", {}, actor_uid=actor)
 
 
 def append_many(session: Session, entries: Iterable[tuple[str, str, dict[str, Any] | None]], *,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from reviewer_app.config import AppPaths, redact_url, resolve_paths
 from reviewer_app.errors import StoreError, UserError
 from reviewer_app.store import restore
+from reviewer_app.store.audit import ensure_rows_baseline
 from reviewer_app.store.db import make_engine, make_session_factory, transaction
 from reviewer_app.store.evidence import EvidenceStore
 from reviewer_app.store.faults import explain, fault_kind, watch_folder
@@ -72,8 +73,6 @@ class AppContext:
         ctx = cls(paths, engine, make_session_factory(engine), EvidenceStore(paths.evidence_dir),
                   backup, read_only, view_only)
         if not read_only:
-            from reviewer_app.services.audit import ensure_rows_baseline  # imports this module
-
             try:
                 ensure_rows_baseline(ctx)
             except Exception:  # noqa: BLE001  (a full disk: tried again at the next start)

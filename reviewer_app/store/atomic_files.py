@@ -1,4 +1,5 @@
-"""Writing export files so that a failed or cancelled export never leaves half a file."""
+"""Writing files so that a failed or cancelled write never leaves half a file (exports,
+keys, credentials)."""
 
 from __future__ import annotations
 
@@ -51,13 +52,3 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     with atomic_path(path) as part:
         part.write_bytes(data)
 
-
-#: Text starting with one of these is taken for a formula by spreadsheets.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: object) -> object:
-    """Text that a spreadsheet would run as a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
