@@ -34,7 +34,8 @@ def test_confirm_the_sample_then_release_all(qtbot, demo_ctx: AppContext):
     qtbot.waitUntil(lambda: win.held.topLevelItemCount() == 1, timeout=10_000)
     assert [win.queue.topLevelItem(0).text(c) for c in (0, 4, 5)] == ["DEMO-2001", "Ben Okoye", "(not assigned)"]
     held = win.held.topLevelItem(0)
-    assert (held.text(0), held.text(3), held.text(5)) == ("DEMO-1001", "earned", "to backread")
+    assert (held.text(0), held.text(2), held.text(3), held.text(4)) == ("DEMO-1001", "earned", "to backread",
+                                                                         "in sample")
 
     win.release_all()  # the sample is not backread: nothing goes
     qtbot.waitUntil(lambda: "1 still wait for backreading" in win.status.text(), timeout=10_000)
@@ -43,7 +44,7 @@ def test_confirm_the_sample_then_release_all(qtbot, demo_ctx: AppContext):
     win.held.setCurrentItem(win.held.topLevelItem(0))
     win.confirm()
     qtbot.waitUntil(lambda: win.held.topLevelItemCount() == 1
-                    and win.held.topLevelItem(0).text(5) == "backread", timeout=10_000)
+                    and win.held.topLevelItem(0).text(3) == "backread", timeout=10_000)
     win.release_all()
     qtbot.waitUntil(lambda: win.held.topLevelItemCount() == 0, timeout=10_000)
     assert "Released 1 final decision" in win.status.text()
