@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.lead.backread_pane import BackreadPane
+from reviewer_app.gui.lead.common import when
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.services import backreading, dispute_ids, enrolment, release, second_reads
 from reviewer_app.services.context import AppContext
@@ -145,9 +146,18 @@ class ReleaseWindow(QDialog):
         split.setChildrenCollapsible(False)
         self.tabs.addTab(split, "Held decisions")
 
-        self.late = _tree(["Submission", "Attempt", "Reviewer", "Their decision", "Final", "Agrees"])
+        page = QWidget()
+        box = QVBoxLayout(page)
+        self.late = _tree(["Submission", "Attempt", "Reviewer", "Their decision", "Final", "Agrees", "Arrived",
+                           "Why they differ"])
         self.late.setObjectName("lateReviews")
-        self.tabs.addTab(self.late, "Late reviews")
+        box.addWidget(self.late)
+        note = QLabel("Reviews that arrived after their submission's final decision (in a batch, or "
+                      "scored here): kept, never changing the decision. A held decision with a "
+                      "discrepancy can be overturned in Held decisions.")
+        note.setWordWrap(True)
+        box.addWidget(note)
+        self.tabs.addTab(page, "Late reviews")
         fit_window(self, "releaseWindow", (1360, 860), maximize_small=True)
         self.reload()
 
@@ -224,8 +234,9 @@ class ReleaseWindow(QDialog):
         for r in late:
             item = QTreeWidgetItem([r.submission_key, str(r.attempt), r.reviewer,
                                     (r.decision or "").replace("_", " "), r.final_decision.replace("_", " "),
-                                    "yes" if r.agrees else "NO: discrepancy"])
-            item.setToolTip(5, "\n".join(r.reasons))
+                                    "yes" if r.agrees else "NO: discrepancy",
+                                    when(r.arrived_at), "; ".join(r.reasons)])
+            item.setToolTip(7, "\n".join(r.reasons))
             self.late.addTopLevelItem(item)
         backread = sum(h.waits_for_backreading for h in held)
         done, self._done_text = getattr(self, "_done_text", ""), ""
