@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 from reviewer_app.domain.model import Criterion, Decision, Level, ReviewStatus, Role, Rubric
 from reviewer_app.domain.moderation import DoubleScoring, ScoredReview, all_disagreements, second_review_reason
 from reviewer_app.domain.moderation import UNQUALIFIED
-from reviewer_app.services import audit, audit_rows, late_reviews, qualification, queue_state
+from reviewer_app.services import audit, audit_rows, draw_seed, late_reviews, qualification, queue_state
 from reviewer_app.services.bulk import insert_rows, new_uids
 from reviewer_app.services.policies import Policy, policy_for
 from reviewer_app.store import models as m
@@ -271,6 +271,7 @@ def evaluate_attempts(session: Session, attempt_ids: Iterable[int], actor_uid: s
     lead_id = self_lead_id(session)
     if lead_id is None:
         return out
+    draw_seed.ensure_seed(session, actor_uid)  # a lead database from before its seed gets one
     ids = sorted(set(attempt_ids))
     session.flush()  # the reviews the caller just wrote are read below, as plain rows
     cache = _Cache(session)
