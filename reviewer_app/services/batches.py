@@ -365,15 +365,12 @@ def _reviewer_profile(session: Session, batch: Batch) -> tuple[int | None, bool]
 
 
 def _finalize(session: Session, attempt_ids: list[int], actor_uid: str,
-              arrived: Sequence[tuple[Any, ...]] = (), summary: str | None = None,
-              ) -> Any:
-    """Let the lead's rules (double scoring, disputes, final decisions) look at the attempts
-    that just got a review; returns the attempts now final, disputed, and waiting for a
-    second review. ``arrived``: the reviews just written (``_insert_reviews``), so that they
-    are not read back; ``summary``: the audit subject their consequences are logged under.
+              arrived: Sequence[tuple[Any, ...]] = (), summary: str | None = None) -> Any:
+    """Let the lead's rules look at the attempts that just got a review; returns the attempts
+    now final, disputed, and waiting for a second review. ``arrived``: the reviews just written
+    (``_insert_reviews``: not read back); ``summary``: the audit subject of their consequences.
 
-    ``services.finalize`` is looked up, not imported at the top: without it (a build that
-    predates it) the reviews are imported and simply wait as submitted.
+    ``services.finalize`` is looked up, not imported: without it the reviews wait as submitted.
     """
     if importlib.util.find_spec("reviewer_app.services.finalize") is None:
         return None
@@ -483,7 +480,10 @@ def _insert_reviews(session: Session, new: list[tuple[BatchReview, tuple[int, in
          "review", batch_id)
         for r, (aid, _, _) in new])
     ids = dict(conn.execute(select(m.Review.uid, m.Review.id).where(m.Review.batch_id == batch_id)).all())
-    audit_rows.touch(session, reviews=ids.values())
+    who = session.scalar(select(m.Profile.uid).where(m.Profile.id == reviewer_id))  # audited as written
+    audit_rows.touch(session, states={f"review:{r.uid}": audit_rows.review_state(
+        submitted, decisions[r.decision], r.feedback, "review", aid, who,
+        {s.criterion: (s.level, s.comment) for s in r.scores}) for r, (aid, _, _) in new})
     scores = []
     arrived = []
     for r, (aid, rubric_id, _) in new:

@@ -424,7 +424,9 @@ def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, cache: _
                     [(uids[i], a[0], r.id, r.decision, source, "", lead_id, now,
                       None if a[0] in held else now)
                      for i, (a, r, source) in enumerate(finals)])
-        audit_rows.touch(session, final_attempts=[a[0] for a, _, _ in finals])
+        lead_uid = session.scalar(select(m.Profile.uid).where(m.Profile.id == lead_id))
+        audit_rows.touch(session, states={f"final:{uids[i]}": audit_rows.final_state(
+            r.decision, source, "", a[0], r.uid, lead_uid) for i, (a, r, source) in enumerate(finals)})
         entries = []
         dumps, sort_keys = orjson.dumps, orjson.OPT_SORT_KEYS
         for i, (a, r, source) in enumerate(finals, len(finals)):
