@@ -19,6 +19,7 @@ reviews, its final decisions) name what they wrote with ``touch``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
@@ -36,6 +37,7 @@ _TOUCHED = "audit_rows_touched"
 _CHUNK = 500
 
 
+@functools.lru_cache(maxsize=4096)  # a batch repeats texts: empty comments, the same feedback
 def text_digest(text: str | None) -> str | None:
     return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
