@@ -40,7 +40,7 @@ class BackreadDetail:
     form: DisputeDetail
     late_discrepancies: tuple[str, ...]
     can_overturn: bool
-    why_not: str | None  # why this lead may not backread it (None: they may)
+    why_not: str | None  # why this lead may not overturn it (None: they may)
 
 
 def backread_detail(ctx: AppContext, submission_key: str, attempt: int) -> BackreadDetail:
@@ -78,8 +78,8 @@ def backread_detail(ctx: AppContext, submission_key: str, attempt: int) -> Backr
         scored = session.scalar(select(func.count(m.Review.id)).where(
             m.Review.attempt_id == held.attempt_id, m.Review.reviewer_id == lead_id,
             m.Review.kind == "review", m.Review.status == ReviewStatus.SUBMITTED))
-        why_not = ("You scored this submission yourself; another lead assessor must backread it."
-                   if scored else None)
+        why_not = ("You scored this submission yourself: you may confirm its final decision, but "
+                   "another lead assessor must overturn it." if scored else None)
         source = {"single": "one review, no second reading asked",
                   "agreed": "two reviews that agree",
                   "moderated": "a moderation of a dispute",

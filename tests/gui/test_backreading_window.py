@@ -126,3 +126,25 @@ def test_a_dispute_resolved_elsewhere_shows_up_held(qtbot, demo_ctx: AppContext)
         win.check_changes()
     assert checked.args == [True]
     qtbot.waitUntil(lambda: _row(win, "DEMO-1002")[3] == "backread", timeout=10_000)
+
+
+def test_a_late_review_of_the_lead_shows_beside_the_held_decision(qtbot, demo_ctx: AppContext):
+    from lead_support import score
+
+    make_lead(demo_ctx, defaults=True)
+    policies.set_policy(demo_ctx, "fa-math", second_review_percent=0, near_cut_margin=None, first_reviews=0)
+    ana = add_profile(demo_ctx, "Ana Silva")
+    score_as(demo_ctx, ana, "DEMO-1001", 1, FA_EARNED)
+    arrive(demo_ctx, [attempt_id(demo_ctx, "DEMO-1001", 1)])
+    score(demo_ctx, "DEMO-1001", 1, FA_NOT_YET, feedback="Revisit the goals.")  # the lead, after it
+    win = _window(qtbot, demo_ctx)
+    qtbot.waitUntil(lambda: win.pane.detail is not None, timeout=10_000)
+    names = [r.reviewer_name for r in win.pane.detail.view.reviews]
+    assert names == ["Ana Silva (final decision)", "Lena Lead"]
+    assert "Lena Lead's late review disagrees" in win.pane.view.reasons.text()
+    # the lead scored it: they may confirm Ana's decision, not overturn it themselves
+    assert not win.pane.form.record.isEnabled() and win.pane.agree.isEnabled()
+    assert "another lead assessor must overturn it" in win.pane.form.status.text()
+    qtbot.mouseClick(win.pane.agree, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _row(win, "DEMO-1001")[3] == "backread", timeout=10_000)
+    assert _final(demo_ctx, "DEMO-1001").decision.value == "earned"

@@ -119,7 +119,7 @@ class BackreadPane(QWidget):
                 "The levels below are the final decision's. <b>Agree</b> if it stands; to "
                 "<b>overturn</b> it, change the levels, say why in the rationale (required, "
                 "audited), then Overturn. Nothing reaches the issuer until you release it.")
-        self.agree.setEnabled(b.can_overturn)
+        self.agree.setEnabled(True)  # confirming is open to any lead (release.backread)
         self.form.update_decision()
         self.stack.setCurrentIndex(1)
         self.scroll.verticalScrollBar().setValue(0)

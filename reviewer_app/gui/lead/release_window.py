@@ -235,7 +235,7 @@ class ReleaseWindow(QDialog):
             item = QTreeWidgetItem([r.submission_key, str(r.attempt), r.reviewer,
                                     (r.decision or "").replace("_", " "), r.final_decision.replace("_", " "),
                                     "yes" if r.agrees else "NO: discrepancy",
-                                    when(r.arrived_at), "; ".join(r.reasons)])
+                                    when(r.arrived_at), " ".join(r.reasons)])
             item.setToolTip(7, "\n".join(r.reasons))
             self.late.addTopLevelItem(item)
         backread = sum(h.waits_for_backreading for h in held)
