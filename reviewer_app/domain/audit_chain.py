@@ -32,7 +32,8 @@ class ChainEntry:
     hash: str
 
 
-_ORJSON = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+_ORJSON = (orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+           | orjson.OPT_PASSTHROUGH_DATACLASS)  # times and dataclasses by str(), as json did
 
 
 def canonical_details(details: dict[str, Any] | None) -> str:
