@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 GENESIS = "0" * 64
 
 
@@ -30,9 +32,21 @@ class ChainEntry:
     hash: str
 
 
+_ORJSON = (orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+           | orjson.OPT_PASSTHROUGH_DATACLASS)  # times and dataclasses by str(), as json did
+
+
 def canonical_details(details: dict[str, Any] | None) -> str:
-    return json.dumps(details or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str)
+    """The details as stored and hashed: sorted keys, no spaces, UTF-8, anything else as
+    ``str``. orjson writes the text ``json.dumps`` wrote (a float's exponent aside: ``1e-7``
+    for ``1e-07``, the same number), in a fraction of the time (a batch's entries hold a
+    megabyte: about 30 ms a batch with ``json``); ``json`` takes what orjson refuses (an
+    integer over 64 bits). The stored text is what is hashed, so either verifies."""
+    try:
+        return orjson.dumps(details or {}, default=str, option=_ORJSON).decode("utf-8")
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(details or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          default=str)
 
 
 def entry_hash(id_: int, at: datetime, actor_uid: str | None, action: str, subject: str,

@@ -477,7 +477,10 @@ def _insert_reviews(session: Session, new: list[tuple[BatchReview, tuple[int, in
          "review", batch_id)
         for r, (aid, _, _) in new])
     ids = dict(conn.execute(select(m.Review.uid, m.Review.id).where(m.Review.batch_id == batch_id)).all())
-    audit_rows.touch(session, reviews=ids.values())
+    who = session.scalar(select(m.Profile.uid).where(m.Profile.id == reviewer_id))  # audited as written
+    audit_rows.touch(session, states={f"review:{r.uid}": audit_rows.review_state(
+        submitted, decisions[r.decision], r.feedback, "review", aid, who,
+        {s.criterion: (s.level, s.comment) for s in r.scores}) for r, (aid, _, _) in new})
     scores = []
     arrived = []
     for r, (aid, rubric_id, _) in new:

@@ -50,7 +50,7 @@ from reviewer_app.domain.moderation import (
     all_disagreements,
     second_review_reason,
 )
-from reviewer_app.services import late_reviews
+from reviewer_app.services import draw_seed, late_reviews
 from reviewer_app.services.decision_inputs import (
     CHUNK,
     Arrived,
@@ -141,6 +141,7 @@ def evaluate_attempts(session: Session, attempt_ids: Iterable[int], actor_uid: s
     lead_id = self_lead_id(session)
     if lead_id is None:
         return out
+    draw_seed.ensure_seed(session, actor_uid)  # a lead database from before its seed gets one
     ids = sorted(set(attempt_ids))
     session.flush()  # the reviews the caller just wrote are read below, as plain rows
     cache = DecisionInputs(session)
@@ -293,7 +294,9 @@ def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, cache: D
                     [(uids[i], a[0], r.id, r.decision, source, "", lead_id, now,
                       None if a[0] in held else now)
                      for i, (a, r, source) in enumerate(finals)])
-        audit_rows.touch(session, final_attempts=[a[0] for a, _, _ in finals])
+        lead_uid = session.scalar(select(m.Profile.uid).where(m.Profile.id == lead_id))
+        audit_rows.touch(session, states={f"final:{uids[i]}": audit_rows.final_state(
+            r.decision, source, "", a[0], r.uid, lead_uid) for i, (a, r, source) in enumerate(finals)})
         entries = []
         dumps, sort_keys = orjson.dumps, orjson.OPT_SORT_KEYS
         for i, (a, r, source) in enumerate(finals, len(finals)):

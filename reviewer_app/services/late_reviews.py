@@ -1,6 +1,9 @@
 """Late reviews: a submitted review that arrives after its attempt's final decision.
 
-It is kept (the batch imports it), compared with the final decision by the credential's
+It comes by any route: in a score batch (a reviewer's review, a second reading assigned
+before the decision and answered after it was made or released), or submitted in the
+lead's own database after finalisation (``services.reviews.submit_review`` hands it over
+as arrived). It is kept, compared with the final decision by the credential's
 dispute rule, and recorded in ``late_review``: when it disagrees, as a backreading
 discrepancy the lead sees (``list_late_reviews``, ``reviewer-app late``). It never changes
 the final decision: the lead decides whether to overturn it (``services.release``).

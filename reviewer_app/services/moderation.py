@@ -18,7 +18,7 @@ thread: the window shows them as they are.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -274,48 +274,76 @@ def _why_not(session: Session, attempt_id: int, lead_id: int) -> str | None:
     return None
 
 
+def attempt_reviews(session: Session, attempt_id: int) -> tuple[m.Attempt, list[ReviewSide],
+                                                                 ReviewSide | None]:
+    """An attempt (rubric, evidence loaded), its submitted independent reviews, first
+    submitted first, and the lead's moderation review (None: none)."""
+    attempt = session.scalars(
+        select(m.Attempt).where(m.Attempt.id == attempt_id)
+        .options(selectinload(m.Attempt.submission), selectinload(m.Attempt.credential),
+                 selectinload(m.Attempt.evidence),
+                 selectinload(m.Attempt.rubric).selectinload(m.Rubric.criteria)
+                 .selectinload(m.Criterion.levels))).one()
+    rows = session.scalars(
+        select(m.Review).where(m.Review.attempt_id == attempt.id,
+                               m.Review.status == ReviewStatus.SUBMITTED)
+        .order_by(m.Review.submitted_at, m.Review.id)
+        .options(selectinload(m.Review.scores), selectinload(m.Review.reviewer),
+                 selectinload(m.Review.annotations).options(
+                     selectinload(m.Annotation.evidence_item), selectinload(m.Annotation.criterion))
+                 )).all()
+    batches = dict(session.execute(
+        select(m.ScoreBatch.id, m.ScoreBatch.file_name)
+        .where(m.ScoreBatch.id.in_([r.batch_id for r in rows if r.batch_id is not None]))).all())
+    items = {e.id: e for e in attempt.evidence}
+    sides, moderation = [], None
+    for row in rows:
+        side = _side(row, attempt.rubric, items)
+        if row.batch_id is not None:
+            side = replace(side, batch_file=batches.get(row.batch_id) or "")
+        if row.kind == "moderation":
+            moderation = side
+        else:
+            sides.append(side)
+    return attempt, sides, moderation
+
+
+def criteria_sides(rubric: m.Rubric, sides: Sequence[ReviewSide],
+                   max_level_gap: int) -> tuple[CriterionSide, ...]:
+    """Each criterion with every side's level and comment, and whether they are too far apart."""
+    criteria = []
+    for c in rubric.criteria:
+        levels = tuple(s.level(c.key) for s in sides)
+        comments = tuple(next(x.comment for x in s.scores if x.criterion_key == c.key) for s in sides)
+        known = [v for v in levels if v is not None]
+        gap = max(known) - min(known) if known and len(known) == len(levels) else None
+        criteria.append(CriterionSide(c.key, c.title, c.required_level, levels, comments, gap,
+                                      gap is not None and gap > max_level_gap))
+    return tuple(criteria)
+
+
+def attempt_parts(attempt: m.Attempt) -> dict:
+    """The fields of a ``DisputeDetail`` that describe the attempt itself."""
+    recipient = (Recipient(attempt.recipient_type, attempt.recipient_identity)
+                 if attempt.recipient_type and attempt.recipient_identity else None)
+    return dict(
+        attempt_id=attempt.id, submission_key=attempt.submission.key, attempt=attempt.number,
+        credential=Credential(attempt.credential.key, attempt.credential.version, attempt.credential.title),
+        rubric=rubric_to_domain(attempt.rubric),
+        candidate=Candidate(attempt.submission.candidate_key, attempt.candidate_display_name, recipient),
+        evidence=tuple(EvidenceItem(e.key, e.kind, e.title, e.path, e.sha256, e.size,
+                                    tuple(e.criteria_keys.split())) for e in attempt.evidence))
+
+
 def get_dispute(ctx: AppContext, dispute_uid: str) -> DisputeDetail:
     """One dispute with everything the moderation view shows."""
     require_lead(ctx, "moderate disputes")
     with ctx.sessions() as session:
         dispute = _load_dispute(session, dispute_uid)
-        attempt = session.scalars(
-            select(m.Attempt).where(m.Attempt.id == dispute.attempt_id)
-            .options(selectinload(m.Attempt.submission), selectinload(m.Attempt.credential),
-                     selectinload(m.Attempt.evidence),
-                     selectinload(m.Attempt.rubric).selectinload(m.Rubric.criteria)
-                     .selectinload(m.Criterion.levels))).one()
-        rows = session.scalars(
-            select(m.Review).where(m.Review.attempt_id == attempt.id,
-                                   m.Review.status == ReviewStatus.SUBMITTED)
-            .order_by(m.Review.submitted_at, m.Review.id)
-            .options(selectinload(m.Review.scores), selectinload(m.Review.reviewer),
-                     selectinload(m.Review.annotations).options(
-                         selectinload(m.Annotation.evidence_item), selectinload(m.Annotation.criterion))
-                     )).all()
-        batches = dict(session.execute(
-            select(m.ScoreBatch.id, m.ScoreBatch.file_name)
-            .where(m.ScoreBatch.id.in_([r.batch_id for r in rows if r.batch_id is not None]))).all())
-        items = {e.id: e for e in attempt.evidence}
+        attempt, sides, moderation = attempt_reviews(session, dispute.attempt_id)
         rubric = attempt.rubric
-        sides, moderation = [], None
-        for row in rows:
-            side = _side(row, rubric, items)
-            if row.batch_id is not None:
-                side = replace(side, batch_file=batches.get(row.batch_id) or "")
-            if row.kind == "moderation":
-                moderation = side
-            else:
-                sides.append(side)
         policy = policy_for(session, attempt.submission.credential_key)
-        criteria = []
-        for c in rubric.criteria:
-            levels = tuple(s.level(c.key) for s in sides)
-            comments = tuple(next(x.comment for x in s.scores if x.criterion_key == c.key) for s in sides)
-            known = [v for v in levels if v is not None]
-            gap = max(known) - min(known) if known and len(known) == len(levels) else None
-            criteria.append(CriterionSide(c.key, c.title, c.required_level, levels, comments, gap,
-                                          gap is not None and gap > policy.max_level_gap))
+        criteria = criteria_sides(rubric, sides, policy.max_level_gap)
         final = None
         if dispute.final_decision_id is not None:
             final = _final_view(session, session.get(m.FinalDecision, dispute.final_decision_id))
@@ -323,22 +351,11 @@ def get_dispute(ctx: AppContext, dispute_uid: str) -> DisputeDetail:
         why_not = _why_not(session, attempt.id, lead.id)
         if dispute.state == RESOLVED:
             why_not = "This dispute was already moderated."
-        recipient = (Recipient(attempt.recipient_type, attempt.recipient_identity)
-                     if attempt.recipient_type and attempt.recipient_identity else None)
         return DisputeDetail(
             uid=dispute.uid, state=dispute.state, reasons=_reasons(dispute.reasons),
-            opened_at=dispute.opened_at, resolved_at=dispute.resolved_at, attempt_id=attempt.id,
-            submission_key=attempt.submission.key, attempt=attempt.number,
-            credential=Credential(attempt.credential.key, attempt.credential.version,
-                                  attempt.credential.title),
-            rubric=rubric_to_domain(rubric),
-            candidate=Candidate(attempt.submission.candidate_key, attempt.candidate_display_name,
-                                recipient),
-            evidence=tuple(EvidenceItem(e.key, e.kind, e.title, e.path, e.sha256, e.size,
-                                        tuple(e.criteria_keys.split())) for e in attempt.evidence),
+            opened_at=dispute.opened_at, resolved_at=dispute.resolved_at, **attempt_parts(attempt),
             reviews=tuple(sides), criteria=tuple(criteria), max_level_gap=policy.max_level_gap,
             moderation=moderation, final=final, can_moderate=why_not is None, why_not=why_not)
-
 
 
 def write_lead_review(session: Session, attempt: m.Attempt, lead: m.Profile, row: m.Review | None,

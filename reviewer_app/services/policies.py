@@ -4,7 +4,8 @@ qualification) and blind review for this database.
 Only a lead assessor may read or change a policy (its seed says which submissions the
 random pick chooses, which reviewers must not know) or switch blind review. A
 credential without a stored policy uses the defaults, a scoring centre's (NAEP, edTPA,
-BloomBoard): 10% second-read at random, every review near the cut (a criterion within one
+BloomBoard): 10% second-read at random (drawn with this database's own seed,
+``services.draw_seed``), every review near the cut (a criterion within one
 level of its required level) and each reviewer's first 5 reviews second-read; a split
 decision or a criterion more than one level apart is a dispute; qualification after 3
 calibration items at 80% exact agreement; final decisions held until the lead releases
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from reviewer_app.domain.model import Role
 from reviewer_app.domain.moderation import DEFAULT_THRESHOLD, DoubleScoring
 from reviewer_app.errors import NotFound, UserError
+from reviewer_app.services.draw_seed import database_seed, ensure_seed
 from reviewer_app.services.roles import require_lead
 from reviewer_app.store import audit
 from reviewer_app.store import models as m
@@ -87,7 +89,7 @@ def _to_policy(row: m.CredentialPolicy) -> Policy:
 def policy_for(session: Session, credential_key: str) -> Policy:
     """The credential's policy (the defaults when none is stored), in the caller's session."""
     row = session.get(m.CredentialPolicy, credential_key)
-    return _to_policy(row) if row is not None else Policy(credential_key)
+    return _to_policy(row) if row is not None else Policy(credential_key, seed=database_seed(session))
 
 
 def _known_credential(session: Session, credential_key: str) -> None:
@@ -137,7 +139,7 @@ def set_policy(ctx: AppContext, credential_key: str, *, second_review_percent: i
     with ctx.transaction() as session:
         _known_credential(session, credential_key)
         row = session.get(m.CredentialPolicy, credential_key)
-        before = _to_policy(row) if row is not None else Policy(credential_key)
+        before = _to_policy(row) if row is not None else policy_for(session, credential_key)
         if row is None:
             d = Policy(credential_key)
             row = m.CredentialPolicy(credential_key=credential_key,
@@ -147,7 +149,8 @@ def set_policy(ctx: AppContext, credential_key: str, *, second_review_percent: i
                                      calibration_threshold=d.calibration_threshold,
                                      calibration_items=d.calibration_items,
                                      hold_for_release=d.hold_for_release,
-                                     backread_percent=d.backread_percent, seed=m.new_uid())
+                                     backread_percent=d.backread_percent,
+                                     seed=ensure_seed(session, me.uid))  # the draw stays the same
             session.add(row)
         if second_review_percent is not None:
             row.second_review_percent = second_review_percent
@@ -173,8 +176,10 @@ def set_policy(ctx: AppContext, credential_key: str, *, second_review_percent: i
         changed = {f.name: [getattr(before, f.name), getattr(after, f.name)] for f in fields(Policy)
                    if f.name not in ("stored", "updated_at", "seed")
                    and getattr(before, f.name) != getattr(after, f.name)}
-        if new_seed or not before.stored:
+        if new_seed:
             changed["seed"] = "new"
+        elif not before.stored:
+            changed["seed"] = "the database's"
         audit.append(session, audit.POLICY, f"credential {credential_key}", changed, actor_uid=me.uid)
         return after
 

@@ -19,12 +19,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from reviewer_app.domain.model import ReviewStatus
 from reviewer_app.domain.rules import decide, submission_problems
 from reviewer_app.errors import NotFound, UserError
+from reviewer_app.services import dispute_ids
 from reviewer_app.services.finalize import attempt_subject
 from reviewer_app.services.moderation import write_lead_review
 from reviewer_app.services.policies import Policy, policy_for
@@ -121,6 +122,7 @@ def backread(ctx: AppContext, submission_key: str, attempt: int | None = None, n
         audit.append(session, audit.BACKREAD, attempt_subject(submission_key, final.attempt.number),
                      {"decision": final.decision.value, "confirmed": True, "note": note},
                      actor_uid=me.uid)
+    dispute_ids.notify()  # committed: windows showing held decisions refresh
 
 
 def overturn(ctx: AppContext, submission_key: str, levels: Mapping[str, int], rationale: str, *,
@@ -168,7 +170,8 @@ def overturn(ctx: AppContext, submission_key: str, levels: Mapping[str, int], ra
             "before": before, "after": {"decision": decision.value, "review": row.uid,
                                         "levels": dict(levels)},
             "rationale": rationale}, actor_uid=me.uid, at=now)
-        return decision.value
+    dispute_ids.notify()
+    return decision.value
 
 
 @dataclass(frozen=True)
@@ -211,4 +214,19 @@ def release(ctx: AppContext, credential_key: str | None = None) -> Released:
                          {"count": len(ready), "decisions": [
                              {"attempt": attempt_subject(h.submission_key, h.attempt),
                               "decision": h.decision} for h in ready]}, actor_uid=me.uid, at=now)
-        return Released(len(ready), sum(1 for h in held if h.waits_for_backreading))
+        out = Released(len(ready), sum(1 for h in held if h.waits_for_backreading))
+    if out.released:
+        dispute_ids.notify()
+    return out
+
+
+def version(ctx: AppContext) -> tuple:
+    """A value that changes whenever a final decision is made, backread, overturned or
+    released, or a late review or a dispute arrives (one short read)."""
+    F = m.FinalDecision
+    with ctx.sessions() as session:
+        row = session.execute(select(func.count(F.id), func.count(F.released_at), func.count(F.backread_at),
+                                     func.max(F.decided_at), func.max(F.backread_at))).one()
+        late = session.scalar(select(func.count(m.LateReview.id)))
+        waiting = session.scalar(select(func.count(m.Attempt.id)).where(m.Attempt.second_review.is_not(None)))
+    return (*(str(v) if v is not None else None for v in row), late, waiting, dispute_ids.version(ctx))

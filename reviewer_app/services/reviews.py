@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from reviewer_app.domain.model import CriterionScore, Review, ReviewStatus, Role
 from reviewer_app.domain.rules import decide, submission_problems
 from reviewer_app.errors import NotFound, UserError
-from reviewer_app.services.finalize import attempt_subject, evaluate_attempts
+from reviewer_app.services.finalize import Arrived, attempt_subject, evaluate_attempts
 from reviewer_app.services.profiles import current_profile
 from reviewer_app.services.roles import NotAllowed
 from reviewer_app.services.submissions import rubric_to_domain
@@ -211,8 +211,13 @@ def submit_review(ctx: AppContext, review_uid: str) -> Review:
         queue_state.refresh(session, [row.attempt_id])
         _log(session, row, audit.SUBMIT, {"decision": row.decision.value if row.decision else None,
                                           "levels": review.levels(), "feedback": _digest(row.feedback)})
-        # A lead's final decision (if any) is queued for the issuer in this same transaction.
-        evaluate_attempts(session, [row.attempt_id], row.reviewer.uid)
+        # A lead's final decision (if any) is queued for the issuer in this same transaction;
+        # handed over as arrived, so that a review submitted after the attempt's final decision
+        # (the lead scoring it here after finalisation) is recorded as late, as from a batch.
+        arrived = [Arrived.of(row.id, row.uid, row.attempt_id, row.reviewer_id, row.decision, row.feedback,
+                              now, {s.criterion_id: (s.level, s.comment) for s in row.scores})] \
+            if row.kind == "review" else []
+        evaluate_attempts(session, [row.attempt_id], row.reviewer.uid, arrived=arrived)
         return _to_review(row)
 
 

@@ -53,4 +53,8 @@ def update_self(ctx: AppContext, *, name: str | None = None, role: Role | None =
                          {"from": row.role.value, "to": role.value}, actor_uid=row.uid)
             row.role = role
         session.flush()
+        if row.role is Role.LEAD_ASSESSOR:  # a lead database draws with a seed of its own
+            from reviewer_app.services.draw_seed import ensure_seed
+
+            ensure_seed(session, row.uid)
         return to_profile(row)

@@ -19,9 +19,10 @@ reviews, its final decisions) name what they wrote with ``touch``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -36,6 +37,7 @@ _TOUCHED = "audit_rows_touched"
 _CHUNK = 500
 
 
+@functools.lru_cache(maxsize=4096)  # a batch repeats texts: empty comments, the same feedback
 def text_digest(text: str | None) -> str | None:
     return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
@@ -54,10 +56,11 @@ class _Touched:
     policies: set[str] = field(default_factory=set)
     enrolments: set[int] = field(default_factory=set)
     removed: dict[str, None] = field(default_factory=dict)
+    states: dict[str, Any] = field(default_factory=dict)  # known without reading them back
 
     def __bool__(self) -> bool:
         return bool(self.reviews or self.finals or self.final_attempts or self.policies
-                    or self.enrolments or self.removed)
+                    or self.enrolments or self.removed or self.states)
 
 
 def _touched(session: Session) -> _Touched:
@@ -67,12 +70,31 @@ def _touched(session: Session) -> _Touched:
     return t
 
 
-def touch(session: Session, *, reviews: Iterable[int] = (), final_attempts: Iterable[int] = ()) -> None:
+def touch(session: Session, *, reviews: Iterable[int] = (), final_attempts: Iterable[int] = (),
+          states: Mapping[str, Any] | None = None) -> None:
     """Name rows written without the ORM (review ids, attempt ids of final decisions), so that
-    the next audit entry of this transaction records them."""
+    the next audit entry of this transaction records them; or give their ``states`` (made
+    by ``review_state`` and ``final_state`` from the values just written: a batch import's
+    thousands of rows are then not read back)."""
     t = _touched(session)
     t.reviews.update(reviews)
     t.final_attempts.update(final_attempts)
+    t.states.update(states or {})
+
+
+def review_state(status: Any, decision: Any, feedback: str | None, kind: str, attempt_id: int,
+                 reviewer_uid: str, scores: Mapping[str, tuple[int | None, str | None]]) -> dict[str, Any]:
+    """A review's state, as ``_review_states`` reads it (scores by criterion key)."""
+    return {"status": _enum(status), "decision": _enum(decision), "feedback": text_digest(feedback),
+            "kind": kind, "attempt": attempt_id, "reviewer": reviewer_uid,
+            "scores": {k: [level, text_digest(comment)] for k, (level, comment) in sorted(scores.items())}}
+
+
+def final_state(decision: Any, source: str, rationale: str | None, attempt_id: int, review_uid: str,
+                decided_by_uid: str) -> dict[str, Any]:
+    """A final decision's state, as ``_final_states`` reads it."""
+    return {"decision": _enum(decision), "source": source, "rationale": text_digest(rationale),
+            "attempt": attempt_id, "review": review_uid, "decided_by": decided_by_uid}
 
 
 @event.listens_for(Session, "after_flush")
@@ -128,6 +150,7 @@ def take(session: Session) -> dict[str, Any] | None:
     states.update(_final_states(session, t.finals, t.final_attempts))
     states.update(_policy_states(session, t.policies))
     states.update(_enrolment_states(session, t.enrolments))
+    states.update(t.states)
     return dict(sorted(states.items()))
 
 
@@ -159,7 +182,7 @@ def _review_states(session: Session, ids: Iterable[int] | None) -> dict[str, Any
             out[f"review:{uid}"] = {
                 "status": _enum(status), "decision": _enum(decision), "feedback": text_digest(feedback),
                 "kind": kind, "attempt": attempt_id, "reviewer": reviewer,
-                "scores": dict(sorted(scores.get(rid, {}).items()))}
+                "scores": dict(sorted(scores.get(rid, {}).items()))}  # as review_state makes it
     return out
 
 
@@ -176,9 +199,7 @@ def _final_states(session: Session, ids: Iterable[int] | None,
     conn = session.connection()
     for query in queries:
         for uid, decision, source, rationale, attempt_id, review, by in conn.execute(query):
-            out[f"final:{uid}"] = {"decision": _enum(decision), "source": source,
-                                   "rationale": text_digest(rationale), "attempt": attempt_id,
-                                   "review": review, "decided_by": by}
+            out[f"final:{uid}"] = final_state(decision, source, rationale, attempt_id, review, by)
     return out
 
 

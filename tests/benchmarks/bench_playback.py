@@ -58,6 +58,7 @@ def _child_raw(video: str, seconds: float) -> dict:
     player = instance.media_player_new()
     player.set_media(instance.media_new_path(video))
     player.play()
+    player.set_rate(float(os.environ.get("BENCH_RATE", "1")))
     deadline = time.monotonic() + 15
     while player.get_time() <= 0 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -94,8 +95,10 @@ def _child_pane(video: str, seconds: float) -> dict:
     pane.engine().imageChanged.connect(lambda _image: pictures.__setitem__(0, pictures[0] + 1))
     pane.load(Path(video))
     pump(lambda: pane.current_frame() is not None and pane.engine().settled(), 15)
+    start_at = pane.position()
+    pane.set_rate(float(os.environ.get("BENCH_RATE", "1")))
     pane.play()
-    pump(lambda: pane.position() > 0, 15)
+    pump(lambda: pane.position() > start_at, 15)
     start_ms, cpu0, wall0, shown0 = pane.position(), _cpu(), time.monotonic(), pictures[0]
     # The clock against libvlc's own media time: get_time() moves every 250 ms, so the gap
     # (position minus media time) is read each time it has just moved.
@@ -133,7 +136,11 @@ def _drift(gaps: list[tuple[float, int]], seconds: float) -> dict:
     if not early or not late:
         return {"samples": len(gaps)}
     change = statistics.median(late) - statistics.median(early)
-    return {"samples": len(gaps), "gap_early_ms": statistics.median(early),
+    # and the least-squares slope over every reading (the position is whole frames, so a
+    # median can move by a frame's phase; the slope averages that out)
+    slope = statistics.linear_regression([t for t, _ in gaps], [g for _, g in gaps]).slope
+    return {"samples": len(gaps), "slope_ms_per_min": slope * 60,
+            "gap_early_ms": statistics.median(early),
             "gap_late_ms": statistics.median(late),
             "ms_per_min": change / ((seconds - quarter) / 60),
             "gap_min_ms": min(g for _, g in gaps), "gap_max_ms": max(g for _, g in gaps)}
@@ -183,6 +190,7 @@ def _process_cpu(pid: int) -> float:
 def _run_child(side: str, video: Path, seconds: float, display: str,
                server: subprocess.Popen | None, vout: str) -> dict:
     env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "BENCH_RAW_VOUT": vout,
+           "BENCH_RATE": os.environ.get("BENCH_RATE", "1"),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     x0 = _process_cpu(server.pid) if server else None
     done = subprocess.run([sys.executable, __file__, "--child", side, str(video),
@@ -206,6 +214,7 @@ def main() -> int:
     parser.add_argument("--video", type=Path, help="a video to play (default: made here)")
     parser.add_argument("--kind", nargs="+", choices=("pattern", "still", "black"), default=["pattern"])
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--rate", type=float, default=1.0, help="playback speed (0.25 to 4)")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--display", help="an X display to use instead of a private Xvfb")
     parser.add_argument("--raw-vout", help="libvlc's video output for the raw side "
@@ -213,6 +222,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    os.environ["BENCH_RATE"] = os.environ.get("BENCH_RATE") or f"{args.rate:g}"
     if args.child:
         side, video, seconds = args.child
         run = _child_raw if side == "raw" else _child_pane
@@ -228,11 +238,11 @@ def main() -> int:
     report: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                 "load_before": os.getloadavg()[0]},
                     "seconds": args.seconds, "runs": args.runs, "kinds": {},
-                    "raw_vout": args.raw_vout or "libvlc's choice"}
+                    "raw_vout": args.raw_vout or "libvlc's choice", "rate": args.rate}
     work = Path(tempfile.mkdtemp(prefix="bench-playback-"))
     try:
         videos = [(args.video.name, args.video)] if args.video else \
-            [(kind, _make_video(kind, args.seconds, work)) for kind in args.kind]
+            [(kind, _make_video(kind, args.seconds * max(1.0, args.rate), work)) for kind in args.kind]
         for name, video in videos:
             runs: dict[str, list[dict]] = {"raw": [], "pane": []}
             for _ in range(args.runs):
@@ -263,11 +273,12 @@ def main() -> int:
             for run in runs["pane"]:
                 d, frame = run["drift"], run["frame_ms"]
                 if "ms_per_min" in d:
-                    print(f"  pane's clock against libvlc's media time: {d['ms_per_min']:+.1f} ms per "
-                          f"minute ({d['ms_per_min'] / frame:+.2f} frames; floor 1 frame), gap "
+                    print(f"  pane's clock against libvlc's media time: {d['slope_ms_per_min']:+.1f} ms per "
+                          f"minute ({d['slope_ms_per_min'] / frame:+.2f} frames; floor 1 frame; "
+                          f"least squares), quarters' medians {d['ms_per_min']:+.1f} ms, gap "
                           f"{d['gap_early_ms']:.0f} -> {d['gap_late_ms']:.0f} ms (range "
                           f"{d['gap_min_ms']}..{d['gap_max_ms']}, {d['samples']} readings); "
-                          f"against wall time {run['played_ms'] - run['wall_s'] * 1000:+.0f} ms "
+                          f"against wall time {run['played_ms'] - run['wall_s'] * 1000 * args.rate:+.0f} ms "
                           f"over {run['wall_s']:.0f} s")
         report["machine"]["load_after"] = os.getloadavg()[0]
         print(f"\nload average {report['machine']['load_before']:.1f} before, "

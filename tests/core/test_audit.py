@@ -131,3 +131,28 @@ def test_the_issuers_answers_are_audited_with_the_delivery(demo_ctx: AppContext)
                                                  "remote_id": "dec-42", "outbox": entry.uid}
     assert json.loads(rejected.details_json)["reason"] == "unknown badge class"
     assert audit.verify(demo_ctx).ok
+
+
+def test_details_are_stored_as_the_canonical_json_they_always_were():
+    """orjson writes audit details; the text is json.dumps' canonical form (sorted keys, no
+    spaces, UTF-8, str() for the rest), so entries made before and after read alike."""
+    import json
+    from dataclasses import dataclass
+    from datetime import UTC, datetime
+
+    from reviewer_app.domain.audit_chain import canonical_details
+    from reviewer_app.domain.model import Decision
+
+    @dataclass(frozen=True)
+    class Thing:
+        name: str
+
+    details = {"b": [1, 0.8, 2.5, None, True, False, "é ✓ \u2028 \x7f \x01 \"q\" \\ 😀", Thing("x")],
+               "a": {"z": 1, "ä": 2, "Z": 3, "10": 4, "9": 5, "": None},
+               "when": datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC), "decision": Decision.NOT_YET,
+               "rows": {f"review:{i}": {"scores": {"x": [i, "ab" * 8]}} for i in range(50)}}
+    reference = json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    assert canonical_details(details) == reference
+    assert canonical_details(None) == "{}"
+    huge = {"n": 2**70, "m": [1e-7]}  # orjson refuses a 70-bit integer: json writes it
+    assert json.loads(canonical_details(huge)) == huge

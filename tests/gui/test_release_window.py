@@ -34,7 +34,7 @@ def test_confirm_the_sample_then_release_all(qtbot, demo_ctx: AppContext):
     qtbot.waitUntil(lambda: win.held.topLevelItemCount() == 1, timeout=10_000)
     assert [win.queue.topLevelItem(0).text(c) for c in (0, 4, 5)] == ["DEMO-2001", "Ben Okoye", "(not assigned)"]
     held = win.held.topLevelItem(0)
-    assert (held.text(0), held.text(3), held.text(5)) == ("DEMO-1001", "earned", "to backread")
+    assert [held.text(c) for c in range(5)] == ["DEMO-1001", "1", "earned", "to backread", "in sample"]
 
     win.release_all()  # the sample is not backread: nothing goes
     qtbot.waitUntil(lambda: "1 still wait for backreading" in win.status.text(), timeout=10_000)
@@ -43,10 +43,35 @@ def test_confirm_the_sample_then_release_all(qtbot, demo_ctx: AppContext):
     win.held.setCurrentItem(win.held.topLevelItem(0))
     win.confirm()
     qtbot.waitUntil(lambda: win.held.topLevelItemCount() == 1
-                    and win.held.topLevelItem(0).text(5) == "backread", timeout=10_000)
+                    and win.held.topLevelItem(0).text(3) == "backread", timeout=10_000)
     win.release_all()
     qtbot.waitUntil(lambda: win.held.topLevelItemCount() == 0, timeout=10_000)
     assert "Released 1 final decision" in win.status.text()
     assert _outbox(demo_ctx) == 1
     assert win.findChild(type(win.queue), "secondReadQueue").topLevelItemCount() == 1
     assert win.queue.topLevelItem(0).data(0, Qt.ItemDataRole.UserRole) == ("DEMO-2001", 1)
+
+
+def test_a_review_typed_here_after_finalisation_is_listed_late(qtbot, demo_ctx: AppContext):
+    from lead_support import FA_NOT_YET, score
+
+    make_lead(demo_ctx)  # simple rules: Ana's review becomes final and is released at once
+    ana = add_profile(demo_ctx, "Ana Silva")
+    score_as(demo_ctx, ana, "DEMO-1001", 1, FA_EARNED)
+    arrive(demo_ctx, [attempt_id(demo_ctx, "DEMO-1001", 1)])
+    win = ReleaseWindow(demo_ctx)
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.loaded, timeout=10_000):
+        win.show()
+    assert win.late.topLevelItemCount() == 0
+    score(demo_ctx, "DEMO-1001", 1, FA_NOT_YET, feedback="Revisit the goals.")  # the lead, here
+    with qtbot.waitSignal(win.changesChecked, timeout=10_000) as checked:
+        win.check_changes()  # what activating the window does
+    assert checked.args == [True]
+    qtbot.waitUntil(lambda: win.late.topLevelItemCount() == 1, timeout=10_000)
+    row = win.late.topLevelItem(0)
+    assert [row.text(c) for c in (0, 2, 3, 4, 5)] == ["DEMO-1001", "Lena Lead", "not yet", "earned",
+                                                      "NO: discrepancy"]
+    assert "decided" in row.text(7)
+    assert "1 late review discrepancies" in win.status.text()
+    assert _outbox(demo_ctx) == 1  # the released decision stays as it was

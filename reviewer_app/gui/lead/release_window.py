@@ -3,19 +3,23 @@
 * Second readings: what waits for a second reviewer and why; assign an enrolled reviewer;
   export each reader's assignment file (``services.second_reads``).
 * Held decisions: the final decisions held for release, those in the backreading sample
-  first; Confirm (backread) one; Release All Ready (``services.release``; overturning is
-  ``reviewer-app overturn``).
+  first, each marked in the sample or not and backread or not; choosing one shows it beside
+  its reviews, scores and notes (a note opens the evidence there) with Agree (backread) and
+  Overturn (new levels and a required rationale, audited); Release All Ready
+  (``services.release``, ``services.backreading``: the command line's services).
 * Late reviews: reviews that arrived after a final decision, discrepancies marked
   (``services.late_reviews``).
 
-Every service call runs through the task runner; the window never blocks.
+Every service call runs through the task runner; the window never blocks. It reloads when
+the services say something changed in this process, and, when activated, when the data
+changed elsewhere (``release.version``: the command line, another window).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -24,6 +28,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSplitter,
     QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
@@ -33,8 +38,10 @@ from PySide6.QtWidgets import (
 
 from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.geometry import fit_window
+from reviewer_app.gui.lead.backread_pane import BackreadPane
+from reviewer_app.gui.lead.common import when
 from reviewer_app.gui.tasks import run_task
-from reviewer_app.services import enrolment, release, second_reads
+from reviewer_app.services import backreading, dispute_ids, enrolment, release, second_reads
 from reviewer_app.services.late_reviews import list_late_reviews
 from reviewer_app.store.context import AppContext
 
@@ -49,14 +56,35 @@ def _tree(headers: list[str]) -> QTreeWidget:
 
 
 def _load(ctx: AppContext) -> tuple:
+    changes = release.version(ctx)  # read first: a change made meanwhile shows next time
     return (second_reads.second_reading_queue(ctx), release.held_decisions(ctx), list_late_reviews(ctx),
-            enrolment.enrolled(ctx, include_revoked=False))
+            enrolment.enrolled(ctx, include_revoked=False), changes)
+
+
+def held_state(h: release.HeldDecision) -> str:
+    return "to backread" if h.waits_for_backreading else "backread" if h.backread_at else "ready"
 
 
 class ReleaseWindow(QDialog):
+    #: The services changed disputes or final decisions (relayed to this window's thread).
+    changed = Signal()
+    #: Loaded and shown (the latest load).
+    loaded = Signal()
+    #: The selected held decision is shown in the backreading pane.
+    backreadShown = Signal(object)
+    #: A change check finished: whether it reloaded.
+    changesChecked = Signal(bool)
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self._changes: tuple | None = None
+        self._loading = 0
+        self._want: tuple[str, int] | None = None  # the held decision to select after a load
+        self._detail_serial = 0
+        self._unsubscribe = dispute_ids.subscribe(self.changed.emit)
+        self.destroyed.connect(lambda *_, off=self._unsubscribe: off())
+        self.changed.connect(self.reload)
         self.setObjectName("releaseWindow")
         self.setWindowTitle("Second Readings and Release")
         self.tabs = QTabWidget(self)
@@ -91,27 +119,46 @@ class ReleaseWindow(QDialog):
 
         page = QWidget()
         box = QVBoxLayout(page)
-        self.held = _tree(["Submission", "Attempt", "Credential", "Decision", "Source", "State"])
+        box.setContentsMargins(0, 0, 0, 0)
+        self.held = _tree(["Submission", "Attempt", "Decision", "State", "Sample", "Source", "Credential"])
         self.held.setObjectName("heldDecisions")
+        self.held.setAccessibleName("Held final decisions")
+        self.held.currentItemChanged.connect(lambda item, _: self._held_chosen(item))
         box.addWidget(self.held)
         row = QHBoxLayout()
-        self.confirm_button = QPushButton("&Confirm (Backread)")
-        self.confirm_button.setToolTip("You read this decision again and it stands "
-                                       "(to overturn it: reviewer-app overturn)")
-        self.confirm_button.clicked.connect(self.confirm)
         self.release_button = QPushButton("&Release All Ready")
         self.release_button.setObjectName("releaseAll")
+        self.release_button.setToolTip("Release every held decision not waiting for its backreading, "
+                                       "and queue each for the issuer")
         self.release_button.clicked.connect(self.release_all)
-        row.addWidget(self.confirm_button)
         row.addStretch()
         row.addWidget(self.release_button)
         box.addLayout(row)
-        self.tabs.addTab(page, "Held decisions")
+        self.pane = BackreadPane()
+        self.pane.agreeRequested.connect(self.confirm)
+        self.pane.overturnRequested.connect(self.overturn)
+        self.pane.view.notes.noteChosen.connect(self.open_note)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(page)
+        split.addWidget(self.pane)
+        split.setStretchFactor(1, 1)
+        split.setSizes([420, 900])
+        split.setChildrenCollapsible(False)
+        self.tabs.addTab(split, "Held decisions")
 
-        self.late = _tree(["Submission", "Attempt", "Reviewer", "Their decision", "Final", "Agrees"])
+        page = QWidget()
+        box = QVBoxLayout(page)
+        self.late = _tree(["Submission", "Attempt", "Reviewer", "Their decision", "Final", "Agrees", "Arrived",
+                           "Why they differ"])
         self.late.setObjectName("lateReviews")
-        self.tabs.addTab(self.late, "Late reviews")
-        fit_window(self, "releaseWindow", (900, 520))
+        box.addWidget(self.late)
+        note = QLabel("Reviews that arrived after their submission's final decision (in a batch, or "
+                      "scored here): kept, never changing the decision. A held decision with a "
+                      "discrepancy can be overturned in Held decisions.")
+        note.setWordWrap(True)
+        box.addWidget(note)
+        self.tabs.addTab(page, "Late reviews")
+        fit_window(self, "releaseWindow", (1360, 860), maximize_small=True)
         self.reload()
 
     # -- loading -------------------------------------------------------------------------------
@@ -121,17 +168,40 @@ class ReleaseWindow(QDialog):
         generation = self._generation
 
         def show(loaded: tuple) -> None:
+            self._loading = max(0, self._loading - 1)
             if generation == self._generation:
                 self._show(loaded)
+                self.loaded.emit()
 
+        self._loading += 1
         run_task(lambda job: _load(self.ctx), on_success=show, on_error=self._failed, owner=self)
 
+    def check_changes(self) -> None:
+        """Reload when the data changed since the last load (cheap to call)."""
+        ctx = self.ctx
+
+        def compared(changes: tuple) -> None:
+            changed = not self._loading and self._changes is not None and changes != self._changes
+            if changed:
+                self.reload()
+            self.changesChecked.emit(changed)
+
+        run_task(lambda job: release.version(ctx), on_success=compared, on_error=lambda exc: None, owner=self)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.check_changes()  # changed elsewhere (the command line, another window)?
+
     def _failed(self, exc: BaseException) -> None:
+        self._loading = max(0, self._loading - 1)
         self.status.setText("Something went wrong; see the details.")
         show_error(self, exc, "Second Readings and Release")
 
     def _show(self, loaded: tuple) -> None:
-        queue, held, late, readers = loaded
+        queue, held, late, readers, self._changes = loaded
+        want = self._want or self._selected(self.held)
+        self._want = None
         self.queue.clear()
         for s in queue:
             item = QTreeWidgetItem([s.submission_key, str(s.attempt), s.credential_key, s.reason_text,
@@ -141,20 +211,32 @@ class ReleaseWindow(QDialog):
         self.reader.clear()
         for e in readers:
             self.reader.addItem(e.name, e.name)
+        self.held.blockSignals(True)
         self.held.clear()
+        chosen = None
         for h in held:
-            state = ("to backread" if h.waits_for_backreading else
-                     "backread" if h.backread_at else "ready")
-            item = QTreeWidgetItem([h.submission_key, str(h.attempt), h.credential_key,
-                                    h.decision.replace("_", " "), h.source, state])
+            item = QTreeWidgetItem([h.submission_key, str(h.attempt), h.decision.replace("_", " "),
+                                    held_state(h), "in sample" if h.sampled else "", h.source,
+                                    h.credential_key])
             item.setData(0, Qt.ItemDataRole.UserRole, (h.submission_key, h.attempt))
             self.held.addTopLevelItem(item)
+            if want == (h.submission_key, h.attempt):
+                chosen = item
+        self.held.blockSignals(False)
+        if chosen is None and self.held.topLevelItemCount():
+            chosen = self.held.topLevelItem(0)
+        if chosen is not None:
+            self.held.setCurrentItem(chosen)
+            self._held_chosen(chosen)
+        else:
+            self.pane.clear("No final decision is held: nothing waits for backreading or release.")
         self.late.clear()
         for r in late:
             item = QTreeWidgetItem([r.submission_key, str(r.attempt), r.reviewer,
                                     (r.decision or "").replace("_", " "), r.final_decision.replace("_", " "),
-                                    "yes" if r.agrees else "NO: discrepancy"])
-            item.setToolTip(5, "\n".join(r.reasons))
+                                    "yes" if r.agrees else "NO: discrepancy",
+                                    when(r.arrived_at), " ".join(r.reasons)])
+            item.setToolTip(7, "\n".join(r.reasons))
             self.late.addTopLevelItem(item)
         backread = sum(h.waits_for_backreading for h in held)
         done, self._done_text = getattr(self, "_done_text", ""), ""
@@ -193,13 +275,66 @@ class ReleaseWindow(QDialog):
             self._do(lambda: f"Wrote {len(second_reads.export_assignments(self.ctx, Path(folder)))} "
                              f"assignment file(s) to {folder}.", "")
 
+    def _held_chosen(self, item: QTreeWidgetItem | None) -> None:
+        if item is None:
+            return
+        key, attempt = item.data(0, Qt.ItemDataRole.UserRole)
+        self._detail_serial += 1
+        serial, ctx = self._detail_serial, self.ctx
+
+        def shown(detail: backreading.BackreadDetail) -> None:
+            if serial == self._detail_serial:
+                self.pane.show_detail(detail)
+                self.backreadShown.emit(detail)
+
+        run_task(lambda job: backreading.backread_detail(ctx, key, attempt), on_success=shown,
+                 on_error=lambda exc: show_error(self, exc, "Backreading"), owner=self)
+
     def confirm(self) -> None:
         chosen = self._selected(self.held)
         if chosen is None:
             self.status.setText("Choose a held decision to confirm.")
             return
+        self._want = chosen
         self._do(lambda: release.backread(self.ctx, chosen[0], chosen[1]),
                  f"{chosen[0]} attempt {chosen[1]}: confirmed by backreading.")
+
+    def overturn(self) -> None:
+        b = self.pane.detail
+        if b is None:
+            return
+        form = self.pane.form
+        if not form.rationale.toPlainText().strip():
+            self.status.setText("Overturning a final decision needs a rationale: say why in the "
+                                "Rationale box.")
+            form.rationale.setFocus()
+            return
+        levels, comments = form.chosen_levels(), form.chosen_comments()
+        feedback, rationale = form.feedback.toPlainText().strip(), form.rationale.toPlainText()
+        key, attempt = b.held.submission_key, b.held.attempt
+        self._want = (key, attempt)
+        self._do(lambda: f"{key} attempt {attempt}: final decision overturned, now "
+                         + release.overturn(self.ctx, key, levels, rationale, attempt=attempt,
+                                            feedback=feedback, comments=comments).replace("_", " ")
+                         + " (held for release).", "")
+
+    def open_note(self, en, reviewer: str) -> None:  # noqa: ANN001 - EvidenceNote
+        """Open the workspace on the held decision's attempt, at the note's moment or page."""
+        from reviewer_app.gui.settings import open_settings
+        from reviewer_app.gui.workspace.opener import open_workspace
+
+        b = self.pane.detail
+        if b is None:
+            return
+        note = en.note
+
+        def at_note(window) -> None:  # noqa: ANN001 - WorkspaceWindow
+            window.go_to_note(note)
+            window.statusBar().showMessage(f"{reviewer}'s {note.citation} on {en.evidence_title}, "
+                                           f"{note.where()}", 15_000)
+
+        open_workspace(self.ctx, open_settings(self.ctx.paths.data_dir), b.held.submission_key,
+                       b.held.attempt, self, at_note)
 
     def release_all(self) -> None:
         self._do(lambda: release.release(self.ctx).describe(), "")
