@@ -184,6 +184,10 @@ class MainWindow(QMainWindow):
         self.ui.statusbar.showMessage("Import cancelled; nothing was stored.", 10_000)
 
     # -- help and quitting -------------------------------------------------------------------
+    def closeEvent(self, event) -> None:  # noqa: ANN001, N802
+        self.model.cancel_reads()  # a count of a large queue need not run on after the window
+        super().closeEvent(event)
+
     def _install_shortcuts(self) -> None:
         """The queue's keys, listed (and changeable) with F1, as in the workspace."""
         self.registry = ShortcutRegistry(self.settings)
