@@ -4,7 +4,6 @@ query that stops when its job is cancelled rather than running on."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -93,7 +92,7 @@ def big_ctx(tmp_path_factory):
 
     with AppContext.open(resolve_paths(data_dir=tmp_path_factory.mktemp("big") / "data")) as ctx:
         load_demo(ctx)
-        add_bulk_attempts(ctx, 150_000)
+        add_bulk_attempts(ctx, 100_000)
         yield ctx
 
 
@@ -106,21 +105,23 @@ def test_a_cancelled_count_is_interrupted_not_left_to_finish(big_ctx):
     job = Job()
     started: list[float] = []
 
-    def cancel_soon(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+    def cancel_as_it_starts(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        # The count's statement is handed to SQLite with its job already cancelled: only
+        # SQLite itself, looking at the job as it runs, can stop it now.
         if statement.lstrip().upper().startswith("SELECT COUNT"):
             started.append(time.perf_counter())
-            threading.Timer(0.005, job.cancel).start()
+            job.cancel()
 
-    event.listen(big_ctx.engine, "before_cursor_execute", cancel_soon)
+    event.listen(big_ctx.engine, "before_cursor_execute", cancel_as_it_starts)
     try:
         with pytest.raises(Cancelled) as raised:
             svc.count_submissions(big_ctx, query, job=job)
         stopped = time.perf_counter() - started[0]
     finally:
-        event.remove(big_ctx.engine, "before_cursor_execute", cancel_soon)
+        event.remove(big_ctx.engine, "before_cursor_execute", cancel_as_it_starts)
     # SQLite itself stopped mid-statement...
     assert "interrupted" in str(raised.value.__cause__)
-    assert stopped < whole / 2, (stopped, whole)
+    assert stopped < whole / 5, (stopped, whole)
     # ...and the pooled connection is fine for the next query, with nothing left behind.
     assert svc.count_submissions(big_ctx, query) == total
     with pytest.raises(Cancelled):  # a job cancelled before its query never runs it
