@@ -75,18 +75,47 @@ class MainWindow(QMainWindow):
         self.ui.actionOpenLog.triggered.connect(lambda: show_folder(self, ctx.paths.log_dir))
         self._install_shortcuts()
         self.ui.emptyLabel.hide()
+        self._sync_controller = self._lead = None
+        self._extras = False
+        # Sync and the lead's menus come once the first page is painted: their imports
+        # (httpx, the dialogs) would otherwise take longer than the page itself.
+        self.model.pageShown.connect(self._after_first_page)
+        self.model.failed.connect(self._after_first_page)
+        self.refresh()
+
+    def _after_first_page(self, *_: object) -> None:
+        QTimer.singleShot(0, self.install_extras)
+
+    def install_extras(self) -> None:
+        """The sync indicator and menu, File > Export Score Batch, the Lead menu (lead
+        assessors only), Settings > Profile. Once; at the latest when asked for."""
+        if self._extras:
+            return
+        self._extras = True
         from reviewer_app.gui.sync import install_sync
 
         # (A read-only window, another one holding the data folder, leaves syncing to it.)
-        self.sync_controller = install_sync(self, ctx, start=ctx.view_only is None)
+        self.sync_controller = install_sync(self, self.ctx, start=self.ctx.view_only is None)
         from reviewer_app.gui.lead.menus import install_lead
 
-        # File > Export Score Batch, the Lead menu (lead assessors only), Settings > Profile.
-        self.lead = install_lead(self, ctx)
+        self._lead = install_lead(self, self.ctx)
         # Help stays the last menu.
         self.menuBar().removeAction(self.ui.menuHelp.menuAction())
         self.menuBar().addAction(self.ui.menuHelp.menuAction())
-        self.refresh()
+
+    @property
+    def sync_controller(self):  # noqa: ANN201 - the SyncController
+        self.install_extras()
+        return self._sync_controller
+
+    @sync_controller.setter
+    def sync_controller(self, controller) -> None:  # noqa: ANN001 - (install_sync keeps it here)
+        self._sync_controller = controller
+
+    @property
+    def lead(self):  # noqa: ANN201 - the LeadController
+        self.install_extras()
+        return self._lead
 
     # -- the queue ---------------------------------------------------------------------------
     def refresh(self) -> None:
