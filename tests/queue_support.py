@@ -28,7 +28,8 @@ def add_bulk_attempts(ctx: AppContext, n: int) -> None:
             "imported_at, manifest_sha256, manifest_json, queue_status, evidence_count, has_draft) "
             "WITH RECURSIVE i(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM i WHERE n + 1 < :n) "
             "SELECT :a + n + 1, :s + n + 1, 1, c.id, c.rubric, "
-            "strftime('%Y-%m-%d %H:%M:%S', '2025-01-01', '+' || ((n * 7919) % 525600) || ' minutes') || '.000000', "
+            "strftime('%Y-%m-%d %H:%M:%S', '2025-01-01', '+' || ((n * 7919) % 525600) || ' minutes')"
+            " || '.000000', "
             "'2025-01-01 00:00:00.000000', '', '{}', 'new', 1, 0 "
             "FROM i JOIN bulk_cred c ON c.k = n % (SELECT count(*) FROM bulk_cred)"),
             {"n": n, "s": base_sub, "a": base_att})

@@ -22,9 +22,9 @@ from reviewer_app.domain.model import (
     SubmissionStatus,
 )
 from reviewer_app.errors import NotFound
+from reviewer_app.jobs import Job
 from reviewer_app.services.context import AppContext
 from reviewer_app.services.policies import BLIND_CANDIDATE, identity_withheld
-from reviewer_app.jobs import Job
 from reviewer_app.store import models as m
 from reviewer_app.store import search_index
 from reviewer_app.store.interrupt import interruptible

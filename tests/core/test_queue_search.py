@@ -105,7 +105,7 @@ def test_a_cancelled_count_is_interrupted_not_left_to_finish(big_ctx):
     job = Job()
     started: list[float] = []
 
-    def cancel_as_it_starts(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+    def cancel_as_it_starts(conn, cursor, statement, *args) -> None:
         # The count's statement is handed to SQLite with its job already cancelled: only
         # SQLite itself, looking at the job as it runs, can stop it now.
         if statement.lstrip().upper().startswith("SELECT COUNT"):

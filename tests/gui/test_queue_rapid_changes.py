@@ -38,7 +38,7 @@ def test_rapid_typing_leaves_no_stale_read_running_and_the_last_text_wins(qtbot,
     started: list[tasks.Task] = []
     real_run_task = submission_model.run_task
 
-    def recording(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def recording(*args, **kwargs):
         task = real_run_task(*args, **kwargs)
         outcome = task.outcome = []
         task.signals.succeeded.connect(lambda *_: outcome.append("answered"))
