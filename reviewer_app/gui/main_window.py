@@ -81,7 +81,7 @@ class MainWindow(QMainWindow):
         # (httpx, the dialogs) would otherwise take longer than the page itself.
         self.model.pageShown.connect(self._after_first_page)
         self.model.failed.connect(self._after_first_page)
-        self.refresh()
+        self._load_credentials()  # (sortByColumn above has started reading the first page)
 
     def _after_first_page(self, *_: object) -> None:
         QTimer.singleShot(0, self.install_extras)
@@ -119,10 +119,13 @@ class MainWindow(QMainWindow):
 
     # -- the queue ---------------------------------------------------------------------------
     def refresh(self) -> None:
+        self._load_credentials()
+        self.model.refresh()
+
+    def _load_credentials(self) -> None:
         ctx = self.ctx
         run_task(lambda job: svc.credentials(ctx), on_success=self._set_credentials,
                  on_error=lambda exc: show_error(self, exc), owner=self)
-        self.model.refresh()
 
     def _set_credentials(self, creds) -> None:  # noqa: ANN001
         combo = self.ui.credentialCombo

@@ -149,11 +149,7 @@ class SubmissionTableModel(QAbstractTableModel):
         r = self._rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return [
-                r.key, str(r.attempt), f"{r.credential_title} (v{r.credential_version})",
-                r.submitted_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-                r.status.value.capitalize(), str(r.evidence_count),
-            ][column]
+            return _DISPLAY[column](r)
         if role == Qt.ItemDataRole.ToolTipRole and column == 3:
             return r.submitted_at.isoformat()
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (1, 5):
@@ -169,6 +165,16 @@ class SubmissionTableModel(QAbstractTableModel):
         self.set_query(replace(self._query, sort=key,
                                descending=order == Qt.SortOrder.DescendingOrder))
 
+
+# Each column's text, made only for the cell asked for (a paint asks for every visible one).
+_DISPLAY = (
+    lambda r: r.key,
+    lambda r: str(r.attempt),
+    lambda r: f"{r.credential_title} (v{r.credential_version})",
+    lambda r: r.submitted_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+    lambda r: r.status.value.capitalize(),
+    lambda r: str(r.evidence_count),
+)
 
 # Item data holds the status's value: Qt stores a StrEnum as a plain string anyway.
 STATUS_CHOICES = [("All statuses", None)] + [(s.value.capitalize(), s.value) for s in SubmissionStatus]
