@@ -75,25 +75,57 @@ class MainWindow(QMainWindow):
         self.ui.actionOpenLog.triggered.connect(lambda: show_folder(self, ctx.paths.log_dir))
         self._install_shortcuts()
         self.ui.emptyLabel.hide()
+        self._sync_controller = self._lead = None
+        self._extras = False
+        # Sync and the lead's menus come once the first page is painted: their imports
+        # (httpx, the dialogs) would otherwise take longer than the page itself.
+        self.model.pageShown.connect(self._after_first_page)
+        self.model.failed.connect(self._after_first_page)
+        self._load_credentials()  # (sortByColumn above has started reading the first page)
+
+    def _after_first_page(self, *_: object) -> None:
+        QTimer.singleShot(0, self.install_extras)
+
+    def install_extras(self) -> None:
+        """The sync indicator and menu, File > Export Score Batch, the Lead menu (lead
+        assessors only), Settings > Profile. Once; at the latest when asked for."""
+        if self._extras:
+            return
+        self._extras = True
         from reviewer_app.gui.sync import install_sync
 
         # (A read-only window, another one holding the data folder, leaves syncing to it.)
-        self.sync_controller = install_sync(self, ctx, start=ctx.view_only is None)
+        self.sync_controller = install_sync(self, self.ctx, start=self.ctx.view_only is None)
         from reviewer_app.gui.lead.menus import install_lead
 
-        # File > Export Score Batch, the Lead menu (lead assessors only), Settings > Profile.
-        self.lead = install_lead(self, ctx)
+        self._lead = install_lead(self, self.ctx)
         # Help stays the last menu.
         self.menuBar().removeAction(self.ui.menuHelp.menuAction())
         self.menuBar().addAction(self.ui.menuHelp.menuAction())
-        self.refresh()
+
+    @property
+    def sync_controller(self):  # noqa: ANN201 - the SyncController
+        self.install_extras()
+        return self._sync_controller
+
+    @sync_controller.setter
+    def sync_controller(self, controller) -> None:  # noqa: ANN001 - (install_sync keeps it here)
+        self._sync_controller = controller
+
+    @property
+    def lead(self):  # noqa: ANN201 - the LeadController
+        self.install_extras()
+        return self._lead
 
     # -- the queue ---------------------------------------------------------------------------
     def refresh(self) -> None:
+        self._load_credentials()
+        self.model.refresh()
+
+    def _load_credentials(self) -> None:
         ctx = self.ctx
         run_task(lambda job: svc.credentials(ctx), on_success=self._set_credentials,
                  on_error=lambda exc: show_error(self, exc), owner=self)
-        self.model.refresh()
 
     def _set_credentials(self, creds) -> None:  # noqa: ANN001
         combo = self.ui.credentialCombo
@@ -184,6 +216,10 @@ class MainWindow(QMainWindow):
         self.ui.statusbar.showMessage("Import cancelled; nothing was stored.", 10_000)
 
     # -- help and quitting -------------------------------------------------------------------
+    def closeEvent(self, event) -> None:  # noqa: ANN001, N802
+        self.model.cancel_reads()  # a count of a large queue need not run on after the window
+        super().closeEvent(event)
+
     def _install_shortcuts(self) -> None:
         """The queue's keys, listed (and changeable) with F1, as in the workspace."""
         self.registry = ShortcutRegistry(self.settings)

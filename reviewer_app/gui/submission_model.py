@@ -2,7 +2,9 @@
 
 Rows arrive a page at a time from ``services.submissions`` on a worker thread
 (``canFetchMore``/``fetchMore``): the view asks for more as the user scrolls, so a
-queue of any size never sits in memory at once.
+queue of any size never sits in memory at once. A new query cancels the reads of the one
+it replaces, and the database abandons them where they are (``store.interrupt``): with
+two worker threads, a stale count of a million rows would otherwise hold one of them.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import replace
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from reviewer_app.domain.model import SubmissionStatus
-from reviewer_app.gui.tasks import run_task
+from reviewer_app.gui.tasks import Task, run_task
 from reviewer_app.services import submissions as svc
 from reviewer_app.store.context import AppContext
 
@@ -43,6 +45,7 @@ class SubmissionTableModel(QAbstractTableModel):
         self._more = False
         self._generation = 0  # answers to an outdated query are dropped
         self._fetching = False
+        self._reads: list[Task] = []  # the page, count and more-rows reads of this query
 
     # -- queries -----------------------------------------------------------------------------
     @property
@@ -62,16 +65,26 @@ class SubmissionTableModel(QAbstractTableModel):
         self._generation += 1
         generation, query, ctx = self._generation, self._query, self._ctx
         self._fetching, self._total = True, None
-        run_task(lambda job: svc.list_submissions(ctx, query, offset=0, limit=PAGE),
-                 on_success=lambda rows: self._reset(generation, rows), on_error=self._failed,
-                 owner=self)
+        self.cancel_reads()
+        self._read(lambda job: svc.list_submissions(ctx, query, offset=0, limit=PAGE, job=job),
+                   lambda rows: self._reset(generation, rows))
+
+    def cancel_reads(self) -> None:
+        """Stop every read still running for the current query (its answer is not wanted)."""
+        reads, self._reads = self._reads, []
+        for task in reads:
+            task.cancel()
+
+    def _read(self, fn, on_success) -> None:  # noqa: ANN001
+        task = run_task(fn, on_success=on_success, on_error=self._failed, owner=self)
+        self._reads.append(task)
+        task.signals.finished.connect(lambda: self._reads.remove(task) if task in self._reads else None)
 
     def _count(self, generation: int) -> None:
         # After the page, not beside it: the rows on screen come first.
         query, ctx = self._query, self._ctx
-        run_task(lambda job: svc.count_submissions(ctx, query),
-                 on_success=lambda total: self._counted(generation, total), on_error=self._failed,
-                 owner=self)
+        self._read(lambda job: svc.count_submissions(ctx, query, job=job),
+                   lambda total: self._counted(generation, total))
 
     def _reset(self, generation: int, rows: list[svc.SubmissionRow]) -> None:
         if generation != self._generation:
@@ -101,9 +114,8 @@ class SubmissionTableModel(QAbstractTableModel):
             return
         self._fetching = True
         generation, query, offset, ctx = self._generation, self._query, len(self._rows), self._ctx
-        run_task(lambda job: svc.list_submissions(ctx, query, offset=offset, limit=PAGE),
-                 on_success=lambda rows: self._append(generation, offset, rows),
-                 on_error=self._failed, owner=self)
+        self._read(lambda job: svc.list_submissions(ctx, query, offset=offset, limit=PAGE, job=job),
+                   lambda rows: self._append(generation, offset, rows))
 
     def _append(self, generation: int, offset: int, rows: list[svc.SubmissionRow]) -> None:
         if generation != self._generation or offset != len(self._rows):
@@ -137,11 +149,7 @@ class SubmissionTableModel(QAbstractTableModel):
         r = self._rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return [
-                r.key, str(r.attempt), f"{r.credential_title} (v{r.credential_version})",
-                r.submitted_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-                r.status.value.capitalize(), str(r.evidence_count),
-            ][column]
+            return _DISPLAY[column](r)
         if role == Qt.ItemDataRole.ToolTipRole and column == 3:
             return r.submitted_at.isoformat()
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (1, 5):
@@ -157,6 +165,16 @@ class SubmissionTableModel(QAbstractTableModel):
         self.set_query(replace(self._query, sort=key,
                                descending=order == Qt.SortOrder.DescendingOrder))
 
+
+# Each column's text, made only for the cell asked for (a paint asks for every visible one).
+_DISPLAY = (
+    lambda r: r.key,
+    lambda r: str(r.attempt),
+    lambda r: f"{r.credential_title} (v{r.credential_version})",
+    lambda r: r.submitted_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+    lambda r: r.status.value.capitalize(),
+    lambda r: str(r.evidence_count),
+)
 
 # Item data holds the status's value: Qt stores a StrEnum as a plain string anyway.
 STATUS_CHOICES = [("All statuses", None)] + [(s.value.capitalize(), s.value) for s in SubmissionStatus]

@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, literal_column, or_, select, table
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.expression import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from reviewer_app.domain.model import (
     Candidate,
@@ -20,9 +22,12 @@ from reviewer_app.domain.model import (
     SubmissionStatus,
 )
 from reviewer_app.errors import NotFound
+from reviewer_app.jobs import Job
 from reviewer_app.services.policies import BLIND_CANDIDATE, identity_withheld
 from reviewer_app.store import models as m
+from reviewer_app.store import search_index
 from reviewer_app.store.context import AppContext
+from reviewer_app.store.interrupt import interruptible
 
 
 @dataclass(frozen=True)
@@ -91,49 +96,87 @@ def _queue_select(session: Session, query: QueueQuery) -> Select:
                    m.Attempt.queue_status, m.Attempt.evidence_count)
             .join(m.Submission, m.Attempt.submission_id == m.Submission.id)
             .join(m.Credential, m.Attempt.credential_id == m.Credential.id))
-    return _filtered(session, stmt, query)
+    return _filtered(session, stmt, query, joined=True)
 
 
-def _filtered(session: Session, stmt: Select, query: QueueQuery) -> Select:
+def _filtered(session: Session, stmt: Select, query: QueueQuery, *, joined: bool = False) -> Select:
+    """``stmt`` (over attempts) narrowed to the query; joined to the submission when the
+    search checks ids row by row."""
     conditions = []
-    if query.search.strip():
-        conditions.append(_search_condition(session, query.search.strip()))
+    few = False
+    if search := _search_text(query):
+        condition, few, along = _search_condition(session, search)
+        conditions.append(condition)
+        if along and not joined:
+            stmt = stmt.join(m.Submission, m.Attempt.submission_id == m.Submission.id)
+    # With few matching ids, those drive the query: the other filters' indexes are not
+    # wanted (SQLite, without statistics, would walk a status's 700,000 rows instead).
+    col = _unindexed if few and session.get_bind().dialect.name == "sqlite" else (lambda c: c)
     if query.credential_key:
         ids = list(session.scalars(select(m.Credential.id)
                                    .where(m.Credential.key == query.credential_key)))
         # One version (the usual case) is an equality, which walks the index in date order.
-        conditions.append(m.Attempt.credential_id == ids[0] if len(ids) == 1
-                          else m.Attempt.credential_id.in_(ids))
+        conditions.append(col(m.Attempt.credential_id) == ids[0] if len(ids) == 1
+                          else col(m.Attempt.credential_id).in_(ids))
     if query.status is not None:
-        conditions.append(m.Attempt.queue_status == query.status.value)
+        conditions.append(col(m.Attempt.queue_status) == query.status.value)
     if query.has_draft is not None:
-        conditions.append(m.Attempt.has_draft.is_(query.has_draft))
+        conditions.append(col(m.Attempt.has_draft).is_(query.has_draft))
     return stmt.where(and_(*conditions)) if conditions else stmt
 
 
-def _search_condition(session: Session, text: str):  # noqa: ANN202 - a SQL condition
-    """Text in the submission id or the credential title.
+def _unindexed(column):  # noqa: ANN001, ANN202
+    """SQLite's ``+column``: the same value, but no index of it is used."""
+    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
 
-    The credential table is tiny, so its matches are resolved here first; then the query
-    takes the plan that fits (an OR of both makes SQLite gather and sort every match,
-    five times slower on a queue of 100,000).
+
+def _search_condition(session: Session, text: str):  # noqa: ANN202 - (condition, few, along)
+    """Text in the submission id or the credential title: the condition, whether few ids
+    match (they then drive the query), and whether it checks the submission row by row.
+
+    The credential table is tiny, so its matches are resolved here first. Ids are found
+    in the trigram index (``store.search_index``) where there is one and the text is long
+    enough (else by ``LIKE``). Up to ``_FEW`` of them are looked up by index and sorted.
+    More matches than that, or a text of one or two characters, are common enough to be
+    met soon along the sort order, so each row is checked as it comes (an OR of both
+    makes SQLite gather and sort every match).
     """
+    sqlite = session.get_bind().dialect.name == "sqlite"
     pattern = f"%{_escape_like(text)}%"
-    by_key = select(m.Submission.id).where(m.Submission.key.ilike(pattern, escape="\\"))
-    credential_ids = list(session.scalars(
-        select(m.Credential.id).where(m.Credential.title.ilike(pattern, escape="\\"))))
-    key_ids = list(session.scalars(by_key.limit(_FEW + 1)))
-    # Few matching ids are looked up by index and sorted; many are checked along the sort.
-    key_condition = (m.Attempt.submission_id.in_(key_ids) if len(key_ids) <= _FEW
-                     else m.Attempt.submission_id.in_(by_key))
+
+    def like(column):  # noqa: ANN001, ANN202 - SQLite's LIKE ignores ASCII case by itself
+        return (column.like if sqlite else column.ilike)(pattern, escape="\\")
+
+    credential_ids = list(session.scalars(select(m.Credential.id).where(like(m.Credential.title))))
+    along = like(m.Submission.key)
+    if len(text) < search_index.MIN_LENGTH:
+        key_condition, few, matched = along, False, True
+    elif search_index.present(session):
+        by_key = (select(literal_column("rowid")).select_from(table(search_index.TABLE))
+                  .where(literal_column(search_index.TABLE).op("MATCH")(search_index.phrase(text))))
+        found = session.scalar(select(func.count()).select_from(by_key.limit(_FEW + 1).subquery()))
+        few, matched = found <= _FEW, found > 0
+        key_condition = m.Attempt.submission_id.in_(by_key) if few else along
+    else:
+        key_ids = list(session.scalars(select(m.Submission.id).where(along).limit(_FEW_LISTED + 1)))
+        few, matched = len(key_ids) <= _FEW_LISTED, bool(key_ids)
+        key_condition = m.Attempt.submission_id.in_(key_ids) if few else along
     if not credential_ids:
-        return key_condition
+        return key_condition, few, key_condition is along
     by_credential = (m.Attempt.credential_id == credential_ids[0] if len(credential_ids) == 1
                      else m.Attempt.credential_id.in_(credential_ids))
-    return or_(key_condition, by_credential) if key_ids else by_credential
+    if not matched:
+        return by_credential, False, False
+    return or_(key_condition, by_credential), False, key_condition is along
 
 
-_FEW = 500
+_FEW = 20_000  # ids from the index (a subquery)
+_FEW_LISTED = 500  # ids found by LIKE, listed in the query
+
+
+def _search_text(query: QueueQuery) -> str:
+    # (SQLite's LIKE ends a pattern at a NUL character: it would then match everything.)
+    return query.search.replace("\x00", "").strip()
 
 
 def _escape_like(text: str) -> str:
@@ -145,11 +188,12 @@ def _to_row(r) -> SubmissionRow:  # noqa: ANN001
 
 
 def list_submissions(ctx: AppContext, query: QueueQuery = QueueQuery(), *, offset: int = 0,
-                     limit: int | None = None) -> list[SubmissionRow]:
-    """A page of the queue (all of it when ``limit`` is None)."""
+                     limit: int | None = None, job: Job | None = None) -> list[SubmissionRow]:
+    """A page of the queue (all of it when ``limit`` is None). Cancelling ``job`` stops
+    the query where it is (``Cancelled``): a newer query needs the connection."""
     column = SORT_COLUMNS.get(query.sort, m.Attempt.submitted_at)
     order = [column.desc() if query.descending else column.asc(), m.Attempt.id.asc()]
-    with ctx.sessions() as session:
+    with ctx.sessions() as session, interruptible(session, job):
         stmt = _queue_select(session, query).order_by(*order).offset(offset)
         if limit is not None:
             stmt = stmt.limit(limit)
@@ -168,8 +212,10 @@ def iter_submissions(ctx: AppContext, query: QueueQuery = QueueQuery(),
         offset += batch
 
 
-def count_submissions(ctx: AppContext, query: QueueQuery = QueueQuery()) -> int:
-    with ctx.sessions() as session:
+def count_submissions(ctx: AppContext, query: QueueQuery = QueueQuery(), *,
+                      job: Job | None = None) -> int:
+    """How many attempts match; cancelling ``job`` stops the count (``Cancelled``)."""
+    with ctx.sessions() as session, interruptible(session, job):
         return int(session.scalar(_filtered(session, select(func.count(m.Attempt.id)), query)) or 0)
 
 

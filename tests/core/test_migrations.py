@@ -25,6 +25,7 @@ from reviewer_app.store.migrate import (
     upgrade,
 )
 from reviewer_app.store.models import Base
+from reviewer_app.store.search_index import include_name
 
 FIRST = "0001"
 
@@ -48,7 +49,8 @@ def test_models_and_migrations_agree(tmp_path: Path):
     engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     upgrade(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True,
+                                                                  "include_name": include_name}),
                                 Base.metadata)
     engine.dispose()
     assert diff == [], f"models changed without a migration: {diff}"

@@ -5,6 +5,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from reviewer_app.store.models import Base
+from reviewer_app.store.search_index import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -16,6 +17,7 @@ def _run(connection) -> None:  # noqa: ANN001
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies tables
         compare_type=True,
+        include_name=include_name,
         transaction_per_migration=False,
         # The caller's connection is inside one real transaction (SQLite included: see
         # store/db.py), so the whole upgrade commits or rolls back as one.
