@@ -60,9 +60,50 @@ def make_lead(ctx: AppContext, name: str = "Lena Lead", *, defaults: bool = Fals
     for (``simple_rules``); with it, the scoring centre's defaults (second reading, holds).
     """
     uid = update_self(ctx, name=name, role=Role.LEAD_ASSESSOR).uid
+    as_lead_database(ctx)
     if not defaults:
         simple_rules(ctx)
     return uid
+
+
+_LEAD_COPIES: list[Path] = []
+
+
+def lead_copies() -> list[Path]:
+    """The demo packages as the lead receives them (the candidates named), built once."""
+    if not _LEAD_COPIES:
+        import atexit
+        import shutil
+        import tempfile
+
+        from reviewer_app.services.demo import build_demo_packages
+
+        folder = Path(tempfile.mkdtemp(prefix="lead-copies-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _LEAD_COPIES.extend(build_demo_packages(folder, identify=True))
+    return _LEAD_COPIES
+
+
+def as_lead_database(ctx: AppContext) -> None:
+    """These tests play the lead's and the reviewers' laptops in one database, usually the
+    demo's, which a reviewer's blind import made (``services.lead_database``). The lead's own
+    database holds the same submissions: here it is made the lead's as ``profile --role lead``
+    makes a new data folder the lead's (the lead's key recorded, the reviewer-copy mark
+    gone), and the lead's copies of the demo packages, which name the candidates, are
+    imported over it (the importer then fills in the names it held without)."""
+    from sqlalchemy import delete
+
+    from reviewer_app.services import identity, lead_database
+    from reviewer_app.services.imports import import_package
+
+    key = identity.identity(ctx).public_key
+    with ctx.transaction() as s:
+        s.execute(delete(m.AppSetting).where(m.AppSetting.key == lead_database.REVIEWER_COPY))
+        s.merge(m.AppSetting(key=lead_database.LEAD_KEY, value=key))  # the acting lead's
+        demo = s.scalar(select(m.Submission.id).where(m.Submission.key.like("DEMO-%")))
+    if demo is not None:
+        for package in lead_copies():
+            import_package(ctx, package)
 
 
 def simple_rules(ctx: AppContext) -> None:

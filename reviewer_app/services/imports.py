@@ -13,7 +13,7 @@ from pathlib import Path
 from reviewer_app.errors import PackageError
 from reviewer_app.intake.importer import ImportOutcome, Importer
 from reviewer_app.jobs import Job
-from reviewer_app.services import audit
+from reviewer_app.services import audit, lead_database
 from reviewer_app.services.context import AppContext
 
 
@@ -21,7 +21,11 @@ def import_package(ctx: AppContext, path: Path, job: Job | None = None) -> Impor
     """Import one package, all or nothing; raises ``PackageError`` when it is refused."""
     path = Path(path)
     try:
-        return Importer(ctx.sessions, ctx.evidence).import_path(path, job)
+        policy = lead_database.identity_policy(ctx)
+        outcome = Importer(ctx.sessions, ctx.evidence, policy).import_path(path, job)
+        if not policy.keep:
+            lead_database.mark_reviewer_copy(ctx)
+        return outcome
     except PackageError as exc:
         details = {"package": path.name, "reason": exc.reason, "details": exc.details}
         digest = audit.file_sha256(path)

@@ -27,6 +27,7 @@ from reviewer_app.services.roles import NotAllowed, update_self
 from reviewer_app.services.stats import StatsQuery, agreement_stats
 from reviewer_app.store import models as m
 
+from lead_support import as_lead_database
 from stats_support import CL, FA, act_as, attempt_ids, submit, two_reviewers_over_demo
 
 FA_LEVELS = [1, 2, 3, 4]
@@ -59,6 +60,7 @@ def two_ctx(_two_template, tmp_path: Path):  # noqa: ANN001, ANN201
     folder, _, _ = _two_template
     shutil.copytree(folder, tmp_path / "data")
     with AppContext.open(resolve_paths(data_dir=tmp_path / "data")) as ctx:
+        as_lead_database(ctx)  # bound to the lead's key in this test's keyring
         yield ctx
 
 
@@ -210,6 +212,7 @@ def test_a_credential_that_does_not_exist_is_named(two_ctx: AppContext, two):
 
 def test_no_pairs_yet(demo_ctx: AppContext):
     update_self(demo_ctx, role=Role.LEAD_ASSESSOR)
+    as_lead_database(demo_ctx)
     report = agreement_stats(demo_ctx)
     assert report.pairs == 0 and report.by_pair == [] and report.by_criterion == []
     # The demo's one submitted review still shows in its reviewer's distribution.
@@ -249,6 +252,7 @@ def test_extreme_and_gapped_level_values(ctx: AppContext, tmp_path: Path):
         for i, row in enumerate(levels):
             submit(ctx, ids[(f"SUB-{i}", 1)], dict(zip(("planning", "practice", "reflection"), row)))
     act_as(ctx, "Ana", Role.LEAD_ASSESSOR)
+    as_lead_database(ctx)
     report = agreement_stats(ctx)
     (cred,) = report.by_credential
     a = [v for row in given["Ana"] for v in row]

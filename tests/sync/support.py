@@ -50,7 +50,10 @@ def make_lead(ctx: AppContext) -> AppContext:
     Reviews it submitted earlier (the demo's) become final decisions and are queued, as
     they would have been had it been a lead assessor all along.
     """
+    from lead_support import as_lead_database
+
     me = update_self(ctx, role=Role.LEAD_ASSESSOR)
+    as_lead_database(ctx)
     simple_rules(ctx)
     with ctx.transaction() as s:
         submitted = s.scalars(select(m.Review.attempt_id).where(
@@ -64,7 +67,10 @@ def bulk_decisions(ctx: AppContext, n: int, *, prefix: str = "BULK",
     """``n`` final decisions of a lead assessor (the local profile, made one) on single reviews
     (one attempt each), queued in the outbox through the same payload code as a real submit.
     Returns the submission ids."""
+    from lead_support import as_lead_database
+
     me = update_self(ctx, role=Role.LEAD_ASSESSOR)
+    as_lead_database(ctx)
     keys = [f"{prefix}-{i:05d}" for i in range(n)]
     now = datetime.now(UTC)
     with ctx.transaction() as s:
