@@ -36,7 +36,7 @@ from reviewer_app.services.roles import NotAllowed, update_self
 from reviewer_app.services.submissions import get_submission
 from reviewer_app.store import models as m
 
-from lead_support import enrol, resign, simple_rules
+from lead_support import as_lead_database, enrol, resign, simple_rules
 
 FA_LEVELS = {"learning-goals": 3, "checks-for-understanding": 2, "feedback": 3, "adjusting-instruction": 2}
 CL_LEVELS = {"group-structures": 3, "discourse-moves": 2, "equitable-participation": 3}
@@ -56,6 +56,8 @@ def _open(template: Path, target: Path, name: str, role: Role) -> AppContext:
     shutil.copytree(template, target)
     ctx = AppContext.open(resolve_paths(data_dir=target))
     update_self(ctx, name=name, role=role)
+    if role is Role.LEAD_ASSESSOR:
+        as_lead_database(ctx)  # the lead's own database holds the same packages
     return ctx
 
 

@@ -61,9 +61,9 @@ def test_a_lead_on_postgresql_imports_a_batch(pg_paths: AppPaths, demo_packages:
 
     with AppContext.open(pg_paths) as lead:
         assert lead.engine.dialect.name == "postgresql"
+        update_self(lead, name="Lee", role=Role.LEAD_ASSESSOR)  # a new lead database
         for package in demo_packages:
             import_package(lead, package)
-        update_self(lead, name="Lee", role=Role.LEAD_ASSESSOR)
         enrolment.enrol(lead, card, me.fingerprint)
         [mallorys, outcome] = import_batches(lead, [forged.json_path, batch.json_path])
         assert mallorys.refused and "no reviewer enrolled here holds" in mallorys.message

@@ -28,7 +28,7 @@ from reviewer_app.services.moderation import find_dispute, list_disputes, modera
 from reviewer_app.services.roles import update_self
 from reviewer_app.store import models as m
 
-from lead_support import CL_EARNED, FA_EARNED, FA_NOT_YET, attempt_id, enrol, score
+from lead_support import CL_EARNED, FA_EARNED, FA_NOT_YET, as_lead_database, attempt_id, enrol, score
 
 CL_NOT_YET = {"group-structures": 1, "discourse-moves": 2, "equitable-participation": 2}
 
@@ -51,6 +51,8 @@ def people(bare_demo: Path, tmp_path: Path) -> Iterator[dict[str, AppContext]]:
         shutil.copytree(bare_demo, target)
         out[name.split()[0].lower()] = ctx = AppContext.open(resolve_paths(data_dir=target))
         update_self(ctx, name=name, role=role)
+        if role is Role.LEAD_ASSESSOR:
+            as_lead_database(ctx)  # the lead's own database holds the same packages
     for name in ("ana", "ben", "cara"):
         enrol(out["lena"], out[name], tmp_path / f"enrol-{name}")
     yield out
