@@ -32,6 +32,7 @@ from reviewer_app.services.final_exports import export_final_decisions, write_fe
 from reviewer_app.services.imports import import_package
 from reviewer_app.services.roles import update_self
 from reviewer_app.services.submissions import get_submission
+from reviewer_app.store import models as m
 
 from lead_support import FA_NOT_YET, add_profile, arrive, attempt_id, score, score_as, simple_rules
 from packages import make_package
@@ -251,3 +252,41 @@ def test_the_profile_command_says_plainly_what_a_role_change_on_a_reviewers_lapt
     refused = cli("enrolled")
     assert refused.returncode != 0 and refused.stderr.startswith("error: This data folder is a reviewer's")
     assert search(tmp_path / "r") == []
+
+
+def _as_before_0008(data: Path, role: str) -> None:
+    """The database as version 0.7 left it: no lead key, no reviewer-copy mark."""
+    con = sqlite3.connect(data / "reviewer.sqlite3")
+    with con:
+        con.execute("UPDATE alembic_version SET version_num = '0007'")
+        con.execute("DELETE FROM app_setting WHERE key IN ('lead_key', 'reviewer_copy')")
+        con.execute("UPDATE profile SET role = ? WHERE is_self", (role,))
+    con.close()
+
+
+def test_upgrading_a_reviewers_database_erases_the_identities_it_held(tmp_path: Path):
+    data = tmp_path / "data"
+    with AppContext.open(resolve_paths(data_dir=data)) as ctx:  # identities stored, as 0.7 did
+        update_self(ctx, role=Role.LEAD_ASSESSOR)
+        import_package(ctx, make_package(tmp_path / "in").path)
+    _as_before_0008(data, "reviewer")
+    with AppContext.open(resolve_paths(data_dir=data)) as ctx:
+        assert lead_database.is_reviewer_copy(ctx)
+        assert get_submission(ctx, "SUB-001", reveal_candidate=True).candidate.display_name is None
+    [backup] = (data / "backups").iterdir()  # made before the upgrade, erased after it
+    assert backup.name.startswith("reviewer-0007-") and search(data) == []
+
+
+def test_upgrading_a_leads_database_binds_it_to_the_first_lead_key_used(tmp_path: Path):
+    data = tmp_path / "data"
+    with AppContext.open(resolve_paths(data_dir=data)) as ctx:
+        update_self(ctx, role=Role.LEAD_ASSESSOR)
+        import_package(ctx, make_package(tmp_path / "in").path)
+    _as_before_0008(data, "lead_assessor")
+    with AppContext.open(resolve_paths(data_dir=data)) as ctx:
+        assert lead_database.is_lead_database(ctx)
+        assert moderation.list_disputes(ctx) == []  # bound now, to this lead's key
+        assert get_submission(ctx, "SUB-001", reveal_candidate=True).candidate.display_name == PLAIN[0]
+        mine = identity.identity(ctx).public_key
+        with ctx.sessions() as s:
+            assert s.get(m.AppSetting, "lead_key").value == mine
