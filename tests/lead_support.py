@@ -7,7 +7,8 @@ test can score as a reviewer and then look as the lead. ``arrive`` hands reviews
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -64,6 +65,26 @@ def make_lead(ctx: AppContext, name: str = "Lena Lead", *, defaults: bool = Fals
     if not defaults:
         simple_rules(ctx)
     return uid
+
+
+@contextmanager
+def file_keyring(path: Path) -> Iterator[dict[str, str]]:
+    """This process's keyring is the test file ``path`` while inside (a module-scoped fixture
+    runs before the per-test memory keyring); yields the environment that gives a
+    ``python -m reviewer_app`` subprocess the same keyring, the lead's key in it."""
+    import os
+
+    import keyring
+    from sync_test_keyring import ENV, FileTestKeyring
+
+    here = Path(__file__).resolve().parent
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FileTestKeyring(path))
+    try:
+        yield {**os.environ, "PYTHONPATH": os.pathsep.join([str(here / "sync"), str(here.parent)]),
+               "PYTHON_KEYRING_BACKEND": "sync_test_keyring.FileTestKeyring", ENV: str(path)}
+    finally:
+        keyring.set_keyring(previous)
 
 
 _LEAD_COPIES: list[Path] = []

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from final_decisions_support import add_bulk_final_decisions, seed_final_decisions
+from lead_support import file_keyring
 
 from reviewer_app.config import resolve_paths
 from reviewer_app.exports.letters import load_pymupdf
@@ -23,19 +24,25 @@ from reviewer_app.services.context import AppContext
 BULK = 10_000
 
 
+_ENV: dict[Path, dict[str, str]] = {}  # each lead folder's keyring, the lead's key in it
+
+
 def cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "reviewer_app", "--data-dir", str(data), *args],
-                          capture_output=True, text=True, timeout=300, check=False)
+                          capture_output=True, text=True, timeout=300, check=False,
+                          env=_ENV.get(data))
 
 
 def _lead_folder(tmp_path_factory: pytest.TempPathFactory, template: Path, name: str,
                  bulk: int = 0) -> Path:
     folder = tmp_path_factory.mktemp(name) / "data"
     shutil.copytree(template, folder)
-    with AppContext.open(resolve_paths(data_dir=folder)) as ctx:
+    with file_keyring(folder.parent / "keyring.json") as env, \
+            AppContext.open(resolve_paths(data_dir=folder)) as ctx:
         seed_final_decisions(ctx)
         if bulk:
             add_bulk_final_decisions(ctx, bulk)
+    _ENV[folder] = env
     return folder
 
 
@@ -147,7 +154,7 @@ def test_ctrl_c_stops_an_export_and_leaves_no_half_file(big_data: Path, tmp_path
     out.write_text("previous export\n")
     proc = subprocess.Popen([sys.executable, "-m", "reviewer_app", "--data-dir", str(big_data),
                              "decisions", "export", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_ENV.get(big_data))
 
     def writing() -> bool:  # the temporary file beside the target has rows in it
         parts = [p for p in out.parent.iterdir() if p.name.endswith(".part")]
@@ -165,7 +172,7 @@ def test_ctrl_c_stops_letters_and_keeps_only_whole_ones(big_data: Path, tmp_path
     out = tmp_path / "letters"
     proc = subprocess.Popen([sys.executable, "-m", "reviewer_app", "--data-dir", str(big_data),
                              "letters", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_ENV.get(big_data))
 
     def some_written() -> bool:
         return out.is_dir() and sum(1 for p in out.iterdir() if p.suffix == ".pdf") >= 2
