@@ -75,6 +75,7 @@ def file_keyring(path: Path) -> Iterator[dict[str, str]]:
     import os
 
     import keyring
+
     from sync_test_keyring import ENV, FileTestKeyring
 
     here = Path(__file__).resolve().parent
@@ -173,7 +174,7 @@ def score(ctx: AppContext, key: str, attempt: int, levels: Mapping[str, int], *,
 
 
 def score_as(ctx: AppContext, reviewer_uid: str, key: str, attempt: int,
-             levels: Mapping[str, int], **kwargs) -> str:  # noqa: ANN003
+             levels: Mapping[str, int], **kwargs) -> str:
     """Score as another profile (it scores on its own laptop), then switch back."""
     me = current_profile(ctx).uid
     become(ctx, reviewer_uid)
@@ -190,6 +191,6 @@ def arrive(ctx: AppContext, attempt_ids: Iterable[int]) -> finalize.Evaluated:
         return finalize.evaluate_attempts(s, list(attempt_ids), me)
 
 
-def rows(ctx: AppContext, model: type, *where) -> list:  # noqa: ANN002
+def rows(ctx: AppContext, model: type, *where) -> list:
     with ctx.sessions() as s:
         return list(s.scalars(select(model).where(*where)))

@@ -103,7 +103,7 @@ def require_lead_key(ctx: AppContext, profile_uid: str) -> None:
         recorded = _setting(session, LEAD_KEY)
     if recorded is None:
         raise NotLeadDatabase(_REVIEWER_COPY_WORDS)
-    if ctx._services.get(_CHECKED) == (profile_uid, recorded):
+    if ctx._services.get(_CHECKED) == (profile_uid, recorded):  # noqa: SLF001 - per context
         return
     try:
         _, key = signing_key(ctx)
@@ -120,7 +120,7 @@ def require_lead_key(ctx: AppContext, profile_uid: str) -> None:
             f"This is a lead's database, bound to the lead's key {fingerprint(recorded)}, and "
             f"this computer's keyring holds another one ({fingerprint(mine)}): lead actions "
             "need the lead's own key. A copy of the lead's database grants nothing without it.")
-    ctx._services[_CHECKED] = (profile_uid, recorded)
+    ctx._services[_CHECKED] = (profile_uid, recorded)  # noqa: SLF001
 
 
 def sealing_public_key(ctx: AppContext) -> str:

@@ -59,7 +59,7 @@ def search(folder: Path) -> list[str]:
     return found
 
 
-def sealed_package(folder: Path, lead_public: str, submission_id: str = "SUB-SEALED"):  # noqa: ANN201
+def sealed_package(folder: Path, lead_public: str, submission_id: str = "SUB-SEALED"):
     def candidate(manifest: dict) -> None:
         manifest["candidate"] = {"id": "cand-sealed", "sealed": sealing.seal(
             lead_public, "cand-sealed", SEALED[0], {"type": "email", "identity": SEALED[1]})}
@@ -74,7 +74,7 @@ def logged(log_file: Path) -> Iterator[None]:
 
     from reviewer_app import logs
 
-    root, before = logging.getLogger(), logs._configured  # noqa: SLF001
+    root, before = logging.getLogger(), logs._configured
     level = root.level
     logs.setup_logging(log_file, level=logging.DEBUG)
     try:
@@ -83,7 +83,7 @@ def logged(log_file: Path) -> Iterator[None]:
         for handler in [h for h in root.handlers if getattr(h, "_reviewer", False)]:
             root.removeHandler(handler)
             handler.close()
-        logs._configured = before  # noqa: SLF001
+        logs._configured = before
         root.setLevel(level)
 
 
@@ -164,7 +164,7 @@ def test_making_the_profile_a_lead_on_a_reviewers_laptop_shows_nothing_and_grant
 
 
 @pytest.fixture
-def lead_ctx(tmp_path: Path):  # noqa: ANN201
+def lead_ctx(tmp_path: Path):
     """The lead's own database: made a lead's while new, then the demo loaded (its packages
     seal each candidate's identity to this lead's key)."""
     ctx = AppContext.open(resolve_paths(data_dir=tmp_path / "lead"))
@@ -211,7 +211,7 @@ def test_a_sealed_identity_does_not_open_altered_or_for_another_candidate():
 
 
 def test_letters_greet_by_name_and_a_copy_of_the_leads_database_is_refused_without_the_key(
-        lead_ctx: AppContext, tmp_path: Path, memory_keyring):  # noqa: ANN001
+        lead_ctx: AppContext, tmp_path: Path, memory_keyring):
     simple_rules(lead_ctx)  # one review is final, released when made
     score_as(lead_ctx, add_profile(lead_ctx, "Rita Reviewer"), "DEMO-1002", 2, FA_NOT_YET)
     assert arrive(lead_ctx, [attempt_id(lead_ctx, "DEMO-1002", 2)]).final

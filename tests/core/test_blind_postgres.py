@@ -27,7 +27,7 @@ pytestmark = needs_postgres
 
 
 def test_the_leads_database_on_postgresql_keeps_names_and_wants_the_leads_key(
-        pg_paths, tmp_path: Path, memory_keyring):  # noqa: ANN001
+        pg_paths, tmp_path: Path, memory_keyring):
     with AppContext.open(pg_paths) as ctx:
         assert ctx.engine.dialect.name == "postgresql"
         update_self(ctx, name="Lena Lead", role=Role.LEAD_ASSESSOR)  # a new lead database
