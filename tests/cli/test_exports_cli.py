@@ -60,8 +60,9 @@ def big_data(tmp_path_factory: pytest.TempPathFactory, _demo_data_template: Path
 def test_export_in_each_format(lead_data: Path, tmp_path: Path):
     done = cli(lead_data, "decisions", "export", "--format", "csv", "--out", str(tmp_path / "all.csv"))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == (f"Exported 4 final decisions to {tmp_path / 'all.csv'} "
-                                   "(CSV; levels and comments of 7 criteria).")
+    assert done.stdout.splitlines() == [
+        f"Exported 4 final decisions to {tmp_path / 'all.csv'} (CSV; levels and comments of 7 criteria).",
+        "The audit log's head, signed with your key, is in all.csv.audit-head.json beside it."]
     with open(tmp_path / "all.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["submission_id"] for r in rows] == ["DEMO-1002", "DEMO-1001", "DEMO-2001", "DEMO-1002"]
