@@ -198,6 +198,8 @@ def cmd_show(args: argparse.Namespace, paths: AppPaths) -> int:
     c = d.candidate
     candidate = (f"{BLIND_CANDIDATE}: withheld from reviewers while blind review is on"
                  if c.key == BLIND_CANDIDATE else
+                 f"{c.key} (a pseudonym: no name is held in this database)"
+                 if c.display_name is None and c.recipient is None else
                  f"{c.display_name or '(no name given)'} ({c.key}"
                  + (f", {c.recipient.type} {c.recipient.identity}" if c.recipient else "") + ")")
     out = [

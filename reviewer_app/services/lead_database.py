@@ -67,13 +67,22 @@ def is_reviewer_copy(ctx: AppContext) -> bool:
         return _setting(session, LEAD_KEY) is None and _setting(session, REVIEWER_COPY) is not None
 
 
-def make_lead_database(session: Session, public_key: str) -> bool:
+def could_become_lead(ctx: AppContext) -> bool:
+    """Whether making the profile a lead would make this a lead database (it is new)."""
+    with ctx.sessions() as session:
+        return (_setting(session, LEAD_KEY) is None and _setting(session, REVIEWER_COPY) is None
+                and session.query(m.Attempt.id).first() is None)
+
+
+def make_lead_database(session: Session, public_key: str | None) -> bool:
     """In the role change's transaction: record ``public_key`` as the lead's, unless this
     database already holds a reviewer's work; returns whether it is a lead database."""
     if _setting(session, LEAD_KEY) is not None:
         return True
-    if _setting(session, REVIEWER_COPY) is not None or session.query(m.Attempt.id).first() is not None:
-        _put(session, REVIEWER_COPY, "1")
+    held = session.query(m.Attempt.id).first() is not None
+    if held or public_key is None or _setting(session, REVIEWER_COPY) is not None:
+        if held:
+            _put(session, REVIEWER_COPY, "1")
         return False
     _put(session, LEAD_KEY, public_key)
     log.info("this database is now a lead database, bound to key %s", fingerprint(public_key))

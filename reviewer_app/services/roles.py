@@ -47,7 +47,7 @@ def update_self(ctx: AppContext, *, name: str | None = None, role: Role | None =
     (``services.lead_database``)."""
     current_profile(ctx)  # made on first use
     public_key = None
-    if role is Role.LEAD_ASSESSOR:
+    if role is Role.LEAD_ASSESSOR and lead_database.could_become_lead(ctx):
         from reviewer_app.services.identity import identity
 
         public_key = identity(ctx).public_key
@@ -62,7 +62,7 @@ def update_self(ctx: AppContext, *, name: str | None = None, role: Role | None =
             audit.append(session, audit.ROLE, f"profile {row.uid}",
                          {"from": row.role.value, "to": role.value}, actor_uid=row.uid)
             row.role = role
-        if public_key is not None:
+        if role is Role.LEAD_ASSESSOR:
             lead_database.make_lead_database(session, public_key)
         session.flush()
         return to_profile(row)
