@@ -99,8 +99,9 @@ def mark_reviewer_copy(ctx: AppContext) -> None:
 _REVIEWER_COPY_WORDS = (
     "This data folder is a reviewer's: its submissions came without the candidates' names, "
     "and changing the profile's role does not make it a lead's database. Lead actions need "
-    "the lead's own database, made with `reviewer-app --data-dir NEW-FOLDER profile --role "
-    "lead` on the lead's computer.")
+    "the lead's own database: a new data folder on the lead's computer, made a lead's before "
+    "anything is imported (Settings > Profile, or `reviewer-app --data-dir NEW-FOLDER "
+    "profile --role lead`).")
 
 
 def require_lead_key(ctx: AppContext, profile_uid: str) -> None:
