@@ -136,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_import(args: argparse.Namespace, paths: AppPaths) -> int:
     from reviewer_app.commands.progress import TerminalProgress
     from reviewer_app.errors import PackageError
-    from reviewer_app.intake.importer import import_package
+    from reviewer_app.services.imports import import_package
 
     status = EXIT_OK
     with open_context(paths) as ctx:
@@ -188,6 +188,8 @@ def cmd_show(args: argparse.Namespace, paths: AppPaths) -> int:
     c = d.candidate
     candidate = (f"{BLIND_CANDIDATE}: withheld from reviewers while blind review is on"
                  if c.key == BLIND_CANDIDATE else
+                 f"{c.key} (a pseudonym: no name is held in this database)"
+                 if c.display_name is None and c.recipient is None else
                  f"{c.display_name or '(no name given)'} ({c.key}"
                  + (f", {c.recipient.type} {c.recipient.identity}" if c.recipient else "") + ")")
     out = [

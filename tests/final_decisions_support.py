@@ -30,6 +30,8 @@ from reviewer_app.services.roles import update_self
 from reviewer_app.store import models as m
 from reviewer_app.store.context import AppContext
 
+from lead_support import as_lead_database
+
 RITA = "Rita Okafor"
 FORMULA_COMMENT = "=HYPERLINK(\"http://x\")"
 
@@ -78,6 +80,7 @@ def _outbox(s, review: m.Review, attempt: m.Attempt, decision: Decision, state: 
 
 def seed_final_decisions(ctx: AppContext, lead_name: str = "Lena Lead") -> Seeded:
     update_self(ctx, name=lead_name, role=Role.LEAD_ASSESSOR)
+    as_lead_database(ctx)
     with ctx.transaction() as s:
         lead = s.scalars(select(m.Profile).where(m.Profile.is_self.is_(True))).one()
         rita = m.Profile(name=RITA, role=Role.REVIEWER)

@@ -7,7 +7,8 @@ test can score as a reviewer and then look as the lead. ``arrive`` hands reviews
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -41,8 +42,8 @@ def resign(document: dict, ctx: AppContext, *, count: int | None = None) -> dict
     count given) and signed again with the key of ``ctx``'s profile: what only the key's
     holder can do."""
     from reviewer_app.exports.batches import canonical, content_sha256, signed_bytes
-    from reviewer_app.exports.signing import public_key_text, sign
     from reviewer_app.services.identity import signing_key
+    from reviewer_app.signatures import public_key_text, sign
 
     _, key = signing_key(ctx)
     header = document["header"]
@@ -60,9 +61,71 @@ def make_lead(ctx: AppContext, name: str = "Lena Lead", *, defaults: bool = Fals
     for (``simple_rules``); with it, the scoring centre's defaults (second reading, holds).
     """
     uid = update_self(ctx, name=name, role=Role.LEAD_ASSESSOR).uid
+    as_lead_database(ctx)
     if not defaults:
         simple_rules(ctx)
     return uid
+
+
+@contextmanager
+def file_keyring(path: Path) -> Iterator[dict[str, str]]:
+    """This process's keyring is the test file ``path`` while inside (a module-scoped fixture
+    runs before the per-test memory keyring); yields the environment that gives a
+    ``python -m reviewer_app`` subprocess the same keyring, the lead's key in it."""
+    import os
+
+    import keyring
+
+    from sync_test_keyring import ENV, FileTestKeyring
+
+    here = Path(__file__).resolve().parent
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FileTestKeyring(path))
+    try:
+        yield {**os.environ, "PYTHONPATH": os.pathsep.join([str(here / "sync"), str(here.parent)]),
+               "PYTHON_KEYRING_BACKEND": "sync_test_keyring.FileTestKeyring", ENV: str(path)}
+    finally:
+        keyring.set_keyring(previous)
+
+
+_LEAD_COPIES: list[Path] = []
+
+
+def lead_copies() -> list[Path]:
+    """The demo packages as the lead receives them (the candidates named), built once."""
+    if not _LEAD_COPIES:
+        import atexit
+        import shutil
+        import tempfile
+
+        from reviewer_app.services.demo import build_demo_packages
+
+        folder = Path(tempfile.mkdtemp(prefix="lead-copies-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _LEAD_COPIES.extend(build_demo_packages(folder, identify=True))
+    return _LEAD_COPIES
+
+
+def as_lead_database(ctx: AppContext) -> None:
+    """These tests play the lead's and the reviewers' laptops in one database, usually the
+    demo's, which a reviewer's blind import made (``services.lead_database``). The lead's own
+    database holds the same submissions: here it is made the lead's as ``profile --role lead``
+    makes a new data folder the lead's (the lead's key recorded, the reviewer-copy mark
+    gone), and the lead's copies of the demo packages, which name the candidates, are
+    imported over it (the importer then fills in the names it held without)."""
+    from sqlalchemy import delete
+
+    from reviewer_app.services import identity, lead_database
+    from reviewer_app.services.imports import import_package
+
+    key = identity.identity(ctx).public_key
+    with ctx.transaction() as s:
+        s.execute(delete(m.AppSetting).where(m.AppSetting.key == lead_database.REVIEWER_COPY))
+        s.merge(m.AppSetting(key=lead_database.LEAD_KEY, value=key))  # the acting lead's
+        demo = s.scalar(select(m.Submission.id).where(m.Submission.key.like("DEMO-%")))
+    if demo is not None:
+        for package in lead_copies():
+            import_package(ctx, package)
 
 
 def simple_rules(ctx: AppContext) -> None:
@@ -111,7 +174,7 @@ def score(ctx: AppContext, key: str, attempt: int, levels: Mapping[str, int], *,
 
 
 def score_as(ctx: AppContext, reviewer_uid: str, key: str, attempt: int,
-             levels: Mapping[str, int], **kwargs) -> str:  # noqa: ANN003
+             levels: Mapping[str, int], **kwargs) -> str:
     """Score as another profile (it scores on its own laptop), then switch back."""
     me = current_profile(ctx).uid
     become(ctx, reviewer_uid)
@@ -128,6 +191,6 @@ def arrive(ctx: AppContext, attempt_ids: Iterable[int]) -> finalize.Evaluated:
         return finalize.evaluate_attempts(s, list(attempt_ids), me)
 
 
-def rows(ctx: AppContext, model: type, *where) -> list:  # noqa: ANN002
+def rows(ctx: AppContext, model: type, *where) -> list:
     with ctx.sessions() as s:
         return list(s.scalars(select(model).where(*where)))

@@ -312,7 +312,8 @@ def cmd_blind(args: argparse.Namespace, paths: AppPaths) -> int:
         on = policies.blind_review(ctx) if args.state is None else \
             policies.set_blind_review(ctx, args.state == "on")
     print("Blind review is on: reviewers do not see who the candidate is." if on
-          else "Blind review is off: reviewers see the candidate's name and badge recipient.")
+          else "Blind review is off: reviewers using this database see the candidate's name and "
+               "badge recipient (a reviewer's own laptop never holds them).")
     return EXIT_OK
 
 

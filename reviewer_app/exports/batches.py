@@ -38,9 +38,9 @@ from reviewer_app.exports.batch_reviews import (  # noqa: F401 - _plain_number: 
     _str,
     _time,
 )
-from reviewer_app.exports.signing import BadKey, load_public_key, public_key_text, sign, verify
 from reviewer_app.exports.spreadsheet import spreadsheet_safe
 from reviewer_app.jobs import Job
+from reviewer_app.signatures import BadKey, load_public_key, public_key_text, sign, verify
 from reviewer_app.store.atomic_files import atomic_text_file
 
 FORMAT = "reviewer-batch/2"

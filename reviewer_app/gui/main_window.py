@@ -19,8 +19,8 @@ from reviewer_app.gui.settings import open_settings
 from reviewer_app.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
 from reviewer_app.gui.submission_model import STATUS_CHOICES, SubmissionTableModel
 from reviewer_app.gui.tasks import Task, run_task
-from reviewer_app.intake.importer import import_package
 from reviewer_app.services import submissions as svc
+from reviewer_app.services.imports import import_package
 from reviewer_app.store.context import AppContext
 
 

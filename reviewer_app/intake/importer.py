@@ -9,8 +9,8 @@
 
 Any refusal is a ``PackageError``: its message names the package and says, in a
 reviewer's words, what is wrong and what to do; its details name the file and the
-technical reason (``refusals``). ``import_package`` (the CLI, the window and a sync pull
-call it) also writes a refused package to the audit log (``package.refuse``: its name and
+technical reason (``refusals``). ``import_package_as`` (through
+services.imports.import_package: the CLI, the window and a sync pull) also writes a refused package to the audit log (``package.refuse``: its name and
 SHA-256, the reason in the reviewer's words and the details) in a transaction of its own.
 """
 
@@ -23,9 +23,10 @@ import os
 import shutil
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
@@ -41,6 +42,7 @@ from reviewer_app.intake.manifest import (
     canonical_sha256,
     parse_manifest,
     parse_rubric,
+    pseudonymous,
 )
 from reviewer_app.intake.package import Package, PackageFault, open_package, safe_relpath
 from reviewer_app.intake.refusals import (
@@ -88,17 +90,45 @@ class ImportOutcome:
 
 
 @dataclass(frozen=True)
+class IdentityPolicy:
+    """What this database keeps of a candidate's identity (blind by design).
+
+    A reviewer's database (the default, ``BLIND``) keeps the pseudonym only: a name or badge
+    recipient in the package is dropped before anything is stored, and a sealed identity
+    stays sealed. A lead's database keeps the identity, opening a sealed one with ``opener``
+    (``(candidate id, sealed) -> {"display_name", "recipient"}`` or None when it is not
+    sealed to this lead).
+    """
+
+    keep: bool = False
+    opener: Callable[[str, dict[str, Any]], dict[str, Any] | None] | None = None
+
+
+BLIND = IdentityPolicy()
+
+
+@dataclass(frozen=True)
+class _Identity:
+    display_name: str | None
+    recipient_type: str | None
+    recipient_identity: str | None
+
+
+@dataclass(frozen=True)
 class _Checked:
     manifest: Manifest
     rubric: RubricDef
-    manifest_sha256: str
+    manifest_sha256: str  # over the manifest without the candidate's identity
     paths: dict[str, str]  # evidence id -> entry name in the package
+    identified_sha256: str = ""  # over the whole manifest (attempts imported before 0.8)
 
 
 class Importer:
-    def __init__(self, session_factory, evidence: EvidenceStore) -> None:  # noqa: ANN001
+    def __init__(self, session_factory, evidence: EvidenceStore,  # noqa: ANN001
+                 identity: IdentityPolicy = BLIND) -> None:
         self._sessions = session_factory
         self._evidence = evidence
+        self._identity = identity
 
     def import_path(self, path: Path, job: Job | None = None) -> ImportOutcome:
         job = job or Job()
@@ -109,6 +139,7 @@ class Importer:
                 checked = self._check(package)
                 already = self._already_imported(checked)
                 if already is not None:
+                    self._learn_identity(already.id, checked)
                     return ImportOutcome(source, "already imported", checked.manifest.submission_id,
                                          checked.manifest.attempt, len(checked.manifest.evidence))
                 return self._import(source, package, checked, job)
@@ -147,8 +178,9 @@ class Importer:
                 raise PackageFault(f"manifest.json: evidence {item.id!r} names criterion "
                                    f"{unknown[0]!r}, which the rubric does not have")
             paths[item.id] = name
-        manifest_sha = canonical_sha256(json.loads(raw_manifest.decode("utf-8-sig")))
-        return _Checked(manifest, rubric, manifest_sha, paths)
+        data = json.loads(raw_manifest.decode("utf-8-sig"))
+        return _Checked(manifest, rubric, canonical_sha256(pseudonymous(data, keep_sealed=False)),
+                        paths, canonical_sha256(data))
 
     def _already_imported(self, checked: _Checked) -> m.Attempt | None:
         mf = checked.manifest
@@ -159,7 +191,7 @@ class Importer:
             ).first()
         if attempt is None:
             return None
-        if attempt.manifest_sha256 != checked.manifest_sha256:
+        if attempt.manifest_sha256 not in (checked.manifest_sha256, checked.identified_sha256):
             raise PackageFault(f"submission {mf.submission_id} attempt {mf.attempt} is already "
                                "imported from a different package; a resubmission needs a new "
                                "attempt number", CONFLICT)
@@ -262,10 +294,40 @@ class Importer:
         with self._sessions() as session:
             return bool(session.scalar(select(exists().where(m.EvidenceItem.sha256 == sha256))))
 
+    def _identity_of(self, mf: Manifest) -> _Identity | None:
+        """The candidate's identity this database may keep: None in a reviewer's database."""
+        if not self._identity.keep:
+            return None
+        cand = mf.candidate
+        if cand.identified:
+            rec = cand.recipient
+            return _Identity(cand.display_name, rec.type if rec else None, rec.identity if rec else None)
+        if cand.sealed is None or self._identity.opener is None:
+            return None
+        opened = self._identity.opener(cand.id, cand.sealed.model_dump(mode="json"))
+        if not opened:
+            return None
+        rec = opened.get("recipient") if isinstance(opened.get("recipient"), dict) else None
+        name = opened.get("display_name")
+        return _Identity(name if isinstance(name, str) else None,
+                         str(rec["type"]) if rec and "type" in rec else None,
+                         str(rec["identity"]) if rec and "identity" in rec else None)
+
+    def _learn_identity(self, attempt_id: int, checked: _Checked) -> None:
+        """The lead's copy of an attempt held without its identity fills it in."""
+        who = self._identity_of(checked.manifest)
+        if who is None:
+            return
+        with self._sessions() as session, session.begin():
+            row = session.get(m.Attempt, attempt_id)
+            if row is not None and row.candidate_display_name is None and row.recipient_identity is None:
+                row.candidate_display_name = who.display_name
+                row.recipient_type, row.recipient_identity = who.recipient_type, who.recipient_identity
+
     def _commit_rows(self, checked: _Checked) -> None:
         try:
             with self._sessions() as session, session.begin():
-                _insert(session, checked)
+                _insert(session, checked, self._identity_of(checked.manifest))
         except IntegrityError as exc:
             mf = checked.manifest
             try:
@@ -307,7 +369,7 @@ def _get_or_create_rubric(session: Session, rubric: RubricDef) -> m.Rubric:
     return row
 
 
-def _insert(session: Session, checked: _Checked) -> None:
+def _insert(session: Session, checked: _Checked, who: _Identity | None) -> None:
     mf = checked.manifest
     cred = session.scalars(select(m.Credential).where(
         m.Credential.key == mf.credential.id, m.Credential.version == mf.credential.version)).first()
@@ -324,14 +386,15 @@ def _insert(session: Session, checked: _Checked) -> None:
     elif sub.candidate_key != mf.candidate.id or sub.credential_key != mf.credential.id:
         raise PackageFault(f"submission {mf.submission_id} is already known for another "
                            "candidate or credential; the package contradicts it", CONFLICT)
-    recipient = mf.candidate.recipient
+    stored = mf.model_dump(mode="json")
     attempt = m.Attempt(
         submission=sub, number=mf.attempt, credential=cred, rubric=rubric,
-        submitted_at=mf.submitted_at_dt, candidate_display_name=mf.candidate.display_name,
-        recipient_type=recipient.type if recipient else None,
-        recipient_identity=recipient.identity if recipient else None,
+        submitted_at=mf.submitted_at_dt, candidate_display_name=who.display_name if who else None,
+        recipient_type=who.recipient_type if who else None,
+        recipient_identity=who.recipient_identity if who else None,
         manifest_sha256=checked.manifest_sha256, evidence_count=len(mf.evidence),
-        manifest_json=json.dumps(mf.model_dump(mode="json"), ensure_ascii=False))
+        # a reviewer's database never stores the identity, not even inside the manifest
+        manifest_json=json.dumps(stored if who else pseudonymous(stored), ensure_ascii=False))
     for position, item in enumerate(mf.evidence):
         attempt.evidence.append(m.EvidenceItem(
             key=item.id, position=position, kind=EvidenceKind(item.kind), title=item.title,
@@ -343,11 +406,14 @@ def _insert(session: Session, checked: _Checked) -> None:
     session.flush()
 
 
-def import_package(ctx: AppContext, path: Path, job: Job | None = None) -> ImportOutcome:
-    """Import one package, all or nothing; raises ``PackageError`` when it is refused."""
+def import_package_as(ctx: AppContext, path: Path, identity: IdentityPolicy,
+                      job: Job | None = None) -> ImportOutcome:
+    """Import one package, all or nothing, keeping of the candidate's identity what
+    ``identity`` says (services.imports.import_package chooses it by the database's role);
+    raises ``PackageError`` when it is refused."""
     path = Path(path)
     try:
-        return Importer(ctx.sessions, ctx.evidence).import_path(path, job)
+        return Importer(ctx.sessions, ctx.evidence, identity).import_path(path, job)
     except PackageError as exc:
         details = {"package": path.name, "reason": exc.reason, "details": exc.details}
         digest = audit.file_sha256(path)

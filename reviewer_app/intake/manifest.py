@@ -59,10 +59,41 @@ class Recipient(_Strict):
     identity: Text
 
 
+class SealedIdentity(_Strict):
+    """The identity sealed to the lead's key (``intake.sealed``): ciphertext, base64."""
+
+    alg: Annotated[str, StringConstraints(max_length=100)]
+    to: Annotated[str, StringConstraints(max_length=100)]
+    epk: Annotated[str, StringConstraints(max_length=100)]
+    nonce: Annotated[str, StringConstraints(max_length=100)]
+    ciphertext: Annotated[str, StringConstraints(max_length=20_000)]
+
+
 class Candidate(_Strict):
     id: Key
     display_name: str | None = None
     recipient: Recipient | None = None
+    sealed: SealedIdentity | None = None
+
+    @property
+    def identified(self) -> bool:
+        """Whether the package names the candidate in plain text."""
+        return self.display_name is not None or self.recipient is not None
+
+
+#: What names a candidate in a manifest, beside the pseudonym ``candidate.id``.
+IDENTITY_FIELDS = ("display_name", "recipient")
+
+
+def pseudonymous(data: Any, *, keep_sealed: bool = True) -> Any:
+    """A manifest (parsed JSON) without the candidate's plain identity: what a reviewer's
+    database stores, and what the attempt's manifest SHA-256 is taken over, so the lead's
+    copy of a package and the reviewer's are recognised as the same attempt."""
+    if not isinstance(data, dict) or not isinstance(data.get("candidate"), dict):
+        return data
+    drop = IDENTITY_FIELDS if keep_sealed else (*IDENTITY_FIELDS, "sealed")
+    candidate = {k: v for k, v in data["candidate"].items() if k not in drop}
+    return {**data, "candidate": candidate}
 
 
 class EvidenceEntry(_Strict):

@@ -29,8 +29,8 @@ from sqlalchemy import select
 from reviewer_app.errors import UserError
 from reviewer_app.exports.audit_head_format import HEAD_FORMAT, HEAD_SUFFIX, head_message
 from reviewer_app.exports.batches import iso
-from reviewer_app.exports.signing import BadKey, fingerprint, public_key_text, sign, verify
 from reviewer_app.services.identity import KeyringKeyStore, signing_key
+from reviewer_app.signatures import BadKey, fingerprint, public_key_text, sign, verify
 from reviewer_app.store import models as m
 from reviewer_app.store.atomic_files import atomic_text_file
 from reviewer_app.store.context import AppContext

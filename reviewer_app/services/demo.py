@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from reviewer_app.errors import UserError
-from reviewer_app.intake.importer import import_package
+from reviewer_app.intake.sealed import seal
 from reviewer_app.resources_path import resource
 from reviewer_app.services import reviews
+from reviewer_app.services.imports import import_package
+from reviewer_app.services.lead_database import is_lead_database, sealing_public_key
 from reviewer_app.services.submissions import get_submission
 from reviewer_app.store.context import AppContext
 
@@ -149,8 +151,31 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def build_demo_packages(dest: Path) -> list[Path]:
-    """Write the demo submission packages as .zip files into ``dest``; returns their paths."""
+def _candidate(candidate: dict[str, Any], seal_to: str | None, identify: bool) -> dict[str, Any]:
+    """The package's ``candidate``: the pseudonym, with the identity sealed to the lead's
+    key (``seal_to``), in plain text (``identify``: the lead's own copy), or not at all."""
+    if identify:
+        return candidate
+    out: dict[str, Any] = {"id": candidate["id"]}
+    if seal_to is not None:
+        out["sealed"] = seal(seal_to, candidate["id"], candidate.get("display_name"),
+                             candidate.get("recipient"))
+    return out
+
+
+def demo_identities() -> list[tuple[str, str]]:
+    """Every demo candidate's name and badge recipient (what a reviewer's laptop must not hold)."""
+    return sorted({(c["display_name"], c["recipient"]["identity"])
+                   for _, _, _, _, _, c, _, _ in _SUBMISSIONS})
+
+
+def build_demo_packages(dest: Path, *, seal_to: str | None = None,
+                        identify: bool = False) -> list[Path]:
+    """Write the demo submission packages as .zip files into ``dest``; returns their paths.
+
+    As packages for reviewers, they name each candidate by a pseudonym only; with
+    ``seal_to`` (the lead's sealing public key, base64) they carry the identity sealed to
+    it; with ``identify``, in plain text (a copy for the lead only)."""
     media = resource("demo")
     missing = [f for f, *_ in _EVIDENCE.values() if not (media / f).is_file()]
     if missing:
@@ -168,7 +193,8 @@ def build_demo_packages(dest: Path) -> list[Path]:
                              "sha256": _sha256(src), "size": src.stat().st_size, "title": title,
                              "criteria": criteria})
         manifest = {"format": "mcred-submission/1", "submission_id": key, "attempt": attempt,
-                    "submitted_at": when, "credential": cred, "candidate": candidate,
+                    "submitted_at": when, "credential": cred,
+                    "candidate": _candidate(candidate, seal_to, identify),
                     "rubric": "rubric.json", "evidence": evidence, "reflections": reflections}
         path = dest / f"{key}-attempt{attempt}.zip"
         with zipfile.ZipFile(path, "w") as zf:
@@ -185,8 +211,10 @@ def build_demo_packages(dest: Path) -> list[Path]:
 def load_demo(ctx: AppContext) -> list[str]:
     """Import the demo packages and add two reviews; returns what happened, a line each."""
     lines = []
+    # A lead's database gets the identities sealed to its own key; a reviewer's, none.
+    seal_to = sealing_public_key(ctx) if is_lead_database(ctx) else None
     with tempfile.TemporaryDirectory(prefix="reviewer-demo-") as tmp:
-        for package in build_demo_packages(Path(tmp)):
+        for package in build_demo_packages(Path(tmp), seal_to=seal_to):
             lines.append(import_package(ctx, package).describe())
     lines += _demo_reviews(ctx)
     return lines

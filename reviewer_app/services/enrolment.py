@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reviewer_app.errors import UserError
-from reviewer_app.exports.signing import BadKey, fingerprint, load_public_key, normalise_fingerprint
 from reviewer_app.services.identity import ENROLMENT_FORMAT
 from reviewer_app.services.roles import require_lead
+from reviewer_app.signatures import BadKey, fingerprint, load_public_key, normalise_fingerprint
 from reviewer_app.store import audit
 from reviewer_app.store import models as m
 from reviewer_app.store.context import AppContext

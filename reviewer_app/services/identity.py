@@ -4,7 +4,7 @@ The private key lives in the operating system's keyring only (service ``reviewer
 item ``signing-key/<profile uid>``), behind the same checks as the issuer's sign-in
 tokens (``sync.secrets``): with no secure keyring, ``NoKeyring`` says what to install and
 nothing is made or written anywhere else. The public key, with a fingerprint a person can
-read aloud (``exports.signing.fingerprint``), goes to the lead assessor in a small
+read aloud (``signatures.fingerprint``), goes to the lead assessor in a small
 **enrolment file** (``<name>.reviewer-enrolment.json``)::
 
     {"format": "reviewer-enrolment/1", "algorithm": "Ed25519",
@@ -32,8 +32,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from reviewer_app.domain.model import Profile
 from reviewer_app.errors import UserError
 from reviewer_app.exports.batches import _slug, iso
-from reviewer_app.exports.signing import ALGORITHM, fingerprint, public_key_text
 from reviewer_app.services.profiles import current_profile
+from reviewer_app.signatures import ALGORITHM, fingerprint, public_key_text
 from reviewer_app.store.atomic_files import atomic_text_file
 from reviewer_app.store.context import AppContext
 from reviewer_app.sync.secrets import SERVICE, KeyringTokenStore, NoKeyring

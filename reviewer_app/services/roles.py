@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from reviewer_app.domain.model import Profile, Role
 from reviewer_app.errors import UserError
+from reviewer_app.services import lead_database
 from reviewer_app.services.profiles import current_profile, to_profile
 from reviewer_app.store import audit
 from reviewer_app.store import models as m
@@ -31,6 +32,7 @@ def require_lead(ctx: AppContext, action: str) -> Profile:
     me = current_profile(ctx)
     if me.role is not Role.LEAD_ASSESSOR:
         raise NotAllowed(f"Only a lead assessor may {action}; this profile ({me.name}) is a reviewer.")
+    lead_database.require_lead_key(ctx, me.uid)
     return me
 
 
@@ -39,8 +41,17 @@ def is_lead(ctx: AppContext) -> bool:
 
 
 def update_self(ctx: AppContext, *, name: str | None = None, role: Role | None = None) -> Profile:
-    """Rename the local profile or change its role."""
+    """Rename the local profile or change its role.
+
+    Made a lead, a new database becomes the lead's, bound to this profile's key (read from
+    the keyring first, made on first use); a reviewer's database stays one
+    (``services.lead_database``)."""
     current_profile(ctx)  # made on first use
+    public_key = None
+    if role is Role.LEAD_ASSESSOR and lead_database.could_become_lead(ctx):
+        from reviewer_app.services.identity import identity
+
+        public_key = identity(ctx).public_key
     with ctx.transaction() as session:
         row = session.scalars(select(m.Profile).where(m.Profile.is_self.is_(True))).one()
         if name is not None:
@@ -52,6 +63,8 @@ def update_self(ctx: AppContext, *, name: str | None = None, role: Role | None =
             audit.append(session, audit.ROLE, f"profile {row.uid}",
                          {"from": row.role.value, "to": role.value}, actor_uid=row.uid)
             row.role = role
+        if role is Role.LEAD_ASSESSOR:
+            lead_database.make_lead_database(session, public_key)
         session.flush()
         if row.role is Role.LEAD_ASSESSOR:  # a lead database draws with a seed of its own
             from reviewer_app.services.draw_seed import ensure_seed

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from reviewer_app.errors import NotFound, UserError
 from reviewer_app.jobs import Job
 from reviewer_app.services import audit_head
+from reviewer_app.services.imports import import_package
 from reviewer_app.store import models as m
 from reviewer_app.store.context import AppContext
 from reviewer_app.sync import issuer_profiles, outbox
@@ -64,7 +65,7 @@ def sync_now(ctx: AppContext, profile: str | None = None, job: Job | None = None
     """A pass the user asked for: queued entries waiting out a backoff are sent at once."""
     outbox.send_now(ctx.sessions)
     return run_pass(ctx, profile, job, store=store, settings=settings, transport=transport,
-                    heads=audit_heads(ctx))
+                    heads=audit_heads(ctx), importer=import_package)
 
 
 def background_sync(ctx: AppContext, profile: str | None = None, job: Job | None = None, *,
@@ -72,7 +73,7 @@ def background_sync(ctx: AppContext, profile: str | None = None, job: Job | None
                     transport=None) -> SyncReport:  # noqa: ANN001
     """A periodic pass: entries still in their backoff wait for it."""
     return run_pass(ctx, profile, job, store=store, settings=settings, transport=transport,
-                    heads=audit_heads(ctx))
+                    heads=audit_heads(ctx), importer=import_package)
 
 
 def outbox_entries(ctx: AppContext, limit: int | None = None) -> list[EntryView]:

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 KEEP_BACKUPS = 5
+#: The revision that made reviewers' databases blind (``0008_blind_by_design``): upgrading
+#: past it erases the identities from the backups made before it too.
+BLIND_REVISION = "0008"
 
 
 def alembic_config(script_location: Path = MIGRATIONS_DIR) -> Config:
@@ -66,7 +69,46 @@ def upgrade(engine: Engine, *, target: str = "head", sqlite_path: Path | None = 
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, target)
+    if backup is not None and current < BLIND_REVISION <= wanted and _reviewer_copy(engine):
+        for old in sorted(backup.parent.glob(f"{sqlite_path.stem}-*{sqlite_path.suffix}")):
+            erase_identities(old)
     return str(backup) if backup else None
+
+
+def _reviewer_copy(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql(
+            "SELECT 1 FROM app_setting WHERE key = 'reviewer_copy'").first() is not None
+
+
+def erase_identities(db_path: Path) -> None:
+    """Erase candidates' names and badge recipients from an SQLite file (a reviewer's backup
+    from before 0008, which 0008 made blind), their old bytes zeroed (``secure_delete``,
+    then ``VACUUM``). The manifests keep the pseudonym only, as in the database."""
+    import json
+
+    con = sqlite3.connect(db_path)
+    try:
+        con.execute("PRAGMA secure_delete = ON")
+        with con:
+            rows = con.execute("SELECT id, manifest_json FROM attempt").fetchall()
+            for attempt_id, text in rows:
+                try:
+                    data = json.loads(text)
+                    data["candidate"] = {k: v for k, v in data["candidate"].items()
+                                         if k not in ("display_name", "recipient")}
+                    text = json.dumps(data, ensure_ascii=False)
+                except (ValueError, KeyError, TypeError, AttributeError):
+                    pass
+                con.execute("UPDATE attempt SET manifest_json = ?, candidate_display_name = NULL, "
+                            "recipient_type = NULL, recipient_identity = NULL WHERE id = ?",
+                            (text, attempt_id))
+        con.execute("VACUUM")
+    except sqlite3.Error as exc:
+        log.warning("could not erase the candidates' identities from %s: %s", db_path, exc)
+    finally:
+        con.close()
+    log.info("erased the candidates' identities from the backup %s", db_path)
 
 
 def backup_sqlite(db_path: Path, backup_dir: Path, revision: str) -> Path:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
@@ -96,6 +97,10 @@ def _held(ctx: AppContext, submission_id: str, attempt: int) -> bool:
             .where(m.Submission.key == submission_id, m.Attempt.number == attempt)) is not None
 
 
+# Imports a pulled package (services.imports.import_package).
+PackageImport = Callable[[AppContext, Path, Job], Any]
+
+
 @dataclass(frozen=True)
 class AuditHeads:
     """The lead's signed audit head, for the issuers that remember it: ``signed()`` the head
@@ -109,11 +114,13 @@ class AuditHeads:
 def run_pass(ctx: AppContext, profile_name: str | None = None, job: Job | None = None, *,
              store: TokenStore | None = None, settings: SyncSettings | None = None,
              transport=None, heads: AuditHeads | None = None,  # noqa: ANN001 - an httpx transport (tests)
-             ) -> SyncReport:
+             importer: PackageImport | None = None) -> SyncReport:
     """Push pending decisions, then pull assigned submissions; returns what happened.
 
     ``heads``: the lead's signed audit head, for issuers that keep it (the reference issuer);
-    given by the services layer (services.sync), which this layer sits below."""
+    given by the services layer (services.sync), which this layer sits below; so is
+    ``importer``, which imports a pulled package keeping what the database's role allows of
+    the candidate's identity (by default nothing: blind)."""
     job = job or Job()
     settings = settings or SyncSettings()
     profile = issuer_profiles.get_profile(ctx.sessions, profile_name)
@@ -140,7 +147,7 @@ def run_pass(ctx: AppContext, profile_name: str | None = None, job: Job | None =
             if carries is not None and report.sent == 0 and failures == 0:
                 _show_head(carries, adapter, report)
             if failures < settings.max_failures:
-                _pull(ctx, adapter, profile, job, settings, report)
+                _pull(ctx, adapter, profile, job, settings, report, importer)
             if not adapter.contacted and failures == 0:
                 try:
                     adapter.ping()
@@ -256,10 +263,12 @@ def _show_head(heads: AuditHeads, adapter: IssuerAdapter, report: SyncReport) ->
 
 
 def _pull(ctx: AppContext, adapter: IssuerAdapter, profile: issuer_profiles.IssuerProfile, job: Job,
-          settings: SyncSettings, report: SyncReport) -> None:
+          settings: SyncSettings, report: SyncReport, importer: PackageImport | None) -> None:
     if not (settings.pull and adapter.can_pull and profile.option("pull")):
         return
-    from reviewer_app.intake.importer import import_package
+    from reviewer_app.intake.importer import BLIND, import_package_as
+
+    import_package = importer or (lambda c, p, j: import_package_as(c, p, BLIND, j))
 
     folder = ctx.paths.data_dir / "sync" / "downloads"
     cursor = profile.pull_cursor

@@ -49,8 +49,8 @@ from sqlalchemy import func, insert, select  # noqa: E402
 from reviewer_app.config import resolve_paths  # noqa: E402
 from reviewer_app.domain.model import EvidenceKind, Role  # noqa: E402
 from reviewer_app.exports.batches import Reviewer, iso, write_batch  # noqa: E402
-from reviewer_app.exports.signing import fingerprint, public_key_text  # noqa: E402
 from reviewer_app.services.roles import update_self  # noqa: E402
+from reviewer_app.signatures import fingerprint, public_key_text  # noqa: E402
 from reviewer_app.store import audit  # noqa: E402
 from reviewer_app.store import models as m  # noqa: E402
 from reviewer_app.store.context import AppContext  # noqa: E402
@@ -226,6 +226,12 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="reviewer-bench-batches-"))
+    # Lead actions want the lead's key from a keyring: a test keyring in a file, in the work folder.
+    sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "sync")]
+    from lead_support import file_keyring
+
+    keyring_file = file_keyring(work / "keyring.json")
+    keyring_file.__enter__()
     try:
         t = time.perf_counter()
         total = args.batches * args.per_batch

@@ -58,6 +58,9 @@ def build(data_dir: Path, count: int, seed: int = 5) -> None:
     with AppContext.open(resolve_paths(data_dir=data_dir)) as ctx:
         load_demo(ctx)
         update_self(ctx, name="Bench Lead", role=Role.LEAD_ASSESSOR)
+        from lead_support import as_lead_database
+
+        as_lead_database(ctx)  # the demo was loaded first: made the lead's as in the tests
         add_bulk_final_decisions(ctx, count, seed)
         db = ctx.paths.sqlite_path
     if db is not None:
@@ -164,6 +167,12 @@ def main(argv: list[str] | None = None) -> int:
     from reviewer_app.store.context import AppContext
 
     work = Path(tempfile.mkdtemp(prefix="bench-exports-", dir=args.workdir))
+    # Lead actions want the lead's key from a keyring: a test keyring in a file, kept beside the data.
+    sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "sync")]
+    from lead_support import file_keyring
+
+    keyring_file = file_keyring(work / "keyring.json")
+    keyring_file.__enter__()
     try:
         data = work / "data"
         t = time.perf_counter()

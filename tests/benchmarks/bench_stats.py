@@ -141,6 +141,12 @@ def main() -> int:
 
     work = args.workdir or Path(tempfile.gettempdir()) / f"reviewer-bench-stats-{args.pairs}"
     marker = work / "made.json"
+    # Lead actions want the lead's key from a keyring: a test keyring in a file, kept beside the data.
+    sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "sync")]
+    from lead_support import as_lead_database, file_keyring
+
+    keyring_file = file_keyring(work.parent / f"{work.name}.keyring.json")
+    keyring_file.__enter__()
     if not marker.exists() or json.loads(marker.read_text()).get("url") != args.database_url:
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
@@ -148,6 +154,7 @@ def main() -> int:
         with AppContext.open(resolve_paths(data_dir=work / "data",
                                            database_url=args.database_url)) as ctx:
             made = make_pairs(ctx, args.pairs)
+            as_lead_database(ctx)  # the lead's database, bound to the key in that keyring
         print(f"made {made['pairs']:,} review pairs ({made['criterion_pairs']:,} criterion "
               f"pairs, {made['reviews']:,} reviews, {made['scores']:,} scores) "
               f"in {time.perf_counter() - t:.1f} s")

@@ -53,8 +53,8 @@ def test_a_signed_head_kept_outside_catches_a_cut_log_with_its_head_rewound(tmp_
         return subprocess.run([sys.executable, "-m", "reviewer_app", "--data-dir", str(data), *args],
                               capture_output=True, text=True, timeout=120, env=keyring_env)
 
+    assert run("profile", "--name", "Lena Lead", "--role", "lead").returncode == 0  # a new lead database
     assert run("demo").returncode == 0
-    assert run("profile", "--name", "Lena Lead", "--role", "lead").returncode == 0
     signed = run("audit", "head", "--out", str(heads / "monday"))
     assert signed.returncode == 0, signed.stderr
     head_file = heads / "monday.audit-head.json"

@@ -42,10 +42,10 @@ def enrol(reviewer: Path, lead: Path, folder: Path) -> str:
 
 def test_a_reviewer_exports_and_a_lead_imports(tmp_path: Path):
     reviewer, lead, out = tmp_path / "reviewer", tmp_path / "lead", tmp_path / "batches"
+    assert cli(lead, "profile", "--role", "lead", "--name", "Lee").returncode == 0  # a new lead database
     for data in (reviewer, lead):
         assert cli(data, "demo").returncode == 0
     assert cli(reviewer, "profile", "--name", "Alice Morgan").returncode == 0
-    assert cli(lead, "profile", "--role", "lead", "--name", "Lee").returncode == 0
     fingerprint = enrol(reviewer, lead, tmp_path / "card")
     listed = cli(lead, "enrolled")
     assert listed.returncode == 0 and re.search(rf"Alice Morgan +{fingerprint} +enrolled", listed.stdout)

@@ -20,23 +20,30 @@ from reviewer_app.exports.letters import load_pymupdf
 from reviewer_app.store.context import AppContext
 
 from final_decisions_support import add_bulk_final_decisions, seed_final_decisions
+from lead_support import file_keyring
 
 BULK = 10_000
 
 
+_ENV: dict[Path, dict[str, str]] = {}  # each lead folder's keyring, the lead's key in it
+
+
 def cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "reviewer_app", "--data-dir", str(data), *args],
-                          capture_output=True, text=True, timeout=300, check=False)
+                          capture_output=True, text=True, timeout=300, check=False,
+                          env=_ENV.get(data))
 
 
 def _lead_folder(tmp_path_factory: pytest.TempPathFactory, template: Path, name: str,
                  bulk: int = 0) -> Path:
     folder = tmp_path_factory.mktemp(name) / "data"
     shutil.copytree(template, folder)
-    with AppContext.open(resolve_paths(data_dir=folder)) as ctx:
+    with file_keyring(folder.parent / "keyring.json") as env, \
+            AppContext.open(resolve_paths(data_dir=folder)) as ctx:
         seed_final_decisions(ctx)
         if bulk:
             add_bulk_final_decisions(ctx, bulk)
+    _ENV[folder] = env
     return folder
 
 
@@ -54,8 +61,9 @@ def big_data(tmp_path_factory: pytest.TempPathFactory, _demo_data_template: Path
 def test_export_in_each_format(lead_data: Path, tmp_path: Path):
     done = cli(lead_data, "decisions", "export", "--format", "csv", "--out", str(tmp_path / "all.csv"))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == (f"Exported 4 final decisions to {tmp_path / 'all.csv'} "
-                                   "(CSV; levels and comments of 7 criteria).")
+    assert done.stdout.splitlines() == [
+        f"Exported 4 final decisions to {tmp_path / 'all.csv'} (CSV; levels and comments of 7 criteria).",
+        "The audit log's head, signed with your key, is in all.csv.audit-head.json beside it."]
     with open(tmp_path / "all.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["submission_id"] for r in rows] == ["DEMO-1002", "DEMO-1001", "DEMO-2001", "DEMO-1002"]
@@ -148,7 +156,7 @@ def test_ctrl_c_stops_an_export_and_leaves_no_half_file(big_data: Path, tmp_path
     out.write_text("previous export\n")
     proc = subprocess.Popen([sys.executable, "-m", "reviewer_app", "--data-dir", str(big_data),
                              "decisions", "export", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_ENV.get(big_data))
 
     def writing() -> bool:  # the temporary file beside the target has rows in it
         parts = [p for p in out.parent.iterdir() if p.name.endswith(".part")]
@@ -166,7 +174,7 @@ def test_ctrl_c_stops_letters_and_keeps_only_whole_ones(big_data: Path, tmp_path
     out = tmp_path / "letters"
     proc = subprocess.Popen([sys.executable, "-m", "reviewer_app", "--data-dir", str(big_data),
                              "letters", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_ENV.get(big_data))
 
     def some_written() -> bool:
         return out.is_dir() and sum(1 for p in out.iterdir() if p.suffix == ".pdf") >= 2

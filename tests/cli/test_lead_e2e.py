@@ -61,10 +61,10 @@ def sql(data: Path, query: str) -> list[tuple]:
 @pytest.fixture
 def programme(tmp_path: Path, demo_packages: list[Path]) -> dict[str, Path]:
     folders = {name: tmp_path / name for name in ("ana", "ben", "lead")}
+    ok(cli(folders["lead"], "profile", "--role", "lead"))  # a new lead database
     for name, data in folders.items():
         ok(cli(data, "import", *map(str, demo_packages)))
         ok(cli(data, "profile", "--name", name.capitalize()))
-    ok(cli(folders["lead"], "profile", "--role", "lead"))
     for name in ("ana", "ben"):
         shown = ok(cli(folders[name], "identity", "--export", str(tmp_path / f"{name}.reviewer-enrolment.json")))
         fingerprint = re.search(r"fingerprint: (\S+)", shown).group(1)

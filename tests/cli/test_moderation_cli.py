@@ -13,20 +13,40 @@ import pytest
 from reviewer_app.config import resolve_paths
 from reviewer_app.store.context import AppContext
 
-from lead_support import FA_EARNED, FA_NOT_YET, add_profile, arrive, attempt_id, make_lead, score_as
+from lead_support import (
+    FA_EARNED,
+    FA_NOT_YET,
+    add_profile,
+    arrive,
+    attempt_id,
+    file_keyring,
+    make_lead,
+    score_as,
+)
+from sync_test_keyring import ENV as KEYRING_FILE
 
 pytestmark = pytest.mark.slow  # whole lead and reviewer sessions through the CLI, process by process
 
 
+_ENV: dict[str, dict[str, str]] = {}
+
+
+@pytest.fixture(autouse=True)
+def _shared_keyring(keyring_env: dict[str, str]) -> None:
+    """Each command's process shares the test's keyring file (the lead's key is in it)."""
+    _ENV["env"] = keyring_env
+
+
 def cli(data: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "reviewer_app", "--data-dir", str(data), *args],
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, env=_ENV.get("env"))
 
 
 @pytest.fixture
-def lead_data(demo_data_dir: Path) -> Path:
+def lead_data(demo_data_dir: Path, keyring_env: dict[str, str]) -> Path:
     """The demo as a lead's database where Ana and Ben dispute DEMO-1002 attempt 2."""
-    with AppContext.open(resolve_paths(data_dir=demo_data_dir)) as ctx:
+    with file_keyring(Path(keyring_env[KEYRING_FILE])), \
+            AppContext.open(resolve_paths(data_dir=demo_data_dir)) as ctx:
         make_lead(ctx, "Lena Lead")
         ana, ben = add_profile(ctx, "Ana Silva"), add_profile(ctx, "Ben Okoye")
         score_as(ctx, ana, "DEMO-1002", 2, FA_EARNED, comments={"feedback": "Specific comments."})

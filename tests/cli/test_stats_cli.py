@@ -16,21 +16,27 @@ from reviewer_app.config import resolve_paths
 from reviewer_app.services.profiles import current_profile
 from reviewer_app.store.context import AppContext
 
+from lead_support import as_lead_database, file_keyring
 from stats_support import two_reviewers_over_demo
+
+_ENV: dict[Path, dict[str, str]] = {}  # the lead's folder's keyring, the lead's key in it
 
 
 def cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "reviewer_app", "--data-dir", str(data), *args],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env=_ENV.get(data))
 
 
 @pytest.fixture(scope="module")
 def two_data(tmp_path_factory: pytest.TempPathFactory, _demo_data_template: Path):  # noqa: ANN201
     folder = tmp_path_factory.mktemp("stats-cli") / "data"
     shutil.copytree(_demo_data_template, folder)
-    with AppContext.open(resolve_paths(data_dir=folder)) as ctx:
+    with file_keyring(folder.parent / "keyring.json") as env, \
+            AppContext.open(resolve_paths(data_dir=folder)) as ctx:
         me = current_profile(ctx).name
         two_reviewers_over_demo(ctx)  # leaves the profile a lead assessor
+        as_lead_database(ctx)  # bound to the lead's key in that keyring
+    _ENV[folder] = env
     return folder, me
 
 

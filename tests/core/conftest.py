@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from reviewer_app.config import resolve_paths
-from reviewer_app.intake.importer import import_package
+from reviewer_app.services.imports import import_package
 from reviewer_app.store.context import AppContext
 
 from packages import BuiltPackage, make_package

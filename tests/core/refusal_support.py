@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from reviewer_app.errors import PackageError
-from reviewer_app.intake.importer import import_package
+from reviewer_app.services.imports import import_package
 from reviewer_app.services.submissions import list_submissions
 from reviewer_app.store import audit
 

@@ -27,6 +27,8 @@ from reviewer_app.store.context import AppContext
 from reviewer_app.sync import outbox
 from reviewer_app.sync.outbox import Outcome
 
+from lead_support import as_lead_database
+
 
 def _act(ctx: AppContext, out: Path) -> None:
     """Real work through the services: score, comment, submit, export a batch."""
@@ -107,6 +109,7 @@ def test_the_app_cannot_update_or_delete_entries(acted: AppContext):
 
 def test_the_issuers_answers_are_audited_with_the_delivery(demo_ctx: AppContext):
     update_self(demo_ctx, role=Role.LEAD_ASSESSOR)
+    as_lead_database(demo_ctx)
     with demo_ctx.transaction() as s:  # the demo's submitted review, queued as a final decision
         row = s.scalars(select(m.Review).where(m.Review.status == "submitted").options(
             selectinload(m.Review.scores), selectinload(m.Review.reviewer),

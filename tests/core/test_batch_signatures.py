@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import select
 
 from reviewer_app.domain.model import Decision, Role
-from reviewer_app.exports.signing import fingerprint
 from reviewer_app.services import enrolment, identity
 from reviewer_app.services.batches import export_batch, import_batches
+from reviewer_app.signatures import fingerprint
 from reviewer_app.store import audit
 from reviewer_app.store import models as m
 

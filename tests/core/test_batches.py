@@ -22,7 +22,6 @@ from reviewer_app.config import resolve_paths
 from reviewer_app.domain.model import Region, ReviewStatus, Role
 from reviewer_app.errors import Cancelled
 from reviewer_app.exports.batches import read_batch
-from reviewer_app.intake.importer import import_package
 from reviewer_app.jobs import Job
 from reviewer_app.services import annotations, reviews
 from reviewer_app.services.batches import (
@@ -31,13 +30,14 @@ from reviewer_app.services.batches import (
     import_batches,
     review_records,
 )
+from reviewer_app.services.imports import import_package
 from reviewer_app.services.roles import NotAllowed, update_self
 from reviewer_app.services.submissions import get_submission
 from reviewer_app.store import audit
 from reviewer_app.store import models as m
 from reviewer_app.store.context import AppContext
 
-from lead_support import enrol, resign, simple_rules
+from lead_support import as_lead_database, enrol, resign, simple_rules
 
 FA_LEVELS = {"learning-goals": 3, "checks-for-understanding": 2, "feedback": 3, "adjusting-instruction": 2}
 CL_LEVELS = {"group-structures": 3, "discourse-moves": 2, "equitable-participation": 3}
@@ -57,6 +57,8 @@ def _open(template: Path, target: Path, name: str, role: Role) -> AppContext:
     shutil.copytree(template, target)
     ctx = AppContext.open(resolve_paths(data_dir=target))
     update_self(ctx, name=name, role=role)
+    if role is Role.LEAD_ASSESSOR:
+        as_lead_database(ctx)  # the lead's own database holds the same packages
     return ctx
 
 

@@ -28,7 +28,7 @@ from reviewer_app.exports.batches import (
     signed_bytes,
     write_batch,
 )
-from reviewer_app.exports.signing import sign
+from reviewer_app.signatures import sign
 
 REVIEWER = Reviewer("00000000-0000-4000-a000-000000000001", "Ana Quote\"s \\ \u2028 \U0001F600", "reviewer")
 WHEN = "2026-01-06T09:00:00.000000+00:00"

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from reviewer_app.config import AppPaths, resolve_paths
 from reviewer_app.domain.model import Region, Role
-from reviewer_app.intake.importer import import_package
 from reviewer_app.services import annotations, enrolment, identity, reviews
 from reviewer_app.services.batches import export_batch, import_batches
+from reviewer_app.services.imports import import_package
 from reviewer_app.services.roles import update_self
 from reviewer_app.services.submissions import get_submission
 from reviewer_app.store import audit
@@ -62,9 +62,9 @@ def test_a_lead_on_postgresql_imports_a_batch(pg_paths: AppPaths, demo_packages:
 
     with AppContext.open(pg_paths) as lead:
         assert lead.engine.dialect.name == "postgresql"
+        update_self(lead, name="Lee", role=Role.LEAD_ASSESSOR)  # a new lead database
         for package in demo_packages:
             import_package(lead, package)
-        update_self(lead, name="Lee", role=Role.LEAD_ASSESSOR)
         enrolment.enrol(lead, card, me.fingerprint)
         [mallorys, outcome] = import_batches(lead, [forged.json_path, batch.json_path])
         assert mallorys.refused and "no reviewer enrolled here holds" in mallorys.message

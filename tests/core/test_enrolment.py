@@ -143,7 +143,7 @@ def test_an_enrolment_cannot_claim_a_profile_the_lead_knows_by_another_name(lead
 
 
 def test_a_fingerprint_is_typed_as_heard():
-    from reviewer_app.exports.signing import normalise_fingerprint
+    from reviewer_app.signatures import normalise_fingerprint
 
     assert normalise_fingerprint("jb5n jpr0 1bf4-zyen 8n56") == "JB5N-JPRO-IBF4-ZYEN-BN56"
     assert normalise_fingerprint("JB5N") == "JB5N"  # a prefix stays a prefix

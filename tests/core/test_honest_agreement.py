@@ -32,7 +32,7 @@ from reviewer_app.services.stats import agreement_stats
 from reviewer_app.store import models as m
 from reviewer_app.store.context import AppContext
 
-from lead_support import arrive
+from lead_support import arrive, as_lead_database
 from stats_support import FA, act_as, submit
 
 TOL = 1e-9
@@ -103,6 +103,7 @@ def scenario(demo_ctx: AppContext):  # noqa: ANN201
     work, calibration_id = ids[:15], ids[15]
     levels = plan(13, ("Ana", "Bob"), 16)
     act_as(ctx, lead, Role.LEAD_ASSESSOR)
+    as_lead_database(ctx)
     calibration.mark_calibration(ctx, calibration_id, levels["Ana"][15])
     for name in ("Bob", "Ana"):  # Bob's profile first: not the canonical order
         add_reviewer(ctx, name)
@@ -111,6 +112,7 @@ def scenario(demo_ctx: AppContext):  # noqa: ANN201
         for aid, given in zip(ids, levels[name], strict=True):
             submit(ctx, aid, given)
     act_as(ctx, lead, Role.LEAD_ASSESSOR)
+    as_lead_database(ctx)
     arrive(ctx, work)
     disputes = moderation.list_disputes(ctx)
     moderated = {}
@@ -171,6 +173,7 @@ def _three_reviewers(folder: Path, order: tuple[str, ...]) -> dict:
             for aid, given in zip(ids, levels[name], strict=True):
                 submit(ctx, aid, given)
         act_as(ctx, lead, Role.LEAD_ASSESSOR)
+        as_lead_database(ctx)
         return agreement_stats(ctx).as_dict(), levels
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from reviewer_app.domain.model import EvidenceKind, Role, SubmissionStatus
-from reviewer_app.intake.importer import import_package
+from reviewer_app.services.imports import import_package
 from reviewer_app.services.roles import update_self
 from reviewer_app.services.submissions import get_submission, list_submissions
 
@@ -18,6 +18,9 @@ from packages import SUBMITTED_AT, make_package, sample_media
 @pytest.mark.parametrize("as_zip", [True, False], ids=["zip", "folder"])
 def test_valid_package_imports_rows_and_blobs(ctx, tmp_path, as_zip):
     built = make_package(tmp_path / "in", as_zip=as_zip, submission_id="SUB-OK", attempt=2)
+    # A lead's database (made one while new) keeps who the candidate is; a reviewer's never
+    # does (tests/core/test_blind_by_design.py).
+    update_self(ctx, role=Role.LEAD_ASSESSOR)
 
     outcome = import_package(ctx, built.path)
 
@@ -30,7 +33,6 @@ def test_valid_package_imports_rows_and_blobs(ctx, tmp_path, as_zip):
         ("SUB-OK", 2, "cred-feedback", 5, SubmissionStatus.NEW)]
     assert rows[0].submitted_at == datetime.fromisoformat(SUBMITTED_AT)
 
-    update_self(ctx, role=Role.LEAD_ASSESSOR)  # a lead assessor may see who the candidate is
     detail = get_submission(ctx, "SUB-OK", reveal_candidate=True)
     assert detail.attempt == 2 and detail.attempts == (2,)
     assert detail.credential.key == "cred-feedback" and detail.credential.title == "Feedback for Learning"

@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 
 from reviewer_app.errors import Cancelled, PackageError
-from reviewer_app.intake.importer import import_package
 from reviewer_app.jobs import Job
+from reviewer_app.services.imports import import_package
 from reviewer_app.services.submissions import get_submission, list_submissions
 from reviewer_app.store import audit
 

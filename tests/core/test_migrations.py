@@ -57,7 +57,7 @@ def test_models_and_migrations_agree(tmp_path: Path):
 
 
 def test_upgrade_from_the_first_revision_keeps_data(tmp_path: Path, demo_packages):
-    from reviewer_app.intake.importer import import_package
+    from reviewer_app.services.imports import import_package
     from reviewer_app.services.submissions import list_submissions
 
     db = tmp_path / "reviewer.sqlite3"
@@ -99,7 +99,7 @@ def _rows(db: Path) -> list[tuple]:
 
 
 def test_a_pending_upgrade_backs_up_the_database_first(tmp_path: Path, demo_packages):
-    from reviewer_app.intake.importer import import_package
+    from reviewer_app.services.imports import import_package
 
     paths = resolve_paths(data_dir=tmp_path)
     with AppContext.open(paths) as ctx:
@@ -118,7 +118,7 @@ def test_a_pending_upgrade_backs_up_the_database_first(tmp_path: Path, demo_pack
 
 
 def test_a_failing_upgrade_changes_nothing(tmp_path: Path, demo_packages):
-    from reviewer_app.intake.importer import import_package
+    from reviewer_app.services.imports import import_package
 
     paths = resolve_paths(data_dir=tmp_path)
     with AppContext.open(paths) as ctx:
@@ -159,8 +159,8 @@ def test_0005_keeps_the_notes_it_rebuilds_and_its_downgrade_drops_only_new_kinds
     from alembic import command
 
     from reviewer_app.domain import Region
-    from reviewer_app.intake.importer import import_package
     from reviewer_app.services import annotations, reviews
+    from reviewer_app.services.imports import import_package
     from reviewer_app.services.submissions import get_submission
 
     paths = resolve_paths(data_dir=tmp_path)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from reviewer_app.intake.importer import import_package
 from reviewer_app.services import moderation, policies
+from reviewer_app.services.imports import import_package
 from reviewer_app.store import audit
 from reviewer_app.store.context import AppContext
 

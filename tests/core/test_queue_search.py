@@ -132,7 +132,7 @@ def test_a_cancelled_count_is_interrupted_not_left_to_finish(big_ctx):
 @pytest.mark.skipif(not PG_URL.startswith("postgresql"), reason=f"set {PG_URL_ENV} to a PostgreSQL URL")
 def test_search_and_filters_on_postgresql_find_what_a_scan_would(pg_paths, demo_packages):
     from reviewer_app.domain.model import SubmissionStatus
-    from reviewer_app.intake.importer import import_package
+    from reviewer_app.services.imports import import_package
 
     with AppContext.open(pg_paths) as ctx:
         for package in demo_packages:

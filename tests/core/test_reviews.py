@@ -82,11 +82,14 @@ def test_blind_review_hides_the_candidate_unless_revealed(demo_ctx: AppContext):
     from reviewer_app.domain import Role
     from reviewer_app.services.roles import update_self
 
+    from lead_support import as_lead_database
+
     blind = get_submission(demo_ctx, "DEMO-1001")
     assert blind.candidate.display_name is None and blind.candidate.recipient is None
     # A reviewer never gets the identity while blind review is on (tests/core/test_roles.py);
     # a lead assessor gets it when asking.
     update_self(demo_ctx, role=Role.LEAD_ASSESSOR)
+    as_lead_database(demo_ctx)  # the lead's database, with the lead's copies of the packages
     open_ = get_submission(demo_ctx, "DEMO-1001", reveal_candidate=True)
     assert open_.candidate.display_name == "Alex Morgan"
     assert open_.candidate.recipient.identity == "alex.morgan@example.org"

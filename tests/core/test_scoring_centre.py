@@ -19,9 +19,9 @@ from sqlalchemy import select
 from reviewer_app.config import resolve_paths
 from reviewer_app.domain.model import Role
 from reviewer_app.errors import UserError
-from reviewer_app.intake.importer import import_package
 from reviewer_app.services import calibration, policies, release, second_reads
 from reviewer_app.services.batches import export_batch, import_batches
+from reviewer_app.services.imports import import_package
 from reviewer_app.services.late_reviews import list_late_reviews
 from reviewer_app.services.moderation import find_dispute, list_disputes, moderate
 from reviewer_app.services.roles import update_self
@@ -29,7 +29,7 @@ from reviewer_app.store import audit
 from reviewer_app.store import models as m
 from reviewer_app.store.context import AppContext
 
-from lead_support import CL_EARNED, FA_EARNED, FA_NOT_YET, attempt_id, enrol, score
+from lead_support import CL_EARNED, FA_EARNED, FA_NOT_YET, as_lead_database, attempt_id, enrol, score
 
 CL_NOT_YET = {"group-structures": 1, "discourse-moves": 2, "equitable-participation": 2}
 
@@ -52,6 +52,8 @@ def people(bare_demo: Path, tmp_path: Path) -> Iterator[dict[str, AppContext]]:
         shutil.copytree(bare_demo, target)
         out[name.split()[0].lower()] = ctx = AppContext.open(resolve_paths(data_dir=target))
         update_self(ctx, name=name, role=role)
+        if role is Role.LEAD_ASSESSOR:
+            as_lead_database(ctx)  # the lead's own database holds the same packages
     for name in ("ana", "ben", "cara"):
         enrol(out["lena"], out[name], tmp_path / f"enrol-{name}")
     yield out

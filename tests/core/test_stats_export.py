@@ -17,6 +17,7 @@ from reviewer_app.services.profiles import current_profile
 from reviewer_app.services.stats import agreement_stats
 from reviewer_app.store.context import AppContext
 
+from lead_support import as_lead_database
 from stats_support import CL, FA, act_as, attempt_ids, submit
 
 NOW = datetime(2026, 9, 14, 8, 30, 5, tzinfo=UTC)
@@ -35,6 +36,7 @@ def report(demo_ctx: AppContext):  # noqa: ANN201
         submit(demo_ctx, ids[("DEMO-1002", 2)], dict(zip(FA, b)))
         submit(demo_ctx, ids[("DEMO-2001", 1)], dict(zip(CL, c)))
     act_as(demo_ctx, lead, Role.LEAD_ASSESSOR)
+    as_lead_database(demo_ctx)
     return agreement_stats(demo_ctx)
 
 

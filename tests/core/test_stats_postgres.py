@@ -11,6 +11,7 @@ from reviewer_app.services.demo import load_demo
 from reviewer_app.services.stats import agreement_stats
 from reviewer_app.store.context import AppContext
 
+from lead_support import as_lead_database
 from postgres_support import needs_postgres
 from stats_support import two_reviewers_over_demo
 
@@ -19,10 +20,12 @@ pytestmark = needs_postgres
 
 def test_the_same_report_as_on_sqlite(pg_paths: AppPaths, demo_ctx: AppContext):
     two_reviewers_over_demo(demo_ctx)
+    as_lead_database(demo_ctx)
     with AppContext.open(pg_paths) as ctx:
         assert ctx.engine.dialect.name == "postgresql"
         load_demo(ctx)
         two_reviewers_over_demo(ctx)
+        as_lead_database(ctx)
         on_pg = agreement_stats(ctx).as_dict()
         week = datetime.now(UTC).isocalendar()
         assert on_pg["over_time"][0]["period"] == f"{week.year}-W{week.week:02d}"

@@ -28,6 +28,7 @@ from reviewer_app.services.stats import agreement_stats
 from reviewer_app.store import models as m
 from reviewer_app.store.context import AppContext
 
+from lead_support import as_lead_database
 from stats_support import CL, FA, act_as, attempt_ids, submit, two_reviewers_over_demo
 
 FA_LEVELS = [1, 2, 3, 4]
@@ -60,6 +61,7 @@ def two_ctx(_two_template, tmp_path: Path):  # noqa: ANN001, ANN201
     folder, _, _ = _two_template
     shutil.copytree(folder, tmp_path / "data")
     with AppContext.open(resolve_paths(data_dir=tmp_path / "data")) as ctx:
+        as_lead_database(ctx)  # bound to the lead's key in this test's keyring
         yield ctx
 
 
@@ -211,6 +213,7 @@ def test_a_credential_that_does_not_exist_is_named(two_ctx: AppContext, two):
 
 def test_no_pairs_yet(demo_ctx: AppContext):
     update_self(demo_ctx, role=Role.LEAD_ASSESSOR)
+    as_lead_database(demo_ctx)
     report = agreement_stats(demo_ctx)
     assert report.pairs == 0 and report.by_pair == [] and report.by_criterion == []
     # The demo's one submitted review still shows in its reviewer's distribution.
@@ -227,7 +230,7 @@ def test_the_result_is_the_same_after_a_later_date_filter_that_keeps_everything(
 def test_extreme_and_gapped_level_values(ctx: AppContext, tmp_path: Path):
     """Levels at the package format's limits, with a gap: the scale is the rubric's, by
     position, and negative levels come back intact."""
-    from reviewer_app.intake.importer import import_package
+    from reviewer_app.services.imports import import_package
 
     from packages import make_package
 
@@ -250,6 +253,7 @@ def test_extreme_and_gapped_level_values(ctx: AppContext, tmp_path: Path):
         for i, row in enumerate(levels):
             submit(ctx, ids[(f"SUB-{i}", 1)], dict(zip(("planning", "practice", "reflection"), row)))
     act_as(ctx, "Ana", Role.LEAD_ASSESSOR)
+    as_lead_database(ctx)
     report = agreement_stats(ctx)
     (cred,) = report.by_credential
     a = [v for row in given["Ana"] for v in row]

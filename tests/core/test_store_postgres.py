@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from reviewer_app.config import AppPaths
 from reviewer_app.domain import Decision, ReviewStatus, SubmissionStatus
 from reviewer_app.errors import PackageError
-from reviewer_app.intake.importer import import_package
 from reviewer_app.services import reviews
+from reviewer_app.services.imports import import_package
 from reviewer_app.services.review_exports import export_reviews
 from reviewer_app.services.submissions import get_submission, list_submissions
 from reviewer_app.store import models as m

@@ -17,7 +17,7 @@ from lead_gui_support import main_window
 from lead_support import add_profile, become, make_lead
 
 
-def _action(win, name: str):  # noqa: ANN001, ANN202
+def _action(win, name: str):
     from PySide6.QtGui import QAction
 
     return win.findChild(QAction, name)
@@ -71,3 +71,27 @@ def test_the_lead_enrols_checks_the_fingerprint_and_revokes(qtbot, demo_ctx, tmp
     assert dialog.table.topLevelItem(0).text(2).startswith("Revoked ")
     dialog.table.setCurrentItem(dialog.table.topLevelItem(0))
     assert not dialog.revoke_button.isEnabled()
+
+
+def test_a_reviewer_made_lead_on_their_laptop_is_told_plainly_that_lead_actions_stay_refused(
+        qtbot, demo_ctx, tmp_path):
+    from reviewer_app.domain.model import Role
+    from reviewer_app.gui.lead.profile_dialog import ProfileDialog
+
+    win = main_window(qtbot, demo_ctx)
+    dialog = win.lead.edit_profile()
+    assert isinstance(dialog, ProfileDialog)
+    dialog.role.setCurrentIndex(dialog.role.findData(Role.LEAD_ASSESSOR))
+    assert "A reviewer's data folder stays a reviewer's" in dialog.help.text()
+    with qtbot.waitSignal(win.lead.profileChanged, timeout=10_000):
+        dialog.save()
+    card, me = identity.export_enrolment(demo_ctx, tmp_path / "card")
+    _action(win, "actionEnrolment").trigger()
+    enrol = win.lead.open_enrolment()
+    qtbot.waitUntil(lambda: bool(enrol.findChildren(QMessageBox, "errorDialog"))
+                    or bool(win.findChildren(QMessageBox, "errorDialog")), timeout=10_000)
+    enrol.enrol(card, me.fingerprint)
+    qtbot.waitUntil(lambda: any("This data folder is a reviewer's" in b.text()
+                                for b in enrol.findChildren(QMessageBox, "errorDialog")
+                                + win.findChildren(QMessageBox, "errorDialog")), timeout=10_000)
+    assert enrol.table.topLevelItemCount() == 0

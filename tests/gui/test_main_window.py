@@ -92,7 +92,7 @@ def test_a_refused_package_shows_one_message_and_changes_nothing(qtbot, window, 
 
 
 def test_queue_fetches_rows_a_page_at_a_time(qtbot, app_ctx, demo_packages):
-    from reviewer_app.intake.importer import import_package
+    from reviewer_app.services.imports import import_package
 
     import_package(app_ctx, demo_packages[0])
     with app_ctx.transaction() as session:  # many attempts of one submission, quickly

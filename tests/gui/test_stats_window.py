@@ -13,6 +13,7 @@ from reviewer_app.gui.stats import StatsWindow, open_stats_window
 from reviewer_app.services.profiles import current_profile
 from reviewer_app.store.context import AppContext
 
+from lead_support import as_lead_database
 from stats_support import two_reviewers_over_demo
 
 
@@ -30,6 +31,7 @@ def _two_template(tmp_path_factory: pytest.TempPathFactory, _demo_data_template:
 def lead_ctx(_two_template, tmp_path: Path):  # noqa: ANN001, ANN201
     shutil.copytree(_two_template[0], tmp_path / "data")
     with AppContext.open(resolve_paths(data_dir=tmp_path / "data")) as ctx:
+        as_lead_database(ctx)  # bound to the lead's key in this test's keyring
         yield ctx
 
 

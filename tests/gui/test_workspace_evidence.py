@@ -13,10 +13,10 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QPushButton
 
 from reviewer_app.config import resolve_paths
-from reviewer_app.intake.importer import import_package
 from reviewer_app.resources_path import resource
 from reviewer_app.services import reviews
 from reviewer_app.services.demo import build_demo_packages
+from reviewer_app.services.imports import import_package
 from reviewer_app.store.context import AppContext
 
 from workspace_support import make_workspace, wait_saved  # noqa: E402

@@ -44,13 +44,26 @@ def simple_rules(ctx: AppContext) -> None:
                    max_level_gap=0, calibration_items=1, hold_for_release=False)
 
 
+def _tests_on_path() -> None:
+    """``tests/`` importable (``lead_support``), also where only ``tests/sync`` is on the path."""
+    import sys
+
+    here = str(Path(__file__).resolve().parents[1])
+    if here not in sys.path:
+        sys.path.insert(0, here)
+
+
 def make_lead(ctx: AppContext) -> AppContext:
     """Make the local profile a lead assessor: only a lead's final decisions reach the issuer.
 
     Reviews it submitted earlier (the demo's) become final decisions and are queued, as
     they would have been had it been a lead assessor all along.
     """
+    _tests_on_path()
+    from lead_support import as_lead_database
+
     me = update_self(ctx, role=Role.LEAD_ASSESSOR)
+    as_lead_database(ctx)
     simple_rules(ctx)
     with ctx.transaction() as s:
         submitted = s.scalars(select(m.Review.attempt_id).where(
@@ -64,7 +77,11 @@ def bulk_decisions(ctx: AppContext, n: int, *, prefix: str = "BULK",
     """``n`` final decisions of a lead assessor (the local profile, made one) on single reviews
     (one attempt each), queued in the outbox through the same payload code as a real submit.
     Returns the submission ids."""
+    _tests_on_path()
+    from lead_support import as_lead_database
+
     me = update_self(ctx, role=Role.LEAD_ASSESSOR)
+    as_lead_database(ctx)
     keys = [f"{prefix}-{i:05d}" for i in range(n)]
     now = datetime.now(UTC)
     with ctx.transaction() as s:

@@ -161,9 +161,11 @@ def test_issuer_identity_and_a_signed_badge(tmp_path: Path, demo_data_dir: Path,
     refused = cli(demo_data_dir, *identity, env=env)  # the demo's profile is a reviewer
     assert refused.returncode == 2 and "Only a lead assessor may" in refused.stderr
     assert not keyring_file.exists() or "ob3-issuer-key" not in keyring_file.read_text()
-    with AppContext.open(resolve_paths(data_dir=demo_data_dir)) as ctx:
+    from lead_support import file_keyring
+
+    with file_keyring(keyring_file), AppContext.open(resolve_paths(data_dir=demo_data_dir)) as ctx:
         make_lead(ctx)  # the demo's review becomes a final decision (a lead's database)
-        score_earned(ctx)
+        score_earned(ctx)  # (the lead's key in the keyring file the commands use)
     unset = cli(demo_data_dir, "issuer", "ob3", "DEMO-1002", "--out", str(out), env=env)
     assert unset.returncode == 2 and "reviewer-app issuer identity set --name" in unset.stderr
     assert "--issuer-id" not in unset.stderr and not out.exists()

@@ -69,7 +69,7 @@ def test_no_token_in_the_database_logs_or_exports(signed_in: AppContext, issuer:
         if "private" in data:  # the issuing organisation's signing key: no file holds it either
             tokens.add(data["private"])
             continue
-        if "private_key" in data:  # the lead's own key, which signs the audit head sent with a sync
+        if "private_key" in data:  # the lead's own signing key (a lead's database): nor that
             tokens.add(data["private_key"])
             continue
         tokens |= {data["access_token"], data["refresh_token"]}

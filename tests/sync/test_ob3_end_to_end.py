@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from reviewer_app.config import resolve_paths
-from reviewer_app.intake.importer import import_package
 from reviewer_app.services import batches, enrolment, issuer_identity, sync
 from reviewer_app.services import identity as reviewer_identity
+from reviewer_app.services.imports import import_package
 from reviewer_app.services.roles import NotAllowed
 from reviewer_app.store.context import AppContext
 from reviewer_app.sync import outbox

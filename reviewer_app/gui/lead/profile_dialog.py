@@ -27,7 +27,9 @@ ROLE_HELP = {
                    "as score batches (File \u25b8 Export Score Batch).",
     Role.LEAD_ASSESSOR: "Imports reviewers' score batches, settles disputes, sets each "
                         "credential's policy and answers for every final decision sent to the "
-                        "issuer.",
+                        "issuer. Only in a lead's database: a new data folder made a lead's "
+                        "before anything is imported, bound to your key. A reviewer's data "
+                        "folder stays a reviewer's: lead actions stay refused there.",
 }
 
 

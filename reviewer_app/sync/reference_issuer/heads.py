@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reviewer_app.exports.audit_head_format import HEAD_FORMAT, head_message
-from reviewer_app.exports.signing import BadKey, fingerprint, verify
+from reviewer_app.signatures import BadKey, fingerprint, verify
 
 MAX_ENTRY = 2**63 - 1
 
