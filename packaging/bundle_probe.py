@@ -122,7 +122,7 @@ class _Probe:
             probe = self
 
             class FirstPaint(QObject):
-                def eventFilter(self, obj, event):  # noqa: ANN001, N802
+                def eventFilter(self, obj, event):
                     if (event.type() == QEvent.Type.Paint and hasattr(obj, "window")
                             and isinstance(obj.window(), QMainWindow) and not probe.done):
                         probe.facts["shown_at"] = time.time()

@@ -17,7 +17,7 @@ class _LogFile(logging.handlers.RotatingFileHandler):
 
     _told = False
 
-    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+    def handleError(self, record: logging.LogRecord) -> None:
         exc = sys.exc_info()[1]
         if not isinstance(exc, OSError):
             super().handleError(record)

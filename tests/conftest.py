@@ -25,14 +25,14 @@ if os.environ.setdefault("QT_QPA_PLATFORM", "offscreen") == "offscreen":
         "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_screen}"
 
-from reviewer_app.config import resolve_paths  # noqa: E402
-from reviewer_app.services.demo import build_demo_packages  # noqa: E402
-from reviewer_app.store.context import AppContext  # noqa: E402
+from reviewer_app.config import resolve_paths
+from reviewer_app.services.demo import build_demo_packages
+from reviewer_app.store.context import AppContext
 
-from postgres_support import PG_URL  # noqa: E402
+from postgres_support import PG_URL
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "sync"))  # the tests' keyrings
-from sync_test_keyring import MemoryKeyring  # noqa: E402
+from sync_test_keyring import MemoryKeyring
 
 
 @pytest.fixture(autouse=True)

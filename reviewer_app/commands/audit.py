@@ -17,7 +17,7 @@ from reviewer_app.config import AppPaths
 EXIT_OK, EXIT_TAMPERED = 0, 3
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("audit", help="the audit log: verify its hash chain, list recent entries")
     asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     q = asub.add_parser(

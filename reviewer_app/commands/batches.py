@@ -12,7 +12,7 @@ from reviewer_app.config import AppPaths
 EXIT_OK, EXIT_REFUSED = 0, 2
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("batch", help="score batches: export your submitted reviews; import "
                                      "reviewers' batches (lead assessor)")
     bsub = p.add_subparsers(dest="batch_command", metavar="ACTION", required=True)
@@ -83,7 +83,7 @@ def cmd_batch_import(args: argparse.Namespace, paths: AppPaths) -> int:
     return EXIT_REFUSED if refused else EXIT_OK
 
 
-def _report(outcomes: list) -> None:  # noqa: ANN001 - BatchOutcome, imported late
+def _report(outcomes: list) -> None:
     for outcome in outcomes:
         if outcome.refused:
             print(f"error: {outcome.message}", file=sys.stderr)

@@ -9,7 +9,7 @@ from pathlib import Path
 from reviewer_app.config import AppPaths
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("identity", help="your signing key's fingerprint (the key is made on first "
                                         "use and kept in the system keyring); --export writes the "
                                         "enrolment file for your lead assessor")

@@ -22,7 +22,7 @@ from reviewer_app.errors import UserError
 EXIT_OK = 0
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("issuer", help="issuer profiles and sign-in: add, set, list, remove, login, "
                                       "logout; the outbox; signed Open Badges 3.0 (identity, ob3)")
     isub = p.add_subparsers(dest="issuer_command", metavar="ACTION", required=True)

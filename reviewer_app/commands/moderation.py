@@ -41,7 +41,7 @@ def _near_cut_arg(text: str) -> int | None:
         raise argparse.ArgumentTypeError(f"takes a number of levels or 'off' (got {text!r})") from None
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("disputes", help="disputed submissions waiting for moderation (lead assessor)")
     p.add_argument("--credential", metavar="ID", help="only this credential")
     shown = p.add_mutually_exclusive_group()

@@ -10,7 +10,7 @@ from reviewer_app.domain.model import Role
 ROLE_ARGS = {"reviewer": Role.REVIEWER, "lead": Role.LEAD_ASSESSOR}
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("profile", help="show or change this database's profile (name, role)")
     p.add_argument("--name", help="the name shown on reviews and batches")
     p.add_argument("--role", choices=sorted(ROLE_ARGS),

@@ -13,7 +13,7 @@ from reviewer_app.config import AppPaths
 EXIT_OK = 0
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("second-reads", help="what waits for a second reviewer; assign a second "
                                             "reader; export their assignment files (lead assessor)")
     ssub = p.add_subparsers(dest="second_command", metavar="ACTION")

@@ -20,7 +20,7 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "stats", help="agreement between reviewers: exact, adjacent, Cohen's kappa, "
                       "quadratic-weighted kappa, Krippendorff's alpha (lead assessor)",

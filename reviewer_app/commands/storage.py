@@ -46,7 +46,7 @@ def open_context(paths: AppPaths):  # noqa: ANN201 - AppContext, imported late t
     return AppContext.open(paths, **OPENING)
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("restore-backup", help="put the newest backup (or FILE) in place of a "
                                               "damaged database; the damaged file is kept")
     p.add_argument("--from", dest="backup", type=Path, metavar="FILE",

@@ -16,7 +16,18 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QElapsedTimer, QEvent, QMargins, QObject, QPoint, QRect, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import (
+    QElapsedTimer,
+    QEvent,
+    QMargins,
+    QObject,
+    QPoint,
+    QRect,
+    QSettings,
+    QSize,
+    Qt,
+    QTimer,
+)
 from PySide6.QtGui import QGuiApplication, QScreen
 from PySide6.QtWidgets import QApplication, QFrame, QLayout, QScrollArea, QWidget
 
@@ -127,7 +138,7 @@ class WindowFitter(QObject):
     def settings(self) -> QSettings | None:
         return self._settings if self._settings is not None else _settings_of(self.window)
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         # (getattr: Qt can still call in while the Python side is being torn down)
         if obj is getattr(self, "window", None) and getattr(self, "_check", None) is not None:
             kind = event.type()
@@ -275,12 +286,12 @@ class FitScrollArea(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setWidget(content)
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if obj is self.widget() and event.type() == QEvent.Type.LayoutRequest:
             self.updateGeometry()  # the content grew or shrank: so does what this asks for
         return super().eventFilter(obj, event)
 
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+    def sizeHint(self) -> QSize:
         content = self.widget()
         if content is None:
             return super().sizeHint()

@@ -216,7 +216,7 @@ class MainWindow(QMainWindow):
         self.ui.statusbar.showMessage("Import cancelled; nothing was stored.", 10_000)
 
     # -- help and quitting -------------------------------------------------------------------
-    def closeEvent(self, event) -> None:  # noqa: ANN001, N802
+    def closeEvent(self, event) -> None:  # noqa: ANN001
         self.model.cancel_reads()  # a count of a large queue need not run on after the window
         super().closeEvent(event)
 

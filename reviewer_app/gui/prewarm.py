@@ -16,8 +16,8 @@ log = logging.getLogger(__name__)
 
 
 def _warm(job) -> None:  # noqa: ANN001 - a Job
-    import reviewer_app.gui.media.media_pane  # noqa: F401
-    import reviewer_app.gui.pdf.pdf_pane  # noqa: F401
+    import reviewer_app.gui.media.media_pane
+    import reviewer_app.gui.pdf.pdf_pane
     import reviewer_app.gui.workspace.window  # noqa: F401  (imported for its side: loading)
     from reviewer_app.gui.media import player, vlc_loader
 

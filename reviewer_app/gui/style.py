@@ -28,7 +28,7 @@ SC = QStyle.SubControl
 class FlatScrollBars(QProxyStyle):
     """Fusion, except for the groove and handle of scroll bars."""
 
-    def drawComplexControl(self, control: CC, option: QStyleOptionComplex, painter: QPainter,  # noqa: N802
+    def drawComplexControl(self, control: CC, option: QStyleOptionComplex, painter: QPainter,
                            widget: QWidget | None = None) -> None:
         if control != CC.CC_ScrollBar:
             super().drawComplexControl(control, option, painter, widget)

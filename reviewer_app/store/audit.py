@@ -191,7 +191,7 @@ def record_refusal(ctx: AppContext, action: str, subject: str, details: dict[str
         with ctx.transaction() as session:
             actor = session.scalar(select(m.Profile.uid).where(m.Profile.is_self.is_(True)))
             append(session, action, subject, details, actor_uid=actor)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("could not write a refusal (%s, %s) to the audit log", action, subject)
 
 

@@ -75,7 +75,7 @@ class AppContext:
         if not read_only:
             try:
                 ensure_rows_baseline(ctx)
-            except Exception:  # noqa: BLE001  (a full disk: tried again at the next start)
+            except Exception:
                 log.exception("could not record the audit's baseline of the data")
         return ctx
 

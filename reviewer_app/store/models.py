@@ -12,12 +12,12 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
-    Float,
     Enum,
+    Float,
     ForeignKey,
     Index,
-    BigInteger,
     MetaData,
     String,
     Text,

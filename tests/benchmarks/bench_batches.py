@@ -43,17 +43,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
-from sqlalchemy import func, insert, select  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func, insert, select
 
-from reviewer_app.config import resolve_paths  # noqa: E402
-from reviewer_app.domain.model import EvidenceKind, Role  # noqa: E402
-from reviewer_app.exports.batches import Reviewer, iso, write_batch  # noqa: E402
-from reviewer_app.services.roles import update_self  # noqa: E402
-from reviewer_app.signatures import fingerprint, public_key_text  # noqa: E402
-from reviewer_app.store import audit  # noqa: E402
-from reviewer_app.store import models as m  # noqa: E402
-from reviewer_app.store.context import AppContext  # noqa: E402
+from reviewer_app.config import resolve_paths
+from reviewer_app.domain.model import EvidenceKind, Role
+from reviewer_app.exports.batches import Reviewer, iso, write_batch
+from reviewer_app.services.roles import update_self
+from reviewer_app.signatures import fingerprint, public_key_text
+from reviewer_app.store import audit
+from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 MAX_SECONDS = 20.0
 REVIEWERS = 20
@@ -169,7 +169,7 @@ def run_once(template: Path, work: Path, files: list[Path], expected: int) -> di
     rules = [0.0]
     finalize = batches._finalize
 
-    def timed_finalize(*args):  # noqa: ANN002, ANN202
+    def timed_finalize(*args):
         t = time.perf_counter()
         try:
             return finalize(*args)
@@ -180,8 +180,8 @@ def run_once(template: Path, work: Path, files: list[Path], expected: int) -> di
     signing = [0.0]
     verify, signed_bytes = batch_files.verify, batch_files.signed_bytes
 
-    def timed(function):  # noqa: ANN001, ANN202
-        def call(*args):  # noqa: ANN002, ANN202
+    def timed(function):
+        def call(*args):
             t = time.perf_counter()
             try:
                 return function(*args)

@@ -83,7 +83,7 @@ class CannotMeasure(Exception):
 
 # -- writing the evidence and the packages ---------------------------------------------------
 
-def _random_blocks(seed: int):  # noqa: ANN202 - a generator of bytes
+def _random_blocks(seed: int):
     """Endless BLOCK-sized pseudo-random blocks, fast: numpy's PCG64 if numpy is there
     (about 3 GB/s), else os.urandom (about 350 MB/s on a small VM)."""
     try:
@@ -365,7 +365,7 @@ def check_disk(folder: Path, size: int) -> None:
                             "pass a smaller --size-mb or another --workdir")
 
 
-def bench(work: Path, size: int, repeat: int, log) -> dict:  # noqa: ANN001
+def bench(work: Path, size: int, repeat: int, log) -> dict:
     check_disk(work, size)
     load_before = os.getloadavg()[0]
     folder_pkg = work / "package-folder"

@@ -33,7 +33,6 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-
 TARGETS = (7_000, 12_520, 2_000, 17_000, 9_960, 4_320, 14_000, 1_240, 11_120, 6_000,
            18_200, 3_000, 8_480, 15_640, 520, 13_360, 5_040, 16_480, 10_000, 2_760)
 COLOURS = ((255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0))

@@ -35,13 +35,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, select, update  # noqa: E402
+from sqlalchemy import insert, select, update
 
-from reviewer_app.config import resolve_paths  # noqa: E402
-from reviewer_app.domain.model import Decision, ReviewStatus, Role  # noqa: E402
-from reviewer_app.services.demo import load_demo  # noqa: E402
-from reviewer_app.store import models as m  # noqa: E402
-from reviewer_app.store.context import AppContext  # noqa: E402
+from reviewer_app.config import resolve_paths
+from reviewer_app.domain.model import Decision, ReviewStatus, Role
+from reviewer_app.services.demo import load_demo
+from reviewer_app.store import models as m
+from reviewer_app.store.context import AppContext
 
 MAX_SECONDS = 2.0
 REVIEWERS = 12

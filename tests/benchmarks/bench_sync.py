@@ -38,10 +38,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-import keyring  # noqa: E402
-from keyring.backend import KeyringBackend  # noqa: E402
-from sqlalchemy import insert, select  # noqa: E402
+import httpx
+import keyring
+from keyring.backend import KeyringBackend
+from sqlalchemy import insert, select
 
 MAX_SYNC_SECONDS = 10.0
 MAX_STALL_MS = 50.0
@@ -66,7 +66,7 @@ class MemoryKeyring(KeyringBackend):
         self.items.pop((service, username), None)
 
 
-def make_decisions(ctx, count: int) -> list[str]:  # noqa: ANN001
+def make_decisions(ctx, count: int) -> list[str]:
     """``count`` submitted reviews and their outbox entries, inserted in bulk."""
     from reviewer_app.domain.model import Decision, ReviewStatus
     from reviewer_app.services.profiles import current_profile
@@ -156,7 +156,7 @@ class IssuerProcess:
                     raise
                 time.sleep(0.05)
 
-    def admin(self, method: str, path: str, **kwargs):  # noqa: ANN003, ANN201
+    def admin(self, method: str, path: str, **kwargs):
         return httpx.request(method, f"{self.url}{path}", timeout=60, **kwargs).json()
 
     def stop(self) -> None:
@@ -171,7 +171,7 @@ class IssuerProcess:
                 stream.close()
 
 
-def prepare(folder: Path, count: int):  # noqa: ANN201
+def prepare(folder: Path, count: int):
     from reviewer_app.config import resolve_paths
     from reviewer_app.services import sync
     from reviewer_app.store.context import AppContext
@@ -194,7 +194,7 @@ def prepare(folder: Path, count: int):  # noqa: ANN201
     return ctx, issuer, made
 
 
-def check(ctx, issuer: IssuerProcess, count: int) -> dict:  # noqa: ANN001
+def check(ctx, issuer: IssuerProcess, count: int) -> dict:
     from reviewer_app.sync import outbox
 
     stats = issuer.admin("GET", "/admin/stats")

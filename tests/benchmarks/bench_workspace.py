@@ -192,7 +192,7 @@ def main() -> int:
         lag["worst"] = 0.0
         ticker.start()
 
-    def spin_until(cond, timeout: float = 30.0) -> None:  # noqa: ANN001
+    def spin_until(cond, timeout: float = 30.0) -> None:
         """Run the event loop until ``cond()``: idle in it as the app is (a loop spinning on
         processEvents() would take the CPU and the interpreter from libvlc's threads). The
         times measured are taken in the signals' handlers, not here."""

@@ -125,13 +125,13 @@ def test_the_keyring_line_says_whether_sign_in_tokens_can_be_kept():
     class SecureEnough(KeyringBackend):
         priority = 1  # type: ignore[assignment]
 
-        def get_password(self, service, username):  # noqa: ANN001, ANN201
+        def get_password(self, service, username):
             return None
 
-        def set_password(self, service, username, password):  # noqa: ANN001, ANN201
+        def set_password(self, service, username, password):
             pass
 
-        def delete_password(self, service, username):  # noqa: ANN001, ANN201
+        def delete_password(self, service, username):
             pass
 
     previous = keyring.get_keyring()

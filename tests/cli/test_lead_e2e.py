@@ -33,7 +33,7 @@ ENV: dict[str, str] = {}
 
 
 @pytest.fixture(autouse=True)
-def _shared_keyring(keyring_env: dict[str, str]):  # noqa: ANN202
+def _shared_keyring(keyring_env: dict[str, str]):
     ENV.clear()
     ENV.update(keyring_env)
     yield

@@ -28,7 +28,7 @@ def cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def two_data(tmp_path_factory: pytest.TempPathFactory, _demo_data_template: Path):  # noqa: ANN201
+def two_data(tmp_path_factory: pytest.TempPathFactory, _demo_data_template: Path):
     folder = tmp_path_factory.mktemp("stats-cli") / "data"
     shutil.copytree(_demo_data_template, folder)
     with file_keyring(folder.parent / "keyring.json") as env, \

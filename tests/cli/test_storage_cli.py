@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
-def _cli(data: Path, *args: str, **kw) -> subprocess.CompletedProcess[str]:  # noqa: ANN003
+def _cli(data: Path, *args: str, **kw) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "reviewer_app", "--data-dir", str(data), *args],
                           capture_output=True, text=True, timeout=60, env=ENV, cwd=ROOT,
                           stdin=subprocess.DEVNULL, **kw)

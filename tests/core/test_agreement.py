@@ -38,13 +38,13 @@ SCALES = [
 ]
 
 
-def sk_kappa(a, b, levels, weights=None) -> float:  # noqa: ANN001
+def sk_kappa(a, b, levels, weights=None) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # sklearn warns when kappa is undefined (nan)
         return cohen_kappa_score(a, b, labels=list(levels), weights=weights)
 
 
-def kr_alpha(a, b, levels, level: str) -> float:  # noqa: ANN001
+def kr_alpha(a, b, levels, level: str) -> float:
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         try:
@@ -62,7 +62,7 @@ def assert_same(mine: float | None, reference: float) -> None:
         assert mine is not None and abs(mine - reference) <= TOL, (mine, reference)
 
 
-def random_case(rng: random.Random):  # noqa: ANN201
+def random_case(rng: random.Random):
     levels = rng.choice(SCALES)
     used = rng.sample(levels, rng.randint(1, len(levels)))  # some levels never used
     n = rng.choice((1, 2, 3, 5, 10, 40, 200))

@@ -49,13 +49,13 @@ def _write(path: Path, doc: dict) -> Path:
     return path
 
 
-def _decisions(ctx) -> list[tuple[str, Decision]]:  # noqa: ANN001
+def _decisions(ctx) -> list[tuple[str, Decision]]:
     with ctx.sessions() as s:
         return sorted((r.uid, r.decision) for r in s.scalars(select(m.Review)))
 
 
 def test_forgeries_are_refused_audited_and_the_genuine_batch_then_imports(
-        reviewer, lead, bare_demo, tmp_path):  # noqa: F811
+        reviewer, lead, bare_demo, tmp_path):
     uid = score(reviewer, "DEMO-1002", 1, FA_LEVELS)  # "not yet"
     genuine = export_batch(reviewer, tmp_path / "alice").json_path
     doc = json.loads(genuine.read_text(encoding="utf-8"))
@@ -134,7 +134,7 @@ def test_forgeries_are_refused_audited_and_the_genuine_batch_then_imports(
     assert db_state(lead) == state != before
 
 
-def test_refused_batches_alone_store_nothing_but_their_audit_entries(reviewer, lead, tmp_path):  # noqa: F811
+def test_refused_batches_alone_store_nothing_but_their_audit_entries(reviewer, lead, tmp_path):
     score(reviewer, "DEMO-1002", 1, FA_LEVELS)
     genuine = export_batch(reviewer, tmp_path / "alice").json_path
     edited = _write(tmp_path / "edited.reviewer-batch.json",
@@ -146,7 +146,7 @@ def test_refused_batches_alone_store_nothing_but_their_audit_entries(reviewer, l
     assert len(audit.recent(lead)) == entries + 1 and refusals(lead)[-1]["file"] == edited.name
 
 
-def test_a_replayed_batch_adds_nothing(reviewer, lead, tmp_path):  # noqa: F811
+def test_a_replayed_batch_adds_nothing(reviewer, lead, tmp_path):
     score(reviewer, "DEMO-1002", 1, FA_LEVELS)
     genuine = export_batch(reviewer, tmp_path / "alice").json_path
     assert import_batches(lead, [genuine])[0].imported == 1
@@ -159,7 +159,7 @@ def test_a_replayed_batch_adds_nothing(reviewer, lead, tmp_path):  # noqa: F811
     assert db_state(lead) == before
 
 
-def test_a_revoked_key_signs_nothing_more_and_a_new_key_can_be_enrolled(reviewer, lead, tmp_path):  # noqa: F811
+def test_a_revoked_key_signs_nothing_more_and_a_new_key_can_be_enrolled(reviewer, lead, tmp_path):
     score(reviewer, "DEMO-1002", 1, FA_LEVELS)
     first = export_batch(reviewer, tmp_path / "a").json_path
     assert import_batches(lead, [first])[0].imported == 1
@@ -194,7 +194,7 @@ def _snippet(language: str) -> str:
     return code
 
 
-def test_the_documented_python_recipe_verifies_a_batch_and_catches_an_edit(reviewer, tmp_path):  # noqa: F811
+def test_the_documented_python_recipe_verifies_a_batch_and_catches_an_edit(reviewer, tmp_path):
     score(reviewer, "DEMO-1002", 1, FA_LEVELS, notes=True)
     genuine = export_batch(reviewer, tmp_path / "alice").json_path
     edited = _write(tmp_path / "edited.json", _earned(json.loads(genuine.read_text(encoding="utf-8"))))
@@ -210,7 +210,7 @@ def test_the_documented_python_recipe_verifies_a_batch_and_catches_an_edit(revie
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
-def test_the_documented_openssl_recipe_verifies_a_batch_and_catches_an_edit(reviewer, tmp_path):  # noqa: F811
+def test_the_documented_openssl_recipe_verifies_a_batch_and_catches_an_edit(reviewer, tmp_path):
     score(reviewer, "DEMO-1002", 1, FA_LEVELS, notes=True)
     genuine = export_batch(reviewer, tmp_path / "alice").json_path
     edited = _write(tmp_path / "edited.json", _earned(json.loads(genuine.read_text(encoding="utf-8"))))

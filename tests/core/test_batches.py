@@ -112,7 +112,7 @@ def refusals(ctx: AppContext) -> list[dict[str, Any]]:
             if e.action == audit.BATCH_REFUSED]
 
 
-def rewrite(path: Path, out: Path, change, signer: AppContext) -> Path:  # noqa: ANN001
+def rewrite(path: Path, out: Path, change, signer: AppContext) -> Path:
     """A batch edited by ``change(reviews)`` and re-sealed with a correct hash and count, and
     signed again by ``signer``'s key: a well-formed batch whose content does not fit this
     database."""
@@ -386,7 +386,7 @@ def test_a_batch_imports_consequences_outbox_payloads_and_one_audit_entry_each(
 
     recorded: dict[str, dict] = {}
 
-    def logged(action: str, batch) -> dict:  # noqa: ANN001
+    def logged(action: str, batch) -> dict:
         [entry] = [e for e in audit.recent(lead) if e.action == action and e.subject == f"batch {batch.batch_id}"]
         details = json.loads(entry.details_json)
         recorded.update(details.pop("rows", {}))  # the rows written, as audited (audit_rows)
@@ -511,7 +511,7 @@ def test_notes_on_photos_and_quoted_passages_travel_in_batches(reviewer, lead, t
         "a region on a page": (lambda r, q: r.update(page=0), "region note"),
     }
     for i, (name, (change, said)) in enumerate(crafts.items()):
-        def changed(items: list[dict], change=change, i=i) -> None:  # noqa: ANN001
+        def changed(items: list[dict], change=change, i=i) -> None:
             change(*items[0]["annotations"])
             items[0]["uid"] = f"00000000-0000-4000-c000-{i:012d}"
 

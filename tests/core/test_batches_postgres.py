@@ -26,7 +26,7 @@ from postgres_support import needs_postgres
 pytestmark = needs_postgres
 
 
-def _count(ctx: AppContext, model) -> int:  # noqa: ANN001
+def _count(ctx: AppContext, model) -> int:
     with ctx.sessions() as s:
         return s.scalar(select(func.count()).select_from(model))
 

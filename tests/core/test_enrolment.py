@@ -23,7 +23,7 @@ from test_batches import FA_LEVELS, _open, bare_demo, lead, reviewer, score  # n
 
 
 @pytest.fixture
-def carol(bare_demo: Path, tmp_path: Path):  # noqa: F811
+def carol(bare_demo: Path, tmp_path: Path):
     ctx = _open(bare_demo, tmp_path / "carol", "Carol Diaz", Role.REVIEWER)
     yield ctx
     ctx.close()
@@ -66,7 +66,7 @@ def test_no_keyring_is_a_plain_refusal_and_no_batch_is_written(carol, tmp_path):
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 
-def test_enrolment_needs_the_fingerprint_read_aloud(lead, carol, bare_demo, tmp_path):  # noqa: F811
+def test_enrolment_needs_the_fingerprint_read_aloud(lead, carol, bare_demo, tmp_path):
     path, me = identity.export_enrolment(carol, tmp_path / "carol-out")
     entries = len(audit.recent(lead))
     # A wrong fingerprint, or Mallory's key swapped into Carol's file on its way: refused.
@@ -103,7 +103,7 @@ def test_enrolment_needs_the_fingerprint_read_aloud(lead, carol, bare_demo, tmp_
         enrolment.enrol(lead, again, new.fingerprint)
 
 
-def test_the_lead_lists_and_revokes_and_a_reviewer_may_do_neither(lead, reviewer, carol, tmp_path):  # noqa: F811
+def test_the_lead_lists_and_revokes_and_a_reviewer_may_do_neither(lead, reviewer, carol, tmp_path):
     from lead_support import enrol
 
     fp = enrol(lead, carol, tmp_path / "c")
@@ -122,7 +122,7 @@ def test_the_lead_lists_and_revokes_and_a_reviewer_may_do_neither(lead, reviewer
             call()
 
 
-def test_an_enrolment_cannot_claim_a_profile_the_lead_knows_by_another_name(lead, reviewer, carol, tmp_path):  # noqa: F811
+def test_an_enrolment_cannot_claim_a_profile_the_lead_knows_by_another_name(lead, reviewer, carol, tmp_path):
     from reviewer_app.services.profiles import current_profile
 
     alice = current_profile(reviewer).uid

@@ -77,13 +77,13 @@ def plan(seed: int, names: tuple[str, ...], attempts: int) -> dict[str, list[dic
     return out
 
 
-def sk(a, b, weights=None) -> float:  # noqa: ANN001
+def sk(a, b, weights=None) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return float(cohen_kappa_score(a, b, labels=LEVELS, weights=weights))
 
 
-def kr(a, b, level: str) -> float:  # noqa: ANN001
+def kr(a, b, level: str) -> float:
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         return float(krippendorff.alpha(reliability_data=[a, b], value_domain=LEVELS,
@@ -95,7 +95,7 @@ def same(mine: float | None, reference: float) -> bool:
 
 
 @pytest.fixture
-def scenario(demo_ctx: AppContext):  # noqa: ANN201
+def scenario(demo_ctx: AppContext):
     """Ana and Bob score 15 attempts (and a calibration one); the lead moderates."""
     ctx = demo_ctx
     lead = current_profile(ctx).name
@@ -125,7 +125,7 @@ def scenario(demo_ctx: AppContext):  # noqa: ANN201
     return ctx, levels, moderated
 
 
-def test_the_moderator_is_not_a_rater_pair_and_calibration_is_left_out(scenario):  # noqa: ANN001
+def test_the_moderator_is_not_a_rater_pair_and_calibration_is_left_out(scenario):
     ctx, levels, moderated = scenario
     assert moderated, "the scenario made no dispute: nothing was tested"
     report = agreement_stats(ctx)

@@ -137,7 +137,7 @@ def test_wav_variants_that_libvlc_plays_are_accepted_as_audio(ctx, tmp_path, opt
     assert ctx.evidence.path_for(stored[EvidenceKind.AUDIO].sha256).read_bytes() == data
 
 
-def _libvlc_audio_ms(path) -> int:  # noqa: ANN001
+def _libvlc_audio_ms(path) -> int:
     """The length of the audio libvlc finds in a file (0 when it finds none)."""
     vlc = pytest.importorskip("vlc")
     instance = vlc.Instance("--quiet", "--no-video", "--aout=dummy")

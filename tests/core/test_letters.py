@@ -6,7 +6,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from final_decisions_support import seed_final_decisions
 
 from reviewer_app.domain.model import Decision, Role
 from reviewer_app.errors import Cancelled, UserError
@@ -21,6 +20,8 @@ from reviewer_app.exports.letters import (
 from reviewer_app.jobs import Job
 from reviewer_app.services.final_exports import write_feedback_letters
 from reviewer_app.services.roles import NotAllowed, update_self
+
+from final_decisions_support import seed_final_decisions
 
 TODAY = date(2025, 5, 6)
 NAMES = ["DEMO-1002-1-Sam-Rivera.pdf", "DEMO-1001-1-Alex-Morgan.pdf",

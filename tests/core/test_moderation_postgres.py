@@ -22,7 +22,7 @@ def _outbox(ctx: AppContext) -> list[dict]:
         return [dict(r._mapping) for r in conn.execute(text("SELECT * FROM sync_outbox ORDER BY id"))]
 
 
-def test_the_lead_flow_on_postgresql(pg_paths, demo_packages):  # noqa: ANN001
+def test_the_lead_flow_on_postgresql(pg_paths, demo_packages):
     """Double scoring, a dispute, moderation, the outbox and the audit chain on PostgreSQL."""
     with AppContext.open(pg_paths) as ctx:
         for package in demo_packages:

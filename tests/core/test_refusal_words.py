@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from pathlib import Path
 
 from refusal_support import PDF, VIDEO, bad, ctx, refused, seeded  # noqa: F401 - fixtures
 

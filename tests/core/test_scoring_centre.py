@@ -61,7 +61,7 @@ def people(bare_demo: Path, tmp_path: Path) -> Iterator[dict[str, AppContext]]:
         ctx.close()
 
 
-def send(reviewer: AppContext, lead: AppContext, folder: Path):  # noqa: ANN201
+def send(reviewer: AppContext, lead: AppContext, folder: Path):
     """The reviewer exports a batch file; the lead imports that file."""
     exported = export_batch(reviewer, folder)
     [outcome] = import_batches(lead, [exported.json_path])

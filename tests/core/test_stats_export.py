@@ -24,7 +24,7 @@ NOW = datetime(2026, 9, 14, 8, 30, 5, tzinfo=UTC)
 
 
 @pytest.fixture
-def report(demo_ctx: AppContext):  # noqa: ANN201
+def report(demo_ctx: AppContext):
     """Zoë Ångström and Blake score the demo attempts apart (accents in a name)."""
     ids = attempt_ids(demo_ctx)
     lead = current_profile(demo_ctx).name
@@ -40,7 +40,7 @@ def report(demo_ctx: AppContext):  # noqa: ANN201
     return agreement_stats(demo_ctx)
 
 
-def test_csv_keeps_accents_for_excel_and_every_figure(report, tmp_path: Path):  # noqa: ANN001
+def test_csv_keeps_accents_for_excel_and_every_figure(report, tmp_path: Path):
     out = export_stats(report, "csv", tmp_path / "stats.csv", now=NOW)
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
@@ -61,7 +61,7 @@ def test_csv_keeps_accents_for_excel_and_every_figure(report, tmp_path: Path):  
 
 
 def test_xlsx_has_a_sheet_per_credential_with_confusion_matrices_and_utc_times(
-        report, tmp_path: Path):  # noqa: ANN001
+        report, tmp_path: Path):
     out = export_stats(report, "xlsx", tmp_path / "stats.xlsx", now=NOW)
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["Summary", "cl-discussion", "fa-math", "Over time"]
@@ -83,7 +83,7 @@ def test_xlsx_has_a_sheet_per_credential_with_confusion_matrices_and_utc_times(
     assert ["level", 1, 2, 3] in [row[:4] for row in cl]
 
 
-def test_json_is_the_report_with_a_format(report, tmp_path: Path):  # noqa: ANN001
+def test_json_is_the_report_with_a_format(report, tmp_path: Path):
     data = json.loads((export_stats(report, "json", tmp_path / "s.json", now=NOW)).read_text("utf-8"))
     assert data["format"] == "reviewer-agreement-stats/1"
     assert data["review_pairs"] == 3 and data["excluded_reviews"] == {"moderation": 0, "calibration": 0}

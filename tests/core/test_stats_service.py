@@ -34,7 +34,7 @@ from stats_support import CL, FA, act_as, attempt_ids, submit, two_reviewers_ove
 FA_LEVELS = [1, 2, 3, 4]
 
 
-def kappa(a, b, labels, weights=None) -> float:  # noqa: ANN001
+def kappa(a, b, labels, weights=None) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return cohen_kappa_score(a, b, labels=labels, weights=weights)
@@ -45,7 +45,7 @@ def approx(x: float) -> object:
 
 
 @pytest.fixture(scope="module")
-def _two_template(tmp_path_factory: pytest.TempPathFactory, _demo_data_template: Path):  # noqa: ANN202
+def _two_template(tmp_path_factory: pytest.TempPathFactory, _demo_data_template: Path):
     """The demo reviewed by two reviewers, made once for this module."""
     folder = tmp_path_factory.mktemp("stats-two") / "data"
     shutil.copytree(_demo_data_template, folder)
@@ -56,7 +56,7 @@ def _two_template(tmp_path_factory: pytest.TempPathFactory, _demo_data_template:
 
 
 @pytest.fixture
-def two_ctx(_two_template, tmp_path: Path):  # noqa: ANN001, ANN201
+def two_ctx(_two_template, tmp_path: Path):
     """An app on a private copy of the two-reviewer data; the profile is a lead assessor."""
     folder, _, _ = _two_template
     shutil.copytree(folder, tmp_path / "data")
@@ -66,7 +66,7 @@ def two_ctx(_two_template, tmp_path: Path):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def two(_two_template):  # noqa: ANN001, ANN201
+def two(_two_template):
     """(my name, each reviewer's levels) in ``two_ctx``."""
     return _two_template[1], _two_template[2]
 

@@ -5,7 +5,7 @@ Runs when REVIEWER_APP_TEST_DATABASE_URL names a server; each test gets its own 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -46,7 +46,7 @@ def test_import_score_submit_export(pg_paths: AppPaths, demo_packages, tmp_path:
         assert import_package(ctx, demo_packages[0]).status == "already imported"
         assert len(list_submissions(ctx)) == 4
         detail = get_submission(ctx, "DEMO-1001")
-        assert detail.submitted_at == datetime(2026, 9, 14, 14, 20, tzinfo=timezone.utc)
+        assert detail.submitted_at == datetime(2026, 9, 14, 14, 20, tzinfo=UTC)
         review = reviews.start_review(ctx, detail.attempt_id)
         for key, level in [("learning-goals", 4), ("checks-for-understanding", 3),
                            ("feedback", 3), ("adjusting-instruction", 3)]:

@@ -10,7 +10,7 @@ import shiboken6
 os.environ.setdefault("REVIEWER_APP_NO_AUDIO", "1")
 sys.path.insert(0, str(Path(__file__).parent))
 
-import workspace_support  # noqa: E402
+import workspace_support
 
 
 @pytest.fixture(autouse=True)

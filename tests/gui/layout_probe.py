@@ -43,7 +43,7 @@ def main() -> int:
 
     def ready() -> bool:
         return (viewer.pdf.page_image_shown() and viewer.media.current_frame() is not None
-                and window.isMaximized() and not viewer.pdf._refit.isActive())  # noqa: SLF001
+                and window.isMaximized() and not viewer.pdf._refit.isActive())
 
     def report() -> None:
         if not ready() and time.monotonic() - started < 30:

@@ -49,7 +49,7 @@ def make_dispute(ctx: AppContext) -> Dispute:
     return Dispute(lead, ana, ben, row.uid)
 
 
-def main_window(qtbot, ctx: AppContext) -> MainWindow:  # noqa: ANN001
+def main_window(qtbot, ctx: AppContext) -> MainWindow:
     """The main window, shown, with its queue and its profile loaded."""
     win = MainWindow(ctx)
     qtbot.addWidget(win)

@@ -59,7 +59,7 @@ def wait_until(condition: Callable[[], object], timeout_s: float = 10.0) -> bool
     return bool(condition())
 
 
-def framed(window) -> bool:  # noqa: ANN001
+def framed(window) -> bool:
     """Shown, and the window manager's frame around it is known."""
     from reviewer_app.gui.geometry import known_margins
 
@@ -67,7 +67,7 @@ def framed(window) -> bool:  # noqa: ANN001
         and known_margins(window) is not None
 
 
-def frame_of(window):  # noqa: ANN001, ANN201 - QRect
+def frame_of(window):
     """The window's frame; where Qt has not (yet) read it from the window manager, the window
     framed as the app's other windows are (openbox frames them all alike; a maximised window
     is sized by the window manager itself)."""
@@ -78,17 +78,17 @@ def frame_of(window):  # noqa: ANN001, ANN201 - QRect
     return window.geometry().marginsAdded(frame_margins(window))
 
 
-def inside(window) -> bool:  # noqa: ANN001
+def inside(window) -> bool:
     return window.screen().availableGeometry().contains(frame_of(window))
 
 
 # -- measuring ---------------------------------------------------------------------------------
 
-def rect_list(r) -> list[int]:  # noqa: ANN001
+def rect_list(r) -> list[int]:
     return [r.x(), r.y(), r.width(), r.height()]
 
 
-def visible_part(widget):  # noqa: ANN001, ANN201 - (QRect of the widget, QRect seen), in window coordinates
+def visible_part(widget):
     """The widget's rectangle and the part of it its parents (scroll area viewports, the
     window itself) do not clip away."""
     from PySide6.QtCore import QPoint, QRect
@@ -103,7 +103,7 @@ def visible_part(widget):  # noqa: ANN001, ANN201 - (QRect of the widget, QRect 
     return whole, seen.intersected(top.rect())
 
 
-def measure(name: str, window, primaries: dict) -> dict:  # noqa: ANN001
+def measure(name: str, window, primaries: dict) -> dict:
     from PySide6.QtCore import QPoint
 
     was_framed = wait_until(lambda: framed(window), 3)  # measured anyway: the report says where it is
@@ -131,7 +131,7 @@ def measure(name: str, window, primaries: dict) -> dict:  # noqa: ANN001
             "controls": controls}
 
 
-def button(box, text: str):  # noqa: ANN001, ANN201
+def button(box, text: str):
     from PySide6.QtWidgets import QAbstractButton
 
     for b in box.findChildren(QAbstractButton):
@@ -140,7 +140,7 @@ def button(box, text: str):  # noqa: ANN001, ANN201
     return None
 
 
-def std(box, which: str):  # noqa: ANN001, ANN201 - a QDialogButtonBox / QMessageBox standard button
+def std(box, which: str):
     from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
     for kind, enum in ((QDialogButtonBox, QDialogButtonBox.StandardButton), (QMessageBox, QMessageBox.StandardButton)):
@@ -153,7 +153,7 @@ def std(box, which: str):  # noqa: ANN001, ANN201 - a QDialogButtonBox / QMessag
 
 # -- the windows -------------------------------------------------------------------------------
 
-def windows(main, ctx):  # noqa: ANN001, ANN201, C901 - one entry per window, in order
+def windows(main, ctx):
     """(name, open it -> the window, its primary controls, ready?) for each window."""
     from PySide6.QtWidgets import QMessageBox, QPushButton, QTextEdit
 
@@ -163,24 +163,24 @@ def windows(main, ctx):  # noqa: ANN001, ANN201, C901 - one entry per window, in
     lead = main.lead
     state: dict = {}
 
-    def workspace():  # noqa: ANN202
+    def workspace():
         main.open_submission("DEMO-1001", None, lambda w: state.__setitem__("workspace", w))
         wait_until(lambda: "workspace" in state, 20)
         return state["workspace"]
 
-    def shortcuts():  # noqa: ANN202
+    def shortcuts():
         w = state["workspace"]
         dialog = w.show_shortcuts()
         return dialog
 
-    def submit_summary():  # noqa: ANN202
+    def submit_summary():
         w = state["workspace"]
         for criterion in w.editor.rubric.criteria:  # everything scored: Submit shows its summary
             w.editor.set_level(criterion.key, criterion.levels[-1].value)
         w.rubric.submit()
-        return w.rubric._summary  # noqa: SLF001
+        return w.rubric._summary
 
-    def mark_calibration():  # noqa: ANN202
+    def mark_calibration():
         dialog = lead.open_calibration()
         wait_until(lambda: dialog.items, 10)
         main.ui.submissionTable.selectRow(0)
@@ -189,18 +189,18 @@ def windows(main, ctx):  # noqa: ANN001, ANN201, C901 - one entry per window, in
         state["calibration"] = dialog
         return mark
 
-    def batch_import():  # noqa: ANN202
+    def batch_import():
         paths = sorted((ctx.paths.data_dir / "incoming-batches").glob("*.json"))
         lead.import_batches(paths)
         wait_until(lambda: lead.last_summary is not None, 20)
         return lead.last_summary
 
-    def batch_export():  # noqa: ANN202
+    def batch_export():
         lead.export_batch(ctx.paths.data_dir / "outgoing")
         wait_until(lambda: lead.last_message is not None, 20)
         return lead.last_message
 
-    def calibration_result():  # noqa: ANN202
+    def calibration_result():
         from reviewer_app.gui.lead.calibration_result import CalibrationResultDialog
         from reviewer_app.services.calibration import calibration_result as result_of
 
@@ -209,13 +209,13 @@ def windows(main, ctx):  # noqa: ANN001, ANN201, C901 - one entry per window, in
         dialog.open()
         return dialog
 
-    def controller_dialog(action: str, key: str):  # noqa: ANN202
+    def controller_dialog(action: str, key: str):
         def open_() -> object:
             main.sync_controller.actions[action].trigger()
             return main.sync_controller.dialogs[key]
         return open_
 
-    def error():  # noqa: ANN202
+    def error():
         details = "\n".join(f"  File \"reviewer_app/module_{i}.py\", line {i}, in step_{i}" for i in range(80))
         box = show_error(main, UserError("The score batch was altered after it was exported, so none "
                                          "of its reviews were imported. Ask the reviewer to export it "

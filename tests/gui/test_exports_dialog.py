@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-from final_decisions_support import add_bulk_final_decisions, seed_final_decisions
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -17,6 +16,8 @@ from reviewer_app.exports.letters import load_pymupdf
 from reviewer_app.gui.lead import open_exports_dialog, open_letters_dialog
 from reviewer_app.services.roles import update_self
 
+from final_decisions_support import add_bulk_final_decisions, seed_final_decisions
+
 
 @pytest.fixture
 def lead_ctx(demo_ctx):
@@ -24,13 +25,13 @@ def lead_ctx(demo_ctx):
     return demo_ctx
 
 
-def _ready(qtbot, dialog) -> None:  # noqa: ANN001
+def _ready(qtbot, dialog) -> None:
     """Wait for the credentials and the first count (loaded off the GUI thread)."""
     qtbot.waitUntil(lambda: dialog.filters.credential.count() == 3, timeout=10_000)
     qtbot.waitUntil(lambda: "match" in dialog.match_label.text(), timeout=10_000)
 
 
-def _choose(combo, data) -> None:  # noqa: ANN001
+def _choose(combo, data) -> None:
     combo.setCurrentIndex(combo.findData(data))
 
 

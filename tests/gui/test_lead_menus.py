@@ -23,7 +23,7 @@ from lead_gui_support import main_window
 from lead_support import FA_EARNED, FA_NOT_YET, add_profile, become, make_lead, rows, score
 
 
-def _menu_titles(win) -> list[str]:  # noqa: ANN001
+def _menu_titles(win) -> list[str]:
     return [a.text().replace("&", "") for a in win.menuBar().actions() if a.isVisible()]
 
 
@@ -63,7 +63,7 @@ def test_a_lead_window_opens_with_the_lead_menu(qtbot, demo_ctx):
     assert "Lena Lead" in win.lead.profile_button.text()
 
 
-def _wait_message(qtbot, win, name: str) -> QMessageBox:  # noqa: ANN001
+def _wait_message(qtbot, win, name: str) -> QMessageBox:
     qtbot.waitUntil(lambda: win.lead.last_message is not None
                     and win.lead.last_message.objectName() == name, timeout=20_000)
     return win.lead.last_message

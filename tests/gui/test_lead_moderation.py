@@ -21,19 +21,19 @@ from lead_gui_support import PAGE_NOTE, VIDEO_NOTE_MS, main_window, make_dispute
 FINAL = {"learning-goals": 3, "checks-for-understanding": 3, "feedback": 3, "adjusting-instruction": 2}
 
 
-def _moderation(qtbot, ctx) -> ModerationWindow:  # noqa: ANN001
+def _moderation(qtbot, ctx) -> ModerationWindow:
     win = main_window(qtbot, ctx)
     window = win.lead.open_moderation()
     qtbot.waitUntil(lambda: window.detail is not None, timeout=10_000)
     return window
 
 
-def _outbox(ctx) -> list[tuple]:  # noqa: ANN001
+def _outbox(ctx) -> list[tuple]:
     with ctx.engine.connect() as conn:
         return list(conn.execute(text("SELECT review_id, state FROM sync_outbox")))
 
 
-def _error_box(window) -> QMessageBox:  # noqa: ANN001
+def _error_box(window) -> QMessageBox:
     boxes = [b for b in window.findChildren(QMessageBox, "errorDialog") if b.isVisible()]
     assert boxes, "no error shown"
     return boxes[-1]
@@ -120,7 +120,7 @@ def test_after_recording_the_next_open_dispute_is_selected(qtbot, demo_ctx):
     assert window.queue.currentIndex().row() == 0
 
 
-def _opened_workspace(qtbot, window: ModerationWindow):  # noqa: ANN202
+def _opened_workspace(qtbot, window: ModerationWindow):
     opened = []
     window.evidenceOpened.connect(opened.append)
     return opened
@@ -182,11 +182,11 @@ def test_activation_reloads_only_when_the_disputes_changed(qtbot, demo_ctx):
     # Another process resolves it (no notification here): the change counter shows it.
     from reviewer_app.services import dispute_ids
 
-    silenced, dispute_ids._listeners[:] = list(dispute_ids._listeners), []  # noqa: SLF001
+    silenced, dispute_ids._listeners[:] = list(dispute_ids._listeners), []
     try:
         moderation.moderate(demo_ctx, dispute.uid, FINAL, feedback="Keep going.", rationale="Why.")
     finally:
-        dispute_ids._listeners[:] = silenced  # noqa: SLF001
+        dispute_ids._listeners[:] = silenced
     assert window.model.rowCount() == 1
     with qtbot.waitSignal(window.changesChecked, timeout=10_000) as checked:
         window.check_changes()  # as when the window is activated

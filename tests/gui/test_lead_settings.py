@@ -20,7 +20,7 @@ from lead_gui_support import main_window, make_dispute
 from lead_support import make_lead
 
 
-def _entries(ctx) -> int:  # noqa: ANN001
+def _entries(ctx) -> int:
     with ctx.sessions() as s:
         return s.scalar(select(func.count(m.AuditEntry.id)))
 

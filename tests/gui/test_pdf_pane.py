@@ -287,7 +287,7 @@ def test_zoom(qtbot, pane: PdfPane):
 
 def test_the_next_page_is_drawn_ahead_so_turning_to_it_is_instant(qtbot, pane: PdfPane):
     load(qtbot, pane, LESSON_PLAN)  # page 1 on screen
-    doc, zoom = pane._want.doc, pane._want.zoom  # noqa: SLF001 - the render on screen
+    doc, zoom = pane._want.doc, pane._want.zoom
     following = RC.PageKey(doc, 1, zoom, "page")
     qtbot.waitUntil(lambda: pane.client.cached(following) is not None, timeout=WAIT)
     pane.next_page()

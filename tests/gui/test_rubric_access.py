@@ -22,7 +22,7 @@ from reviewer_app.gui.workspace.level_button import CHECK, LevelButton
 from reviewer_app.gui.workspace.submit_summary import SubmitSummary
 from reviewer_app.services import reviews
 
-from workspace_support import make_workspace, wait_saved  # noqa: E402
+from workspace_support import make_workspace, wait_saved
 
 
 def _lin(v: int) -> float:
@@ -115,7 +115,7 @@ def _readable(root: QWidget) -> int:
     return checked
 
 
-def _score(ws) -> None:  # noqa: ANN001
+def _score(ws) -> None:
     for key, level in [("learning-goals", 3), ("checks-for-understanding", 2), ("feedback", 3),
                        ("adjusting-instruction", 2)]:
         ws.editor.set_level(key, level)
@@ -123,7 +123,7 @@ def _score(ws) -> None:  # noqa: ANN001
     ws.editor.set_feedback("Check every student's understanding before moving on.")
 
 
-def _chosen_state(ws) -> None:  # noqa: ANN001
+def _chosen_state(ws) -> None:
     """The chosen level's fill against the card around it and an unchosen level: 3:1."""
     card = ws.rubric.card("learning-goals")
     image = card.grab().toImage()
@@ -180,7 +180,7 @@ def test_a_whole_review_with_the_keyboard_alone(qtbot, demo_ctx):
     ws.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is ws, timeout=5000)
 
-    def press(key: Qt.Key, modifiers=Qt.KeyboardModifier.NoModifier) -> None:  # noqa: ANN001
+    def press(key: Qt.Key, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
         target = QApplication.focusWidget() or ws
         qtbot.keyClick(target, key, modifiers)
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 os.environ["REVIEWER_APP_NO_AUDIO"] = "1"
 
-import pytest  # noqa: E402
-from PySide6.QtCore import QPoint, Qt  # noqa: E402
+import pytest
+from PySide6.QtCore import QPoint, Qt
 
-from test_media_pane import BLUE, CLASSROOM, FRAME_MS, YELLOW, assert_colour, needs_vlc  # noqa: E402
+from reviewer_app.gui.media.media_pane import MediaPane
 
-from reviewer_app.gui.media.media_pane import MediaPane  # noqa: E402
+from test_media_pane import BLUE, CLASSROOM, FRAME_MS, YELLOW, assert_colour, needs_vlc
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def video(qtbot):
 
 def click_at(qtbot, pane: MediaPane, ms: int) -> int:
     bar = pane.seek_bar
-    point = QPoint(bar._x_for(ms), bar.height() // 2)  # noqa: SLF001
+    point = QPoint(bar._x_for(ms), bar.height() // 2)
     with qtbot.waitSignal(pane.frameShown, timeout=6000) as shown:
         qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=point)
     return shown.args[0]

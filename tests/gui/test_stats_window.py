@@ -18,7 +18,7 @@ from stats_support import two_reviewers_over_demo
 
 
 @pytest.fixture(scope="module")
-def _two_template(tmp_path_factory: pytest.TempPathFactory, _demo_data_template: Path):  # noqa: ANN202
+def _two_template(tmp_path_factory: pytest.TempPathFactory, _demo_data_template: Path):
     folder = tmp_path_factory.mktemp("stats-gui") / "data"
     shutil.copytree(_demo_data_template, folder)
     with AppContext.open(resolve_paths(data_dir=folder)) as ctx:
@@ -28,14 +28,14 @@ def _two_template(tmp_path_factory: pytest.TempPathFactory, _demo_data_template:
 
 
 @pytest.fixture
-def lead_ctx(_two_template, tmp_path: Path):  # noqa: ANN001, ANN201
+def lead_ctx(_two_template, tmp_path: Path):
     shutil.copytree(_two_template[0], tmp_path / "data")
     with AppContext.open(resolve_paths(data_dir=tmp_path / "data")) as ctx:
         as_lead_database(ctx)  # bound to the lead's key in this test's keyring
         yield ctx
 
 
-def opened(qtbot, ctx: AppContext) -> StatsWindow:  # noqa: ANN001
+def opened(qtbot, ctx: AppContext) -> StatsWindow:
     window = StatsWindow(ctx)
     qtbot.addWidget(window)
     with qtbot.waitSignal(window.loaded, timeout=20_000):

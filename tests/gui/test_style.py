@@ -10,11 +10,11 @@ from PySide6.QtWidgets import QScrollBar, QStyleFactory
 from reviewer_app.gui.style import FlatScrollBars
 
 
-def _bar(qtbot, value: int, palette: QPalette | None = None) -> QScrollBar:  # noqa: ANN001
+def _bar(qtbot, value: int, palette: QPalette | None = None) -> QScrollBar:
     bar = QScrollBar(Qt.Orientation.Vertical)
     style = FlatScrollBars(QStyleFactory.create("Fusion"))
     bar.setStyle(style)
-    bar._style = style  # noqa: SLF001 - a widget does not own its style
+    bar._style = style
     if palette is not None:
         bar.setPalette(palette)
     bar.setRange(0, 100)

@@ -11,13 +11,13 @@ from reviewer_app.gui.workspace.submit_summary import SubmitSummary
 from reviewer_app.services import batches, reviews
 from reviewer_app.services.submissions import get_submission
 
-from workspace_support import make_workspace, wait_saved  # noqa: E402
+from workspace_support import make_workspace, wait_saved
 
 EARNED = [("learning-goals", 3), ("checks-for-understanding", 4), ("feedback", 3),
           ("adjusting-instruction", 2)]
 
 
-def _submit(qtbot, ws) -> None:  # noqa: ANN001
+def _submit(qtbot, ws) -> None:
     for key, level in EARNED:
         ws.editor.set_level(key, level)
     qtbot.mouseClick(ws.rubric.submit_button, Qt.MouseButton.LeftButton)

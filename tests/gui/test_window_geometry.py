@@ -18,7 +18,7 @@ from reviewer_app.gui.main_window import MainWindow
 from reviewer_app.gui.stats.window import StatsWindow
 
 
-def _main(qtbot, ctx) -> MainWindow:  # noqa: ANN001
+def _main(qtbot, ctx) -> MainWindow:
     win = MainWindow(ctx)
     qtbot.addWidget(win)
     with qtbot.waitSignal(win.model.loaded, timeout=10_000):
@@ -26,7 +26,7 @@ def _main(qtbot, ctx) -> MainWindow:  # noqa: ANN001
     return win
 
 
-def _stats(qtbot, ctx, main) -> StatsWindow:  # noqa: ANN001
+def _stats(qtbot, ctx, main) -> StatsWindow:
     window = StatsWindow(ctx, main)
     qtbot.addWidget(window)
     window.show()

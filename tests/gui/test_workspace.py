@@ -18,7 +18,7 @@ from reviewer_app.services import annotations as notes_svc
 from reviewer_app.services import reviews
 from reviewer_app.store.context import AppContext
 
-from workspace_support import make_workspace, wait_saved  # noqa: E402
+from workspace_support import make_workspace, wait_saved
 
 os.environ.setdefault("REVIEWER_APP_NO_AUDIO", "1")
 

@@ -19,7 +19,7 @@ from reviewer_app.services.demo import build_demo_packages
 from reviewer_app.services.imports import import_package
 from reviewer_app.store.context import AppContext
 
-from workspace_support import make_workspace, wait_saved  # noqa: E402
+from workspace_support import make_workspace, wait_saved
 
 GREEN, BLUE, RED = (0, 255, 0), (0, 0, 255), (255, 0, 0)
 

@@ -10,14 +10,14 @@ from PySide6.QtWidgets import QApplication
 
 from reviewer_app.gui.workspace.window import WorkspaceWindow
 
-from workspace_support import make_workspace, wait_saved  # noqa: E402
+from workspace_support import make_workspace, wait_saved
 
 WAIT = 20_000
 # Every key bound to an action without a modifier, and then some.
 TYPED = "I O N A R P W F M K J L 1 2 3 4 0 , . [ ] ianrpwfmkjl"
 
 
-def _ready(qtbot, ws: WorkspaceWindow) -> None:  # noqa: ANN001
+def _ready(qtbot, ws: WorkspaceWindow) -> None:
     viewer = ws.viewer
     qtbot.waitUntil(lambda: viewer.pdf.page_image_shown() and viewer.media.current_frame() is not None,
                     timeout=WAIT)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from test_media_pane import BLUE, assert_colour, needs_vlc  # noqa: E402
-from workspace_support import make_workspace  # noqa: E402
+from test_media_pane import BLUE, assert_colour, needs_vlc
+from workspace_support import make_workspace
 
 WAIT = 20_000
 
 
-def _opened(qtbot, ws) -> None:  # noqa: ANN001
+def _opened(qtbot, ws) -> None:
     viewer = ws.viewer
     qtbot.waitUntil(lambda: viewer.pdf.page_image_shown() and viewer.media.current_frame() is not None
                     and viewer.media.engine().settled(), timeout=WAIT)

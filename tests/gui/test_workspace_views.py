@@ -9,10 +9,10 @@ from PySide6.QtGui import QAction
 
 from reviewer_app.gui.workspace.layout import screen_key
 
-from workspace_support import make_workspace  # noqa: E402
+from workspace_support import make_workspace
 
 
-def _action(ws, name: str) -> QAction:  # noqa: ANN001
+def _action(ws, name: str) -> QAction:
     return ws.findChild(QAction, name)
 
 

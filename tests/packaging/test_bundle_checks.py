@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor, QImage
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "packaging"))
 
-import bundle_probe  # noqa: E402
+import bundle_probe
 
 
 def frame(body: tuple[int, int, int], bar: tuple[int, int, int]) -> QImage:

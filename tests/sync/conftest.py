@@ -14,12 +14,12 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from reviewer_app.config import resolve_paths  # noqa: E402
-from reviewer_app.store.context import AppContext  # noqa: E402
-from reviewer_app.sync.reference_issuer.server import IssuerConfig, IssuerServer  # noqa: E402
+from reviewer_app.config import resolve_paths
+from reviewer_app.store.context import AppContext
+from reviewer_app.sync.reference_issuer.server import IssuerConfig, IssuerServer
 
-from support import FAST, PASSWORD, USER, add_and_login, make_lead, score_earned  # noqa: E402
-from sync_test_keyring import MemoryKeyring  # noqa: E402
+from support import FAST, PASSWORD, USER, add_and_login, make_lead, score_earned
+from sync_test_keyring import MemoryKeyring
 
 
 @pytest.fixture(autouse=True)

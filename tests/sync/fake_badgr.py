@@ -267,7 +267,7 @@ def create_badgr_app(state: BadgrState) -> Any:
     ])
     app.router.redirect_slashes = False  # Django does not redirect a POST either
 
-    async def with_clock(scope, receive, send) -> None:  # noqa: ANN001
+    async def with_clock(scope, receive, send) -> None:
         """Every reply dated by the server's clock; every call recorded."""
         status = 0
 

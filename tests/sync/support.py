@@ -26,7 +26,7 @@ FAST = SyncSettings(batch_size=50, backoff=Backoff(base=0.005, cap=0.05), patien
                     max_failures=12)
 
 
-def add_and_login(ctx: AppContext, issuer: IssuerServer, name: str = "ref", **kwargs) -> None:  # noqa: ANN003
+def add_and_login(ctx: AppContext, issuer: IssuerServer, name: str = "ref", **kwargs) -> None:
     sync.add_profile(ctx, name, "reference", issuer.url, USER, **kwargs)
     sync.login(ctx, name, PASSWORD)
 
@@ -130,7 +130,7 @@ def assign_on_issuer(issuer: IssuerServer, keys: list[str], user: str = USER) ->
 
 
 def sync_until_done(ctx: AppContext, settings: SyncSettings = FAST, passes: int = 20,
-                    **kwargs) -> list[SyncReport]:  # noqa: ANN003
+                    **kwargs) -> list[SyncReport]:
     reports = []
     for _ in range(passes):
         reports.append(sync.sync_now(ctx, settings=settings, **kwargs))
@@ -167,7 +167,7 @@ def cli_env(keyring_file: Path | None, **extra: str) -> dict[str, str]:
     return env
 
 
-def cli(data_dir: Path, *args: str, env: dict[str, str], timeout: float = 120):  # noqa: ANN201
+def cli(data_dir: Path, *args: str, env: dict[str, str], timeout: float = 120):
     import subprocess
     import sys
 
@@ -178,7 +178,7 @@ def cli(data_dir: Path, *args: str, env: dict[str, str], timeout: float = 120): 
 class AppServer:
     """Any ASGI app on a real loopback socket (uvicorn in a thread), like the reference issuer."""
 
-    def __init__(self, app, host: str = "127.0.0.1", **config: object) -> None:  # noqa: ANN001
+    def __init__(self, app, host: str = "127.0.0.1", **config: object) -> None:
         import socket
 
         import uvicorn
@@ -191,7 +191,7 @@ class AppServer:
                                                     ws="none", **config))
         self.thread = None
 
-    def __enter__(self) -> "AppServer":
+    def __enter__(self) -> AppServer:
         import threading
         import time
 

@@ -38,7 +38,7 @@ def _event_loops_work(qapp):
     qapp.exec()
 
 
-def _status(pending=3, rejected=0, profile="ref", last=None):  # noqa: ANN001, ANN202
+def _status(pending=3, rejected=0, profile="ref", last=None):
     return sync.SyncStatus(profile, "reference", pending, 0, 5, rejected, last)
 
 
@@ -95,7 +95,7 @@ def test_a_pass_runs_off_the_gui_thread_and_the_indicator_follows(qtbot, window:
     threads = []
     real = sync.sync_now
 
-    def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def spy(*args, **kwargs):
         threads.append(threading.get_ident())
         return real(*args, **kwargs)
 
@@ -141,7 +141,7 @@ def test_the_outbox_shows_the_reason_and_retries_a_rejected_decision(qtbot, wind
     assert issuer.store.decision_count() == 3
 
 
-def qtbot_button():  # noqa: ANN201
+def qtbot_button():
     from PySide6.QtCore import Qt
 
     return Qt.MouseButton.LeftButton

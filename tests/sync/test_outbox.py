@@ -66,7 +66,7 @@ def test_a_failing_submit_rolls_back_the_entry_with_the_decision(demo_ctx: AppCo
     count = len(outbox_rows(demo_ctx))
     real = finalize.payload
 
-    def boom(*args):  # noqa: ANN002
+    def boom(*args):
         real(*args)
         raise RuntimeError("disk full")
 

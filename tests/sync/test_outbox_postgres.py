@@ -21,7 +21,7 @@ pytestmark = needs_postgres
 
 
 @pytest.fixture
-def pg_app(pg_paths) -> Iterator[AppContext]:  # noqa: ANN001
+def pg_app(pg_paths) -> Iterator[AppContext]:
     with AppContext.open(pg_paths) as ctx:
         yield ctx
 

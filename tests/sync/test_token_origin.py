@@ -156,10 +156,10 @@ class LinksElsewhere:
     """ASGI middleware around the reference issuer: its assignment list names package links
     on another site (``base``), as an issuer using a download server would."""
 
-    def __init__(self, app, base: str) -> None:  # noqa: ANN001
+    def __init__(self, app, base: str) -> None:
         self.app, self.base = app, base
 
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+    async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or scope["path"] != "/api/v1/assignments":
             await self.app(scope, receive, send)
             return

@@ -124,7 +124,7 @@ class BatchImportSummary(QDialog):
     """Each batch file and what became of it: imported N reviews, already imported, or
     refused and why."""
 
-    def __init__(self, outcomes: Sequence, cancelled: bool = False,  # noqa: ANN001 - BatchOutcome
+    def __init__(self, outcomes: Sequence, cancelled: bool = False,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("batchImportSummary")

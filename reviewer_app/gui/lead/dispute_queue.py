@@ -32,7 +32,7 @@ class DisputeListModel(QAbstractListModel):
     def row_of(self, uid: str | None) -> int:
         return next((i for i, d in enumerate(self.disputes) if d.uid == uid), -1)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.disputes)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: ANN201
@@ -59,7 +59,7 @@ class DisputeDelegate(QStyledItemDelegate):
     """Three lines: the submission and when it was opened; the credential and reviewers;
     the first reason (the rest in the tooltip and on the right)."""
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:  # noqa: N802
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         fm = QFontMetrics(option.font)
         return QSize(260, fm.height() * 3 + fm.leading() * 2 + 2 * PAD + 4)
 

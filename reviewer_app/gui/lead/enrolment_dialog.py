@@ -160,7 +160,7 @@ class EnrolmentDialog(QDialog):
         return run_task(lambda job: enrolled(ctx), on_success=self._show,
                         on_error=lambda exc: show_error(self, exc, "Enrolled reviewers"), owner=self)
 
-    def _show(self, rows: list) -> None:  # noqa: ANN001 - enrolment.Enrolled
+    def _show(self, rows: list) -> None:
         self.rows = list(rows)
         self.loads += 1
         self.table.clear()

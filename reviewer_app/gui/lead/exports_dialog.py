@@ -368,7 +368,7 @@ class _ExportDialog(QDialog):
         if self.result_path is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.result_path)))
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.task is not None:
             self.task.cancel()  # the temporary file is removed by the worker
         super().closeEvent(event)

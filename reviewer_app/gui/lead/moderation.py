@@ -224,7 +224,7 @@ class ModerationWindow(QMainWindow):
         run_task(lambda job: dispute_ids.version(ctx), on_success=compared,
                  on_error=lambda exc: None, owner=self)
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+    def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
             self.check_changes()  # resolved elsewhere (the command line, another window)?
@@ -382,7 +382,7 @@ class ModerationWindow(QMainWindow):
         self.statusBar().showMessage(f"Opening {en.evidence_title} at {note.where()}\u2026", 5000)
         open_workspace(self.ctx, settings, d.submission_key, d.attempt, self, at_note)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         self._serial += 1  # results still on their way are dropped
         super().closeEvent(event)
 

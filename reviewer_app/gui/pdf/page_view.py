@@ -170,7 +170,7 @@ class PageCanvas(QWidget):
 
     # -- painting --------------------------------------------------------------------
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+    def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         if self._page < 0:  # no page (opening, or nothing to show): only the words, if any
             if self._placeholder:
@@ -259,7 +259,7 @@ class PageCanvas(QWidget):
         return QPointF(min(max(pos.x(), page.left()), page.right()),
                        min(max(pos.y(), page.top()), page.bottom()))
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if self._region_mode and event.button() == Qt.MouseButton.LeftButton and self._page >= 0:
             self._drag_from = self._clamped(event.position())
             self._drag_rect = QRectF(self._drag_from, self._drag_from)
@@ -267,7 +267,7 @@ class PageCanvas(QWidget):
             return
         super().mousePressEvent(event)
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._drag_from is not None:
             self._drag_rect = QRectF(self._drag_from, self._clamped(event.position())).normalized()
             self.update()
@@ -275,7 +275,7 @@ class PageCanvas(QWidget):
             return
         super().mouseMoveEvent(event)
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self._drag_from is not None and event.button() == Qt.MouseButton.LeftButton:
             rect = QRectF(self._drag_from, self._clamped(event.position())).normalized()
             self._drag_from = None
@@ -310,11 +310,11 @@ class PageView(QScrollArea):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._overscroll = 0
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.resized.emit()
 
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+    def wheelEvent(self, event: QWheelEvent) -> None:
         dy = event.angleDelta().y()
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             if dy:

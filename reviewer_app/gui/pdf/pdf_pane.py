@@ -322,12 +322,12 @@ class PdfPane(PagingMixin, ZoomMixin, SearchMixin, PasswordMixin, QWidget):
         to keep a readable page beside it."""
         self.thumbs.setVisible(self._thumbs_wanted and self.width() >= THUMBS_MIN_PANE_WIDTH)
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         if self._thumbs_wanted:
             self._place_thumbs()
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._info is not None and self._page >= 0:
             self._refit.start()

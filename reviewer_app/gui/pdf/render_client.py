@@ -429,7 +429,7 @@ class RenderClient(QObject):
         elif job.callback is not None and job.owners and message != "":
             try:
                 job.callback(job.result if message is None else None, message)
-            except Exception:  # noqa: BLE001 - a pane's bug must not break the client
+            except Exception:
                 log.exception("PDF renderer callback failed")
         self._dispatch()
 

@@ -182,7 +182,7 @@ def check_pdf(path: str | Path, timeout: float = CHECK_TIMEOUT) -> str:
         except BrokenProcessPool:
             _give_back(pool, broken=True)
             continue
-        except Exception:  # noqa: BLE001 - a check reports, it never raises
+        except Exception:
             log.exception("PDF check failed")
             _give_back(pool, broken=False)
             return "This PDF could not be checked."

@@ -69,7 +69,7 @@ class ThumbnailModel(QAbstractListModel):
         self._requested = {}
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._sizes)
 
     def set_notes(self, notes: list[tuple[int, QRectF, str]]) -> None:
@@ -187,7 +187,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
 
     PAD = 4
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(THUMB_BOX.width() + 2 * self.PAD,
                      THUMB_BOX.height() + option.fontMetrics.height() + 3 * self.PAD)
 

@@ -46,10 +46,10 @@ class _Chart(QWidget):
         self.y_format: Callable[[float], str] = lambda v: f"{v:g}"
         self._hits: list[tuple[QRectF, str]] = []
 
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+    def sizeHint(self) -> QSize:
         return QSize(520, 280)
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
+    def minimumSizeHint(self) -> QSize:
         return QSize(240, 160)
 
     def set_data(self, categories: Sequence[str], series: Sequence[Series], *,
@@ -138,7 +138,7 @@ class _Chart(QWidget):
     def has_data(self) -> bool:
         return bool(self.categories) and any(v is not None for s in self.series for v in s.values)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         self._hits = []
@@ -166,7 +166,7 @@ class _Chart(QWidget):
                 return text
         return None
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         text = self.tip_at(event.position().x(), event.position().y())
         if text:
             QToolTip.showText(event.globalPosition().toPoint(), text, self)

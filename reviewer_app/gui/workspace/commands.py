@@ -38,10 +38,10 @@ class SetComment(QUndoCommand):
         super().__init__(f"Comment on \u201c{title}\u201d")
         self.editor, self.criterion, self.index, self.old, self.new = editor, criterion, index, old, new
 
-    def id(self) -> int:  # noqa: A003 - Qt's name
+    def id(self) -> int:
         return _COMMENT_ID + self.index
 
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802
+    def mergeWith(self, other: QUndoCommand) -> bool:
         if not isinstance(other, SetComment) or other.criterion != self.criterion:
             return False
         self.new = other.new
@@ -59,10 +59,10 @@ class SetFeedback(QUndoCommand):
         super().__init__("Feedback to the candidate")
         self.editor, self.old, self.new = editor, old, new
 
-    def id(self) -> int:  # noqa: A003
+    def id(self) -> int:
         return _COMMENT_ID - 1
 
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802
+    def mergeWith(self, other: QUndoCommand) -> bool:
         if not isinstance(other, SetFeedback):
             return False
         self.new = other.new

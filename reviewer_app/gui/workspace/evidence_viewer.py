@@ -103,7 +103,7 @@ class EvidenceViewer(QSplitter):
         media, document = self.sizes()
         self.document_share = document / (media + document)  # as far as the minimums allowed
 
-    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802
+    def resizeEvent(self, event) -> None:  # noqa: ANN001
         super().resizeEvent(event)
         self.apply_split()
 

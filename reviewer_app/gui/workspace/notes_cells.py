@@ -58,7 +58,7 @@ class HtmlCellDelegate(QStyledItemDelegate):
         doc.documentLayout().draw(painter, context)
         painter.restore()
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:  # noqa: N802
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         view = option.widget
         width = view.columnWidth(index.column()) if hasattr(view, "columnWidth") else option.rect.width()
         key = (str(index.data(HTML_ROLE) or ""), int(width), option.font.key())

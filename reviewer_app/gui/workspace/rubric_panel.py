@@ -96,7 +96,7 @@ class CommitTextEdit(QPlainTextEdit):
         self.setTextCursor(c)
         self._loading = False
 
-    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+    def focusOutEvent(self, event: QFocusEvent) -> None:
         if self._timer.isActive():
             self.commit()
         super().focusOutEvent(event)
@@ -168,12 +168,12 @@ class CriterionCard(QFrame):
         self._current: bool | None = None
         self.set_current(False)
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: ANN001, N802
+    def eventFilter(self, obj, event) -> bool:  # noqa: ANN001
         if event.type() == event.Type.FocusIn:
             self.activated.emit(self.criterion.key)
         return False
 
-    def mousePressEvent(self, event) -> None:  # noqa: ANN001, N802
+    def mousePressEvent(self, event) -> None:  # noqa: ANN001
         self.activated.emit(self.criterion.key)
         super().mousePressEvent(event)
 
@@ -211,7 +211,7 @@ class CriterionCard(QFrame):
     def is_current(self) -> bool:
         return bool(self._current)
 
-    def paintEvent(self, event) -> None:  # noqa: ANN001, N802
+    def paintEvent(self, event) -> None:  # noqa: ANN001
         """A rounded frame: blue around the current criterion, none around the others."""
         if not self._current:
             return

@@ -244,7 +244,7 @@ class _RegionDrag(QObject):
         super().__init__(image)
         self.image = image
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
         if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.MouseButtonRelease):
             if kind != QEvent.Type.MouseMove and event.button() != Qt.MouseButton.LeftButton:
@@ -375,7 +375,7 @@ class ViewerSlot(QWidget):
     def set_title(self, item: EvidenceItem) -> None:
         self.title.setText(f"<b>{_html(item.title)}</b> \u00b7 {KIND_LABEL[item.kind]}")
 
-    def showEvent(self, event) -> None:  # noqa: ANN001, N802
+    def showEvent(self, event) -> None:  # noqa: ANN001
         super().showEvent(event)
         self.changed.emit()
 

@@ -335,11 +335,11 @@ class WorkspaceWindow(QMainWindow):
         self.inner.save()
         self.settings.sync()
 
-    def showEvent(self, event) -> None:  # noqa: ANN001, N802
+    def showEvent(self, event) -> None:  # noqa: ANN001
         super().showEvent(event)
         self.inner.shown()
 
-    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802
+    def resizeEvent(self, event) -> None:  # noqa: ANN001
         super().resizeEvent(event)
         self.inner.resized()
 
@@ -422,7 +422,7 @@ class WorkspaceWindow(QMainWindow):
         if self.editor is not None:
             self.resume.return_to(self.editor.review.uid, item, self.viewer)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         for item in (self.viewer.media_item, self.viewer.document_item):
             if item is not None:
                 self._remember(item)

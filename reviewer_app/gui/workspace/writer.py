@@ -88,7 +88,7 @@ class SerialWriter(QObject):
                 result = fn()
             except Cancelled:
                 raise
-            except BaseException as exc:  # noqa: BLE001 - sorted below, re-raised if not storage
+            except BaseException as exc:
                 fault = explain(exc, self._folder)
                 if fault is None:
                     raise
