@@ -24,14 +24,7 @@ identified by its burnt-in timestamp), and what the engine does about it:
   and now and then it first shows the first frame of the file (decoded before the start
   time took effect): the first picture of an input started playing past the first frame
   is dropped when it equals the file's first frame.
-* Exact seeks (notes, typed times; ``seek(ms, exact=True)``): started *paused* at a key frame
-  (``:start-paused``), libvlc shows exactly that key frame; played on at 1x it shows every
-  later frame at its time, so the frame is known by counting, each count checked against
-  the clock (see "exact frames" below). Key frames and frame times come from the file's
-  tables (reviewer_app.render.video_timing: MP4 and MOV, and Matroska and WebM, which
-  libvlc reads with libavformat; other containers seek by time alone). Frames of notes
-  are decoded ahead that way while the video waits (``prepare_frames``), so choosing a note
-  shows its frame at once.
+* Exact seeks (notes, typed times): see exact_seeks.
 * After a paused ``set_time`` VLC ignores the first ``next_frame`` and skips a frame on the
   next, and resuming jumps about a second ahead. ``next_frame`` is exact after a pause that
   followed playback, but resuming after it jumps too. So "play" restarts the input just after
@@ -64,14 +57,12 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from reviewer_app.gui.media.exact_count import (
-    ExactCount,
     frame_after,
     last_frame_ms,
-    ms_of,
     next_ms,
     snap,
-    start_ms_at_key,
 )
+from reviewer_app.gui.media.exact_seeks import ExactSeeks
 from reviewer_app.gui.media.frame_cache import Frame, PreparedFrames, frames_that_fit
 from reviewer_app.gui.media.operations import (
     Capture,
@@ -91,6 +82,20 @@ from reviewer_app.gui.media.probe import (
     kind_of,
 )
 from reviewer_app.gui.media.timecode import format_ms
+from reviewer_app.gui.media.tuning import (
+    CAPTURE_MARGIN_FRAMES,
+    CAPTURE_MAX_FRAMES,
+    END_QUIET_S,
+    FIRST_FRAME_TIMEOUT_S,
+    PREFETCH_AHEAD,
+    PREFETCH_DELAY_S,
+    PREPARE_IDLE_S,
+    SEEK_GIVE_UP_S,
+    SEEK_RETRY_S,
+    SETTLE_S,
+    STEP_TIMEOUT_S,
+    TICK_MS,
+)
 from reviewer_app.gui.media.vlc_loader import (
     VlcUnavailable,
     get_instance,
@@ -112,23 +117,8 @@ RATES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0)
 MIN_RATE, MAX_RATE = RATES[0], RATES[-1]
 DEFAULT_FPS = 25.0
 
-TICK_MS = 40                 # seek bar and watchdog poll
-END_QUIET_S = 0.3            # after libvlc's "end reached", the last pictures come within this
-SETTLE_S = 0.12              # a pause is settled once no new picture came for this long
-FIRST_FRAME_TIMEOUT_S = 6.0  # a video that shows no picture by then cannot be played
-SEEK_RETRY_S = 0.25          # paused seek: ask again if no picture came
-SEEK_GIVE_UP_S = 0.7         # ... then restart the input at the target instead
-STEP_TIMEOUT_S = 0.35        # next_frame that shows nothing: capture instead
-CAPTURE_MARGIN_FRAMES = 6    # a capture starts this many frames before the frame on screen
-CAPTURE_MAX_FRAMES = 40
-PREFETCH_DELAY_S = 0.15      # after a paused seek, once idle, decode the frames around it
-PREFETCH_AHEAD = 3           # ... this many past the frame on screen
-EXACT_ATTEMPTS = 3           # a doubtful count starts again from the key frame, this often
-EXACT_STALL_S = 1.5          # ... or when no picture came for this long
-EXACT_DIRECT_S = 0.6         # a paused start on the frame itself that shows nothing by then
-PREPARE_IDLE_S = 0.25        # prepare only once nothing else happened for this long
 
-class MediaEngine(QObject):
+class MediaEngine(ExactSeeks, QObject):
     """libvlc playback of one file at a time, with exact frame bookkeeping. GUI thread only."""
 
     positionChanged = Signal(int)
@@ -608,32 +598,6 @@ class MediaEngine(QObject):
         return not busy and not self._holding and self._settled() \
             and not self._rearm_due and (self._prefetch_at is None or self._want_play)
 
-    def prepare_frames(self, times_ms: list[int]) -> None:
-        """Decode these frames ahead, while the video waits paused (a note's frame then shows
-        at once when the note is chosen). Only files whose frame table is known."""
-        self._wanted_ms = [int(t) for t in times_ms]
-        self._update_wanted()
-        if self._wanted:
-            self._quiet_since = min(self._quiet_since, time.monotonic() - PREPARE_IDLE_S)
-
-    def prepared(self) -> bool:
-        """Every frame asked for by ``prepare_frames`` is decoded (or cannot be)."""
-        self._update_wanted()
-        return not self._wanted and not (self._op is not None and self._op.decoding_ahead())
-
-    def _update_wanted(self) -> None:
-        timing = self._timing
-        wanted_ms = self._wanted_ms
-        if timing is None or self._audio:
-            self._wanted = []
-            return
-        indexes = []
-        for ms in wanted_ms:
-            index = timing.index_at(self._clamp(ms) * 1000)
-            if index not in self._prepared and index not in indexes:
-                indexes.append(index)
-        self._wanted = indexes
-
     # ------------------------------------------------------------------------- loading --
     def _set_session(self, session: Session | None) -> None:
         self._session = session
@@ -875,266 +839,6 @@ class MediaEngine(QObject):
         session.player.set_rate(1.0)
         if kind == "restart":
             self._emit_position(target)
-
-    # -------------------------------------------------------------------- exact frames --
-    # Frames counted from a key frame, each checked against its slot: the count itself is
-    # reviewer_app.gui.media.exact_count (plain Python); here libvlc is driven for it.
-
-    def _ms_of(self, index: int) -> int:
-        assert self._timing is not None
-        return ms_of(self._timing, index)
-
-    def _seek_exact(self, target: int) -> None:
-        timing = self._timing
-        assert timing is not None
-        index = timing.index_at(target * 1000)
-        ms = self._ms_of(index)
-        if self._exact_run and not self._want_play and self._vlc_mode == "paused":
-            for i, frame in enumerate(self._frames):  # counted already: exact and instant
-                if frame.ms == ms:
-                    self._v = i
-                    self._show(frame, emit_shown=True)
-                    return
-        prepared = self._prepared.get(index)
-        if prepared is not None:
-            self._show_prepared(index, prepared)
-            return
-        if not self._exact_start(index, purpose="show", play=self._want_play):
-            self._restart(self._snap(target), play=self._want_play)  # no key frame known
-
-    def _show_prepared(self, index: int, frames: list[Frame]) -> None:
-        """A frame decoded ahead: on screen at once. libvlc stays where it was; its pictures
-        from there are ignored from now on (a new input epoch)."""
-        session = self._session
-        session.epoch += 1  # (the sink keeps the old one: what it shows now is ignored)
-        ms = self._ms_of(index)
-        self._frames = [Frame(f.ms, f.image) for f in frames]
-        self._v = next(i for i, f in enumerate(self._frames) if f.ms == ms)
-        self._vlc_idx = -1
-        self._holding = False
-        self._can_step = self._can_resume = False
-        self._seek_safe = False
-        self._ended = False
-        self._exact_run = True
-        self._drop_clock()
-        self._show(self._frames[self._v], emit_shown=True)
-        if self._want_play:
-            # Play on from the next frame, counted like any exact seek (its picture shows
-            # once it is reached; the note's frame stays on screen meanwhile).
-            if index + 1 < len(self._timing):
-                self._exact_start(index + 1, purpose="show", play=True)
-            else:
-                self._want_play = False
-                self._set_state("ended")
-
-    def _exact_start(self, index: int, *, purpose: str, play: bool = False,
-                     attempts: int = 0, direct: bool = False) -> bool:
-        """Count to frame ``index`` from the key frame before it. ``direct``: start paused
-        on that very frame instead (after the end came before the count reached it: with
-        libavformat, the last frame of a VP9 WebM is never shown after a resume, but a
-        paused start inside it shows it)."""
-        timing = self._timing
-        session = self._session
-        if timing is None or session is None:
-            return False
-        key = index if direct else timing.key_before(index)
-        if key is None:
-            return False
-        start_ms = start_ms_at_key(timing, key)
-        self._op = Exact(self._ms_of(index), time.monotonic(), play=play, index=index,
-                       key=key, purpose=purpose, attempts=attempts, direct=direct,
-                       counter=ExactCount(timing, key, index, prepare=purpose == "prepare"))
-        self._drop_clock()
-        self._holding = False
-        self._seek_safe = False
-        self._end_pending = False
-        if purpose == "show":
-            self._ended = False
-            self._exact_run = False
-        if session.sink is not None:
-            session.sink.keep_repeats = True
-        session.restart(start_ms, paused=True)
-        self._vlc_mode = "playing"
-        self._apply_audio()
-        session.player.set_rate(1.0)
-        if purpose == "show":
-            self._emit_position(self._op.target)
-        log.debug("exact seek to frame %d (%s): from key frame %d, attempt %d", index, purpose,
-                  key, attempts + 1)
-        return True
-
-    def _abandon_exact(self) -> None:
-        """Drop the exact seek in flight (a newer seek came): libvlc pauses wherever it is,
-        and what it still shows is ignored (a new input epoch)."""
-        self._op = None
-        self._end_exact_counting()
-        session = self._session
-        session.epoch += 1
-        if self._vlc_mode == "playing":
-            session.player.set_pause(1)
-            self._vlc_mode = "paused"
-            self._paused_at = time.monotonic()
-        self._vlc_idx = -1
-        self._can_step = self._can_resume = False
-        self._seek_safe = False
-        self._apply_audio()
-
-    def _stop_decoding_ahead(self) -> None:
-        """A frame decoded ahead (prepare_frames) is done or given up: libvlc's muted, hidden
-        input stops. The picture on screen stays; there is nothing to step or resume from."""
-        self._session.stop()
-        self._vlc_mode = "stopped"
-        self._vlc_idx = -1
-        self._can_step = self._can_resume = False
-        self._seek_safe = False
-        self._apply_audio()
-
-    def _end_exact_counting(self) -> None:
-        session = self._session
-        if session is not None and session.sink is not None:
-            session.sink.keep_repeats = False  # (its last picture stays: repaints are dropped)
-
-    def _frame_exact(self, op: Exact, image: QImage, at: float) -> None:
-        counter = op.counter
-        frames = op.frames
-        if counter.count < 0:  # the first picture of an input started paused at the key frame
-            counter.key_shown(at)
-            frames.append(Frame(self._ms_of(op.key), image))
-            if op.key == op.index:
-                self._exact_reached(op, at)
-                return
-            counter.resumed_at = time.monotonic()
-            self._session.player.set_rate(1.0)
-            self._session.player.set_pause(0)
-            return
-        judgement = counter.judge(image == frames[-1].image, at)
-        if judgement.verdict == "repaint":
-            return
-        if judgement.verdict == "alike":
-            self._exact_next_alike(op, frames[-1].image, judgement.next_at, judgement.between,
-                                   image, at)
-            return
-        if judgement.verdict == "doubt":
-            self._exact_doubt(op, judgement.why)
-            return
-        frames.append(Frame(self._ms_of(counter.frame), image))
-        keep = 3 if op.purpose == "prepare" else frames_that_fit(image)
-        if len(frames) > keep:
-            del frames[:len(frames) - keep]
-        if counter.reached():
-            self._exact_reached(op, at)
-
-    def _exact_next_alike(self, op: Exact, key_image: QImage, next_at: float, between: list[float],
-                          image: QImage, at: float) -> None:
-        """The frame after the key frame was the same picture, shown at ``next_at``: count it,
-        then the same pictures shown since (``between``) and this one, each in its slot."""
-        op.counter.count_alike(next_at)
-        op.frames.append(Frame(self._ms_of(op.key + 1), key_image))
-        if op.counter.reached():
-            self._exact_reached(op, next_at)
-            return
-        for t in between:
-            self._frame_exact(op, key_image, t)
-            if self._op is not op:
-                return
-        self._frame_exact(op, image, at)
-
-    def _try_direct(self, op: Exact) -> bool:
-        """After libvlc's end came before the count reached the frame: start paused on the
-        frame itself, once (VP9 WebM's last frame; measured to work only in files without
-        reordered frames: a paused start on an H.264 B-frame shows nothing)."""
-        timing = self._timing
-        return (not op.direct and op.ended and op.counter.frame < op.index
-                and timing is not None and not timing.reorders)
-
-    def _exact_doubt(self, op: Exact, why: str) -> None:
-        """The count cannot be trusted: start again from the key frame, a few times."""
-        attempts = op.attempts + 1
-        log.info("exact seek to frame %d: %s; counting again (attempt %d)", op.index, why,
-                 attempts + 1)
-        self._op = None
-        if attempts < EXACT_ATTEMPTS:
-            self._exact_start(op.index, purpose=op.purpose, play=op.play, attempts=attempts,
-                              direct=self._try_direct(op))
-            return
-        self._end_exact_counting()
-        log.warning("exact seek to frame %d gave up after %d attempts", op.index, attempts)
-        if op.purpose == "prepare":
-            if op.index in self._wanted:
-                self._wanted.remove(op.index)
-            self._wanted_ms = [m for m in self._wanted_ms
-                               if self._timing.index_at(self._clamp(m) * 1000) != op.index]
-            self._stop_decoding_ahead()
-            self._after_op()
-        else:
-            self._restart(self._snap(op.target), play=op.play)  # as near as libvlc lands
-
-    def _exact_reached(self, op: Exact, at: float) -> None:
-        self._end_exact_counting()
-        frames = op.frames
-        log.debug("exact %s of frame %d: %d frames from key frame %d in %.1f ms", op.purpose,
-                  op.index, op.counter.count + 1, op.key, (time.monotonic() - op.started) * 1000)
-        self._op = None
-        if op.purpose == "prepare":
-            lo = op.index - 1
-            kept = [f for f in frames if self._timing.index_at(f.ms * 1000) >= lo]
-            self._store_prepared(op.index, kept)
-            self._stop_decoding_ahead()
-            self._after_op()
-            return
-        ms = self._ms_of(op.index)
-        self._frames = list(frames)
-        self._v = self._vlc_idx = len(frames) - 1
-        self._exact_run = True
-        if op.ended:
-            # The last frames, after libvlc's end: nothing to pause or resume; playing on
-            # ends (_tick), play starts again from this frame.
-            self._can_step = self._can_resume = False
-            if op.play:
-                self._end_pending = True
-            elif self._state in ("loading", "ended", "playing"):
-                self._set_state("paused")
-        elif op.play:
-            self._vlc_mode = "playing"
-            self._set_anchor(at, ms)
-            self._can_step = self._can_resume = False
-            if self._rate != 1.0:
-                self._session.player.set_rate(self._rate)
-            self._set_state("playing")
-        else:
-            if op.counter.count > 0:
-                self._hold()  # pictures libvlc still shows are kept as the next frames
-                self._can_step = self._can_resume = True
-            else:
-                self._vlc_mode = "paused"  # it was started paused on this very frame
-                self._paused_at = time.monotonic()
-                self._can_step, self._can_resume = False, True
-            if self._state in ("loading", "ended", "playing"):
-                self._set_state("paused")
-        self._apply_audio()
-        self._show(self._frames[self._v], emit_shown=True)
-        self._after_op()
-
-    def _store_prepared(self, index: int, frames: list[Frame]) -> None:
-        if not self._prepared.store(index, frames, self._ms_of(index)):
-            log.info("no room to keep frame %d decoded ahead", index)
-            self._wanted = [i for i in self._wanted if i != index]
-            self._wanted_ms = [m for m in self._wanted_ms
-                               if self._timing.index_at(self._clamp(m) * 1000) != index]
-            return
-        if index in self._wanted:
-            self._wanted.remove(index)
-
-    def _maybe_prepare(self, now: float) -> None:
-        if not self._wanted or self._op is not None or self._want_play or not self._ready \
-                or self._audio or self._holding or self._queued_steps or self._rearm_due \
-                or self._prefetch_at is not None or self._queued_seek is not None \
-                or self._vlc_mode == "playing" or not self._settled() \
-                or now - self._quiet_since < PREPARE_IDLE_S:
-            return
-        self._update_wanted()
-        if self._wanted:
-            self._exact_start(self._wanted[0], purpose="prepare")
 
     def _start_playing(self) -> None:
         self._set_state("playing")
@@ -1608,29 +1312,6 @@ class MediaEngine(QObject):
         elif now - op.started > SEEK_GIVE_UP_S:
             self._end_rearm(False)  # no (quiet) picture: not known to be safe
 
-    def _watch_exact(self, op: Exact, now: float) -> None:
-        age = now - op.started
-        if op.direct and op.counter.count < 0 and age > EXACT_DIRECT_S:
-            self._exact_doubt(op, "no picture when started on the frame itself")
-        elif op.counter.count < 0 and age > FIRST_FRAME_TIMEOUT_S:
-            self._op = None
-            self._end_exact_counting()
-            log.warning("exact seek: no picture from key frame %d; landing by time", op.key)
-            if op.purpose == "prepare":
-                self._wanted = [i for i in self._wanted if i != op.index]
-                self._wanted_ms = []
-                self._session.stop()
-                self._vlc_mode = "stopped"
-                self._vlc_idx = -1
-                self._after_op()
-            else:
-                self._restart(self._snap(op.target), play=op.play)
-        elif op.counter.count >= 0 \
-                and now - max(op.counter.last_at, op.counter.resumed_at) > EXACT_STALL_S:
-            self._exact_doubt(op, "no picture came")
-        elif op.ended and op.counter.count < 0 and age > END_QUIET_S:
-            self._exact_doubt(op, "the end of the file came first")
-
     def _watch_next_frame(self, op: NextFrame, now: float) -> None:
         if now - op.started > STEP_TIMEOUT_S:
             self._op = None
@@ -1728,6 +1409,54 @@ class MediaEngine(QObject):
         self._queued_seek, queued = None, self._queued_seek
         if queued is not None:
             self.seek(queued)
+
+
+    def prepare_frames(self, times_ms: list[int]) -> None:
+        """Decode these frames ahead, while the video waits paused (a note's frame then shows
+        at once when the note is chosen). Only files whose frame table is known."""
+        self._wanted_ms = [int(t) for t in times_ms]
+        self._update_wanted()
+        if self._wanted:
+            self._quiet_since = min(self._quiet_since, time.monotonic() - PREPARE_IDLE_S)
+
+    def prepared(self) -> bool:
+        """Every frame asked for by ``prepare_frames`` is decoded (or cannot be)."""
+        self._update_wanted()
+        return not self._wanted and not (self._op is not None and self._op.decoding_ahead())
+
+    def _update_wanted(self) -> None:
+        timing = self._timing
+        wanted_ms = self._wanted_ms
+        if timing is None or self._audio:
+            self._wanted = []
+            return
+        indexes = []
+        for ms in wanted_ms:
+            index = timing.index_at(self._clamp(ms) * 1000)
+            if index not in self._prepared and index not in indexes:
+                indexes.append(index)
+        self._wanted = indexes
+
+    def _store_prepared(self, index: int, frames: list[Frame]) -> None:
+        if not self._prepared.store(index, frames, self._ms_of(index)):
+            log.info("no room to keep frame %d decoded ahead", index)
+            self._wanted = [i for i in self._wanted if i != index]
+            self._wanted_ms = [m for m in self._wanted_ms
+                               if self._timing.index_at(self._clamp(m) * 1000) != index]
+            return
+        if index in self._wanted:
+            self._wanted.remove(index)
+
+    def _maybe_prepare(self, now: float) -> None:
+        if not self._wanted or self._op is not None or self._want_play or not self._ready \
+                or self._audio or self._holding or self._queued_steps or self._rearm_due \
+                or self._prefetch_at is not None or self._queued_seek is not None \
+                or self._vlc_mode == "playing" or not self._settled() \
+                or now - self._quiet_since < PREPARE_IDLE_S:
+            return
+        self._update_wanted()
+        if self._wanted:
+            self._exact_start(self._wanted[0], purpose="prepare")
 
 
 
