@@ -47,6 +47,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
 
+from reviewer_app.gui.media.audio_playback import AudioPlayback
 from reviewer_app.gui.media.decode_ahead import DecodeAhead
 from reviewer_app.gui.media.exact_count import (
     last_frame_ms,
@@ -103,7 +104,7 @@ MIN_RATE, MAX_RATE = RATES[0], RATES[-1]
 DEFAULT_FPS = 25.0
 
 
-class MediaEngine(ExactSeeks, DecodeAhead, FrameSteps, QObject):
+class MediaEngine(AudioPlayback, ExactSeeks, DecodeAhead, FrameSteps, QObject):
     """libvlc playback of one file at a time, with exact frame bookkeeping. GUI thread only."""
 
     positionChanged = Signal(int)
@@ -806,21 +807,7 @@ class MediaEngine(ExactSeeks, DecodeAhead, FrameSteps, QObject):
         self._set_state("playing")
         session = self._session
         if self._audio:
-            if self._vlc_mode == "paused" and self._can_resume and not self._ended:
-                session.player.set_pause(0)
-                self._vlc_mode = "playing"
-                self._audio_anchor = (time.monotonic(), self._audio_pos)
-            else:
-                start = 0 if self._ended or self._audio_pos >= self._duration - 1 \
-                    else self._audio_pos
-                self._op = None
-                self._ended = False
-                session.restart(start)
-                self._vlc_mode = "playing"
-                self._apply_audio()
-                session.player.set_rate(self._rate)
-                self._audio_pos = start
-                self._audio_anchor = None  # set when libvlc says it plays
+            self._start_audio()
             return
         shown = self._shown()
         timing = self._timing
@@ -854,30 +841,6 @@ class MediaEngine(ExactSeeks, DecodeAhead, FrameSteps, QObject):
         if start > self._last_frame_ms():
             start = 0
         self._restart(start, play=True)
-
-    def _seek_audio(self, target: int) -> None:
-        session = self._session
-        self._ended = False
-        if self._vlc_mode == "playing":
-            session.player.set_time(target)
-            self._audio_anchor = (time.monotonic(), target)
-        else:
-            if self._vlc_mode == "paused":
-                session.stop()
-                self._vlc_mode = "stopped"
-            self._audio_pos = target
-        self._emit_position(target)
-
-    def _audio_position(self) -> int:
-        if self._vlc_mode != "playing" or self._audio_anchor is None:
-            return self._audio_pos
-        wall, ms = self._audio_anchor
-        estimate = ms + (time.monotonic() - wall) * 1000 * self._rate
-        reported = self._session.player.get_time() if self._session else -1
-        if reported is not None and reported >= 0 and abs(reported - estimate) > 700:
-            self._audio_anchor = (time.monotonic(), reported)
-            estimate = reported
-        return int(max(0, min(estimate, self._duration or estimate)))
 
     # ----------------------------------------------------------------------- frames in --
     def _on_frame(self, epoch: int, image: QImage, at: float) -> None:
@@ -1105,11 +1068,6 @@ class MediaEngine(ExactSeeks, DecodeAhead, FrameSteps, QObject):
             self._vlc_mode = "stopped"
             self._after_op()
 
-    def _check_loop_audio(self, position: int) -> None:
-        loop = self._loop
-        if loop is not None and self._want_play and position >= loop[1]:
-            self._seek_audio(loop[0])
-
     # -------------------------------------------------------------------- libvlc events --
     def _on_vlc_event(self, epoch: int, name: str) -> None:
         session = self._session
@@ -1181,7 +1139,6 @@ class MediaEngine(ExactSeeks, DecodeAhead, FrameSteps, QObject):
         self._queued_seek, queued = None, self._queued_seek
         if queued is not None:
             self.seek(queued)
-
 
 
 __all__ = ["RATES", "MediaEngine", "frame_size_for"]
