@@ -49,6 +49,7 @@ from PySide6.QtGui import QImage
 
 from reviewer_app.gui.media.audio_playback import AudioPlayback
 from reviewer_app.gui.media.decode_ahead import DecodeAhead
+from reviewer_app.gui.media.end_and_loop import EndAndLoop
 from reviewer_app.gui.media.exact_count import (
     last_frame_ms,
     next_ms,
@@ -72,7 +73,6 @@ from reviewer_app.gui.media.probe import (
     inspect_media,
     kind_of,
 )
-from reviewer_app.gui.media.timecode import format_ms
 from reviewer_app.gui.media.tuning import (
     END_QUIET_S,
     FIRST_FRAME_TIMEOUT_S,
@@ -104,7 +104,7 @@ MIN_RATE, MAX_RATE = RATES[0], RATES[-1]
 DEFAULT_FPS = 25.0
 
 
-class MediaEngine(AudioPlayback, ExactSeeks, DecodeAhead, FrameSteps, QObject):
+class MediaEngine(AudioPlayback, ExactSeeks, DecodeAhead, FrameSteps, EndAndLoop, QObject):
     """libvlc playback of one file at a time, with exact frame bookkeeping. GUI thread only."""
 
     positionChanged = Signal(int)
@@ -456,47 +456,6 @@ class MediaEngine(AudioPlayback, ExactSeeks, DecodeAhead, FrameSteps, QObject):
 
     def is_muted(self) -> bool:
         return self._muted
-
-    def set_loop(self, start_ms: int, end_ms: int) -> None:
-        start, end = sorted((int(start_ms), int(end_ms)))
-        start = self._clamp(start)
-        end = min(end, self._duration) if self._duration else end
-        if end - start < max(1, round(self._frame_ms)):
-            raise ValueError("A loop needs its end after its start.")
-        self._loop = (start, end)
-        self._mark_in, self._mark_out = start, end
-        self.loopChanged.emit(self._loop)
-
-    def clear_loop(self) -> None:
-        self._loop = None
-        self._mark_in = self._mark_out = None
-        self.loopChanged.emit(None)
-
-    def mark_in(self) -> None:
-        self._mark_in = self.position()
-        if self._mark_out is not None and self._mark_out > self._mark_in:
-            try:
-                self.set_loop(self._mark_in, self._mark_out)
-                return
-            except ValueError:  # under a frame before the out point: a new in point only
-                pass
-        self._mark_out = None
-        self._loop = None
-        self.loopChanged.emit(None)
-
-    def mark_out(self) -> None:
-        out = self.position()
-        start = self._mark_in if self._mark_in is not None and self._mark_in < out else 0
-        try:
-            self.set_loop(start, out)
-        except ValueError:
-            self._mark_out = None
-
-    def marked_range(self) -> tuple[int, int] | None:
-        return self._loop
-
-    def marks(self) -> tuple[int | None, int | None]:
-        return self._mark_in, self._mark_out
 
     def position(self) -> int:
         if self._queued_seek is not None:
@@ -964,13 +923,6 @@ class MediaEngine(AudioPlayback, ExactSeeks, DecodeAhead, FrameSteps, QObject):
             self._v -= extra
             self._vlc_idx -= extra
 
-    def _check_loop(self, ms: int) -> None:
-        loop = self._loop
-        if loop is None or not self._want_play or self._op is not None:
-            return
-        if ms + self._frame_ms / 2 >= loop[1]:
-            self.seek(loop[0])
-
     # --------------------------------------------------------------------- operations --
     def _finish_op(self) -> None:
         op = self._op
@@ -1082,63 +1034,5 @@ class MediaEngine(AudioPlayback, ExactSeeks, DecodeAhead, FrameSteps, QObject):
             self._audio_anchor = (time.monotonic(), self._audio_pos)
         elif name == "MediaPlayerEndReached":
             self._on_end()
-
-    def _on_end(self) -> None:
-        """libvlc says the end is reached: its demuxer is done, but the pictures still queued
-        are shown after this. Video ends once they stopped coming (_tick); audio at once."""
-        op = self._op
-        if isinstance(op, Exact):
-            # The pictures still queued come after this (with libavformat, the last few
-            # frames): the count goes on; the watchdog doubts it if none come.
-            op.ended = True
-            self._vlc_mode = "stopped"
-            return
-        end = self._audio_position() if self._audio else self.position()  # while "playing"
-        self._end_clock = None if self._audio else end
-        self._vlc_mode = "stopped"
-        self._seek_safe = False
-        if self._audio:
-            self._finish_end(end)
-        else:
-            self._end_pending = True
-
-    def _finish_end(self, end: int | None = None) -> None:
-        self._end_pending = False
-        op = self._op
-        if not self._audio and not self._ever_shown:
-            self._fail(cannot_play_message("video"),
-                       "VLC reached the end of the file without decoding a picture.\n"
-                       f"File: {self._path}")
-            return
-        if op is not None:
-            self._op = None
-            if isinstance(op, Capture):
-                self._finish_capture(op)
-                self._vlc_mode = "stopped"
-                return
-        if end is None:
-            end = max(self.position(), self._end_clock or 0)
-            # The picture on screen is the last one (a still end, or a video track shorter
-            # than its sound): it stays there till the clock's end.
-            self._relabel_shown(min(self._snap(end), self._last_frame_ms()))
-        if self._duration and end < self._duration - max(2000, self._duration // 20) \
-                and not (self._loop and self._want_play) and (op is None or op.landed):
-            self._warn(f"Playback stopped early, at {format_ms(end)} of "
-                       f"{format_ms(self._duration)}: the file is probably incomplete.",
-                       f"File: {self._path}")
-        if self._loop is not None and self._want_play:
-            self._ended = True
-            self.seek(self._loop[0])
-            return
-        self._ended = True
-        self._want_play = False
-        if self._audio:
-            self._audio_pos = self._duration
-            self._emit_position(self._duration)
-        self._set_state("ended")
-        self._queued_seek, queued = None, self._queued_seek
-        if queued is not None:
-            self.seek(queued)
-
 
 __all__ = ["RATES", "MediaEngine", "frame_size_for"]
