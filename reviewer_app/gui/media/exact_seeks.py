@@ -9,6 +9,10 @@ What libvlc does, and what the engine does about it (libvlc 3.0.24, the demo vid
   (reviewer_app.render.video_timing: MP4 and MOV, and Matroska and WebM, which libvlc reads
   with libavformat; other containers seek by time alone). Frames of notes are decoded ahead
   that way while the video waits (decode_ahead), so choosing a note shows its frame at once.
+* A still or black picture brings no new pictures (the display callback drops repeats; a
+  ``-tune stillimage`` file changes at its key frames only): while counting, repeats are
+  kept, and the count takes the same picture shown at the next frame's time for that frame
+  (repaints come ~60 ms apart).
 * The count itself, each frame checked against its slot, is
   reviewer_app.gui.media.exact_count (plain Python, tested without libvlc); here libvlc is
   driven for it.
