@@ -13,7 +13,8 @@ code that works around it:
 * ``exact_seeks``: frames counted from a key frame (notes, typed times);
 * ``decode_ahead``: notes' frames decoded ahead while the video waits (prepare_frames);
 * ``frame_steps``: frame steps and the pixel-matching replay (capture, prefetch);
-* ``end_and_loop``: the end of the file, the loop and the marks.
+* ``end_and_loop``: the end of the file, the loop and the marks;
+* ``rate_and_volume``: the playback rate, the volume and the mute.
 
 Beside them: libvlc's callbacks and objects in ``vlc_session``, the frames kept in
 ``frame_cache``, the waits in ``tuning``; the exact-frame count and frame arithmetic in
@@ -38,34 +39,18 @@ from PySide6.QtGui import QImage
 from reviewer_app.gui.media.audio_playback import AudioPlayback
 from reviewer_app.gui.media.decode_ahead import DecodeAhead
 from reviewer_app.gui.media.end_and_loop import EndAndLoop
-from reviewer_app.gui.media.exact_count import (
-    last_frame_ms,
-    next_ms,
-    snap,
-)
+from reviewer_app.gui.media.exact_count import last_frame_ms, next_ms, snap
 from reviewer_app.gui.media.exact_seeks import ExactSeeks
-from reviewer_app.gui.media.frame_cache import Frame, PreparedFrames, frames_that_fit
+from reviewer_app.gui.media.frame_cache import Frame, PreparedFrames
 from reviewer_app.gui.media.frame_steps import FrameSteps
 from reviewer_app.gui.media.media_loading import MediaLoading
-from reviewer_app.gui.media.operations import (
-    Exact,
-    Op,
-    PausedSeek,
-    Restart,
-)
+from reviewer_app.gui.media.operations import Exact, Op, PausedSeek, Restart
 from reviewer_app.gui.media.playback_clock import PlaybackClock
-from reviewer_app.gui.media.probe import (
-    ProbeResult,
-    cannot_play_message,
-)
-from reviewer_app.gui.media.tuning import (
-    END_QUIET_S,
-    PREFETCH_DELAY_S,
-    SETTLE_S,
-    TICK_MS,
-)
+from reviewer_app.gui.media.probe import ProbeResult, cannot_play_message
+from reviewer_app.gui.media.rate_and_volume import RATES, RateAndVolume
+from reviewer_app.gui.media.tuning import END_QUIET_S, PREFETCH_DELAY_S, SETTLE_S, TICK_MS
 from reviewer_app.gui.media.video_playback import VideoPlayback
-from reviewer_app.gui.media.vlc_session import (  # noqa: F401 - start_timing_reader, _live_sessions: used by the warm-up and tests
+from reviewer_app.gui.media.vlc_session import (  # noqa: F401 - for the warm-up and tests
     Bridge,
     Session,
     _live_sessions,
@@ -76,13 +61,11 @@ from reviewer_app.render.video_timing import VideoTiming
 
 log = logging.getLogger(__name__)
 
-RATES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0)
-MIN_RATE, MAX_RATE = RATES[0], RATES[-1]
 DEFAULT_FPS = 25.0
 
 
 class MediaEngine(MediaLoading, VideoPlayback, AudioPlayback, ExactSeeks, DecodeAhead, FrameSteps,
-                  EndAndLoop, QObject):
+                  EndAndLoop, RateAndVolume, QObject):
     """libvlc playback of one file at a time, with exact frame bookkeeping. GUI thread only."""
 
     positionChanged = Signal(int)
@@ -293,52 +276,6 @@ class MediaEngine(MediaLoading, VideoPlayback, AudioPlayback, ExactSeeks, Decode
             return
         self._step(direction)
 
-    def set_rate(self, rate: float) -> None:
-        rate = min(MAX_RATE, max(MIN_RATE, float(rate)))
-        if rate == self._rate:
-            return
-        if self._audio and self._vlc_mode == "playing":
-            self._audio_anchor = (time.monotonic(), self._audio_position())
-        clock = self._clock_ms()
-        self._rate = rate
-        session = self._session
-        if session is not None and session.player is not None and self._vlc_mode == "playing" \
-                and self._op is None:  # (an operation in flight applies it when it lands)
-            session.player.set_rate(rate)
-            if clock is not None:
-                self._clock.rerate(time.monotonic(), clock)  # on at the new rate from here
-            else:
-                self._clock.anchor = None
-        self.rateChanged.emit(rate)
-
-    def rate(self) -> float:
-        return self._rate
-
-    def faster(self) -> None:
-        self.set_rate(next((r for r in RATES if r > self._rate + 1e-9), MAX_RATE))
-
-    def slower(self) -> None:
-        self.set_rate(next((r for r in reversed(RATES) if r < self._rate - 1e-9), MIN_RATE))
-
-    def set_volume(self, volume: int) -> None:
-        self._volume = max(0, min(100, int(volume)))
-        self._apply_audio()
-        self.volumeChanged.emit(self._volume, self._muted)
-
-    def volume(self) -> int:
-        return self._volume
-
-    def toggle_mute(self) -> None:
-        self.set_muted(not self._muted)
-
-    def set_muted(self, muted: bool) -> None:
-        self._muted = bool(muted)
-        self._apply_audio()
-        self.volumeChanged.emit(self._volume, self._muted)
-
-    def is_muted(self) -> bool:
-        return self._muted
-
     def position(self) -> int:
         if self._queued_seek is not None:
             return self._queued_seek
@@ -408,15 +345,6 @@ class MediaEngine(MediaLoading, VideoPlayback, AudioPlayback, ExactSeeks, Decode
             self._state = state
             self.stateChanged.emit(state)
 
-    def _apply_audio(self) -> None:
-        session = self._session
-        if session is None or session.player is None:
-            return
-        session.player.audio_set_volume(self._volume)
-        op = self._op
-        silent = op is not None and op.is_silent()
-        session.player.audio_set_mute(self._muted or silent)
-
     def _clamp(self, ms: int) -> int:
         if self._duration > 0:
             last = self._duration - 1 if self._audio else self._last_frame_ms()
@@ -480,15 +408,6 @@ class MediaEngine(MediaLoading, VideoPlayback, AudioPlayback, ExactSeeks, Decode
             self._vlc_idx = len(self._frames) - 1
             return
         self._frame_normal(image, at)
-
-    def _append(self, frame: Frame) -> None:
-        self._frames.append(frame)
-        limit = frames_that_fit(frame.image)
-        extra = len(self._frames) - limit
-        if extra > 0 and self._v >= extra and self._vlc_idx >= extra:
-            del self._frames[:extra]
-            self._v -= extra
-            self._vlc_idx -= extra
 
     # --------------------------------------------------------------------- operations --
     def _finish_op(self) -> None:

@@ -37,7 +37,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from reviewer_app.gui.media.frame_cache import Frame
+from reviewer_app.gui.media.frame_cache import Frame, frames_that_fit
 from reviewer_app.gui.media.operations import Capture, PausedSeek, Restart
 from reviewer_app.gui.media.probe import cannot_play_message
 from reviewer_app.gui.media.tuning import FIRST_FRAME_TIMEOUT_S, SEEK_GIVE_UP_S, SEEK_RETRY_S
@@ -290,3 +290,12 @@ class VideoPlayback:
             self._session.stop()
             self._vlc_mode = "stopped"
             self._after_op()
+
+    def _append(self, frame: Frame) -> None:
+        self._frames.append(frame)
+        limit = frames_that_fit(frame.image)
+        extra = len(self._frames) - limit
+        if extra > 0 and self._v >= extra and self._vlc_idx >= extra:
+            del self._frames[:extra]
+            self._v -= extra
+            self._vlc_idx -= extra
