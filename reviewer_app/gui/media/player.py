@@ -494,4 +494,5 @@ class MediaEngine(MediaLoading, VideoPlayback, AudioPlayback, ExactSeeks, Decode
         elif name == "MediaPlayerEndReached":
             self._on_end()
 
+
 __all__ = ["RATES", "MediaEngine", "frame_size_for"]
