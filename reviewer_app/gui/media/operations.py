@@ -3,7 +3,9 @@
 One operation is in flight at a time (``MediaEngine._op``); the pictures libvlc shows meanwhile
 go to it (:meth:`Op.on_frame`), and the engine's 40 ms tick lets it give up or ask again
 (:meth:`Op.watch`). Each class holds its own fields and says which of the engine's handlers
-decides for it; the decisions stay in the engine, which owns the frames and libvlc.
+decides for it; the decisions stay in the engine, which owns the frames and libvlc (its rooms:
+video_playback for Restart and PausedSeek, frame_steps for NextFrame, Capture and Rearm,
+exact_seeks for Exact).
 """
 
 from __future__ import annotations
