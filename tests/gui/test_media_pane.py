@@ -18,18 +18,16 @@ from pathlib import Path
 
 os.environ["REVIEWER_APP_NO_AUDIO"] = "1"
 
-import pytest  # noqa: E402
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtGui import QImage, QKeySequence  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QKeySequence
+from PySide6.QtWidgets import QApplication
 
-
-
-from reviewer_app.gui.media.media_pane import DEFAULT_SHORTCUTS, MediaPane  # noqa: E402
-from reviewer_app.gui.media.player import frame_size_for  # noqa: E402
-from reviewer_app.gui.media.probe import probe_media  # noqa: E402
-from reviewer_app.gui.media.timecode import format_ms, parse_time  # noqa: E402
-from reviewer_app.gui.media.vlc_loader import INSTALL_HINT, availability  # noqa: E402
+from reviewer_app.gui.media.media_pane import DEFAULT_SHORTCUTS, MediaPane
+from reviewer_app.gui.media.player import frame_size_for
+from reviewer_app.gui.media.probe import probe_media
+from reviewer_app.gui.media.timecode import format_ms, parse_time
+from reviewer_app.gui.media.vlc_loader import INSTALL_HINT, availability
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "resources" / "demo"
@@ -273,7 +271,7 @@ def test_mark_in_under_a_frame_before_the_out_point_is_a_new_in_point(qtbot, vid
     assert pane.loop_label.text().startswith("In at") and "mark out" in pane.loop_label.text()
     seek_and_wait(qtbot, pane, 2_000)
     pane.mark_out()
-    assert pane.marked_range() == (pane._engine.marks()[0], 2_000)  # noqa: SLF001
+    assert pane.marked_range() == (pane._engine.marks()[0], 2_000)
 
 
 @needs_vlc

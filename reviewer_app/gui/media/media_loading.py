@@ -78,7 +78,7 @@ class MediaLoading:
         def read() -> None:
             try:
                 timing = read_video_timing(path)
-            except Exception:  # noqa: BLE001 - no timing is a fallback, not an error
+            except Exception:
                 log.exception("reading the frame times of %s failed", path)
                 timing = None
             bridge.timing.emit(token, timing)
@@ -134,7 +134,7 @@ class MediaLoading:
         expect = "audio" if self._audio else None
         try:
             info = inspect_media(session.parse_media, self._path, expect=expect)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.exception("inspecting %s failed", self._path)
             info = ProbeResult(False, cannot_play_message(kind_of(self._path, expect)), None,
                                False, False, details=str(exc))

@@ -460,8 +460,9 @@ class MediaPane(QWidget):
         if frame is not None and self.media_actions["frame_numbers"].isChecked():
             now += f" #{frame}"
         self.time_label.setText(f"{now} / {format_ms(duration, with_hours=hours)}")
-        self.time_label.setToolTip(f"{position / 1000:.3f} s" + (f", frame {frame}" if frame is not None else "")
-                                   + " (Playback > Show Frame Numbers shows it here)")
+        frame_text = f", frame {frame}" if frame is not None else ""
+        self.time_label.setToolTip(f"{position / 1000:.3f} s{frame_text}"
+                                   " (Playback > Show Frame Numbers shows it here)")
 
     def _on_state(self, state: str) -> None:
         playing = state == "playing"

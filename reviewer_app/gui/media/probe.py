@@ -182,16 +182,16 @@ def _decode_first(instance: Any, vlc: Any, media: Any, info: ProbeResult) -> str
         address = ctypes.addressof(buffer)
 
         @vlc.CallbackDecorators.VideoLockCb
-        def lock(_opaque, planes):  # noqa: ANN001
+        def lock(_opaque, planes) -> None:  # noqa: ANN001 - libvlc's ctypes pointers
             planes[0] = address
             return None
 
         @vlc.CallbackDecorators.VideoUnlockCb
-        def unlock(_opaque, _picture, _planes):  # noqa: ANN001
+        def unlock(_opaque, _picture, _planes) -> None:
             return None
 
         @vlc.CallbackDecorators.VideoDisplayCb
-        def display(_opaque, _picture):  # noqa: ANN001
+        def display(_opaque, _picture) -> None:
             got.set()
 
         callbacks += [lock, unlock, display, buffer]
@@ -199,7 +199,7 @@ def _decode_first(instance: Any, vlc: Any, media: Any, info: ProbeResult) -> str
         player.video_set_format("RV32", width, height, width * 4)
     else:
         @vlc.CallbackDecorators.AudioPlayCb
-        def play(_data, _samples, count, _pts):  # noqa: ANN001
+        def play(_data, _samples, count, _pts) -> None:  # noqa: ANN001 - libvlc's ctypes values
             if count:
                 got.set()
 

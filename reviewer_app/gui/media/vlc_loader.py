@@ -147,7 +147,7 @@ def _try_import() -> str | None:
     if use_bundled_libvlc():
         log.info("using the bundled libvlc %s", os.environ["PYTHON_VLC_LIB_PATH"])
     try:
-        import vlc  # noqa: PLC0415 - imported lazily on purpose
+        import vlc
 
         raw = vlc.libvlc_get_version()
     except SystemExit as exc:  # python-vlc calls sys.exit(1) when PYTHON_VLC_LIB_PATH is wrong

@@ -123,7 +123,7 @@ class FrameSink:
             self._last = None
             self.configured = (w, h)
             return 1
-        except Exception:  # noqa: BLE001 - an exception must never unwind into libvlc
+        except Exception:
             log.exception("video format callback failed")
             return 0
 
@@ -148,7 +148,7 @@ class FrameSink:
             image = view.copy()  # the buffer is rewritten for the next picture
             self._last = image
             self._bridge.frame.emit(self.epoch, image, time.monotonic())
-        except Exception:  # noqa: BLE001 - an exception must never unwind into libvlc
+        except Exception:
             log.exception("video display callback failed")
 
     def forget_last(self) -> None:
@@ -221,7 +221,7 @@ class Session:
             try:
                 self.parse_events.event_detach(self.vlc.EventType.MediaParsedChanged)
                 self.parse_media.parse_stop()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.debug("parse cleanup", exc_info=True)
 
     # -- playing ----------------------------------------------------------------------------
@@ -319,7 +319,7 @@ class Session:
             for media in (self.media, self.parse_media):
                 if media is not None:
                     media.release()
-        except Exception:  # noqa: BLE001 - closing must not fail the window
+        except Exception:
             log.exception("closing the media player failed")
         finally:
             self.player = self.media = self.parse_media = None
