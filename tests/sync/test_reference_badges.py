@@ -35,9 +35,17 @@ from support import (
 
 
 @pytest.fixture
-def delivered(signed_in: AppContext, issuer: IssuerServer, demo_packages: list[Path]) -> AppContext:
-    """The demo pulled from the issuer; DEMO-1002 attempt 2 decided "earned" and delivered."""
-    for package in demo_packages:
+def delivered(signed_in: AppContext, issuer: IssuerServer, tmp_path: Path) -> AppContext:
+    """The demo pulled from the issuer; DEMO-1002 attempt 2 decided "earned" and delivered.
+
+    The issuer holds the packages as a programme hands them out: each candidate named by a
+    pseudonym, the identity sealed to the lead's key (blind by design): the issuer learns
+    the badge's recipient from the lead, with the earned decision."""
+    from reviewer_app.services.demo import build_demo_packages
+    from reviewer_app.services.lead_database import sealing_public_key
+
+    sealed = build_demo_packages(tmp_path / "sealed", seal_to=sealing_public_key(signed_in))
+    for package in sealed:
         issuer.store.add_package(package.read_bytes(), USER)
     assert service.sync_now(signed_in, settings=FAST).problems == []
     simple_rules(signed_in)

@@ -56,8 +56,18 @@ class ReferenceAdapter(IssuerAdapter):
                                 f"(HTTP {response.status_code} from {API}/health).")
         self.contacted = True
 
+    def _recipient(self, payload: dict) -> dict:
+        """An earned decision names its badge's recipient, as a Badgr award does: the lead's
+        database knows it (the package sealed it to the lead's key), the issuer does not
+        (it hands reviewers packages that carry a pseudonym only; blind by design, #12)."""
+        if payload.get("decision") != "earned" or self.recipient_lookup is None:
+            return {}
+        found = self.recipient_lookup(str(payload.get("submission_id")), int(payload.get("attempt") or 1))
+        return {"recipient": {"type": found[0], "identity": found[1]}} if found else {}
+
     def push(self, entries: Sequence[Claimed]) -> list[Outcome]:
-        decisions = [{**e.payload, "idempotency_key": e.uid} for e in entries]
+        decisions = [{**e.payload, "idempotency_key": e.uid, **self._recipient(e.payload)}
+                     for e in entries]
         body: dict = {"decisions": decisions}
         if self.audit_head is not None:
             body["audit_head"] = self.audit_head

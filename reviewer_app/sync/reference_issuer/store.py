@@ -337,7 +337,7 @@ class IssuerStore:
         row = db.execute("SELECT rubric, recipient FROM package_details WHERE submission_id = ?"
                          " AND attempt = ?", (d["submission_id"], d["attempt"])).fetchone()
         rubric = json.loads(row[0]) if row and row[0] else None
-        recipient = tuple(json.loads(row[1])) if row and row[1] else None
+        recipient = _named_recipient(d) or (tuple(json.loads(row[1])) if row and row[1] else None)
         try:
             credential = self.badge_issuer.credential(d, rubric, recipient, f"urn:uuid:{uuid.uuid4()}",
                                                       received)
@@ -396,6 +396,18 @@ class IssuerStore:
     def decision_count(self) -> int:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM decisions").fetchone()[0]
+
+
+def _named_recipient(decision: dict[str, Any]) -> tuple[str, str] | None:
+    """The recipient the lead named with an earned decision (``{"type", "identity"}``), if
+    well formed: the badge goes to that person; otherwise to the one the package named."""
+    found = decision.get("recipient")
+    if not isinstance(found, dict):
+        return None
+    kind, identity = found.get("type"), found.get("identity")
+    if kind in ("email", "url", "telephone") and isinstance(identity, str) and 0 < len(identity) <= 320:
+        return kind, identity
+    return None
 
 
 def _rubric_and_recipient(data: bytes, manifest: dict[str, Any]) -> tuple[str | None, str | None]:
