@@ -135,7 +135,10 @@ class IssuerProcess:
              "issuer-serve", "--port", "0", "--issuer-data", str(folder / "issuer"),
              "--user", f"{USER}:{PASSWORD}"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            # Its signing key goes to a test keyring (a file in the work folder).
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "sync"), str(ROOT)]),
+                 "PYTHON_KEYRING_BACKEND": "sync_test_keyring.FileTestKeyring",
+                 "REVIEWER_TEST_KEYRING_FILE": str(folder / "issuer-keyring.json")},
             # It stands in for the issuer's own machine: on a 2-core laptop it should not
             # take the CPU from the app being measured (its own work still runs at once
             # whenever a core is free).

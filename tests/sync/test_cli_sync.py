@@ -110,12 +110,12 @@ def test_a_badgr_profile_from_the_command_line(tmp_path: Path, keyring_file: Pat
                                 "recipient_hashed": False}
 
 
-def test_issuer_serve_runs_the_reference_issuer(tmp_path: Path):
+def test_issuer_serve_runs_the_reference_issuer(tmp_path: Path, keyring_file: Path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "reviewer_app", "--data-dir", str(tmp_path / "data"), "issuer-serve",
          "--port", "0", "--issuer-data", str(tmp_path / "issuer"), "--user", "ana:pw",
          "--faults", "latency=1ms,seed=3"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(None), cwd=ROOT)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(keyring_file), cwd=ROOT)
     try:
         line = proc.stdout.readline()
         match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
@@ -145,6 +145,21 @@ def test_issuer_serve_runs_the_reference_issuer(tmp_path: Path):
         proc.stderr.close()
     assert proc.returncode == 0
     assert (tmp_path / "issuer" / "issuer.sqlite3").is_file()
+    # Its signing key went to the (test) keyring, under its own folder; no key file.
+    items = json.loads(keyring_file.read_text())
+    assert list(items) == [f"reviewer-app-reference-issuer\x00{(tmp_path / 'issuer').resolve()}"]
+    assert not list((tmp_path / "issuer").glob("*key*.json"))
+
+
+def test_issuer_serve_without_a_keyring_says_how_to_provide_one(tmp_path: Path):
+    env = cli_env(None, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    result = subprocess.run(
+        [sys.executable, "-m", "reviewer_app", "--data-dir", str(tmp_path / "data"), "issuer-serve",
+         "--port", "0", "--issuer-data", str(tmp_path / "issuer")],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "No secure system keyring" in result.stderr and "signing key" in result.stderr
+    assert "PYTHON_KEYRING_BACKEND" in result.stderr and "listening" not in result.stdout
 
 
 @pytest.mark.slow  # several CLI processes

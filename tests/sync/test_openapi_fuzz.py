@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import keyring
 import pytest
 import schemathesis
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
@@ -22,6 +23,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 from reviewer_app.sync.reference_issuer.server import IssuerConfig, IssuerServer
 
 from support import PASSWORD, USER
+from sync_test_keyring import MemoryKeyring
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "reviewer_app" / "sync" / "openapi.yaml"
 
@@ -42,7 +44,12 @@ def live_issuer(tmp_path_factory: pytest.TempPathFactory,
                 demo_packages: list[Path]) -> Iterator[tuple[IssuerServer, dict[str, str]]]:
     """The reference issuer on loopback, with one package assigned, and a valid token."""
     folder = tmp_path_factory.mktemp("fuzz-issuer")
-    server = IssuerServer(IssuerConfig(folder, users=[(USER, PASSWORD)])).start()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())  # its signing key (before the tests' own keyrings)
+    try:
+        server = IssuerServer(IssuerConfig(folder, users=[(USER, PASSWORD)])).start()
+    finally:
+        keyring.set_keyring(previous)
     try:
         server.store.add_package(demo_packages[0].read_bytes(), USER)
         with httpx.Client(base_url=f"{server.url}/api/v1") as client:

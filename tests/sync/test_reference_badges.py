@@ -1,25 +1,28 @@
 """The reference issuer issues signed Open Badges of its own: an accepted earned decision
 comes back to the lead as a badge that someone else's verifier (the Digital Credentials
 Consortium's) and 1EdTech's schema accept, and that fails once edited. Real HTTP on
-loopback, the real app database, the real keyring interface (in memory)."""
+loopback, the real app database, the real keyring interface (in memory). The issuer's
+signing key lives in the keyring only: in no file of its folder, no answer, no log line."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import logging
-import stat
 from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from reviewer_app.errors import UserError
 from reviewer_app.services import sync as service
 from reviewer_app.store.context import AppContext
+from reviewer_app.sync import credential_proofs
 from reviewer_app.sync.issued_badges import check_badge, issued_badge
-from reviewer_app.sync.reference_issuer.badges import KEY_FILE
 from reviewer_app.sync.reference_issuer.server import IssuerConfig, IssuerServer
+from reviewer_app.sync.reference_issuer.signing_key import OLD_KEY_FILE, SERVICE, NoIssuerKeyring
 
 from dcc_verifier import verify
 from support import (
@@ -56,7 +59,7 @@ def delivered(signed_in: AppContext, issuer: IssuerServer, tmp_path: Path) -> Ap
 
 
 def test_an_earned_decision_comes_back_as_a_badge_the_independent_verifier_accepts(
-        delivered: AppContext, issuer: IssuerServer, tmp_path: Path, caplog):
+        delivered: AppContext, issuer: IssuerServer, tmp_path: Path, caplog, memory_keyring):
     caplog.set_level(logging.DEBUG)
     row, = [r for r in outbox_rows(delivered) if r["submission_key"] == "DEMO-1002"]
     assert row["badge_url"].startswith("/api/v1/badges/dec_") and row["badge_json"] is None
@@ -97,23 +100,97 @@ def test_an_earned_decision_comes_back_as_a_badge_the_independent_verifier_accep
     other = {**decision, "criteria": [{**c, "level": 1} for c in decision["criteria"]]}
     assert "does not record level 1" in check_badge(badge, other)
 
-    # The server's key: its own file, owner-only, never in an answer or a log line.
-    key_file = issuer.config.data_dir / KEY_FILE
-    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    private = json.loads(key_file.read_text())["private"]
-    assert private not in json.dumps(profile) + json.dumps(badge) + caplog.text
+    # The server's key: in the keyring only, never in a file, an answer or a log line.
+    private = json.loads(memory_keyring.items[(SERVICE, str(issuer.config.data_dir.resolve()))])
+    assert credential_proofs.did_key(_key(private["private"]).public_key()) == profile["id"]
+    raw = base64.b64decode(private["private"])
+    files = [p for p in issuer.config.data_dir.rglob("*") if p.is_file()]
+    assert len(files) >= 2 and not (issuer.config.data_dir / OLD_KEY_FILE).exists()
+    assert not [p for p in files if private["private"].encode() in p.read_bytes() or raw in p.read_bytes()]
+    assert private["private"] not in json.dumps(profile) + json.dumps(badge) + caplog.text
 
 
-def test_the_issuer_keeps_its_key_across_restarts(tmp_path: Path):
+def _key(private: str) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(base64.b64decode(private))
+
+
+def _keyring_item(memory_keyring, folder: Path) -> dict:
+    return json.loads(memory_keyring.items[(SERVICE, str(folder.resolve()))])
+
+
+def test_the_issuer_keeps_its_key_in_the_keyring_across_restarts(tmp_path: Path, memory_keyring):
     config = IssuerConfig(tmp_path / "issuer")
     first = IssuerServer(config)
     did = first.store.badge_issuer.did
     first.stop()
     again = IssuerServer(config)
+    other = IssuerServer(IssuerConfig(tmp_path / "another"))
     try:
         assert again.store.badge_issuer.did == did
+        # One key per server folder, each in its own keyring item; none in a file.
+        assert other.store.badge_issuer.did != did
+        assert credential_proofs.did_key(_key(_keyring_item(memory_keyring, tmp_path / "issuer")
+                                              ["private"]).public_key()) == did
+        assert len(memory_keyring.items) == 2 and len(set(memory_keyring.history)) == 2
     finally:
         again.stop()
+        other.stop()
+
+
+def test_a_key_file_of_an_older_issuer_moves_into_the_keyring(tmp_path: Path, memory_keyring, caplog):
+    """The key kept in issuer-key.json before: moved on start, the file deleted, the did:key
+    (so every badge issued before) the same."""
+    caplog.set_level(logging.DEBUG)
+    folder = tmp_path / "issuer"
+    folder.mkdir()
+    old = Ed25519PrivateKey.generate()
+    private = base64.b64encode(old.private_bytes_raw()).decode("ascii")
+    (folder / OLD_KEY_FILE).write_text(json.dumps({"type": "Ed25519", "private": private}))
+    (folder / OLD_KEY_FILE).chmod(0o600)
+    signed_before = credential_proofs.sign(
+        {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+         "issuer": credential_proofs.did_key(old.public_key()), "credentialSubject": {"id": "urn:x"}},
+        old, credential_proofs.did_key_method(credential_proofs.did_key(old.public_key())))
+
+    with IssuerServer(IssuerConfig(folder)) as server:
+        profile = httpx.get(f"{server.url}/api/v1/issuer").json()
+    assert profile["id"] == credential_proofs.did_key(old.public_key())
+    assert not (folder / OLD_KEY_FILE).exists()
+    assert _keyring_item(memory_keyring, folder)["private"] == private
+    assert "moved the reference issuer's signing key" in caplog.text and private not in caplog.text
+    assert not [p for p in folder.rglob("*") if p.is_file() and private.encode() in p.read_bytes()]
+    # Its public key (in the profile it serves) still verifies what the old key signed.
+    method = profile["did_document"]["verificationMethod"][0]["publicKeyMultibase"]
+    assert method == credential_proofs.public_multibase(old.public_key())
+    assert credential_proofs.verify(signed_before, _key(private).public_key())
+    again = IssuerServer(IssuerConfig(folder))
+    try:
+        assert again.store.badge_issuer.did == profile["id"]
+    finally:
+        again.stop()
+
+
+def test_a_key_file_that_differs_from_the_keyrings_is_refused_and_kept(tmp_path: Path, memory_keyring):
+    folder = tmp_path / "issuer"
+    IssuerServer(IssuerConfig(folder)).stop()
+    in_keyring = _keyring_item(memory_keyring, folder)
+    other = base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw()).decode("ascii")
+    (folder / OLD_KEY_FILE).write_text(json.dumps({"type": "Ed25519", "private": other}))
+    with pytest.raises(UserError, match="is not the one in the system keyring"):
+        IssuerServer(IssuerConfig(folder))
+    assert (folder / OLD_KEY_FILE).exists() and _keyring_item(memory_keyring, folder) == in_keyring
+
+
+def test_without_a_keyring_the_issuer_does_not_start_and_says_how_to_get_one(tmp_path: Path):
+    import keyring.backends.fail
+
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    with pytest.raises(NoIssuerKeyring) as refused:
+        IssuerServer(IssuerConfig(tmp_path / "issuer"))
+    message = refused.value.message
+    assert "No secure system keyring" in message and "reference issuer's signing key" in message
+    assert "GNOME Keyring" in message and "PYTHON_KEYRING_BACKEND" in message
+    assert not (tmp_path / "issuer").exists()  # nothing made: no database, no key file
 
 
 def test_no_badge_for_a_decision_not_yet_earned(signed_in: AppContext, issuer: IssuerServer,

@@ -1,59 +1,28 @@
 """The reference issuer's own Open Badges: its Ed25519 key, its issuer profile, and the
 ``OpenBadgeCredential`` it issues for an accepted earned decision.
 
-The key is made on the server's first start and kept in ``issuer-key.json`` beside its
-database, readable by its owner only (mode 0600): on a server, that file (and the backups
-of its folder) is what must be protected. It is never logged and never sent: only its
-public half goes out, as the issuer's ``did:key``. The credential is built by the same code
-as the lead's (``sync.ob3``) and signed by the same code (``sync.credential_proofs``,
-``eddsa-rdfc-2022``), so any verifier that accepts the lead's badges accepts these.
+The key is made on the server's first start and kept in the system keyring of the
+machine that issues, never in a file (``signing_key``). It is never logged and never
+sent: only its public half goes out, as the issuer's ``did:key``. The credential is built
+by the same code as the lead's (``sync.ob3``) and signed by the same code
+(``sync.credential_proofs``, ``eddsa-rdfc-2022``), so any verifier that accepts the lead's
+badges accepts these.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from reviewer_app.sync import credential_proofs, ob3
 from reviewer_app.sync.credential_proofs import DID_CONTEXTS
 
 log = logging.getLogger(__name__)
 
-KEY_FILE = "issuer-key.json"
 DEFAULT_NAME = "Reviewer reference issuer"
-
-
-def load_or_create_key(folder: Path) -> Ed25519PrivateKey:
-    """The server's signing key, made (mode 0600, never replaced) on first start."""
-    path = Path(folder) / KEY_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        key = Ed25519PrivateKey.generate()
-        raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-        body = json.dumps({"type": "Ed25519", "private": base64.b64encode(raw).decode("ascii")})
-        try:  # O_EXCL: two servers starting at once never overwrite each other's key
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return load_or_create_key(folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(body)
-        log.info("made the reference issuer's signing key (%s)",
-                 credential_proofs.public_multibase(key.public_key()))
-        return key
-    try:
-        return Ed25519PrivateKey.from_private_bytes(base64.b64decode(json.loads(text)["private"]))
-    except (ValueError, KeyError, TypeError):
-        raise RuntimeError(f"{path} is not the issuer's key file; restore it from a backup "
-                           "(badges already issued were signed with it)") from None
 
 
 def _text(value: Any, default: str = "") -> str:

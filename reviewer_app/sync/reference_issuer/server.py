@@ -17,8 +17,9 @@ from pathlib import Path
 import uvicorn
 
 from reviewer_app.sync.reference_issuer.app import create_app
-from reviewer_app.sync.reference_issuer.badges import DEFAULT_NAME, BadgeIssuer, load_or_create_key
+from reviewer_app.sync.reference_issuer.badges import DEFAULT_NAME, BadgeIssuer
 from reviewer_app.sync.reference_issuer.faults import FaultConfig, FaultState, QuietInjectedDrops
+from reviewer_app.sync.reference_issuer.signing_key import load_or_create_key
 from reviewer_app.sync.reference_issuer.store import ACCESS_TTL, IssuerStore
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class IssuerConfig:
 class IssuerServer:
     def __init__(self, config: IssuerConfig) -> None:
         self.config = config
+        key = load_or_create_key(config.data_dir)  # no keyring: refused before anything is made
         self.store = IssuerStore(config.data_dir, access_ttl=config.access_ttl)
         for username, password in config.users:
             self.store.add_user(username, password)
@@ -55,7 +57,7 @@ class IssuerServer:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((config.host, config.port))
         self.port = self.sock.getsockname()[1]
-        self.store.badge_issuer = BadgeIssuer(load_or_create_key(config.data_dir), config.issuer_name,
+        self.store.badge_issuer = BadgeIssuer(key, config.issuer_name,
                                               (config.public_url or self.url).rstrip("/"))
         uv_config = uvicorn.Config(self.app, log_config=None, log_level="warning", access_log=False,
                                    lifespan="off", http="h11", ws="none", timeout_keep_alive=30,
