@@ -263,7 +263,15 @@ def test_the_queue_payload_is_what_the_issuer_stores(signed_in: AppContext, issu
     with issuer.store._lock:
         stored = json.loads(issuer.store._db.execute("SELECT payload FROM decisions").fetchone()[0])
     sent = json.loads(row["payload_json"])
-    assert stored == {**sent, "idempotency_key": row["uid"]}
+    # The outbox keeps no identity; an earned decision is sent with the recipient the lead's
+    # database knows, looked up at sending (the issuer's packages carry a pseudonym only).
+    from reviewer_app.sync.outbox import recipient_for
+
+    known = recipient_for(signed_in.sessions, sent["submission_id"], sent["attempt"])
+    named = {"recipient": {"type": known[0], "identity": known[1]}} \
+        if sent["decision"] == "earned" and known else {}
+    assert "recipient" not in sent
+    assert stored == {**sent, "idempotency_key": row["uid"], **named}
 
 
 def test_logout_revokes_both_tokens_at_the_issuer(signed_in: AppContext, issuer: IssuerServer):
