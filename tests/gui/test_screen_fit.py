@@ -77,8 +77,13 @@ def x_screen(request, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
 
 @pytest.fixture(scope="module")
 def lead_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A lead's data folder; beside it (``keyring.json``) the test keyring holding the lead's
+    key, which every lead action checks (blind by design)."""
+    from lead_support import file_keyring
+
     folder = tmp_path_factory.mktemp("screen-fit") / "data"
-    build_data(folder)
+    with file_keyring(folder.parent / "keyring.json"):
+        build_data(folder)
     return folder
 
 
@@ -111,6 +116,7 @@ def test_every_window_and_dialog_fits_the_screen(x_screen, lead_data: Path, tmp_
     display, extra = x_screen
     data = tmp_path / "data"
     shutil.copytree(lead_data, data)
+    shutil.copy(lead_data.parent / "keyring.json", keyring_env["REVIEWER_TEST_KEYRING_FILE"])
     # (a test keyring: exporting a score batch signs it with the profile's key)
     env = {**keyring_env, **extra, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "REVIEWER_APP_NO_AUDIO": "1"}
     run = subprocess.run([sys.executable, str(PROBE), str(data)], env=env, capture_output=True, text=True,
