@@ -45,6 +45,8 @@ CHECK_DELAY_MS = 200
 #: Frame borders thicker than this are a frame still being placed, not a frame.
 MAX_MARGIN = 80
 KEY = "windowGeometry"
+#: No lower bound on a window's size (read only, never changed).
+NO_MINIMUM = QSize(0, 0)
 
 
 def screen_for(window: QWidget) -> QScreen:
@@ -93,7 +95,7 @@ def screen_key(available: QRect) -> str:
     return f"{available.width()}x{available.height()}"
 
 
-def fit_into(rect: QRect, margins: QMargins, available: QRect, minimum: QSize = QSize(0, 0)) -> QRect:
+def fit_into(rect: QRect, margins: QMargins, available: QRect, minimum: QSize = NO_MINIMUM) -> QRect:
     """``rect`` (a window's inside) shrunk and moved so that, framed by ``margins``, it lies
     inside ``available``; never smaller than ``minimum`` (what the window cannot go below)."""
     room = available.marginsRemoved(margins)

@@ -218,7 +218,7 @@ class HttpSession:
         """The absolute URL a request for ``target`` goes to (as httpx merges it with the
         base URL: a path is appended to the base URL's path; an absolute URL stays)."""
         try:
-            return self.client._merge_url(target)
+            return self.client.build_request("GET", target).url
         except (httpx.InvalidURL, TypeError) as exc:
             raise IssuerRefused(f"The issuer gave an address that is not valid ({_short(exc)}).") from None
 

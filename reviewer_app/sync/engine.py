@@ -139,7 +139,7 @@ def run_pass(ctx: AppContext, profile_name: str | None = None, job: Job | None =
                      queued, recovered)
         lookup = partial(outbox.recipient_for, ctx.sessions)
         with make_adapter(profile, store, recipient_lookup=lookup, transport=transport) as adapter:
-            adapter._tokens()  # no sign-in: say so before anything else
+            adapter.require_sign_in()  # no sign-in: say so before anything else
             carries = heads if adapter.carries_audit_head else None
             if carries is not None:
                 _check_remembered_head(carries, adapter)

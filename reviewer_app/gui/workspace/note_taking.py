@@ -186,7 +186,8 @@ class NoteTaker(QObject):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         editor = window.editor
         dialog.finished.connect(lambda result: self._finished(dialog, editor, anchor, result))
-        dialog.destroyed.connect(lambda *_, key=id(dialog): self._gone(key))
+        key = id(dialog)
+        dialog.destroyed.connect(lambda *_, key=key: self._gone(key))
         self.dialog = dialog
         self.writing(True)
         dialog.open()
