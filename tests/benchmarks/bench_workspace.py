@@ -268,7 +268,7 @@ def main() -> int:
         builds.append(time.perf_counter() - t0)
         phases.append((t1 - t0, t2 - t1, time.perf_counter() - t2))
         start_lag()  # the window is up: the video loads and the PDF renders meanwhile
-        spin_until(lambda: "frame" in got and "page" in got)
+        spin_until(lambda got=got: "frame" in got and "page" in got)
         opens.append(max(got.values()) - t0)
         parts.append((got["frame"] - t0, got["page"] - t0))
         ticker.stop()
@@ -278,7 +278,7 @@ def main() -> int:
 
         # notes: their frames decoded ahead, then chosen
         t = time.perf_counter()
-        spin_until(lambda: media.engine().prepared(), 60)
+        spin_until(lambda media=media: media.engine().prepared(), 60)
         prepare_times.append(time.perf_counter() - t)
         idle(0.3)
         time_notes = [n for n in window.editor.notes if n.start_ms in NOTES_MS]
@@ -287,7 +287,7 @@ def main() -> int:
             media.frameShown.connect(lambda ms, s=shown: s.append(time.perf_counter()))
             t = time.perf_counter()
             window.go_to_note(note)
-            spin_until(lambda: bool(shown))
+            spin_until(lambda shown=shown: bool(shown))
             seeks.append(shown[0] - t)
             media.frameShown.disconnect()
             idle(0.3)
@@ -297,7 +297,7 @@ def main() -> int:
                 media.frameShown.connect(lambda ms, s=shown: s.append(time.perf_counter()))
                 t = time.perf_counter()
                 media.seek(ms, exact=True)
-                spin_until(lambda: bool(shown))
+                spin_until(lambda shown=shown: bool(shown))
                 cold_seeks.append(shown[0] - t)
                 media.frameShown.disconnect()
                 idle(0.3)
@@ -305,7 +305,7 @@ def main() -> int:
         with_frame: list[float] = []
         media.frameShown.connect(lambda ms, s=with_frame: s.append(time.perf_counter()))
         media.seek(REOPEN_MS, exact=True)
-        spin_until(lambda: bool(with_frame))
+        spin_until(lambda with_frame=with_frame: bool(with_frame))
         media.frameShown.disconnect()
         window.close()
         app.processEvents()
@@ -324,14 +324,14 @@ def main() -> int:
         window.bind(detail, review, notes)
         window.show()
         app.processEvents()
-        spin_until(lambda: "frame" in got and "page" in got)
+        spin_until(lambda got=got: "frame" in got and "page" in got)
         reopens.append(max(got["frame"][0], got["page"][0]) - t0)
         reopen_at.append(got["frame"][1])
         media.frameShown.disconnect()
         pdf.pageRendered.disconnect()
-        spin_until(lambda: media.engine().settled(), 30)
+        spin_until(lambda media=media: media.engine().settled(), 30)
         idle(0.8)  # the very frame is counted once the video has been left alone
-        spin_until(lambda: media.engine().settled(), 30)
+        spin_until(lambda media=media: media.engine().settled(), 30)
         exact_after.append(media.position())
         window.close()
         app.processEvents()

@@ -287,7 +287,7 @@ def main(argv: list[str]) -> int:
         if window is None:
             print(json.dumps({"name": name, "error": "did not open"}), flush=True)
             continue
-        if not wait_until(lambda: ready(window), 20):
+        if not wait_until(lambda ready=ready, window=window: ready(window), 20):
             print(json.dumps({"name": name, "error": "not ready in 20 s"}), flush=True)
         result = measure(name, window, primaries(window))
         result["seconds"] = round(time.monotonic() - started, 2)
