@@ -258,8 +258,9 @@ def fit_window(window: QWidget, name: str, preferred: QSize | tuple[int, int] | 
     """Make ``window`` open inside its screen (see the module's docstring).
 
     ``name`` keys the remembered geometry; ``preferred`` is the size on a large screen (by
-    default the window's own size when shown), grown to what its content asks for; ``maximize_small`` opens it maximised on a
-    laptop screen; ``settings`` default to the first ``settings`` of the window or a parent.
+    default the window's own size when shown), grown to what its content asks for;
+    ``maximize_small`` opens it maximised on a laptop screen; ``settings`` default to the
+    first ``settings`` of the window or a parent.
     """
     if isinstance(preferred, tuple):
         preferred = QSize(*preferred)

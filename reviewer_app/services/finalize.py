@@ -158,7 +158,8 @@ def evaluate_attempts(session: Session, attempt_ids: Iterable[int], actor_uid: s
     return out
 
 
-def _summarised(log: list[tuple[str, str, dict[str, Any]]], subject: str) -> list[tuple[str, str, dict[str, Any]]]:
+def _summarised(log: list[tuple[str, str, dict[str, Any]]],
+                subject: str) -> list[tuple[str, str, dict[str, Any]]]:
     """The per-attempt entries as one entry per action, each attempt listed with its details."""
     grouped: dict[str, list[dict[str, Any]]] = {}
     for action, attempt, details in log:

@@ -55,9 +55,8 @@ def record(session, known: Mapping[int, Arrived], cache: DecisionInputs,  # noqa
     rows, out = [], []
     for fid, aid, final_review, decision, rubric_id, key, number, credential in finals:
         info = cache.rubric(rubric_id)
-        final = ScoredReview("the final decision",
-                             levels_of(info, {c: (lv, "") for c, lv in final_scores.get(final_review, {}).items()}),
-                             decision)
+        levels = {c: (lv, "") for c, lv in final_scores.get(final_review, {}).items()}
+        final = ScoredReview("the final decision", levels_of(info, levels), decision)
         gap = cache.policy(credential).max_level_gap
         for a in by_attempt[aid]:
             name = cache.profiles[a.review.reviewer_id][1]

@@ -80,13 +80,14 @@ class SyncReport:
     finished_at: datetime | None = None
 
     def summary(self) -> str:
-        parts = [f"{self.accepted + self.duplicates} decision{'s' if self.accepted + self.duplicates != 1 else ''} "
-                 f"delivered"]
+        delivered = self.accepted + self.duplicates
+        parts = [f"{delivered} decision{'s' if delivered != 1 else ''} delivered"]
         if self.rejected:
             parts.append(f"{self.rejected} rejected")
         parts.append(f"{self.pending} pending")
         if self.imported:
-            parts.append(f"{len(self.imported)} submission{'s' if len(self.imported) != 1 else ''} downloaded")
+            count = len(self.imported)
+            parts.append(f"{count} submission{'s' if count != 1 else ''} downloaded")
         return f"{self.profile}: " + ", ".join(parts) + ("" if self.online else " (issuer unreachable)")
 
 

@@ -263,7 +263,8 @@ class PdfPane(PagingMixin, ZoomMixin, SearchMixin, PasswordMixin, QWidget):
                          callback=functools.partial(self._on_info, self._gen, password),
                          owner=self._owner, priority=PRIORITY_INFO)
 
-    def _on_info(self, gen: int, password: str | None, info: pdf_render.DocInfo | None, error: str | None) -> None:
+    def _on_info(self, gen: int, password: str | None, info: pdf_render.DocInfo | None,
+                 error: str | None) -> None:
         if gen != self._gen or self._doc is None:
             return
         self.password_row.set_busy(False)

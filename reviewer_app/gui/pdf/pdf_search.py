@@ -80,7 +80,8 @@ class SearchMixin:
         else:
             self.search(text)
 
-    def _on_search(self, gen: int, search_gen: int, hits: list[pdf_render.Hit] | None, error: str | None) -> None:
+    def _on_search(self, gen: int, search_gen: int, hits: list[pdf_render.Hit] | None,
+                   error: str | None) -> None:
         if gen != self._gen or search_gen != self._search_gen:
             return
         self._hits = list(hits or [])

@@ -233,7 +233,8 @@ class RenderClient(QObject):
         """The page at ``zoom`` pixels per point: from the cache at once, or ``None`` and
         later ``pageReady(key, image)`` / ``pageFailed(key, message)``."""
         key = PageKey(doc, page, zoom_bucket(zoom), "page")
-        return key, self._request(key, pdf_render.render_page, (doc.path, page, key.zoom, password), owner, priority)
+        return key, self._request(key, pdf_render.render_page, (doc.path, page, key.zoom, password),
+                                  owner, priority)
 
     def render_thumbnail(self, doc: DocRef, page: int, max_width: int, max_height: int,
                          password: str | None = None, *, owner: int = 0,
