@@ -386,7 +386,8 @@ def main() -> int:
         "opens_s": opens, "raw_opens_s": raw_open, "notes_s": seeks, "raw_seeks_s": raw_seeks,
     }
     print(f"rounds: {args.rounds}, app and raw interleaved; both warm (see --help)")
-    print(f"open to first frame + first page:  app {med(opens) * 1000:6.1f} ms  raw {med(raw_open) * 1000:6.1f} ms "
+    print(f"open to first frame + first page:  app {med(opens) * 1000:6.1f} ms  "
+          f"raw {med(raw_open) * 1000:6.1f} ms "
           f"(libvlc {med(raw_vlc) * 1000:.1f} + PyMuPDF {med(raw_pdf) * 1000:.1f})  "
           f"ratio {results['open_ratio']:.2f}  (floor 1.5)")
     print(f"    app: {spread(opens)}; video frame {med(p[0] for p in parts) * 1000:.1f}, "
@@ -394,22 +395,26 @@ def main() -> int:
     print(f"    raw: {spread(raw_open)}")
     print(f"  ... raw started cold (fresh process, library start included): {med(raw_cold) * 1000:.0f} ms, "
           f"ratio {results['open_ratio_cold']:.2f}")
-    print(f"reopen at {REOPEN_MS / 1000:.2f} s + page:     app {med(reopens) * 1000:6.1f} ms  raw {med(raw_reopen) * 1000:6.1f} ms "
+    print(f"reopen at {REOPEN_MS / 1000:.2f} s + page:     app {med(reopens) * 1000:6.1f} ms  "
+          f"raw {med(raw_reopen) * 1000:6.1f} ms "
           f"(libvlc started at that time + PyMuPDF)  ratio {results['reopen_ratio']:.2f}  (floor 1.5)")
     print(f"    app: {spread(reopens)}; first picture at {sorted(set(reopen_at))} ms, "
           f"then at {sorted(set(exact_after))} ms (the very frame)")
     print(f"    raw: {spread(raw_reopen)}")
-    print(f"note to its frame on screen:       app {med(seeks) * 1000:6.1f} ms  raw set_time {med(raw_seeks) * 1000:6.1f} ms  "
+    print(f"note to its frame on screen:       app {med(seeks) * 1000:6.1f} ms  "
+          f"raw set_time {med(raw_seeks) * 1000:6.1f} ms  "
           f"ratio {results['note_ratio']:.2f}  (floor 1.5)")
     print(f"    app: {spread(seeks)}")
     print(f"    raw: {spread(raw_seeks)}")
     print(f"  ... 5 notes' frames decoded ahead in {med(prepare_times):.2f} s (median) after opening; a note "
-          f"not decoded yet (exact count from its key frame): {med(cold_seeks) * 1000:.0f} ms ({spread(cold_seeks)})")
+          f"not decoded yet (exact count from its key frame): {med(cold_seeks) * 1000:.0f} ms "
+          f"({spread(cold_seeks)})")
     print(f"bind + show + first paint:         {med(builds) * 1000:6.1f} ms (GUI thread; part of 'open': "
           f"bind {med(p[0] for p in phases) * 1000:.1f}, show {med(p[1] for p in phases) * 1000:.1f}, "
           f"layout and paint {med(p[2] for p in phases) * 1000:.1f})")
     print(f"spare window built at the queue:   {med(spare_builds) * 1000:6.1f} ms (before any opening)")
-    print(f"worst GUI lag, window up to frame and page shown: {max(lags) * 1000:5.1f} ms; building the spare: {max(spare_lags) * 1000:5.1f} ms; "
+    print(f"worst GUI lag, window up to frame and page shown: {max(lags) * 1000:5.1f} ms; "
+          f"building the spare: {max(spare_lags) * 1000:5.1f} ms; "
           f"heavy page ({heavy_time:.2f} s): {heavy_lag * 1000:5.1f} ms  (floor 50)")
     print(f"    lag per round, opening: {', '.join(f'{x * 1000:.0f}' for x in lags)}; building the spare: "
           f"{', '.join(f'{x * 1000:.0f}' for x in spare_lags)} ms")

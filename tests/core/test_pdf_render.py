@@ -29,8 +29,8 @@ def make_text_pdf(path: Path, pages: int = 5, rotate: dict[int, int] | None = No
         page.set_rotation(turn)
         # Written so that it reads upright as displayed (after /Rotate), as real scans are.
         box = pymupdf.Rect(72, 72, page.rect.width - 72, page.rect.height - 72) * page.derotation_matrix
-        page.insert_textbox(box, f"Page {i + 1}. " + f"Notes on lesson part {i + 1}: exit ticket review. " * 30,
-                            fontsize=11, rotate=turn)
+        text = f"Page {i + 1}. " + f"Notes on lesson part {i + 1}: exit ticket review. " * 30
+        page.insert_textbox(box, text, fontsize=11, rotate=turn)
     doc.save(path, deflate=True)
     doc.close()
     return path
@@ -120,9 +120,12 @@ def test_pages_render_upright_with_text():
     assert (rotated.width, rotated.height) == (842, 595)
     # Upright: the page's heading is at the top left of the landscape image. Text rows
     # (runs of dark pixels) begin near the top, and the left margin is white.
+    def dark(y: int, x: int) -> bool:
+        at = y * rotated.stride + x * 3
+        return sum(rotated.samples[at:at + 3]) < 300
+
     first_dark_row = next(y for y in range(rotated.height)
-                          if any(sum(rotated.samples[y * rotated.stride + x * 3: y * rotated.stride + x * 3 + 3]) < 300
-                                 for x in range(0, rotated.width, 2)))
+                          if any(dark(y, x) for x in range(0, rotated.width, 2)))
     assert first_dark_row < rotated.height * 0.25
 
     zoomed = pdf_render.render_page(str(LESSON_PLAN), 2, 2.0)
@@ -174,7 +177,8 @@ def test_results_are_picklable():
     info = pdf_render.open_info(str(LESSON_PLAN))
     page = pdf_render.render_thumbnail(str(LESSON_PLAN), 2, 120, 160)
     hits = pdf_render.search(str(LESSON_PLAN), "exit ticket")
-    for value in (info, page, hits, pdf_render.RenderError("x"), pdf_render.PasswordRequired("y", wrong=True)):
+    for value in (info, page, hits, pdf_render.RenderError("x"),
+                  pdf_render.PasswordRequired("y", wrong=True)):
         assert pickle.loads(pickle.dumps(value)) == value or isinstance(value, Exception)
     again = pickle.loads(pickle.dumps(pdf_render.PasswordRequired("y", wrong=True)))
     assert again.message == "y" and again.wrong
@@ -324,5 +328,6 @@ def test_importing_the_renderer_loads_neither_qt_nor_pymupdf():
             "assert 'pymupdf' not in sys.modules and 'fitz' not in sys.modules; "
             "assert not any(m.startswith(('PySide6', 'shiboken6')) for m in sys.modules); "
             "pdf_render.init_worker(nice=0); assert 'pymupdf' in sys.modules")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                            timeout=60)
     assert result.returncode == 0, result.stderr

@@ -656,7 +656,8 @@ def test_stale_page_requests_are_dropped(qtbot, tmp_path: Path, pane: PdfPane):
     path = make_text_pdf(tmp_path / "twelve.pdf", 12)
     load(qtbot, pane, path)
     rendered: list[int] = []
-    pane.client.pageReady.connect(lambda key, image: rendered.append(key.page) if key.kind == "page" else None)
+    pane.client.pageReady.connect(
+        lambda key, image: rendered.append(key.page) if key.kind == "page" else None)
     with qtbot.waitSignal(pane.pageRendered, timeout=WAIT, check_params_cb=lambda p: p == 11):
         for _ in range(11):  # the reviewer holds PgDown
             pane.next_page()

@@ -165,7 +165,8 @@ timer.start()
 app.exec()
 """)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    app = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    app = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env,
+                           cwd=ROOT)
     try:
         pool_pids = [int(p) for p in app.stdout.readline().split()[1:]]
         checked, result, *checker = app.stdout.readline().split()
