@@ -4,8 +4,9 @@ Rules: TLS certificates are always verified for https (a verifying context with 
 bundle, hostname checks on, never turned off); plain http only to this machine (localhost,
 127.0.0.0/8, ::1) unless the user allowed that issuer's host explicitly; redirects are not
 followed (one could lead from https to http, or to another site: the adapters follow a
-package link's redirects themselves, by the rules of ``origin``); every request has timeouts. A sign-in token
-goes only to the *origin* (scheme, host and port) of the issuer profile it belongs to.
+package link's redirects themselves, by the rules of ``origin``); every request has
+timeouts. A sign-in token goes only to the *origin* (scheme, host and port) of the issuer
+profile it belongs to.
 Errors fall in three kinds:
 
 * ``TransientError``: worth trying again later (network down, timeout, connection
