@@ -202,7 +202,8 @@ class _Probe:
 
     def time_out(self) -> None:
         if not self.done:
-            self.problems.append(f"timed out {self.step if self.mode == 'workspace' else 'waiting for the main window'}")
+            step = self.step if self.mode == "workspace" else "waiting for the main window"
+            self.problems.append(f"timed out {step}")
             self.finish()
 
     def _save(self, image: Any, name: str) -> None:

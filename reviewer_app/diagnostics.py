@@ -162,7 +162,8 @@ def loaded_library(dll, symbol: str) -> str:  # noqa: ANN001 - a ctypes.CDLL
     try:
         if sys.platform == "win32":
             buf = ctypes.create_unicode_buffer(32768)
-            if ctypes.windll.kernel32.GetModuleFileNameW(ctypes.c_void_p(dll._handle), buf, 32768):
+            handle = ctypes.c_void_p(dll._handle)  # noqa: SLF001 - ctypes documents CDLL._handle
+            if ctypes.windll.kernel32.GetModuleFileNameW(handle, buf, 32768):
                 return buf.value
             return ""
 

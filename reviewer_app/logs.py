@@ -16,6 +16,7 @@ class _LogFile(logging.handlers.RotatingFileHandler):
     one line instead of a traceback per record: the app's own message is what matters."""
 
     _told = False
+    _reviewer = True  # marks the app's own handler, to replace it on a second setup
 
     def handleError(self, record: logging.LogRecord) -> None:
         exc = sys.exc_info()[1]
@@ -42,7 +43,6 @@ def setup_logging(log_file: Path, *, level: int = logging.INFO, max_bytes: int =
     handler = _LogFile(
         log_file, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
     handler.setFormatter(logging.Formatter(_FORMAT))
-    handler._reviewer = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
     logging.captureWarnings(True)

@@ -868,7 +868,7 @@ class Hand:
         while x < x1 - 20:
             n = rng.randint(2, 7)
             pts, cx = [], x
-            for k in range(n):
+            for _letter in range(n):
                 lw = xh * rng.uniform(0.7, 1.3)              # letter width
                 loop = xh * rng.uniform(0.1, 0.6)            # loopiness
                 amp = rng.choice([1.0, 1.0, 1.0, 0.75, 1.9, 1.8, -0.9])  # x-height/ascender/descender
@@ -924,11 +924,12 @@ def make_student_work(out: Path) -> None:
     pencil = rgb("55555A")
     red = rgb("D32F2F")
     printed = rgb("262626")
+    ruled = rgb("A9BCD6")
 
     def put(text, x, y, size=12, font="helv", color=printed):
         sh.insert_text(P(x, y), text, fontsize=size, fontname=font, color=color, morph=morph)
 
-    def rule(x0, x1, y, color=rgb("A9BCD6"), width=0.8):
+    def rule(x0, x1, y, color=ruled, width=0.8):
         sh.draw_line(P(x0, y), P(x1, y))
         sh.finish(color=color, width=width, morph=morph)
 
@@ -1170,7 +1171,7 @@ def verify(names: list[str]) -> bool:
 
     if "classroom.mp4" in names and (HERE / "classroom.mp4").exists():
         print("classroom.mp4 bottom colour bar (mean RGB of rows 322-357, x 8-631):")
-        for t, (t0, t1, colour) in zip((2, 7, 12, 17), COLOUR_BAR):
+        for t, (_start, _end, colour) in zip((2, 7, 12, 17), COLOUR_BAR):
             buf = frame_rgb(HERE / "classroom.mp4", t)
             exp = tuple(int(colour[i:i + 2], 16) for i in (0, 2, 4))
             sums, worst, n = [0, 0, 0], 0, 0

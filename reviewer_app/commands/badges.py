@@ -10,8 +10,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewer_app.config import AppPaths
+
+if TYPE_CHECKING:
+    from reviewer_app.services.issuer_identity import IssuerIdentity
 
 EXIT_OK = 0
 
@@ -63,7 +67,7 @@ def _write_json(path: Path, value: dict) -> None:
         fh.write("\n")
 
 
-def _print_identity(identity, did_document: Path | None) -> None:
+def _print_identity(identity: IssuerIdentity, did_document: Path | None) -> None:
     from reviewer_app.services.issuer_identity import did_document as document
     from reviewer_app.services.issuer_identity import did_web_address
 

@@ -13,9 +13,13 @@ import logging
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewer_app.config import AppPaths
 from reviewer_app.errors import UserError
+
+if TYPE_CHECKING:
+    from reviewer_app.exports.decisions import DecisionFilter
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +71,7 @@ def _day(text: str | None, option: str) -> date | None:
         raise UserError(f"{option} takes a day as YYYY-MM-DD (got {text!r}).") from None
 
 
-def _filters(args: argparse.Namespace):
+def _filters(args: argparse.Namespace) -> DecisionFilter:
     from reviewer_app.domain.model import Decision
     from reviewer_app.exports.decisions import DecisionFilter
 

@@ -22,7 +22,8 @@ def _level_arg(text: str) -> tuple[str, int]:
             raise ValueError
         return key.strip(), int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"takes CRITERION=LEVEL, e.g. learning-goals=3 (got {text!r})") from None
+        raise argparse.ArgumentTypeError(
+            f"takes CRITERION=LEVEL, e.g. learning-goals=3 (got {text!r})") from None
 
 
 def _comment_arg(text: str) -> tuple[str, str]:
@@ -259,8 +260,9 @@ def cmd_moderate(args: argparse.Namespace, paths: AppPaths) -> int:
         uid = find_dispute(ctx, args.ref, args.attempt)
         final = moderate(ctx, uid, levels, dict(args.comment), args.feedback, args.rationale)
     print(f"Moderated {final.submission_key} attempt {final.attempt}: {_decision(final.decision)}. "
-          + ("The final decision is held for your release ('reviewer-app release')." if final.outbox_state is None
-           else "The final decision is queued for the issuer ('reviewer-app sync' sends it)."))
+          + ("The final decision is held for your release ('reviewer-app release')."
+             if final.outbox_state is None
+             else "The final decision is queued for the issuer ('reviewer-app sync' sends it)."))
     return EXIT_OK
 
 
@@ -291,7 +293,8 @@ def cmd_policy(args: argparse.Namespace, paths: AppPaths) -> int:
     with open_context(paths) as ctx:
         if args.credential is None:
             if changes or args.new_seed:
-                raise UserError("Name the credential whose policy to change: reviewer-app policy CREDENTIAL ...")
+                raise UserError(
+                    "Name the credential whose policy to change: reviewer-app policy CREDENTIAL ...")
             shown = policies.list_policies(ctx)
         elif changes or args.new_seed:
             shown = [policies.set_policy(ctx, args.credential, new_seed=args.new_seed, **changes)]

@@ -138,7 +138,8 @@ def cmd_held(args: argparse.Namespace, paths: AppPaths) -> int:
     for h in held:
         state = ("to backread" if h.waits_for_backreading else
                  "backread" if h.backread_at else "ready")
-        print(f"{h.submission_key} attempt {h.attempt}  {h.credential_key}  {h.decision} ({h.source})  {state}")
+        print(f"{h.submission_key} attempt {h.attempt}  {h.credential_key}  "
+              f"{h.decision} ({h.source})  {state}")
     return EXIT_OK
 
 

@@ -209,7 +209,8 @@ def _annotation_fast(a: Any) -> BatchAnnotation | None:
     try:
         if type(a) is not dict or len(a) != _NOTE_FIELDS:
             return None
-        uid, number, evidence, criterion, kind = a["uid"], a["number"], a["evidence"], a["criterion"], a["kind"]
+        uid, number, evidence = a["uid"], a["number"], a["evidence"]
+        criterion, kind = a["criterion"], a["kind"]
         start, end, page, region, text = a["start_ms"], a["end_ms"], a["page"], a["region"], a["text"]
         created, updated = _utc(a["created_at"]), _utc(a["updated_at"])
     except (KeyError, TypeError, ValueError):
@@ -252,10 +253,13 @@ def _annotation(a: Any) -> BatchAnnotation:
     if kind == "page" and (page is None or start is not None):
         raise _Invalid("has a note on a page without a valid page number")
     q = a.get("quote")  # {"text", "at"}: on a quote note (which has no region), on no other
-    if kind in ("region", "quote") and (page is not None or start is not None) or (q is not None or kind == "quote") \
-            and not (kind == "quote" and isinstance(q, dict) and a.get("region") is None
-                     and isinstance(q.get("text"), str) and q["text"].strip() and type(q.get("at")) is int and q["at"] >= 0):
-        raise _Invalid(f"has a {kind} note with an anchor it cannot have (a time, a page, or a missing or malformed quote)")
+    quote_ok = (kind == "quote" and isinstance(q, dict) and a.get("region") is None
+                and isinstance(q.get("text"), str) and q["text"].strip()
+                and type(q.get("at")) is int and q["at"] >= 0)
+    if (kind in ("region", "quote") and (page is not None or start is not None)
+            or (q is not None or kind == "quote") and not quote_ok):
+        raise _Invalid(f"has a {kind} note with an anchor it cannot have "
+                       "(a time, a page, or a missing or malformed quote)")
     region = a.get("region")
     box = None
     if region is not None:

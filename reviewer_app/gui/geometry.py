@@ -45,6 +45,8 @@ CHECK_DELAY_MS = 200
 #: Frame borders thicker than this are a frame still being placed, not a frame.
 MAX_MARGIN = 80
 KEY = "windowGeometry"
+#: No lower bound on a window's size (read only, never changed).
+NO_MINIMUM = QSize(0, 0)
 
 
 def screen_for(window: QWidget) -> QScreen:
@@ -93,7 +95,7 @@ def screen_key(available: QRect) -> str:
     return f"{available.width()}x{available.height()}"
 
 
-def fit_into(rect: QRect, margins: QMargins, available: QRect, minimum: QSize = QSize(0, 0)) -> QRect:
+def fit_into(rect: QRect, margins: QMargins, available: QRect, minimum: QSize = NO_MINIMUM) -> QRect:
     """``rect`` (a window's inside) shrunk and moved so that, framed by ``margins``, it lies
     inside ``available``; never smaller than ``minimum`` (what the window cannot go below)."""
     room = available.marginsRemoved(margins)
@@ -256,8 +258,9 @@ def fit_window(window: QWidget, name: str, preferred: QSize | tuple[int, int] | 
     """Make ``window`` open inside its screen (see the module's docstring).
 
     ``name`` keys the remembered geometry; ``preferred`` is the size on a large screen (by
-    default the window's own size when shown), grown to what its content asks for; ``maximize_small`` opens it maximised on a
-    laptop screen; ``settings`` default to the first ``settings`` of the window or a parent.
+    default the window's own size when shown), grown to what its content asks for;
+    ``maximize_small`` opens it maximised on a laptop screen; ``settings`` default to the
+    first ``settings`` of the window or a parent.
     """
     if isinstance(preferred, tuple):
         preferred = QSize(*preferred)

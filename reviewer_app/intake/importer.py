@@ -10,8 +10,9 @@
 Any refusal is a ``PackageError``: its message names the package and says, in a
 reviewer's words, what is wrong and what to do; its details name the file and the
 technical reason (``refusals``). ``import_package_as`` (through
-services.imports.import_package: the CLI, the window and a sync pull) also writes a refused package to the audit log (``package.refuse``: its name and
-SHA-256, the reason in the reviewer's words and the details) in a transaction of its own.
+services.imports.import_package: the CLI, the window and a sync pull) also writes a refused
+package to the audit log (``package.refuse``: its name and SHA-256, the reason in the
+reviewer's words and the details) in a transaction of its own.
 """
 
 from __future__ import annotations
@@ -269,7 +270,8 @@ class Importer:
                     out.flush()
                     os.fsync(out.fileno())
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            raise PackageFault(f"{name}: the zip entry is damaged ({exc})", EVIDENCE_DAMAGED, what=what) from None
+            raise PackageFault(f"{name}: the zip entry is damaged ({exc})", EVIDENCE_DAMAGED,
+                               what=what) from None
         except ContentMismatch as exc:
             raise PackageFault(f"{name}: declared as {kind.value}, but {exc}", EVIDENCE_WRONG_KIND,
                                what=what) from None

@@ -48,7 +48,8 @@ LINES = {
     DAMAGED: f"the package is damaged, {NOTHING_FROM_IT}. {NEW_COPY}",
     EVIDENCE_DAMAGED: f"{{what}} in it is damaged, {NOTHING}. {NEW_COPY}",
     EVIDENCE_MISSING: f"{{what}} is missing from it, {NOTHING}. {NEW_COPY}",
-    EVIDENCE_WRONG_KIND: f"{{what}} in it is not the kind of file the package says it is, {NOTHING}. {NEW_COPY}",
+    EVIDENCE_WRONG_KIND: (f"{{what}} in it is not the kind of file the package says it is, {NOTHING}. "
+                          f"{NEW_COPY}"),
     MALFORMED: (f"the package was not put together correctly, {NOTHING_FROM_IT}. Ask the sender to make the "
                 "package again; the details say what is wrong."),
     NEWER_FORMAT: ("the package is in a format this version of Reviewer does not read (it may be made "

@@ -96,9 +96,11 @@ def _looks_pdf(head: bytes) -> bool:
 
 
 _CHECKS = {
-    EvidenceKind.VIDEO: (_looks_video, "it is not a video (no MP4, MOV, WebM, MKV, AVI, MPEG or Ogg signature)"),
+    EvidenceKind.VIDEO: (_looks_video,
+                         "it is not a video (no MP4, MOV, WebM, MKV, AVI, MPEG or Ogg signature)"),
     EvidenceKind.AUDIO: (_looks_audio, "it is not audio (no MP3, M4A, Ogg, WAV, FLAC or WebM signature)"),
-    EvidenceKind.IMAGE: (_looks_image, "it is not an image (no JPEG, PNG, GIF, WebP, TIFF, BMP or HEIC signature)"),
+    EvidenceKind.IMAGE: (_looks_image,
+                         "it is not an image (no JPEG, PNG, GIF, WebP, TIFF, BMP or HEIC signature)"),
     EvidenceKind.PDF: (_looks_pdf, "it is not a PDF (no %PDF- header)"),
 }
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -88,7 +89,7 @@ def _uint(f: BinaryIO, size: int) -> int:
     return int.from_bytes(data, "big") if data else 0
 
 
-def _children(f: BinaryIO, end: int, *, in_cluster: bool = False):
+def _children(f: BinaryIO, end: int, *, in_cluster: bool = False) -> Iterator[tuple[int, int, int]]:
     """(id, size, payload start) of each child up to ``end`` (the file's end if unknown; a
     cluster of unknown size ends at the next top-level element); the caller reads or skips
     the payload, the walk seeks past it."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -119,7 +120,7 @@ def _find_moov(f: BinaryIO) -> bytes | None:
     return None
 
 
-def _children(data: bytes, start: int = 0, end: int | None = None):
+def _children(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, bytes]]:
     end = len(data) if end is None else end
     offset = start
     while offset + 8 <= end:

@@ -480,7 +480,8 @@ def _group_fragments(page: Any, needle: str, rects: list[Any]) -> list[list[Any]
         group, text, j = [rects[i]], texts[i], i + 1
         if text and text != want and want.startswith(text):
             while j < len(rects) and text != want and len(group) < 6:
-                joined = next((t for t in (f"{text} {texts[j]}", text + texts[j]) if want.startswith(t)), None)
+                candidates = (f"{text} {texts[j]}", text + texts[j])
+                joined = next((t for t in candidates if want.startswith(t)), None)
                 if joined is None:
                     break
                 group.append(rects[j])

@@ -256,7 +256,8 @@ def _check_scores(source: str, r: BatchReview, rubric: _Rubric) -> str | None:
 
 
 def _check_against_database(session: Session, batch: Batch, reviewer_id: int | None,
-                            lookups: _Lookups):
+                            lookups: _Lookups) -> tuple[list[tuple[BatchReview, tuple[int, int, int]]],
+                                                        list[BatchReview], dict[tuple[int, str], int]]:
     """Every review mapped onto this database, or ``BatchRefused`` saying what does not fit.
 
     Returns (new reviews with their attempt, reviews already here unchanged, evidence ids).

@@ -158,7 +158,8 @@ def evaluate_attempts(session: Session, attempt_ids: Iterable[int], actor_uid: s
     return out
 
 
-def _summarised(log: list[tuple[str, str, dict[str, Any]]], subject: str) -> list[tuple[str, str, dict[str, Any]]]:
+def _summarised(log: list[tuple[str, str, dict[str, Any]]],
+                subject: str) -> list[tuple[str, str, dict[str, Any]]]:
     """The per-attempt entries as one entry per action, each attempt listed with its details."""
     grouped: dict[str, list[dict[str, Any]]] = {}
     for action, attempt, details in log:
@@ -187,7 +188,7 @@ def _submitted_reviews(conn: Connection, attempt_ids: Sequence[int], known: Mapp
 
     Reviews the caller handed over (``known``) are taken as they are; only the others are
     read (with their scores)."""
-    R = m.Review
+    R = m.Review  # noqa: N806 - table aliases, as in SQL
     reviews: dict[int, list[ReviewRow]] = defaultdict(list)
     scores: dict[int, Scores] = {}
     where = (R.attempt_id.in_(attempt_ids), R.status == ReviewStatus.SUBMITTED, R.kind == "review")
@@ -299,7 +300,7 @@ def _evaluate_chunk(session: Session, ids: Sequence[int], lead_id: int, cache: D
             r.decision, source, "", a[0], r.uid, lead_uid) for i, (a, r, source) in enumerate(finals)})
         entries = []
         dumps, sort_keys = orjson.dumps, orjson.OPT_SORT_KEYS
-        for i, (a, r, source) in enumerate(finals, len(finals)):
+        for i, (a, r, _source) in enumerate(finals, len(finals)):
             if r.id in already or a[0] in held:  # held: queued when the lead releases it
                 continue
             body = payload(cache.rubric(a[3]), cache.credential(a[4]), a[5], a[1], a[6], r,

@@ -36,7 +36,7 @@ def record(session, known: Mapping[int, Arrived], cache: DecisionInputs,  # noqa
     for a in known.values():
         by_attempt.setdefault(a.review.attempt_id, []).append(a)
     ids = sorted(by_attempt)
-    F, A, S = m.FinalDecision, m.Attempt, m.Submission
+    F, A, S = m.FinalDecision, m.Attempt, m.Submission  # noqa: N806 - table aliases, as in SQL
     finals = []
     for start in range(0, len(ids), CHUNK):
         finals += session.execute(
@@ -55,9 +55,8 @@ def record(session, known: Mapping[int, Arrived], cache: DecisionInputs,  # noqa
     rows, out = [], []
     for fid, aid, final_review, decision, rubric_id, key, number, credential in finals:
         info = cache.rubric(rubric_id)
-        final = ScoredReview("the final decision",
-                             levels_of(info, {c: (lv, "") for c, lv in final_scores.get(final_review, {}).items()}),
-                             decision)
+        levels = {c: (lv, "") for c, lv in final_scores.get(final_review, {}).items()}
+        final = ScoredReview("the final decision", levels_of(info, levels), decision)
         gap = cache.policy(credential).max_level_gap
         for a in by_attempt[aid]:
             name = cache.profiles[a.review.reviewer_id][1]
@@ -90,7 +89,8 @@ def list_late_reviews(ctx: AppContext, *, discrepancies_only: bool = False) -> l
     """Reviews that arrived after their final decision, newest first (discrepancies only:
     those that disagree with it)."""
     require_lead(ctx, "see late reviews")
-    L, R, F, A, S = m.LateReview, m.Review, m.FinalDecision, m.Attempt, m.Submission
+    L, R = m.LateReview, m.Review  # noqa: N806 - table aliases, as in SQL
+    F, A, S = m.FinalDecision, m.Attempt, m.Submission  # noqa: N806 - table aliases, as in SQL
     stmt = (select(S.key, A.number, m.Profile.name, R.uid, R.decision, F.decision, L.agrees, L.reasons,
                    L.arrived_at)
             .join(R, L.review_id == R.id).join(m.Profile, R.reviewer_id == m.Profile.id)

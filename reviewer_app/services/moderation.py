@@ -180,7 +180,7 @@ def list_disputes(ctx: AppContext, *, state: str | None = OPEN, credential_key: 
     require_lead(ctx, "see disputes")
     if state not in (OPEN, RESOLVED, None):
         raise UserError(f"A dispute is open or resolved, not {state!r}.")
-    D, A = m.Dispute, m.Attempt
+    D, A = m.Dispute, m.Attempt  # noqa: N806 - table aliases, as in SQL
     stmt = (select(D.uid, D.attempt_id, m.Submission.key, A.number, m.Credential.key, m.Credential.title,
                    D.state, D.reasons, D.opened_at, D.resolved_at, m.FinalDecision.decision)
             .join(A, D.attempt_id == A.id).join(m.Submission, A.submission_id == m.Submission.id)
@@ -449,7 +449,7 @@ def list_final_decisions(ctx: AppContext, *, credential_key: str | None = None,
                          offset: int = 0) -> list[FinalDecisionView]:
     """Final decisions, newest first, each with where it came from and its delivery state."""
     require_lead(ctx, "see final decisions")
-    F, A, R = m.FinalDecision, m.Attempt, m.Review
+    F, A, R = m.FinalDecision, m.Attempt, m.Review  # noqa: N806 - table aliases, as in SQL
     lead = m.Profile.__table__.alias("lead")
     reviewer = m.Profile.__table__.alias("reviewer")
     stmt = (select(F.uid, F.attempt_id, m.Submission.key, A.number, m.Submission.credential_key,

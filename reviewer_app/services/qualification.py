@@ -23,7 +23,8 @@ from reviewer_app.store import models as m
 def calibration_counts(session: Session, credential_key: str) -> dict[int, tuple[int, int, int]] | None:
     """Per reviewer id: (calibration items scored, criterion levels compared, exact matches);
     None when the credential has no calibration item."""
-    A, R, S, CI, CS = m.Attempt, m.Review, m.ReviewScore, m.CalibrationItem, m.CalibrationScore
+    A, R, S = m.Attempt, m.Review, m.ReviewScore  # noqa: N806 - table aliases, as in SQL
+    CI, CS = m.CalibrationItem, m.CalibrationScore  # noqa: N806 - table aliases, as in SQL
     has_items = session.scalar(
         select(func.count(CI.id)).join(A, CI.attempt_id == A.id)
         .join(m.Submission, A.submission_id == m.Submission.id)

@@ -65,7 +65,7 @@ def _rank(seed: str, submission_key: str, attempt: int) -> bytes:
 
 
 def _held(session, credential_key: str | None = None) -> list[HeldDecision]:  # noqa: ANN001
-    F, A, S = m.FinalDecision, m.Attempt, m.Submission
+    F, A, S = m.FinalDecision, m.Attempt, m.Submission  # noqa: N806 - table aliases, as in SQL
     stmt = (select(F.uid, F.attempt_id, S.key, A.number, S.credential_key, F.decision, F.source,
                    F.decided_at, F.backread_at)
             .join(A, F.attempt_id == A.id).join(S, A.submission_id == S.id)
@@ -223,7 +223,7 @@ def release(ctx: AppContext, credential_key: str | None = None) -> Released:
 def version(ctx: AppContext) -> tuple:
     """A value that changes whenever a final decision is made, backread, overturned or
     released, or a late review or a dispute arrives (one short read)."""
-    F = m.FinalDecision
+    F = m.FinalDecision  # noqa: N806 - table aliases, as in SQL
     with ctx.sessions() as session:
         row = session.execute(select(func.count(F.id), func.count(F.released_at), func.count(F.backread_at),
                                      func.max(F.decided_at), func.max(F.backread_at))).one()

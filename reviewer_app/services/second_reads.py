@@ -49,7 +49,7 @@ class SecondRead:
 def second_reading_queue(ctx: AppContext, credential_key: str | None = None) -> list[SecondRead]:
     """Attempts whose first review waits for a second one (no final decision, no dispute)."""
     require_lead(ctx, "see the second-reading queue")
-    A, S, R, P = m.Attempt, m.Submission, m.Review, m.Profile
+    A, S, R, P = m.Attempt, m.Submission, m.Review, m.Profile  # noqa: N806 - table aliases, as in SQL
     counted = (select(R.attempt_id, func.count(R.id).label("n"), func.min(R.id).label("first"))
                .where(R.status == ReviewStatus.SUBMITTED, R.kind == "review")
                .group_by(R.attempt_id).subquery())

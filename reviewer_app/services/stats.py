@@ -30,6 +30,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.orm import Session
 
 from reviewer_app.domain.agreement import EMPTY, Agreement, agreement_from_counts
 from reviewer_app.domain.model import Decision, ReviewStatus
@@ -71,7 +72,7 @@ class _Catalog:
     reviewers: dict[int, Reviewer]
 
 
-def _catalog(session, reviewer_ids: Iterable[int]) -> _Catalog:
+def _catalog(session: Session, reviewer_ids: Iterable[int]) -> _Catalog:
     creds = session.execute(select(m.Credential.id, m.Credential.key, m.Credential.title)
                             .order_by(m.Credential.id)).all()
     titles = {key: title for _, key, title in creds}  # the newest title of a key wins
@@ -138,7 +139,7 @@ def agreement_stats(ctx: AppContext, query: StatsQuery | None = None,
     return report
 
 
-def _excluded(session, query: StatsQuery) -> dict[str, int]:
+def _excluded(session: Session, query: StatsQuery) -> dict[str, int]:
     """How many submitted reviews the pairs leave out, and why."""
     r = m.Review
     base = (select(func.count()).select_from(r).join(m.Attempt, m.Attempt.id == r.attempt_id)

@@ -1,11 +1,12 @@
 """HTTP to an issuer: httpx with the app's rules, and the errors a sync can meet.
 
 Rules: TLS certificates are always verified for https (a verifying context with the CA
-bundle, hostname checks on, never turned off); plain http only to this machine (localhost, 127.0.0.0/8, ::1) unless the user
-allowed that issuer's host explicitly; redirects are not followed (one could lead from
-https to http, or to another site: the adapters follow a package link's redirects
-themselves, by the rules of ``origin``); every request has timeouts. A sign-in token
-goes only to the *origin* (scheme, host and port) of the issuer profile it belongs to.
+bundle, hostname checks on, never turned off); plain http only to this machine (localhost,
+127.0.0.0/8, ::1) unless the user allowed that issuer's host explicitly; redirects are not
+followed (one could lead from https to http, or to another site: the adapters follow a
+package link's redirects themselves, by the rules of ``origin``); every request has
+timeouts. A sign-in token goes only to the *origin* (scheme, host and port) of the issuer
+profile it belongs to.
 Errors fall in three kinds:
 
 * ``TransientError``: worth trying again later (network down, timeout, connection
@@ -218,7 +219,7 @@ class HttpSession:
         """The absolute URL a request for ``target`` goes to (as httpx merges it with the
         base URL: a path is appended to the base URL's path; an absolute URL stays)."""
         try:
-            return self.client._merge_url(target)
+            return self.client.build_request("GET", target).url
         except (httpx.InvalidURL, TypeError) as exc:
             raise IssuerRefused(f"The issuer gave an address that is not valid ({_short(exc)}).") from None
 

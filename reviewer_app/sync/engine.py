@@ -80,13 +80,14 @@ class SyncReport:
     finished_at: datetime | None = None
 
     def summary(self) -> str:
-        parts = [f"{self.accepted + self.duplicates} decision{'s' if self.accepted + self.duplicates != 1 else ''} "
-                 f"delivered"]
+        delivered = self.accepted + self.duplicates
+        parts = [f"{delivered} decision{'s' if delivered != 1 else ''} delivered"]
         if self.rejected:
             parts.append(f"{self.rejected} rejected")
         parts.append(f"{self.pending} pending")
         if self.imported:
-            parts.append(f"{len(self.imported)} submission{'s' if len(self.imported) != 1 else ''} downloaded")
+            count = len(self.imported)
+            parts.append(f"{count} submission{'s' if count != 1 else ''} downloaded")
         return f"{self.profile}: " + ", ".join(parts) + ("" if self.online else " (issuer unreachable)")
 
 
@@ -139,7 +140,7 @@ def run_pass(ctx: AppContext, profile_name: str | None = None, job: Job | None =
                      queued, recovered)
         lookup = partial(outbox.recipient_for, ctx.sessions)
         with make_adapter(profile, store, recipient_lookup=lookup, transport=transport) as adapter:
-            adapter._tokens()  # no sign-in: say so before anything else
+            adapter.require_sign_in()  # no sign-in: say so before anything else
             carries = heads if adapter.carries_audit_head else None
             if carries is not None:
                 _check_remembered_head(carries, adapter)

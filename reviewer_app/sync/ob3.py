@@ -110,7 +110,8 @@ def open_badge_credential(decision: dict[str, Any], rubric: dict[str, Any], *, i
            f"(level {levels_by_criterion.get(c['id'], {}).get('level')}, required {c['required_level']})"
            for c in rubric["criteria"]])
     evidence: dict[str, Any] = {
-        "type": ["Evidence"], "name": f"Submission {decision['submission_id']}, attempt {decision['attempt']}",
+        "type": ["Evidence"],
+        "name": f"Submission {decision['submission_id']}, attempt {decision['attempt']}",
         "narrative": narrative}
     if evidence_url:
         evidence["id"] = evidence_url

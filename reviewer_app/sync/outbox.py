@@ -357,7 +357,8 @@ class EntryView:
     badge_fetched: bool = False
 
 
-def list_entries(sessions, *, limit: int | None = None, states: Sequence[str] | None = None) -> list[EntryView]:  # noqa: ANN001
+def list_entries(sessions, *, limit: int | None = None,  # noqa: ANN001
+                 states: Sequence[str] | None = None) -> list[EntryView]:
     """Entries, the ones that need attention first (rejected, then pending), newest first."""
     order = {REJECTED: 0, SENDING: 1, QUEUED: 2, ACCEPTED: 3}
     from sqlalchemy import case

@@ -87,7 +87,8 @@ def make_lead_database(data_dir: Path, attempts: int) -> dict:
                 rubric.criteria.append(m.Criterion(
                     key=key, position=position, title=key.title(), guidance="",
                     required_level=required,
-                    levels=[m.CriterionLevel(value=v, label=f"Level {v}", descriptor="") for v in (1, 2, 3, 4)]))
+                    levels=[m.CriterionLevel(value=v, label=f"Level {v}", descriptor="")
+                            for v in (1, 2, 3, 4)]))
             s.add_all([cred, rubric])
             s.flush()
             subs, atts, evs = [], [], []

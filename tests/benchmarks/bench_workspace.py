@@ -268,7 +268,7 @@ def main() -> int:
         builds.append(time.perf_counter() - t0)
         phases.append((t1 - t0, t2 - t1, time.perf_counter() - t2))
         start_lag()  # the window is up: the video loads and the PDF renders meanwhile
-        spin_until(lambda: "frame" in got and "page" in got)
+        spin_until(lambda got=got: "frame" in got and "page" in got)
         opens.append(max(got.values()) - t0)
         parts.append((got["frame"] - t0, got["page"] - t0))
         ticker.stop()
@@ -278,7 +278,7 @@ def main() -> int:
 
         # notes: their frames decoded ahead, then chosen
         t = time.perf_counter()
-        spin_until(lambda: media.engine().prepared(), 60)
+        spin_until(lambda media=media: media.engine().prepared(), 60)
         prepare_times.append(time.perf_counter() - t)
         idle(0.3)
         time_notes = [n for n in window.editor.notes if n.start_ms in NOTES_MS]
@@ -287,7 +287,7 @@ def main() -> int:
             media.frameShown.connect(lambda ms, s=shown: s.append(time.perf_counter()))
             t = time.perf_counter()
             window.go_to_note(note)
-            spin_until(lambda: bool(shown))
+            spin_until(lambda shown=shown: bool(shown))
             seeks.append(shown[0] - t)
             media.frameShown.disconnect()
             idle(0.3)
@@ -297,7 +297,7 @@ def main() -> int:
                 media.frameShown.connect(lambda ms, s=shown: s.append(time.perf_counter()))
                 t = time.perf_counter()
                 media.seek(ms, exact=True)
-                spin_until(lambda: bool(shown))
+                spin_until(lambda shown=shown: bool(shown))
                 cold_seeks.append(shown[0] - t)
                 media.frameShown.disconnect()
                 idle(0.3)
@@ -305,7 +305,7 @@ def main() -> int:
         with_frame: list[float] = []
         media.frameShown.connect(lambda ms, s=with_frame: s.append(time.perf_counter()))
         media.seek(REOPEN_MS, exact=True)
-        spin_until(lambda: bool(with_frame))
+        spin_until(lambda with_frame=with_frame: bool(with_frame))
         media.frameShown.disconnect()
         window.close()
         app.processEvents()
@@ -324,14 +324,14 @@ def main() -> int:
         window.bind(detail, review, notes)
         window.show()
         app.processEvents()
-        spin_until(lambda: "frame" in got and "page" in got)
+        spin_until(lambda got=got: "frame" in got and "page" in got)
         reopens.append(max(got["frame"][0], got["page"][0]) - t0)
         reopen_at.append(got["frame"][1])
         media.frameShown.disconnect()
         pdf.pageRendered.disconnect()
-        spin_until(lambda: media.engine().settled(), 30)
+        spin_until(lambda media=media: media.engine().settled(), 30)
         idle(0.8)  # the very frame is counted once the video has been left alone
-        spin_until(lambda: media.engine().settled(), 30)
+        spin_until(lambda media=media: media.engine().settled(), 30)
         exact_after.append(media.position())
         window.close()
         app.processEvents()
@@ -386,7 +386,8 @@ def main() -> int:
         "opens_s": opens, "raw_opens_s": raw_open, "notes_s": seeks, "raw_seeks_s": raw_seeks,
     }
     print(f"rounds: {args.rounds}, app and raw interleaved; both warm (see --help)")
-    print(f"open to first frame + first page:  app {med(opens) * 1000:6.1f} ms  raw {med(raw_open) * 1000:6.1f} ms "
+    print(f"open to first frame + first page:  app {med(opens) * 1000:6.1f} ms  "
+          f"raw {med(raw_open) * 1000:6.1f} ms "
           f"(libvlc {med(raw_vlc) * 1000:.1f} + PyMuPDF {med(raw_pdf) * 1000:.1f})  "
           f"ratio {results['open_ratio']:.2f}  (floor 1.5)")
     print(f"    app: {spread(opens)}; video frame {med(p[0] for p in parts) * 1000:.1f}, "
@@ -394,22 +395,26 @@ def main() -> int:
     print(f"    raw: {spread(raw_open)}")
     print(f"  ... raw started cold (fresh process, library start included): {med(raw_cold) * 1000:.0f} ms, "
           f"ratio {results['open_ratio_cold']:.2f}")
-    print(f"reopen at {REOPEN_MS / 1000:.2f} s + page:     app {med(reopens) * 1000:6.1f} ms  raw {med(raw_reopen) * 1000:6.1f} ms "
+    print(f"reopen at {REOPEN_MS / 1000:.2f} s + page:     app {med(reopens) * 1000:6.1f} ms  "
+          f"raw {med(raw_reopen) * 1000:6.1f} ms "
           f"(libvlc started at that time + PyMuPDF)  ratio {results['reopen_ratio']:.2f}  (floor 1.5)")
     print(f"    app: {spread(reopens)}; first picture at {sorted(set(reopen_at))} ms, "
           f"then at {sorted(set(exact_after))} ms (the very frame)")
     print(f"    raw: {spread(raw_reopen)}")
-    print(f"note to its frame on screen:       app {med(seeks) * 1000:6.1f} ms  raw set_time {med(raw_seeks) * 1000:6.1f} ms  "
+    print(f"note to its frame on screen:       app {med(seeks) * 1000:6.1f} ms  "
+          f"raw set_time {med(raw_seeks) * 1000:6.1f} ms  "
           f"ratio {results['note_ratio']:.2f}  (floor 1.5)")
     print(f"    app: {spread(seeks)}")
     print(f"    raw: {spread(raw_seeks)}")
     print(f"  ... 5 notes' frames decoded ahead in {med(prepare_times):.2f} s (median) after opening; a note "
-          f"not decoded yet (exact count from its key frame): {med(cold_seeks) * 1000:.0f} ms ({spread(cold_seeks)})")
+          f"not decoded yet (exact count from its key frame): {med(cold_seeks) * 1000:.0f} ms "
+          f"({spread(cold_seeks)})")
     print(f"bind + show + first paint:         {med(builds) * 1000:6.1f} ms (GUI thread; part of 'open': "
           f"bind {med(p[0] for p in phases) * 1000:.1f}, show {med(p[1] for p in phases) * 1000:.1f}, "
           f"layout and paint {med(p[2] for p in phases) * 1000:.1f})")
     print(f"spare window built at the queue:   {med(spare_builds) * 1000:6.1f} ms (before any opening)")
-    print(f"worst GUI lag, window up to frame and page shown: {max(lags) * 1000:5.1f} ms; building the spare: {max(spare_lags) * 1000:5.1f} ms; "
+    print(f"worst GUI lag, window up to frame and page shown: {max(lags) * 1000:5.1f} ms; "
+          f"building the spare: {max(spare_lags) * 1000:5.1f} ms; "
           f"heavy page ({heavy_time:.2f} s): {heavy_lag * 1000:5.1f} ms  (floor 50)")
     print(f"    lag per round, opening: {', '.join(f'{x * 1000:.0f}' for x in lags)}; building the spare: "
           f"{', '.join(f'{x * 1000:.0f}' for x in spare_lags)} ms")

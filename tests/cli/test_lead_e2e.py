@@ -66,7 +66,8 @@ def programme(tmp_path: Path, demo_packages: list[Path]) -> dict[str, Path]:
         ok(cli(data, "import", *map(str, demo_packages)))
         ok(cli(data, "profile", "--name", name.capitalize()))
     for name in ("ana", "ben"):
-        shown = ok(cli(folders[name], "identity", "--export", str(tmp_path / f"{name}.reviewer-enrolment.json")))
+        exported = tmp_path / f"{name}.reviewer-enrolment.json"
+        shown = ok(cli(folders[name], "identity", "--export", str(exported)))
         fingerprint = re.search(r"fingerprint: (\S+)", shown).group(1)
         ok(cli(folders["lead"], "enrol", str(tmp_path / f"{name}.reviewer-enrolment.json"),
                "--fingerprint", fingerprint))

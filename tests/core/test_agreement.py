@@ -2,8 +2,9 @@
 ``krippendorff`` package's alpha, and numpy.
 
 Every figure (exact, adjacent, Cohen's kappa, quadratic-weighted kappa, Krippendorff's
-alpha ordinal and interval) is compared to 1e-9 on many seeded random arrays: scales of 2 to 7 levels, scales with gaps, data that
-uses only some of the levels, raters who agree often and raters who do not.
+alpha ordinal and interval) is compared to 1e-9 on many seeded random arrays: scales of 2
+to 7 levels, scales with gaps, data that uses only some of the levels, raters who agree
+often and raters who do not.
 """
 
 from __future__ import annotations

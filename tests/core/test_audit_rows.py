@@ -60,22 +60,26 @@ def test_levels_decisions_and_policies_edited_in_sql_are_each_named(lead: AppCon
     final = _final(lead)
     _sql(lead,
          "UPDATE review_score SET level = 1 WHERE criterion_id = (SELECT id FROM criterion WHERE "
-         f"key = 'learning-goals' AND rubric_id = (SELECT rubric_id FROM review WHERE id = {final.review_id}))"
-         f" AND review_id = {final.review_id}",
-         f"UPDATE review_score SET comment = 'Forged.' WHERE review_id = {final.review_id} AND comment = 'Specific.'",
+         "key = 'learning-goals' AND rubric_id = "
+         f"(SELECT rubric_id FROM review WHERE id = {final.review_id})) AND review_id = {final.review_id}",
+         f"UPDATE review_score SET comment = 'Forged.' WHERE review_id = {final.review_id} "
+         "AND comment = 'Specific.'",
          f"UPDATE final_decision SET decision = 'not_yet' WHERE id = {final.id}",
          "UPDATE credential_policy SET max_level_gap = 3 WHERE credential_key = 'fa-math'")
     result = audit.verify(lead)
     assert not result.ok and result.problem is None  # the chain itself is intact
     by_what = {p.what.split(" (")[0]: p for p in result.rows}
-    assert set(by_what) == {"Review of DEMO-1002 attempt 2 by Lena Lead", "Final decision on DEMO-1002 attempt 2",
-                            "Policy of fa-math"}
+    assert set(by_what) == {"Review of DEMO-1002 attempt 2 by Lena Lead",
+                            "Final decision on DEMO-1002 attempt 2", "Policy of fa-math"}
     review = by_what["Review of DEMO-1002 attempt 2 by Lena Lead"]
-    assert review.changes == ("the comment on 'feedback' was changed", "the level for 'learning-goals' is 1, was 3")
-    assert by_what["Final decision on DEMO-1002 attempt 2"].changes == ("the decision is not yet, was earned",)
+    assert review.changes == ("the comment on 'feedback' was changed",
+                              "the level for 'learning-goals' is 1, was 3")
+    final_row = by_what["Final decision on DEMO-1002 attempt 2"]
+    assert final_row.changes == ("the decision is not yet, was earned",)
     assert by_what["Policy of fa-math"].changes == ("the max level gap is 3, was 1",)
     for problem in result.rows:  # when each row was last audited, from its entry
-        assert problem.last_entry is not None and f"last audited in entry {problem.last_entry}, " in problem.message
+        assert problem.last_entry is not None
+        assert f"last audited in entry {problem.last_entry}, " in problem.message
     assert "3 of 6 audited rows differ from the audit log:" in result.lines()
 
 
@@ -83,8 +87,9 @@ def test_rows_inserted_or_deleted_in_sql_are_named(lead: AppContext):
     final = _final(lead)
     _sql(lead,
          f"DELETE FROM review_score WHERE review_id = {final.review_id} AND level = 2",
-         "INSERT INTO credential_policy (credential_key, second_review_percent, first_reviews, max_level_gap, "
-         "calibration_threshold, seed, updated_at) VALUES ('ghost-credential', 0, 0, 5, 0.5, 'x', '2026-01-01')",
+         "INSERT INTO credential_policy (credential_key, second_review_percent, first_reviews, "
+         "max_level_gap, calibration_threshold, seed, updated_at) "
+         "VALUES ('ghost-credential', 0, 0, 5, 0.5, 'x', '2026-01-01')",
          "DELETE FROM sync_outbox",
          f"DELETE FROM final_decision WHERE id = {final.id}")
     problems = {p.what.split(" (")[0]: p.changes for p in audit.verify(lead).rows}
@@ -111,7 +116,8 @@ def test_the_last_entries_removed_and_the_head_rewound_leave_their_rows_unaccoun
 def test_a_database_from_before_is_baselined_once_then_checked(lead: AppContext):
     # As a database made by an earlier version: a log whose entries carry no rows.
     lead.close()
-    _sql(lead, "DELETE FROM audit_log", "DELETE FROM audit_head", f"DELETE FROM app_setting WHERE key = '{audit.ROWS_SETTING}'")
+    _sql(lead, "DELETE FROM audit_log", "DELETE FROM audit_head",
+         f"DELETE FROM app_setting WHERE key = '{audit.ROWS_SETTING}'")
     reopened = AppContext.open(lead.paths)
     try:
         [entry] = audit.recent(reopened)

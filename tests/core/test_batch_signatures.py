@@ -101,7 +101,8 @@ def test_forgeries_are_refused_audited_and_the_genuine_batch_then_imports(
         "mallory": "is signed with a key no reviewer enrolled here holds",
         "edited": "does not carry a valid signature of the key it names",
         "mallory as alice": "is signed with a key no reviewer enrolled here holds",
-        "bob as alice": "names Alice Morgan as its reviewer but is signed with the key enrolled for Bob Baker",
+        "bob as alice":
+            "names Alice Morgan as its reviewer but is signed with the key enrolled for Bob Baker",
         "old format": "is an unsigned score batch in the old format reviewer-batch/1",
         "unsigned": "is not signed",
         "extra member": "holds members a batch does not have (approved_by)",

@@ -357,7 +357,8 @@ def test_a_batch_imports_consequences_outbox_payloads_and_one_audit_entry_each(
     ben = _open(bare_demo, tmp_path / "ben", "Ben Second", Role.REVIEWER)
     enrol(lead, ben, tmp_path / "ben-enrolment")
     try:
-        agreed = score(reviewer, "DEMO-1001", 1, FA_LEVELS, feedback="Agreed \u2013 \u201cwell\u201d \U0001F600")
+        agreed = score(reviewer, "DEMO-1001", 1, FA_LEVELS,
+                       feedback="Agreed \u2013 \u201cwell\u201d \U0001F600")
         disputed = score(reviewer, "DEMO-1002", 1, FA_LEVELS, notes=True)
         single = score(reviewer, "DEMO-2001", 1, CL_LEVELS)
         score(ben, "DEMO-1001", 1, FA_LEVELS)
@@ -387,7 +388,8 @@ def test_a_batch_imports_consequences_outbox_payloads_and_one_audit_entry_each(
     recorded: dict[str, dict] = {}
 
     def logged(action: str, batch) -> dict:
-        [entry] = [e for e in audit.recent(lead) if e.action == action and e.subject == f"batch {batch.batch_id}"]
+        [entry] = [e for e in audit.recent(lead)
+                   if e.action == action and e.subject == f"batch {batch.batch_id}"]
         details = json.loads(entry.details_json)
         recorded.update(details.pop("rows", {}))  # the rows written, as audited (audit_rows)
         return details
@@ -506,7 +508,8 @@ def test_notes_on_photos_and_quoted_passages_travel_in_batches(reviewer, lead, t
         "an empty passage": (lambda r, q: q.update(quote={"text": "", "at": 0}), "quote note"),
         "a passage at -1": (lambda r, q: q.update(quote={"text": "Today", "at": -1}), "quote note"),
         "no passage": (lambda r, q: q.pop("quote"), "quote note"),
-        "a quote with a region": (lambda r, q: q.update(region={"x0": 0, "y0": 0, "x1": 1, "y1": 1}), "quote note"),
+        "a quote with a region":
+            (lambda r, q: q.update(region={"x0": 0, "y0": 0, "x1": 1, "y1": 1}), "quote note"),
         "a region with a passage": (lambda r, q: r.update(quote={"text": "Today", "at": 0}), "region note"),
         "a region on a page": (lambda r, q: r.update(page=0), "region note"),
     }
@@ -517,4 +520,5 @@ def test_notes_on_photos_and_quoted_passages_travel_in_batches(reviewer, lead, t
 
         crafted = rewrite(batch.json_path, tmp_path / f"crafted{i}.reviewer-batch.json", changed, reviewer)
         [refused] = import_batches(lead, [crafted])
-        assert refused.refused and f"{said} with an anchor it cannot have" in refused.message, (name, refused.message)
+        assert refused.refused, name
+        assert f"{said} with an anchor it cannot have" in refused.message, (name, refused.message)

@@ -177,7 +177,8 @@ def test_a_changed_character_is_caught_by_the_fast_path(tmp_path: Path, monkeypa
     path = _write(tmp_path, [_review(1), _review(2)])
     head, reviews = path.read_text(encoding="utf-8").split('"reviews": [', 1)
     assert "\\u2028" not in reviews and "\u2028" in reviews  # kept as UTF-8, as canonical() writes it
-    for old, new in (("\u2028", "\u2029"), ("\\\\", "/"), ("\\u0000", "\\u0001"), ("\U0001F600", "\U0001F601")):
+    for old, new in (("\u2028", "\u2029"), ("\\\\", "/"), ("\\u0000", "\\u0001"),
+                     ("\U0001F600", "\U0001F601")):
         assert old in reviews
         changed = tmp_path / "changed.reviewer-batch.json"
         changed.write_text(head + '"reviews": [' + reviews.replace(old, new, 1), encoding="utf-8")

@@ -116,8 +116,9 @@ def test_the_lead_lists_and_revokes_and_a_reviewer_may_do_neither(lead, reviewer
     rows = enrolment.enrolled(lead)
     assert [(e.name, e.active) for e in rows] == [("Alice Morgan", True), ("Carol Diaz", False)]
     assert audit.recent(lead)[0].action == audit.REVOKE
+    carol_file = tmp_path / "c" / "carol-diaz.reviewer-enrolment.json"
     for call in (lambda: enrolment.enrolled(reviewer), lambda: enrolment.revoke(reviewer, "Carol Diaz"),
-                 lambda: enrolment.enrol(reviewer, tmp_path / "c" / "carol-diaz.reviewer-enrolment.json", fp)):
+                 lambda: enrolment.enrol(reviewer, carol_file, fp)):
         with pytest.raises(NotAllowed, match="Only a lead assessor"):
             call()
 

@@ -63,7 +63,8 @@ def test_valid_package_imports_rows_and_blobs(ctx, tmp_path, as_zip):
     assert blobs == sorted(e["sha256"] for e in declared.values())
     leftovers = sorted(p.relative_to(ctx.evidence.root).as_posix()
                        for p in ctx.evidence.root.rglob("*")
-                       if p.is_file() and p.name != "publish.lock" and ctx.evidence.blob_root not in p.parents)
+                       if p.is_file() and p.name != "publish.lock"
+                       and ctx.evidence.blob_root not in p.parents)
     assert leftovers == []
     assert not ctx.evidence.tmp_root.exists() or list(ctx.evidence.tmp_root.iterdir()) == []
 

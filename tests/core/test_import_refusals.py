@@ -246,7 +246,8 @@ def test_wrong_checksum(refused, tmp_path, name, as_zip):
     def tamper(files: dict[str, bytes]) -> None:
         files[name] = flip_byte(files[name], len(files[name]) // 2)
     pkg = bad(tmp_path, as_zip=as_zip, mutate_files=tamper)
-    title = {TEXT: "the written piece \u201cWritten notes\u201d", VIDEO: "the video \u201cLesson video\u201d"}[name]
+    title = {TEXT: "the written piece \u201cWritten notes\u201d",
+             VIDEO: "the video \u201cLesson video\u201d"}[name]
     refused(pkg.path, name, ("SHA-256", "sha256", "checksum"), says=(f"{title} in it is damaged", NEW_COPY))
 
 

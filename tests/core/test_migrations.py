@@ -154,7 +154,8 @@ def test_a_database_from_a_newer_app_is_refused_untouched(tmp_path: Path):
 
 
 
-def test_0005_keeps_the_notes_it_rebuilds_and_its_downgrade_drops_only_new_kinds(tmp_path: Path, demo_packages):
+def test_0005_keeps_the_notes_it_rebuilds_and_its_downgrade_drops_only_new_kinds(tmp_path: Path,
+                                                                                 demo_packages):
     """0005 rebuilds the annotation table on SQLite (for its checks): the notes in it stay."""
     from alembic import command
 

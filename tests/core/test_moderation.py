@@ -77,7 +77,8 @@ FINAL = {"learning-goals": 3, "checks-for-understanding": 3, "feedback": 3, "adj
 def test_the_queue_lists_the_dispute_with_its_reasons(disputed: Disputed):
     ctx = disputed.ctx
     [row] = moderation.list_disputes(ctx)
-    assert (row.submission_key, row.attempt, row.credential_key, row.state) == ("DEMO-1002", 2, "fa-math", "open")
+    assert (row.submission_key, row.attempt, row.credential_key, row.state) \
+        == ("DEMO-1002", 2, "fa-math", "open")
     assert row.reviewers == ("Ana Silva", "Ben Okoye")
     assert row.reasons[0] == "Ana Silva decided \u201cearned\u201d and Ben Okoye decided \u201cnot yet\u201d."
     assert moderation.list_disputes(ctx, credential_key="cl-discussion") == []
@@ -101,7 +102,8 @@ def test_the_dispute_shows_the_reviews_side_by_side_with_their_notes(disputed: D
             time_note.note.end_ms, time_note.evidence_kind) == (AnnotationKind.TIME, "video", 2_000, 4_500,
                                                                 EvidenceKind.VIDEO)
     assert time_note.criterion_title == "Checks for understanding"
-    assert (page_note.note.page, page_note.note.region, page_note.evidence_kind, page_note.evidence_title) == (
+    note = page_note.note
+    assert (note.page, note.region, page_note.evidence_kind, page_note.evidence_title) == (
         0, Region(72, 100, 300, 180), EvidenceKind.PDF, "Lesson plan")
     assert page_note.evidence_path in {e.path for e in d.evidence}
     assert d.reviews[1].notes == ()
@@ -186,7 +188,8 @@ def test_a_draft_the_lead_opened_becomes_the_moderation(disputed: Disputed):
     final = moderation.moderate(ctx, disputed.dispute, FINAL, feedback="Well done.", rationale="Video.")
     assert final.review_uid == draft.uid
     d = moderation.get_dispute(ctx, disputed.dispute)
-    assert d.moderation.uid == draft.uid and [n.note.text for n in d.moderation.notes] == ["Compare both readings"]
+    assert d.moderation.uid == draft.uid
+    assert [n.note.text for n in d.moderation.notes] == ["Compare both readings"]
     with pytest.raises(reviews.ReviewLocked):
         reviews.set_level(ctx, draft.uid, "feedback", 1)
 

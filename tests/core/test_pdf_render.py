@@ -13,7 +13,7 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from reviewer_app.render import pdf as R
+from reviewer_app.render import pdf as pdf_render
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSON_PLAN = ROOT / "resources" / "demo" / "lesson-plan.pdf"
@@ -29,8 +29,8 @@ def make_text_pdf(path: Path, pages: int = 5, rotate: dict[int, int] | None = No
         page.set_rotation(turn)
         # Written so that it reads upright as displayed (after /Rotate), as real scans are.
         box = pymupdf.Rect(72, 72, page.rect.width - 72, page.rect.height - 72) * page.derotation_matrix
-        page.insert_textbox(box, f"Page {i + 1}. " + f"Notes on lesson part {i + 1}: exit ticket review. " * 30,
-                            fontsize=11, rotate=turn)
+        text = f"Page {i + 1}. " + f"Notes on lesson part {i + 1}: exit ticket review. " * 30
+        page.insert_textbox(box, text, fontsize=11, rotate=turn)
     doc.save(path, deflate=True)
     doc.close()
     return path
@@ -68,7 +68,7 @@ def make_encrypted_pdf(path: Path) -> Path:
     return path
 
 
-def dark_fraction(page: R.RenderedPage) -> float:
+def dark_fraction(page: pdf_render.RenderedPage) -> float:
     """Share of pixels (sampled every other row and column) that are ink, not paper."""
     data, n, stride = page.samples, page.channels, page.stride
     dark = total = 0
@@ -81,7 +81,7 @@ def dark_fraction(page: R.RenderedPage) -> float:
     return dark / total
 
 
-def ink_under(page: R.RenderedPage, rect: tuple[float, float, float, float]) -> int:
+def ink_under(page: pdf_render.RenderedPage, rect: tuple[float, float, float, float]) -> int:
     """Dark pixels along the middle row of ``rect`` (points; the page rendered at zoom 1)."""
     x0, y0, x1, y1 = rect
     base = int((y0 + y1) / 2) * page.stride
@@ -91,13 +91,13 @@ def ink_under(page: R.RenderedPage, rect: tuple[float, float, float, float]) -> 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    R.clear_cache()
+    pdf_render.clear_cache()
     yield
-    R.clear_cache()
+    pdf_render.clear_cache()
 
 
 def test_info_of_the_lesson_plan():
-    info = R.open_info(str(LESSON_PLAN))
+    info = pdf_render.open_info(str(LESSON_PLAN))
     assert info.error is None and not info.needs_password and info.ok
     assert info.page_count == 4
     assert info.rotations == [0, 0, 90, 0]
@@ -108,60 +108,63 @@ def test_info_of_the_lesson_plan():
 
 
 def test_pages_render_upright_with_text():
-    portrait = R.render_page(str(LESSON_PLAN), 0, 1.0)
+    portrait = pdf_render.render_page(str(LESSON_PLAN), 0, 1.0)
     assert (portrait.width, portrait.height) == (595, 842)
     assert portrait.channels == 3 and portrait.stride == 595 * 3
     assert len(portrait.samples) == portrait.stride * portrait.height
     assert portrait.samples[:3] == b"\xff\xff\xff"  # white paper
     assert 0.002 < dark_fraction(portrait) < 0.5  # there is text, and it is not a black page
 
-    rotated = R.render_page(str(LESSON_PLAN), 2, 1.0)  # /Rotate 90
+    rotated = pdf_render.render_page(str(LESSON_PLAN), 2, 1.0)  # /Rotate 90
     assert rotated.width > rotated.height
     assert (rotated.width, rotated.height) == (842, 595)
     # Upright: the page's heading is at the top left of the landscape image. Text rows
     # (runs of dark pixels) begin near the top, and the left margin is white.
+    def dark(y: int, x: int) -> bool:
+        at = y * rotated.stride + x * 3
+        return sum(rotated.samples[at:at + 3]) < 300
+
     first_dark_row = next(y for y in range(rotated.height)
-                          if any(sum(rotated.samples[y * rotated.stride + x * 3: y * rotated.stride + x * 3 + 3]) < 300
-                                 for x in range(0, rotated.width, 2)))
+                          if any(dark(y, x) for x in range(0, rotated.width, 2)))
     assert first_dark_row < rotated.height * 0.25
 
-    zoomed = R.render_page(str(LESSON_PLAN), 2, 2.0)
+    zoomed = pdf_render.render_page(str(LESSON_PLAN), 2, 2.0)
     assert (zoomed.width, zoomed.height) == (1684, 1190) and zoomed.zoom == 2.0
 
 
 def test_rotated_page_heading_reads_upright():
     """The words 'Differentiation and formative assessment' are found at the top of the
     displayed page 3, in the same place the rendered pixels show dark text."""
-    hits = R.search(str(LESSON_PLAN), "Differentiation and formative assessment checks")
+    hits = pdf_render.search(str(LESSON_PLAN), "Differentiation and formative assessment checks")
     assert [h.page_index for h in hits] == [2]
     x0, y0, x1, y1 = hits[0].rects[0]
     assert x1 - x0 > y1 - y0  # a horizontal line of text: the page is upright
     assert y1 < 595 * 0.25 and x1 <= 842
-    page = R.render_page(str(LESSON_PLAN), 2, 1.0)
+    page = pdf_render.render_page(str(LESSON_PLAN), 2, 1.0)
     assert ink_under(page, hits[0].rects[0]) > (x1 - x0) * 0.05
 
 
 def test_search_finds_hits_on_the_right_pages():
-    hits = R.search(str(LESSON_PLAN), "exit ticket")
+    hits = pdf_render.search(str(LESSON_PLAN), "exit ticket")
     pages = {h.page_index for h in hits}
     assert pages == {0, 1, 2, 3}
     for h in hits:
-        w, hgt = R.open_info(str(LESSON_PLAN)).page_sizes[h.page_index]
+        w, hgt = pdf_render.open_info(str(LESSON_PLAN)).page_sizes[h.page_index]
         for x0, y0, x1, y1 in h.rects:
             assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= hgt
     # An occurrence that wraps onto the next line is one hit with two rectangles.
     assert any(len(h.rects) == 2 for h in hits)
 
-    formative = R.search(str(LESSON_PLAN), "FORMATIVE   assessment")  # case and spaces don't matter
+    formative = pdf_render.search(str(LESSON_PLAN), "FORMATIVE   assessment")  # case and spaces don't matter
     assert formative and {h.page_index for h in formative} <= {0, 1, 2}
-    assert R.search(str(LESSON_PLAN), "zebra crossing") == []
-    assert R.search(str(LESSON_PLAN), "   ") == []
+    assert pdf_render.search(str(LESSON_PLAN), "zebra crossing") == []
+    assert pdf_render.search(str(LESSON_PLAN), "   ") == []
 
 
 def test_hits_on_a_rotated_page_are_in_displayed_coordinates():
-    hits = [h for h in R.search(str(LESSON_PLAN), "exit ticket") if h.page_index == 2]
+    hits = [h for h in pdf_render.search(str(LESSON_PLAN), "exit ticket") if h.page_index == 2]
     assert hits
-    page = R.render_page(str(LESSON_PLAN), 2, 1.0)
+    page = pdf_render.render_page(str(LESSON_PLAN), 2, 1.0)
     for h in hits:
         x0, y0, x1, y1 = h.rects[0]
         assert x1 - x0 > y1 - y0  # horizontal, as the text reads on the upright page
@@ -171,72 +174,73 @@ def test_hits_on_a_rotated_page_are_in_displayed_coordinates():
 
 
 def test_results_are_picklable():
-    info = R.open_info(str(LESSON_PLAN))
-    page = R.render_thumbnail(str(LESSON_PLAN), 2, 120, 160)
-    hits = R.search(str(LESSON_PLAN), "exit ticket")
-    for value in (info, page, hits, R.RenderError("x"), R.PasswordRequired("y", wrong=True)):
+    info = pdf_render.open_info(str(LESSON_PLAN))
+    page = pdf_render.render_thumbnail(str(LESSON_PLAN), 2, 120, 160)
+    hits = pdf_render.search(str(LESSON_PLAN), "exit ticket")
+    for value in (info, page, hits, pdf_render.RenderError("x"),
+                  pdf_render.PasswordRequired("y", wrong=True)):
         assert pickle.loads(pickle.dumps(value)) == value or isinstance(value, Exception)
-    again = pickle.loads(pickle.dumps(R.PasswordRequired("y", wrong=True)))
+    again = pickle.loads(pickle.dumps(pdf_render.PasswordRequired("y", wrong=True)))
     assert again.message == "y" and again.wrong
 
 
 def test_thumbnail_fits_its_box():
-    thumb = R.render_thumbnail(str(LESSON_PLAN), 2, 120, 160)  # landscape page
+    thumb = pdf_render.render_thumbnail(str(LESSON_PLAN), 2, 120, 160)  # landscape page
     assert thumb.width <= 120 and thumb.height <= 160 and thumb.width > thumb.height
-    thumb = R.render_thumbnail(str(LESSON_PLAN), 0, 120, 160)
+    thumb = pdf_render.render_thumbnail(str(LESSON_PLAN), 0, 120, 160)
     assert thumb.height <= 160 and thumb.width <= 120 and max(thumb.width, thumb.height) >= 119
 
 
 def test_a_rotated_page_made_here_renders_upright(tmp_path: Path):
     path = make_text_pdf(tmp_path / "rot.pdf", 2, rotate={1: 90})
-    info = R.open_info(str(path))
+    info = pdf_render.open_info(str(path))
     assert info.rotations == [0, 90] and info.page_sizes[1] == (A4[1], A4[0])
-    page = R.render_page(str(path), 1, 1.0)
+    page = pdf_render.render_page(str(path), 1, 1.0)
     assert (page.width, page.height) == (842, 595)
-    hits = R.search(str(path), "Page 2.")
+    hits = pdf_render.search(str(path), "Page 2.")
     x0, y0, x1, y1 = hits[0].rects[0]
     assert x1 - x0 > y1 - y0 and y0 < 100 and x0 < 100  # top left, horizontal: upright
     assert ink_under(page, hits[0].rects[0]) > 0
 
 
 def test_documents_are_cached_per_process():
-    R.render_page(str(LESSON_PLAN), 0, 0.5)
-    assert len(R._docs) == 1
-    doc = next(iter(R._docs.values()))
-    R.render_page(str(LESSON_PLAN), 1, 0.5)
-    R.search(str(LESSON_PLAN), "fractions")
-    assert len(R._docs) == 1 and next(iter(R._docs.values())) is doc
+    pdf_render.render_page(str(LESSON_PLAN), 0, 0.5)
+    assert len(pdf_render._docs) == 1
+    doc = next(iter(pdf_render._docs.values()))
+    pdf_render.render_page(str(LESSON_PLAN), 1, 0.5)
+    pdf_render.search(str(LESSON_PLAN), "fractions")
+    assert len(pdf_render._docs) == 1 and next(iter(pdf_render._docs.values())) is doc
 
 
 def test_cache_is_bounded_and_notices_a_changed_file(tmp_path: Path):
-    paths = [make_text_pdf(tmp_path / f"d{i}.pdf", 1) for i in range(R.DOC_CACHE_SIZE + 2)]
+    paths = [make_text_pdf(tmp_path / f"d{i}.pdf", 1) for i in range(pdf_render.DOC_CACHE_SIZE + 2)]
     for p in paths:
-        R.render_page(str(p), 0, 0.2)
-    assert len(R._docs) == R.DOC_CACHE_SIZE
+        pdf_render.render_page(str(p), 0, 0.2)
+    assert len(pdf_render._docs) == pdf_render.DOC_CACHE_SIZE
     make_text_pdf(paths[-1], 3)  # replaced on disk
-    assert R.open_info(str(paths[-1])).page_count == 3
+    assert pdf_render.open_info(str(paths[-1])).page_count == 3
 
 
 def test_encrypted_pdf_needs_its_password(tmp_path: Path):
     path = str(make_encrypted_pdf(tmp_path / "locked.pdf"))
-    info = R.open_info(path)
+    info = pdf_render.open_info(path)
     assert info.needs_password and info.page_count == 0 and info.error is None
 
-    wrong = R.open_info(path, "guess")
+    wrong = pdf_render.open_info(path, "guess")
     assert wrong.needs_password and wrong.error == "The password is not correct."
 
-    right = R.open_info(path, "secret")
+    right = pdf_render.open_info(path, "secret")
     assert not right.needs_password and right.error is None and right.page_count == 4
     assert right.rotations == [0, 0, 90, 0]
-    page = R.render_page(path, 2, 1.0, "secret")
+    page = pdf_render.render_page(path, 2, 1.0, "secret")
     assert page.width > page.height and dark_fraction(page) > 0.002
-    assert R.search(path, "exit ticket", "secret")
+    assert pdf_render.search(path, "exit ticket", "secret")
 
-    with pytest.raises(R.PasswordRequired) as exc:
-        R.render_page(path, 0, 0.5)
+    with pytest.raises(pdf_render.PasswordRequired) as exc:
+        pdf_render.render_page(path, 0, 0.5)
     assert not exc.value.wrong
-    with pytest.raises(R.PasswordRequired) as exc:
-        R.render_page(path, 0, 0.5, "nope")
+    with pytest.raises(pdf_render.PasswordRequired) as exc:
+        pdf_render.render_page(path, 0, 0.5, "nope")
     assert exc.value.wrong and str(exc.value) == "The password is not correct."
 
 
@@ -254,24 +258,24 @@ def test_aes256_password_as_typed_or_saslprep_prepared(tmp_path: Path, stored: s
         doc.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw=stored, owner_pw="owner-only")
     with pymupdf.open(path) as check:  # the file really needs the stored form
         assert check.needs_pass and check.authenticate(stored)
-    info = R.open_info(str(path), typed)
+    info = pdf_render.open_info(str(path), typed)
     assert info.ok and info.page_count == 4, info
-    assert dark_fraction(R.render_page(str(path), 0, 0.5, typed)) > 0.002
-    assert R.open_info(str(path), typed + "x").error == "The password is not correct."
+    assert dark_fraction(pdf_render.render_page(str(path), 0, 0.5, typed)) > 0.002
+    assert pdf_render.open_info(str(path), typed + "x").error == "The password is not correct."
 
 
 def test_damaged_pdf_reports_the_pages_it_cannot_read(tmp_path: Path):
     path = str(make_damaged_pdf(tmp_path / "damaged.pdf"))
-    info = R.open_info(path)
+    info = pdf_render.open_info(path)
     assert info.error is None and info.page_count == 5
     assert info.unreadable_pages == [2, 4]
     for i in (0, 1, 3):
-        page = R.render_page(path, i, 1.0)
+        page = pdf_render.render_page(path, i, 1.0)
         assert dark_fraction(page) > 0.002, i
-    with pytest.raises(R.RenderError) as exc:
-        R.render_page(path, 4, 0.5)
+    with pytest.raises(pdf_render.RenderError) as exc:
+        pdf_render.render_page(path, 4, 0.5)
     assert str(exc.value) == "Page 5 could not be read."
-    hits = R.search(path, "exit ticket")
+    hits = pdf_render.search(path, "exit ticket")
     assert {h.page_index for h in hits} >= {0, 1, 3}
     assert 4 not in {h.page_index for h in hits}
 
@@ -280,16 +284,16 @@ def test_truncated_pdf_opens_what_survives(tmp_path: Path):
     whole = make_text_pdf(tmp_path / "whole.pdf", 6).read_bytes()
     cut = tmp_path / "cut.pdf"
     cut.write_bytes(whole[: len(whole) // 2])
-    info = R.open_info(str(cut))
+    info = pdf_render.open_info(str(cut))
     if info.error is not None:  # MuPDF could not repair it at all: said in plain words
         assert info.error == "This PDF is damaged and could not be opened."
         return
     assert info.unreadable_pages and 0 not in info.unreadable_pages
-    assert dark_fraction(R.render_page(str(cut), 0, 1.0)) > 0.002
+    assert dark_fraction(pdf_render.render_page(str(cut), 0, 1.0)) > 0.002
 
 
 @pytest.mark.parametrize(("content", "expected"), [
-    (b"Dear reviewer,\nthis is a plain text file.\n", R.NOT_PDF),
+    (b"Dear reviewer,\nthis is a plain text file.\n", pdf_render.NOT_PDF),
     (b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(200), "it looks like a JPEG image"),
     (b"PK\x03\x04" + bytes(100), "ZIP archive"),
     (b"", "This file is empty"),
@@ -298,21 +302,21 @@ def test_truncated_pdf_opens_what_survives(tmp_path: Path):
 def test_not_a_pdf_is_said_in_plain_words(tmp_path: Path, content: bytes, expected: str):
     path = tmp_path / "evidence.pdf"
     path.write_bytes(content)
-    info = R.open_info(str(path))
+    info = pdf_render.open_info(str(path))
     assert info.error is not None and expected in info.error
     assert info.page_count == 0 and not info.needs_password
-    with pytest.raises(R.RenderError):
-        R.render_page(str(path), 0, 1.0)
+    with pytest.raises(pdf_render.RenderError):
+        pdf_render.render_page(str(path), 0, 1.0)
 
 
 def test_missing_file(tmp_path: Path):
-    info = R.open_info(str(tmp_path / "gone.pdf"))
+    info = pdf_render.open_info(str(tmp_path / "gone.pdf"))
     assert info.error == "The file gone.pdf could not be found."
 
 
 def test_a_huge_zoom_is_capped():
-    page = R.render_page(str(LESSON_PLAN), 0, 20.0)
-    assert page.width * page.height <= R.MAX_RENDER_PIXELS * 1.01
+    page = pdf_render.render_page(str(LESSON_PLAN), 0, 20.0)
+    assert page.width * page.height <= pdf_render.MAX_RENDER_PIXELS * 1.01
     assert page.zoom < 20.0
     assert page.width / 595 == pytest.approx(page.zoom, rel=0.01)
 
@@ -320,9 +324,10 @@ def test_a_huge_zoom_is_capped():
 def test_importing_the_renderer_loads_neither_qt_nor_pymupdf():
     """The GUI imports this module to name its functions to the process pool: that must
     not load PyMuPDF into the GUI process (nor Qt into the renderer)."""
-    code = ("import sys, reviewer_app.render.pdf as R; "
+    code = ("import sys, reviewer_app.render.pdf as pdf_render; "
             "assert 'pymupdf' not in sys.modules and 'fitz' not in sys.modules; "
             "assert not any(m.startswith(('PySide6', 'shiboken6')) for m in sys.modules); "
-            "R.init_worker(nice=0); assert 'pymupdf' in sys.modules")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+            "pdf_render.init_worker(nice=0); assert 'pymupdf' in sys.modules")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                            timeout=60)
     assert result.returncode == 0, result.stderr

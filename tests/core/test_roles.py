@@ -108,7 +108,8 @@ def test_blind_review_withholds_the_candidate_from_reviewers_only(demo_ctx: AppC
     policies.set_blind_review(demo_ctx, False)
     ana = add_profile(demo_ctx, "Ana")
     become(demo_ctx, ana)
-    assert get_submission(demo_ctx, "DEMO-1001", reveal_candidate=True).candidate.display_name == "Alex Morgan"
+    revealed = get_submission(demo_ctx, "DEMO-1001", reveal_candidate=True)
+    assert revealed.candidate.display_name == "Alex Morgan"
     become(demo_ctx, lead)
     policies.set_blind_review(demo_ctx, True)
     become(demo_ctx, ana)

@@ -105,8 +105,8 @@ def test_second_reading_moderation_late_review_backreading_and_release(people, t
     mine = second_reads.import_assignments(ben, files["second-reads-Ben.json"])
     assert [(a.submission_key, a.attempt, a.reviewed) for a in mine] == [
         ("DEMO-1001", 1, False), ("DEMO-1002", 1, False), ("DEMO-1002", 2, False)]
-    assert [a.submission_key for a in second_reads.import_assignments(cara, files["second-reads-Cara.json"])] \
-        == ["DEMO-2001"]
+    assigned = second_reads.import_assignments(cara, files["second-reads-Cara.json"])
+    assert [a.submission_key for a in assigned] == ["DEMO-2001"]
 
     # Ben agrees on DEMO-1001, splits DEMO-1002 attempt 1 (earned / not yet), and is two levels
     # from Ana on one criterion of attempt 2 with the same decision.

@@ -36,7 +36,8 @@ def build_data(data_dir: Path) -> None:
     with AppContext.open(resolve_paths(data_dir=data_dir)) as ctx:
         load_demo(ctx)
         dispute = make_dispute(ctx)
-        calibration.mark_calibration(ctx, attempt_id(ctx, "DEMO-2001"), CL_EARNED, note="Agreed at the June meeting")
+        calibration.mark_calibration(ctx, attempt_id(ctx, "DEMO-2001"), CL_EARNED,
+                                     note="Agreed at the June meeting")
         uid = score_as(ctx, dispute.ana, "DEMO-2001", 1, {**CL_EARNED, "group-structures": 2})
         (data_dir / "calibration-review.txt").write_text(uid)
     batches = data_dir / "incoming-batches"
@@ -114,10 +115,12 @@ def measure(name: str, window, primaries: dict) -> dict:
             controls[label] = {"found": False}
             continue
         whole, seen = visible_part(widget)
-        on_screen = window.screen().availableGeometry().contains(whole.translated(window.mapToGlobal(QPoint(0, 0))))
+        on_screen = window.screen().availableGeometry().contains(
+            whole.translated(window.mapToGlobal(QPoint(0, 0))))
         controls[label] = {"found": True, "shown": widget.isVisible(), "rect": rect_list(whole),
                            "seen": rect_list(seen), "on_screen": on_screen,
-                           "visible": widget.isVisible() and seen == whole and not whole.isEmpty() and on_screen}
+                           "visible": (widget.isVisible() and seen == whole and not whole.isEmpty()
+                                       and on_screen)}
     from reviewer_app.gui.geometry import FitScrollArea
 
     def squeezed() -> list[int]:  # long content that scrolls (the window may yet grow to it)
@@ -125,7 +128,8 @@ def measure(name: str, window, primaries: dict) -> dict:
                 if area.isVisible() and area.verticalScrollBar().maximum() > 0]
 
     wait_until(lambda: not squeezed(), 1.5)
-    return {"name": name, "frame": rect_list(frame_of(window)), "scrolled_px": max(squeezed(), default=0), "inside": rect_list(window.geometry()),
+    return {"name": name, "frame": rect_list(frame_of(window)), "scrolled_px": max(squeezed(), default=0),
+            "inside": rect_list(window.geometry()),
             "available": rect_list(window.screen().availableGeometry()), "maximized": window.isMaximized(),
             "framed": was_framed,
             "controls": controls}
@@ -143,7 +147,8 @@ def button(box, text: str):
 def std(box, which: str):
     from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
-    for kind, enum in ((QDialogButtonBox, QDialogButtonBox.StandardButton), (QMessageBox, QMessageBox.StandardButton)):
+    for kind, enum in ((QDialogButtonBox, QDialogButtonBox.StandardButton),
+                       (QMessageBox, QMessageBox.StandardButton)):
         for child in ([box] if isinstance(box, kind) else box.findChildren(kind)):
             found = child.button(getattr(enum, which))
             if found is not None:
@@ -216,10 +221,12 @@ def windows(main, ctx):
         return open_
 
     def error():
-        details = "\n".join(f"  File \"reviewer_app/module_{i}.py\", line {i}, in step_{i}" for i in range(80))
+        details = "\n".join(f"  File \"reviewer_app/module_{i}.py\", line {i}, in step_{i}"
+                            for i in range(80))
         box = show_error(main, UserError("The score batch was altered after it was exported, so none "
                                          "of its reviews were imported. Ask the reviewer to export it "
-                                         "again and send the new file.", details), "Score batches not imported")
+                                         "again and send the new file.", details),
+                         "Score batches not imported")
         show = next(b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.ActionRole)
         show.click()  # "Show Details...": the tallest the box gets
         return box
@@ -242,21 +249,23 @@ def windows(main, ctx):
          lambda w: w.table.topLevelItemCount() > 0),
         ("calibration", lead.open_calibration, lambda w: {"Close": button(w, "Close"),
                                                           "Mark": w.mark_button}, lambda w: bool(w.items)),
-        ("mark calibration", mark_calibration, lambda w: {"Save": std(w, "Save")}, lambda w: w.detail is not None),
+        ("mark calibration", mark_calibration, lambda w: {"Save": std(w, "Save")},
+         lambda w: w.detail is not None),
         ("calibration result", calibration_result, lambda w: {"Close": std(w, "Close")}, lambda w: True),
         ("credential policies", lead.open_policies, lambda w: {"Save": std(w, "Save")},
          lambda w: w.credentials.count() > 0),
         ("score batch import", batch_import, lambda w: {"Close": std(w, "Close")}, lambda w: True),
         ("score batch export", batch_export, lambda w: {"Close": std(w, "Close")}, lambda w: True),
-        ("final-decision export", lead.open_exports, lambda w: {"Export": w.run_button, "Close": w.close_button},
+        ("final-decision export", lead.open_exports,
+         lambda w: {"Export": w.run_button, "Close": w.close_button},
          lambda w: w.match_label.text() != "Counting\u2026"),
         ("feedback letters", lead.open_letters, lambda w: {"Write": w.run_button, "Close": w.close_button},
          lambda w: w.match_label.text() != "Counting\u2026"),
         ("issuer settings", controller_dialog("issuer_settings", "settings"),
          lambda w: {"Save": w.save_button, "Sign In": w.sign_in_button, "Close": std(w, "Close")},
          lambda w: True),
-        ("outbox", controller_dialog("outbox", "outbox"), lambda w: {"Retry": w.retry_button,
-                                                                     "Close": std(w, "Close")}, lambda w: True),
+        ("outbox", controller_dialog("outbox", "outbox"),
+         lambda w: {"Retry": w.retry_button, "Close": std(w, "Close")}, lambda w: True),
         ("profile", lead.edit_profile, lambda w: {"Save": std(w, "Save")}, lambda w: True),
         ("about", main.show_about, lambda w: {"Close": std(w, "Close")}, lambda w: w.is_loaded()),
         ("error dialog", error, lambda w: {"OK": std(w, "Ok"), "details": w.findChild(QTextEdit)},
@@ -287,7 +296,7 @@ def main(argv: list[str]) -> int:
         if window is None:
             print(json.dumps({"name": name, "error": "did not open"}), flush=True)
             continue
-        if not wait_until(lambda: ready(window), 20):
+        if not wait_until(lambda ready=ready, window=window: ready(window), 20):
             print(json.dumps({"name": name, "error": "not ready in 20 s"}), flush=True)
         result = measure(name, window, primaries(window))
         result["seconds"] = round(time.monotonic() - started, 2)

@@ -43,9 +43,9 @@ def test_the_lead_menu_is_hidden_from_a_reviewer_and_follows_a_role_change(qtbot
     assert win.lead.profile_button.text().endswith("Lena Lead \u00b7 Lead assessor")
     labels = [a.text().replace("&", "") for a in win.lead.lead_menu.actions() if not a.isSeparator()]
     assert labels == ["Import Score Batches\u2026", "Enrolled Reviewers\u2026", "Moderation\u2026",
-                      "Agreement Statistics\u2026",
-                      "Calibration\u2026", "Second Readings and Release\u2026", "Export Final Decisions\u2026", "Feedback Letters\u2026",
-                      "Credential Policies\u2026", "Audit Log\u2026"]
+                      "Agreement Statistics\u2026", "Calibration\u2026", "Second Readings and Release\u2026",
+                      "Export Final Decisions\u2026", "Feedback Letters\u2026", "Credential Policies\u2026",
+                      "Audit Log\u2026"]
     moderation = win.findChild(QAction, "actionModeration")
     assert moderation.shortcut().toString() == "Ctrl+M"
 
@@ -82,7 +82,8 @@ def test_a_reviewer_exports_a_score_batch_and_is_told_when_nothing_is_new(qtbot,
 
     win.lead.export_batch(out)
     box = _wait_message(qtbot, win, "nothingToExport")
-    assert box.text().startswith("Nothing new to export: your submitted review is already in an earlier batch")
+    assert box.text().startswith(
+        "Nothing new to export: your submitted review is already in an earlier batch")
     assert len(list(out.glob("*.reviewer-batch.json"))) == 1  # nothing written
 
 

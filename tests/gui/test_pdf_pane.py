@@ -18,7 +18,7 @@ import pytest
 from PySide6.QtCore import QElapsedTimer, QPoint, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QKeySequence
 
-from reviewer_app.gui.pdf import render_client as RC
+from reviewer_app.gui.pdf import render_client
 from reviewer_app.gui.pdf.pdf_pane import (
     DEFAULT_SHORTCUTS,
     PASSWORD_GIVEN_UP,
@@ -26,7 +26,7 @@ from reviewer_app.gui.pdf.pdf_pane import (
     PdfPane,
 )
 from reviewer_app.gui.pdf.render_client import DocRef, RenderClient
-from reviewer_app.render import pdf as R
+from reviewer_app.render import pdf as pdf_render
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSON_PLAN = ROOT / "resources" / "demo" / "lesson-plan.pdf"
@@ -87,9 +87,10 @@ def make_heavy_pdf(path: Path, paths: int, seed: int = 7) -> Path:
     ops = ["q /GSheavy gs 0.8 w"]
     for _ in range(paths):
         x, y = u(20, 575), u(20, 822)
-        ops.append("%.2f %.2f %.2f rg %.2f %.2f %.2f RG %.1f %.1f m %.1f %.1f %.1f %.1f %.1f %.1f c "
-                   "%.1f %.1f %.1f %.1f %.1f %.1f c b" % (
-                       r(), r(), r(), r(), r(), r(), x, y, x + u(-40, 40), y + u(-40, 40),
+        colours = [f"{r():.2f}" for _ in range(6)]  # fill (rg) and stroke (RG)
+        ops.append(("{} {} {} rg {} {} {} RG {:.1f} {:.1f} m {:.1f} {:.1f} {:.1f} {:.1f} {:.1f} {:.1f} c "
+                    "{:.1f} {:.1f} {:.1f} {:.1f} {:.1f} {:.1f} c b").format(
+                       *colours, x, y, x + u(-40, 40), y + u(-40, 40),
                        x + u(-40, 40), y + u(-40, 40), x + u(-30, 30), y + u(-30, 30),
                        x + u(-40, 40), y + u(-40, 40), x + u(-40, 40), y + u(-40, 40), x, y))
     ops.append("Q")
@@ -288,7 +289,7 @@ def test_zoom(qtbot, pane: PdfPane):
 def test_the_next_page_is_drawn_ahead_so_turning_to_it_is_instant(qtbot, pane: PdfPane):
     load(qtbot, pane, LESSON_PLAN)  # page 1 on screen
     doc, zoom = pane._want.doc, pane._want.zoom
-    following = RC.PageKey(doc, 1, zoom, "page")
+    following = render_client.PageKey(doc, 1, zoom, "page")
     qtbot.waitUntil(lambda: pane.client.cached(following) is not None, timeout=WAIT)
     pane.next_page()
     assert pane.current_page() == 1 and pane.canvas.has_final_image()  # no wait, no blur
@@ -532,7 +533,7 @@ def test_client_survives_a_renderer_crash(qtbot):
             assert image is None
         assert ready.args[0] == key and ready.args[1].width() == 595
         qtbot.waitUntil(lambda: bool(outcome), timeout=WAIT)
-        assert outcome == [(None, RC.RENDERER_STOPPED)]
+        assert outcome == [(None, render_client.RENDERER_STOPPED)]
         assert client.restarts >= 1
         # And it goes on working.
         with qtbot.waitSignal(client.pageReady, timeout=WAIT):
@@ -547,7 +548,7 @@ def test_client_kills_a_hung_render(qtbot):
         outcome: list[tuple[object, str | None]] = []
         client.call(time.sleep, 60, callback=lambda result, error: outcome.append((result, error)))
         qtbot.waitUntil(lambda: bool(outcome), timeout=WAIT)
-        assert outcome == [(None, RC.RENDERER_HUNG)]
+        assert outcome == [(None, render_client.RENDERER_HUNG)]
         with qtbot.waitSignal(client.pageReady, timeout=WAIT):
             client.render(DocRef.of(LESSON_PLAN), 0, 0.5)
     finally:
@@ -562,8 +563,8 @@ def test_client_cache_is_capped_and_answers_at_once(qtbot):
             with qtbot.waitSignal(client.pageReady, timeout=WAIT):
                 client.render(doc, page, 1.0)  # 595 x 842 x 4 bytes: about 2 MB each
             assert client.cache_used() <= 6 * 1024 * 1024
-        assert client.cached(RC.PageKey(doc, 3, 1.0)) is not None
-        assert client.cached(RC.PageKey(doc, 0, 1.0)) is None  # the oldest went
+        assert client.cached(render_client.PageKey(doc, 3, 1.0)) is not None
+        assert client.cached(render_client.PageKey(doc, 0, 1.0)) is None  # the oldest went
         _, image = client.render(doc, 3, 1.0)
         assert image is not None  # from the cache, no job
         assert client.pending_count() == 0
@@ -640,7 +641,7 @@ def test_check_pdf_from_worker_threads(tmp_path: Path):
         "missing": tmp_path / "missing.pdf",
     }
     with ThreadPoolExecutor(4) as threads:
-        answers = dict(zip(files, threads.map(RC.check_pdf, files.values())))
+        answers = dict(zip(files, threads.map(render_client.check_pdf, files.values())))
     assert answers == {
         "ok": "",
         "damaged": "Pages 3 and 5 could not be read; the other pages are readable.",
@@ -648,14 +649,15 @@ def test_check_pdf_from_worker_threads(tmp_path: Path):
         "jpeg": "This file is not a PDF document, so it cannot be shown here (it looks like a JPEG image).",
         "missing": "The file missing.pdf could not be found.",
     }
-    RC.shutdown_checks()
+    render_client.shutdown_checks()
 
 
 def test_stale_page_requests_are_dropped(qtbot, tmp_path: Path, pane: PdfPane):
     path = make_text_pdf(tmp_path / "twelve.pdf", 12)
     load(qtbot, pane, path)
     rendered: list[int] = []
-    pane.client.pageReady.connect(lambda key, image: rendered.append(key.page) if key.kind == "page" else None)
+    pane.client.pageReady.connect(
+        lambda key, image: rendered.append(key.page) if key.kind == "page" else None)
     with qtbot.waitSignal(pane.pageRendered, timeout=WAIT, check_params_cb=lambda p: p == 11):
         for _ in range(11):  # the reviewer holds PgDown
             pane.next_page()
@@ -712,9 +714,9 @@ def test_the_window_is_never_frozen_by_a_heavy_page(qtbot, tmp_path: Path, pane:
     for _ in range(4):  # make it heavy enough on this machine: at least 0.6 s to draw
         heavy = make_heavy_pdf(tmp_path / f"heavy{paths}.pdf", paths)
         t = time.perf_counter()
-        R.render_page(str(heavy), 0, zoom_px)
+        pdf_render.render_page(str(heavy), 0, zoom_px)
         direct = time.perf_counter() - t
-        R.clear_cache()
+        pdf_render.clear_cache()
         if direct >= 0.6:
             break
         paths = int(paths * max(1.5, 0.9 / max(direct, 0.05)))

@@ -21,7 +21,7 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from reviewer_app.gui.pdf import render_client as RC
+from reviewer_app.gui.pdf import render_client
 from reviewer_app.gui.pdf.pdf_pane import PdfPane
 from reviewer_app.gui.pdf.render_client import DocRef, RenderClient
 
@@ -76,7 +76,7 @@ def test_a_hung_page_is_abandoned_and_never_delays_another_document(qtbot, runaw
     client = RenderClient(workers=2, job_timeout=6.0)
     try:
         bad, good = DocRef.of(runaway), DocRef.of(LESSON_PLAN)
-        failed: list[tuple[RC.PageKey, str]] = []
+        failed: list[tuple[render_client.PageKey, str]] = []
         client.pageFailed.connect(lambda key, message: failed.append((key, message)))
         # The bad page, its thumbnail and its neighbour's thumbnail: as a pane asks.
         bad_key, _ = client.render(bad, 0, 1.0)
@@ -98,20 +98,20 @@ def test_a_hung_page_is_abandoned_and_never_delays_another_document(qtbot, runaw
         # The bad page is abandoned with a plain message, its thumbnail with it (not drawn).
         qtbot.waitUntil(lambda: len(failed) >= 2, timeout=WAIT)
         assert sorted((k.kind, k.page, m) for k, m in failed) == [
-            ("page", 0, RC.RENDERER_HUNG), ("thumb", 0, RC.RENDERER_HUNG)]
+            ("page", 0, render_client.RENDERER_HUNG), ("thumb", 0, render_client.RENDERER_HUNG)]
         assert client.pending_count() == 0
         # Asked for again (another zoom), it fails at once, with no renderer spinning on it;
         # and the document's other pages are no longer drawn ahead or as thumbnails.
         restarts = client.restarts
         with qtbot.waitSignal(client.pageFailed, timeout=1000,
-                              check_params_cb=lambda key, message: message == RC.RENDERER_HUNG):
+                              check_params_cb=lambda key, message: message == render_client.RENDERER_HUNG):
             key, image = client.render(bad, 0, 2.0)
         assert image is None and client.pending_count() == 0 and client.restarts == restarts
         assert bad_key.page == key.page == 0
         with qtbot.waitSignal(client.pageFailed, timeout=1000,
-                              check_params_cb=lambda key, message: message == RC.NOT_DRAWN_AHEAD):
+                              check_params_cb=lambda key, message: message == render_client.NOT_DRAWN_AHEAD):
             client.render_thumbnail(bad, 1, 120, 160)
-        client.render(bad, 1, 1.0, priority=RC.PRIORITY_PREFETCH)
+        client.render(bad, 1, 1.0, priority=render_client.PRIORITY_PREFETCH)
         assert client.pending_count() == 0 and client.restarts == restarts
         client.render(bad, 1, 1.0)  # the page on screen is still tried
         assert client.pending_count() == 1
@@ -145,13 +145,13 @@ def test_renderers_die_with_an_app_killed_while_a_page_hangs(tmp_path: Path, run
 import sys, threading
 from PySide6.QtCore import QCoreApplication, QTimer
 app = QCoreApplication([])
-from reviewer_app.gui.pdf import render_client as RC
-from reviewer_app.render import pdf as R
-client = RC.RenderClient(workers=2)
-client.render(RC.DocRef.of({str(runaway)!r}), 0, 1.0)
-client.render(RC.DocRef.of({str(LESSON_PLAN)!r}), 0, 1.0)
+from reviewer_app.gui.pdf import render_client
+from reviewer_app.render import pdf as pdf_render
+client = render_client.RenderClient(workers=2)
+client.render(render_client.DocRef.of({str(runaway)!r}), 0, 1.0)
+client.render(render_client.DocRef.of({str(LESSON_PLAN)!r}), 0, 1.0)
 checked = []
-t = threading.Thread(target=lambda: checked.append(RC.check_pdf({str(LESSON_PLAN)!r})))
+t = threading.Thread(target=lambda: checked.append(render_client.check_pdf({str(LESSON_PLAN)!r})))
 t.start(); t.join()  # the pre-check's renderer must outlive the thread that asked for it
 from reviewer_app.gui.pdf import renderer_pools
 checker = [p.pid for pool in renderer_pools._all_checkers for p in pool._processes.values()]
@@ -165,7 +165,8 @@ timer.start()
 app.exec()
 """)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    app = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    app = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env,
+                           cwd=ROOT)
     try:
         pool_pids = [int(p) for p in app.stdout.readline().split()[1:]]
         checked, result, *checker = app.stdout.readline().split()

@@ -32,7 +32,8 @@ def test_confirm_the_sample_then_release_all(qtbot, demo_ctx: AppContext):
     qtbot.addWidget(win)
     win.show()
     qtbot.waitUntil(lambda: win.held.topLevelItemCount() == 1, timeout=10_000)
-    assert [win.queue.topLevelItem(0).text(c) for c in (0, 4, 5)] == ["DEMO-2001", "Ben Okoye", "(not assigned)"]
+    first = win.queue.topLevelItem(0)
+    assert [first.text(c) for c in (0, 4, 5)] == ["DEMO-2001", "Ben Okoye", "(not assigned)"]
     held = win.held.topLevelItem(0)
     assert [held.text(c) for c in range(5)] == ["DEMO-1001", "1", "earned", "to backread", "in sample"]
 

@@ -28,9 +28,9 @@ SCREENS = {
     "1920x1080 at 150%": ("1920x1080", {"QT_SCALE_FACTOR": "1.5"}),
 }
 WINDOWS = ["queue", "workspace", "shortcuts help", "submit summary", "moderation", "statistics", "audit log",
-           "calibration", "mark calibration", "calibration result", "credential policies", "score batch import", "score batch export",
-           "final-decision export", "feedback letters", "issuer settings", "outbox", "profile", "about",
-           "error dialog"]
+           "calibration", "mark calibration", "calibration result", "credential policies",
+           "score batch import", "score batch export", "final-decision export", "feedback letters",
+           "issuer settings", "outbox", "profile", "about", "error dialog"]
 
 
 def _need(program: str) -> str:
@@ -49,7 +49,8 @@ def x_screen(request, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     size, extra = SCREENS[request.param]
     xvfb, openbox = _need("Xvfb"), _need("openbox")
     read, write = os.pipe()
-    server = subprocess.Popen([xvfb, "-displayfd", str(write), "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
+    server = subprocess.Popen([xvfb, "-displayfd", str(write), "-screen", "0", f"{size}x24",
+                               "-nolisten", "tcp"],
                               pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write)
     with os.fdopen(read) as pipe:

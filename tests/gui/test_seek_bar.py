@@ -95,7 +95,8 @@ def numbered_high(tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("seekbar") / "numbered-high.mp4"
     lum = f"255*mod(floor(N/pow(2,floor(X*{BITS}/W))),2)"
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"color=c=black:s=288x64:r={FPS}:d={SECONDS}",
+    subprocess.run(["ffmpeg", "-v", "error",
+                    "-f", "lavfi", "-i", f"color=c=black:s=288x64:r={FPS}:d={SECONDS}",
                     "-vf", f"geq=lum='{lum}':cb=128:cr=128", "-c:v", "libx264", "-profile:v", "high",
                     "-g", str(FPS), "-pix_fmt", "yuv420p", "-y", str(out)], check=True, timeout=120)
     return out

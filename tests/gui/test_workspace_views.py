@@ -27,7 +27,8 @@ def test_one_key_swaps_video_large_and_document_large(qtbot, demo_ctx):
     qtbot.waitUntil(ws.rubric.submit_button.hasFocus)
     sizes = []
     for _ in range(3):
-        qtbot.keyClick(ws, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        qtbot.keyClick(ws, Qt.Key.Key_D,
+                       Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
         sizes.append(viewer.sizes())
     (m1, d1), (m2, d2), (m3, d3) = sizes
     assert d1 > 1.4 * m1  # document large

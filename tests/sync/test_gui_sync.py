@@ -56,10 +56,12 @@ def test_outbox_model(qtmodeltester):
     now = datetime.now(UTC)
     model = OutboxTableModel()
     model.set_rows([
-        EntryView("u1", "S-1", 1, "earned", "accepted", "duplicate", None, None, 2, now, now, now, "ref", "d1"),
+        EntryView("u1", "S-1", 1, "earned", "accepted", "duplicate", None, None, 2,
+                  now, now, now, "ref", "d1"),
         EntryView("u2", "S-2", 2, "not_yet", "rejected", "rejected", "submission withdrawn", None, 1,
                   now, now, now, "ref", None),
-        EntryView("u3", "S-3", 1, "earned", "queued", None, None, "ConnectError", 2, now, now, None, None, None),
+        EntryView("u3", "S-3", 1, "earned", "queued", None, None, "ConnectError", 2,
+                  now, now, None, None, None),
     ])
     qtmodeltester.check(model)
     cells = [[model.index(r, c).data() for c in range(model.columnCount())] for r in range(3)]
@@ -107,8 +109,8 @@ def test_a_pass_runs_off_the_gui_thread_and_the_indicator_follows(qtbot, window:
         controller.actions["sync_now"].trigger()
     assert finished.args[0].accepted == 25
     assert threads and threads[0] != threading.get_ident()
-    qtbot.waitUntil(lambda: controller.indicator.text().startswith("Online \u00b7 0 pending \u00b7 last sync"),
-                    timeout=5000)
+    online = "Online \u00b7 0 pending \u00b7 last sync"
+    qtbot.waitUntil(lambda: controller.indicator.text().startswith(online), timeout=5000)
 
 
 def test_the_outbox_shows_the_reason_and_retries_a_rejected_decision(qtbot, window: QMainWindow,

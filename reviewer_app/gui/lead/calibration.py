@@ -193,8 +193,9 @@ class CalibrationDialog(QDialog):
         self.remove_button.setEnabled(self.selected() is not None)
 
     def selected(self) -> calibration.CalibrationItemView | None:
-        row = self.item_table.indexOfTopLevelItem(self.item_table.currentItem()) \
-            if self.item_table.currentItem() is not None and self.item_table.currentItem().isSelected() else -1
+        current = self.item_table.currentItem()
+        row = self.item_table.indexOfTopLevelItem(current) \
+            if current is not None and current.isSelected() else -1
         return self.items[row] if 0 <= row < len(self.items) else None
 
     # -- actions --------------------------------------------------------------------------------
@@ -335,7 +336,8 @@ class MarkCalibrationDialog(QDialog):
     def save(self) -> None:
         if self.detail is None:
             return
-        ctx, attempt_id, levels, note = self.ctx, self.detail.attempt_id, self.levels(), self.note.text().strip()
+        ctx, attempt_id = self.ctx, self.detail.attempt_id
+        levels, note = self.levels(), self.note.text().strip()
         self.buttons.setEnabled(False)
 
         def done(view) -> None:  # noqa: ANN001

@@ -88,7 +88,8 @@ class DisputeDelegate(QStyledItemDelegate):
         if d.state == "resolved":
             right = f"Resolved: {d.decision.label}" if d.decision else "Resolved"
             if not selected:
-                right_colour = QColor(EARNED_FG if d.decision and d.decision.value == "earned" else NOT_YET_FG)
+                earned = d.decision and d.decision.value == "earned"
+                right_colour = QColor(EARNED_FG if earned else NOT_YET_FG)
         painter.setFont(option.font)
         right_w = fm.horizontalAdvance(right)
         painter.setPen(right_colour)

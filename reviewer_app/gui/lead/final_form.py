@@ -120,7 +120,8 @@ class FinalDecisionForm(QGroupBox):
         final = d.moderation if d.state == "resolved" else None
         header = QLabel(f"<span style='color:{MUTED}'>Final level</span>", self)
         self.grid.addWidget(header, 0, 1)
-        self.grid.addWidget(QLabel(f"<span style='color:{MUTED}'>Final comment (optional)</span>", self), 0, 2)
+        self.grid.addWidget(
+            QLabel(f"<span style='color:{MUTED}'>Final comment (optional)</span>", self), 0, 2)
         for row, (crit, side) in enumerate(zip(d.rubric.criteria, d.criteria), 1):
             label = QLabel(f"{row}. {esc(crit.title)}", self)
             combo = QComboBox(self)

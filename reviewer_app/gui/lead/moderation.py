@@ -260,8 +260,8 @@ class ModerationWindow(QMainWindow):
 
     def current_row(self):  # noqa: ANN201 - DisputeRow | None
         index = self.queue.currentIndex()
-        return self.model.disputes[index.row()] if index.isValid() and index.row() < len(self.model.disputes) \
-            else None
+        disputes = self.model.disputes
+        return disputes[index.row()] if index.isValid() and index.row() < len(disputes) else None
 
     def step(self, delta: int) -> None:
         n = self.model.rowCount()

@@ -148,8 +148,8 @@ class ReleaseWindow(QDialog):
 
         page = QWidget()
         box = QVBoxLayout(page)
-        self.late = _tree(["Submission", "Attempt", "Reviewer", "Their decision", "Final", "Agrees", "Arrived",
-                           "Why they differ"])
+        self.late = _tree(["Submission", "Attempt", "Reviewer", "Their decision", "Final", "Agrees",
+                           "Arrived", "Why they differ"])
         self.late.setObjectName("lateReviews")
         box.addWidget(self.late)
         note = QLabel("Reviews that arrived after their submission's final decision (in a batch, or "
@@ -258,8 +258,8 @@ class ReleaseWindow(QDialog):
             self._done_text = done_text if not isinstance(result, str) else result
             self.reload()
 
-        run_task(lambda job: fn(), on_success=ok, on_error=lambda exc: show_error(self, exc, "Second Readings and Release"),
-                 owner=self)
+        run_task(lambda job: fn(), on_success=ok,
+                 on_error=lambda exc: show_error(self, exc, "Second Readings and Release"), owner=self)
 
     def assign(self) -> None:
         chosen, reader = self._selected(self.queue), self.reader.currentData()

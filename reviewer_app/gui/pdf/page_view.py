@@ -175,7 +175,8 @@ class PageCanvas(QWidget):
         if self._page < 0:  # no page (opening, or nothing to show): only the words, if any
             if self._placeholder:
                 p.setPen(self.palette().color(QPalette.ColorRole.BrightText))
-                p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._placeholder)
+                p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                           self._placeholder)
             p.end()
             return
         page = self.page_rect()
@@ -232,7 +233,8 @@ class PageCanvas(QWidget):
             p.drawRect(w)
             if label:
                 text = fm.elidedText(label, Qt.TextElideMode.ElideRight, max(60.0, w.width() + 80))
-                box = QRectF(w.left(), w.top() - fm.height() - 2, fm.horizontalAdvance(text) + 8, fm.height() + 2)
+                box = QRectF(w.left(), w.top() - fm.height() - 2,
+                             fm.horizontalAdvance(text) + 8, fm.height() + 2)
                 if box.top() < MARGIN:
                     box.moveTop(w.top())
                 p.fillRect(box, NOTE_PEN)

@@ -47,7 +47,7 @@ from reviewer_app.gui.pdf.render_client import (
     shared_client,
 )
 from reviewer_app.gui.pdf.thumbnails import ThumbnailModel, ThumbnailStrip
-from reviewer_app.render import pdf as R
+from reviewer_app.render import pdf as pdf_render
 
 __all__ = ["DEFAULT_SHORTCUTS", "MAX_PASSWORD_TRIES", "PASSWORD_GIVEN_UP", "PX_PER_PT", "PdfPane"]
 
@@ -73,7 +73,7 @@ class PdfPane(PagingMixin, ZoomMixin, SearchMixin, PasswordMixin, QWidget):
         self._doc: DocRef | None = None
         self._title = ""
         self._password: str | None = None
-        self._info: R.DocInfo | None = None
+        self._info: pdf_render.DocInfo | None = None
         self._gen = 0  # bumps on every load/close: stale callbacks are ignored
         self._search_gen = 0
         self._tries = 0
@@ -83,7 +83,7 @@ class PdfPane(PagingMixin, ZoomMixin, SearchMixin, PasswordMixin, QWidget):
         self._want: PageKey | None = None  # the render the canvas waits for
         self._shown: PageKey | None = None  # the render the canvas shows
         self._message = ""
-        self._hits: list[R.Hit] = []
+        self._hits: list[pdf_render.Hit] = []
         self._hit_index = -1
         self._searched = ""
         self._notes: list[tuple[int, QRectF, str]] = []
@@ -248,7 +248,7 @@ class PdfPane(PagingMixin, ZoomMixin, SearchMixin, PasswordMixin, QWidget):
     def document_path(self) -> str | None:
         return self._doc.path if self._doc else None
 
-    def info(self) -> R.DocInfo | None:
+    def info(self) -> pdf_render.DocInfo | None:
         return self._info
 
     def page_image_shown(self) -> bool:
@@ -259,11 +259,12 @@ class PdfPane(PagingMixin, ZoomMixin, SearchMixin, PasswordMixin, QWidget):
 
     def _open(self, password: str | None) -> None:
         assert self._doc is not None
-        self.client.call(R.open_info, self._doc.path, password,
+        self.client.call(pdf_render.open_info, self._doc.path, password,
                          callback=functools.partial(self._on_info, self._gen, password),
                          owner=self._owner, priority=PRIORITY_INFO)
 
-    def _on_info(self, gen: int, password: str | None, info: R.DocInfo | None, error: str | None) -> None:
+    def _on_info(self, gen: int, password: str | None, info: pdf_render.DocInfo | None,
+                 error: str | None) -> None:
         if gen != self._gen or self._doc is None:
             return
         self.password_row.set_busy(False)
@@ -272,7 +273,7 @@ class PdfPane(PagingMixin, ZoomMixin, SearchMixin, PasswordMixin, QWidget):
             return
         if info.needs_password:
             if password is None:
-                self._ask_password(R.NEEDS_PASSWORD)
+                self._ask_password(pdf_render.NEEDS_PASSWORD)
             else:
                 self._wrong_password()
             return
@@ -291,7 +292,7 @@ class PdfPane(PagingMixin, ZoomMixin, SearchMixin, PasswordMixin, QWidget):
         self._place_thumbs()
         self.splitter.refresh()  # lay out now: the first page is sized for the view it gets
         bad = info.unreadable_pages
-        self._set_message(R.unreadable_message(info))
+        self._set_message(pdf_render.unreadable_message(info))
         pending, self._pending_go = self._pending_go, None
         if pending is not None:
             self._go(pending[0], focus=pending[1], force=True)

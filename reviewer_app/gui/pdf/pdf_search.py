@@ -14,7 +14,7 @@ import functools
 from PySide6.QtCore import QRectF, Qt, QTimer
 
 from reviewer_app.gui.pdf.render_client import PRIORITY_INFO
-from reviewer_app.render import pdf as R
+from reviewer_app.render import pdf as pdf_render
 
 
 class SearchMixin:
@@ -42,7 +42,7 @@ class SearchMixin:
             QTimer.singleShot(0, lambda: self.searchFinished.emit(0))
             return
         self.hit_label.setText("Searching…")
-        self.client.call(R.search, self._doc.path, text, self._password,  # type: ignore[union-attr]
+        self.client.call(pdf_render.search, self._doc.path, text, self._password,  # type: ignore[union-attr]
                          callback=functools.partial(self._on_search, self._gen, self._search_gen),
                          owner=self._owner, priority=PRIORITY_INFO)
 
@@ -52,7 +52,7 @@ class SearchMixin:
     def previous_hit(self) -> None:
         self._step_hit(-1)
 
-    def hits(self) -> list[R.Hit]:
+    def hits(self) -> list[pdf_render.Hit]:
         return list(self._hits)
 
     def current_hit(self) -> int:
@@ -80,7 +80,8 @@ class SearchMixin:
         else:
             self.search(text)
 
-    def _on_search(self, gen: int, search_gen: int, hits: list[R.Hit] | None, error: str | None) -> None:
+    def _on_search(self, gen: int, search_gen: int, hits: list[pdf_render.Hit] | None,
+                   error: str | None) -> None:
         if gen != self._gen or search_gen != self._search_gen:
             return
         self._hits = list(hits or [])

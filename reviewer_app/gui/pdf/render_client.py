@@ -61,7 +61,7 @@ from reviewer_app.gui.pdf.renderer_pools import (  # noqa: F401 - check_pdf: the
     stop_pool,
     submit,
 )
-from reviewer_app.render import pdf as R
+from reviewer_app.render import pdf as pdf_render
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class _Job:
     error: BaseException | None = None
 
 
-def _to_image(page: R.RenderedPage) -> QImage:
+def _to_image(page: pdf_render.RenderedPage) -> QImage:
     fmt = QImage.Format.Format_RGB888 if page.channels == 3 else QImage.Format.Format_RGBX8888
     image = QImage(page.samples, page.width, page.height, page.stride, fmt)
     # RGB32 is what the raster painter draws fastest; the conversion also copies the
@@ -233,14 +233,15 @@ class RenderClient(QObject):
         """The page at ``zoom`` pixels per point: from the cache at once, or ``None`` and
         later ``pageReady(key, image)`` / ``pageFailed(key, message)``."""
         key = PageKey(doc, page, zoom_bucket(zoom), "page")
-        return key, self._request(key, R.render_page, (doc.path, page, key.zoom, password), owner, priority)
+        return key, self._request(key, pdf_render.render_page, (doc.path, page, key.zoom, password),
+                                  owner, priority)
 
     def render_thumbnail(self, doc: DocRef, page: int, max_width: int, max_height: int,
                          password: str | None = None, *, owner: int = 0,
                          priority: int = PRIORITY_THUMB) -> tuple[PageKey, QImage | None]:
         key = PageKey(doc, page, float(max_width * 100000 + max_height), "thumb")
         args = (doc.path, page, max_width, max_height, password)
-        return key, self._request(key, R.render_thumbnail, args, owner, priority)
+        return key, self._request(key, pdf_render.render_thumbnail, args, owner, priority)
 
     def _request(self, key: PageKey, fn: Callable[..., Any], args: tuple[Any, ...], owner: int,
                  priority: int) -> QImage | None:
@@ -308,7 +309,7 @@ class RenderClient(QObject):
     def warm_up(self) -> None:
         """Start the renderer processes now (they load PyMuPDF) rather than on the first page."""
         if not self._closed:
-            self.call(R.worker_pid, callback=lambda result, error: None, priority=PRIORITY_THUMB)
+            self.call(pdf_render.worker_pid, callback=lambda result, error: None, priority=PRIORITY_THUMB)
 
     def _dispatch(self) -> None:
         while not self._closed and self._pending:
@@ -375,7 +376,7 @@ class RenderClient(QObject):
         hand the job to the GUI thread."""
         try:
             job.result = fut.result()
-            if isinstance(job.result, R.RenderedPage):
+            if isinstance(job.result, pdf_render.RenderedPage):
                 job.image = _to_image(job.result)
                 job.result = None  # the bytes are no longer needed
         except CancelledError:
@@ -412,7 +413,7 @@ class RenderClient(QObject):
             message = RENDERER_HUNG if job.timed_out else RENDERER_STOPPED
         elif isinstance(err, CancelledError):
             message = ""
-        elif isinstance(err, R.RenderError):
+        elif isinstance(err, pdf_render.RenderError):
             message = err.message
         elif err is not None:
             log.error("PDF renderer job failed", exc_info=err)
@@ -448,6 +449,11 @@ class RenderClient(QObject):
                 if job.pool is not None:
                     stop_pool(job.pool)  # its futures fail with BrokenProcessPool
 
+    @property
+    def closed(self) -> bool:
+        """True once ``shutdown`` ran: the client renders nothing more."""
+        return self._closed
+
     def shutdown(self) -> None:
         """Stop the renderer processes now, without waiting for a render in progress."""
         if self is _shared:
@@ -478,7 +484,7 @@ _shared: RenderClient | None = None
 def shared_client() -> RenderClient:
     """The application's one renderer client (its processes are shared by every PDF pane)."""
     global _shared
-    alive = _shared is not None and not _shared._closed
+    alive = _shared is not None and not _shared.closed
     if alive:
         try:
             _shared.objectName()  # type: ignore[union-attr]

@@ -29,7 +29,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from reviewer_app.render import pdf as R
+from reviewer_app.render import pdf as pdf_render
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ NOT_DRAWN_AHEAD = "Not drawn ahead: a page of this PDF took too long to draw; pa
 def new_pool() -> ProcessPoolExecutor:
     """One renderer process (started on its first job)."""
     return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=R.init_worker)
+                               initializer=pdf_render.init_worker)
 
 
 _launcher: ThreadPoolExecutor | None = None
@@ -170,7 +170,7 @@ def check_pdf(path: str | Path, timeout: float = CHECK_TIMEOUT) -> str:
     for _attempt in range(2):
         pool = _take_checker()
         try:
-            future = submit(pool, R.open_info, str(path))
+            future = submit(pool, pdf_render.open_info, str(path))
         except (BrokenProcessPool, RuntimeError):
             _give_back(pool, broken=True)
             continue
@@ -187,7 +187,7 @@ def check_pdf(path: str | Path, timeout: float = CHECK_TIMEOUT) -> str:
             _give_back(pool, broken=False)
             return "This PDF could not be checked."
         _give_back(pool, broken=False)
-        return R.problem(info)
+        return pdf_render.problem(info)
     return "This PDF could not be checked: " + RENDERER_STOPPED[0].lower() + RENDERER_STOPPED[1:]
 
 

@@ -106,7 +106,8 @@ class ThumbnailModel(QAbstractListModel):
     def _box(self) -> tuple[int, int]:
         return round(THUMB_BOX.width() * self.dpr), round(THUMB_BOX.height() * self.dpr)
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or self._doc is None:
             return None
         row = index.row()

@@ -158,7 +158,8 @@ class OutboxTableModel(QAbstractTableModel):
             return self.HEADERS[section]
         return None
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         e = self._rows[index.row()]
@@ -479,7 +480,8 @@ class IssuerSettingsDialog(QDialog):
         ctx = self.controller.ctx
         name, kind = self.name.text().strip(), self.kind.currentData()
         url, user = self.url.text().strip(), self.username.text().strip()
-        allow, default, settings = self.allow_http.isChecked(), self.make_default.isChecked(), self._settings()
+        allow, default = self.allow_http.isChecked(), self.make_default.isChecked()
+        settings = self._settings()
         existing = name in self._rows
 
         def work():  # noqa: ANN202

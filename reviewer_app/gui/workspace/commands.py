@@ -19,7 +19,8 @@ _COMMENT_ID = 1000
 class SetLevel(QUndoCommand):
     def __init__(self, editor: ReviewEditor, criterion: str, old: int | None, new: int | None,
                  title: str) -> None:
-        label = f"Level {new} for \u201c{title}\u201d" if new is not None else f"Clear level of \u201c{title}\u201d"
+        label = (f"Level {new} for \u201c{title}\u201d" if new is not None
+                 else f"Clear level of \u201c{title}\u201d")
         super().__init__(label)
         self.editor, self.criterion, self.old, self.new = editor, criterion, old, new
 

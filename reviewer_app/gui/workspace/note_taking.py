@@ -156,8 +156,10 @@ class NoteTaker(QObject):
                 if passage is None:
                     return "Select the passage the note is about, then add the note."
                 args = {"quote": passage[0], "quote_at": passage[1]}
-                return Anchor(item, args, Annotation("", 0, item.key, AnnotationKind.QUOTE, "", **args).where())
-            return "Notes can be anchored to a video, an audio item, a PDF, a photo or a written reflection."
+                where = Annotation("", 0, item.key, AnnotationKind.QUOTE, "", **args).where()
+                return Anchor(item, args, where)
+            return ("Notes can be anchored to a video, an audio item, a PDF, a photo or a written "
+                    "reflection.")
         return "Open a video, an audio item or a document to anchor a note to it."
 
     def _media_anchor(self, item: EvidenceItem | None) -> Anchor | str:
@@ -186,7 +188,8 @@ class NoteTaker(QObject):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         editor = window.editor
         dialog.finished.connect(lambda result: self._finished(dialog, editor, anchor, result))
-        dialog.destroyed.connect(lambda *_, key=id(dialog): self._gone(key))
+        key = id(dialog)
+        dialog.destroyed.connect(lambda *_, key=key: self._gone(key))
         self.dialog = dialog
         self.writing(True)
         dialog.open()

@@ -138,7 +138,8 @@ class CriterionCard(QFrame):
             button.setObjectName(f"level-{criterion.key}-{level.value}")
             button.setToolTip(level.descriptor or level.label)
             button.setAccessibleDescription(
-                f"{criterion.title}, level {level.value}" + (f": {level.descriptor}" if level.descriptor else ""))
+                f"{criterion.title}, level {level.value}"
+                + (f": {level.descriptor}" if level.descriptor else ""))
             self.buttons.addButton(button, level.value)
             row.addWidget(button, index // columns, index % columns)
         self.buttons.idClicked.connect(self._clicked)

@@ -28,7 +28,8 @@ def summary_html(rubric: Rubric, review: Review, decision: Decision | None) -> s
         value = levels.get(criterion.key)
         level = criterion.level(value) if value is not None else None
         shown = f"{value} \u00b7 {_esc(level.label)}" if level else "not scored"
-        mark = "" if value is None else (" \u2714 meets" if criterion.meets(value) else " \u2716 below required")
+        mark = ("" if value is None
+                else " \u2714 meets" if criterion.meets(value) else " \u2716 below required")
         rows.append(f"<tr><td>{number}. {_esc(criterion.title)}</td>"
                     f"<td>&nbsp;&nbsp;<b>{shown}</b>{mark}</td></tr>")
     feedback = _esc(review.feedback.strip()).replace("\n", "<br>") or "<i>none</i>"

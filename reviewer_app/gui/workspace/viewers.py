@@ -181,7 +181,7 @@ class ImageView(QWidget):
         self.view.setDragMode(QGraphicsView.DragMode.NoDrag if on else QGraphicsView.DragMode.ScrollHandDrag)
         self.view.viewport().setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.OpenHandCursor)
 
-    def _drag(self, kind: QEvent.Type, pos: QPointF) -> bool:
+    def drag(self, kind: QEvent.Type, pos: QPointF) -> bool:
         """A press, move or release on the photo in region mode (True: handled)."""
         if self.item is None or not self.region_mode():
             return False
@@ -249,7 +249,7 @@ class _RegionDrag(QObject):
         if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.MouseButtonRelease):
             if kind != QEvent.Type.MouseMove and event.button() != Qt.MouseButton.LeftButton:
                 return False
-            return self.image._drag(kind, event.position())
+            return self.image.drag(kind, event.position())
         return False
 
 

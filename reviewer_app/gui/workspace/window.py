@@ -92,11 +92,12 @@ class WorkspaceWindow(QMainWindow):
             self.setCorner(corner, Qt.DockWidgetArea.RightDockWidgetArea)
         for corner in (Qt.Corner.TopLeftCorner, Qt.Corner.BottomLeftCorner):
             self.setCorner(corner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        top, right = Qt.DockWidgetArea.TopDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         self.docks = {
-            "evidence": self._dock("Evidence", "evidenceDock", QWidget(self), Qt.DockWidgetArea.TopDockWidgetArea),
-            "rubric": self._dock("Rubric", "rubricDock", QWidget(self), Qt.DockWidgetArea.RightDockWidgetArea),
-            "notes": self._dock("Notes", "notesDock", QWidget(self), Qt.DockWidgetArea.RightDockWidgetArea),
-            "reflections": self._dock("Reflections", "reflectionsDock", self.reflections, Qt.DockWidgetArea.RightDockWidgetArea),
+            "evidence": self._dock("Evidence", "evidenceDock", QWidget(self), top),
+            "rubric": self._dock("Rubric", "rubricDock", QWidget(self), right),
+            "notes": self._dock("Notes", "notesDock", QWidget(self), right),
+            "reflections": self._dock("Reflections", "reflectionsDock", self.reflections, right),
         }
         self.inner = InnerLayout(self, STATE_VERSION)
         self.tabifyDockWidget(self.docks["rubric"], self.docks["notes"])
@@ -287,12 +288,14 @@ class WorkspaceWindow(QMainWindow):
         group = "Notes"
         self._action("notes.add", "&Add Note Here", group, "A", self.add_note, review_menu)
         self._action("notes.next", "Next Note", group, "Ctrl+.", lambda: self.notes.step(1), review_menu)
-        self._action("notes.previous", "Previous Note", group, "Ctrl+,", lambda: self.notes.step(-1), review_menu)
+        self._action("notes.previous", "Previous Note", group, "Ctrl+,", lambda: self.notes.step(-1),
+                     review_menu)
 
         from reviewer_app.gui.media import media_pane
         from reviewer_app.gui.pdf import pdf_pane
 
-        self._adopt("media", self.viewer.media.media_actions, media_pane.DEFAULT_SHORTCUTS, "Playback", play_menu)
+        self._adopt("media", self.viewer.media.media_actions, media_pane.DEFAULT_SHORTCUTS, "Playback",
+                    play_menu)
         # Video and PDF show side by side, so their keys must differ: Ctrl+G is the video's.
         pdf_keys = {**pdf_pane.DEFAULT_SHORTCUTS, "next_hit": ("F3",), "prev_hit": ("Shift+F3",)}
         self._adopt("pdf", self.viewer.pdf.pdf_actions, pdf_keys, "Document", doc_menu)
@@ -387,7 +390,8 @@ class WorkspaceWindow(QMainWindow):
         for item in self.detail.evidence:
             path = self.viewer.path(item)
             run_task(lambda job, item=item, path=path: precheck_item(item, path),
-                     on_success=lambda message, key=item.key, panel=self.evidence: panel.set_problem(key, message),
+                     on_success=lambda message, key=item.key, panel=self.evidence:
+                         panel.set_problem(key, message),
                      on_error=lambda exc, key=item.key, panel=self.evidence: panel.set_problem(key, str(exc)),
                      owner=self.evidence)
 

@@ -62,7 +62,8 @@ def _errors(body: Any) -> str:
     if isinstance(fields, dict):
         for key, value in fields.items():
             parts.append(f"{key}: {'; '.join(map(str, value)) if isinstance(value, list) else value}")
-    description = (body.get("status") or {}).get("description") if isinstance(body.get("status"), dict) else None
+    status = body.get("status")
+    description = status.get("description") if isinstance(status, dict) else None
     if not parts and description:
         parts.append(str(description))
     return " ".join(parts)[:400]

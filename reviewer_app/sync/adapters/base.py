@@ -164,6 +164,10 @@ class IssuerAdapter(ABC):
     def signed_in(self) -> bool:
         return self.store.load(self.profile.name) is not None
 
+    def require_sign_in(self) -> None:
+        """Raise ``SignInRequired`` unless this profile holds tokens."""
+        self._tokens()
+
     # -- tokens ------------------------------------------------------------------------
     def _tokens(self) -> Tokens:
         if self._tokens_cache is None:
