@@ -3,7 +3,7 @@
 #   make test    set everything up and run the whole test suite (what CI runs)
 # and while working on the code (CONTRIBUTING.md):
 #   make check   the quick loop: every test but the soaks marked slow, stopping at the first failure
-#   make lint    ruff and the import contracts (CI checks the contracts; ruff not yet)
+#   make lint    ruff and the import contracts (make test, and so CI, runs both first)
 # and for releases (packaging/README.md):
 #   make bundle        the desktop bundle: dist/reviewer-app/ and dist/reviewer-app-*.tar.gz
 #   make bundle-smoke  run the built bundle (not this tree) with the system's VLC hidden
@@ -18,6 +18,7 @@ demo: setup
 	$(BIN)/reviewer-app
 
 test: setup-test
+	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -215,7 +215,8 @@ class FaultMiddleware:
             await _send_json(send, 401, {"error": "invalid_token",
                                          "error_description": "The access token expired"},
                              [(b"www-authenticate",
-                               b'Bearer error="invalid_token", error_description="The access token expired"')])
+                               b'Bearer error="invalid_token", '
+                               b'error_description="The access token expired"')])
         elif fault == "drop" and scope["method"] != "GET":
             await _drain(receive)
             await send({"type": "http.response.start", "status": 200,
