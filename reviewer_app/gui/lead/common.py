@@ -7,10 +7,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
-from reviewer_app.gui.tasks import Task
+from reviewer_app.gui.tasks import Task, run_task
 
 W = TypeVar("W", bound=QWidget)
 
@@ -80,3 +80,34 @@ def show_progress(dialog: QProgressDialog | None, done: int, total: int, message
         dialog.setValue(min(1000, int(1000 * done / total)))
     if message:
         dialog.setLabelText(message)
+
+
+class ReloadsWhenChanged:
+    """A lead's window that reloads when what it shows changed elsewhere (the command line,
+    another window): on activation, and when asked (``check_changes``), it compares the data's
+    version (``data_version(ctx)``, read off the GUI thread) with the one it loaded.
+
+    The window keeps ``ctx``, ``_changes`` (the version loaded; None before the first load),
+    ``_loading`` (loads on their way: a check then waits for them), ``reload()`` and a
+    ``changesChecked(bool)`` signal; it lists this class before its Qt class."""
+
+    @staticmethod
+    def data_version(ctx):  # noqa: ANN001, ANN205 - the window's service (e.g. release.version)
+        raise NotImplementedError
+
+    def check_changes(self) -> None:
+        """Reload when the data changed since the last load (cheap to call)."""
+        ctx, version = self.ctx, self.data_version
+
+        def compared(changes: tuple) -> None:
+            changed = not self._loading and self._changes is not None and changes != self._changes
+            if changed:
+                self.reload()
+            self.changesChecked.emit(changed)
+
+        run_task(lambda job: version(ctx), on_success=compared, on_error=lambda exc: None, owner=self)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.check_changes()

@@ -10,7 +10,7 @@ Everything that reads or writes the database runs off the GUI thread (``run_task
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from reviewer_app import APP_NAME
 from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.geometry import fit_window
-from reviewer_app.gui.lead.common import MUTED
+from reviewer_app.gui.lead.common import MUTED, ReloadsWhenChanged
 from reviewer_app.gui.lead.dispute_queue import DisputeDelegate, DisputeListModel
 from reviewer_app.gui.lead.dispute_view import DisputeView
 from reviewer_app.gui.lead.final_form import OUTBOX, FinalDecisionForm
@@ -50,8 +50,10 @@ def _load_queue(ctx: AppContext, state: str | None, credential: str | None):  # 
     return rows, {c.key: c.title for c in credentials(ctx)}, changes
 
 
-class ModerationWindow(QMainWindow):
+class ModerationWindow(ReloadsWhenChanged, QMainWindow):
     """The lead assessor's moderation window (one per main window)."""
+
+    data_version = staticmethod(dispute_ids.version)  # reloaded when disputes change elsewhere
 
     recorded = Signal(object)  # FinalDecisionView
     evidenceOpened = Signal(object)  # the WorkspaceWindow opened at a note
@@ -211,23 +213,6 @@ class ModerationWindow(QMainWindow):
         run_task(lambda job: _load_queue(ctx, state, credential), on_success=self._queue_loaded,
                  on_error=self._refused, owner=self)
 
-    def check_changes(self) -> None:
-        """Reload the queue when disputes changed since it was loaded (cheap to call)."""
-        ctx = self.ctx
-
-        def compared(changes: tuple) -> None:
-            changed = not self._loading and self._changes is not None and changes != self._changes
-            if changed:
-                self.reload()
-            self.changesChecked.emit(changed)
-
-        run_task(lambda job: dispute_ids.version(ctx), on_success=compared,
-                 on_error=lambda exc: None, owner=self)
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
-            self.check_changes()  # resolved elsewhere (the command line, another window)?
 
     def _refused(self, exc: BaseException) -> None:
         self._loading = max(0, self._loading - 1)

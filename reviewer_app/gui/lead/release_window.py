@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.lead.backread_pane import BackreadPane
-from reviewer_app.gui.lead.common import when
+from reviewer_app.gui.lead.common import ReloadsWhenChanged, when
 from reviewer_app.gui.tasks import run_task
 from reviewer_app.services import backreading, dispute_ids, enrolment, release, second_reads
 from reviewer_app.services.late_reviews import list_late_reviews
@@ -65,7 +65,8 @@ def held_state(h: release.HeldDecision) -> str:
     return "to backread" if h.waits_for_backreading else "backread" if h.backread_at else "ready"
 
 
-class ReleaseWindow(QDialog):
+class ReleaseWindow(ReloadsWhenChanged, QDialog):
+    data_version = staticmethod(release.version)  # reloaded when decisions change elsewhere
     #: The services changed disputes or final decisions (relayed to this window's thread).
     changed = Signal()
     #: Loaded and shown (the latest load).
@@ -176,22 +177,6 @@ class ReleaseWindow(QDialog):
         self._loading += 1
         run_task(lambda job: _load(self.ctx), on_success=show, on_error=self._failed, owner=self)
 
-    def check_changes(self) -> None:
-        """Reload when the data changed since the last load (cheap to call)."""
-        ctx = self.ctx
-
-        def compared(changes: tuple) -> None:
-            changed = not self._loading and self._changes is not None and changes != self._changes
-            if changed:
-                self.reload()
-            self.changesChecked.emit(changed)
-
-        run_task(lambda job: release.version(ctx), on_success=compared, on_error=lambda exc: None, owner=self)
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
-            self.check_changes()  # changed elsewhere (the command line, another window)?
 
     def _failed(self, exc: BaseException) -> None:
         self._loading = max(0, self._loading - 1)
