@@ -21,9 +21,9 @@ NEVER = {"alembic", "mako", "PySide6", "shiboken6", "fitz", "pymupdf", "vlc", "h
 # ``python -m reviewer_app ARGS`` that writes, as it exits, the modules it imported (read
 # from sys.modules: ``-X importtime`` misses modules loaded by importlib.import_module).
 WRAPPER = """\
-import atexit, runpy, sys
+import atexit, gc, runpy, sys
 out = sys.argv.pop(1)
-atexit.register(lambda: open(out, "w").write("\\n".join(sorted(sys.modules))))
+atexit.register(lambda: open(out, "w").write("\\n".join([f"gc={gc.isenabled()}", *sys.modules])))
 sys.argv[0] = "reviewer_app"
 runpy.run_module("reviewer_app", run_name="__main__", alter_sys=True)
 """
@@ -37,6 +37,8 @@ def imported(data: Path, *args: str) -> set[str]:
     assert result.returncode == 0, result.stderr[-2000:]
     names = set(out.read_text().split())
     assert "reviewer_app.cli" in names  # the output was read as meant
+    if args[0] != "--version":  # start-up may load with the garbage collector off; work may not
+        assert "gc=True" in names, f"{args}: the command ran without the garbage collector"
     return names
 
 
