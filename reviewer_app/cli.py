@@ -167,10 +167,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             lock.release()
 
 
-def _startup_commands() -> frozenset:
-    return frozenset({cmd_import, cmd_list, cmd_show, cmd_export, cmd_demo})
-
-
 def run() -> int:
     """``main`` for a process that ends when it returns (``reviewer-app``, ``python -m
     reviewer_app``): the interpreter's last garbage collection, which sweeps every object the
@@ -354,10 +350,10 @@ def cmd_sync(args: argparse.Namespace, paths: AppPaths) -> int:
 
 #: Commands that load their modules and then open the data folder (``open_context``, which
 #: turns the garbage collector back on): under ``run`` they load with the collector off,
-#: as its passes over the ~200,000 objects that importing SQLAlchemy, the models and
+#: as its passes over the ~70,000 objects that importing SQLAlchemy, the models and
 #: pydantic makes (all kept until exit) cost about 0.05 s of a 0.5 s start. Every other
 #: command runs with it on from the start.
-STARTUP_WITHOUT_GC = _startup_commands()
+STARTUP_WITHOUT_GC = frozenset({cmd_import, cmd_list, cmd_show, cmd_export, cmd_demo})
 
 
 # -- helpers ---------------------------------------------------------------------------------
