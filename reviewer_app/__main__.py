@@ -1,4 +1,4 @@
-from reviewer_app.cli import main
+from reviewer_app.cli import run
 
 if __name__ == "__main__":  # not when a worker process re-imports the main module
-    raise SystemExit(main())
+    raise SystemExit(run())

@@ -1,32 +1,45 @@
 """Command-line commands beyond the basics in ``reviewer_app.cli``, one module per area.
 
-Each module listed in ``MODULES`` defines ``add_commands(sub)``, which adds its
+Each module listed in ``COMMANDS`` defines ``add_commands(sub)``, which adds its
 subparsers to ``reviewer-app``'s and sets ``func`` on each to a function
 ``(args, paths) -> exit status``. Modules import the services they need inside the
-command functions, so ``reviewer-app --help`` stays fast.
+command functions, and a command line imports only the module of the command it names
+(``add_for``), so ``reviewer-app import`` and ``list`` start fast; ``--help``, no command
+or an unknown one imports them all. ``tests/cli/test_startup.py`` checks ``COMMANDS``
+against what the modules add.
 """
 
 from __future__ import annotations
 
 import argparse
+from importlib import import_module
 
-from reviewer_app.commands import (
-    audit,
-    batches,
-    exports,
-    identity,
-    issuer,
-    moderation,
-    profile,
-    release,
-    stats,
-    storage,
-)
+# Module -> the top-level commands it adds, in the order they appear in ``--help``.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "issuer": ("issuer", "issuer-serve"),
+    "profile": ("profile",),
+    "exports": ("decisions", "letters"),
+    "stats": ("stats",),
+    "batches": ("batch",),
+    "identity": ("identity", "enrol", "enrolled", "revoke"),
+    "audit": ("audit",),
+    "moderation": ("disputes", "moderate", "policy", "blind", "calibration"),
+    "storage": ("restore-backup",),
+    "release": ("second-reads", "assignments", "late", "held", "backread", "overturn", "release"),
+}
 
-# In the order their commands appear in ``reviewer-app --help``.
-MODULES = (issuer, profile, exports, stats, batches, identity, audit, moderation, storage, release)
+
+def module_of(command: str | None) -> str | None:
+    return next((module for module, names in COMMANDS.items() if command in names), None)
 
 
 def add_all(sub: argparse._SubParsersAction) -> None:
-    for module in MODULES:
-        module.add_commands(sub)
+    for module in COMMANDS:
+        import_module(f"reviewer_app.commands.{module}").add_commands(sub)
+
+
+def add_for(sub: argparse._SubParsersAction, command: str) -> None:
+    """Add the commands of the one module that defines ``command``."""
+    module = module_of(command)
+    assert module is not None, command
+    import_module(f"reviewer_app.commands.{module}").add_commands(sub)

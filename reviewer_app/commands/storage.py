@@ -40,8 +40,16 @@ def claim_folder(func_name: str, command: str | None, paths: AppPaths):  # noqa:
 
 
 def open_context(paths: AppPaths):  # noqa: ANN201 - AppContext, imported late to keep --help fast
-    """The app's data, opened as the command's claim on the folder allows (``claim_folder``)."""
+    """The app's data, opened as the command's claim on the folder allows (``claim_folder``).
+    The command's modules are loaded by now: if ``cli.run`` started it with the garbage
+    collector off, it is turned back on, what start-up made set aside (``gc.freeze``)."""
+    import gc
+
     from reviewer_app.store.context import AppContext
+
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
     return AppContext.open(paths, **OPENING)
 

@@ -62,6 +62,7 @@ from reviewer_app.intake.refusals import (
     size_words,
 )
 from reviewer_app.intake.sniff import ContentMismatch, KindSniffer
+from reviewer_app.intake.transfer import Unsupported, copy_span
 from reviewer_app.jobs import Job
 from reviewer_app.store import audit
 from reviewer_app.store import models as m
@@ -70,7 +71,7 @@ from reviewer_app.store.evidence import EvidenceStore, StagedFile
 
 log = logging.getLogger(__name__)
 
-CHUNK = 1024 * 1024
+CHUNK = 1024 * 1024  # read at a time where the bytes cannot be copied in the kernel
 DISK_MARGIN = 64 * 1024 * 1024
 
 
@@ -241,7 +242,9 @@ class Importer:
                 job: Job) -> StagedFile | None:
         """Stream one evidence file, checking size, kind and SHA-256 as it passes.
 
-        With a ``folder`` the bytes are also written there (and fsynced) for publishing.
+        With a ``folder`` the bytes are also written there (and fsynced) for publishing:
+        copied in the kernel where they lie verbatim (``transfer.copy_span``: what is checked
+        is then read back from the copy), else written as they are read.
         """
         kind = EvidenceKind(item.kind)
         what = evidence_words(item.kind, item.title)
@@ -249,26 +252,33 @@ class Importer:
         digest = hashlib.sha256()
         target = folder / item.sha256 if folder is not None else None
         copied = 0
+
+        def feed(chunk: bytes | memoryview) -> None:
+            nonlocal copied
+            copied += len(chunk)
+            if copied > item.size:
+                raise PackageFault(f"{name}: holds more than the {item.size:,} bytes "
+                                   "manifest.json declares", EVIDENCE_DAMAGED, what=what)
+            sniffer.feed(chunk)
+            digest.update(chunk)
+            job.advance(len(chunk))
+
         try:
-            with package.open(name) as src, \
-                    (open(target, "wb") if target is not None else open(os.devnull, "wb")) as out:
-                while True:
-                    job.check()
-                    chunk = src.read(CHUNK)
-                    if not chunk:
-                        break
-                    copied += len(chunk)
-                    if copied > item.size:
-                        raise PackageFault(f"{name}: holds more than the {item.size:,} bytes "
-                                           "manifest.json declares", EVIDENCE_DAMAGED, what=what)
-                    sniffer.feed(chunk)
-                    digest.update(chunk)
+            if target is None or not self._copy_in_kernel(package, name, item.size, target,
+                                                          feed, job):
+                with package.open(name) as src, \
+                        (open(target, "wb") if target is not None else open(os.devnull, "wb")) as out:
+                    while True:
+                        job.check()
+                        chunk = src.read(CHUNK)
+                        if not chunk:
+                            break
+                        feed(chunk)
+                        if target is not None:
+                            out.write(chunk)
                     if target is not None:
-                        out.write(chunk)
-                    job.advance(len(chunk))
-                if target is not None:
-                    out.flush()
-                    os.fsync(out.fileno())
+                        out.flush()
+                        os.fsync(out.fileno())
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raise PackageFault(f"{name}: the zip entry is damaged ({exc})", EVIDENCE_DAMAGED,
                                what=what) from None
@@ -291,6 +301,24 @@ class Importer:
                                f"(declared {item.sha256[:12]}\u2026, actual {actual[:12]}\u2026)",
                                EVIDENCE_DAMAGED, what=what)
         return StagedFile(actual, copied, target) if target is not None else None
+
+    @staticmethod
+    def _copy_in_kernel(package: Package, name: str, size: int, target: Path,
+                        feed: Callable[[memoryview], None], job: Job) -> bool:
+        """Copy the entry with ``transfer.copy_span`` where it can; False (nothing written)
+        where it cannot."""
+        span = package.open_span(name)
+        if span is None:
+            return False
+        src, offset, ends = span
+        with src:
+            try:
+                copied = copy_span(src.fileno(), offset, size, target, feed, job.check)
+            except Unsupported:
+                return False
+            if copied == size and ends and os.pread(src.fileno(), 1, offset + size):
+                feed(memoryview(b"\0"))  # one byte more than declared: refused as such
+        return True
 
     def _is_referenced(self, sha256: str) -> bool:
         with self._sessions() as session:

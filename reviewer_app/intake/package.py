@@ -14,6 +14,7 @@ import io
 import os
 import re
 import stat
+import struct
 import zipfile
 import zlib
 from abc import ABC, abstractmethod
@@ -38,6 +39,8 @@ MAX_RATIO = 100  # uncompressed : compressed, for entries above RATIO_FLOOR
 RATIO_FLOOR = 1024 * 1024
 _ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 _DRIVE = re.compile(r"^[A-Za-z]:")
+# A zip entry's local file header (APPNOTE 4.3.7): its name and extra field lengths last.
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 
 
 class PackageFault(Exception):
@@ -113,6 +116,13 @@ class Package(ABC):
 
     @abstractmethod
     def open(self, name: str) -> BinaryIO: ...
+
+    def open_span(self, name: str) -> tuple[io.FileIO, int, bool] | None:
+        """Where the entry's bytes lie verbatim, for a copy in the kernel: the open file,
+        the offset of the first byte, and whether the entry ends where the file does (so
+        more bytes there than declared mean the file grew). None when they do not lie
+        verbatim (a compressed entry): read them through ``open``."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - folders hold nothing open
         pass
@@ -200,6 +210,23 @@ class ZipPackage(Package):
     def open(self, name: str) -> BinaryIO:
         return self._zip.open(self._infos[name])  # type: ignore[return-value]
 
+    def open_span(self, name: str) -> tuple[io.FileIO, int, bool] | None:
+        info = self._infos[name]
+        if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
+            return None
+        fh = io.FileIO(self.source, "rb")
+        try:
+            fh.seek(info.header_offset)
+            local = fh.read(_LOCAL_HEADER.size)
+            if len(local) < _LOCAL_HEADER.size or local[:4] != b"PK\x03\x04":
+                fh.close()  # (zipfile's own reading names the damage)
+                return None
+            name_len, extra_len = _LOCAL_HEADER.unpack(local)[-2:]
+        except BaseException:
+            fh.close()
+            raise
+        return fh, info.header_offset + _LOCAL_HEADER.size + name_len + extra_len, False
+
     def close(self) -> None:
         self._zip.close()
 
@@ -241,6 +268,9 @@ class FolderPackage(Package):
             os.close(fd)
             raise PackageFault(f"{name!r} is not a regular file", UNSAFE)
         return io.FileIO(fd, "rb")  # type: ignore[return-value]
+
+    def open_span(self, name: str) -> tuple[io.FileIO, int, bool] | None:
+        return self.open(name), 0, True  # type: ignore[return-value]
 
 
 def open_package(path: Path) -> Package:

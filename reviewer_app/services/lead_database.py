@@ -21,16 +21,19 @@ action binds it to the running lead's key.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from reviewer_app.errors import UserError
-from reviewer_app.intake.importer import BLIND, IdentityPolicy
-from reviewer_app.intake.sealed import CannotOpen, addressed_to, open_sealed, public_text, sealing_key
-from reviewer_app.signatures import fingerprint, public_key_text
 from reviewer_app.store import models as m
 from reviewer_app.store.context import AppContext
+
+if TYPE_CHECKING:
+    from reviewer_app.intake.importer import IdentityPolicy
+
+# The importer (pydantic) and the keys (cryptography) are imported where they are used: the
+# queue's services check roles through this module, and 'reviewer-app list' needs neither.
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +87,8 @@ def make_lead_database(session: Session, public_key: str | None) -> bool:
         if held:
             _put(session, REVIEWER_COPY, "1")
         return False
+    from reviewer_app.signatures import fingerprint
+
     _put(session, LEAD_KEY, public_key)
     log.info("this database is now a lead database, bound to key %s", fingerprint(public_key))
     return True
@@ -108,6 +113,7 @@ def require_lead_key(ctx: AppContext, profile_uid: str) -> None:
     """Refuse, in plain words, unless this is a lead database and the running profile's
     keyring holds the private half of its lead key."""
     from reviewer_app.services.identity import signing_key
+    from reviewer_app.signatures import fingerprint, public_key_text
 
     with ctx.sessions() as session:
         recorded = _setting(session, LEAD_KEY)
@@ -135,6 +141,7 @@ def require_lead_key(ctx: AppContext, profile_uid: str) -> None:
 
 def sealing_public_key(ctx: AppContext) -> str:
     """The lead's X25519 public key (base64), to which package builders seal identities."""
+    from reviewer_app.intake.sealed import public_text, sealing_key
     from reviewer_app.services.identity import signing_key
 
     _, key = signing_key(ctx)
@@ -143,10 +150,13 @@ def sealing_public_key(ctx: AppContext) -> str:
 
 def identity_policy(ctx: AppContext) -> IdentityPolicy:
     """What an import into this database keeps of a candidate's identity."""
+    from reviewer_app.intake.importer import BLIND, IdentityPolicy
+
     if not is_lead_database(ctx):
         return BLIND
 
     def opener(candidate_id: str, sealed: dict[str, Any]) -> dict[str, Any] | None:
+        from reviewer_app.intake.sealed import CannotOpen, addressed_to, open_sealed, sealing_key
         from reviewer_app.services.identity import signing_key
 
         try:
