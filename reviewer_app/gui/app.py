@@ -17,13 +17,16 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from reviewer_app import APP_ID, APP_NAME, __version__
 from reviewer_app.config import AppPaths
 from reviewer_app.errors import UserError
-from reviewer_app.gui.errors import show_error
 from reviewer_app.resources_path import resource
 
 if TYPE_CHECKING:
     from reviewer_app.store.context import AppContext
 
 log = logging.getLogger(__name__)
+
+#: How long the end waits for work still running on worker threads (Python must not end
+#: under a task that is about to call back).
+FINISH_WAIT_MS = 5000
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
@@ -62,6 +65,8 @@ class ErrorReporter(QObject):
                 "one; each is in the log.")
             return
         self.more = 0
+        from reviewer_app.gui.errors import show_error
+
         self.box = show_error(QApplication.activeWindow(), exc)
 
 
@@ -104,11 +109,10 @@ def run(paths: AppPaths, open_target: str | None = None, attempt: int | None = N
     window holds the data folder, the request goes to it; failing that, this window opens
     read-only (see ``reviewer_app.gui.single_instance``).
 
-    The window is shown and painted first; the database is opened after that, on a worker
-    thread (``Start``), and the queue fills once it is open."""
+    The window is shown and painted first; then it listens for later starts and the
+    database is opened, on a worker thread (``Start``); the queue fills once it is open."""
     app = make_application()
     install_exception_hooks()
-    from reviewer_app.gui import single_instance
     from reviewer_app.store.owner import FolderBusy, WriterLock
 
     lock = WriterLock(paths.data_dir) if paths.sqlite_path is not None else None
@@ -117,6 +121,8 @@ def run(paths: AppPaths, open_target: str | None = None, attempt: int | None = N
         if lock is not None:
             lock.acquire("the Reviewer window")
     except FolderBusy as busy:
+        from reviewer_app.gui import single_instance
+
         target = str(Path(open_target).resolve()) if open_target and Path(open_target).exists() \
             else open_target
         if single_instance.hand_over(paths.data_dir, target, attempt):
@@ -133,15 +139,15 @@ def run(paths: AppPaths, open_target: str | None = None, attempt: int | None = N
     if open_target:
         start.pending.append((open_target, attempt))
     if view_only is not None:
+        from reviewer_app.gui import single_instance
+
         single_instance.show_read_only_banner(window, view_only[0].upper() + view_only[1:])
-    else:
-        window.instance_server = single_instance.InstanceServer(paths.data_dir, start.open_here, window)
     if os.environ.get("REVIEWER_APP_FIRST_PAINT_FILE"):  # the start-up benchmark
         from reviewer_app.gui.first_paint import watch
 
         watch(window)
     window.show()
-    when_painted(window, start.open_data)
+    when_painted(window, start.painted)
     try:
         status = app.exec()
     finally:
@@ -167,6 +173,14 @@ class Start:
         self._pool: QThreadPool | None = None  # the opening's own: waited for at the end
         self._late: list[AppContext] = []  # every context opened (one, unless restored)
 
+    def painted(self) -> None:
+        if self.view_only is None:  # the window that writes takes later starts' requests
+            from reviewer_app.gui import single_instance
+
+            self.window.instance_server = single_instance.InstanceServer(
+                self.window.paths.data_dir, self.open_here, self.window)
+        self.open_data()
+
     def open_data(self) -> None:
         from reviewer_app.gui.tasks import run_task
 
@@ -190,6 +204,8 @@ class Start:
         under it), close what is open."""
         if self._pool is not None and not self._pool.waitForDone(60_000):
             log.warning("the database was still opening when the window closed")
+        # Reads still running (a count, the credentials, the backup): a moment to end.
+        QThreadPool.globalInstance().waitForDone(FINISH_WAIT_MS)
         for ctx in {id(c): c for c in [*self._late, *([self.ctx] if self.ctx else [])]}.values():
             ctx.close()
         self.release()
@@ -223,6 +239,8 @@ class Start:
             self.open_data()  # the backup is in place: open it
             return
         self.release()
+        from reviewer_app.gui.errors import show_error
+
         box = show_error(None, exc, "Reviewer cannot start")
         if box is not None:
             box.exec()

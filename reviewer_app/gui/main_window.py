@@ -17,8 +17,6 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMainWindow, QP
 
 from reviewer_app import APP_NAME
 from reviewer_app.domain.model import SubmissionStatus
-from reviewer_app.gui.errors import show_error
-from reviewer_app.gui.folders import show_folder
 from reviewer_app.gui.forms.ui_main_window import Ui_MainWindow
 from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.settings import open_settings
@@ -80,14 +78,14 @@ class MainWindow(QMainWindow):
         self.ui.credentialCombo.currentIndexChanged.connect(self._apply_filters)
         self.ui.draftCheck.toggled.connect(self._apply_filters)
         self.model.loaded.connect(self._on_loaded)
-        self.model.failed.connect(lambda exc: show_error(self, exc))
+        self.model.failed.connect(self._show_error)
         # (A double-click also activates: connecting doubleClicked too opened it twice.)
         table.activated.connect(self._open_index)
         self.ui.actionImport.triggered.connect(self.choose_and_import)
         self.ui.actionRefresh.triggered.connect(self.refresh)
         self.ui.actionQuit.triggered.connect(self.quit_all)
         self.ui.actionAbout.triggered.connect(self.show_about)
-        self.ui.actionOpenLog.triggered.connect(lambda: show_folder(self, paths.log_dir))
+        self.ui.actionOpenLog.triggered.connect(self._show_log_folder)
         self._install_shortcuts()
         self.ui.emptyLabel.hide()
         self._sync_controller = self._lead = None
@@ -155,7 +153,7 @@ class MainWindow(QMainWindow):
 
         ctx = self.ctx
         run_task(lambda job: svc.credentials(ctx), on_success=self._set_credentials,
-                 on_error=lambda exc: show_error(self, exc), owner=self)
+                 on_error=self._show_error, owner=self)
 
     def _set_credentials(self, creds) -> None:  # noqa: ANN001
         combo = self.ui.credentialCombo
@@ -246,11 +244,21 @@ class MainWindow(QMainWindow):
 
     def _import_failed(self, exc: BaseException) -> None:
         self._close_progress()
-        show_error(self, exc, "Import refused")
+        self._show_error(exc, "Import refused")
 
     def _import_cancelled(self) -> None:
         self._close_progress()
         self.ui.statusbar.showMessage("Import cancelled; nothing was stored.", 10_000)
+
+    def _show_error(self, exc: BaseException, title: str | None = None) -> None:
+        from reviewer_app.gui.errors import show_error  # (not needed for the first paint)
+
+        show_error(self, exc, title) if title else show_error(self, exc)
+
+    def _show_log_folder(self) -> None:
+        from reviewer_app.gui.folders import show_folder
+
+        show_folder(self, self.paths.log_dir)
 
     # -- help and quitting -------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: ANN001

@@ -9,7 +9,10 @@ Rounds alternate, so drift on a shared machine hits both sides alike:
         1100x680, on the same platform and screen.
   app   ``python -m reviewer_app --data-dir D`` on the demo data (loaded into D first, not
         timed), with REVIEWER_APP_FIRST_PAINT_FILE set: the window writes the moment of its
-        first paint and quits (reviewer_app/gui/first_paint.py; unset, it is not imported).
+        first paint and of the queue's first page on screen, then quits
+        (reviewer_app/gui/first_paint.py; unset, it is not imported). The window paints
+        before the database is open; the start to the queue's rows is printed too
+        (information: no floor).
 
 Both are timed from a ``time.monotonic()`` taken by this script just before it starts the
 process (fork and exec counted on both sides) to the first paint event of any widget of the
@@ -54,9 +57,9 @@ class FirstPaint(QObject):
         if not self.done and event.type() == QEvent.Type.Paint and isinstance(obj, QWidget) \
                 and obj.window() is window:
             self.done = True
-            now, cpu = time.monotonic(), os.times()
+            now, cpu = time.monotonic(), time.process_time()
             with open(os.environ["REVIEWER_APP_FIRST_PAINT_FILE"], "w") as out:
-                json.dump({"monotonic": now, "cpu": cpu.user + cpu.system}, out)
+                json.dump({"monotonic": now, "cpu": cpu}, out)
             QTimer.singleShot(0, app.quit)
         return False
 
@@ -108,7 +111,7 @@ class Screen:
 
 def first_paint(cmd: list[str], env: dict[str, str], mark: Path) -> tuple[float, float, dict, str]:
     """Start ``cmd``; seconds from its start to its first paint, its CPU seconds by then,
-    what it wrote, and its stderr."""
+    what it wrote (with "rows" made seconds from the start), and its stderr."""
     mark.unlink(missing_ok=True)
     env = dict(env, REVIEWER_APP_FIRST_PAINT_FILE=str(mark))
     start = time.monotonic()
@@ -117,6 +120,8 @@ def first_paint(cmd: list[str], env: dict[str, str], mark: Path) -> tuple[float,
         print(f"{cmd[1:]}: exit {proc.returncode}, no first paint\n{proc.stderr[-3000:]}")
         raise SystemExit(2)
     data = json.loads(mark.read_text())
+    if "rows" in data:
+        data["rows"] -= start
     return data["monotonic"] - start, data["cpu"], data, proc.stderr
 
 
@@ -172,12 +177,15 @@ def main() -> int:
             first_paint(cmd, env, mark)
         wall: dict[str, list[float]] = {k: [] for k in sides}
         cpu: dict[str, list[float]] = {k: [] for k in sides}
+        rows: list[float] = []
         noise = set()
         for _ in range(args.rounds):
             for side, cmd in sides.items():
-                seconds, used, _, stderr = first_paint(cmd, env, mark)
+                seconds, used, written, stderr = first_paint(cmd, env, mark)
                 wall[side].append(seconds)
                 cpu[side].append(used)
+                if "rows" in written:
+                    rows.append(written["rows"])
                 noise.update(line for line in stderr.splitlines() if line.strip())
         load = os.getloadavg()
         imports = importtime(sides["app"], env, mark, args.top)
@@ -196,6 +204,8 @@ def main() -> int:
     print(f"    bare: {spread(wall['bare'])}")
     print(f"CPU by first paint:   app {med_cpu['app'] * 1000:.0f} ms, bare {med_cpu['bare'] * 1000:.0f} ms, "
           f"ratio {cpu_ratio:.2f}")
+    if rows:
+        print(f"start to the queue's first page on screen (app; information): {spread(rows)}")
     if noise:
         print("stderr lines seen: " + "; ".join(sorted(noise))[:600])
     print("imports finished by the app's first paint (python -X importtime), heaviest first:")
@@ -204,7 +214,8 @@ def main() -> int:
     print("PASS" if ok else "FAIL")
     if args.json:
         args.json.write_text(json.dumps({"screen": screen.name, "load": load, "wall": wall, "cpu": cpu,
-                                         "ratio": ratio, "cpu_ratio": cpu_ratio}, indent=2))
+                                         "ratio": ratio, "cpu_ratio": cpu_ratio,
+                                         "rows": rows}, indent=2))
     return 0 if ok else 1
 
 
