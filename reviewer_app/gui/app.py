@@ -14,7 +14,8 @@ from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from reviewer_app import APP_ID, APP_NAME, __version__
+import reviewer_app
+from reviewer_app import APP_ID, APP_NAME
 from reviewer_app.config import AppPaths
 from reviewer_app.errors import UserError
 from reviewer_app.resources_path import resource
@@ -29,10 +30,14 @@ log = logging.getLogger(__name__)
 FINISH_WAIT_MS = 5000
 
 
-def make_application(argv: list[str] | None = None) -> QApplication:
+def make_application(argv: list[str] | None = None, *, version: bool = True) -> QApplication:
+    """The application, with Reviewer's name, style and icon. ``version=False``: its version
+    is set later (``set_version``: reading the installed package's metadata costs about
+    20 ms, which the start spends after the first paint)."""
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName(APP_NAME)
-    app.setApplicationVersion(__version__)
+    if version:
+        set_version(app)
     app.setOrganizationName(APP_ID)
     app.setDesktopFileName(APP_ID)
     from reviewer_app.gui import style
@@ -42,6 +47,10 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
     return app  # type: ignore[return-value]
+
+
+def set_version(app: QApplication) -> None:
+    app.setApplicationVersion(reviewer_app.__version__)
 
 
 class ErrorReporter(QObject):
@@ -111,7 +120,7 @@ def run(paths: AppPaths, open_target: str | None = None, attempt: int | None = N
 
     The window is shown and painted first; then it listens for later starts and the
     database is opened, on a worker thread (``Start``); the queue fills once it is open."""
-    app = make_application()
+    app = make_application(version=False)
     install_exception_hooks()
     from reviewer_app.store.owner import FolderBusy, WriterLock
 
@@ -174,6 +183,7 @@ class Start:
         self._late: list[AppContext] = []  # every context opened (one, unless restored)
 
     def painted(self) -> None:
+        set_version(self.app)
         if self.view_only is None:  # the window that writes takes later starts' requests
             from reviewer_app.gui import single_instance
 

@@ -56,9 +56,11 @@ def when_painted(window: QWidget, then: Callable[[], None]) -> None:
 class _Report(QObject):
     def __init__(self, window: QWidget, path: str) -> None:
         super().__init__(window)
-        self.window, self.path, self.painted = window, path, None
+        self.window, self.path = window, path
+        self.painted: dict | None = None
+        self.rows: float | None = None
         QApplication.instance().installEventFilter(self)
-        window.model.pageShown.connect(self.rows)  # (connected first: it quits before the rest)
+        window.model.pageShown.connect(self.shown)  # (connected first: it quits before the rest)
         window.model.failed.connect(lambda _exc: QApplication.exit(3))
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
@@ -67,11 +69,20 @@ class _Report(QObject):
             self.painted = {"monotonic": time.monotonic(), "cpu": time.process_time(),
                             "modules": sorted(sys.modules)}
             QApplication.instance().removeEventFilter(self)
+            self.report()
         return False
 
-    def rows(self, _count: int) -> None:
+    def shown(self, _count: int) -> None:
+        if self.rows is None:
+            self.rows = time.monotonic()
+            self.report()
+
+    def report(self) -> None:
+        """Once both are known (rows on screen come with or after the first paint)."""
+        if self.painted is None or self.rows is None:
+            return
         with open(self.path, "w", encoding="utf-8") as out:
-            json.dump({**(self.painted or {}), "rows": time.monotonic()}, out)
+            json.dump({**self.painted, "rows": max(self.rows, self.painted["monotonic"])}, out)
         QApplication.quit()
 
 
