@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 import reviewer_app
 from reviewer_app import APP_ID, APP_NAME
@@ -245,13 +245,13 @@ class Start:
             self.error = exc
             self.app.exit(1)
             return
-        if self.lock is not None and offer_restore(exc):
+        if self.lock is not None and offer_restore(exc, self.window):
             self.open_data()  # the backup is in place: open it
             return
         self.release()
         from reviewer_app.gui.errors import show_error
 
-        box = show_error(None, exc, "Reviewer cannot start")
+        box = show_error(self.window, exc, "Reviewer cannot start")  # (over the empty window)
         if box is not None:
             box.exec()
         self.app.exit(exc.exit_status)
@@ -306,7 +306,7 @@ def _backup_if_due(ctx: AppContext) -> None:
              on_error=lambda exc: log.warning("the daily backup failed: %s", exc))
 
 
-def offer_restore(exc: UserError) -> bool:
+def offer_restore(exc: UserError, parent: QWidget | None = None) -> bool:
     """For a damaged database with a backup: ask, and if the reviewer agrees, put the backup
     in place (the damaged file is kept beside it). True once restored."""
     from reviewer_app.store.restore import StoreDamaged, restore_backup
@@ -314,7 +314,7 @@ def offer_restore(exc: UserError) -> bool:
     if not isinstance(exc, StoreDamaged) or exc.backup is None:
         return False
     box = QMessageBox(QMessageBox.Icon.Critical, "The database is damaged", exc.message,
-                      QMessageBox.StandardButton.Cancel)
+                      QMessageBox.StandardButton.Cancel, parent)
     box.setObjectName("restoreDialog")
     box.setDetailedText(exc.details)
     restore = box.addButton("Restore Backup", QMessageBox.ButtonRole.AcceptRole)
@@ -327,7 +327,7 @@ def offer_restore(exc: UserError) -> bool:
     except OSError as error:
         log.error("restoring %s failed: %s", exc.backup.path, error)
         return False
-    QMessageBox.information(None, "Backup restored",
+    QMessageBox.information(parent, "Backup restored",
                             f"The backup {exc.backup.describe()} is in place. The damaged "
                             f"file is kept as {kept.name}; changes made after the backup "
                             "are not in it.")
