@@ -3,29 +3,41 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from reviewer_app import APP_ID, APP_NAME, __version__
+import reviewer_app
+from reviewer_app import APP_ID, APP_NAME
 from reviewer_app.config import AppPaths
 from reviewer_app.errors import UserError
-from reviewer_app.gui.errors import show_error
 from reviewer_app.resources_path import resource
-from reviewer_app.store.context import AppContext
+
+if TYPE_CHECKING:
+    from reviewer_app.store.context import AppContext
 
 log = logging.getLogger(__name__)
 
+#: How long the end waits for work still running on worker threads (Python must not end
+#: under a task that is about to call back).
+FINISH_WAIT_MS = 5000
 
-def make_application(argv: list[str] | None = None) -> QApplication:
+
+def make_application(argv: list[str] | None = None, *, version: bool = True) -> QApplication:
+    """The application, with Reviewer's name, style and icon. ``version=False``: its version
+    is set later (``set_version``: reading the installed package's metadata costs about
+    20 ms, which the start spends after the first paint)."""
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName(APP_NAME)
-    app.setApplicationVersion(__version__)
+    if version:
+        set_version(app)
     app.setOrganizationName(APP_ID)
     app.setDesktopFileName(APP_ID)
     from reviewer_app.gui import style
@@ -35,6 +47,10 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
     return app  # type: ignore[return-value]
+
+
+def set_version(app: QApplication) -> None:
+    app.setApplicationVersion(reviewer_app.__version__)
 
 
 class ErrorReporter(QObject):
@@ -58,6 +74,8 @@ class ErrorReporter(QObject):
                 "one; each is in the log.")
             return
         self.more = 0
+        from reviewer_app.gui.errors import show_error
+
         self.box = show_error(QApplication.activeWindow(), exc)
 
 
@@ -98,10 +116,12 @@ def run(paths: AppPaths, open_target: str | None = None, attempt: int | None = N
     """Open the main window; ``open_target`` (a submission id or a package path) opens a
     workspace on it, importing the package first through the same importer. When another
     window holds the data folder, the request goes to it; failing that, this window opens
-    read-only (see ``reviewer_app.gui.single_instance``)."""
-    app = make_application()
+    read-only (see ``reviewer_app.gui.single_instance``).
+
+    The window is shown and painted first; then it listens for later starts and the
+    database is opened, on a worker thread (``Start``); the queue fills once it is open."""
+    app = make_application(version=False)
     install_exception_hooks()
-    from reviewer_app.gui import single_instance
     from reviewer_app.store.owner import FolderBusy, WriterLock
 
     lock = WriterLock(paths.data_dir) if paths.sqlite_path is not None else None
@@ -110,6 +130,8 @@ def run(paths: AppPaths, open_target: str | None = None, attempt: int | None = N
         if lock is not None:
             lock.acquire("the Reviewer window")
     except FolderBusy as busy:
+        from reviewer_app.gui import single_instance
+
         target = str(Path(open_target).resolve()) if open_target and Path(open_target).exists() \
             else open_target
         if single_instance.hand_over(paths.data_dir, target, attempt):
@@ -118,47 +140,158 @@ def run(paths: AppPaths, open_target: str | None = None, attempt: int | None = N
             return 0
         view_only = busy.holder.describe() if busy.holder else "another Reviewer window or command"
         lock = None
-    check = bool(lock and lock.unclean)
-    while True:
-        try:
-            ctx = AppContext.open(paths, check=check, view_only=view_only)
-            break
-        except UserError as exc:
-            if lock is not None and offer_restore(exc):
-                continue  # the backup is in place: open it
-            if lock is not None:
-                lock.release()
-            box = show_error(None, exc, "Reviewer cannot start")
-            if box is not None:
-                box.exec()
-            return exc.exit_status
+    from reviewer_app.gui.first_paint import when_painted
     from reviewer_app.gui.main_window import MainWindow
 
-    window = MainWindow(ctx)
-    if lock is not None:
-        _backup_if_due(ctx)
+    window = MainWindow(None, paths=paths)
+    start = Start(app, window, lock, check=bool(lock and lock.unclean), view_only=view_only)
+    if open_target:
+        start.pending.append((open_target, attempt))
     if view_only is not None:
+        from reviewer_app.gui import single_instance
+
         single_instance.show_read_only_banner(window, view_only[0].upper() + view_only[1:])
-    else:
-        window.instance_server = single_instance.InstanceServer(
-            paths.data_dir, lambda target, n: _open_here(window, target, n), window)
+    if os.environ.get("REVIEWER_APP_FIRST_PAINT_FILE"):  # the start-up benchmark
+        from reviewer_app.gui.first_paint import watch
+
+        watch(window)
     window.show()
+    when_painted(window, start.painted)
+    try:
+        status = app.exec()
+    finally:
+        start.finish()
+    if start.error is not None:
+        raise start.error  # (the command line logs it and says where the log is)
+    return status
+
+
+class Start:
+    """Opening the database once the window is on screen: off the GUI thread (SQLAlchemy's
+    import, the migrations' check and any integrity check take about a second), then the
+    queue fills, the daily backup, the warm-up and the requests made meanwhile follow. A
+    damaged database is offered its backup; a database that cannot open is said, and the
+    window ends with the error's exit status, as before the window showed."""
+
+    def __init__(self, app: QApplication, window, lock, *, check: bool,  # noqa: ANN001
+                 view_only: str | None) -> None:
+        self.app, self.window, self.lock, self.check, self.view_only = app, window, lock, check, view_only
+        self.ctx: AppContext | None = None
+        self.error: BaseException | None = None
+        self.pending: list[tuple[str | None, int | None]] = []  # targets asked for meanwhile
+        self._pool: QThreadPool | None = None  # the opening's own: waited for at the end
+        self._late: list[AppContext] = []  # every context opened (one, unless restored)
+
+    def painted(self) -> None:
+        set_version(self.app)
+        if self.view_only is None:  # the window that writes takes later starts' requests
+            from reviewer_app.gui import single_instance
+
+            self.window.instance_server = single_instance.InstanceServer(
+                self.window.paths.data_dir, self.open_here, self.window)
+        self.open_data()
+
+    def open_data(self) -> None:
+        from reviewer_app.gui.tasks import run_task
+
+        paths, check, view_only = self.window.paths, self.check, self.view_only
+
+        def work(job) -> AppContext:  # noqa: ANN001 - a Job
+            from reviewer_app.store import context
+
+            ctx = context.AppContext.open(paths, check=check, view_only=view_only)
+            self._late.append(ctx)
+            import reviewer_app.services.submissions  # noqa: F401  (the queue's reads: here)
+
+            return ctx
+
+        if self._pool is None:
+            self._pool = QThreadPool(self.window)
+        run_task(work, on_success=self.opened, on_error=self.failed, pool=self._pool)
+
+    def finish(self) -> None:
+        """The window has gone: wait for an opening still under way (Python must not end
+        under it), close what is open."""
+        if self._pool is not None and not self._pool.waitForDone(60_000):
+            log.warning("the database was still opening when the window closed")
+        # Reads still running (a count, the credentials, the backup): a moment to end.
+        QThreadPool.globalInstance().waitForDone(FINISH_WAIT_MS)
+        for ctx in {id(c): c for c in [*self._late, *([self.ctx] if self.ctx else [])]}.values():
+            ctx.close()
+        self.release()
+
+    def opened(self, ctx: AppContext) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.ctx, window = ctx, self.window
+        window.attach(ctx)
+        if self.lock is not None:
+            _backup_if_due(ctx)
+        _once(window.model.pageShown, window.model.failed, _prewarm)
+
+        def spare() -> None:
+            from reviewer_app.gui.workspace.opener import prepare_spare
+
+            prepare_spare(ctx, window.settings)  # the next workspace
+
+        QTimer.singleShot(1500, spare)
+        pending, self.pending = self.pending, []
+        for target, attempt in pending:
+            _open_here(window, target, attempt)
+
+    def failed(self, exc: BaseException) -> None:
+        if not isinstance(exc, UserError):
+            log.error("opening the data failed", exc_info=exc)
+            self.error = exc
+            self.app.exit(1)
+            return
+        if self.lock is not None and offer_restore(exc, self.window):
+            self.open_data()  # the backup is in place: open it
+            return
+        self.release()
+        from reviewer_app.gui.errors import show_error
+
+        box = show_error(self.window, exc, "Reviewer cannot start")  # (over the empty window)
+        if box is not None:
+            box.exec()
+        self.app.exit(exc.exit_status)
+        self.window.hide()
+
+    def open_here(self, target: str | None, attempt: int | None) -> None:
+        """Another start asked for this window (and maybe a target)."""
+        if self.ctx is None:
+            _open_here(self.window, None, None)
+            if target:
+                self.pending.append((target, attempt))
+        else:
+            _open_here(self.window, target, attempt)
+
+    def release(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
+
+def _once(*signals_then) -> None:  # noqa: ANN002 - signals, then the function
+    """Call the function (last) at the first emission of any of the signals."""
+    *signals, fn = signals_then
+    done = []
+
+    def call(*_: object) -> None:
+        if not done:
+            done.append(True)
+            fn()
+
+    for signal in signals:
+        signal.connect(call)
+
+
+def _prewarm() -> None:
     from PySide6.QtCore import QTimer
 
     from reviewer_app.gui.prewarm import prewarm
 
-    QTimer.singleShot(0, prewarm)
-    from reviewer_app.gui.workspace.opener import prepare_spare
-
-    QTimer.singleShot(1500, lambda: prepare_spare(ctx, window.settings))  # the next workspace
-    if open_target:
-        _open_here(window, open_target, attempt)
-    try:
-        return app.exec()
-    finally:
-        ctx.close()
-        if lock is not None:
-            lock.release()
+    QTimer.singleShot(0, prewarm)  # after the page is painted
 
 
 def _backup_if_due(ctx: AppContext) -> None:
@@ -173,7 +306,7 @@ def _backup_if_due(ctx: AppContext) -> None:
              on_error=lambda exc: log.warning("the daily backup failed: %s", exc))
 
 
-def offer_restore(exc: UserError) -> bool:
+def offer_restore(exc: UserError, parent: QWidget | None = None) -> bool:
     """For a damaged database with a backup: ask, and if the reviewer agrees, put the backup
     in place (the damaged file is kept beside it). True once restored."""
     from reviewer_app.store.restore import StoreDamaged, restore_backup
@@ -181,7 +314,7 @@ def offer_restore(exc: UserError) -> bool:
     if not isinstance(exc, StoreDamaged) or exc.backup is None:
         return False
     box = QMessageBox(QMessageBox.Icon.Critical, "The database is damaged", exc.message,
-                      QMessageBox.StandardButton.Cancel)
+                      QMessageBox.StandardButton.Cancel, parent)
     box.setObjectName("restoreDialog")
     box.setDetailedText(exc.details)
     restore = box.addButton("Restore Backup", QMessageBox.ButtonRole.AcceptRole)
@@ -194,7 +327,7 @@ def offer_restore(exc: UserError) -> bool:
     except OSError as error:
         log.error("restoring %s failed: %s", exc.backup.path, error)
         return False
-    QMessageBox.information(None, "Backup restored",
+    QMessageBox.information(parent, "Backup restored",
                             f"The backup {exc.backup.describe()} is in place. The damaged "
                             f"file is kept as {kept.name}; changes made after the backup "
                             "are not in it.")

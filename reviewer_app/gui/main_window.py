@@ -1,9 +1,15 @@
-"""The main window: the queue of submissions, with search, filters and import."""
+"""The main window: the queue of submissions, with search, filters and import.
+
+At start the window is made and painted before the database is open (``MainWindow(None,
+paths=...)``: the queue's headers, menus and filters, no rows), and nothing here imports
+SQLAlchemy until then; ``attach`` gives it the context and the queue fills.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction
@@ -11,29 +17,36 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMainWindow, QP
 
 from reviewer_app import APP_NAME
 from reviewer_app.domain.model import SubmissionStatus
-from reviewer_app.gui.errors import show_error
-from reviewer_app.gui.folders import show_folder
 from reviewer_app.gui.forms.ui_main_window import Ui_MainWindow
 from reviewer_app.gui.geometry import fit_window
 from reviewer_app.gui.settings import open_settings
 from reviewer_app.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
 from reviewer_app.gui.submission_model import STATUS_CHOICES, SubmissionTableModel
 from reviewer_app.gui.tasks import Task, run_task
-from reviewer_app.services import submissions as svc
-from reviewer_app.services.imports import import_package
-from reviewer_app.store.context import AppContext
+
+if TYPE_CHECKING:
+    from reviewer_app.config import AppPaths
+    from reviewer_app.services import submissions as svc
+    from reviewer_app.store.context import AppContext
+
+#: What needs the database: enabled once it is open.
+NEEDS_DATA = ("actionImport", "actionRefresh", "actionAbout")
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, ctx: AppContext, settings: QSettings | None = None) -> None:
+    def __init__(self, ctx: AppContext | None, settings: QSettings | None = None, *,
+                 paths: AppPaths | None = None) -> None:
         super().__init__()
-        self.ctx = ctx
-        self.settings = settings if settings is not None else open_settings(ctx.paths.data_dir)
+        self.ctx: AppContext = None  # type: ignore[assignment]  # (until attach)
+        paths = ctx.paths if ctx is not None else paths
+        assert paths is not None, "a context, or the paths of the one to come"
+        self.paths = paths
+        self.settings = settings if settings is not None else open_settings(paths.data_dir)
         self.ui = Ui_MainWindow()
         self.ui.setupUi(self)
         self.setWindowTitle(APP_NAME)
         fit_window(self, "queue", QSize(1100, 680), maximize_small=True, settings=self.settings)
-        self.model = SubmissionTableModel(ctx, self)
+        self.model = SubmissionTableModel(None, self)
         table = self.ui.submissionTable
         table.setModel(self.model)
         table.verticalHeader().hide()
@@ -50,7 +63,7 @@ class MainWindow(QMainWindow):
         table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
         self.count_label = QLabel(self)
         self.ui.statusbar.addPermanentWidget(self.count_label)
-        self.ui.statusbar.showMessage(f"Data: {ctx.paths.data_dir}")
+        self.ui.statusbar.showMessage(f"Data: {paths.data_dir}")
         self._import_task: Task | None = None
         self._open_after_import = False
         self._progress: QProgressDialog | None = None
@@ -65,14 +78,14 @@ class MainWindow(QMainWindow):
         self.ui.credentialCombo.currentIndexChanged.connect(self._apply_filters)
         self.ui.draftCheck.toggled.connect(self._apply_filters)
         self.model.loaded.connect(self._on_loaded)
-        self.model.failed.connect(lambda exc: show_error(self, exc))
+        self.model.failed.connect(self._show_error)
         # (A double-click also activates: connecting doubleClicked too opened it twice.)
         table.activated.connect(self._open_index)
         self.ui.actionImport.triggered.connect(self.choose_and_import)
         self.ui.actionRefresh.triggered.connect(self.refresh)
         self.ui.actionQuit.triggered.connect(self.quit_all)
         self.ui.actionAbout.triggered.connect(self.show_about)
-        self.ui.actionOpenLog.triggered.connect(lambda: show_folder(self, ctx.paths.log_dir))
+        self.ui.actionOpenLog.triggered.connect(self._show_log_folder)
         self._install_shortcuts()
         self.ui.emptyLabel.hide()
         self._sync_controller = self._lead = None
@@ -81,7 +94,18 @@ class MainWindow(QMainWindow):
         # (httpx, the dialogs) would otherwise take longer than the page itself.
         self.model.pageShown.connect(self._after_first_page)
         self.model.failed.connect(self._after_first_page)
-        self._load_credentials()  # (sortByColumn above has started reading the first page)
+        for name in NEEDS_DATA:
+            getattr(self.ui, name).setEnabled(False)
+        if ctx is not None:
+            self.attach(ctx)
+
+    def attach(self, ctx: AppContext) -> None:
+        """The database is open: the queue fills (with the filters chosen meanwhile)."""
+        self.ctx = ctx
+        for name in NEEDS_DATA:
+            getattr(self.ui, name).setEnabled(True)
+        self.model.attach(ctx, self._filtered_query())
+        self._load_credentials()
 
     def _after_first_page(self, *_: object) -> None:
         QTimer.singleShot(0, self.install_extras)
@@ -89,7 +113,7 @@ class MainWindow(QMainWindow):
     def install_extras(self) -> None:
         """The sync indicator and menu, File > Export Score Batch, the Lead menu (lead
         assessors only), Settings > Profile. Once; at the latest when asked for."""
-        if self._extras:
+        if self._extras or self.ctx is None:
             return
         self._extras = True
         from reviewer_app.gui.sync import install_sync
@@ -119,13 +143,17 @@ class MainWindow(QMainWindow):
 
     # -- the queue ---------------------------------------------------------------------------
     def refresh(self) -> None:
+        if self.ctx is None:
+            return  # (attach reads it all)
         self._load_credentials()
         self.model.refresh()
 
     def _load_credentials(self) -> None:
+        from reviewer_app.services import submissions as svc
+
         ctx = self.ctx
         run_task(lambda job: svc.credentials(ctx), on_success=self._set_credentials,
-                 on_error=lambda exc: show_error(self, exc), owner=self)
+                 on_error=self._show_error, owner=self)
 
     def _set_credentials(self, creds) -> None:  # noqa: ANN001
         combo = self.ui.credentialCombo
@@ -138,15 +166,20 @@ class MainWindow(QMainWindow):
         combo.setCurrentIndex(max(0, combo.findData(current)))
         combo.blockSignals(False)
 
+    def _filtered_query(self) -> svc.QueueQuery:
+        return replace(self.model.query, search=self.ui.searchEdit.text(),
+                       credential_key=self.ui.credentialCombo.currentData(),
+                       status=SubmissionStatus(status) if (status := self.ui.statusCombo.currentData())
+                       else None,
+                       has_draft=True if self.ui.draftCheck.isChecked() else None)
+
     def _apply_filters(self) -> None:
-        query = replace(self.model.query, search=self.ui.searchEdit.text(),
-                        credential_key=self.ui.credentialCombo.currentData(),
-                        status=SubmissionStatus(status) if (status := self.ui.statusCombo.currentData())
-                        else None,
-                        has_draft=True if self.ui.draftCheck.isChecked() else None)
-        self.model.set_query(query)
+        if self.model.attached:  # (before, attach applies them)
+            self.model.set_query(self._filtered_query())
 
     def _on_loaded(self, total: int) -> None:
+        from reviewer_app.services import submissions as svc
+
         filtered = self.model.query != replace(svc.QueueQuery(), sort=self.model.query.sort,
                                                descending=self.model.query.descending)
         self.count_label.setText(f"{total} submission{'s' if total != 1 else ''}"
@@ -174,6 +207,8 @@ class MainWindow(QMainWindow):
 
     def import_path(self, path: Path, open_after: bool = False) -> Task:
         """Import a package on a worker thread, with a progress dialog that can cancel it."""
+        from reviewer_app.services.imports import import_package
+
         ctx = self.ctx
         dialog = QProgressDialog(f"Importing {path.name}\u2026", "Cancel", 0, 1000, self)
         dialog.setObjectName("importProgress")
@@ -209,11 +244,21 @@ class MainWindow(QMainWindow):
 
     def _import_failed(self, exc: BaseException) -> None:
         self._close_progress()
-        show_error(self, exc, "Import refused")
+        self._show_error(exc, "Import refused")
 
     def _import_cancelled(self) -> None:
         self._close_progress()
         self.ui.statusbar.showMessage("Import cancelled; nothing was stored.", 10_000)
+
+    def _show_error(self, exc: BaseException, title: str | None = None) -> None:
+        from reviewer_app.gui.errors import show_error  # (not needed for the first paint)
+
+        show_error(self, exc, title) if title else show_error(self, exc)
+
+    def _show_log_folder(self) -> None:
+        from reviewer_app.gui.folders import show_folder
+
+        show_folder(self, self.paths.log_dir)
 
     # -- help and quitting -------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: ANN001

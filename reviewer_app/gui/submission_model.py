@@ -5,18 +5,25 @@ Rows arrive a page at a time from ``services.submissions`` on a worker thread
 queue of any size never sits in memory at once. A new query cancels the reads of the one
 it replaces, and the database abandons them where they are (``store.interrupt``): with
 two worker threads, a stale count of a million rows would otherwise hold one of them.
+
+At start the model is made without the database (``ctx`` None: no rows, the headers only),
+so that the window paints before SQLAlchemy is imported; ``attach`` gives it the context
+and reads the first page with the sort chosen meanwhile.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from reviewer_app.domain.model import SubmissionStatus
 from reviewer_app.gui.tasks import Task, run_task
-from reviewer_app.services import submissions as svc
-from reviewer_app.store.context import AppContext
+
+if TYPE_CHECKING:
+    from reviewer_app.services import submissions as svc
+    from reviewer_app.store.context import AppContext
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -36,10 +43,11 @@ class SubmissionTableModel(QAbstractTableModel):
     loaded = Signal(int)  # ...and the total matching the query is known
     failed = Signal(object)
 
-    def __init__(self, ctx: AppContext, parent=None) -> None:  # noqa: ANN001
+    def __init__(self, ctx: AppContext | None, parent=None) -> None:  # noqa: ANN001
         super().__init__(parent)
         self._ctx = ctx
-        self._query = svc.QueueQuery()
+        self._query: svc.QueueQuery | None = None  # (made with the services, at the first read)
+        self._sort: tuple[str, bool] | None = None  # the sort chosen before the context came
         self._rows: list[svc.SubmissionRow] = []
         self._total: int | None = None
         self._more = False
@@ -50,7 +58,25 @@ class SubmissionTableModel(QAbstractTableModel):
     # -- queries -----------------------------------------------------------------------------
     @property
     def query(self) -> svc.QueueQuery:
+        if self._query is None:
+            from reviewer_app.services import submissions as svc
+
+            self._query = svc.QueueQuery()
+            if self._sort is not None:
+                self._query = replace(self._query, sort=self._sort[0], descending=self._sort[1])
         return self._query
+
+    @property
+    def attached(self) -> bool:
+        return self._ctx is not None
+
+    def attach(self, ctx: AppContext, query: svc.QueueQuery | None = None) -> None:
+        """The database is open: read the first page of ``query`` (by default, all with the
+        sort chosen meanwhile)."""
+        self._ctx = ctx
+        if query is not None:
+            self._query = query
+        self.refresh()
 
     @property
     def total(self) -> int:
@@ -62,8 +88,12 @@ class SubmissionTableModel(QAbstractTableModel):
 
     def refresh(self) -> None:
         """Reload for the current query: the first page as soon as it is read, the count after."""
+        if self._ctx is None:
+            return  # (attach reads it)
+        from reviewer_app.services import submissions as svc
+
         self._generation += 1
-        generation, query, ctx = self._generation, self._query, self._ctx
+        generation, query, ctx = self._generation, self.query, self._ctx
         self._fetching, self._total = True, None
         self.cancel_reads()
         self._read(lambda job: svc.list_submissions(ctx, query, offset=0, limit=PAGE, job=job),
@@ -82,7 +112,9 @@ class SubmissionTableModel(QAbstractTableModel):
 
     def _count(self, generation: int) -> None:
         # After the page, not beside it: the rows on screen come first.
-        query, ctx = self._query, self._ctx
+        from reviewer_app.services import submissions as svc
+
+        query, ctx = self.query, self._ctx
         self._read(lambda job: svc.count_submissions(ctx, query, job=job),
                    lambda total: self._counted(generation, total))
 
@@ -112,8 +144,10 @@ class SubmissionTableModel(QAbstractTableModel):
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008, N802
         if parent.isValid() or self._fetching or not self._more:
             return
+        from reviewer_app.services import submissions as svc
+
         self._fetching = True
-        generation, query, offset, ctx = self._generation, self._query, len(self._rows), self._ctx
+        generation, query, offset, ctx = self._generation, self.query, len(self._rows), self._ctx
         self._read(lambda job: svc.list_submissions(ctx, query, offset=offset, limit=PAGE, job=job),
                    lambda rows: self._append(generation, offset, rows))
 
@@ -162,7 +196,10 @@ class SubmissionTableModel(QAbstractTableModel):
         key = COLUMNS[column][1]
         if key is None:
             return
-        self.set_query(replace(self._query, sort=key,
+        if self._ctx is None and self._query is None:  # at start: the services come later
+            self._sort = (key, order == Qt.SortOrder.DescendingOrder)
+            return
+        self.set_query(replace(self.query, sort=key,
                                descending=order == Qt.SortOrder.DescendingOrder))
 
 
