@@ -8,6 +8,8 @@
 #   make bundle        the desktop bundle: dist/reviewer-app/ and dist/reviewer-app-*.tar.gz
 #   make bundle-smoke  run the built bundle (not this tree) with the system's VLC hidden
 PYTHON ?= python3
+# pytest-xdist workers: one per core ("auto"); PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= auto
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
@@ -20,10 +22,11 @@ demo: setup
 test: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 check: setup-test
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow" -x -q $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal -m "not slow" -x -q \
+		$(PYTEST_ARGS)
 
 lint: setup-test
 	$(BIN)/ruff check .

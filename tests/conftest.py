@@ -20,9 +20,12 @@ if os.environ.setdefault("QT_QPA_PLATFORM", "offscreen") == "offscreen":
 
     _w, _h = map(int, os.environ.setdefault("REVIEWER_TEST_SCREEN", "1920x1200").split("x"))
     _screen = Path(tempfile.gettempdir()) / f"reviewer-test-screen-{_w}x{_h}.json"
-    _screen.write_text(json.dumps({"screens": [{
+    # Written whole, then renamed: pytest-xdist's workers start at once and read it at once.
+    _partial = _screen.with_suffix(f".{os.getpid()}.tmp")
+    _partial.write_text(json.dumps({"screens": [{
         "name": "test", "x": 0, "y": 0, "width": _w, "height": _h,
         "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    os.replace(_partial, _screen)
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_screen}"
 
 from reviewer_app.config import resolve_paths
@@ -33,6 +36,14 @@ from postgres_support import PG_URL
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "sync"))  # the tests' keyrings
 from sync_test_keyring import MemoryKeyring
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With pytest-xdist's workers (make test), the long tests start first, so no worker is
+    left with a minute-long soak when the other has finished. (Every worker sorts its own
+    collection the same way, as xdist requires.)"""
+    if config.getoption("numprocesses", None):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(autouse=True)
