@@ -89,17 +89,18 @@ class ExactSeeks:
             # Play on from the next frame, counted like any exact seek (its picture shows
             # once it is reached; the note's frame stays on screen meanwhile).
             if index + 1 < len(self._timing):
-                self._exact_start(index + 1, purpose="show", play=True)
+                self._exact_start(index + 1, purpose="show", play=True, quick=False)
             else:
                 self._want_play = False
                 self._set_state("ended")
 
     def _exact_start(self, index: int, *, purpose: str, play: bool = False,
-                     attempts: int = 0, direct: bool = False) -> bool:
+                     attempts: int = 0, direct: bool = False, quick: bool = True) -> bool:
         """Count to frame ``index`` from the key frame before it. ``direct``: start paused
         on that very frame instead (after the end came before the count reached it: with
         libavformat, the last frame of a VP9 WebM is never shown after a resume, but a
-        paused start inside it shows it)."""
+        paused start inside it shows it). ``quick``: a frame to show is decoded by PyAV
+        meanwhile too (quick_frames), and shown if that is done first."""
         timing = self._timing
         session = self._session
         if timing is None or session is None:
@@ -126,6 +127,8 @@ class ExactSeeks:
         session.player.set_rate(1.0)
         if purpose == "show":
             self._emit_position(self._op.target)
+            if quick and not direct and attempts == 0:
+                self._quick_start(self._op)
         log.debug("exact seek to frame %d (%s): from key frame %d, attempt %d", index, purpose,
                   key, attempts + 1)
         return True
@@ -223,6 +226,8 @@ class ExactSeeks:
         if attempts < EXACT_ATTEMPTS:
             self._exact_start(op.index, purpose=op.purpose, play=op.play, attempts=attempts,
                               direct=self._try_direct(op))
+            if self._op is not None:
+                self._op.shown_early = op.shown_early
             return
         self._end_exact_counting()
         log.warning("exact seek to frame %d gave up after %d attempts", op.index, attempts)
@@ -232,6 +237,12 @@ class ExactSeeks:
             self._wanted_ms = [m for m in self._wanted_ms
                                if self._timing.index_at(self._clamp(m) * 1000) != op.index]
             self._stop_decoding_ahead()
+            self._after_op()
+        elif op.shown_early:  # the frame is on screen (quick_frames): libvlc just stops
+            self._stop_decoding_ahead()
+            self._want_play = False
+            if self._state == "playing":
+                self._set_state("paused")
             self._after_op()
         else:
             self._restart(self._snap(op.target), play=op.play)  # as near as libvlc lands
@@ -279,7 +290,10 @@ class ExactSeeks:
             if self._state in ("loading", "ended", "playing"):
                 self._set_state("paused")
         self._apply_audio()
-        self._show(self._frames[self._v], emit_shown=True)
+        if op.shown_early:  # quick_frames showed this very frame already
+            self._emit_position(ms)
+        else:
+            self._show(self._frames[self._v], emit_shown=True)
         self._after_op()
 
     def _watch_exact(self, op: Exact, now: float) -> None:

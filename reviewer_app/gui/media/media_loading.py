@@ -92,6 +92,8 @@ class MediaLoading:
         self._timing_known = True
         if self._timing is None:
             log.info("no frame table for %s: seeks land by time alone", self._path)
+        elif not self._audio:
+            self._quick_warm()
         if self._ready and self._pending_seek is not None:
             pending, self._pending_seek = self._pending_seek, None
             self.seek(pending, exact=self._pending_exact)
