@@ -36,6 +36,7 @@ from reviewer_app.gui.media.tuning import (
     EXACT_DIRECT_S,
     EXACT_STALL_S,
     FIRST_FRAME_TIMEOUT_S,
+    QUICK_WAIT_S,
 )
 
 if TYPE_CHECKING:
@@ -108,10 +109,10 @@ class ExactSeeks:
         key = index if direct else timing.key_before(index)
         if key is None:
             return False
-        start_ms = start_ms_at_key(timing, key)
-        self._op = Exact(self._ms_of(index), time.monotonic(), play=play, index=index,
-                       key=key, purpose=purpose, attempts=attempts, direct=direct,
-                       counter=ExactCount(timing, key, index, prepare=purpose == "prepare"))
+        op = Exact(self._ms_of(index), time.monotonic(), play=play, index=index, key=key,
+                   purpose=purpose, attempts=attempts, direct=direct,
+                   counter=ExactCount(timing, key, index, prepare=purpose == "prepare"))
+        self._op = op
         self._drop_clock()
         self._holding = False
         self._seek_safe = False
@@ -119,19 +120,36 @@ class ExactSeeks:
         if purpose == "show":
             self._ended = False
             self._exact_run = False
+            self._emit_position(op.target)
+        log.debug("exact seek to frame %d (%s): from key frame %d, attempt %d", index, purpose,
+                  key, attempts + 1)
+        if purpose == "show" and quick and not direct and attempts == 0 and self._quick_start(op):
+            # libvlc's count starts once the decode is done (the frame is on screen by then):
+            # restarting its input takes the GUI thread and the CPU meanwhile. What libvlc
+            # still shows from before is ignored (a new input epoch).
+            op.vlc_deferred = True
+            session.epoch += 1
+            if self._vlc_mode == "playing":
+                session.player.set_pause(1)
+                self._vlc_mode = "paused"
+                self._paused_at = time.monotonic()
+            self._vlc_idx = -1
+            self._can_step = self._can_resume = False
+            self._apply_audio()
+            return True
+        self._exact_begin_count(op)
+        return True
+
+    def _exact_begin_count(self, op: Exact) -> None:
+        """libvlc's input restarted paused at ``op``'s key frame, to count from there."""
+        session = self._session
+        op.vlc_deferred = False
         if session.sink is not None:
             session.sink.keep_repeats = True
-        session.restart(start_ms, paused=True)
+        session.restart(start_ms_at_key(self._timing, op.key), paused=True)
         self._vlc_mode = "playing"
         self._apply_audio()
         session.player.set_rate(1.0)
-        if purpose == "show":
-            self._emit_position(self._op.target)
-            if quick and not direct and attempts == 0:
-                self._quick_start(self._op)
-        log.debug("exact seek to frame %d (%s): from key frame %d, attempt %d", index, purpose,
-                  key, attempts + 1)
-        return True
 
     def _abandon_exact(self) -> None:
         """Drop the exact seek in flight (a newer seek came): libvlc pauses wherever it is,
@@ -298,6 +316,10 @@ class ExactSeeks:
 
     def _watch_exact(self, op: Exact, now: float) -> None:
         age = now - op.started
+        if op.vlc_deferred:
+            if age > QUICK_WAIT_S:  # the decode beside it takes too long: count meanwhile
+                self._exact_begin_count(op)
+            return
         if op.direct and op.counter.count < 0 and age > EXACT_DIRECT_S:
             self._exact_doubt(op, "no picture when started on the frame itself")
         elif op.counter.count < 0 and age > FIRST_FRAME_TIMEOUT_S:

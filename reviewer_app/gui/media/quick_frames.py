@@ -9,12 +9,13 @@ format libvlc's pictures have (RV32 at the sink's size, FFmpeg's swscale in both
 byte the same on the demo video, as the tests check), so frame steps from there match pixels
 as after any count.
 
-How the engine uses it: an exact seek starts libvlc's count as before *and* this decode.
-When the decode is done first, its frame is shown at once as a still, and libvlc's count goes
-on to land on the same frame (its arrival is not announced again): steps and play then go on
-from libvlc's place as after any count. The decode gives up (``None``) whenever it cannot vouch
-for the frame: PyAV missing, a size it would have to guess, no frame at the table's time;
-the count alone shows it then, as before.
+How the engine uses it: an exact seek to show a frame (a note, a typed time) starts this
+decode first; its frame is shown at once as a still when it is done, and only then is
+libvlc's input restarted at the key frame to count to the same frame behind it (restarting
+takes the GUI thread and the CPU; after QUICK_WAIT_S it starts anyway). Its arrival is not
+announced twice, and steps and play go on from libvlc's place as after any count. The decode
+gives up (``None``) whenever it cannot vouch for the frame: PyAV missing, a size it would have
+to guess, no frame at the table's time; the count alone shows it then, as before.
 
 A part of MediaEngine (player.py): these methods share the engine's state.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,8 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-QUICK_BEFORE = 3   # frames kept before the one asked for (steps back from it are instant)
-QUICK_AFTER = 3    # ... and after it
 TIME_SLACK_US = 1000  # a decoded frame's time and the table's agree to this (ms rounding)
 
 _pool: QThreadPool | None = None
@@ -77,19 +77,15 @@ def load_av() -> Any:
         return _av
 
 
-def decode_frames(path: Path, timing: VideoTiming, key: int, index: int, size: tuple[int, int],
-                  job: Job | None = None) -> list[Frame] | None:
-    """Frames ``index - QUICK_BEFORE`` to ``index + QUICK_AFTER`` (those from ``key`` on),
-    decoded from key frame ``key`` and converted to ``size`` in RV32; ``None`` when the frame
-    at ``index`` cannot be vouched for."""
+def decode_frame(path: Path, timing: VideoTiming, key: int, index: int, size: tuple[int, int],
+                 job: Job | None = None) -> Frame | None:
+    """Frame ``index``, decoded from key frame ``key`` and converted to ``size`` in RV32;
+    ``None`` when it cannot be vouched for (no frame at the table's time)."""
     av = load_av()
     if av is None:
         return None
-    first = max(key, index - QUICK_BEFORE)
-    last = min(len(timing) - 1, index + QUICK_AFTER)
-    wanted = {timing.frame_us[i]: i for i in range(first, last + 1)}
+    want_us = timing.frame_us[index]
     w, h = size
-    frames: list[Frame] = []
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         if frame_size_for(stream.width, stream.height) != size:
@@ -97,34 +93,23 @@ def decode_frames(path: Path, timing: VideoTiming, key: int, index: int, size: t
                      stream.width, stream.height, w, h)
             return None
         stream.thread_type = "AUTO"
-        key_us = timing.frame_us[key]
-        container.seek(int(key_us / 1e6 / stream.time_base), stream=stream, backward=True)
+        container.seek(int(timing.frame_us[key] / 1e6 / stream.time_base), stream=stream,
+                       backward=True)
         for frame in container.decode(stream):
             if job is not None and job.cancelled:
                 return None
             if frame.pts is None:
                 return None
             t_us = round(float(frame.pts * stream.time_base) * 1e6)
-            i = next((wanted[u] for u in wanted if abs(u - t_us) <= TIME_SLACK_US), None)
-            if i is None:
-                if t_us > timing.frame_us[last] + TIME_SLACK_US:
-                    break
-                continue
-            rgb = frame.reformat(width=w, height=h, format="bgra")
-            pixels = rgb.to_ndarray()
-            image = QImage(pixels.data, w, h, pixels.strides[0], QImage.Format.Format_RGB32).copy()
-            frames.append(Frame(ms_of(timing, i), image))
-            if i >= last:
+            if abs(t_us - want_us) <= TIME_SLACK_US:
+                pixels = frame.reformat(width=w, height=h, format="bgra").to_ndarray()
+                image = QImage(pixels.data, w, h, pixels.strides[0],
+                               QImage.Format.Format_RGB32).copy()
+                return Frame(ms_of(timing, index), image)
+            if t_us > want_us:
                 break
-    index_ms = ms_of(timing, index)
-    frames.sort(key=lambda f: f.ms)
-    ms_list = [f.ms for f in frames]
-    expected = [ms_of(timing, i) for i in range(first, last + 1)]
-    if index_ms not in ms_list or ms_list != expected[:len(ms_list)] or ms_list[0] != expected[0]:
-        log.info("quick decode of frame %d: frames %s, not %s; left to libvlc", index,
-                 ms_list, expected)
-        return None
-    return frames
+    log.info("quick decode: no frame at %d us (frame %d); left to libvlc", want_us, index)
+    return None
 
 
 def warm_up(path: Path) -> None:
@@ -154,42 +139,55 @@ class QuickFrames:
             path = self._path
             run_task(lambda job: warm_up(path), pool=quick_pool())
 
-    def _quick_start(self, op: Exact) -> None:
-        """Decode ``op``'s frame on the worker; shown if the count has not shown it first."""
+    def _quick_start(self, op: Exact) -> bool:
+        """Decode ``op``'s frame on the worker (``True``: started); shown when done."""
         session = self._session
         timing = self._timing
         if not self.quick_decoding or session is None or timing is None or _av_missing \
                 or session.sink is None:
-            return
+            return False
         size = session.sink.configured or session.sink.target
         if size is None:
-            return
+            return False
         previous = getattr(self, "_quick_task", None)
         if previous is not None:
             previous.cancel()
         path, key, index, token = session.path, op.key, op.index, self._token
         self._quick_task = run_task(
-            lambda job: decode_frames(path, timing, key, index, size, job),
-            on_success=lambda frames: self._quick_done(op, frames, token),
-            on_error=lambda exc: log.warning("quick decode of frame %d failed: %s", index, exc),
+            lambda job: decode_frame(path, timing, key, index, size, job),
+            on_success=lambda frame: self._quick_done(op, frame, token),
+            on_error=lambda exc: self._quick_failed(op, exc, token),
             pool=quick_pool(), owner=self)
+        return True
 
-    def _quick_done(self, op: Exact, frames: list[Frame] | None, token: int) -> None:
+    def _quick_current(self, op: Exact, token: int) -> Exact | None:
+        """The exact seek in flight for ``op``'s frame (the count may have started again from
+        the key frame meanwhile), or ``None`` when another seek came."""
         current = self._op
-        if not frames or token != self._token or self._session is None \
-                or not isinstance(current, Exact) \
+        if token != self._token or self._session is None or not isinstance(current, Exact) \
                 or current.purpose != "show" or current.index != op.index:
-            return  # the count showed it first, or another seek came
-        op = current  # (the count may have started again from the key frame meanwhile)
-        ms = self._ms_of(op.index)
-        log.debug("quick decode of frame %d shown before libvlc's count (%d frames counted)",
-                  op.index, op.counter.count + 1)
-        # On screen as a still; libvlc's count goes on to land on it (then steps and play go
-        # on from there as after any count; its arrival is not announced twice).
-        op.shown_early = True
-        self._frames = list(frames)
-        self._v = next(i for i, f in enumerate(frames) if f.ms == ms)
-        self._show(frames[self._v], emit_shown=True)
+            return None
+        return current
+
+    def _quick_done(self, op: Exact, frame: Frame | None, token: int) -> None:
+        current = self._quick_current(op, token)
+        if current is None:
+            return
+        if frame is not None and not current.shown_early:
+            # On screen as a still; libvlc's count then lands on it behind it (steps and play
+            # go on from there as after any count; its arrival is not announced twice).
+            log.debug("quick decode of frame %d shown in %.1f ms", current.index,
+                      (time.monotonic() - current.started) * 1000)
+            current.shown_early = True
+            self._frames = [frame]
+            self._v = 0
+            self._show(frame, emit_shown=True)
+        if current.vlc_deferred:
+            self._exact_begin_count(current)
+
+    def _quick_failed(self, op: Exact, exc: BaseException, token: int) -> None:
+        log.warning("quick decode of frame %d failed: %s", op.index, exc)
+        self._quick_done(op, None, token)
 
 
-__all__ = ["QUICK_AFTER", "QUICK_BEFORE", "QuickFrames", "decode_frames", "load_av", "quick_pool"]
+__all__ = ["QuickFrames", "decode_frame", "load_av", "quick_pool", "warm_up"]
