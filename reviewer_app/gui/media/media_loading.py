@@ -102,6 +102,7 @@ class MediaLoading:
         if self._loop is not None or self._mark_in is not None or self._mark_out is not None:
             self.clear_loop()  # a marked range belongs to the item it was marked on
         session = self._session
+        self._quick_release()
         self._parse_timer.stop()
         self._timer.stop()
         self._set_session(None)

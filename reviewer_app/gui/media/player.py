@@ -169,6 +169,8 @@ class MediaEngine(MediaLoading, VideoPlayback, AudioPlayback, ExactSeeks, QuickF
         self._prepared = PreparedFrames()
         self._quiet_since = 0.0          # the last seek, step or play: preparing waits
         self._wanted_ms: list[int] = []
+        self._quick_task = None          # quick_frames' decode in flight (a Task)
+        self._quick_warm_due = False     # quick_frames' warm-up waits for a quiet moment
 
     # ------------------------------------------------------------------------ public API --
     def play(self) -> None:
@@ -466,6 +468,7 @@ class MediaEngine(MediaLoading, VideoPlayback, AudioPlayback, ExactSeeks, QuickF
                 op = self._op
         if op is None:
             self._maybe_prepare(now)
+            self._maybe_quick_warm(now)
             op = self._op
         if op is not None:
             op.watch(self, now)

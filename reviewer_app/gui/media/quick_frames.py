@@ -34,6 +34,7 @@ from PySide6.QtGui import QImage
 from reviewer_app.gui.media.exact_count import ms_of
 from reviewer_app.gui.media.frame_cache import Frame
 from reviewer_app.gui.media.operations import Exact
+from reviewer_app.gui.media.tuning import PREPARE_IDLE_S
 from reviewer_app.gui.media.vlc_session import frame_size_for
 from reviewer_app.gui.tasks import run_task
 
@@ -49,6 +50,8 @@ _pool: QThreadPool | None = None
 _av_lock = threading.Lock()
 _av: Any = None
 _av_missing = False
+_kept: list[Any] = []  # [path, container]: the file the decode worker keeps open
+_warmed = False  # a frame was decoded once in this process (PyAV imported, the decoder started)
 
 
 def quick_pool() -> QThreadPool:
@@ -77,6 +80,27 @@ def load_av() -> Any:
         return _av
 
 
+def _open(av: Any, path: Path) -> Any:
+    """The file's container, kept open between decodes (opening reads its tables, ~3 ms):
+    one file at a time, used on the decode worker only."""
+    if _kept and _kept[0] == path:
+        return _kept[1]
+    release()
+    container = av.open(str(path))
+    # Slices only, no frame threads: a frame threads' decoder would take skip_frame late.
+    container.streams.video[0].thread_type = "SLICE"
+    _kept[:] = [path, container]
+    return container
+
+
+def release(path: Path | None = None) -> None:
+    """Close the kept file (``path``, or whichever): on the decode worker."""
+    if _kept and (path is None or _kept[0] == path):
+        container = _kept[1]
+        _kept.clear()
+        container.close()
+
+
 def decode_frame(path: Path, timing: VideoTiming, key: int, index: int, size: tuple[int, int],
                  job: Job | None = None) -> Frame | None:
     """Frame ``index``, decoded from key frame ``key`` and converted to ``size`` in RV32;
@@ -86,44 +110,66 @@ def decode_frame(path: Path, timing: VideoTiming, key: int, index: int, size: tu
         return None
     want_us = timing.frame_us[index]
     w, h = size
-    with av.open(str(path)) as container:
+    try:
+        container = _open(av, path)
         stream = container.streams.video[0]
+
+        def to_us(pts: int) -> int:
+            return round(float(pts * stream.time_base) * 1e6)
+
         if frame_size_for(stream.width, stream.height) != size:
             log.info("quick decode: %dx%d is not shown at %dx%d; left to libvlc",
                      stream.width, stream.height, w, h)
             return None
-        stream.thread_type = "AUTO"
+        # (seeking flushes the decoder: nothing of an earlier decode comes out after it)
         container.seek(int(timing.frame_us[key] / 1e6 / stream.time_base), stream=stream,
                        backward=True)
-        for frame in container.decode(stream):
+        codec = stream.codec_context
+        # Frames no other frame refers to, shown before the one asked for, are skipped: the
+        # frame itself and everything it is decoded from are decoded as always.
+        codec.skip_frame = "NONREF"
+        skipping = True
+        for packet in container.demux(stream):
             if job is not None and job.cancelled:
                 return None
-            if frame.pts is None:
+            if packet.pts is None and packet.size:
                 return None
-            t_us = round(float(frame.pts * stream.time_base) * 1e6)
-            if abs(t_us - want_us) <= TIME_SLACK_US:
-                pixels = frame.reformat(width=w, height=h, format="bgra").to_ndarray()
-                image = QImage(pixels.data, w, h, pixels.strides[0],
-                               QImage.Format.Format_RGB32).copy()
-                return Frame(ms_of(timing, index), image)
-            if t_us > want_us:
-                break
+            if skipping and packet.size and to_us(packet.pts) >= want_us - TIME_SLACK_US:
+                codec.skip_frame = "DEFAULT"
+                skipping = False
+            for frame in codec.decode(packet if packet.size else None):
+                if frame.pts is None:
+                    return None
+                t_us = to_us(frame.pts)
+                if abs(t_us - want_us) <= TIME_SLACK_US:
+                    pixels = frame.reformat(width=w, height=h, format="bgra").to_ndarray()
+                    image = QImage(pixels.data, w, h, pixels.strides[0],
+                                   QImage.Format.Format_RGB32).copy()
+                    return Frame(ms_of(timing, index), image)
+                if t_us > want_us and not skipping:
+                    break  # past it: the frame at the table's time never came
+            else:
+                continue
+            break
+    except BaseException:
+        release()  # a damaged file or a decoder error: open it afresh next time
+        raise
     log.info("quick decode: no frame at %d us (frame %d); left to libvlc", want_us, index)
     return None
 
 
 def warm_up(path: Path) -> None:
+    """PyAV imported, ``path`` opened and its first frame decoded (the decoder started)."""
     av = load_av()
     if av is None:
         return
     try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            for frame in container.decode(stream):
-                frame.reformat(format="bgra").to_ndarray()
-                break
+        container = _open(av, path)
+        for frame in container.decode(container.streams.video[0]):
+            frame.reformat(format="bgra").to_ndarray()
+            break
     except Exception as exc:  # noqa: BLE001 - a warm-up only; the decode itself reports
+        release()
         log.info("quick decode warm-up of %s: %s", path, exc)
 
 
@@ -133,10 +179,21 @@ class QuickFrames:
     quick_decoding = True  # off: libvlc's count alone (the benchmark compares both)
 
     def _quick_warm(self) -> None:
-        """Import PyAV and decode the first frame on the decode worker once a video's frame
-        table is known (the decoder's first start costs more than a decode)."""
-        if self.quick_decoding and self._path is not None:
-            path = self._path
+        """Once the video's first picture is shown and it has been left alone a moment
+        (not while it opens: that races the window's first paint for the CPU), import PyAV
+        and decode the first frame on the decode worker: the decoder's first start costs
+        more than a decode."""
+        self._quick_warm_due = self.quick_decoding and not _warmed
+
+    def _maybe_quick_warm(self, now: float) -> None:
+        if not self._quick_warm_due or not self._ever_shown \
+                or self._op is not None or now - self._quiet_since < PREPARE_IDLE_S:
+            return
+        global _warmed
+        self._quick_warm_due = False
+        path = self._path
+        if path is not None:
+            _warmed = True
             run_task(lambda job: warm_up(path), pool=quick_pool())
 
     def _quick_start(self, op: Exact) -> bool:
@@ -149,9 +206,8 @@ class QuickFrames:
         size = session.sink.configured or session.sink.target
         if size is None:
             return False
-        previous = getattr(self, "_quick_task", None)
-        if previous is not None:
-            previous.cancel()
+        if self._quick_task is not None:
+            self._quick_task.cancel()
         path, key, index, token = session.path, op.key, op.index, self._token
         self._quick_task = run_task(
             lambda job: decode_frame(path, timing, key, index, size, job),
@@ -159,6 +215,14 @@ class QuickFrames:
             on_error=lambda exc: self._quick_failed(op, exc, token),
             pool=quick_pool(), owner=self)
         return True
+
+    def _quick_release(self) -> None:
+        """The video is closed: the decode worker lets go of its file too."""
+        if self._quick_task is not None:
+            self._quick_task.cancel()
+        path = self._path
+        if path is not None and _kept:
+            run_task(lambda job: release(path), pool=quick_pool())
 
     def _quick_current(self, op: Exact, token: int) -> Exact | None:
         """The exact seek in flight for ``op``'s frame (the count may have started again from
@@ -190,4 +254,4 @@ class QuickFrames:
         self._quick_done(op, None, token)
 
 
-__all__ = ["QuickFrames", "decode_frame", "load_av", "quick_pool", "warm_up"]
+__all__ = ["QuickFrames", "decode_frame", "load_av", "quick_pool", "release", "warm_up"]
