@@ -7,7 +7,10 @@ and in a list that wraps their text; undoing a note removes its marks."""
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 
+import numpy as np
 import pytest
 import shiboken6
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
@@ -17,6 +20,7 @@ from reviewer_app.domain import AnnotationKind
 from reviewer_app.gui.media.seek_markers import MARK_COLOUR, tooltip_at
 from reviewer_app.gui.workspace.notes_cells import HTML_ROLE
 from reviewer_app.gui.workspace.notes_panel import NoteDialog
+from reviewer_app.resources_path import resource
 from reviewer_app.services import annotations as notes_svc
 
 from workspace_support import make_workspace, wait_saved
@@ -344,3 +348,41 @@ def test_a_note_on_a_reflection_quotes_the_selected_passage(qtbot, ws1001, demo_
     ws.editor.undo_stack.undo()
     wait_saved(qtbot, ws)
     assert text.extraSelections() == []
+
+
+def test_a_note_made_during_the_session_shows_its_very_frame_at_once(qtbot, ws, demo_ctx):
+    """A note written now has no frame decoded ahead; choosing it later still shows its very
+    frame (checked against ffmpeg's decoding of the demo video, byte for byte), and well
+    before libvlc could count to it from its key frame at 1x (47 frames, 1.9 s)."""
+    media = ws.viewer.media
+    engine = media.engine()
+    qtbot.waitUntil(engine.settled, timeout=10_000)
+    with qtbot.waitSignal(media.frameShown, timeout=10_000):
+        media.seek(5_900)  # the seek bar: near that time
+    qtbot.waitUntil(engine.settled, timeout=10_000)
+    write_note(qtbot, ws, "Pupils turn to their partners")
+    note = next(n for n in ws.editor.notes if n.text == "Pupils turn to their partners")
+    with qtbot.waitSignal(media.frameShown, timeout=10_000):
+        media.seek(0, exact=True)  # elsewhere, then back to the note at once
+    timing = engine._timing
+    index = timing.index_at(note.start_ms * 1000)
+    assert index - timing.key_before(index) >= 40 and index not in engine._prepared
+    started = time.monotonic()
+    with qtbot.waitSignal(media.frameShown, timeout=10_000) as shown:
+        ws.go_to_note(note)
+    took = time.monotonic() - started
+    assert shown.args[0] == round(timing.frame_us[index] / 1000)
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(resource("demo", "classroom.mp4")),
+                          "-vf", f"select='eq(n\\,{index})'", "-vsync", "0", "-f", "rawvideo",
+                          "-pix_fmt", "bgra", "-"], check=True, timeout=60, capture_output=True).stdout
+    reference = np.frombuffer(raw, np.uint8).reshape(360, 640, 4)[..., :3]
+    image = media.current_frame().convertToFormat(QImage.Format.Format_RGB32)
+    got = np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes()).reshape(
+        image.height(), image.bytesPerLine() // 4, 4)[:, :640, :3]
+    assert np.count_nonzero(got != reference) == 0, index
+    assert took < 1.2, f"{took:.2f} s: counted by libvlc, not decoded at once"
+    # libvlc lands on the same frame behind it: a step goes on from there, exactly.
+    qtbot.waitUntil(engine.settled, timeout=10_000)
+    with qtbot.waitSignal(media.frameShown, timeout=10_000) as step:
+        media.step_frame(1)
+    assert step.args[0] == round(timing.frame_us[index + 1] / 1000)

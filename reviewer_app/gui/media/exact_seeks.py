@@ -36,6 +36,7 @@ from reviewer_app.gui.media.tuning import (
     EXACT_DIRECT_S,
     EXACT_STALL_S,
     FIRST_FRAME_TIMEOUT_S,
+    QUICK_WAIT_S,
 )
 
 if TYPE_CHECKING:
@@ -89,17 +90,18 @@ class ExactSeeks:
             # Play on from the next frame, counted like any exact seek (its picture shows
             # once it is reached; the note's frame stays on screen meanwhile).
             if index + 1 < len(self._timing):
-                self._exact_start(index + 1, purpose="show", play=True)
+                self._exact_start(index + 1, purpose="show", play=True, quick=False)
             else:
                 self._want_play = False
                 self._set_state("ended")
 
     def _exact_start(self, index: int, *, purpose: str, play: bool = False,
-                     attempts: int = 0, direct: bool = False) -> bool:
+                     attempts: int = 0, direct: bool = False, quick: bool = True) -> bool:
         """Count to frame ``index`` from the key frame before it. ``direct``: start paused
         on that very frame instead (after the end came before the count reached it: with
         libavformat, the last frame of a VP9 WebM is never shown after a resume, but a
-        paused start inside it shows it)."""
+        paused start inside it shows it). ``quick``: a frame to show is decoded by PyAV
+        meanwhile too (quick_frames), and shown if that is done first."""
         timing = self._timing
         session = self._session
         if timing is None or session is None:
@@ -107,10 +109,10 @@ class ExactSeeks:
         key = index if direct else timing.key_before(index)
         if key is None:
             return False
-        start_ms = start_ms_at_key(timing, key)
-        self._op = Exact(self._ms_of(index), time.monotonic(), play=play, index=index,
-                       key=key, purpose=purpose, attempts=attempts, direct=direct,
-                       counter=ExactCount(timing, key, index, prepare=purpose == "prepare"))
+        op = Exact(self._ms_of(index), time.monotonic(), play=play, index=index, key=key,
+                   purpose=purpose, attempts=attempts, direct=direct,
+                   counter=ExactCount(timing, key, index, prepare=purpose == "prepare"))
+        self._op = op
         self._drop_clock()
         self._holding = False
         self._seek_safe = False
@@ -118,17 +120,36 @@ class ExactSeeks:
         if purpose == "show":
             self._ended = False
             self._exact_run = False
+            self._emit_position(op.target)
+        log.debug("exact seek to frame %d (%s): from key frame %d, attempt %d", index, purpose,
+                  key, attempts + 1)
+        if purpose == "show" and quick and not direct and attempts == 0 and self._quick_start(op):
+            # libvlc's count starts once the decode is done (the frame is on screen by then):
+            # restarting its input takes the GUI thread and the CPU meanwhile. What libvlc
+            # still shows from before is ignored (a new input epoch).
+            op.vlc_deferred = True
+            session.epoch += 1
+            if self._vlc_mode == "playing":
+                session.player.set_pause(1)
+                self._vlc_mode = "paused"
+                self._paused_at = time.monotonic()
+            self._vlc_idx = -1
+            self._can_step = self._can_resume = False
+            self._apply_audio()
+            return True
+        self._exact_begin_count(op)
+        return True
+
+    def _exact_begin_count(self, op: Exact) -> None:
+        """libvlc's input restarted paused at ``op``'s key frame, to count from there."""
+        session = self._session
+        op.vlc_deferred = False
         if session.sink is not None:
             session.sink.keep_repeats = True
-        session.restart(start_ms, paused=True)
+        session.restart(start_ms_at_key(self._timing, op.key), paused=True)
         self._vlc_mode = "playing"
         self._apply_audio()
         session.player.set_rate(1.0)
-        if purpose == "show":
-            self._emit_position(self._op.target)
-        log.debug("exact seek to frame %d (%s): from key frame %d, attempt %d", index, purpose,
-                  key, attempts + 1)
-        return True
 
     def _abandon_exact(self) -> None:
         """Drop the exact seek in flight (a newer seek came): libvlc pauses wherever it is,
@@ -223,6 +244,8 @@ class ExactSeeks:
         if attempts < EXACT_ATTEMPTS:
             self._exact_start(op.index, purpose=op.purpose, play=op.play, attempts=attempts,
                               direct=self._try_direct(op))
+            if self._op is not None:
+                self._op.shown_early = op.shown_early
             return
         self._end_exact_counting()
         log.warning("exact seek to frame %d gave up after %d attempts", op.index, attempts)
@@ -232,6 +255,12 @@ class ExactSeeks:
             self._wanted_ms = [m for m in self._wanted_ms
                                if self._timing.index_at(self._clamp(m) * 1000) != op.index]
             self._stop_decoding_ahead()
+            self._after_op()
+        elif op.shown_early:  # the frame is on screen (quick_frames): libvlc just stops
+            self._stop_decoding_ahead()
+            self._want_play = False
+            if self._state == "playing":
+                self._set_state("paused")
             self._after_op()
         else:
             self._restart(self._snap(op.target), play=op.play)  # as near as libvlc lands
@@ -279,11 +308,18 @@ class ExactSeeks:
             if self._state in ("loading", "ended", "playing"):
                 self._set_state("paused")
         self._apply_audio()
-        self._show(self._frames[self._v], emit_shown=True)
+        if op.shown_early:  # quick_frames showed this very frame already
+            self._emit_position(ms)
+        else:
+            self._show(self._frames[self._v], emit_shown=True)
         self._after_op()
 
     def _watch_exact(self, op: Exact, now: float) -> None:
         age = now - op.started
+        if op.vlc_deferred:
+            if age > QUICK_WAIT_S:  # the decode beside it takes too long: count meanwhile
+                self._exact_begin_count(op)
+            return
         if op.direct and op.counter.count < 0 and age > EXACT_DIRECT_S:
             self._exact_doubt(op, "no picture when started on the frame itself")
         elif op.counter.count < 0 and age > FIRST_FRAME_TIMEOUT_S:

@@ -120,7 +120,8 @@ class FrameSteps:
             index = max(0, min(len(timing) - 1, index))
             log.info("step %+d from %d: the frames around it are alike; counting to frame %d",
                      op.direction, op.reference_ms, index)
-            if self._exact_start(index, purpose="show", play=False):
+            # (Counted, not decoded aside by quick_frames: play goes on from there at once.)
+            if self._exact_start(index, purpose="show", play=False, quick=False):
                 return
         if op.match is not None and op.match + op.direction >= 0:
             base = op.reference_ms - op.match * self._frame_ms

@@ -92,6 +92,8 @@ class MediaLoading:
         self._timing_known = True
         if self._timing is None:
             log.info("no frame table for %s: seeks land by time alone", self._path)
+        elif not self._audio:
+            self._quick_warm()
         if self._ready and self._pending_seek is not None:
             pending, self._pending_seek = self._pending_seek, None
             self.seek(pending, exact=self._pending_exact)
@@ -100,6 +102,7 @@ class MediaLoading:
         if self._loop is not None or self._mark_in is not None or self._mark_out is not None:
             self.clear_loop()  # a marked range belongs to the item it was marked on
         session = self._session
+        self._quick_release()
         self._parse_timer.stop()
         self._timer.stop()
         self._set_session(None)

@@ -154,6 +154,8 @@ class Exact(Op):
     direct: bool = False      # started paused on the frame itself (see _exact_start)
     attempts: int = 0
     frames: list[Frame] = field(default_factory=list)
+    shown_early: bool = False  # its frame is on screen already (quick_frames), as a still
+    vlc_deferred: bool = False  # libvlc's count waits for quick_frames' decode
     kind: ClassVar[str] = "exact"
 
     def on_frame(self, engine: MediaEngine, image: QImage, at: float) -> None:

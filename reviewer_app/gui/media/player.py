@@ -11,6 +11,7 @@ code that works around it:
 * ``video_playback``: the input (re)started, pause and resume, the clock while playing;
 * ``audio_playback``: audio files;
 * ``exact_seeks``: frames counted from a key frame (notes, typed times);
+* ``quick_frames``: the same frames decoded at once by PyAV beside the count;
 * ``decode_ahead``: notes' frames decoded ahead while the video waits (prepare_frames);
 * ``frame_steps``: frame steps and the pixel-matching replay (capture, prefetch);
 * ``end_and_loop``: the end of the file, the loop and the marks;
@@ -47,6 +48,7 @@ from reviewer_app.gui.media.media_loading import MediaLoading
 from reviewer_app.gui.media.operations import Exact, Op, PausedSeek, Restart
 from reviewer_app.gui.media.playback_clock import PlaybackClock
 from reviewer_app.gui.media.probe import ProbeResult, cannot_play_message
+from reviewer_app.gui.media.quick_frames import QuickFrames
 from reviewer_app.gui.media.rate_and_volume import RATES, RateAndVolume
 from reviewer_app.gui.media.tuning import END_QUIET_S, PREFETCH_DELAY_S, SETTLE_S, TICK_MS
 from reviewer_app.gui.media.video_playback import VideoPlayback
@@ -64,8 +66,8 @@ log = logging.getLogger(__name__)
 DEFAULT_FPS = 25.0
 
 
-class MediaEngine(MediaLoading, VideoPlayback, AudioPlayback, ExactSeeks, DecodeAhead, FrameSteps,
-                  EndAndLoop, RateAndVolume, QObject):
+class MediaEngine(MediaLoading, VideoPlayback, AudioPlayback, ExactSeeks, QuickFrames, DecodeAhead,
+                  FrameSteps, EndAndLoop, RateAndVolume, QObject):
     """libvlc playback of one file at a time, with exact frame bookkeeping. GUI thread only."""
 
     positionChanged = Signal(int)
@@ -167,6 +169,8 @@ class MediaEngine(MediaLoading, VideoPlayback, AudioPlayback, ExactSeeks, Decode
         self._prepared = PreparedFrames()
         self._quiet_since = 0.0          # the last seek, step or play: preparing waits
         self._wanted_ms: list[int] = []
+        self._quick_task = None          # quick_frames' decode in flight (a Task)
+        self._quick_warm_due = False     # quick_frames' warm-up waits for a quiet moment
 
     # ------------------------------------------------------------------------ public API --
     def play(self) -> None:
@@ -464,6 +468,7 @@ class MediaEngine(MediaLoading, VideoPlayback, AudioPlayback, ExactSeeks, Decode
                 op = self._op
         if op is None:
             self._maybe_prepare(now)
+            self._maybe_quick_warm(now)
             op = self._op
         if op is not None:
             op.watch(self, now)

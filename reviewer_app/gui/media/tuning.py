@@ -20,4 +20,5 @@ PREFETCH_AHEAD = 3           # ... this many past the frame on screen
 EXACT_ATTEMPTS = 3           # a doubtful count starts again from the key frame, this often
 EXACT_STALL_S = 1.5          # ... or when no picture came for this long
 EXACT_DIRECT_S = 0.6         # a paused start on the frame itself that shows nothing by then
+QUICK_WAIT_S = 0.4           # libvlc's count starts anyway if PyAV's decode is not done by then
 PREPARE_IDLE_S = 0.25        # prepare only once nothing else happened for this long

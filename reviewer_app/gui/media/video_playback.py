@@ -65,7 +65,8 @@ class VideoPlayback:
             # libvlc is not on the frame on screen, and a direct restart could land a few
             # frames before it: count to the next frame (the frame on screen stays meanwhile).
             index = timing.index_at(shown.ms * 1000) + 1
-            if index < len(timing) and self._exact_start(index, purpose="show", play=True):
+            if index < len(timing) and self._exact_start(index, purpose="show", play=True,
+                                                         quick=False):
                 return
         if self._ended or shown is None or self._vlc_mode == "stopped":
             start = 0
