@@ -23,7 +23,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -138,13 +137,13 @@ def run_pass(ctx: AppContext, profile_name: str | None = None, job: Job | None =
         if queued or recovered:
             log.info("sync: %d older decisions queued, %d interrupted sends queued again",
                      queued, recovered)
-        lookup = partial(outbox.recipient_for, ctx.sessions)
-        with make_adapter(profile, store, recipient_lookup=lookup, transport=transport) as adapter:
+        recipients = outbox.Recipients(ctx.sessions)
+        with make_adapter(profile, store, recipient_lookup=recipients, transport=transport) as adapter:
             adapter.require_sign_in()  # no sign-in: say so before anything else
             carries = heads if adapter.carries_audit_head else None
             if carries is not None:
                 _check_remembered_head(carries, adapter)
-            failures = _push(ctx, adapter, job, settings, report, carries)
+            failures = _push(ctx, adapter, job, settings, report, carries, recipients)
             if carries is not None and report.sent == 0 and failures == 0:
                 _show_head(carries, adapter, report)
             if failures < settings.max_failures:
@@ -168,7 +167,7 @@ def run_pass(ctx: AppContext, profile_name: str | None = None, job: Job | None =
 
 
 def _push(ctx: AppContext, adapter: IssuerAdapter, job: Job, settings: SyncSettings,
-          report: SyncReport, heads: AuditHeads | None) -> int:
+          report: SyncReport, heads: AuditHeads | None, recipients: outbox.Recipients) -> int:
     """Send due entries until none is due within the patience; returns failures in a row."""
     sessions = ctx.sessions
     counts = outbox.counts(sessions)
@@ -190,6 +189,7 @@ def _push(ctx: AppContext, adapter: IssuerAdapter, job: Job, settings: SyncSetti
             if wait > 0 and job.cancel_event.wait(wait):
                 job.check()
             continue
+        recipients.load(batch)  # one query for the batch, not one per decision
         try:
             if heads is not None:  # signed now: the log grows as answers are recorded
                 adapter.audit_head = heads.signed()
@@ -217,8 +217,8 @@ def _push(ctx: AppContext, adapter: IssuerAdapter, job: Job, settings: SyncSetti
         report.sent += len(batch)
         answered = {o.uid for o in outcomes}
         missing = [e for e in batch if e.uid not in answered]
-        got = outbox.acknowledge(sessions, [o for o in outcomes if o.uid in {e.uid for e in batch}],
-                                 adapter.profile.name)
+        sent = {e.uid for e in batch}
+        got = outbox.acknowledge(sessions, [o for o in outcomes if o.uid in sent], adapter.profile.name)
         report.accepted += got["accepted"]
         report.duplicates += got["duplicate"]
         report.rejected += got["rejected"]

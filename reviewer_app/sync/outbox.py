@@ -378,6 +378,38 @@ def list_entries(sessions, *, limit: int | None = None,  # noqa: ANN001
         return [EntryView(*r) for r in session.execute(stmt)]
 
 
+class Recipients:
+    """``recipient_for`` for a sync pass: ``load(batch)`` reads the recipients of a whole
+    claimed batch in one query before it is sent (not one query per decision); a decision
+    outside the loaded batch is looked up on its own."""
+
+    def __init__(self, sessions) -> None:  # noqa: ANN001 - a sessionmaker
+        self.sessions = sessions
+        self._known: dict[tuple[str, int], tuple[str, str] | None] = {}
+
+    def load(self, entries: Sequence[Claimed]) -> None:
+        wanted = {(str(e.payload.get("submission_id")), int(e.payload.get("attempt") or 1))
+                  for e in entries if e.payload.get("decision") == "earned"}
+        self._known = dict.fromkeys(wanted)
+        keys = sorted({key for key, _ in wanted})
+        with self.sessions() as session:
+            for start in range(0, len(keys), 500):
+                rows = session.execute(
+                    select(m.Submission.key, m.Attempt.number, m.Attempt.recipient_type,
+                           m.Attempt.recipient_identity)
+                    .join(m.Submission, m.Attempt.submission_id == m.Submission.id)
+                    .where(m.Submission.key.in_(keys[start:start + 500])))
+                for key, number, kind, identity in rows:
+                    if (key, number) in self._known and kind and identity:
+                        self._known[key, number] = (kind, identity)
+
+    def __call__(self, submission_key: str, attempt: int) -> tuple[str, str] | None:
+        pair = (str(submission_key), int(attempt))
+        if pair in self._known:
+            return self._known[pair]
+        return recipient_for(self.sessions, submission_key, attempt)
+
+
 def recipient_for(sessions, submission_key: str, attempt: int) -> tuple[str, str] | None:  # noqa: ANN001
     """The badge recipient (type, identity) the package named, for issuing a badge."""
     with sessions() as session:
