@@ -22,6 +22,7 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
@@ -127,14 +128,24 @@ def enqueue_missing(sessions) -> int:  # noqa: ANN001 - a sessionmaker
 
 @dataclass(frozen=True)
 class Claimed:
+    """A claimed entry: its frozen payload as stored (JSON text, parsed only if an adapter
+    asks for ``payload``) and the columns written from it."""
+
     id: int
     uid: str
     tries: int
-    payload: dict[str, Any]
+    payload_json: str
+    submission_key: str
+    attempt: int
+    decision: str
+
+    @cached_property
+    def payload(self) -> dict[str, Any]:
+        return json.loads(self.payload_json)
 
     @property
     def label(self) -> str:
-        return f"{self.payload.get('submission_id')} attempt {self.payload.get('attempt')}"
+        return f"{self.submission_key} attempt {self.attempt}"
 
 
 @dataclass(frozen=True)
@@ -199,10 +210,11 @@ def claim(sessions, limit: int, claim_id: str, *, now: datetime | None = None) -
             .values(state=SENDING, claim_id=claim_id, claimed_at=now)
             .execution_options(synchronize_session=False))
         rows = session.execute(
-            select(m.OutboxEntry.id, m.OutboxEntry.uid, m.OutboxEntry.tries, m.OutboxEntry.payload_json)
+            select(m.OutboxEntry.id, m.OutboxEntry.uid, m.OutboxEntry.tries, m.OutboxEntry.payload_json,
+                   m.OutboxEntry.submission_key, m.OutboxEntry.attempt_number, m.OutboxEntry.decision)
             .where(m.OutboxEntry.claim_id == claim_id, m.OutboxEntry.state == SENDING)
             .order_by(m.OutboxEntry.id)).all()
-    return [Claimed(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+    return [Claimed(*r) for r in rows]
 
 
 def acknowledge(sessions, outcomes: Iterable[Outcome], issuer: str) -> dict[str, int]:  # noqa: ANN001
@@ -379,18 +391,17 @@ def list_entries(sessions, *, limit: int | None = None,  # noqa: ANN001
 
 
 class Recipients:
-    """``recipient_for`` for a sync pass: ``load(batch)`` reads the recipients of a whole
-    claimed batch in one query before it is sent (not one query per decision); a decision
-    outside the loaded batch is looked up on its own."""
+    """``recipient_for`` for a sync pass: the recipients of a whole claimed batch are read
+    in one query (``read``) and handed to the adapter before the batch is sent (``use``),
+    not one query per decision; a decision outside them is looked up on its own."""
 
     def __init__(self, sessions) -> None:  # noqa: ANN001 - a sessionmaker
         self.sessions = sessions
         self._known: dict[tuple[str, int], tuple[str, str] | None] = {}
 
-    def load(self, entries: Sequence[Claimed]) -> None:
-        wanted = {(str(e.payload.get("submission_id")), int(e.payload.get("attempt") or 1))
-                  for e in entries if e.payload.get("decision") == "earned"}
-        self._known = dict.fromkeys(wanted)
+    def read(self, entries: Sequence[Claimed]) -> dict[tuple[str, int], tuple[str, str] | None]:
+        wanted = {(e.submission_key, e.attempt) for e in entries if e.decision == "earned"}
+        found: dict[tuple[str, int], tuple[str, str] | None] = dict.fromkeys(wanted)
         keys = sorted({key for key, _ in wanted})
         with self.sessions() as session:
             for start in range(0, len(keys), 500):
@@ -400,8 +411,12 @@ class Recipients:
                     .join(m.Submission, m.Attempt.submission_id == m.Submission.id)
                     .where(m.Submission.key.in_(keys[start:start + 500])))
                 for key, number, kind, identity in rows:
-                    if (key, number) in self._known and kind and identity:
-                        self._known[key, number] = (kind, identity)
+                    if (key, number) in found and kind and identity:
+                        found[key, number] = (kind, identity)
+        return found
+
+    def use(self, known: dict[tuple[str, int], tuple[str, str] | None]) -> None:
+        self._known = known
 
     def __call__(self, submission_key: str, attempt: int) -> tuple[str, str] | None:
         pair = (str(submission_key), int(attempt))
