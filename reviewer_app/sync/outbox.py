@@ -287,9 +287,10 @@ def _audit_answers(session: Session, answers: list[dict[str, Any]],
     audit.append_many(session, entries, actor_uid=me)
 
 
-def release(sessions, entries: Sequence[Claimed], error: str, backoff: Backoff,  # noqa: ANN001
+def release(sessions, entries: Sequence[Claimed], error: str | None, backoff: Backoff,  # noqa: ANN001
             *, count_try: bool = True, rng: random.Random | None = None) -> datetime | None:
-    """Put claimed entries back in the queue after a failed try, each with its backoff."""
+    """Put claimed entries back in the queue after a failed try, each with its backoff
+    (``error`` None: they were not sent at all; their last error stays as it was)."""
     if not entries:
         return None
     now = utcnow()
@@ -301,11 +302,12 @@ def release(sessions, entries: Sequence[Claimed], error: str, backoff: Backoff, 
         earliest = when if earliest is None or when < earliest else earliest
         params.append({"b_id": e.id, "b_tries": tries, "b_next": when})
     table = m.OutboxEntry.__table__
+    changes: dict[str, Any] = {} if error is None else {"last_error": error[:1000]}
     with sessions() as session, session.begin():
         session.connection().execute(
             table.update().where(table.c.id == bindparam("b_id"), table.c.state == SENDING)
             .values(state=QUEUED, tries=bindparam("b_tries"), next_attempt_at=bindparam("b_next"),
-                    claim_id=None, last_error=error[:1000]),
+                    claim_id=None, **changes),
             params)
     return earliest
 

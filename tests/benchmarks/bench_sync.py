@@ -3,7 +3,8 @@
 httpx loop posting the same payloads to the same issuer, interleaved.
 
     python tests/benchmarks/bench_sync.py [--mode time|gui|both] [--count 10000]
-                                          [--batch 500] [--rounds 3] [--json FILE]
+                                          [--batch 500] [--rounds 3] [--issuer-nice 10]
+                                          [--json FILE]
 
 A script, not a test (pytest does not collect it). Two measurements:
 
@@ -23,8 +24,8 @@ A script, not a test (pytest does not collect it). Two measurements:
   processes) of each side; the ratios app/bare per round, their median and range. Checked
   after each round: every decision stored exactly once, and both issuers stored the very
   same payloads. Floor: median wall ratio <= 1.2.
-* ``gui``: the same data folder opened in the main window (offscreen), Sync > Sync Now
-  triggered as the user does, while a 10 ms QTimer on the GUI thread records the gaps
+* ``gui``: the same data folder opened in the main window (offscreen), its Outbox open,
+  Sync > Sync Now triggered as the user does, while a 10 ms QTimer on the GUI thread records the gaps
   between its ticks, until half a second after the pass ended. Floor: no gap of 50 ms or
   more (the 10 ms interval counted in).
 
@@ -145,7 +146,7 @@ def make_decisions(ctx, count: int) -> list[str]:
 class IssuerProcess:
     """``reviewer-app issuer-serve --port 0`` in a child process, with its own store."""
 
-    def __init__(self, folder: Path, name: str = "issuer") -> None:
+    def __init__(self, folder: Path, name: str = "issuer", nice: int = 10) -> None:
         self.store = folder / name
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "reviewer_app", "--data-dir", str(folder / f"{name}-app"),
@@ -159,7 +160,7 @@ class IssuerProcess:
             # It stands in for the issuer's own machine: on a 2-core laptop it should not
             # take the CPU from the client being measured (its own work still runs at once
             # whenever a core is free).
-            preexec_fn=(lambda: os.nice(10)) if hasattr(os, "nice") else None)
+            preexec_fn=(lambda: os.nice(nice)) if hasattr(os, "nice") and nice else None)
         line = self.proc.stdout.readline()
         match = re.search(r"listening on (\S+?) \(", line)
         if not match:
@@ -216,7 +217,7 @@ class Round:
         self.ctx.close()
 
 
-def prepare(folder: Path, count: int) -> Round:
+def prepare(folder: Path, count: int, nice: int = 10) -> Round:
     from reviewer_app.config import resolve_paths
     from reviewer_app.services import sync
     from reviewer_app.store.context import AppContext
@@ -227,7 +228,7 @@ def prepare(folder: Path, count: int) -> Round:
     try:
         keys = [f"BENCH-{i:06d}" for i in range(count)]
         for name in ("issuer", "bare-issuer"):
-            issuers.append(IssuerProcess(folder, name))
+            issuers.append(IssuerProcess(folder, name, nice))
             issuers[-1].assign(keys)
         sync.add_profile(ctx, "bench", "reference", issuers[0].url, USER)
         sync.login(ctx, "bench", PASSWORD)
@@ -287,13 +288,13 @@ def timed(fn):
     return value, time.perf_counter() - started, time.process_time() - cpu
 
 
-def run_round(number: int, count: int, batch: int, workdir: Path) -> dict:
+def run_round(number: int, count: int, batch: int, workdir: Path, nice: int) -> dict:
     """The bare loop and the app's sync (``services.sync.sync_now``), one after the other,
     the order alternating from round to round, each against its own fresh issuer."""
     from reviewer_app.services import sync
     from reviewer_app.sync.engine import SyncSettings
 
-    r = prepare(workdir, count)
+    r = prepare(workdir, count, nice)
     try:
         batches, head = bare_requests(r.ctx, batch)
         token = httpx.post(f"{r.bare_issuer.url}/api/v1/auth/token", timeout=60, json={
@@ -334,15 +335,15 @@ def check(ctx, issuer: IssuerProcess, count: int) -> dict:
             and counts["accepted"] == count}
 
 
-def run_time(count: int, batch: int, rounds: int, workdir: Path) -> dict:
+def run_time(count: int, batch: int, rounds: int, workdir: Path, nice: int) -> dict:
     results = []
     for number in range(rounds):
         folder = workdir / f"round-{number}"
-        results.append(run_round(number, count, batch, folder))
+        results.append(run_round(number, count, batch, folder, nice))
         shutil.rmtree(folder, ignore_errors=True)
     walls = sorted(x["wall_ratio"] for x in results)
     cpus = sorted(x["cpu_ratio"] for x in results)
-    summary = {"mode": "time", "count": count, "batch": batch, "rounds": results,
+    summary = {"mode": "time", "count": count, "batch": batch, "issuer_nice": nice, "rounds": results,
                "wall_ratio_median": round(statistics.median(walls), 3),
                "wall_ratio_range": [round(walls[0], 3), round(walls[-1], 3)],
                "cpu_ratio_median": round(statistics.median(cpus), 3),
@@ -359,7 +360,7 @@ def run_time(count: int, batch: int, rounds: int, workdir: Path) -> dict:
     return summary
 
 
-def run_gui(count: int, batch: int, workdir: Path) -> dict:
+def run_gui(count: int, batch: int, workdir: Path, nice: int) -> dict:
     """The main window over the data folder; Sync > Sync Now triggered as the user does,
     while a 10 ms QTimer on the GUI thread records the gaps between its ticks."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -369,12 +370,13 @@ def run_gui(count: int, batch: int, workdir: Path) -> dict:
     from reviewer_app.gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])  # noqa: F841 - kept alive for the run
-    r = prepare(workdir, count)
+    r = prepare(workdir, count, nice)
     window = None
     try:
         window = MainWindow(r.ctx)
         window.show()
         controller = window.sync_controller  # (installed after the first page at the latest)
+        controller.actions["outbox"].trigger()  # the outbox open too: it reloads as the pass ends
         loop = QEventLoop()
         QTimer.singleShot(1_000, loop.quit)  # let the first page and the status read settle
         loop.exec()
@@ -432,6 +434,9 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--issuer-nice", type=int, default=10,
+                        help="the issuers' niceness (default 10: they stand in for another machine; "
+                             "0: they compete for the CPU on equal terms with the client)")
     parser.add_argument("--json", type=Path, metavar="FILE")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
@@ -440,8 +445,8 @@ def main() -> int:
     for mode in (["time", "gui"] if args.mode == "both" else [args.mode]):
         workdir = Path(tempfile.mkdtemp(prefix=f"reviewer-bench-sync-{mode}-"))
         try:
-            results.append(run_time(args.count, args.batch, args.rounds, workdir) if mode == "time"
-                           else run_gui(args.count, args.batch, workdir))
+            results.append(run_time(args.count, args.batch, args.rounds, workdir, args.issuer_nice)
+                           if mode == "time" else run_gui(args.count, args.batch, workdir, args.issuer_nice))
         except Exception as exc:  # noqa: BLE001
             print(f"could not measure {mode}: {exc!r}", file=sys.stderr)
             return EXIT_CANNOT_MEASURE
@@ -461,7 +466,8 @@ def main() -> int:
                   f"wall x{r['wall_ratio_median']:.2f} (range {r['wall_ratio_range'][0]:.2f}-"
                   f"{r['wall_ratio_range'][1]:.2f}), client CPU {r['app_cpu_s_median']:.2f} s against "
                   f"{r['bare_cpu_s_median']:.2f} s: x{r['cpu_ratio_median']:.2f} (range "
-                  f"{r['cpu_ratio_range'][0]:.2f}-{r['cpu_ratio_range'][1]:.2f}) -- floor "
+                  f"{r['cpu_ratio_range'][0]:.2f}-{r['cpu_ratio_range'][1]:.2f}), issuers at nice "
+                  f"{r['issuer_nice']} -- floor "
                   f"x{MAX_WALL_RATIO}: {'OK' if r['floor_ok'] else 'MISSED'}; exactly once: "
                   f"{r['exactly_once']}; same payloads: {r['same_payloads']}; load {load}")
         else:
