@@ -20,18 +20,31 @@ logged in one audit entry: the heaviest path). Checked after each run: every rev
 score and note stored, one final decision and outbox entry per attempt, the audit chain
 intact.
 
-Floor (from the issue): under 20 s, median of the runs. Exit status: 0 when it holds,
-1 when missed, 2 when it could not measure.
+A baseline of its own, in the same run, on its own fresh copy, alternating with the app
+(the order flipped each round): ``bare_import``, the bare work with no app code -- each
+file read by orjson, its SHA-256 and its Ed25519 signature checked, and the same review,
+score, note and batch rows inserted with sqlite3 ``executemany``, one transaction per batch
+(WAL, ``synchronous=FULL``, as the app). After the first round the two databases' reviews,
+scores, notes and batches are compared row for row (the script stops if they differ). The
+baseline does none of the app's checks against the database, audit entries, queue status
+or lead's rules, so the ratio app / baseline (wall and CPU, with each round's own ratio)
+is information: it says what the app's work beyond storing the rows costs.
+
+Floor (from the issue): under 20 s, median of the runs (absolute). Exit status: 0 when
+it holds, 1 when missed, 2 when it could not measure.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import json
 import os
 import platform
 import random
 import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -43,7 +56,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import func, insert, select
 
 from reviewer_app.config import resolve_paths
@@ -65,6 +79,10 @@ COMMENTS = ["Goals are on the board and revisited at the end.",
             "The reflection describes regrouping after the exit ticket."]
 FEEDBACK = ("Your goals and written feedback are strong. Next time, check every student's "
             "understanding at the hinge point and resubmit a video showing how you act on it.")
+
+
+def _load() -> float:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
 
 def reviewer_keys(seed: int = 11) -> list[tuple[Reviewer, Ed25519PrivateKey]]:
@@ -159,6 +177,121 @@ def make_batches(folder: Path, batches: int, per_batch: int, info: dict, seed: i
     return paths
 
 
+# -- the baseline: the same work with nothing but orjson, hashlib, cryptography and sqlite3 ----
+
+def _sqlite_time(text: str | None) -> str | None:
+    """An ISO 8601 time from a batch as SQLAlchemy stores a UTC time in SQLite."""
+    if text is None:
+        return None
+    return (datetime.fromisoformat(text).astimezone(UTC).replace(tzinfo=None)
+            .isoformat(sep=" ", timespec="microseconds"))
+
+
+def bare_import(db: Path, files: list[Path]) -> int:
+    """Each file read (orjson), its SHA-256 and Ed25519 signature checked, its reviews,
+    scores and notes inserted with ``executemany``, one transaction per batch: no app code.
+    Not done here (the app does it): the enrolment and database checks, the audit entries,
+    the queue status, the lead's rules. Returns the number of reviews inserted."""
+    con = sqlite3.connect(db, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
+        con.execute(f"PRAGMA {pragma}")
+    attempts = dict(con.execute("SELECT s.key, a.id FROM attempt a JOIN submission s "
+                                "ON s.id = a.submission_id WHERE a.number = 1"))
+    videos = dict(con.execute("SELECT attempt_id, id FROM evidence_item WHERE key = 'video'"))
+    criteria = dict(con.execute("SELECT key, id FROM criterion"))
+    n = 0
+    for path in files:
+        raw = path.read_bytes()
+        data = orjson.loads(raw)
+        header, reviews = data["header"], data["reviews"]
+        reviews_json = orjson.dumps(reviews, option=orjson.OPT_SORT_KEYS)
+        if hashlib.sha256(reviews_json).hexdigest() != header["content_sha256"]:
+            raise RuntimeError(f"{path.name}: SHA-256 differs")
+        signed = (b'{"format":' + orjson.dumps(data["format"]) + b',"header":'
+                  + orjson.dumps(header, option=orjson.OPT_SORT_KEYS) + b',"reviews":'
+                  + reviews_json + b"}")
+        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(header["reviewer"]["public_key"]))
+        key.verify(base64.b64decode(data["signature"]), signed)  # InvalidSignature if not
+        who = header["reviewer"]
+        now = _sqlite_time(datetime.now(UTC).isoformat())
+        con.execute("BEGIN")
+        row = con.execute("SELECT id FROM profile WHERE uid = ?", (who["uid"],)).fetchone()
+        reviewer_id = row[0] if row else con.execute(
+            "INSERT INTO profile (uid, name, role, is_self, created_at) VALUES (?, ?, ?, 0, ?) "
+            "RETURNING id", (who["uid"], who["name"], who["role"], now)).fetchone()[0]
+        batch_id = con.execute(
+            "INSERT INTO score_batch (uid, sha256, reviewer_uid, reviewer_name, exported_at, "
+            "review_count, imported_at, file_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (header["batch_id"], header["content_sha256"], who["uid"], who["name"],
+             _sqlite_time(header["exported_at"]), header["count"], now, path.name)).fetchone()[0]
+        con.executemany(
+            "INSERT INTO review (uid, attempt_id, reviewer_id, status, decision, feedback, "
+            "created_at, updated_at, submitted_at, notes_issued, kind, batch_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'review', ?)",
+            [(r["uid"], attempts[r["submission"]], reviewer_id, r["status"], r["decision"],
+              r["feedback"], _sqlite_time(r["created_at"]), _sqlite_time(r["updated_at"]),
+              _sqlite_time(r["submitted_at"]), max((a["number"] for a in r["annotations"]), default=0),
+              batch_id) for r in reviews])
+        ids = dict(con.execute("SELECT uid, id FROM review WHERE batch_id = ?", (batch_id,)))
+        con.executemany(
+            "INSERT INTO review_score (review_id, criterion_id, level, comment, updated_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(ids[r["uid"]], criteria[sc["criterion"]], sc["level"], sc["comment"],
+              _sqlite_time(r["updated_at"])) for r in reviews for sc in r["scores"]])
+        con.executemany(
+            "INSERT INTO annotation (uid, review_id, number, evidence_item_id, criterion_id, kind, "
+            "start_ms, end_ms, page, x0, y0, x1, y1, text, created_at, updated_at, quote, quote_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(a["uid"], ids[r["uid"]], a["number"], videos[attempts[r["submission"]]],
+              criteria[a["criterion"]] if a["criterion"] else None, a["kind"], a["start_ms"],
+              a["end_ms"], a["page"], *(a["region"] or (None,) * 4), a["text"],
+              _sqlite_time(a["created_at"]), _sqlite_time(a["updated_at"]), None, None)
+             for r in reviews for a in r["annotations"]])
+        con.execute("COMMIT")
+        n += len(reviews)
+    con.close()
+    return n
+
+
+_SAME_ROWS = (  # what both sides wrote, compared after the first round
+    "SELECT r.uid, r.attempt_id, p.uid, r.status, r.decision, r.feedback, r.created_at, "
+    "r.updated_at, r.submitted_at, r.notes_issued, r.kind FROM review r "
+    "JOIN profile p ON p.id = r.reviewer_id ORDER BY r.uid",
+    "SELECT r.uid, s.criterion_id, s.level, s.comment, s.updated_at FROM review_score s "
+    "JOIN review r ON r.id = s.review_id ORDER BY r.uid, s.criterion_id",
+    "SELECT a.uid, r.uid, a.number, a.evidence_item_id, a.criterion_id, a.kind, a.start_ms, "
+    "a.end_ms, a.page, a.x0, a.y0, a.x1, a.y1, a.text, a.created_at, a.updated_at FROM annotation a "
+    "JOIN review r ON r.id = a.review_id ORDER BY a.uid",
+    "SELECT uid, sha256, reviewer_uid, reviewer_name, exported_at, review_count, file_name "
+    "FROM score_batch ORDER BY uid")
+
+
+def same_rows(a: Path, b: Path) -> str | None:
+    """None when the two databases hold the same reviews, scores, notes and batches; else
+    which differ."""
+    for query in _SAME_ROWS:
+        rows = []
+        for db in (a, b):
+            con = sqlite3.connect(db)
+            rows.append(con.execute(query).fetchall())
+            con.close()
+        if rows[0] != rows[1]:
+            table = query.split(" FROM ")[1].split()[0]
+            return f"{table}: {len(rows[0])} rows against {len(rows[1])}, or their values differ"
+    return None
+
+
+def bare_once(template: Path, work: Path, files: list[Path], expected: int) -> dict:
+    data = work / "bare"
+    shutil.rmtree(data, ignore_errors=True)
+    shutil.copytree(template, data)
+    db = resolve_paths(data_dir=data).sqlite_path
+    started, cpu = time.perf_counter(), time.process_time()
+    n = bare_import(db, files)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"seconds": round(elapsed, 3), "cpu_seconds": round(cpu, 3), "checked": n == expected}
+
+
 def run_once(template: Path, work: Path, files: list[Path], expected: int) -> dict:
     from reviewer_app.exports import batches as batch_files
     from reviewer_app.services import batches
@@ -240,13 +373,32 @@ def main() -> int:
         files = make_batches(work / "batches", args.batches, args.per_batch, info)
         setup = time.perf_counter() - t
         size = sum(p.stat().st_size for p in files)
-        runs = []
-        for _ in range(args.repeat):
-            runs.append(run_once(work / "template", work, files, total))
-            r = runs[-1]
-            print(f"  run {len(runs)}: {r['seconds']:.2f} s (CPU {r['cpu_seconds']:.2f} s; the lead's "
-                  f"rules {r['rules_seconds']:.2f} s, signatures {r['signature_seconds']:.2f} s of it), "
-                  f"checked: {r['checked']}, {r['counts']}", flush=True)
+        runs, bare_runs = [], []
+        load_before = _load()
+        for round_ in range(args.repeat):
+            # The app and the baseline in turn, the order flipped each round.
+            for side in ("app", "bare") if round_ % 2 == 0 else ("bare", "app"):
+                if side == "app":
+                    runs.append(run_once(work / "template", work, files, total))
+                    r = runs[-1]
+                    print(f"  round {round_ + 1} app : {r['seconds']:.2f} s (CPU {r['cpu_seconds']:.2f} s; "
+                          f"the lead's rules {r['rules_seconds']:.2f} s, signatures "
+                          f"{r['signature_seconds']:.2f} s of it), checked: {r['checked']}, "
+                          f"{r['counts']} (load {_load():.2f})", flush=True)
+                else:
+                    bare_runs.append(bare_once(work / "template", work, files, total))
+                    r = bare_runs[-1]
+                    print(f"  round {round_ + 1} bare: {r['seconds']:.2f} s (CPU {r['cpu_seconds']:.2f} s), "
+                          f"checked: {r['checked']} (load {_load():.2f})", flush=True)
+            if round_ == 0:
+                paths = [resolve_paths(data_dir=work / d).sqlite_path for d in ("run", "bare")]
+                differs = same_rows(*paths)
+                if differs:
+                    print(f"could not measure: the app and the baseline wrote different rows "
+                          f"({differs})", file=sys.stderr)
+                    return EXIT_CANNOT_MEASURE
+                print("  the app and the baseline wrote the same reviews, scores, notes and batches",
+                      flush=True)
     except Exception as exc:  # noqa: BLE001
         print(f"could not measure: {exc!r}", file=sys.stderr)
         return EXIT_CANNOT_MEASURE
@@ -254,19 +406,36 @@ def main() -> int:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     median = statistics.median(r["seconds"] for r in runs)
-    ok = median < MAX_SECONDS and all(r["checked"] for r in runs)
+    ok = (median < MAX_SECONDS and all(r["checked"] for r in runs)
+          and all(r["checked"] for r in bare_runs))
     machine = {"python": platform.python_version(), "cpus": os.cpu_count(),
-               "load": os.getloadavg() if hasattr(os, "getloadavg") else None}
+               "load": [load_before, _load()]}
     listed = ", ".join(f"{r['seconds']:.2f}" for r in runs)
     print(f"import of {args.batches} batches, {total:,} reviews ({size / 1e6:.0f} MB of JSON): "
           f"median {median:.2f} s of {len(runs)} ({round(total / median):,} reviews/s; runs "
           f"{listed} s; the lead's rules {statistics.median(r['rules_seconds'] for r in runs):.2f} s "
           f"of it; set-up {setup:.1f} s) -- floor "
           f"{MAX_SECONDS:.0f} s: {'OK' if ok else 'MISSED'}")
-    print(f"machine: Python {machine['python']}, {machine['cpus']} CPUs, load {machine['load']}")
+    bare = statistics.median(r["seconds"] for r in bare_runs)
+    app_cpu = statistics.median(r["cpu_seconds"] for r in runs)
+    bare_cpu = statistics.median(r["cpu_seconds"] for r in bare_runs)
+    paired = [a["seconds"] / b["seconds"] for a, b in zip(runs, bare_runs)]
+    paired_cpu = [a["cpu_seconds"] / b["cpu_seconds"] for a, b in zip(runs, bare_runs)]
+    bare_listed = ", ".join(f"{r['seconds']:.2f}" for r in bare_runs)
+    print(f"baseline (orjson + hashlib + Ed25519 + sqlite3 executemany, one transaction a batch; "
+          f"no rules, audit or database checks): median {bare:.2f} s (runs "
+          f"{bare_listed} s), CPU {bare_cpu:.2f} s")
+    print(f"ratio app / baseline (information; the floor is the 20 s): wall {median / bare:.2f} "
+          f"(each round {min(paired):.2f} to {max(paired):.2f}), CPU {app_cpu / bare_cpu:.2f} "
+          f"(each round {min(paired_cpu):.2f} to {max(paired_cpu):.2f})")
+    print(f"machine: Python {machine['python']}, {machine['cpus']} CPUs, load average "
+          f"{load_before:.2f} before, {machine['load'][1]:.2f} after")
     if args.json:
-        args.json.write_text(json.dumps({"runs": runs, "median_seconds": median, "batches": args.batches,
-                                         "per_batch": args.per_batch, "machine": machine}, indent=2))
+        args.json.write_text(json.dumps({
+            "runs": runs, "median_seconds": median, "bare_runs": bare_runs, "bare_median_seconds": bare,
+            "ratio": median / bare, "ratio_per_round": paired, "cpu_ratio": app_cpu / bare_cpu,
+            "cpu_ratio_per_round": paired_cpu, "batches": args.batches,
+            "per_batch": args.per_batch, "machine": machine}, indent=2))
     return EXIT_OK if ok else EXIT_FLOOR_MISSED
 
 

@@ -12,7 +12,17 @@ review and one draft, which must not pair. Rows go in with SQLAlchemy Core
 ``insert()`` executemany, not the ORM. Then it times
 ``reviewer_app.services.stats.agreement_stats`` (every section: per credential, per
 criterion, per pair, per week, score distributions), each run in full, query included,
-on a context opened once. Floor: median under 2 s.
+on a context opened once. Floor: median under 2 s (absolute).
+
+On SQLite, a reference baseline in the same run, alternating with the app (the order
+flipped each round): ``reference_stats``, the same pairs of criterion levels read with
+a bare ``sqlite3`` self-join, put in the same canonical order (by the reviewers' uids),
+and the figures per credential and per criterion computed by the reference libraries
+the app's figures are tested against: scikit-learn's ``cohen_kappa_score`` (plain and
+quadratic) and the ``krippendorff`` package's ``alpha`` (ordinal and interval). After the
+first round the two sets of figures are compared (the script stops if they differ). The
+baseline leaves out what the report has beyond those (decisions, pairs of reviewers,
+weeks, drift, distributions), so the ratio app / reference is information.
 
 Exit status: 0 when the floor holds, 1 when it is missed, 2 when it could not measure.
 """
@@ -25,6 +35,7 @@ import os
 import platform
 import random
 import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -47,6 +58,10 @@ MAX_SECONDS = 2.0
 REVIEWERS = 12
 CHUNK = 20_000
 EXIT_OK, EXIT_FLOOR_MISSED, EXIT_CANNOT_MEASURE = 0, 1, 2
+
+
+def _load() -> float:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
 
 def make_pairs(ctx: AppContext, pairs: int, seed: int = 11) -> dict[str, int]:
@@ -125,6 +140,89 @@ def make_pairs(ctx: AppContext, pairs: int, seed: int = 11) -> dict[str, int]:
     return made
 
 
+# -- the reference baseline: bare sqlite3, numpy, scikit-learn and krippendorff -------------
+
+REFERENCE_PAIRS = """
+SELECT a.credential_id, s1.criterion_id, s1.level, s2.level, p1.uid > p2.uid
+FROM review r1
+JOIN review r2 ON r2.attempt_id = r1.attempt_id AND r2.id > r1.id
+                  AND r2.reviewer_id != r1.reviewer_id
+JOIN attempt a ON a.id = r1.attempt_id
+JOIN profile p1 ON p1.id = r1.reviewer_id
+JOIN profile p2 ON p2.id = r2.reviewer_id
+JOIN review_score s1 ON s1.review_id = r1.id
+JOIN review_score s2 ON s2.review_id = r2.id AND s2.criterion_id = s1.criterion_id
+WHERE r1.status = 'submitted' AND r2.status = 'submitted'
+  AND r1.kind = 'review' AND r2.kind = 'review'
+  AND s1.level IS NOT NULL AND s2.level IS NOT NULL
+  AND r1.attempt_id NOT IN (SELECT attempt_id FROM calibration_item)
+"""
+
+
+def reference_stats(db: Path) -> dict[tuple[str, str | None], tuple[int, float, float, float, float]]:
+    """(credential key, criterion key or None for the credential) -> (pairs of levels,
+    kappa, quadratic kappa, alpha ordinal, alpha interval), by the reference libraries."""
+    import warnings
+
+    import krippendorff
+    import numpy as np
+    from sklearn.metrics import cohen_kappa_score
+
+    con = sqlite3.connect(db)
+    cred_key = dict(con.execute("SELECT id, key FROM credential"))
+    crit_key = dict(con.execute("SELECT id, key FROM criterion"))
+    scale: dict[int, list[int]] = {}
+    for cid, value in con.execute("SELECT criterion_id, value FROM criterion_level ORDER BY value"):
+        scale.setdefault(cid, []).append(value)
+    rows = np.array(con.execute(REFERENCE_PAIRS).fetchall(), dtype=np.int64)
+    con.close()
+    flip = rows[:, 4] == 1  # canonical order: the reviewer with the smaller uid first
+    first = np.where(flip, rows[:, 3], rows[:, 2])
+    second = np.where(flip, rows[:, 2], rows[:, 3])
+    groups: dict[tuple[str, str | None], np.ndarray] = {}
+    criteria_of: dict[str, set[int]] = {}
+    for cred in np.unique(rows[:, 0]):
+        in_cred = rows[:, 0] == cred
+        groups[(cred_key[int(cred)], None)] = in_cred
+        criteria_of[cred_key[int(cred)]] = {int(c) for c in np.unique(rows[in_cred, 1])}
+    for crit in np.unique(rows[:, 1]):
+        in_crit = rows[:, 1] == crit
+        groups[(cred_key[int(rows[in_crit, 0][0])], crit_key[int(crit)])] = in_crit
+    out = {}
+    for (cred, crit), mask in groups.items():
+        ids = criteria_of[cred] if crit is None else {k for k, v in crit_key.items() if v == crit
+                                                      and k in criteria_of[cred]}
+        levels = sorted({v for i in ids for v in scale[i]})
+        a, b = first[mask], second[mask]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            kappa = cohen_kappa_score(a, b, labels=levels)
+            weighted = cohen_kappa_score(a, b, labels=levels, weights="quadratic")
+        data = np.vstack([a, b])
+        alpha = krippendorff.alpha(reliability_data=data, level_of_measurement="ordinal",
+                                   value_domain=levels)
+        alpha_interval = krippendorff.alpha(reliability_data=data, level_of_measurement="interval",
+                                            value_domain=levels)
+        out[(cred, crit)] = (int(mask.sum()), float(kappa), float(weighted), float(alpha),
+                             float(alpha_interval))
+    return out
+
+
+def same_figures(report, reference) -> str | None:
+    """None when the app's report gives the reference's figures; else the first difference."""
+    app = {(r.credential_key, r.criterion_key): r.scores
+           for r in [*report.by_credential, *report.by_criterion]}
+    if set(app) != set(reference):
+        return f"rows {sorted(map(str, set(app) ^ set(reference)))[:4]}"
+    for key, (n, kappa, weighted, alpha, alpha_interval) in reference.items():
+        got = app[key]
+        mine = (got.n, got.kappa, got.weighted_kappa, got.alpha, got.alpha_interval)
+        theirs = (n, kappa, weighted, alpha, alpha_interval)
+        if mine[0] != n or any(abs(x - y) > 1e-9 for x, y in zip(mine[1:], theirs[1:])):
+            return f"{key}: app {mine}, reference {theirs}"
+    return None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -162,14 +260,33 @@ def main() -> int:
     made = json.loads(marker.read_text())
 
     ctx = AppContext.open(resolve_paths(data_dir=work / "data", database_url=args.database_url))
+    db = ctx.paths.sqlite_path if ctx.engine.dialect.name == "sqlite" else None
     times: list[float] = []
     cpu: list[float] = []  # this process's CPU time (SQLite runs in it): less hit by a busy machine
+    ref_times: list[float] = []
+    ref_cpu: list[float] = []
+    load_before = _load()
     try:
-        for _ in range(args.repeat):
-            t, c = time.perf_counter(), time.process_time()
-            report = agreement_stats(ctx)
-            times.append(time.perf_counter() - t)
-            cpu.append(time.process_time() - c)
+        if db is not None:
+            reference_stats(db)  # warm-up, not timed: imports numpy, scikit-learn, krippendorff
+        for round_ in range(args.repeat):
+            # The app and the reference in turn, the order flipped each round.
+            for side in ("app", "ref") if round_ % 2 == 0 else ("ref", "app"):
+                if side == "ref" and db is None:
+                    continue
+                t, c = time.perf_counter(), time.process_time()
+                if side == "app":
+                    report = agreement_stats(ctx)
+                else:
+                    reference = reference_stats(db)
+                (times if side == "app" else ref_times).append(time.perf_counter() - t)
+                (cpu if side == "app" else ref_cpu).append(time.process_time() - c)
+            if round_ == 0 and db is not None:
+                differs = same_figures(report, reference)
+                if differs:
+                    print(f"error: the app's figures differ from the reference's: {differs}",
+                          file=sys.stderr)
+                    return EXIT_CANNOT_MEASURE
     finally:
         ctx.close()
     if report.pairs != made["pairs"]:  # the demo's own reviews have no second reviewer
@@ -182,18 +299,31 @@ def main() -> int:
               file=sys.stderr)
         return EXIT_CANNOT_MEASURE
     median = statistics.median(times)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    load = _load()
     print(f"agreement statistics over {report.pairs:,} review pairs ({n:,} criterion pairs, "
           f"{len(report.by_pair)} reviewer-pair rows, {len(report.over_time)} weeks)")
     print("runs: " + ", ".join(f"{x:.3f} s" for x in times))
     print("CPU time of this process: " + ", ".join(f"{x:.3f} s" for x in cpu)
           + f" (median {statistics.median(cpu):.3f} s)")
     print(f"median {median:.3f} s (floor {MAX_SECONDS:.1f} s); "
-          f"{ctx.engine.dialect.name}; load average {load:.2f}; "
+          f"{ctx.engine.dialect.name}; load average {load_before:.2f} before, {load:.2f} after; "
           f"{platform.python_implementation()} {platform.python_version()}")
+    ratio = cpu_ratio = None
+    if ref_times:
+        ref_median, ref_cpu_median = statistics.median(ref_times), statistics.median(ref_cpu)
+        ratio, cpu_ratio = median / ref_median, statistics.median(cpu) / ref_cpu_median
+        paired = [a / b for a, b in zip(times, ref_times)]
+        print("reference (bare sqlite3 self-join + scikit-learn kappa + krippendorff alpha, per "
+              "credential and criterion; same figures, checked): runs "
+              + ", ".join(f"{x:.3f} s" for x in ref_times)
+              + f"; median {ref_median:.3f} s, CPU {ref_cpu_median:.3f} s")
+        print(f"ratio app / reference (information; the floor is the 2 s): wall {ratio:.2f} (each "
+              f"round {min(paired):.2f} to {max(paired):.2f}), CPU {cpu_ratio:.2f}")
     if args.json:
         args.json.write_text(json.dumps({"made": made, "runs": times, "median": median, "cpu": cpu,
-                                         "floor": MAX_SECONDS, "load": load,
+                                         "floor": MAX_SECONDS, "load": [load_before, load],
+                                         "reference_runs": ref_times, "reference_cpu": ref_cpu,
+                                         "ratio": ratio, "cpu_ratio": cpu_ratio,
                                          "dialect": ctx.engine.dialect.name}, indent=2))
     return EXIT_OK if median < MAX_SECONDS else EXIT_FLOOR_MISSED
 
