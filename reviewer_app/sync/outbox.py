@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from reviewer_app.domain.model import ReviewStatus
@@ -242,14 +242,9 @@ def acknowledge(sessions, outcomes: Iterable[Outcome], issuer: str) -> dict[str,
         for start in range(0, len(answered), 500):
             changing.update((uid, (key, number)) for uid, key, number in conn.execute(
                 select(table.c.uid, table.c.submission_key, table.c.attempt_number)
-                .where(table.c.uid.in_(answered[start:start + 500]), table.c.state != ACCEPTED)))
+                .where(table.c.uid.in_(answered[start:start + 500]), table.c.state != ACCEPTED)).all())
         if done:
-            conn.execute(
-                table.update().where(table.c.uid == bindparam("b_uid"), table.c.state != ACCEPTED)
-                .values(state=ACCEPTED, result=bindparam("b_result"), remote_id=bindparam("b_remote"),
-                        reason=bindparam("b_reason"), claim_id=None, last_error=None, done_at=now,
-                        issuer=issuer, badge_url=bindparam("b_badge")),
-                done)
+            _record_done(conn, done, now, issuer)
         if rejected:
             conn.execute(
                 table.update().where(table.c.uid == bindparam("b_uid"), table.c.state != ACCEPTED)
@@ -268,6 +263,32 @@ def acknowledge(sessions, outcomes: Iterable[Outcome], issuer: str) -> dict[str,
         counts[o["b_result"]] += 1
     counts["rejected"] = len(rejected)
     return counts
+
+
+def _record_done(conn: Connection, done: list[dict[str, Any]], now: datetime, issuer: str) -> None:
+    """Mark the answered entries accepted (one executemany). On SQLite the rows go straight
+    to the driver: SQLAlchemy's per-row parameter processing was a fifth of the CPU time
+    of recording a batch's answers, for values that need none (text; one time, made once)."""
+    table = m.OutboxEntry.__table__
+    dialect = conn.dialect
+    if dialect.name != "sqlite":
+        conn.execute(
+            table.update().where(table.c.uid == bindparam("b_uid"), table.c.state != ACCEPTED)
+            .values(state=ACCEPTED, result=bindparam("b_result"), remote_id=bindparam("b_remote"),
+                    reason=bindparam("b_reason"), claim_id=None, last_error=None, done_at=now,
+                    issuer=issuer, badge_url=bindparam("b_badge")),
+            done)
+        return
+    to_db = table.c.done_at.type.dialect_impl(dialect).bind_processor(dialect)
+    done_at = to_db(now) if to_db else now
+    q = dialect.identifier_preparer.quote
+    c = table.c
+    sql = (f"UPDATE {q(table.name)} SET {q(c.state.name)} = ?, {q(c.result.name)} = ?, "
+           f"{q(c.remote_id.name)} = ?, {q(c.reason.name)} = ?, {q(c.claim_id.name)} = NULL, "
+           f"{q(c.last_error.name)} = NULL, {q(c.done_at.name)} = ?, {q(c.issuer.name)} = ?, "
+           f"{q(c.badge_url.name)} = ? WHERE {q(c.uid.name)} = ? AND {q(c.state.name)} != ?")
+    conn.exec_driver_sql(sql, [(ACCEPTED, d["b_result"], d["b_remote"], d["b_reason"], done_at, issuer,
+                                d["b_badge"], d["b_uid"], ACCEPTED) for d in done])
 
 
 def _audit_answers(session: Session, answers: list[dict[str, Any]],
