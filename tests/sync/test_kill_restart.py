@@ -51,17 +51,18 @@ def test_sync_killed_mid_batch_then_restarted_delivers_each_decision_once(
     with AppContext.open(resolve_paths(data_dir=data)) as ctx:
         sync.add_profile(ctx, "ref", "reference", issuer.url, USER)
         sync.login(ctx, "ref", PASSWORD, store=store)
-        keys = bulk_decisions(ctx, 300)
+        keys = bulk_decisions(ctx, 700)  # a batch of 500, then 200
     assign_on_issuer(issuer, keys)
     db = data / "reviewer.sqlite3"
     env = cli_env(keyring_file)
 
-    # The issuer stores the first batch, then is slow to answer: the sync dies waiting.
+    # The issuer stores the first batch, then is slow to answer: the sync dies waiting (the
+    # second batch already claimed, ahead, while the first was on its way).
     issuer.faults.set(FaultConfig(reply_delay=2.0))
     proc = subprocess.Popen([sys.executable, "-m", "reviewer_app", "--data-dir", str(data), "sync"],
                             env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        _wait(lambda: issuer.store.decision_count() >= 200, 60, "the issuer to store the first batch")
+        _wait(lambda: issuer.store.decision_count() >= 500, 60, "the issuer to store the first batch")
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
     finally:
@@ -70,19 +71,19 @@ def test_sync_killed_mid_batch_then_restarted_delivers_each_decision_once(
     proc.stdout.close()
     proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL
-    assert _states(db) == {"sending": 200, "queued": 100}  # left as the kill found them
-    assert issuer.store.decision_count() == 200
+    assert _states(db) == {"sending": 700}  # left as the kill found them
+    assert issuer.store.decision_count() == 500
 
     issuer.faults.set(FaultConfig())
     again = cli(data, "sync", env=env)
     assert again.returncode == 0, again.stderr
-    assert "300 decisions delivered, 0 pending" in again.stdout
-    assert _states(db) == {"accepted": 300}
+    assert "700 decisions delivered, 0 pending" in again.stdout
+    assert _states(db) == {"accepted": 700}
     stored = issuer.store.decisions()
-    assert len(stored) == 300
-    assert len({d["idempotency_key"] for d in stored}) == 300
+    assert len(stored) == 700
+    assert len({d["idempotency_key"] for d in stored}) == 700
     assert Counter((d["submission_id"], d["attempt"]) for d in stored).most_common(1)[0][1] == 1
-    assert issuer.stats["duplicates"] == 200  # the replayed first batch, recognised by its keys
+    assert issuer.stats["duplicates"] == 500  # the replayed first batch, recognised by its keys
     con = sqlite3.connect(db)
     client_keys = {k for (k,) in con.execute("SELECT uid FROM sync_outbox")}
     con.close()
