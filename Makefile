@@ -2,7 +2,7 @@
 #   make demo    set everything up, load the demo submissions and open the window
 #   make test    set everything up and run the whole test suite (what CI runs)
 # and while working on the code (CONTRIBUTING.md):
-#   make check   the quick loop: every test but the soaks marked slow, stopping at the first failure
+#   make check   the quick loop: every test but those marked slow, stopping at the first failure
 #   make lint    ruff and the import contracts (make test, and so CI, runs both first)
 # and for releases (packaging/README.md):
 #   make bundle        the desktop bundle: dist/reviewer-app/ and dist/reviewer-app-*.tar.gz

@@ -46,6 +46,7 @@ def test_verify_and_log_then_tampering_is_named(tmp_path: Path):
     assert "altered" in broken.stdout
 
 
+@pytest.mark.slow  # a dozen command-line runs
 def test_a_signed_head_kept_outside_catches_a_cut_log_with_its_head_rewound(tmp_path: Path, keyring_env):
     data, heads = tmp_path / "data", tmp_path / "kept-elsewhere"
 

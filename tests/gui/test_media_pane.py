@@ -166,6 +166,7 @@ def test_paused_seeks_show_a_newly_decoded_frame_of_that_time(qtbot, video):
 
 
 @needs_vlc
+@pytest.mark.slow  # an opt-in path (fast_paused_seeks); each seek waits for the pane to idle
 def test_fast_paused_seeks_end_on_the_right_frame(qtbot, video):
     """The opt-in set_time path: libvlc occasionally shows a wrong picture first; once the
     pane is idle again (its check has run) the frame on screen is the target's."""
@@ -438,7 +439,8 @@ def _text(tmp_path: Path) -> Path:
 
 
 @needs_vlc
-@pytest.mark.parametrize("make", [_truncated, _random, _text], ids=["truncated", "random", "text"])
+@pytest.mark.parametrize("make", [pytest.param(_truncated, marks=pytest.mark.slow), _random, _text],
+                         ids=["truncated", "random", "text"])
 def test_a_broken_file_is_explained_in_the_pane_and_the_next_one_plays(qtbot, pane, tmp_path,
                                                                        make):
     bad = make(tmp_path)

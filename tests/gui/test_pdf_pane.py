@@ -598,6 +598,7 @@ def test_client_shutdown_stops_the_renderers(qtbot):
     qtbot.waitUntil(gone, timeout=WAIT)
 
 
+@pytest.mark.slow  # an app quit while a large page is on its way, in a subprocess
 def test_quitting_never_hangs_even_mid_transfer(tmp_path: Path):
     """Quitting kills the renderers; one killed while it is sending a big result back must
     not leave the process waiting forever for the rest of it."""

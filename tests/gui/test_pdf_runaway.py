@@ -72,6 +72,7 @@ def runaway(tmp_path_factory) -> Path:
     return make_runaway_pdf(tmp_path_factory.mktemp("runaway") / "runaway.pdf")
 
 
+@pytest.mark.slow  # a page that spins in MuPDF until the time limit
 def test_a_hung_page_is_abandoned_and_never_delays_another_document(qtbot, runaway: Path):
     client = RenderClient(workers=2, job_timeout=6.0)
     try:

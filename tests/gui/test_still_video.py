@@ -117,7 +117,7 @@ def play_for(qtbot, pane: MediaPane, seconds: float) -> tuple[int, float, list[i
     return start, time.monotonic() - began, gaps
 
 
-@pytest.mark.parametrize("name", ["still", "black", "vfr"])
+@pytest.mark.parametrize("name", [pytest.param("still", marks=pytest.mark.slow), "black", "vfr"])
 def test_the_position_follows_the_media_on_a_still_picture(qtbot, media, name):
     pane = open_pane(qtbot, media[name])
     start, played, gaps = play_for(qtbot, pane, 2.5)
@@ -152,6 +152,7 @@ def test_position_and_picture_agree_while_playing_and_paused(qtbot, media):
     pane.close_media()
 
 
+@pytest.mark.slow  # plays and pauses for seconds
 def test_pausing_a_still_picture_keeps_the_paused_time(qtbot, media):
     pane = open_pane(qtbot, media["still"])
     _, played, _ = play_for(qtbot, pane, 2.0)
@@ -170,6 +171,7 @@ def test_pausing_a_still_picture_keeps_the_paused_time(qtbot, media):
     pane.close_media()
 
 
+@pytest.mark.slow  # plays the whole file
 def test_a_still_file_plays_to_its_end_at_every_speed(qtbot, media):
     """1x, then 0.25x, then 4x to the end: the position follows libvlc's clock through each
     change, and the end state comes without a "stopped early" warning."""
@@ -191,6 +193,7 @@ def test_a_still_file_plays_to_its_end_at_every_speed(qtbot, media):
     pane.close_media()
 
 
+@pytest.mark.slow  # plays past the video track's end
 def test_the_clock_goes_on_after_the_video_track_ends(qtbot, media):
     pane = open_pane(qtbot, media["short-video"])
     assert pane.duration() == 6000
@@ -222,6 +225,7 @@ def test_a_loop_on_a_still_picture_goes_round(qtbot, media):
     pane.close_media()
 
 
+@pytest.mark.slow  # seeks and steps across the file
 def test_exact_seeks_and_steps_on_a_nearly_still_picture(qtbot, media):
     """Read back from the pixels: times near the two key frames (0 and 8.33 s), so that the
     counting from the key frame stays short."""
@@ -238,7 +242,7 @@ def test_exact_seeks_and_steps_on_a_nearly_still_picture(qtbot, media):
     pane.close_media()
 
 
-@pytest.mark.parametrize("name", ["still", "black"])
+@pytest.mark.parametrize("name", [pytest.param("still", marks=pytest.mark.slow), "black"])
 def test_exact_seeks_and_steps_on_an_unchanging_picture(qtbot, media, name):
     """Every frame is the same picture: the frame is known by counting, not by its pixels
     (which cannot tell). Each lands on the frame asked for, quickly."""

@@ -42,7 +42,7 @@ def ws(qtbot, demo_ctx):
     return window
 
 
-@pytest.mark.parametrize("rate", [1.0, 0.5, 2.0, 4.0])
+@pytest.mark.parametrize("rate", [1.0, *(pytest.param(r, marks=pytest.mark.slow) for r in (0.5, 2.0, 4.0))])
 def test_choosing_a_note_shows_the_frame_at_its_time(qtbot, ws, rate):
     ws.editor.add_note(evidence_key="video", start_ms=7_000, end_ms=None, text="Hinge question",
                        criterion_key=None)
@@ -96,6 +96,7 @@ def _broken_package(tmp_path: Path) -> Path:
     return out
 
 
+@pytest.mark.slow  # test_media_pane and test_pdf_pane check each broken file quickly
 def test_broken_video_and_pdf_say_so_and_scoring_still_works(qtbot, tmp_path):
     with AppContext.open(resolve_paths(data_dir=tmp_path / "data")) as ctx:
         assert import_package(ctx, _broken_package(tmp_path)).status == "imported"

@@ -60,6 +60,7 @@ def live_issuer(tmp_path_factory: pytest.TempPathFactory,
         server.stop()
 
 
+@pytest.mark.slow  # generated requests: a fuzzing run
 @schema.parametrize()
 def test_the_reference_issuer_answers_only_what_the_document_says(case, live_issuer):
     server, auth = live_issuer
