@@ -10,6 +10,10 @@
 PYTHON ?= python3
 # pytest-xdist workers: one per core ("auto"); PYTEST_WORKERS=0 runs the suite in one process.
 PYTEST_WORKERS ?= auto
+# Compiled modules are cached as an installed app's are: with PYTHONDONTWRITEBYTECODE set (as
+# some CI images do), every pytest worker and every `python -m reviewer_app` a test starts
+# compiled the app and rewrote the tests' asserts again (5 s per worker, ~50 ms per process).
+unexport PYTHONDONTWRITEBYTECODE
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 

@@ -177,6 +177,7 @@ def _three_reviewers(folder: Path, order: tuple[str, ...]) -> dict:
         return agreement_stats(ctx).as_dict(), levels
 
 
+@pytest.mark.slow  # the whole report again for each order the reviewers are added in
 def test_pooled_figures_do_not_depend_on_the_order_reviewers_were_added(
         _demo_data_template: Path, tmp_path: Path):
     reports = []

@@ -143,6 +143,7 @@ def test_probe_reads_tracks_and_refuses_broken_files(tmp_path):
 
 # ----------------------------------------------------------------------- exact seeking --
 @needs_vlc
+@pytest.mark.slow  # (test_seek_bar checks a paused seek quickly)
 def test_paused_seeks_show_a_newly_decoded_frame_of_that_time(qtbot, video):
     pane = video
     assert pane.state() == "paused"

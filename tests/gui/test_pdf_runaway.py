@@ -120,6 +120,7 @@ def test_a_hung_page_is_abandoned_and_never_delays_another_document(qtbot, runaw
         client.shutdown()
 
 
+@pytest.mark.slow  # waits out the time limit on a spinning page
 def test_the_pane_says_the_page_took_too_long(qtbot, runaway: Path):
     client = RenderClient(workers=2, job_timeout=3.0)
     pane = PdfPane(client=client)

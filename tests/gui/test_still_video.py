@@ -117,7 +117,8 @@ def play_for(qtbot, pane: MediaPane, seconds: float) -> tuple[int, float, list[i
     return start, time.monotonic() - began, gaps
 
 
-@pytest.mark.parametrize("name", [pytest.param("still", marks=pytest.mark.slow), "black", "vfr"])
+@pytest.mark.parametrize("name", [*(pytest.param(n, marks=pytest.mark.slow) for n in ("still", "vfr")),
+                                  "black"])
 def test_the_position_follows_the_media_on_a_still_picture(qtbot, media, name):
     pane = open_pane(qtbot, media[name])
     start, played, gaps = play_for(qtbot, pane, 2.5)
@@ -212,6 +213,7 @@ def test_the_clock_goes_on_after_the_video_track_ends(qtbot, media):
     pane.close_media()
 
 
+@pytest.mark.slow  # plays round the loop in real time
 def test_a_loop_on_a_still_picture_goes_round(qtbot, media):
     pane = open_pane(qtbot, media["still"])
     pane.set_loop(1000, 2000)

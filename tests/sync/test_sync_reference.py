@@ -189,6 +189,7 @@ def test_offline_the_decisions_wait_with_backoff_and_go_when_the_issuer_is_back(
         _exactly_once(back, app)
 
 
+@pytest.mark.slow  # up to five sync passes, each download cut off half the time
 def test_a_broken_download_resumes_where_it_stopped(signed_in: AppContext, issuer: IssuerServer,
                                                     demo_packages: list[Path]):
     issuer.store.add_package(demo_packages[0].read_bytes(), USER)
