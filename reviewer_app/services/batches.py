@@ -15,10 +15,8 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +40,7 @@ from reviewer_app.exports.batches import (
     read_batch,
     write_batch,
 )
-from reviewer_app.jobs import Job
+from reviewer_app.jobs import Job, cycle_collector_paused
 from reviewer_app.services import finalize
 from reviewer_app.services.batch_lines import review_lines as _review_lines
 from reviewer_app.services.batch_records import chunks as _chunks
@@ -507,28 +505,12 @@ def _insert_reviews(session: Session, new: list[tuple[BatchReview, tuple[int, in
     return arrived
 
 
-@contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """Python's cycle collector paused for one batch, and resumed (if it ran) after it.
-
-    A batch makes hundreds of thousands of short-lived objects (its parsed JSON, rows,
-    payloads) that reference counting frees; meanwhile the collector would sweep the whole
-    heap again and again for cycles among them: a fifth of an import's CPU time, measured.
-    """
-    running = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if running:
-            gc.enable()
-
 
 def import_batch(ctx: AppContext, path: Path, job: Job | None = None) -> BatchOutcome:
     """Import one batch file, all or nothing; raises ``BatchRefused`` when it is refused."""
     me = require_lead(ctx, "import score batches")
     try:
-        with _cycle_collector_paused():
+        with cycle_collector_paused():
             return _import_one(ctx, me.uid, Path(path), job or Job())
     except BatchRefused as exc:
         record_refusal(ctx, Path(path), exc)
@@ -559,7 +541,7 @@ def import_batches(ctx: AppContext, paths: Iterable[Path], job: Job | None = Non
     for path, size in zip(files, sizes):
         job.check()
         try:
-            with _cycle_collector_paused():
+            with cycle_collector_paused():
                 outcome = _import_one(ctx, me.uid, path, job, lookups)
         except BatchRefused as exc:
             record_refusal(ctx, path, exc)

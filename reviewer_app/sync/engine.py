@@ -20,12 +20,10 @@ Progress and cancellation go through a ``reviewer_app.jobs.Job``.
 
 from __future__ import annotations
 
-import gc
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -35,7 +33,7 @@ from filelock import FileLock, Timeout
 from sqlalchemy import select
 
 from reviewer_app.errors import PackageError, UserError
-from reviewer_app.jobs import Job
+from reviewer_app.jobs import Job, cycle_collector_paused
 from reviewer_app.store import models as m
 from reviewer_app.store.context import AppContext
 from reviewer_app.store.types import utcnow
@@ -149,7 +147,7 @@ def run_pass(ctx: AppContext, profile_name: str | None = None, job: Job | None =
             carries = heads if adapter.carries_audit_head else None
             if carries is not None:
                 _check_remembered_head(carries, adapter)
-            with _cycle_collector_paused():
+            with cycle_collector_paused():
                 failures = _push(ctx, adapter, job, settings, report, carries, recipients)
             if carries is not None and report.sent == 0 and failures == 0:
                 _show_head(carries, adapter, report)
@@ -172,24 +170,6 @@ def run_pass(ctx: AppContext, profile_name: str | None = None, job: Job | None =
     log.info("sync pass: %s", report.summary())
     return report
 
-
-@contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """Python's cycle collector paused while the decisions are sent, and resumed (if it ran).
-
-    Sending makes tens of thousands of short-lived objects (claimed entries, answers, rows)
-    that reference counting frees; meanwhile they set off full collections, each of which
-    walks the whole process's heap holding the interpreter lock: in the window (its models,
-    Qt's wrappers) 100-200 ms in which the GUI thread could not run, measured during a
-    10,000-decision pass. (As a batch import does: services.batches.)
-    """
-    running = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if running:
-            gc.enable()
 
 
 @dataclass(frozen=True)
