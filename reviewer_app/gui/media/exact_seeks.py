@@ -128,13 +128,7 @@ class ExactSeeks:
             # restarting its input takes the GUI thread and the CPU meanwhile. What libvlc
             # still shows from before is ignored (a new input epoch).
             op.vlc_deferred = True
-            session.epoch += 1
-            if self._vlc_mode == "playing":
-                session.player.set_pause(1)
-                self._vlc_mode = "paused"
-                self._paused_at = time.monotonic()
-            self._vlc_idx = -1
-            self._can_step = self._can_resume = False
+            self._silence_vlc()
             self._apply_audio()
             return True
         self._exact_begin_count(op)
@@ -156,6 +150,13 @@ class ExactSeeks:
         and what it still shows is ignored (a new input epoch)."""
         self._op = None
         self._end_exact_counting()
+        self._silence_vlc()
+        self._seek_safe = False
+        self._apply_audio()
+
+    def _silence_vlc(self) -> None:
+        """libvlc pauses wherever it is, and what it still shows is ignored (a new input
+        epoch); nothing can be stepped or resumed from until it shows something again."""
         session = self._session
         session.epoch += 1
         if self._vlc_mode == "playing":
@@ -164,8 +165,6 @@ class ExactSeeks:
             self._paused_at = time.monotonic()
         self._vlc_idx = -1
         self._can_step = self._can_resume = False
-        self._seek_safe = False
-        self._apply_audio()
 
     def _stop_decoding_ahead(self) -> None:
         """A frame decoded ahead (prepare_frames) is done or given up: libvlc's muted, hidden
