@@ -7,17 +7,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFrame,
     QLabel,
     QPushButton,
-    QScrollArea,
-    QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from reviewer_app.gui.lead.common import MUTED, NOT_YET_FG, esc, when
+from reviewer_app.gui.lead.common import MUTED, NOT_YET_FG, esc, view_over_form, when
 from reviewer_app.gui.lead.dispute_view import DisputeView
 from reviewer_app.gui.lead.final_form import FinalDecisionForm
 from reviewer_app.services.backreading import BackreadDetail
@@ -41,12 +38,6 @@ class BackreadPane(QWidget):
         self.setObjectName("backreadPane")
         self.detail: BackreadDetail | None = None
         self.view = DisputeView(self)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(self.view)
-        self.scroll = scroll
         self.form = OverturnForm(self)
         self.form.setTitle("Backreading")
         self.form.record.setText("&Overturn")
@@ -60,16 +51,7 @@ class BackreadPane(QWidget):
         self.agree.setToolTip("You read it again and the final decision stands")
         self.agree.clicked.connect(self.agreeRequested)
         self.form.footer.layout().insertWidget(self.form.footer.layout().count() - 1, self.agree)
-        form_scroll = QScrollArea(self)
-        form_scroll.setWidgetResizable(True)
-        form_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        form_scroll.setWidget(self.form)
-        self.split = QSplitter(Qt.Orientation.Vertical, self)
-        self.split.addWidget(scroll)
-        self.split.addWidget(form_scroll)
-        self.split.setStretchFactor(0, 3)
-        self.split.setStretchFactor(1, 2)
-        self.split.setChildrenCollapsible(False)
+        self.split, self.scroll, _ = view_over_form(self, self.view, self.form)
         self.empty = QLabel("Choose a held final decision to read it again.", self)
         self.empty.setObjectName("backreadEmpty")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)

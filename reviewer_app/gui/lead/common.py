@@ -1,5 +1,5 @@
 """Small pieces the lead assessor's windows share: escaping, dates, one window per parent,
-and a progress dialog bound to a background task."""
+the dispute-above-decision split, and a progress dialog bound to a background task."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtWidgets import QFrame, QProgressDialog, QScrollArea, QSplitter, QWidget
 
 from reviewer_app.gui.tasks import Task, run_task
 
@@ -47,6 +47,28 @@ def single(parent: QWidget | None, cls: type[W], make: Callable[[], W]) -> W:
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     window.show()
     return window
+
+
+def view_over_form(parent: QWidget, view: QWidget,
+                   form: QWidget) -> tuple[QSplitter, QScrollArea, QScrollArea]:
+    """A dispute (or held decision) above the form that decides it, 3:2, each scrolling on
+    its own and neither collapsible; the view is never wider than its pane. Returns the
+    splitter and the view's and the form's scroll areas."""
+    scrolls = []
+    for widget in (view, form):
+        scroll = QScrollArea(parent)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(widget)
+        scrolls.append(scroll)
+    scrolls[0].setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    split = QSplitter(Qt.Orientation.Vertical, parent)
+    for scroll in scrolls:
+        split.addWidget(scroll)
+    split.setStretchFactor(0, 3)
+    split.setStretchFactor(1, 2)
+    split.setChildrenCollapsible(False)
+    return split, scrolls[0], scrolls[1]
 
 
 def progress_dialog(parent: QWidget, title: str, text: str, task: Task | None = None) -> QProgressDialog:

@@ -15,12 +15,10 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QListView,
     QMainWindow,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -30,7 +28,7 @@ from PySide6.QtWidgets import (
 from reviewer_app import APP_NAME
 from reviewer_app.gui.errors import show_error
 from reviewer_app.gui.geometry import fit_window
-from reviewer_app.gui.lead.common import MUTED, ReloadsWhenChanged
+from reviewer_app.gui.lead.common import MUTED, ReloadsWhenChanged, view_over_form
 from reviewer_app.gui.lead.dispute_queue import DisputeDelegate, DisputeListModel
 from reviewer_app.gui.lead.dispute_view import DisputeView
 from reviewer_app.gui.lead.final_form import OUTBOX, FinalDecisionForm
@@ -119,26 +117,10 @@ class ModerationWindow(ReloadsWhenChanged, QMainWindow):
         # -- right: the dispute and the final decision -----------------------------------------
         self.view = DisputeView(self)
         self.view.notes.noteChosen.connect(self.open_note)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(self.view)
-        self.scroll = scroll
         self.form = FinalDecisionForm(self)
         self.form.recordRequested.connect(self.record)
-        form_scroll = QScrollArea(self)
-        form_scroll.setWidgetResizable(True)
-        form_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        form_scroll.setWidget(self.form)
-        self.form_scroll = form_scroll
-        detail = QSplitter(Qt.Orientation.Vertical, self)
+        detail, self.scroll, self.form_scroll = view_over_form(self, self.view, self.form)
         self.detail_split = detail
-        detail.addWidget(scroll)
-        detail.addWidget(form_scroll)
-        detail.setStretchFactor(0, 3)
-        detail.setStretchFactor(1, 2)
-        detail.setChildrenCollapsible(False)
         footer = self.form.take_footer()  # Record stays in view however the form scrolls
         footer.layout().setContentsMargins(8, 4, 8, 2)
         detail_box = QWidget(self)
