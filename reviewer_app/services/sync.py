@@ -160,11 +160,7 @@ def open_badge(ctx: AppContext, submission_key: str, attempt: int | None = None,
     require_lead(ctx, "issue Open Badges")
     identity = issuer_identity.require_identity(ctx)
     with ctx.sessions() as session:
-        q = (select(m.OutboxEntry).where(m.OutboxEntry.submission_key == submission_key)
-             .order_by(m.OutboxEntry.attempt_number.desc()))
-        if attempt is not None:
-            q = q.where(m.OutboxEntry.attempt_number == attempt)
-        entry = session.scalars(q).first()
+        entry = outbox.newest_entry(session, submission_key, attempt)
         if entry is None:
             raise NotFound(f"No final decision for submission {submission_key!r}"
                            + (f" attempt {attempt}" if attempt is not None else "") + ".")

@@ -14,7 +14,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from reviewer_app.errors import NotFound, UserError
 from reviewer_app.store import models as m
@@ -58,12 +58,7 @@ def issued_badge(ctx: AppContext, submission_key: str, attempt: int | None = Non
                  store: TokenStore | None = None, transport: Any = None) -> dict[str, Any]:
     """The Open Badge the issuer issued for a delivered earned decision (fetched once)."""
     with ctx.sessions() as session:
-        q = (select(m.OutboxEntry).where(m.OutboxEntry.submission_key == submission_key,
-                                         m.OutboxEntry.state == outbox.ACCEPTED)
-             .order_by(m.OutboxEntry.attempt_number.desc()))
-        if attempt is not None:
-            q = q.where(m.OutboxEntry.attempt_number == attempt)
-        entry = session.scalars(q).first()
+        entry = outbox.newest_entry(session, submission_key, attempt, state=outbox.ACCEPTED)
         if entry is None:
             raise NotFound(f"No decision on submission {submission_key!r}"
                            + (f" attempt {attempt}" if attempt is not None else "")

@@ -448,6 +448,19 @@ class Recipients:
         return recipient_for(self.sessions, submission_key, attempt)
 
 
+def newest_entry(session: Session, submission_key: str, attempt: int | None = None, *,
+                 state: str | None = None) -> m.OutboxEntry | None:
+    """The outbox entry of ``submission_key``'s latest attempt (or of ``attempt``), in
+    ``state`` if given."""
+    q = (select(m.OutboxEntry).where(m.OutboxEntry.submission_key == submission_key)
+         .order_by(m.OutboxEntry.attempt_number.desc()))
+    if attempt is not None:
+        q = q.where(m.OutboxEntry.attempt_number == attempt)
+    if state is not None:
+        q = q.where(m.OutboxEntry.state == state)
+    return session.scalars(q).first()
+
+
 def recipient_for(sessions, submission_key: str, attempt: int) -> tuple[str, str] | None:  # noqa: ANN001
     """The badge recipient (type, identity) the package named, for issuing a badge."""
     with sessions() as session:
