@@ -180,7 +180,9 @@ class Start:
         self.error: BaseException | None = None
         self.pending: list[tuple[str | None, int | None]] = []  # targets asked for meanwhile
         self._pool: QThreadPool | None = None  # the opening's own: waited for at the end
-        self._late: list[AppContext] = []  # every context opened (one, unless restored)
+        # Every context opened, self.ctx among them once it is handed over: one opened on the
+        # worker after the window went is closed by finish() too.
+        self._late: list[AppContext] = []
 
     def painted(self) -> None:
         set_version(self.app)
@@ -216,7 +218,7 @@ class Start:
             log.warning("the database was still opening when the window closed")
         # Reads still running (a count, the credentials, the backup): a moment to end.
         QThreadPool.globalInstance().waitForDone(FINISH_WAIT_MS)
-        for ctx in {id(c): c for c in [*self._late, *([self.ctx] if self.ctx else [])]}.values():
+        for ctx in self._late:
             ctx.close()
         self.release()
 

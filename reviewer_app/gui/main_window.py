@@ -250,10 +250,10 @@ class MainWindow(QMainWindow):
         self._close_progress()
         self.ui.statusbar.showMessage("Import cancelled; nothing was stored.", 10_000)
 
-    def _show_error(self, exc: BaseException, title: str | None = None) -> None:
+    def _show_error(self, exc: BaseException, title: str = "Reviewer") -> None:
         from reviewer_app.gui.errors import show_error  # (not needed for the first paint)
 
-        show_error(self, exc, title) if title else show_error(self, exc)
+        show_error(self, exc, title)
 
     def _show_log_folder(self) -> None:
         from reviewer_app.gui.folders import show_folder
